@@ -42,7 +42,8 @@ void k8c_sbuf_reserve(struct k8c_sbuf *s, size_t extra);
 void k8c_sbuf_append(struct k8c_sbuf *s, const void *data, size_t len);
 void k8c_sbuf_puts(struct k8c_sbuf *s, const char *str);
 void k8c_sbuf_putc(struct k8c_sbuf *s, char c);
-void k8c_sbuf_printf(struct k8c_sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void k8c_sbuf_printf(struct k8c_sbuf *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Empties the builder but keeps its memory for reuse. */
 void k8c_sbuf_reset(struct k8c_sbuf *s);
 /* A new reference-counted copy of the contents; s is unchanged. */

@@ -57,7 +57,7 @@ int k8c_parse_duration_ms(const char *s, int64_t *ms)
     static const struct {
         const char *unit;
         double ms;
-    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3}, {"ms", 1},
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3},  {"ms", 1},
                  {"s", 1000},  {"m", 60000}, {"h", 3600000}};
     double total = 0;
     const char *p = s;
@@ -99,9 +99,9 @@ int k8c_parse_size(const char *s, int64_t *bytes)
     static const struct {
         const char *suffix;
         int64_t mult;
-    } suffixes[] = {{"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30}, {"Ti", 1LL << 40},
-                    {"k", 1000LL},     {"K", 1000LL},     {"M", 1000000LL},  {"G", 1000000000LL},
-                    {"T", 1000000000000LL}};
+    } suffixes[] = {{"Ki", 1LL << 10}, {"Mi", 1LL << 20},   {"Gi", 1LL << 30},
+                    {"Ti", 1LL << 40}, {"k", 1000LL},       {"K", 1000LL},
+                    {"M", 1000000LL},  {"G", 1000000000LL}, {"T", 1000000000000LL}};
     char *end;
     long long v;
 
@@ -232,8 +232,8 @@ bad:
     return K8C_EINVAL;
 }
 
-int k8c_flags_parse(const struct k8c_flag *flags, size_t n, int argc, char **argv,
-                    int *first_arg, char *errmsg)
+int k8c_flags_parse(const struct k8c_flag *flags, size_t n, int argc, char **argv, int *first_arg,
+                    char *errmsg)
 {
     int i;
 
@@ -252,8 +252,7 @@ int k8c_flags_parse(const struct k8c_flag *flags, size_t n, int argc, char **arg
         name = arg + (arg[1] == '-' ? 2 : 1);
         eq = strchr(name, '=');
         name_len = eq ? (size_t)(eq - name) : strlen(name);
-        if ((name_len == 4 && strncmp(name, "help", 4) == 0) ||
-            (name_len == 1 && name[0] == 'h')) {
+        if ((name_len == 4 && strncmp(name, "help", 4) == 0) || (name_len == 1 && name[0] == 'h')) {
             k8c_flags_usage(flags, n, argv[0]);
             return 1;
         }

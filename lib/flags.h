@@ -38,8 +38,8 @@ struct k8c_flag {
  * String values set by a previous parse of the same table are freed when
  * replaced; string defaults are never freed.
  */
-int k8c_flags_parse(const struct k8c_flag *flags, size_t n, int argc, char **argv,
-                    int *first_arg, char *errmsg);
+int k8c_flags_parse(const struct k8c_flag *flags, size_t n, int argc, char **argv, int *first_arg,
+                    char *errmsg);
 
 /* Prints "Flags:" and one line per flag with its type, default and help. */
 void k8c_flags_usage(const struct k8c_flag *flags, size_t n, const char *program);

@@ -77,8 +77,11 @@ static void test_flags(void **state)
         {"max-request-bytes", K8C_FLAG_SIZE, &limit, "limit"},
         {"name", K8C_FLAG_STRING, &name, "member name"},
     };
-    char *argv1[] = {"prog", "--client-cert-auth", "--port=12", "--election-timeout", "1m30s",
-                     "-max-request-bytes=3Mi", "--name", "s1", "pos", "--port=9"};
+    char *argv1[] = {"prog",      "--client-cert-auth",
+                     "--port=12", "--election-timeout",
+                     "1m30s",     "-max-request-bytes=3Mi",
+                     "--name",    "s1",
+                     "pos",       "--port=9"};
     int first = 0;
 
     assert_int_equal(k8c_flags_parse(flags, 5, 10, argv1, &first, errmsg), 0);

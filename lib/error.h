@@ -29,7 +29,22 @@
     X(K8C_EBUSY, -1015, "busy, try again later")                                                   \
     X(K8C_ESHUTDOWN, -1016, "shutting down")                                                       \
     X(K8C_ENOTLEADER, -1017, "not the leader")                                                     \
-    X(K8C_ECONFLICT, -1018, "conflict")
+    X(K8C_ECONFLICT, -1018, "conflict")                                                            \
+    X(K8C_ELEADERCHANGED, -1019, "leader changed; the request may or may not have been applied")   \
+    /* etcd v3 API errors: messages exactly as etcd 3.4 sends them (rpctypes). */                  \
+    X(K8C_ETCD_EMPTY_KEY, -1100, "etcdserver: key is not provided")                                \
+    X(K8C_ETCD_KEY_NOT_FOUND, -1101, "etcdserver: key not found")                                  \
+    X(K8C_ETCD_VALUE_PROVIDED, -1102, "etcdserver: value is provided")                             \
+    X(K8C_ETCD_LEASE_PROVIDED, -1103, "etcdserver: lease is provided")                             \
+    X(K8C_ETCD_TOO_MANY_OPS, -1104, "etcdserver: too many operations in txn request")              \
+    X(K8C_ETCD_DUPLICATE_KEY, -1105, "etcdserver: duplicate key given in txn request")             \
+    X(K8C_ETCD_COMPACTED, -1106, "etcdserver: mvcc: required revision has been compacted")         \
+    X(K8C_ETCD_FUTURE_REV, -1107, "etcdserver: mvcc: required revision is a future revision")      \
+    X(K8C_ETCD_NO_SPACE, -1108, "etcdserver: mvcc: database space exceeded")                       \
+    X(K8C_ETCD_LEASE_NOT_FOUND, -1109, "etcdserver: requested lease not found")                    \
+    X(K8C_ETCD_LEASE_EXIST, -1110, "etcdserver: lease already exists")                             \
+    X(K8C_ETCD_LEASE_TTL_TOO_LARGE, -1111, "etcdserver: too large lease TTL")                      \
+    X(K8C_ETCD_REQUEST_TOO_LARGE, -1112, "etcdserver: request is too large")
 
 enum k8c_error {
 #define K8C_ERROR_ENUM(name, value, msg) name = value,

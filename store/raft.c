@@ -1,0 +1,1241 @@
+/*
+ * Raft glue: group commit of client requests into batch entries, the FSM
+ * adapter with replay skipping, read barriers, membership and the libuv
+ * I/O setup. See raft.h for the contract.
+ *
+ * libraft's <raft.h> has the same file name as this module's header, so the
+ * library header is reached through <raft/uv.h>, whose own include of
+ * "../raft.h" resolves next to it in the system include directory.
+ */
+#include "raft.h"
+
+#include <raft/uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "log.h"
+
+#define DEFAULT_MAX_BATCH_REQUESTS 1024
+#define DEFAULT_MAX_BATCH_BYTES    (4u * 1024 * 1024)
+#define DEFAULT_MAX_INFLIGHT       2
+#define MAX_PEERS                  64
+
+/* Snapshot payload header: magic "K8CS", u32 format version, u64 FSM index. */
+#define SNAP_MAGIC       0x5343384bu
+#define SNAP_VERSION     1
+#define SNAP_HEADER_SIZE 16
+
+/* A caller waiting for the outcome of one request. */
+struct pending {
+    store_raft_apply_cb cb;
+    void *arg;
+};
+
+/*
+ * One batch: first queued (collecting requests), then in flight (proposed
+ * with raft_apply and waiting for its apply callback). The FSM adapter
+ * recognises an in-flight batch of this server by (proposer, term, seq) in the
+ * entry header and writes the per-request results into it.
+ */
+struct batch {
+    struct raft_apply req;
+    struct store_raft *sr;
+    struct batch *next;
+    struct k8c_sbuf body; /* encoded request records (cmd.h) */
+    struct pending *pend;
+    size_t n, cap;
+    uint64_t term, seq;
+    struct store_raft_result *results; /* n slots while in flight */
+    bool applied;
+};
+
+struct read_waiter {
+    store_raft_read_cb cb;
+    void *arg;
+};
+
+/* Reads sharing one barrier. */
+struct read_group {
+    struct raft_barrier req;
+    struct store_raft *sr;
+    struct read_waiter *w;
+    size_t n, cap;
+};
+
+/* A membership change or leadership transfer in progress. */
+struct change_ctx {
+    struct raft_change change;
+    struct raft_transfer transfer;
+    struct store_raft *sr;
+    store_raft_change_cb cb;
+    void *arg;
+    uint64_t id;
+    bool promote;
+};
+
+struct store_raft {
+    struct store_fsm fsm;
+    struct raft_fsm raft_fsm;
+    struct store_raft_options opts;
+    struct raft *raft;
+
+    /* Owned-I/O mode (store_raft_new). */
+    bool owns_io;
+    uv_loop_t *loop;
+    struct raft raft_storage;
+    struct raft_io io;
+    struct raft_uv_transport transport;
+    uv_check_t flush_check;
+    uv_idle_t flush_idle;
+    bool flush_armed;
+    int handles_open;
+    struct raft_transfer close_transfer;
+    void (*close_cb)(void *arg);
+    void *close_arg;
+
+    bool closing;
+    struct batch *queue_head, *queue_tail;
+    struct batch *inflight; /* singly linked, newest first */
+    unsigned n_inflight;
+    struct read_group *reads_queued, *reads_inflight;
+    uint64_t seq;
+    uint64_t fsm_applied;
+
+    /* The snapshot being written (libraft takes one at a time). */
+    struct k8c_buf *snap_header, *snap_data;
+
+    struct store_raft_status stats; /* counters only */
+};
+
+/* ---- errors ---- */
+
+/* Maps a libraft error code to a k8c code. */
+static int map_raft_error(struct store_raft *sr, int rv)
+{
+    switch (rv) {
+    case 0:
+        return 0;
+    case RAFT_NOTLEADER:
+        return K8C_ENOTLEADER;
+    case RAFT_LEADERSHIPLOST:
+        return sr->closing ? K8C_ESHUTDOWN : K8C_ELEADERCHANGED;
+    case RAFT_SHUTDOWN:
+        return K8C_ESHUTDOWN;
+    case RAFT_CANTCHANGE:
+    case RAFT_BUSY:
+        return K8C_EBUSY;
+    case RAFT_DUPLICATEID:
+    case RAFT_DUPLICATEADDRESS:
+        return K8C_EEXIST;
+    case RAFT_BADID:
+    case RAFT_NOTFOUND:
+        return K8C_ENOTFOUND;
+    case RAFT_BADROLE:
+    case RAFT_INVALID:
+        return K8C_EINVAL;
+    case RAFT_NOCONNECTION:
+        return K8C_ETIMEDOUT;
+    default:
+        return K8C_EIO;
+    }
+}
+
+/* ---- little endian helpers for the snapshot header ---- */
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static uint64_t get_le(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+/* ---- batches ---- */
+
+static struct batch *batch_new(struct store_raft *sr)
+{
+    struct batch *b = K8C_NEW(struct batch);
+    b->sr = sr;
+    b->req.data = b;
+    k8c_sbuf_init(&b->body);
+    return b;
+}
+
+static void batch_free(struct batch *b)
+{
+    if (b->results != NULL) {
+        for (size_t i = 0; i < b->n; i++) {
+            k8c_buf_unref(b->results[i].data);
+        }
+        k8c_free(b->results);
+    }
+    k8c_sbuf_free(&b->body);
+    k8c_free(b->pend);
+    k8c_free(b);
+}
+
+/* Completes every request of b with status (non-zero). */
+static void batch_fail(struct batch *b, int status)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        b->pend[i].cb(b->pend[i].arg, status, NULL);
+    }
+}
+
+static void inflight_remove(struct store_raft *sr, struct batch *b)
+{
+    for (struct batch **p = &sr->inflight; *p != NULL; p = &(*p)->next) {
+        if (*p == b) {
+            *p = b->next;
+            b->next = NULL;
+            sr->n_inflight--;
+            return;
+        }
+    }
+}
+
+static struct batch *inflight_find(struct store_raft *sr, const struct store_cmd_header *hdr)
+{
+    if (hdr->proposer != sr->raft->id) {
+        return NULL;
+    }
+    for (struct batch *b = sr->inflight; b != NULL; b = b->next) {
+        if (b->term == hdr->term && b->seq == hdr->seq) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+static void on_flush_check(uv_check_t *h);
+static void on_flush_idle(uv_idle_t *h);
+
+/* In owned-I/O mode, proposes what is queued at the end of this loop
+ * iteration (the check phase), so everything submitted by the callbacks of
+ * one iteration shares an entry. The idle handle keeps poll from blocking
+ * when the submit came from a phase before poll. */
+static void schedule_flush(struct store_raft *sr)
+{
+    if (!sr->owns_io || sr->flush_armed || sr->closing) {
+        return;
+    }
+    sr->flush_armed = true;
+    uv_check_start(&sr->flush_check, on_flush_check);
+    uv_idle_start(&sr->flush_idle, on_flush_idle);
+}
+
+/* ---- the FSM adapter ---- */
+
+/*
+ * libraft applies entries in index order and sets last_applied only after
+ * fsm->apply returns, so the entry being applied is last_applied + 1.
+ */
+static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
+{
+    struct store_raft *sr = rf->data;
+    uint64_t index = sr->raft->last_applied + 1;
+    struct store_cmd_batch decoded;
+    char errmsg[K8C_ERRMSG_SIZE];
+    struct batch *b;
+    int rv;
+
+    *result = NULL;
+    if (index <= sr->fsm_applied) {
+        /* Already in the FSM's storage (replay after restart). */
+        sr->stats.entries_skipped++;
+        return 0;
+    }
+    rv = store_cmd_decode(buf->base, buf->len, &decoded, errmsg);
+    if (rv != 0) {
+        /* Only our own leaders write entries, so this is a bug or a format
+         * change. Apply it as empty so the applied index still advances and
+         * the cluster does not wedge on it. */
+        k8c_log_error("raft entry is not a valid batch; applying it as empty index=%llu err=%s",
+                      (unsigned long long)index, errmsg);
+        rv = sr->fsm.apply(sr->fsm.data, index, 0, NULL, 0, NULL);
+    } else {
+        b = inflight_find(sr, &decoded.hdr);
+        rv = sr->fsm.apply(sr->fsm.data, index, decoded.hdr.term, decoded.reqs, decoded.hdr.count,
+                           b != NULL ? b->results : NULL);
+        if (rv == 0 && b != NULL) {
+            b->applied = true;
+        } else if (rv != 0 && b != NULL) {
+            for (size_t i = 0; i < b->n; i++) {
+                k8c_buf_unref(b->results[i].data);
+                memset(&b->results[i], 0, sizeof b->results[i]);
+            }
+        }
+        store_cmd_batch_free(&decoded);
+    }
+    if (rv != 0) {
+        k8c_log_error("state machine failed to apply a raft entry; will retry index=%llu err=%s",
+                      (unsigned long long)index, k8c_strerror(rv));
+        return RAFT_IOERR;
+    }
+    sr->fsm_applied = index;
+    sr->stats.entries_applied++;
+    return 0;
+}
+
+static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    struct store_raft *sr = rf->data;
+    struct k8c_buf *data = NULL, *header;
+    uint64_t index = 0;
+    int rv;
+
+    rv = sr->fsm.snapshot(sr->fsm.data, &index, &data);
+    if (rv != 0) {
+        k8c_log_warn("state machine snapshot failed; will retry err=%s", k8c_strerror(rv));
+        return RAFT_BUSY;
+    }
+    if (index < sr->raft->last_applied) {
+        k8c_log_error("state machine snapshot is older than the applied log; skipping it "
+                      "fsm_index=%llu raft_applied=%llu",
+                      (unsigned long long)index, (unsigned long long)sr->raft->last_applied);
+        k8c_buf_unref(data);
+        return RAFT_BUSY;
+    }
+    header = k8c_buf_new(SNAP_HEADER_SIZE);
+    put_le(header->data, SNAP_MAGIC, 4);
+    put_le(header->data + 4, SNAP_VERSION, 4);
+    put_le(header->data + 8, index, 8);
+    sr->snap_header = header;
+    sr->snap_data = data;
+    *bufs = k8c_calloc(2, sizeof **bufs);
+    (*bufs)[0].base = header->data;
+    (*bufs)[0].len = header->len;
+    (*bufs)[1].base = data->data;
+    (*bufs)[1].len = data->len;
+    *n_bufs = 2;
+    sr->stats.snapshots++;
+    k8c_log_v(1, "raft snapshot taken raft_index=%llu fsm_index=%llu bytes=%zu",
+              (unsigned long long)sr->raft->last_applied, (unsigned long long)index, data->len);
+    return 0;
+}
+
+/* Called by libraft once the snapshot is stored (or failed): we own the
+ * buffers (fsm version 2). */
+static int fsm_snapshot_finalize(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    struct store_raft *sr = rf->data;
+
+    k8c_buf_unref(sr->snap_header);
+    k8c_buf_unref(sr->snap_data);
+    sr->snap_header = sr->snap_data = NULL;
+    k8c_free(*bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
+    return 0;
+}
+
+static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
+{
+    struct store_raft *sr = rf->data;
+    const uint8_t *p = buf->base;
+    uint64_t index;
+    int rv;
+
+    if (buf->len < SNAP_HEADER_SIZE || get_le(p, 4) != SNAP_MAGIC ||
+        get_le(p + 4, 4) != SNAP_VERSION) {
+        k8c_log_error("raft snapshot has an unknown format; not restoring it bytes=%zu", buf->len);
+        return RAFT_MALFORMED;
+    }
+    index = get_le(p + 8, 8);
+    if (index <= sr->fsm_applied) {
+        /* The FSM's storage already holds this state or a newer one. */
+        sr->stats.restores_skipped++;
+        k8c_log_v(1, "raft snapshot not restored: state machine is newer snap=%llu fsm=%llu",
+                  (unsigned long long)index, (unsigned long long)sr->fsm_applied);
+    } else {
+        rv =
+            sr->fsm.restore(sr->fsm.data, index, p + SNAP_HEADER_SIZE, buf->len - SNAP_HEADER_SIZE);
+        if (rv != 0) {
+            k8c_log_error("state machine failed to restore a snapshot index=%llu err=%s",
+                          (unsigned long long)index, k8c_strerror(rv));
+            return RAFT_IOERR;
+        }
+        sr->fsm_applied = index;
+        sr->stats.restores++;
+        k8c_log_info("raft snapshot restored index=%llu bytes=%zu", (unsigned long long)index,
+                     buf->len);
+    }
+    raft_free(buf->base); /* ownership passed to us on success */
+    return 0;
+}
+
+/* ---- construction shared by both modes ---- */
+
+static struct store_raft *store_raft_alloc(const struct store_fsm *fsm,
+                                           const struct store_raft_options *opts)
+{
+    struct store_raft *sr = K8C_NEW(struct store_raft);
+
+    sr->fsm = *fsm;
+    if (opts != NULL) {
+        sr->opts = *opts;
+    }
+    if (sr->opts.max_batch_requests == 0) {
+        sr->opts.max_batch_requests = DEFAULT_MAX_BATCH_REQUESTS;
+    }
+    if (sr->opts.max_batch_requests > STORE_CMD_MAX_REQUESTS) {
+        sr->opts.max_batch_requests = STORE_CMD_MAX_REQUESTS;
+    }
+    if (sr->opts.max_batch_bytes == 0) {
+        sr->opts.max_batch_bytes = DEFAULT_MAX_BATCH_BYTES;
+    }
+    if (sr->opts.max_batch_bytes > STORE_CMD_MAX_BATCH - STORE_CMD_HEADER_SIZE) {
+        sr->opts.max_batch_bytes = STORE_CMD_MAX_BATCH - STORE_CMD_HEADER_SIZE;
+    }
+    if (sr->opts.max_inflight == 0) {
+        sr->opts.max_inflight = DEFAULT_MAX_INFLIGHT;
+    }
+    sr->raft_fsm.version = 2;
+    sr->raft_fsm.data = sr;
+    sr->raft_fsm.apply = fsm_apply;
+    sr->raft_fsm.snapshot = fsm_snapshot;
+    sr->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
+    sr->raft_fsm.restore = fsm_restore;
+    return sr;
+}
+
+struct store_raft *store_raft_new_attached(const struct store_fsm *fsm,
+                                           const struct store_raft_options *opts)
+{
+    return store_raft_alloc(fsm, opts);
+}
+
+struct raft_fsm *store_raft_fsm(struct store_raft *sr)
+{
+    return &sr->raft_fsm;
+}
+
+void store_raft_attach(struct store_raft *sr, struct raft *raft)
+{
+    sr->raft = raft;
+    sr->fsm_applied = sr->fsm.applied_index(sr->fsm.data);
+}
+
+struct raft *store_raft_raft(struct store_raft *sr)
+{
+    return sr->raft;
+}
+
+/* Fails everything queued (not in flight) with status. */
+static void fail_queued(struct store_raft *sr, int status)
+{
+    struct batch *b;
+    struct read_group *g;
+
+    while ((b = sr->queue_head) != NULL) {
+        sr->queue_head = b->next;
+        if (sr->queue_head == NULL) {
+            sr->queue_tail = NULL;
+        }
+        batch_fail(b, status);
+        batch_free(b);
+    }
+    if ((g = sr->reads_queued) != NULL) {
+        sr->reads_queued = NULL;
+        for (size_t i = 0; i < g->n; i++) {
+            g->w[i].cb(g->w[i].arg, status);
+        }
+        k8c_free(g->w);
+        k8c_free(g);
+    }
+}
+
+void store_raft_del(struct store_raft *sr)
+{
+    if (sr == NULL) {
+        return;
+    }
+    sr->closing = true;
+    fail_queued(sr, K8C_ESHUTDOWN);
+    /* In-flight work belongs to the (closed) raft instance, which has already
+     * failed it; anything left means the caller freed too early. */
+    while (sr->inflight != NULL) {
+        struct batch *b = sr->inflight;
+        inflight_remove(sr, b);
+        batch_fail(b, K8C_ESHUTDOWN);
+        batch_free(b);
+    }
+    k8c_buf_unref(sr->snap_header);
+    k8c_buf_unref(sr->snap_data);
+    k8c_free(sr);
+}
+
+/* ---- proposing ---- */
+
+static bool raft_is_leader(struct store_raft *sr)
+{
+    return sr->raft != NULL && raft_state(sr->raft) == RAFT_LEADER && sr->raft->transfer == NULL;
+}
+
+bool store_raft_is_leader(struct store_raft *sr)
+{
+    return raft_is_leader(sr);
+}
+
+static void on_applied(struct raft_apply *req, int status, void *result)
+{
+    struct batch *b = req->data;
+    struct store_raft *sr = b->sr;
+
+    (void)result;
+    inflight_remove(sr, b);
+    if (status == 0 && b->applied) {
+        for (size_t i = 0; i < b->n; i++) {
+            b->pend[i].cb(b->pend[i].arg, 0, &b->results[i]);
+        }
+    } else {
+        int code = status == 0 ? K8C_EIO : map_raft_error(sr, status);
+        if (status == 0) {
+            k8c_log_error("raft entry committed but not applied by this server seq=%llu",
+                          (unsigned long long)b->seq);
+        }
+        batch_fail(b, code);
+    }
+    batch_free(b);
+    schedule_flush(sr);
+}
+
+/* Proposes b as one entry. Returns 0 (b is in flight) or a k8c code. */
+static int propose(struct store_raft *sr, struct batch *b)
+{
+    struct store_cmd_header hdr;
+    struct raft_buffer buf;
+    int rv;
+
+    hdr.count = (uint32_t)b->n;
+    hdr.proposer = sr->raft->id;
+    hdr.term = sr->raft->current_term;
+    hdr.seq = ++sr->seq;
+    b->term = hdr.term;
+    b->seq = hdr.seq;
+    buf.len = STORE_CMD_HEADER_SIZE + b->body.len;
+    buf.len += store_cmd_pad(buf.len); /* libraft needs 8-byte multiples (cmd.h) */
+    buf.base = raft_malloc(buf.len);
+    if (buf.base == NULL) {
+        return K8C_ENOMEM;
+    }
+    store_cmd_put_header(buf.base, &hdr);
+    memcpy((uint8_t *)buf.base + STORE_CMD_HEADER_SIZE, b->body.data, b->body.len);
+    memset((uint8_t *)buf.base + STORE_CMD_HEADER_SIZE + b->body.len, 0,
+           buf.len - STORE_CMD_HEADER_SIZE - b->body.len);
+    b->results = k8c_calloc(b->n, sizeof *b->results);
+    b->next = sr->inflight;
+    sr->inflight = b;
+    sr->n_inflight++;
+    rv = raft_apply(sr->raft, &b->req, &buf, 1, on_applied);
+    if (rv != 0) {
+        raft_free(buf.base);
+        inflight_remove(sr, b);
+        return map_raft_error(sr, rv);
+    }
+    /* The encoded copy now lives in the raft log; drop ours. */
+    k8c_sbuf_free(&b->body);
+    sr->stats.entries_proposed++;
+    sr->stats.requests_proposed += b->n;
+    return 0;
+}
+
+static void on_barrier(struct raft_barrier *req, int status)
+{
+    struct read_group *g = req->data;
+    struct store_raft *sr = g->sr;
+    int code = map_raft_error(sr, status);
+
+    sr->reads_inflight = NULL;
+    if (code == 0) {
+        sr->stats.reads += g->n;
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        g->w[i].cb(g->w[i].arg, code);
+    }
+    k8c_free(g->w);
+    k8c_free(g);
+    schedule_flush(sr);
+}
+
+void store_raft_flush(struct store_raft *sr)
+{
+    bool leader = raft_is_leader(sr);
+    struct batch *b;
+    int rv;
+
+    if (sr->closing) {
+        return;
+    }
+    while ((b = sr->queue_head) != NULL && (!leader || sr->n_inflight < sr->opts.max_inflight)) {
+        sr->queue_head = b->next;
+        if (sr->queue_head == NULL) {
+            sr->queue_tail = NULL;
+        }
+        b->next = NULL;
+        rv = leader ? propose(sr, b) : K8C_ENOTLEADER;
+        if (rv != 0) {
+            if (rv == K8C_ENOTLEADER) {
+                leader = false;
+            }
+            batch_fail(b, rv);
+            batch_free(b);
+        }
+    }
+    if (sr->reads_queued != NULL && sr->reads_inflight == NULL) {
+        struct read_group *g = sr->reads_queued;
+        sr->reads_queued = NULL;
+        rv = leader ? map_raft_error(sr, raft_barrier(sr->raft, &g->req, on_barrier))
+                    : K8C_ENOTLEADER;
+        if (rv == 0) {
+            sr->reads_inflight = g;
+            sr->stats.barriers++;
+        } else {
+            for (size_t i = 0; i < g->n; i++) {
+                g->w[i].cb(g->w[i].arg, rv);
+            }
+            k8c_free(g->w);
+            k8c_free(g);
+        }
+    }
+}
+
+int store_raft_submit(struct store_raft *sr, enum store_cmd_type type, uint64_t request_id,
+                      const void *data, size_t len, store_raft_apply_cb cb, void *arg)
+{
+    struct store_cmd_req req = {.type = (uint8_t)type, .id = request_id, .data = data, .len = len};
+    struct batch *b;
+    int rv;
+
+    if (sr->closing) {
+        return K8C_ESHUTDOWN;
+    }
+    if (!raft_is_leader(sr)) {
+        return K8C_ENOTLEADER;
+    }
+    if ((int)type < STORE_CMD_PUT || type >= STORE_CMD_TYPE_END) {
+        return K8C_EINVAL;
+    }
+    if (len > STORE_CMD_MAX_REQ_BYTES) {
+        return K8C_ETOOBIG;
+    }
+    b = sr->queue_tail;
+    if (b == NULL || b->n >= sr->opts.max_batch_requests ||
+        (b->n > 0 && b->body.len + store_cmd_req_size(len) > sr->opts.max_batch_bytes)) {
+        b = batch_new(sr);
+        if (sr->queue_tail != NULL) {
+            sr->queue_tail->next = b;
+        } else {
+            sr->queue_head = b;
+        }
+        sr->queue_tail = b;
+    }
+    rv = store_cmd_append(&b->body, &req);
+    if (rv != 0) {
+        return rv; /* cannot happen: type and size were checked */
+    }
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->pend = k8c_realloc(b->pend, b->cap * sizeof *b->pend);
+    }
+    b->pend[b->n].cb = cb;
+    b->pend[b->n].arg = arg;
+    b->n++;
+    schedule_flush(sr);
+    return 0;
+}
+
+int store_raft_read_index(struct store_raft *sr, store_raft_read_cb cb, void *arg)
+{
+    struct read_group *g;
+
+    if (sr->closing) {
+        return K8C_ESHUTDOWN;
+    }
+    if (!raft_is_leader(sr)) {
+        return K8C_ENOTLEADER;
+    }
+    g = sr->reads_queued;
+    if (g == NULL) {
+        g = K8C_NEW(struct read_group);
+        g->sr = sr;
+        g->req.data = g;
+        sr->reads_queued = g;
+    }
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 16;
+        g->w = k8c_realloc(g->w, g->cap * sizeof *g->w);
+    }
+    g->w[g->n].cb = cb;
+    g->w[g->n].arg = arg;
+    g->n++;
+    schedule_flush(sr);
+    return 0;
+}
+
+/* ---- status and membership ---- */
+
+const char *store_raft_role_name(int role)
+{
+    switch (role) {
+    case STORE_RAFT_FOLLOWER:
+        return "follower";
+    case STORE_RAFT_CANDIDATE:
+        return "candidate";
+    case STORE_RAFT_LEADER:
+        return "leader";
+    default:
+        return "unavailable";
+    }
+}
+
+uint64_t store_raft_leader(struct store_raft *sr, const char **address)
+{
+    raft_id id = 0;
+    const char *addr = NULL;
+
+    if (sr->raft != NULL) {
+        raft_leader(sr->raft, &id, &addr);
+    }
+    if (address != NULL) {
+        *address = id != 0 ? addr : NULL;
+    }
+    return id;
+}
+
+void store_raft_get_status(struct store_raft *sr, struct store_raft_status *st)
+{
+    const char *addr = NULL;
+
+    *st = sr->stats;
+    st->fsm_applied = sr->fsm_applied;
+    if (sr->raft == NULL) {
+        return;
+    }
+    st->id = sr->raft->id;
+    switch (raft_state(sr->raft)) {
+    case RAFT_FOLLOWER:
+        st->role = STORE_RAFT_FOLLOWER;
+        break;
+    case RAFT_CANDIDATE:
+        st->role = STORE_RAFT_CANDIDATE;
+        break;
+    case RAFT_LEADER:
+        st->role = STORE_RAFT_LEADER;
+        break;
+    default:
+        st->role = STORE_RAFT_UNAVAILABLE;
+        break;
+    }
+    st->leader_id = store_raft_leader(sr, &addr);
+    snprintf(st->leader_address, sizeof st->leader_address, "%s", addr != NULL ? addr : "");
+    st->term = sr->raft->current_term;
+    st->commit_index = sr->raft->commit_index;
+    st->applied_index = raft_last_applied(sr->raft);
+    st->last_index = raft_last_index(sr->raft);
+}
+
+size_t store_raft_members(struct store_raft *sr, struct store_raft_member *out, size_t max)
+{
+    const struct raft_configuration *c;
+
+    if (sr->raft == NULL) {
+        return 0;
+    }
+    c = &sr->raft->configuration;
+    for (unsigned i = 0; i < c->n && i < max; i++) {
+        out[i].id = c->servers[i].id;
+        snprintf(out[i].address, sizeof out[i].address, "%s", c->servers[i].address);
+        out[i].voter = c->servers[i].role == RAFT_VOTER;
+    }
+    return c->n;
+}
+
+static struct change_ctx *change_new(struct store_raft *sr, uint64_t id, store_raft_change_cb cb,
+                                     void *arg)
+{
+    struct change_ctx *ctx = K8C_NEW(struct change_ctx);
+    ctx->sr = sr;
+    ctx->cb = cb;
+    ctx->arg = arg;
+    ctx->id = id;
+    ctx->change.data = ctx;
+    ctx->transfer.data = ctx;
+    return ctx;
+}
+
+static void change_done(struct change_ctx *ctx, int status)
+{
+    if (ctx->cb != NULL) {
+        ctx->cb(ctx->arg, status);
+    }
+    k8c_free(ctx);
+}
+
+static void on_change(struct raft_change *req, int status)
+{
+    struct change_ctx *ctx = req->data;
+    struct store_raft *sr = ctx->sr;
+    int rv;
+
+    if (status == 0 && ctx->promote) {
+        /* Added as a spare: now make it a voter. libraft replicates the log
+         * to it first and commits the role change once it has caught up. */
+        ctx->promote = false;
+        rv = raft_assign(sr->raft, &ctx->change, ctx->id, RAFT_VOTER, on_change);
+        if (rv == 0) {
+            return;
+        }
+        k8c_log_warn("raft member added but could not be promoted to voter id=%llx err=%s",
+                     (unsigned long long)ctx->id, raft_strerror(rv));
+        status = rv;
+    }
+    if (status == 0) {
+        k8c_log_info("raft configuration changed id=%llx", (unsigned long long)ctx->id);
+    }
+    change_done(ctx, map_raft_error(sr, status));
+}
+
+int store_raft_add_member(struct store_raft *sr, uint64_t id, const char *address, bool voter,
+                          store_raft_change_cb cb, void *arg)
+{
+    struct change_ctx *ctx;
+    int rv;
+
+    if (id == 0 || address == NULL || address[0] == '\0') {
+        return K8C_EINVAL;
+    }
+    if (sr->closing) {
+        return K8C_ESHUTDOWN;
+    }
+    if (!raft_is_leader(sr)) {
+        return K8C_ENOTLEADER;
+    }
+    ctx = change_new(sr, id, cb, arg);
+    ctx->promote = voter;
+    rv = raft_add(sr->raft, &ctx->change, id, address, on_change);
+    if (rv != 0) {
+        k8c_free(ctx);
+        return map_raft_error(sr, rv);
+    }
+    return 0;
+}
+
+int store_raft_remove_member(struct store_raft *sr, uint64_t id, store_raft_change_cb cb, void *arg)
+{
+    struct change_ctx *ctx;
+    int rv;
+
+    if (sr->closing) {
+        return K8C_ESHUTDOWN;
+    }
+    if (!raft_is_leader(sr)) {
+        return K8C_ENOTLEADER;
+    }
+    ctx = change_new(sr, id, cb, arg);
+    rv = raft_remove(sr->raft, &ctx->change, id, on_change);
+    if (rv != 0) {
+        k8c_free(ctx);
+        return map_raft_error(sr, rv);
+    }
+    return 0;
+}
+
+static void on_transfer(struct raft_transfer *req)
+{
+    struct change_ctx *ctx = req->data;
+    struct store_raft *sr = ctx->sr;
+    bool moved = raft_state(sr->raft) != RAFT_LEADER;
+
+    k8c_log_info("raft leadership transfer finished target=%llx moved=%s",
+                 (unsigned long long)req->id, moved ? "true" : "false");
+    change_done(ctx, moved ? 0 : K8C_ETIMEDOUT);
+}
+
+int store_raft_transfer(struct store_raft *sr, uint64_t id, store_raft_change_cb cb, void *arg)
+{
+    struct change_ctx *ctx;
+    int rv;
+
+    if (sr->closing) {
+        return K8C_ESHUTDOWN;
+    }
+    if (!raft_is_leader(sr)) {
+        return K8C_ENOTLEADER;
+    }
+    ctx = change_new(sr, id, cb, arg);
+    rv = raft_transfer(sr->raft, &ctx->transfer, id, on_transfer);
+    if (rv != 0) {
+        k8c_free(ctx);
+        return map_raft_error(sr, rv);
+    }
+    return 0;
+}
+
+/* ---- peers ---- */
+
+uint64_t store_raft_member_id(const char *address)
+{
+    uint64_t id = raft_digest(address, 0) & 0x7fffffffffffffffull;
+    return id != 0 ? id : 1;
+}
+
+int store_raft_url_to_address(const char *url, char *address, size_t size, char *errmsg)
+{
+    const char *hostport = url;
+    const char *colon, *end;
+    char host[64];
+    size_t hlen;
+    struct in_addr ia;
+    long port;
+    char *pend;
+
+    if (strncmp(url, "http://", 7) == 0) {
+        hostport = url + 7;
+    } else if (strncmp(url, "https://", 8) == 0) {
+        hostport = url + 8;
+    }
+    end = hostport + strcspn(hostport, "/");
+    colon = memchr(hostport, ':', (size_t)(end - hostport));
+    if (colon == NULL) {
+        goto bad;
+    }
+    hlen = (size_t)(colon - hostport);
+    if (hlen == 0 || hlen >= sizeof host) {
+        goto bad;
+    }
+    memcpy(host, hostport, hlen);
+    host[hlen] = '\0';
+    if (strcmp(host, "localhost") == 0) {
+        snprintf(host, sizeof host, "127.0.0.1");
+    }
+    if (inet_pton(AF_INET, host, &ia) != 1) {
+        if (errmsg != NULL) {
+            k8c_errmsg_printf(errmsg, "peer URL %s: raft peers need an IPv4 address", url);
+        }
+        return K8C_EINVAL;
+    }
+    errno = 0;
+    port = strtol(colon + 1, &pend, 10);
+    if (pend != end || colon + 1 == end || port <= 0 || port > 65535 || errno != 0) {
+        goto bad;
+    }
+    if ((size_t)snprintf(address, size, "%s:%ld", host, port) >= size) {
+        goto bad;
+    }
+    return 0;
+bad:
+    if (errmsg != NULL) {
+        k8c_errmsg_printf(errmsg, "bad peer URL %s: want http://ip:port", url);
+    }
+    return K8C_EINVAL;
+}
+
+int store_raft_parse_initial_cluster(const char *spec, struct store_raft_peer **peers, size_t *n,
+                                     char *errmsg)
+{
+    struct store_raft_peer *out = NULL;
+    size_t count = 0;
+    const char *p = spec;
+    int rv;
+
+    *peers = NULL;
+    *n = 0;
+    if (spec == NULL || spec[0] == '\0') {
+        k8c_errmsg_printf(errmsg, "--initial-cluster is empty");
+        return K8C_EINVAL;
+    }
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        const char *eq = memchr(p, '=', len);
+        struct store_raft_peer *peer;
+        size_t nlen, ulen;
+
+        if (eq == NULL || eq == p || eq + 1 == p + len) {
+            k8c_errmsg_printf(errmsg, "--initial-cluster entry %.*s: want name=url", (int)len, p);
+            goto err;
+        }
+        nlen = (size_t)(eq - p);
+        ulen = len - nlen - 1;
+        if (count == MAX_PEERS) {
+            k8c_errmsg_printf(errmsg, "--initial-cluster has more than %d members", MAX_PEERS);
+            goto err;
+        }
+        out = k8c_realloc(out, (count + 1) * sizeof *out);
+        peer = &out[count];
+        memset(peer, 0, sizeof *peer);
+        if (nlen >= sizeof peer->name || ulen >= sizeof peer->url) {
+            k8c_errmsg_printf(errmsg, "--initial-cluster entry %.*s is too long", (int)len, p);
+            goto err;
+        }
+        memcpy(peer->name, p, nlen);
+        memcpy(peer->url, eq + 1, ulen);
+        rv = store_raft_url_to_address(peer->url, peer->address, sizeof peer->address, errmsg);
+        if (rv != 0) {
+            goto err;
+        }
+        peer->id = store_raft_member_id(peer->address);
+        for (size_t i = 0; i < count; i++) {
+            if (strcmp(out[i].name, peer->name) == 0 ||
+                strcmp(out[i].address, peer->address) == 0) {
+                k8c_errmsg_printf(errmsg, "--initial-cluster lists %s twice", peer->name);
+                goto err;
+            }
+        }
+        count++;
+        p += len;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    *peers = out;
+    *n = count;
+    return 0;
+err:
+    k8c_free(out);
+    return K8C_EINVAL;
+}
+
+/* ---- owned I/O mode ---- */
+
+static void on_flush_check(uv_check_t *h)
+{
+    struct store_raft *sr = h->data;
+
+    sr->flush_armed = false;
+    uv_check_stop(&sr->flush_check);
+    uv_idle_stop(&sr->flush_idle);
+    store_raft_flush(sr);
+}
+
+static void on_flush_idle(uv_idle_t *h)
+{
+    (void)h; /* only keeps the loop from blocking in poll while a flush is due */
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct store_raft *sr = h->data;
+
+    if (--sr->handles_open > 0) {
+        return;
+    }
+    void (*cb)(void *) = sr->close_cb;
+    void *arg = sr->close_arg;
+    store_raft_del(sr);
+    if (cb != NULL) {
+        cb(arg);
+    }
+}
+
+static void on_raft_closed(struct raft *r)
+{
+    struct store_raft *sr = r->data;
+
+    raft_uv_close(&sr->io);
+    raft_uv_tcp_close(&sr->transport);
+    sr->raft = NULL;
+    sr->handles_open = 2;
+    uv_close((uv_handle_t *)&sr->flush_check, on_handle_closed);
+    uv_close((uv_handle_t *)&sr->flush_idle, on_handle_closed);
+}
+
+static void close_raft(struct store_raft *sr)
+{
+    k8c_log_info("raft stopping id=%llx", (unsigned long long)sr->raft->id);
+    raft_close(sr->raft, on_raft_closed);
+}
+
+static void on_close_transfer(struct raft_transfer *req)
+{
+    struct store_raft *sr = req->data;
+    close_raft(sr);
+}
+
+static int count_voters(struct store_raft *sr)
+{
+    int n = 0;
+    for (unsigned i = 0; i < sr->raft->configuration.n; i++) {
+        n += sr->raft->configuration.servers[i].role == RAFT_VOTER;
+    }
+    return n;
+}
+
+void store_raft_close(struct store_raft *sr, bool transfer, void (*cb)(void *arg), void *arg)
+{
+    sr->close_cb = cb;
+    sr->close_arg = arg;
+    sr->closing = true;
+    fail_queued(sr, K8C_ESHUTDOWN);
+    if (transfer && raft_is_leader(sr) && count_voters(sr) > 1) {
+        sr->close_transfer.data = sr;
+        if (raft_transfer(sr->raft, &sr->close_transfer, 0, on_close_transfer) == 0) {
+            k8c_log_info("raft transferring leadership before stopping");
+            return;
+        }
+    }
+    close_raft(sr);
+}
+
+/* mkdir -p with mode 0700 for new directories. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof buf) {
+        return K8C_EINVAL;
+    }
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+                return -errno;
+            }
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
+int store_raft_new(uv_loop_t *loop, const struct store_raft_config *cfg,
+                   const struct store_fsm *fsm, struct store_raft **out, char *errmsg)
+{
+    struct store_raft_peer *peers = NULL, *self = NULL;
+    struct raft_configuration conf;
+    struct store_raft *sr;
+    size_t n_peers = 0;
+    int rv;
+
+    *out = NULL;
+    if (cfg->name == NULL || cfg->data_dir == NULL) {
+        k8c_errmsg_printf(errmsg, "raft needs a member name and a data directory");
+        return K8C_EINVAL;
+    }
+    rv = store_raft_parse_initial_cluster(cfg->initial_cluster, &peers, &n_peers, errmsg);
+    if (rv != 0) {
+        return rv;
+    }
+    for (size_t i = 0; i < n_peers; i++) {
+        if (strcmp(peers[i].name, cfg->name) == 0) {
+            self = &peers[i];
+        }
+    }
+    if (self == NULL) {
+        k8c_errmsg_printf(errmsg, "member %s is not listed in --initial-cluster", cfg->name);
+        k8c_free(peers);
+        return K8C_EINVAL;
+    }
+    rv = make_dirs(cfg->data_dir);
+    if (rv != 0) {
+        k8c_errmsg_printf(errmsg, "cannot create raft data dir %s: %s", cfg->data_dir,
+                          k8c_strerror(rv));
+        k8c_free(peers);
+        return rv;
+    }
+
+    sr = store_raft_alloc(fsm, &cfg->opts);
+    sr->owns_io = true;
+    sr->loop = loop;
+    uv_check_init(loop, &sr->flush_check);
+    uv_idle_init(loop, &sr->flush_idle);
+    sr->flush_check.data = sr;
+    sr->flush_idle.data = sr;
+
+    rv = raft_uv_tcp_init(&sr->transport, loop);
+    if (rv != 0) {
+        k8c_errmsg_printf(errmsg, "raft transport: %s", raft_strerror(rv));
+        goto err_handles;
+    }
+    rv = raft_uv_init(&sr->io, loop, cfg->data_dir, &sr->transport);
+    if (rv != 0) {
+        k8c_errmsg_printf(errmsg, "raft storage in %s: %s", cfg->data_dir, sr->io.errmsg);
+        raft_uv_tcp_close(&sr->transport);
+        goto err_handles;
+    }
+    rv = raft_init(&sr->raft_storage, &sr->io, &sr->raft_fsm, self->id, self->address);
+    if (rv != 0) {
+        k8c_errmsg_printf(errmsg, "raft init: %s", raft_errmsg(&sr->raft_storage));
+        raft_uv_close(&sr->io);
+        raft_uv_tcp_close(&sr->transport);
+        goto err_handles;
+    }
+    sr->raft_storage.data = sr;
+    store_raft_attach(sr, &sr->raft_storage);
+    unsigned election_ms = cfg->election_ms ? cfg->election_ms : 1000;
+    raft_set_election_timeout(sr->raft, election_ms);
+    /* libraft waits this long (default 30 s) before resending a snapshot the
+     * follower could not install, e.g. because it was busy taking its own. */
+    raft_set_install_snapshot_timeout(sr->raft, 5 * election_ms);
+    raft_set_heartbeat_timeout(sr->raft, cfg->heartbeat_ms ? cfg->heartbeat_ms : 100);
+    raft_set_pre_vote(sr->raft, true);
+    unsigned threshold = cfg->snapshot_threshold ? cfg->snapshot_threshold : 10000;
+    raft_set_snapshot_threshold(sr->raft, threshold);
+    raft_set_snapshot_trailing(sr->raft, cfg->snapshot_trailing ? cfg->snapshot_trailing
+                                                                : (threshold + 1) / 2);
+
+    if (cfg->new_cluster) {
+        raft_configuration_init(&conf);
+        for (size_t i = 0; i < n_peers; i++) {
+            rv = raft_configuration_add(&conf, peers[i].id, peers[i].address, RAFT_VOTER);
+            if (rv != 0) {
+                k8c_errmsg_printf(errmsg, "raft configuration: %s", raft_strerror(rv));
+                raft_configuration_close(&conf);
+                goto err_raft;
+            }
+        }
+        rv = raft_bootstrap(sr->raft, &conf);
+        raft_configuration_close(&conf);
+        if (rv == RAFT_CANTBOOTSTRAP) {
+            k8c_log_info("raft data dir has state; restarting without bootstrap dir=%s",
+                         cfg->data_dir);
+        } else if (rv != 0) {
+            k8c_errmsg_printf(errmsg, "raft bootstrap: %s", raft_errmsg(sr->raft));
+            goto err_raft;
+        }
+    }
+    rv = raft_start(sr->raft);
+    if (rv != 0) {
+        k8c_errmsg_printf(errmsg, "raft start: %s", raft_errmsg(sr->raft));
+        goto err_raft;
+    }
+    k8c_log_info("raft started name=%s id=%llx address=%s peers=%zu fsm_applied=%llu", cfg->name,
+                 (unsigned long long)self->id, self->address, n_peers,
+                 (unsigned long long)sr->fsm_applied);
+    k8c_free(peers);
+    *out = sr;
+    return 0;
+
+err_raft:
+    /* raft_init succeeded: release asynchronously through the normal close. */
+    k8c_free(peers);
+    rv = map_raft_error(sr, rv);
+    sr->closing = true;
+    close_raft(sr);
+    return rv;
+err_handles:
+    k8c_free(peers);
+    sr->handles_open = 2;
+    sr->raft = NULL;
+    uv_close((uv_handle_t *)&sr->flush_check, on_handle_closed);
+    uv_close((uv_handle_t *)&sr->flush_idle, on_handle_closed);
+    return K8C_EIO;
+}

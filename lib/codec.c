@@ -1,0 +1,2537 @@
+/*
+ * The reflective codec (see codec.h): JSON trees <-> protobuf-c messages by walking
+ * descriptors, YAML <-> JSON trees with libyaml, and the Kubernetes protobuf envelope.
+ *
+ * Per-descriptor facts that the walk needs on every message (fields in declaration order,
+ * a hash table from JSON key to field, which fields are Go inline embeddings, whether the type
+ * is one of the special Kubernetes types) are computed once per descriptor and kept in a
+ * fixed-size, lock-free table keyed by descriptor address: readers never lock; a builder that
+ * loses the race to publish frees its copy.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include "codec.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yaml.h>
+
+#include "alloc.h"
+#include "quantity.h"
+
+/* ---- special types -------------------------------------------------------------------------- */
+
+enum special {
+    SP_NONE,
+    SP_TIME,
+    SP_MICROTIME,
+    SP_DURATION,
+    SP_QUANTITY,
+    SP_INTORSTRING,
+    SP_RAW,        /* RawExtension.raw, FieldsV1.Raw: embedded JSON */
+    SP_STRINGLIST, /* Verbs, ExtraValue: repeated string items as a JSON array */
+};
+
+static const struct {
+    const char *name;
+    enum special sp;
+} special_types[] = {
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", SP_TIME},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", SP_MICROTIME},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", SP_DURATION},
+    {"k8s.io.apimachinery.pkg.api.resource.Quantity", SP_QUANTITY},
+    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", SP_INTORSTRING},
+    {"k8s.io.apimachinery.pkg.runtime.RawExtension", SP_RAW},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", SP_RAW},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Verbs", SP_STRINGLIST},
+    {"k8s.io.api.authentication.v1.ExtraValue", SP_STRINGLIST},
+    {"k8s.io.api.authentication.v1beta1.ExtraValue", SP_STRINGLIST},
+    {"k8s.io.api.authorization.v1.ExtraValue", SP_STRINGLIST},
+    {"k8s.io.api.authorization.v1beta1.ExtraValue", SP_STRINGLIST},
+    {"k8s.io.api.certificates.v1.ExtraValue", SP_STRINGLIST},
+    {"k8s.io.api.certificates.v1beta1.ExtraValue", SP_STRINGLIST},
+};
+
+#define OBJECT_META "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+/* Go struct fields tagged `json:",inline"` (other than TypeMeta/ObjectMeta, which are not in the
+ * proto schema): their message's fields appear directly in the parent JSON object. */
+static const struct {
+    const char *message, *field;
+} inline_fields[] = {
+    {"k8s.io.api.core.v1.Volume", "volumeSource"},
+    {"k8s.io.api.core.v1.PersistentVolumeSpec", "persistentVolumeSource"},
+    {"k8s.io.api.core.v1.Probe", "handler"},
+    {"k8s.io.api.core.v1.EphemeralContainer", "ephemeralContainerCommon"},
+    {"k8s.io.api.core.v1.ConfigMapEnvSource", "localObjectReference"},
+    {"k8s.io.api.core.v1.SecretEnvSource", "localObjectReference"},
+    {"k8s.io.api.core.v1.ConfigMapKeySelector", "localObjectReference"},
+    {"k8s.io.api.core.v1.SecretKeySelector", "localObjectReference"},
+    {"k8s.io.api.core.v1.ConfigMapVolumeSource", "localObjectReference"},
+    {"k8s.io.api.core.v1.ConfigMapProjection", "localObjectReference"},
+    {"k8s.io.api.core.v1.SecretProjection", "localObjectReference"},
+    {"k8s.io.api.admissionregistration.v1.RuleWithOperations", "rule"},
+    {"k8s.io.api.admissionregistration.v1beta1.RuleWithOperations", "rule"},
+    {"k8s.io.api.admissionregistration.v1.NamedRuleWithOperations", "ruleWithOperations"},
+    {"k8s.io.api.admissionregistration.v1beta1.NamedRuleWithOperations", "ruleWithOperations"},
+    {"k8s.io.api.resource.v1beta1.DeviceClaimConfiguration", "deviceConfiguration"},
+    {"k8s.io.api.resource.v1beta1.DeviceClassConfiguration", "deviceConfiguration"},
+    {"k8s.io.api.resource.v1beta1.DeviceAllocationConfiguration", "deviceConfiguration"},
+};
+
+/* ---- per-descriptor info -------------------------------------------------------------------- */
+
+struct field_info {
+    const ProtobufCFieldDescriptor *fd;
+    bool is_inline; /* a message field whose members are flattened into the parent */
+    bool is_map;    /* a repeated map-entry message */
+};
+
+struct msg_info {
+    const ProtobufCMessageDescriptor *desc;
+    enum special sp;
+    bool is_object_meta;
+    unsigned n_fields;
+    struct field_info *fields; /* declaration order */
+    unsigned hash_mask;
+    int16_t *hash; /* field index or -1 */
+    unsigned n_inline;
+    unsigned inline_idx[4];
+    const ProtobufCFieldDescriptor *f1, *f2, *f3; /* fields 1..3 of special types */
+};
+
+#define INFO_SLOTS 16384u
+static _Atomic(struct msg_info *) info_table[INFO_SLOTS];
+
+static uint32_t hash_key(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int cmp_field_offset(const void *x, const void *y)
+{
+    const struct field_info *a = x, *b = y;
+
+    return a->fd->offset < b->fd->offset ? -1 : a->fd->offset > b->fd->offset;
+}
+
+static bool is_map_entry(const ProtobufCMessageDescriptor *d)
+{
+    size_t n;
+
+    if (d == NULL || d->n_fields != 2)
+        return false;
+    n = strlen(d->name);
+    return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 && d->fields[0].id == 1 &&
+           d->fields[1].id == 2 && strcmp(d->fields[0].name, "key") == 0 &&
+           strcmp(d->fields[1].name, "value") == 0;
+}
+
+static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
+{
+    struct msg_info *mi = K8C_NEW(struct msg_info);
+    unsigned size = 8;
+
+    mi->desc = desc;
+    for (size_t i = 0; i < sizeof(special_types) / sizeof(special_types[0]); i++)
+        if (strcmp(desc->name, special_types[i].name) == 0)
+            mi->sp = special_types[i].sp;
+    mi->is_object_meta = strcmp(desc->name, OBJECT_META) == 0;
+    mi->f1 = protobuf_c_message_descriptor_get_field(desc, 1);
+    mi->f2 = protobuf_c_message_descriptor_get_field(desc, 2);
+    mi->f3 = protobuf_c_message_descriptor_get_field(desc, 3);
+    mi->n_fields = desc->n_fields;
+    mi->fields = k8c_calloc(desc->n_fields ? desc->n_fields : 1, sizeof(struct field_info));
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &desc->fields[i];
+        mi->fields[i].fd = fd;
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED)
+            mi->fields[i].is_map = is_map_entry(fd->descriptor);
+    }
+    /* protobuf-c lays struct members out in declaration order, so sorting by offset recovers
+     * the order of the .proto file (upstream's Go struct order). */
+    qsort(mi->fields, mi->n_fields, sizeof(struct field_info), cmp_field_offset);
+    for (unsigned i = 0; i < mi->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = mi->fields[i].fd;
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        for (size_t k = 0; k < sizeof(inline_fields) / sizeof(inline_fields[0]); k++) {
+            if (strcmp(desc->name, inline_fields[k].message) == 0 &&
+                strcmp(fd->name, inline_fields[k].field) == 0 && mi->n_inline < 4) {
+                mi->fields[i].is_inline = true;
+                mi->inline_idx[mi->n_inline++] = i;
+            }
+        }
+    }
+    while (size < mi->n_fields * 2)
+        size *= 2;
+    mi->hash_mask = size - 1;
+    mi->hash = k8c_malloc(size * sizeof(int16_t));
+    memset(mi->hash, 0xff, size * sizeof(int16_t));
+    for (unsigned i = 0; i < mi->n_fields; i++) {
+        const char *name = mi->fields[i].fd->name;
+        uint32_t h = hash_key(name, strlen(name)) & mi->hash_mask;
+        while (mi->hash[h] >= 0)
+            h = (h + 1) & mi->hash_mask;
+        mi->hash[h] = (int16_t)i;
+    }
+    return mi;
+}
+
+static void free_info(struct msg_info *mi)
+{
+    k8c_free(mi->fields);
+    k8c_free(mi->hash);
+    k8c_free(mi);
+}
+
+static const struct msg_info *get_info(const ProtobufCMessageDescriptor *desc)
+{
+    uint32_t h =
+        (uint32_t)(((uintptr_t)desc >> 3) * 0x9E3779B97F4A7C15ull >> 40) & (INFO_SLOTS - 1);
+    struct msg_info *mi, *fresh = NULL;
+
+    for (unsigned probes = 0; probes < INFO_SLOTS; probes++, h = (h + 1) & (INFO_SLOTS - 1)) {
+        mi = atomic_load_explicit(&info_table[h], memory_order_acquire);
+        if (mi != NULL) {
+            if (mi->desc == desc) {
+                if (fresh != NULL)
+                    free_info(fresh);
+                return mi;
+            }
+            continue;
+        }
+        if (fresh == NULL)
+            fresh = build_info(desc);
+        struct msg_info *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(&info_table[h], &expected, fresh,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            return fresh;
+        if (expected->desc == desc) {
+            free_info(fresh);
+            return expected;
+        }
+    }
+    /* More message types than slots: cannot happen with the Kubernetes schema (~1000 types). */
+    abort();
+}
+
+/* The index of the field named key, or -1. */
+static int find_field(const struct msg_info *mi, const char *key, size_t len)
+{
+    uint32_t h = hash_key(key, len) & mi->hash_mask;
+
+    for (;;) {
+        int idx = mi->hash[h];
+        if (idx < 0)
+            return -1;
+        const char *name = mi->fields[idx].fd->name;
+        if (strncmp(name, key, len) == 0 && name[len] == '\0')
+            return idx;
+        h = (h + 1) & mi->hash_mask;
+    }
+}
+
+/* ---- message member access ------------------------------------------------------------------ */
+
+#define MEMBER(msg, off) ((void *)((char *)(msg) + (off)))
+
+static bool field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    const void *member = MEMBER(m, fd->offset);
+
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)MEMBER(m, fd->quantifier_offset) == fd->id;
+    switch (fd->label) {
+    case PROTOBUF_C_LABEL_REPEATED:
+        return *(const size_t *)MEMBER(m, fd->quantifier_offset) > 0;
+    case PROTOBUF_C_LABEL_REQUIRED:
+        return true;
+    case PROTOBUF_C_LABEL_OPTIONAL:
+        if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE)
+            return *(void *const *)member != NULL;
+        return *(const protobuf_c_boolean *)MEMBER(m, fd->quantifier_offset);
+    default: /* proto3 without presence: present when not zero */
+        switch (fd->type) {
+        case PROTOBUF_C_TYPE_STRING: {
+            const char *s = *(const char *const *)member;
+            return s != NULL && s[0] != '\0';
+        }
+        case PROTOBUF_C_TYPE_MESSAGE:
+            return *(void *const *)member != NULL;
+        case PROTOBUF_C_TYPE_BYTES:
+            return ((const ProtobufCBinaryData *)member)->len > 0;
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_SINT64:
+        case PROTOBUF_C_TYPE_SFIXED64:
+        case PROTOBUF_C_TYPE_UINT64:
+        case PROTOBUF_C_TYPE_FIXED64:
+        case PROTOBUF_C_TYPE_DOUBLE:
+            return *(const uint64_t *)member != 0;
+        case PROTOBUF_C_TYPE_BOOL:
+            return *(const protobuf_c_boolean *)member != 0;
+        default:
+            return *(const uint32_t *)member != 0;
+        }
+    }
+}
+
+static void mark_present(ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        *(uint32_t *)MEMBER(m, fd->quantifier_offset) = fd->id;
+    else if (fd->label == PROTOBUF_C_LABEL_OPTIONAL && fd->type != PROTOBUF_C_TYPE_STRING &&
+             fd->type != PROTOBUF_C_TYPE_MESSAGE)
+        *(protobuf_c_boolean *)MEMBER(m, fd->quantifier_offset) = 1;
+}
+
+static size_t elem_size(const ProtobufCFieldDescriptor *fd)
+{
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(void *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    default:
+        return 4;
+    }
+}
+
+static void *default_alloc(void *data, size_t size)
+{
+    return k8c_malloc(size ? size : 1);
+}
+
+static void default_free(void *data, void *p)
+{
+    k8c_free(p);
+}
+
+static ProtobufCAllocator k8c_default_allocator = {default_alloc, default_free, NULL};
+
+static void *pb_alloc(ProtobufCAllocator *a, size_t size)
+{
+    return a->alloc(a->allocator_data, size);
+}
+
+static ProtobufCMessage *new_message(ProtobufCAllocator *a, const ProtobufCMessageDescriptor *d)
+{
+    ProtobufCMessage *m = pb_alloc(a, d->sizeof_message);
+
+    d->message_init(m);
+    return m;
+}
+
+/* ---- time and duration ---------------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* "2006-01-02T15:04:05Z" or with micro=true "2006-01-02T15:04:05.000000Z". */
+static int format_time(char *buf, size_t size, int64_t secs, int32_t nanos, bool micro)
+{
+    int64_t days = secs / 86400, rem = secs % 86400, y;
+    unsigned mo, d;
+
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    civil_from_days(days, &y, &mo, &d);
+    if (micro)
+        return snprintf(buf, size, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06dZ", y, mo, d,
+                        (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
+                        (nanos < 0 ? 0 : nanos) / 1000);
+    return snprintf(buf, size, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y, mo, d,
+                    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+static int digits(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Parses RFC 3339 ("2006-01-02T15:04:05[.frac](Z|+07:00)"). 0 or -1. */
+static int parse_time(const char *s, size_t len, int64_t *secs, int32_t *nanos)
+{
+    int y, mo, d, h, mi, se, ns = 0;
+    size_t i = 19;
+
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+    h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+        se < 0 || se > 59)
+        return -1;
+    if (s[i] == '.') {
+        int nd = 0;
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (nd < 9) {
+                ns = ns * 10 + (s[i] - '0');
+                nd++;
+            }
+            i++;
+        }
+        if (nd == 0)
+            return -1;
+        for (; nd < 9; nd++)
+            ns *= 10;
+    }
+    int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z') && i + 1 == len) {
+        /* UTC */
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -1;
+        int off = oh * 3600 + om * 60;
+        t += s[i] == '+' ? -off : off;
+    } else {
+        return -1;
+    }
+    *secs = t;
+    *nanos = ns;
+    return 0;
+}
+
+/* Appends v/10^prec with trailing zeros of the fraction removed (Go's fmtFrac + fmtInt). */
+static void put_frac(char *buf, size_t *n, uint64_t v, int prec)
+{
+    char tmp[32];
+    int len = 0;
+    bool printed = false;
+    char frac[16];
+    int fl = 0;
+
+    for (int i = 0; i < prec; i++) {
+        int digit = (int)(v % 10);
+        printed = printed || digit != 0;
+        if (printed)
+            frac[fl++] = (char)('0' + digit);
+        v /= 10;
+    }
+    len = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+    memcpy(buf + *n, tmp, (size_t)len);
+    *n += (size_t)len;
+    if (fl > 0) {
+        buf[(*n)++] = '.';
+        while (fl > 0)
+            buf[(*n)++] = frac[--fl];
+    }
+}
+
+/* Go's time.Duration.String. buf >= 40 bytes. */
+static size_t format_duration(char *buf, int64_t d)
+{
+    size_t n = 0;
+    uint64_t u = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+
+    if (d < 0)
+        buf[n++] = '-';
+    if (u < 1000000000ull) {
+        if (u == 0) {
+            memcpy(buf, "0s", 3);
+            return 2;
+        }
+        if (u < 1000) {
+            n += (size_t)sprintf(buf + n, "%" PRIu64 "ns", u);
+            return n;
+        }
+        if (u < 1000000) {
+            put_frac(buf, &n, u, 3);
+            memcpy(buf + n, "\xc2\xb5s", 3);
+            n += 3;
+        } else {
+            put_frac(buf, &n, u, 6);
+            memcpy(buf + n, "ms", 2);
+            n += 2;
+        }
+        buf[n] = '\0';
+        return n;
+    }
+    {
+        uint64_t secs_ns = u % 60000000000ull, mins = u / 60000000000ull;
+        char part[64];
+        size_t pn = 0;
+        if (mins >= 60)
+            pn += (size_t)sprintf(part + pn, "%" PRIu64 "h", mins / 60);
+        if (mins > 0)
+            pn += (size_t)sprintf(part + pn, "%" PRIu64 "m", mins % 60);
+        memcpy(buf + n, part, pn);
+        n += pn;
+        put_frac(buf, &n, secs_ns, 9);
+        buf[n++] = 's';
+        buf[n] = '\0';
+        return n;
+    }
+}
+
+/* Go's time.ParseDuration. 0 or -1. */
+static int parse_duration(const char *s, size_t len, int64_t *out)
+{
+    const char *p = s, *end = s + len;
+    bool neg = false;
+    __int128 total = 0;
+
+    if (p < end && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    if (end - p == 1 && *p == '0') {
+        *out = 0;
+        return 0;
+    }
+    if (p == end)
+        return -1;
+    while (p < end) {
+        __int128 ip = 0, fp = 0, scale = 1;
+        bool any = false;
+        while (p < end && *p >= '0' && *p <= '9') {
+            ip = ip * 10 + (*p++ - '0');
+            any = true;
+            if (ip > ((__int128)1 << 80))
+                return -1;
+        }
+        if (p < end && *p == '.') {
+            p++;
+            while (p < end && *p >= '0' && *p <= '9') {
+                if (scale < 1000000000000000000LL) {
+                    fp = fp * 10 + (*p - '0');
+                    scale *= 10;
+                }
+                p++;
+                any = true;
+            }
+        }
+        if (!any)
+            return -1;
+        const char *u = p;
+        while (p < end && !(*p >= '0' && *p <= '9') && *p != '.')
+            p++;
+        size_t ul = (size_t)(p - u);
+        int64_t unit;
+        if (ul == 2 && memcmp(u, "ns", 2) == 0)
+            unit = 1;
+        else if ((ul == 2 && memcmp(u, "us", 2) == 0) ||
+                 (ul == 3 && (memcmp(u, "\xc2\xb5s", 3) == 0 || memcmp(u, "\xce\xbcs", 3) == 0)))
+            unit = 1000;
+        else if (ul == 2 && memcmp(u, "ms", 2) == 0)
+            unit = 1000000;
+        else if (ul == 1 && *u == 's')
+            unit = 1000000000LL;
+        else if (ul == 1 && *u == 'm')
+            unit = 60000000000LL;
+        else if (ul == 1 && *u == 'h')
+            unit = 3600000000000LL;
+        else
+            return -1;
+        total += ip * unit + fp * unit / scale;
+        if (total > (__int128)INT64_MAX + 1)
+            return -1;
+    }
+    if (!neg && total > INT64_MAX)
+        return -1;
+    *out = neg ? (int64_t)-total : (int64_t)total;
+    return 0;
+}
+
+/* ---- kinds ---------------------------------------------------------------------------------- */
+
+/* BEGIN GENERATED KINDS (tests/integration/codec/gen_kinds.py --update) */
+/* clang-format off */
+#include "k8s/api/admissionregistration/v1/generated.pb-c.h"
+#include "k8s/api/apidiscovery/v2/generated.pb-c.h"
+#include "k8s/api/apps/v1/generated.pb-c.h"
+#include "k8s/api/authentication/v1/generated.pb-c.h"
+#include "k8s/api/authorization/v1/generated.pb-c.h"
+#include "k8s/api/autoscaling/v1/generated.pb-c.h"
+#include "k8s/api/autoscaling/v2/generated.pb-c.h"
+#include "k8s/api/batch/v1/generated.pb-c.h"
+#include "k8s/api/certificates/v1/generated.pb-c.h"
+#include "k8s/api/coordination/v1/generated.pb-c.h"
+#include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/api/discovery/v1/generated.pb-c.h"
+#include "k8s/api/events/v1/generated.pb-c.h"
+#include "k8s/api/flowcontrol/v1/generated.pb-c.h"
+#include "k8s/api/networking/v1/generated.pb-c.h"
+#include "k8s/api/node/v1/generated.pb-c.h"
+#include "k8s/api/policy/v1/generated.pb-c.h"
+#include "k8s/api/rbac/v1/generated.pb-c.h"
+#include "k8s/api/scheduling/v1/generated.pb-c.h"
+#include "k8s/api/storage/v1/generated.pb-c.h"
+#include "k8s/apimachinery/pkg/apis/meta/v1/generated.pb-c.h"
+#include "k8s/apimachinery/pkg/apis/meta/v1/k8c_table.pb-c.h"
+
+static const struct k8c_codec_kind kinds[] = {
+    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", &k8s__io__api__admissionregistration__v1__mutating_webhook_configuration__descriptor},
+    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfigurationList", &k8s__io__api__admissionregistration__v1__mutating_webhook_configuration_list__descriptor},
+    {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", &k8s__io__api__admissionregistration__v1__validating_admission_policy__descriptor},
+    {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding", &k8s__io__api__admissionregistration__v1__validating_admission_policy_binding__descriptor},
+    {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBindingList", &k8s__io__api__admissionregistration__v1__validating_admission_policy_binding_list__descriptor},
+    {"admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyList", &k8s__io__api__admissionregistration__v1__validating_admission_policy_list__descriptor},
+    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", &k8s__io__api__admissionregistration__v1__validating_webhook_configuration__descriptor},
+    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", &k8s__io__api__admissionregistration__v1__validating_webhook_configuration_list__descriptor},
+    {"apidiscovery.k8s.io/v2", "APIGroupDiscovery", &k8s__io__api__apidiscovery__v2__apigroup_discovery__descriptor},
+    {"apidiscovery.k8s.io/v2", "APIGroupDiscoveryList", &k8s__io__api__apidiscovery__v2__apigroup_discovery_list__descriptor},
+    {"apps/v1", "ControllerRevision", &k8s__io__api__apps__v1__controller_revision__descriptor},
+    {"apps/v1", "ControllerRevisionList", &k8s__io__api__apps__v1__controller_revision_list__descriptor},
+    {"apps/v1", "DaemonSet", &k8s__io__api__apps__v1__daemon_set__descriptor},
+    {"apps/v1", "DaemonSetList", &k8s__io__api__apps__v1__daemon_set_list__descriptor},
+    {"apps/v1", "Deployment", &k8s__io__api__apps__v1__deployment__descriptor},
+    {"apps/v1", "DeploymentList", &k8s__io__api__apps__v1__deployment_list__descriptor},
+    {"apps/v1", "ReplicaSet", &k8s__io__api__apps__v1__replica_set__descriptor},
+    {"apps/v1", "ReplicaSetList", &k8s__io__api__apps__v1__replica_set_list__descriptor},
+    {"apps/v1", "StatefulSet", &k8s__io__api__apps__v1__stateful_set__descriptor},
+    {"apps/v1", "StatefulSetList", &k8s__io__api__apps__v1__stateful_set_list__descriptor},
+    {"authentication.k8s.io/v1", "SelfSubjectReview", &k8s__io__api__authentication__v1__self_subject_review__descriptor},
+    {"authentication.k8s.io/v1", "TokenRequest", &k8s__io__api__authentication__v1__token_request__descriptor},
+    {"authentication.k8s.io/v1", "TokenReview", &k8s__io__api__authentication__v1__token_review__descriptor},
+    {"authorization.k8s.io/v1", "LocalSubjectAccessReview", &k8s__io__api__authorization__v1__local_subject_access_review__descriptor},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", &k8s__io__api__authorization__v1__self_subject_access_review__descriptor},
+    {"authorization.k8s.io/v1", "SelfSubjectRulesReview", &k8s__io__api__authorization__v1__self_subject_rules_review__descriptor},
+    {"authorization.k8s.io/v1", "SubjectAccessReview", &k8s__io__api__authorization__v1__subject_access_review__descriptor},
+    {"autoscaling/v1", "HorizontalPodAutoscaler", &k8s__io__api__autoscaling__v1__horizontal_pod_autoscaler__descriptor},
+    {"autoscaling/v1", "HorizontalPodAutoscalerList", &k8s__io__api__autoscaling__v1__horizontal_pod_autoscaler_list__descriptor},
+    {"autoscaling/v1", "Scale", &k8s__io__api__autoscaling__v1__scale__descriptor},
+    {"autoscaling/v2", "HorizontalPodAutoscaler", &k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler__descriptor},
+    {"autoscaling/v2", "HorizontalPodAutoscalerList", &k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler_list__descriptor},
+    {"batch/v1", "CronJob", &k8s__io__api__batch__v1__cron_job__descriptor},
+    {"batch/v1", "CronJobList", &k8s__io__api__batch__v1__cron_job_list__descriptor},
+    {"batch/v1", "Job", &k8s__io__api__batch__v1__job__descriptor},
+    {"batch/v1", "JobList", &k8s__io__api__batch__v1__job_list__descriptor},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", &k8s__io__api__certificates__v1__certificate_signing_request__descriptor},
+    {"certificates.k8s.io/v1", "CertificateSigningRequestList", &k8s__io__api__certificates__v1__certificate_signing_request_list__descriptor},
+    {"coordination.k8s.io/v1", "Lease", &k8s__io__api__coordination__v1__lease__descriptor},
+    {"coordination.k8s.io/v1", "LeaseList", &k8s__io__api__coordination__v1__lease_list__descriptor},
+    {"v1", "Binding", &k8s__io__api__core__v1__binding__descriptor},
+    {"v1", "ComponentStatus", &k8s__io__api__core__v1__component_status__descriptor},
+    {"v1", "ComponentStatusList", &k8s__io__api__core__v1__component_status_list__descriptor},
+    {"v1", "ConfigMap", &k8s__io__api__core__v1__config_map__descriptor},
+    {"v1", "ConfigMapList", &k8s__io__api__core__v1__config_map_list__descriptor},
+    {"v1", "Endpoints", &k8s__io__api__core__v1__endpoints__descriptor},
+    {"v1", "EndpointsList", &k8s__io__api__core__v1__endpoints_list__descriptor},
+    {"v1", "Event", &k8s__io__api__core__v1__event__descriptor},
+    {"v1", "EventList", &k8s__io__api__core__v1__event_list__descriptor},
+    {"v1", "LimitRange", &k8s__io__api__core__v1__limit_range__descriptor},
+    {"v1", "LimitRangeList", &k8s__io__api__core__v1__limit_range_list__descriptor},
+    {"v1", "List", &k8s__io__api__core__v1__list__descriptor},
+    {"v1", "Namespace", &k8s__io__api__core__v1__namespace__descriptor},
+    {"v1", "NamespaceList", &k8s__io__api__core__v1__namespace_list__descriptor},
+    {"v1", "Node", &k8s__io__api__core__v1__node__descriptor},
+    {"v1", "NodeList", &k8s__io__api__core__v1__node_list__descriptor},
+    {"v1", "PersistentVolume", &k8s__io__api__core__v1__persistent_volume__descriptor},
+    {"v1", "PersistentVolumeClaim", &k8s__io__api__core__v1__persistent_volume_claim__descriptor},
+    {"v1", "PersistentVolumeClaimList", &k8s__io__api__core__v1__persistent_volume_claim_list__descriptor},
+    {"v1", "PersistentVolumeList", &k8s__io__api__core__v1__persistent_volume_list__descriptor},
+    {"v1", "Pod", &k8s__io__api__core__v1__pod__descriptor},
+    {"v1", "PodList", &k8s__io__api__core__v1__pod_list__descriptor},
+    {"v1", "PodStatusResult", &k8s__io__api__core__v1__pod_status_result__descriptor},
+    {"v1", "PodTemplate", &k8s__io__api__core__v1__pod_template__descriptor},
+    {"v1", "PodTemplateList", &k8s__io__api__core__v1__pod_template_list__descriptor},
+    {"v1", "RangeAllocation", &k8s__io__api__core__v1__range_allocation__descriptor},
+    {"v1", "ReplicationController", &k8s__io__api__core__v1__replication_controller__descriptor},
+    {"v1", "ReplicationControllerList", &k8s__io__api__core__v1__replication_controller_list__descriptor},
+    {"v1", "ResourceQuota", &k8s__io__api__core__v1__resource_quota__descriptor},
+    {"v1", "ResourceQuotaList", &k8s__io__api__core__v1__resource_quota_list__descriptor},
+    {"v1", "Secret", &k8s__io__api__core__v1__secret__descriptor},
+    {"v1", "SecretList", &k8s__io__api__core__v1__secret_list__descriptor},
+    {"v1", "Service", &k8s__io__api__core__v1__service__descriptor},
+    {"v1", "ServiceAccount", &k8s__io__api__core__v1__service_account__descriptor},
+    {"v1", "ServiceAccountList", &k8s__io__api__core__v1__service_account_list__descriptor},
+    {"v1", "ServiceList", &k8s__io__api__core__v1__service_list__descriptor},
+    {"discovery.k8s.io/v1", "EndpointSlice", &k8s__io__api__discovery__v1__endpoint_slice__descriptor},
+    {"discovery.k8s.io/v1", "EndpointSliceList", &k8s__io__api__discovery__v1__endpoint_slice_list__descriptor},
+    {"events.k8s.io/v1", "Event", &k8s__io__api__events__v1__event__descriptor},
+    {"events.k8s.io/v1", "EventList", &k8s__io__api__events__v1__event_list__descriptor},
+    {"flowcontrol.apiserver.k8s.io/v1", "FlowSchema", &k8s__io__api__flowcontrol__v1__flow_schema__descriptor},
+    {"flowcontrol.apiserver.k8s.io/v1", "FlowSchemaList", &k8s__io__api__flowcontrol__v1__flow_schema_list__descriptor},
+    {"flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration", &k8s__io__api__flowcontrol__v1__priority_level_configuration__descriptor},
+    {"flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfigurationList", &k8s__io__api__flowcontrol__v1__priority_level_configuration_list__descriptor},
+    {"networking.k8s.io/v1", "Ingress", &k8s__io__api__networking__v1__ingress__descriptor},
+    {"networking.k8s.io/v1", "IngressClass", &k8s__io__api__networking__v1__ingress_class__descriptor},
+    {"networking.k8s.io/v1", "IngressClassList", &k8s__io__api__networking__v1__ingress_class_list__descriptor},
+    {"networking.k8s.io/v1", "IngressList", &k8s__io__api__networking__v1__ingress_list__descriptor},
+    {"networking.k8s.io/v1", "NetworkPolicy", &k8s__io__api__networking__v1__network_policy__descriptor},
+    {"networking.k8s.io/v1", "NetworkPolicyList", &k8s__io__api__networking__v1__network_policy_list__descriptor},
+    {"node.k8s.io/v1", "RuntimeClass", &k8s__io__api__node__v1__runtime_class__descriptor},
+    {"node.k8s.io/v1", "RuntimeClassList", &k8s__io__api__node__v1__runtime_class_list__descriptor},
+    {"policy/v1", "Eviction", &k8s__io__api__policy__v1__eviction__descriptor},
+    {"policy/v1", "PodDisruptionBudget", &k8s__io__api__policy__v1__pod_disruption_budget__descriptor},
+    {"policy/v1", "PodDisruptionBudgetList", &k8s__io__api__policy__v1__pod_disruption_budget_list__descriptor},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole", &k8s__io__api__rbac__v1__cluster_role__descriptor},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &k8s__io__api__rbac__v1__cluster_role_binding__descriptor},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", &k8s__io__api__rbac__v1__cluster_role_binding_list__descriptor},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", &k8s__io__api__rbac__v1__cluster_role_list__descriptor},
+    {"rbac.authorization.k8s.io/v1", "Role", &k8s__io__api__rbac__v1__role__descriptor},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", &k8s__io__api__rbac__v1__role_binding__descriptor},
+    {"rbac.authorization.k8s.io/v1", "RoleBindingList", &k8s__io__api__rbac__v1__role_binding_list__descriptor},
+    {"rbac.authorization.k8s.io/v1", "RoleList", &k8s__io__api__rbac__v1__role_list__descriptor},
+    {"scheduling.k8s.io/v1", "PriorityClass", &k8s__io__api__scheduling__v1__priority_class__descriptor},
+    {"scheduling.k8s.io/v1", "PriorityClassList", &k8s__io__api__scheduling__v1__priority_class_list__descriptor},
+    {"storage.k8s.io/v1", "CSIDriver", &k8s__io__api__storage__v1__csidriver__descriptor},
+    {"storage.k8s.io/v1", "CSIDriverList", &k8s__io__api__storage__v1__csidriver_list__descriptor},
+    {"storage.k8s.io/v1", "CSINode", &k8s__io__api__storage__v1__csinode__descriptor},
+    {"storage.k8s.io/v1", "CSINodeList", &k8s__io__api__storage__v1__csinode_list__descriptor},
+    {"storage.k8s.io/v1", "CSIStorageCapacity", &k8s__io__api__storage__v1__csistorage_capacity__descriptor},
+    {"storage.k8s.io/v1", "CSIStorageCapacityList", &k8s__io__api__storage__v1__csistorage_capacity_list__descriptor},
+    {"storage.k8s.io/v1", "StorageClass", &k8s__io__api__storage__v1__storage_class__descriptor},
+    {"storage.k8s.io/v1", "StorageClassList", &k8s__io__api__storage__v1__storage_class_list__descriptor},
+    {"storage.k8s.io/v1", "VolumeAttachment", &k8s__io__api__storage__v1__volume_attachment__descriptor},
+    {"storage.k8s.io/v1", "VolumeAttachmentList", &k8s__io__api__storage__v1__volume_attachment_list__descriptor},
+    {"v1", "Status", &k8s__io__apimachinery__pkg__apis__meta__v1__status__descriptor},
+    {"v1", "List", &k8s__io__apimachinery__pkg__apis__meta__v1__list__descriptor},
+    {"v1", "APIGroup", &k8s__io__apimachinery__pkg__apis__meta__v1__apigroup__descriptor},
+    {"v1", "APIGroupList", &k8s__io__apimachinery__pkg__apis__meta__v1__apigroup_list__descriptor},
+    {"v1", "APIResourceList", &k8s__io__apimachinery__pkg__apis__meta__v1__apiresource_list__descriptor},
+    {"v1", "APIVersions", &k8s__io__apimachinery__pkg__apis__meta__v1__apiversions__descriptor},
+    {"meta.k8s.io/v1", "Table", &k8s__io__apimachinery__pkg__apis__meta__v1__table__descriptor},
+    {"meta.k8s.io/v1", "PartialObjectMetadata", &k8s__io__apimachinery__pkg__apis__meta__v1__partial_object_metadata__descriptor},
+    {"meta.k8s.io/v1", "PartialObjectMetadataList", &k8s__io__apimachinery__pkg__apis__meta__v1__partial_object_metadata_list__descriptor},
+    {"meta.k8s.io/v1", "DeleteOptions", &k8s__io__apimachinery__pkg__apis__meta__v1__delete_options__descriptor},
+    {"meta.k8s.io/v1", "WatchEvent", &k8s__io__apimachinery__pkg__apis__meta__v1__watch_event__descriptor},
+};
+/* clang-format on */
+/* END GENERATED KINDS */
+
+static const size_t n_kinds = sizeof(kinds) / sizeof(kinds[0]);
+
+const struct k8c_codec_kind *k8c_codec_kinds(size_t *n)
+{
+    *n = n_kinds;
+    return kinds;
+}
+
+const struct k8c_codec_kind *k8c_codec_lookup_kind(const char *api_version, const char *kind)
+{
+    if (api_version == NULL || kind == NULL)
+        return NULL;
+    for (size_t i = 0; i < n_kinds; i++)
+        if (kinds[i].desc != NULL && strcmp(kinds[i].kind, kind) == 0 &&
+            strcmp(kinds[i].api_version, api_version) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+const struct k8c_codec_kind *k8c_codec_lookup_desc(const ProtobufCMessageDescriptor *desc)
+{
+    for (size_t i = 0; i < n_kinds; i++)
+        if (kinds[i].desc == desc)
+            return &kinds[i];
+    return NULL;
+}
+
+/* ---- diagnostics ---------------------------------------------------------------------------- */
+
+void k8c_codec_diag_init(struct k8c_codec_diag *d)
+{
+    memset(d, 0, sizeof(*d));
+}
+
+void k8c_codec_diag_free(struct k8c_codec_diag *d)
+{
+    bool ignore = d->ignore_fields;
+
+    for (size_t i = 0; i < d->n_warnings; i++)
+        k8c_free(d->warnings[i]);
+    k8c_free(d->warnings);
+    memset(d, 0, sizeof(*d));
+    d->ignore_fields = ignore;
+}
+
+/* ---- tree -> message ------------------------------------------------------------------------ */
+
+#define PATH_MAX_LEN 1024
+
+struct dec {
+    ProtobufCAllocator *alloc;
+    struct k8c_codec_diag *d;
+    char path[PATH_MAX_LEN];
+    size_t plen;
+    unsigned depth;
+};
+
+static size_t path_push_field(struct dec *c, const char *name, size_t len)
+{
+    size_t saved = c->plen;
+
+    if (c->plen + len + 2 < PATH_MAX_LEN) {
+        if (c->plen > 0)
+            c->path[c->plen++] = '.';
+        memcpy(c->path + c->plen, name, len);
+        c->plen += len;
+    }
+    c->path[c->plen] = '\0';
+    return saved;
+}
+
+static size_t path_push_index(struct dec *c, size_t i)
+{
+    size_t saved = c->plen;
+    int n;
+
+    if (c->plen + 24 < PATH_MAX_LEN) {
+        n = snprintf(c->path + c->plen, 24, "[%zu]", i);
+        c->plen += (size_t)n;
+    }
+    c->path[c->plen] = '\0';
+    return saved;
+}
+
+static void path_pop(struct dec *c, size_t saved)
+{
+    c->plen = saved;
+    c->path[saved] = '\0';
+}
+
+static void warn_field(struct dec *c, const char *what, const char *key, size_t key_len)
+{
+    struct k8c_codec_diag *d = c->d;
+    size_t saved;
+    char *msg;
+    size_t n;
+
+    if (d->ignore_fields || d->n_warnings >= K8C_CODEC_MAX_WARNINGS)
+        return;
+    saved = path_push_field(c, key, key_len);
+    n = strlen(what) + c->plen + 16;
+    msg = k8c_malloc(n);
+    snprintf(msg, n, "%s field \"%s\"", what, c->path);
+    path_pop(c, saved);
+    d->warnings = k8c_realloc(d->warnings, (d->n_warnings + 1) * sizeof(char *));
+    d->warnings[d->n_warnings++] = msg;
+}
+
+static int dec_fail(struct dec *c, const char *fmt, const char *a1, const char *a2)
+{
+    char what[160];
+
+    snprintf(what, sizeof(what), fmt, a1, a2);
+    k8c_errmsg_printf(c->d->errmsg, "%s%s%s", c->plen ? c->path : "", c->plen ? ": " : "", what);
+    return K8C_EINVAL;
+}
+
+static const char *json_kind_name(const struct k8c_json *v)
+{
+    return k8c_json_type_name((enum k8c_json_type)v->type);
+}
+
+static int expect_type(struct dec *c, const struct k8c_json *v, enum k8c_json_type t,
+                       const char *expected)
+{
+    if (v->type == t)
+        return 0;
+    return dec_fail(c, "expected %s, got %s", expected, json_kind_name(v));
+}
+
+static char *dup_string(struct dec *c, const char *s, size_t len)
+{
+    char *p = pb_alloc(c->alloc, len + 1);
+
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+static int dec_message_into(struct dec *c, const struct msg_info *mi, const struct k8c_json *v,
+                            ProtobufCMessage *m, bool top);
+
+/* Decodes a scalar (non-message) JSON value into dst, the storage of one value of fd. */
+static int dec_scalar(struct dec *c, const ProtobufCFieldDescriptor *fd, const struct k8c_json *v,
+                      void *dst)
+{
+    int64_t i64;
+    uint64_t u64;
+    double dbl;
+
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        if (v->type != K8C_JSON_NUMBER)
+            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+        if (k8c_json_get_int64(v, &i64) != 0 || i64 < INT32_MIN || i64 > INT32_MAX)
+            return dec_fail(c, "value %s out of range for int32%s", v->u.str, "");
+        *(int32_t *)dst = (int32_t)i64;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        if (v->type != K8C_JSON_NUMBER)
+            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+        if (k8c_json_get_uint64(v, &u64) != 0 || u64 > UINT32_MAX)
+            return dec_fail(c, "value %s out of range for uint32%s", v->u.str, "");
+        *(uint32_t *)dst = (uint32_t)u64;
+        return 0;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        if (v->type != K8C_JSON_NUMBER)
+            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+        if (k8c_json_get_int64(v, &i64) != 0)
+            return dec_fail(c, "value %s out of range for int64%s", v->u.str, "");
+        *(int64_t *)dst = i64;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        if (v->type != K8C_JSON_NUMBER)
+            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+        if (k8c_json_get_uint64(v, &u64) != 0)
+            return dec_fail(c, "value %s out of range for uint64%s", v->u.str, "");
+        *(uint64_t *)dst = u64;
+        return 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        if (v->type != K8C_JSON_NUMBER)
+            return dec_fail(c, "expected number, got %s%s", json_kind_name(v), "");
+        if (k8c_json_get_double(v, &dbl) != 0)
+            return dec_fail(c, "value %s out of range%s", v->u.str, "");
+        if (fd->type == PROTOBUF_C_TYPE_FLOAT)
+            *(float *)dst = (float)dbl;
+        else
+            *(double *)dst = dbl;
+        return 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        if (v->type != K8C_JSON_BOOL)
+            return dec_fail(c, "expected boolean, got %s%s", json_kind_name(v), "");
+        *(protobuf_c_boolean *)dst = v->boolean;
+        return 0;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumDescriptor *ed = fd->descriptor;
+        if (v->type == K8C_JSON_STRING) {
+            const ProtobufCEnumValue *ev =
+                protobuf_c_enum_descriptor_get_value_by_name(ed, v->u.str);
+            if (ev == NULL)
+                return dec_fail(c, "unknown enum value \"%s\"%s", v->u.str, "");
+            *(int *)dst = ev->value;
+            return 0;
+        }
+        if (v->type == K8C_JSON_NUMBER && k8c_json_get_int64(v, &i64) == 0 && i64 >= INT32_MIN &&
+            i64 <= INT32_MAX) {
+            *(int *)dst = (int)i64;
+            return 0;
+        }
+        return dec_fail(c, "expected string, got %s%s", json_kind_name(v), "");
+    }
+    case PROTOBUF_C_TYPE_STRING:
+        if (v->type == K8C_JSON_STRING ||
+            ((v->flags & K8C_JSON_F_PLAIN) && v->type != K8C_JSON_NULL && v->u.str != NULL)) {
+            *(char **)dst = dup_string(c, v->u.str, v->len);
+            return 0;
+        }
+        return dec_fail(c, "expected string, got %s%s", json_kind_name(v), "");
+    case PROTOBUF_C_TYPE_BYTES: {
+        ProtobufCBinaryData *bd = dst;
+        long n;
+        if (v->type != K8C_JSON_STRING)
+            return dec_fail(c, "expected base64 string, got %s%s", json_kind_name(v), "");
+        bd->data = pb_alloc(c->alloc, v->len / 4 * 3 + 1);
+        n = k8c_base64_decode(bd->data, v->u.str, v->len);
+        if (n < 0) {
+            bd->len = 0;
+            return dec_fail(c, "illegal base64 data%s%s", "", "");
+        }
+        bd->len = (size_t)n;
+        return 0;
+    }
+    default:
+        return dec_fail(c, "unsupported field type%s%s", "", "");
+    }
+}
+
+static int set_string_field(struct dec *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
+                            const char *s, size_t len)
+{
+    if (fd == NULL || fd->type != PROTOBUF_C_TYPE_STRING || fd->label == PROTOBUF_C_LABEL_REPEATED)
+        return dec_fail(c, "schema mismatch for special type%s%s", "", "");
+    *(char **)MEMBER(m, fd->offset) = dup_string(c, s, len);
+    mark_present(m, fd);
+    return 0;
+}
+
+static int set_int_field(struct dec *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
+                         int64_t v)
+{
+    if (fd == NULL || fd->label == PROTOBUF_C_LABEL_REPEATED)
+        return dec_fail(c, "schema mismatch for special type%s%s", "", "");
+    if (elem_size(fd) == 8)
+        *(int64_t *)MEMBER(m, fd->offset) = v;
+    else
+        *(int32_t *)MEMBER(m, fd->offset) = (int32_t)v;
+    mark_present(m, fd);
+    return 0;
+}
+
+/* Decodes a JSON value into message m of a special type. */
+static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8c_json *v,
+                       ProtobufCMessage *m)
+{
+    switch (mi->sp) {
+    case SP_TIME:
+    case SP_MICROTIME: {
+        int64_t secs;
+        int32_t nanos;
+        if (expect_type(c, v, K8C_JSON_STRING, "RFC 3339 time string") != 0)
+            return K8C_EINVAL;
+        if (parse_time(v->u.str, v->len, &secs, &nanos) != 0)
+            return dec_fail(c, "parsing time \"%s\" as RFC 3339%s", v->u.str, "");
+        if (set_int_field(c, m, mi->f1, secs) != 0)
+            return K8C_EINVAL;
+        /* Time keeps seconds only, as upstream's JSON does; MicroTime keeps microseconds. */
+        if (mi->sp == SP_MICROTIME && nanos / 1000 != 0)
+            return set_int_field(c, m, mi->f2, nanos / 1000 * 1000);
+        return 0;
+    }
+    case SP_DURATION: {
+        int64_t ns;
+        if (expect_type(c, v, K8C_JSON_STRING, "duration string") != 0)
+            return K8C_EINVAL;
+        if (parse_duration(v->u.str, v->len, &ns) != 0)
+            return dec_fail(c, "invalid duration \"%s\"%s", v->u.str, "");
+        return set_int_field(c, m, mi->f1, ns);
+    }
+    case SP_QUANTITY: {
+        char canon[K8C_QUANTITY_STR_MAX];
+        if (v->type != K8C_JSON_STRING && v->type != K8C_JSON_NUMBER)
+            return dec_fail(c, "expected quantity string, got %s%s", json_kind_name(v), "");
+        if (k8c_quantity_canonicalize(v->u.str, v->len, canon) != 0)
+            return dec_fail(c,
+                            "quantities must match the regular expression "
+                            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'%s%s",
+                            "", "");
+        return set_string_field(c, m, mi->f1, canon, strlen(canon));
+    }
+    case SP_INTORSTRING:
+        if (v->type == K8C_JSON_STRING) {
+            if (set_int_field(c, m, mi->f1, 1) != 0)
+                return K8C_EINVAL;
+            return set_string_field(c, m, mi->f3, v->u.str, v->len);
+        }
+        if (v->type == K8C_JSON_NUMBER) {
+            int64_t i;
+            if (k8c_json_get_int64(v, &i) != 0 || i < INT32_MIN || i > INT32_MAX)
+                return dec_fail(c, "value %s out of range for int32%s", v->u.str, "");
+            if (set_int_field(c, m, mi->f1, 0) != 0)
+                return K8C_EINVAL;
+            return set_int_field(c, m, mi->f2, i);
+        }
+        return dec_fail(c, "expected integer or string, got %s%s", json_kind_name(v), "");
+    case SP_RAW: {
+        struct k8c_sbuf sb;
+        const ProtobufCFieldDescriptor *fd = mi->f1;
+        ProtobufCBinaryData *bd;
+        if (fd == NULL || fd->type != PROTOBUF_C_TYPE_BYTES)
+            return dec_fail(c, "schema mismatch for raw JSON%s%s", "", "");
+        k8c_sbuf_init(&sb);
+        k8c_json_write(&sb, v, 0, K8C_JSON_W_NO_HTML_ESCAPE);
+        bd = MEMBER(m, fd->offset);
+        bd->data = pb_alloc(c->alloc, sb.len ? sb.len : 1);
+        memcpy(bd->data, sb.data, sb.len);
+        bd->len = sb.len;
+        mark_present(m, fd);
+        k8c_sbuf_free(&sb);
+        return 0;
+    }
+    case SP_STRINGLIST: {
+        const ProtobufCFieldDescriptor *fd = mi->f1;
+        if (fd == NULL || fd->type != PROTOBUF_C_TYPE_STRING ||
+            fd->label != PROTOBUF_C_LABEL_REPEATED)
+            return dec_fail(c, "schema mismatch for string list%s%s", "", "");
+        if (expect_type(c, v, K8C_JSON_ARRAY, "array") != 0)
+            return K8C_EINVAL;
+        char **arr = pb_alloc(c->alloc, (v->len ? v->len : 1) * sizeof(char *));
+        *(char ***)MEMBER(m, fd->offset) = arr;
+        for (uint32_t i = 0; i < v->len; i++) {
+            size_t saved = path_push_index(c, i);
+            int rc = dec_scalar(c, fd, v->u.items[i], &arr[i]);
+            path_pop(c, saved);
+            if (rc != 0)
+                return rc;
+            *(size_t *)MEMBER(m, fd->quantifier_offset) = i + 1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Decodes v into a new message of type desc (*out). */
+static int dec_new_message(struct dec *c, const ProtobufCMessageDescriptor *desc,
+                           const struct k8c_json *v, ProtobufCMessage **out)
+{
+    const struct msg_info *mi = get_info(desc);
+
+    *out = new_message(c->alloc, desc);
+    if (mi->sp != SP_NONE)
+        return dec_special(c, mi, v, *out);
+    return dec_message_into(c, mi, v, *out, false);
+}
+
+/*
+ * Duplicate map keys. Small objects are checked pairwise; larger ones get an open-addressing
+ * table holding, per distinct key, the index of its last member, so the check stays linear on
+ * hostile input with many keys.
+ */
+static uint32_t *build_dupset(const struct k8c_json *v, uint32_t *mask)
+{
+    uint32_t size = 32, *set;
+
+    while (size < v->len * 2)
+        size *= 2;
+    set = k8c_malloc(size * sizeof(uint32_t));
+    memset(set, 0xff, size * sizeof(uint32_t));
+    *mask = size - 1;
+    for (uint32_t i = 0; i < v->len; i++) {
+        const struct k8c_json_member *m = &v->u.members[i];
+        uint32_t h = hash_key(m->key, m->key_len) & *mask;
+        while (set[h] != UINT32_MAX) {
+            const struct k8c_json_member *o = &v->u.members[set[h]];
+            if (o->key_len == m->key_len && memcmp(o->key, m->key, m->key_len) == 0)
+                break;
+            h = (h + 1) & *mask;
+        }
+        set[h] = i; /* later members overwrite: the set keeps the last index */
+    }
+    return set;
+}
+
+/* Whether a member after i has the same key. */
+static bool later_duplicate(const struct k8c_json *v, uint32_t i, const uint32_t *set,
+                            uint32_t mask)
+{
+    const struct k8c_json_member *m = &v->u.members[i];
+
+    if (set == NULL) {
+        for (uint32_t j = i + 1; j < v->len; j++)
+            if (v->u.members[j].key_len == m->key_len &&
+                memcmp(v->u.members[j].key, m->key, m->key_len) == 0)
+                return true;
+        return false;
+    }
+    for (uint32_t h = hash_key(m->key, m->key_len) & mask;; h = (h + 1) & mask) {
+        const struct k8c_json_member *o = &v->u.members[set[h]];
+        if (o->key_len == m->key_len && memcmp(o->key, m->key, m->key_len) == 0)
+            return set[h] != i;
+    }
+}
+
+/* Orders map entries (messages whose first member after the header is a char * key). */
+static int cmp_entry_key(const void *x, const void *y)
+{
+    const ProtobufCMessage *a = *(ProtobufCMessage *const *)x, *b = *(ProtobufCMessage *const *)y;
+    const ProtobufCFieldDescriptor *kf = &a->descriptor->fields[0];
+    const char *ka = *(const char *const *)MEMBER(a, kf->offset);
+    const char *kb = *(const char *const *)MEMBER(b, kf->offset);
+
+    return strcmp(ka ? ka : "", kb ? kb : "");
+}
+
+static int dec_map(struct dec *c, const ProtobufCFieldDescriptor *fd, const struct k8c_json *v,
+                   ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *ed = fd->descriptor;
+    const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
+    ProtobufCMessage **arr;
+    size_t n = 0;
+
+    uint32_t *dupset = NULL, dupmask = 0;
+    int rc = 0;
+
+    if (expect_type(c, v, K8C_JSON_OBJECT, "object") != 0)
+        return K8C_EINVAL;
+    if (v->len > 16)
+        dupset = build_dupset(v, &dupmask);
+    arr = pb_alloc(c->alloc, (v->len ? v->len : 1) * sizeof(void *));
+    *(ProtobufCMessage ***)MEMBER(m, fd->offset) = arr;
+    for (uint32_t i = 0; i < v->len; i++) {
+        const struct k8c_json_member *mem = &v->u.members[i];
+        struct k8c_json key = {.type = K8C_JSON_STRING, .len = mem->key_len};
+        ProtobufCMessage *entry;
+        size_t saved;
+        bool dup;
+
+        /* Duplicate keys: Go keeps the last value; report the earlier ones. */
+        dup = later_duplicate(v, i, dupset, dupmask);
+        if (dup) {
+            warn_field(c, "duplicate", mem->key, mem->key_len);
+            continue;
+        }
+        if (mem->value->type == K8C_JSON_NULL && vf->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        saved = path_push_field(c, mem->key, mem->key_len);
+        entry = new_message(c->alloc, ed);
+        arr[n++] = entry;
+        *(size_t *)MEMBER(m, fd->quantifier_offset) = n;
+        key.u.str = mem->key;
+        if (kf->type != PROTOBUF_C_TYPE_STRING) {
+            key.type = K8C_JSON_NUMBER; /* integer keys are written as strings in JSON */
+            key.flags = 0;
+        }
+        rc = dec_scalar(c, kf, &key, MEMBER(entry, kf->offset));
+        if (rc == 0) {
+            mark_present(entry, kf);
+            if (vf->type == PROTOBUF_C_TYPE_MESSAGE) {
+                ProtobufCMessage *sub;
+                rc = dec_new_message(c, vf->descriptor, mem->value, &sub);
+                *(ProtobufCMessage **)MEMBER(entry, vf->offset) = sub;
+            } else {
+                rc = dec_scalar(c, vf, mem->value, MEMBER(entry, vf->offset));
+                if (rc == 0)
+                    mark_present(entry, vf);
+            }
+        }
+        path_pop(c, saved);
+        if (rc != 0)
+            break;
+    }
+    k8c_free(dupset);
+    /* Entries sorted by key, as Go's protobuf encoder writes maps (byte-compatible output). */
+    if (rc == 0 && n > 1 && kf->type == PROTOBUF_C_TYPE_STRING)
+        qsort(arr, n, sizeof(*arr), cmp_entry_key);
+    return rc;
+}
+
+/* Decodes JSON value v into field fd of message m (v is not null). */
+static int dec_field(struct dec *c, const struct field_info *fi, const struct k8c_json *v,
+                     ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *fd = fi->fd;
+    void *member = MEMBER(m, fd->offset);
+    int rc;
+
+    if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+        size_t es = elem_size(fd);
+        char *arr;
+        if (fi->is_map)
+            return dec_map(c, fd, v, m);
+        if (expect_type(c, v, K8C_JSON_ARRAY, "array") != 0)
+            return K8C_EINVAL;
+        if (v->len == 0)
+            return 0; /* proto has no empty-vs-absent for repeated fields */
+        arr = pb_alloc(c->alloc, v->len * es);
+        memset(arr, 0, v->len * es);
+        *(void **)member = arr;
+        for (uint32_t i = 0; i < v->len; i++) {
+            const struct k8c_json *item = v->u.items[i];
+            size_t saved = path_push_index(c, i);
+            if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+                rc = dec_new_message(c, fd->descriptor, item, (ProtobufCMessage **)(arr + i * es));
+            else if (item->type == K8C_JSON_NULL)
+                rc = 0; /* zero value */
+            else
+                rc = dec_scalar(c, fd, item, arr + i * es);
+            path_pop(c, saved);
+            *(size_t *)MEMBER(m, fd->quantifier_offset) = i + 1;
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+        ProtobufCMessage *sub = *(ProtobufCMessage **)member;
+        const struct msg_info *smi = get_info(fd->descriptor);
+        if (sub == NULL) {
+            sub = new_message(c->alloc, fd->descriptor);
+            *(ProtobufCMessage **)member = sub;
+        }
+        if (smi->sp != SP_NONE)
+            rc = dec_special(c, smi, v, sub);
+        else
+            rc = dec_message_into(c, smi, v, sub, false);
+        if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            mark_present(m, fd);
+        return rc;
+    }
+    rc = dec_scalar(c, fd, v, member);
+    if (rc == 0)
+        mark_present(m, fd);
+    return rc;
+}
+
+/* Finds key in mi or, through Go inline embeddings, in one of its inline fields' messages.
+ * Returns the field (and sets *via to the inline field index or -1), or NULL. */
+static const struct field_info *resolve_key(const struct msg_info *mi, const char *key,
+                                            size_t key_len, int *via, const struct msg_info **owner)
+{
+    int idx = find_field(mi, key, key_len);
+
+    *via = -1;
+    *owner = mi;
+    if (idx >= 0 && !mi->fields[idx].is_inline)
+        return &mi->fields[idx];
+    for (unsigned k = 0; k < mi->n_inline; k++) {
+        const struct msg_info *imi = get_info(mi->fields[mi->inline_idx[k]].fd->descriptor);
+        int j = find_field(imi, key, key_len);
+        if (j >= 0 && !imi->fields[j].is_inline) {
+            *via = (int)mi->inline_idx[k];
+            *owner = imi;
+            return &imi->fields[j];
+        }
+    }
+    return NULL;
+}
+
+static int dec_message_into(struct dec *c, const struct msg_info *mi, const struct k8c_json *v,
+                            ProtobufCMessage *m, bool top)
+{
+    uint64_t seen_direct[4] = {0, 0, 0, 0};
+    uint32_t seen_inline[64];
+    unsigned n_seen_inline = 0;
+    int rc = 0;
+
+    if (expect_type(c, v, K8C_JSON_OBJECT, "object") != 0)
+        return K8C_EINVAL;
+    if (++c->depth > K8C_CODEC_MAX_DEPTH) {
+        k8c_errmsg_printf(c->d->errmsg, "%s: nesting deeper than %d levels", c->path,
+                          K8C_CODEC_MAX_DEPTH);
+        return K8C_EDEPTH;
+    }
+    /* Walk members last to first: with duplicate keys the last one wins (as in Go) and the
+     * earlier ones are reported. */
+    for (uint32_t i = v->len; i-- > 0;) {
+        const struct k8c_json_member *mem = &v->u.members[i];
+        const struct msg_info *owner;
+        int via;
+        const struct field_info *fi = resolve_key(mi, mem->key, mem->key_len, &via, &owner);
+        bool dup = false;
+
+        if (fi == NULL) {
+            if (top && ((mem->key_len == 10 && memcmp(mem->key, "apiVersion", 10) == 0) ||
+                        (mem->key_len == 4 && memcmp(mem->key, "kind", 4) == 0)))
+                continue;
+            warn_field(c, "unknown", mem->key, mem->key_len);
+            continue;
+        }
+        {
+            unsigned fidx = (unsigned)(fi - owner->fields);
+            if (via < 0 && fidx < 256) {
+                dup = (seen_direct[fidx / 64] >> (fidx % 64)) & 1;
+                seen_direct[fidx / 64] |= 1ull << (fidx % 64);
+            } else {
+                uint32_t id = ((uint32_t)(via + 1) << 16) | fidx;
+                for (unsigned k = 0; k < n_seen_inline && !dup; k++)
+                    dup = seen_inline[k] == id;
+                if (!dup && n_seen_inline < 64)
+                    seen_inline[n_seen_inline++] = id;
+            }
+        }
+        if (dup) {
+            warn_field(c, "duplicate", mem->key, mem->key_len);
+            continue;
+        }
+        if (mem->value->type == K8C_JSON_NULL)
+            continue; /* null = absent */
+        ProtobufCMessage *target = m;
+        if (via >= 0) {
+            const ProtobufCFieldDescriptor *ifd = mi->fields[via].fd;
+            ProtobufCMessage **slot = MEMBER(m, ifd->offset);
+            if (*slot == NULL)
+                *slot = new_message(c->alloc, ifd->descriptor);
+            target = *slot;
+        }
+        size_t saved = path_push_field(c, mem->key, mem->key_len);
+        rc = dec_field(c, fi, mem->value, target);
+        path_pop(c, saved);
+        if (rc != 0)
+            break;
+    }
+    c->depth--;
+    return rc;
+}
+
+int k8c_codec_tree_to_msg(const ProtobufCMessageDescriptor *desc, const struct k8c_json *tree,
+                          ProtobufCAllocator *alloc, struct k8c_codec_diag *d,
+                          ProtobufCMessage **out)
+{
+    struct dec *c = k8c_malloc(sizeof(*c));
+    const struct msg_info *mi = get_info(desc);
+    ProtobufCMessage *m;
+    int rc;
+
+    c->alloc = alloc ? alloc : &k8c_default_allocator;
+    c->d = d;
+    c->plen = 0;
+    c->path[0] = '\0';
+    c->depth = 0;
+    d->errmsg[0] = '\0';
+    m = new_message(c->alloc, desc);
+    if (mi->sp != SP_NONE)
+        rc = dec_special(c, mi, tree, m);
+    else
+        rc = dec_message_into(c, mi, tree, m, k8c_codec_lookup_desc(desc) != NULL);
+    if (rc != 0) {
+        protobuf_c_message_free_unpacked(m, c->alloc);
+        m = NULL;
+    }
+    *out = m;
+    k8c_free(c);
+    return rc;
+}
+
+/* ---- message -> tree ------------------------------------------------------------------------ */
+
+struct enc {
+    struct k8c_arena *a;
+    char *errmsg;
+    unsigned depth;
+};
+
+static int enc_message(struct enc *e, const ProtobufCMessage *m, const struct msg_info *mi,
+                       struct k8c_json *obj);
+static int enc_value(struct enc *e, const ProtobufCMessage *m, const struct msg_info *mi,
+                     struct k8c_json **out);
+
+static int enc_fail(struct enc *e, int code, const char *what)
+{
+    if (e->errmsg != NULL)
+        k8c_errmsg_printf(e->errmsg, "%s", what);
+    return code;
+}
+
+/* A JSON value for one scalar (non-message) value of fd stored at p. */
+static struct k8c_json *enc_scalar(struct enc *e, const ProtobufCFieldDescriptor *fd, const void *p)
+{
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return k8c_json_new_int(e->a, *(const int32_t *)p);
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return k8c_json_new_uint(e->a, *(const uint32_t *)p);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return k8c_json_new_int(e->a, *(const int64_t *)p);
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return k8c_json_new_uint(e->a, *(const uint64_t *)p);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return k8c_json_new_double(e->a, *(const float *)p);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return k8c_json_new_double(e->a, *(const double *)p);
+    case PROTOBUF_C_TYPE_BOOL:
+        return k8c_json_new_bool(e->a, *(const protobuf_c_boolean *)p != 0);
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumValue *ev =
+            protobuf_c_enum_descriptor_get_value(fd->descriptor, *(const int *)p);
+        if (ev != NULL)
+            return k8c_json_new_string(e->a, ev->name);
+        return k8c_json_new_int(e->a, *(const int *)p);
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(const char *const *)p;
+        return k8c_json_new_string(e->a, s ? s : "");
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *bd = p;
+        struct k8c_sbuf sb;
+        struct k8c_json *v;
+        k8c_sbuf_init(&sb);
+        k8c_base64_encode(&sb, bd->data, bd->len);
+        v = k8c_json_new_stringn(e->a, sb.data ? sb.data : "", sb.len);
+        k8c_sbuf_free(&sb);
+        return v;
+    }
+    default:
+        return k8c_json_new_null(e->a);
+    }
+}
+
+static int64_t get_int_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    if (fd == NULL || fd->label == PROTOBUF_C_LABEL_REPEATED || !field_present(m, fd))
+        return 0;
+    if (elem_size(fd) == 8)
+        return *(const int64_t *)MEMBER(m, fd->offset);
+    return *(const int32_t *)MEMBER(m, fd->offset);
+}
+
+static const char *get_string_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    if (fd == NULL || fd->type != PROTOBUF_C_TYPE_STRING || fd->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    return *(const char *const *)MEMBER(m, fd->offset);
+}
+
+static int enc_raw_bytes(struct enc *e, const uint8_t *data, size_t len, struct k8c_json **out)
+{
+    if (len == 0) {
+        *out = k8c_json_new_null(e->a);
+        return 0;
+    }
+    if (len >= 4 && memcmp(data, "k8s\0", 4) == 0) {
+        /* An embedded object in Kubernetes protobuf (watch events): show it as JSON. */
+        ProtobufCMessage *sub;
+        struct k8c_arena *tmp = k8c_arena_new(0);
+        int rc = k8c_codec_proto_decode(NULL, data, len, k8c_arena_protobuf_allocator(tmp), &sub,
+                                        e->errmsg);
+        if (rc == 0) {
+            const struct msg_info *smi = get_info(sub->descriptor);
+            struct k8c_json *obj = k8c_json_new_object(e->a);
+            const struct k8c_codec_kind *k = k8c_codec_lookup_desc(sub->descriptor);
+            if (k != NULL) {
+                k8c_json_append_member(e->a, obj, "kind", 4, k8c_json_new_string(e->a, k->kind));
+                k8c_json_append_member(e->a, obj, "apiVersion", 10,
+                                       k8c_json_new_string(e->a, k->api_version));
+            }
+            rc = enc_message(e, sub, smi, obj);
+            *out = obj;
+        }
+        k8c_arena_del(tmp);
+        return rc;
+    }
+    {
+        char err[K8C_ERRMSG_SIZE];
+        struct k8c_json_limits lim = {0, K8C_CODEC_MAX_DEPTH};
+        struct k8c_json *v;
+        if (k8c_json_parse(e->a, (const char *)data, len, &lim, &v, err) != 0) {
+            if (e->errmsg != NULL)
+                k8c_errmsg_printf(e->errmsg, "embedded raw object is not JSON: %s", err);
+            return K8C_EPROTO;
+        }
+        *out = v;
+        return 0;
+    }
+}
+
+static int enc_special(struct enc *e, const ProtobufCMessage *m, const struct msg_info *mi,
+                       struct k8c_json **out)
+{
+    char buf[64];
+    size_t n;
+
+    switch (mi->sp) {
+    case SP_TIME:
+    case SP_MICROTIME:
+        if (mi->f1 == NULL || !field_present(m, mi->f1)) {
+            *out = k8c_json_new_null(e->a); /* Go's zero time */
+            return 0;
+        }
+        n = (size_t)format_time(buf, sizeof(buf), get_int_field(m, mi->f1),
+                                (int32_t)get_int_field(m, mi->f2), mi->sp == SP_MICROTIME);
+        *out = k8c_json_new_stringn(e->a, buf, n);
+        return 0;
+    case SP_DURATION:
+        n = format_duration(buf, get_int_field(m, mi->f1));
+        *out = k8c_json_new_stringn(e->a, buf, n);
+        return 0;
+    case SP_QUANTITY: {
+        const char *s = get_string_field(m, mi->f1);
+        char canon[K8C_QUANTITY_STR_MAX];
+        if (s == NULL)
+            s = "0";
+        else if (k8c_quantity_canonicalize(s, strlen(s), canon) == 0)
+            s = canon;
+        *out = k8c_json_new_string(e->a, s);
+        return 0;
+    }
+    case SP_INTORSTRING:
+        if (get_int_field(m, mi->f1) == 1) {
+            const char *s = get_string_field(m, mi->f3);
+            *out = k8c_json_new_string(e->a, s ? s : "");
+        } else {
+            *out = k8c_json_new_int(e->a, get_int_field(m, mi->f2));
+        }
+        return 0;
+    case SP_RAW: {
+        const ProtobufCBinaryData *bd;
+        if (mi->f1 == NULL || mi->f1->type != PROTOBUF_C_TYPE_BYTES)
+            return enc_fail(e, K8C_EPROTO, "schema mismatch for raw JSON");
+        bd = MEMBER(m, mi->f1->offset);
+        return enc_raw_bytes(e, bd->data, field_present(m, mi->f1) ? bd->len : 0, out);
+    }
+    case SP_STRINGLIST: {
+        struct k8c_json *arr = k8c_json_new_array(e->a);
+        if (mi->f1 != NULL && mi->f1->label == PROTOBUF_C_LABEL_REPEATED &&
+            mi->f1->type == PROTOBUF_C_TYPE_STRING) {
+            size_t cnt = *(const size_t *)MEMBER(m, mi->f1->quantifier_offset);
+            char *const *items = *(char *const *const *)MEMBER(m, mi->f1->offset);
+            for (size_t i = 0; i < cnt; i++)
+                k8c_json_array_append(e->a, arr,
+                                      k8c_json_new_string(e->a, items[i] ? items[i] : ""));
+        }
+        *out = arr;
+        return 0;
+    }
+    default:
+        *out = k8c_json_new_null(e->a);
+        return 0;
+    }
+}
+
+static int enc_value(struct enc *e, const ProtobufCMessage *m, const struct msg_info *mi,
+                     struct k8c_json **out)
+{
+    if (m == NULL) {
+        *out = k8c_json_new_null(e->a);
+        return 0;
+    }
+    if (mi->sp != SP_NONE)
+        return enc_special(e, m, mi, out);
+    *out = k8c_json_new_object(e->a);
+    return enc_message(e, m, mi, *out);
+}
+
+static int cmp_members(const void *x, const void *y)
+{
+    const struct k8c_json_member *a = x, *b = y;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int r = memcmp(a->key, b->key, n);
+
+    if (r != 0)
+        return r;
+    return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+static int enc_map(struct enc *e, const ProtobufCFieldDescriptor *fd, const ProtobufCMessage *m,
+                   struct k8c_json **out)
+{
+    const ProtobufCMessageDescriptor *ed = fd->descriptor;
+    const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
+    size_t cnt = *(const size_t *)MEMBER(m, fd->quantifier_offset);
+    ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)MEMBER(m, fd->offset);
+    struct k8c_json *obj = k8c_json_new_object(e->a);
+    int rc;
+
+    for (size_t i = 0; i < cnt; i++) {
+        const ProtobufCMessage *entry = arr[i];
+        struct k8c_json *key, *val;
+        if (entry == NULL)
+            continue;
+        key = enc_scalar(e, kf, MEMBER(entry, kf->offset));
+        if (vf->type == PROTOBUF_C_TYPE_MESSAGE) {
+            rc = enc_value(e, *(ProtobufCMessage *const *)MEMBER(entry, vf->offset),
+                           get_info(vf->descriptor), &val);
+            if (rc != 0)
+                return rc;
+        } else {
+            val = enc_scalar(e, vf, MEMBER(entry, vf->offset));
+        }
+        if (key->type == K8C_JSON_STRING || key->type == K8C_JSON_NUMBER)
+            k8c_json_append_member(e->a, obj, key->u.str, key->len, val);
+        else
+            k8c_json_append_member(e->a, obj, key->boolean ? "true" : "false", key->boolean ? 4 : 5,
+                                   val);
+    }
+    /* Go writes map keys sorted; a repeated key keeps the last value (stable sort). */
+    if (obj->len > 1) {
+        /* insertion sort keeps equal keys in order, and maps are small */
+        for (uint32_t i = 1; i < obj->len; i++) {
+            struct k8c_json_member t = obj->u.members[i];
+            uint32_t j = i;
+            while (j > 0 && cmp_members(&obj->u.members[j - 1], &t) > 0) {
+                obj->u.members[j] = obj->u.members[j - 1];
+                j--;
+            }
+            obj->u.members[j] = t;
+        }
+    }
+    *out = obj;
+    return 0;
+}
+
+static int enc_message(struct enc *e, const ProtobufCMessage *m, const struct msg_info *mi,
+                       struct k8c_json *obj)
+{
+    int rc = 0;
+
+    if (++e->depth > K8C_CODEC_MAX_DEPTH)
+        return enc_fail(e, K8C_EDEPTH, "message nested too deeply");
+    for (unsigned i = 0; i < mi->n_fields && rc == 0; i++) {
+        const struct field_info *fi = &mi->fields[i];
+        const ProtobufCFieldDescriptor *fd = fi->fd;
+        const void *member = MEMBER(m, fd->offset);
+        struct k8c_json *val = NULL;
+
+        if (!field_present(m, fd)) {
+            /* Upstream writes an unset ObjectMeta.creationTimestamp as null. */
+            if (mi->is_object_meta && strcmp(fd->name, "creationTimestamp") == 0)
+                k8c_json_append_member(e->a, obj, fd->name, strlen(fd->name),
+                                       k8c_json_new_null(e->a));
+            continue;
+        }
+        if (fi->is_inline) {
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)member;
+            rc = enc_message(e, sub, get_info(fd->descriptor), obj);
+            continue;
+        }
+        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t cnt = *(const size_t *)MEMBER(m, fd->quantifier_offset), es = elem_size(fd);
+            const char *arr = *(const char *const *)member;
+            if (fi->is_map) {
+                rc = enc_map(e, fd, m, &val);
+            } else {
+                val = k8c_json_new_array(e->a);
+                val->u.items = k8c_arena_alloc(e->a, cnt * sizeof(struct k8c_json *));
+                val->cap = (uint32_t)cnt;
+                for (size_t k = 0; k < cnt && rc == 0; k++) {
+                    struct k8c_json *item;
+                    if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+                        rc = enc_value(e, *(ProtobufCMessage *const *)(arr + k * es),
+                                       get_info(fd->descriptor), &item);
+                    else
+                        item = enc_scalar(e, fd, arr + k * es);
+                    if (rc == 0)
+                        val->u.items[val->len++] = item;
+                }
+            }
+        } else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+            rc = enc_value(e, *(ProtobufCMessage *const *)member, get_info(fd->descriptor), &val);
+        } else {
+            val = enc_scalar(e, fd, member);
+        }
+        if (rc == 0)
+            k8c_json_append_member(e->a, obj, fd->name, strlen(fd->name), val);
+    }
+    e->depth--;
+    return rc;
+}
+
+int k8c_codec_msg_to_tree(struct k8c_arena *a, const ProtobufCMessage *msg, unsigned flags,
+                          struct k8c_json **out, char *errmsg)
+{
+    struct enc e = {a, errmsg, 0};
+    const struct msg_info *mi = get_info(msg->descriptor);
+    const struct k8c_codec_kind *k;
+    struct k8c_json *obj;
+
+    if (mi->sp != SP_NONE)
+        return enc_special(&e, msg, mi, out);
+    obj = k8c_json_new_object(a);
+    if ((flags & K8C_CODEC_TYPE_META) && (k = k8c_codec_lookup_desc(msg->descriptor)) != NULL) {
+        k8c_json_append_member(a, obj, "kind", 4, k8c_json_new_string(a, k->kind));
+        k8c_json_append_member(a, obj, "apiVersion", 10, k8c_json_new_string(a, k->api_version));
+    }
+    *out = obj;
+    return enc_message(&e, msg, mi, obj);
+}
+
+/* ---- JSON ----------------------------------------------------------------------------------- */
+
+/* The registered type named by a tree's apiVersion and kind. */
+static int kind_of_tree(const struct k8c_json *tree, const struct k8c_codec_kind **kind,
+                        char *errmsg)
+{
+    const struct k8c_json *av = k8c_json_get(tree, "apiVersion"), *k = k8c_json_get(tree, "kind");
+
+    *kind = NULL;
+    if (tree->type != K8C_JSON_OBJECT) {
+        k8c_errmsg_printf(errmsg, "expected an object, got %s",
+                          k8c_json_type_name((enum k8c_json_type)tree->type));
+        return K8C_EINVAL;
+    }
+    if (k == NULL || k->type != K8C_JSON_STRING || k->len == 0) {
+        k8c_errmsg_printf(errmsg, "Object 'Kind' is missing");
+        return K8C_EINVAL;
+    }
+    if (av == NULL || av->type != K8C_JSON_STRING || av->len == 0) {
+        k8c_errmsg_printf(errmsg, "Object 'apiVersion' is missing");
+        return K8C_EINVAL;
+    }
+    *kind = k8c_codec_lookup_kind(av->u.str, k->u.str);
+    if (*kind == NULL) {
+        k8c_errmsg_printf(errmsg, "no kind \"%.64s\" is registered for version \"%.64s\"", k->u.str,
+                          av->u.str);
+        return K8C_ENOTFOUND;
+    }
+    return 0;
+}
+
+int k8c_codec_json_decode(const ProtobufCMessageDescriptor *desc, const char *data, size_t len,
+                          ProtobufCAllocator *alloc, struct k8c_codec_diag *d,
+                          ProtobufCMessage **out)
+{
+    /* The tree is temporary: an arena sized for typical objects avoids most block mallocs. */
+    struct k8c_arena *a = k8c_arena_new(len * 3 + 4096);
+    struct k8c_json_limits lim = {K8C_CODEC_MAX_INPUT, K8C_CODEC_MAX_DEPTH};
+    struct k8c_json *tree;
+    int rc;
+
+    *out = NULL;
+    d->errmsg[0] = '\0';
+    rc = k8c_json_parse(a, data, len, &lim, &tree, d->errmsg);
+    if (rc == 0 && desc == NULL) {
+        const struct k8c_codec_kind *k;
+        rc = kind_of_tree(tree, &k, d->errmsg);
+        if (rc == 0)
+            desc = k->desc;
+    }
+    if (rc == 0)
+        rc = k8c_codec_tree_to_msg(desc, tree, alloc, d, out);
+    k8c_arena_del(a);
+    return rc;
+}
+
+int k8c_codec_json_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg, unsigned flags,
+                          int indent, char *errmsg)
+{
+    struct k8c_arena *a = k8c_arena_new(32768);
+    struct k8c_json *tree;
+    int rc = k8c_codec_msg_to_tree(a, msg, flags, &tree, errmsg);
+
+    if (rc == 0)
+        k8c_json_write(out, tree, indent, 0);
+    k8c_arena_del(a);
+    return rc;
+}
+
+/* ---- YAML ----------------------------------------------------------------------------------- */
+
+static bool str_in(const char *s, size_t len, const char *const *list)
+{
+    for (; *list != NULL; list++)
+        if (strlen(*list) == len && memcmp(*list, s, len) == 0)
+            return true;
+    return false;
+}
+
+static const char *const yaml_nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+static const char *const yaml_trues[] = {"y",  "Y",  "yes",  "Yes",  "YES",  "on",
+                                         "On", "ON", "true", "True", "TRUE", NULL};
+static const char *const yaml_falses[] = {"n",   "N",   "no",    "No",    "NO",    "off",
+                                          "Off", "OFF", "false", "False", "FALSE", NULL};
+
+/* YAML 1.1 integer (as go-yaml v2: optional sign, 0x hex, 0b binary, leading-0 octal,
+ * underscores). Returns true and *v. */
+static bool yaml_int(const char *s, size_t len, int64_t *v)
+{
+    char buf[80];
+    size_t n = 0;
+    bool neg = false;
+    int base = 10;
+    unsigned __int128 acc = 0;
+    size_t i = 0;
+
+    if (len == 0 || len >= sizeof(buf))
+        return false;
+    for (size_t k = 0; k < len; k++)
+        if (s[k] != '_')
+            buf[n++] = s[k];
+    buf[n] = '\0';
+    if (buf[0] == '+' || buf[0] == '-')
+        neg = buf[i++] == '-';
+    if (i >= n)
+        return false;
+    if (n - i > 2 && buf[i] == '0' && (buf[i + 1] == 'x' || buf[i + 1] == 'X'))
+        base = 16, i += 2;
+    else if (n - i > 2 && buf[i] == '0' && (buf[i + 1] == 'b' || buf[i + 1] == 'B'))
+        base = 2, i += 2;
+    else if (n - i > 1 && buf[i] == '0')
+        base = 8, i += 1;
+    for (; i < n; i++) {
+        int dgt;
+        char ch = buf[i];
+        if (ch >= '0' && ch <= '9')
+            dgt = ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            dgt = ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F')
+            dgt = ch - 'A' + 10;
+        else
+            return false;
+        if (dgt >= base)
+            return false;
+        acc = acc * (unsigned)base + (unsigned)dgt;
+        if (acc > (unsigned __int128)INT64_MAX + 1)
+            return false;
+    }
+    if (!neg && acc > INT64_MAX)
+        return false;
+    *v = neg ? (int64_t)(0 - (uint64_t)acc) : (int64_t)acc;
+    return true;
+}
+
+/* YAML 1.1 float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool yaml_float(const char *s, size_t len)
+{
+    size_t i = 0;
+    bool digits_before = false, digits_after = false;
+
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++, digits_before = true;
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++, digits_after = true;
+    }
+    if (!digits_before && !digits_after)
+        return false;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < len && (s[j] == '+' || s[j] == '-'))
+            j++;
+        if (j >= len)
+            return false;
+        while (j < len && s[j] >= '0' && s[j] <= '9')
+            j++;
+        i = j;
+    }
+    return i == len;
+}
+
+/* The JSON node for a YAML scalar. Plain scalars are resolved; others are strings. */
+static struct k8c_json *yaml_scalar(struct k8c_arena *a, const yaml_event_t *ev)
+{
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    struct k8c_json *v;
+    int64_t iv;
+
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+        (tag != NULL && strcmp(tag, YAML_STR_TAG) == 0))
+        return k8c_json_new_stringn(a, s, len);
+    if (str_in(s, len, yaml_nulls))
+        v = k8c_json_new_null(a);
+    else if (str_in(s, len, yaml_trues))
+        v = k8c_json_new_bool(a, true);
+    else if (str_in(s, len, yaml_falses))
+        v = k8c_json_new_bool(a, false);
+    else if (yaml_int(s, len, &iv)) {
+        /* keep decimal source text when it is already a JSON integer */
+        bool json_int =
+            len > 0 && (s[0] == '-' || (s[0] >= '1' && s[0] <= '9') || (len == 1 && s[0] == '0'));
+        for (size_t i = 1; i < len && json_int; i++)
+            json_int = s[i] >= '0' && s[i] <= '9';
+        v = json_int ? k8c_json_new_number(a, s, len) : k8c_json_new_int(a, iv);
+        v->flags = K8C_JSON_F_PLAIN;
+        if (!json_int) {
+            /* keep the source text for string fields */
+            v->u.str = k8c_arena_strndup(a, s, len);
+            v->len = (uint32_t)len;
+            /* but a NUMBER node's text must be valid JSON: store the value's text instead */
+            v = k8c_json_new_int(a, iv);
+            v->flags = K8C_JSON_F_PLAIN;
+        }
+        return v;
+    } else if (yaml_float(s, len)) {
+        char tmp[96];
+        double d;
+        if (len >= sizeof(tmp))
+            return k8c_json_new_stringn(a, s, len);
+        memcpy(tmp, s, len);
+        tmp[len] = '\0';
+        d = strtod(tmp, NULL);
+        /* a JSON-valid literal keeps its text ("1.10" stays "1.10" for string fields) */
+        struct k8c_json_limits lim = {0, 1};
+        struct k8c_arena *scratch = k8c_arena_new(256);
+        struct k8c_json *probe;
+        bool valid = k8c_json_parse(scratch, s, len, &lim, &probe, NULL) == 0 &&
+                     probe->type == K8C_JSON_NUMBER && s[0] != '+';
+        k8c_arena_del(scratch);
+        v = valid ? k8c_json_new_number(a, s, len) : k8c_json_new_double(a, d);
+        v->flags = K8C_JSON_F_PLAIN;
+        return v;
+    } else {
+        return k8c_json_new_stringn(a, s, len);
+    }
+    v->flags = K8C_JSON_F_PLAIN;
+    v->u.str = k8c_arena_strndup(a, s, len);
+    v->len = (uint32_t)len;
+    return v;
+}
+
+struct yaml_frame {
+    struct k8c_json *node;
+    const char *key; /* pending mapping key */
+    size_t key_len;
+    bool have_key;
+};
+
+int k8c_codec_yaml_parse(struct k8c_arena *a, const char *data, size_t len,
+                         struct k8c_json ***docs_out, size_t *n_docs_out, char *errmsg)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    struct yaml_frame stack[K8C_CODEC_MAX_DEPTH + 1];
+    int sp = -1, rc = 0;
+    struct k8c_json **docs = NULL, *root = NULL;
+    size_t n_docs = 0, cap_docs = 0;
+    bool done = false;
+
+    *docs_out = NULL;
+    *n_docs_out = 0;
+    if (len > K8C_CODEC_MAX_INPUT) {
+        k8c_errmsg_printf(errmsg, "YAML input of %zu bytes exceeds the limit of %u", len,
+                          K8C_CODEC_MAX_INPUT);
+        return K8C_ETOOBIG;
+    }
+    if (!yaml_parser_initialize(&parser))
+        return K8C_ENOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    while (!done) {
+        struct k8c_json *node = NULL;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            k8c_errmsg_printf(errmsg, "yaml: line %zu: %s%s%s", parser.problem_mark.line + 1,
+                              parser.problem ? parser.problem : "parse error",
+                              parser.context ? " " : "", parser.context ? parser.context : "");
+            rc = K8C_EPARSE;
+            break;
+        }
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            root = NULL;
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            if (root != NULL && root->type != K8C_JSON_NULL) {
+                if (n_docs >= K8C_CODEC_MAX_DOCS) {
+                    k8c_errmsg_printf(errmsg, "more than %d YAML documents", K8C_CODEC_MAX_DOCS);
+                    rc = K8C_ETOOBIG;
+                    done = true;
+                    break;
+                }
+                if (n_docs == cap_docs) {
+                    struct k8c_json **nd;
+                    cap_docs = cap_docs ? cap_docs * 2 : 8;
+                    nd = k8c_arena_alloc(a, cap_docs * sizeof(*nd));
+                    if (n_docs > 0)
+                        memcpy(nd, docs, n_docs * sizeof(*nd));
+                    docs = nd;
+                }
+                docs[n_docs++] = root;
+            }
+            root = NULL;
+            break;
+        case YAML_ALIAS_EVENT:
+            k8c_errmsg_printf(errmsg, "yaml: line %zu: aliases are not supported",
+                              ev.start_mark.line + 1);
+            rc = K8C_EPARSE;
+            done = true;
+            break;
+        case YAML_SCALAR_EVENT:
+            node = yaml_scalar(a, &ev);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (sp + 1 >= K8C_CODEC_MAX_DEPTH) {
+                k8c_errmsg_printf(errmsg, "yaml: line %zu: nested deeper than %d levels",
+                                  ev.start_mark.line + 1, K8C_CODEC_MAX_DEPTH);
+                rc = K8C_EDEPTH;
+                done = true;
+                break;
+            }
+            sp++;
+            stack[sp].node = ev.type == YAML_MAPPING_START_EVENT ? k8c_json_new_object(a)
+                                                                 : k8c_json_new_array(a);
+            stack[sp].have_key = false;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            node = stack[sp--].node;
+            break;
+        default:
+            break;
+        }
+        if (node != NULL && rc == 0) {
+            /* attach the completed node to its parent, or make it the document root */
+            if (sp < 0) {
+                root = node;
+            } else if (stack[sp].node->type == K8C_JSON_ARRAY) {
+                k8c_json_array_append(a, stack[sp].node, node);
+            } else if (!stack[sp].have_key) {
+                if (node->type == K8C_JSON_ARRAY || node->type == K8C_JSON_OBJECT) {
+                    k8c_errmsg_printf(errmsg, "yaml: line %zu: mapping keys must be scalars",
+                                      ev.start_mark.line + 1);
+                    rc = K8C_EPARSE;
+                    done = true;
+                } else {
+                    stack[sp].key = node->u.str ? node->u.str : (node->boolean ? "true" : "false");
+                    stack[sp].key_len = node->u.str ? node->len : strlen(stack[sp].key);
+                    if (node->type == K8C_JSON_NULL && node->u.str == NULL)
+                        stack[sp].key = "null", stack[sp].key_len = 4;
+                    stack[sp].have_key = true;
+                }
+            } else {
+                k8c_json_append_member(a, stack[sp].node, stack[sp].key, stack[sp].key_len, node);
+                stack[sp].have_key = false;
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    if (rc != 0)
+        return rc;
+    *docs_out = docs;
+    *n_docs_out = n_docs;
+    return 0;
+}
+
+static int yaml_out(void *data, unsigned char *buffer, size_t size)
+{
+    k8c_sbuf_append(data, buffer, size);
+    return 1;
+}
+
+/* Whether a plain scalar with this text would read back as something other than a string
+ * (go-yaml v2 then double-quotes it). */
+static bool yaml_needs_quotes(const char *s, size_t len)
+{
+    int64_t iv;
+
+    if (str_in(s, len, yaml_nulls) || str_in(s, len, yaml_trues) || str_in(s, len, yaml_falses))
+        return true;
+    if (yaml_int(s, len, &iv) || yaml_float(s, len))
+        return true;
+    if (str_in(s, len,
+               (const char *const[]){".inf", ".Inf", ".INF", "+.inf", "-.inf", ".nan", ".NaN",
+                                     ".NAN", "<<", "=", NULL}))
+        return true;
+    /* base 60 numbers like 1:20 are floats/ints in YAML 1.1 */
+    {
+        bool digit_colon = len > 0;
+        bool has_colon = false;
+        for (size_t i = 0; i < len && digit_colon; i++) {
+            if (s[i] == ':')
+                has_colon = true;
+            else if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' &&
+                     !(i == 0 && (s[i] == '+' || s[i] == '-')))
+                digit_colon = false;
+        }
+        if (digit_colon && has_colon && s[0] != ':')
+            return true;
+    }
+    return false;
+}
+
+static int emit(yaml_emitter_t *em, yaml_event_t *ev, char *errmsg)
+{
+    if (!yaml_emitter_emit(em, ev)) {
+        k8c_errmsg_printf(errmsg, "yaml: %s", em->problem ? em->problem : "emitter error");
+        return K8C_EIO;
+    }
+    return 0;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len, yaml_scalar_style_t style,
+                       char *errmsg)
+{
+    yaml_event_t ev;
+
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style);
+    return emit(em, &ev, errmsg);
+}
+
+static int emit_string(yaml_emitter_t *em, const char *s, size_t len, char *errmsg)
+{
+    yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
+
+    if (memchr(s, '\n', len) != NULL)
+        style = YAML_LITERAL_SCALAR_STYLE;
+    else if (yaml_needs_quotes(s, len))
+        style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    return emit_scalar(em, s, len, style, errmsg);
+}
+
+/* Orders member indexes by key, then by position (so duplicates keep document order). */
+static int cmp_member_index(const void *x, const void *y, void *ctx)
+{
+    const struct k8c_json *v = ctx;
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    int r = cmp_members(&v->u.members[a], &v->u.members[b]);
+
+    return r != 0 ? r : (a < b ? -1 : a > b);
+}
+
+static int emit_node(yaml_emitter_t *em, const struct k8c_json *v, char *errmsg)
+{
+    yaml_event_t ev;
+    int rc;
+
+    switch (v->type) {
+    case K8C_JSON_NULL:
+        return emit_scalar(em, "null", 4, YAML_PLAIN_SCALAR_STYLE, errmsg);
+    case K8C_JSON_BOOL:
+        return emit_scalar(em, v->boolean ? "true" : "false", v->boolean ? 4 : 5,
+                           YAML_PLAIN_SCALAR_STYLE, errmsg);
+    case K8C_JSON_NUMBER:
+        return emit_scalar(em, v->u.str, v->len, YAML_PLAIN_SCALAR_STYLE, errmsg);
+    case K8C_JSON_STRING:
+        return emit_string(em, v->u.str, v->len, errmsg);
+    case K8C_JSON_ARRAY:
+        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+        if ((rc = emit(em, &ev, errmsg)) != 0)
+            return rc;
+        for (uint32_t i = 0; i < v->len; i++)
+            if ((rc = emit_node(em, v->u.items[i], errmsg)) != 0)
+                return rc;
+        yaml_sequence_end_event_initialize(&ev);
+        return emit(em, &ev, errmsg);
+    case K8C_JSON_OBJECT: {
+        /* kubectl's YAML goes through a Go map: keys sorted, one entry per key (the last). */
+        uint32_t *order = k8c_malloc((v->len ? v->len : 1) * sizeof(uint32_t));
+        for (uint32_t i = 0; i < v->len; i++)
+            order[i] = i;
+        qsort_r(order, v->len, sizeof(uint32_t), cmp_member_index, (void *)v);
+        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+        rc = emit(em, &ev, errmsg);
+        for (uint32_t i = 0; i < v->len && rc == 0; i++) {
+            const struct k8c_json_member *m = &v->u.members[order[i]];
+            if (i + 1 < v->len && cmp_members(m, &v->u.members[order[i + 1]]) == 0)
+                continue; /* a later duplicate wins */
+            rc = emit_string(em, m->key, m->key_len, errmsg);
+            if (rc == 0)
+                rc = emit_node(em, m->value, errmsg);
+        }
+        k8c_free(order);
+        if (rc != 0)
+            return rc;
+        yaml_mapping_end_event_initialize(&ev);
+        return emit(em, &ev, errmsg);
+    }
+    }
+    return K8C_EINVAL;
+}
+
+int k8c_codec_yaml_write(struct k8c_sbuf *out, const struct k8c_json *tree, char *errmsg)
+{
+    yaml_emitter_t em;
+    yaml_event_t ev;
+    int rc;
+
+    if (!yaml_emitter_initialize(&em))
+        return K8C_ENOMEM;
+    yaml_emitter_set_output(&em, yaml_out, out);
+    yaml_emitter_set_unicode(&em, 1);
+    yaml_emitter_set_indent(&em, 2);
+    yaml_emitter_set_width(&em, -1);
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    rc = emit(&em, &ev, errmsg);
+    if (rc == 0) {
+        yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+        rc = emit(&em, &ev, errmsg);
+    }
+    if (rc == 0)
+        rc = emit_node(&em, tree, errmsg);
+    if (rc == 0) {
+        yaml_document_end_event_initialize(&ev, 1);
+        rc = emit(&em, &ev, errmsg);
+    }
+    if (rc == 0) {
+        yaml_stream_end_event_initialize(&ev);
+        rc = emit(&em, &ev, errmsg);
+    }
+    yaml_emitter_delete(&em);
+    return rc;
+}
+
+int k8c_codec_yaml_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg, unsigned flags,
+                          char *errmsg)
+{
+    struct k8c_arena *a = k8c_arena_new(32768);
+    struct k8c_json *tree;
+    int rc = k8c_codec_msg_to_tree(a, msg, flags, &tree, errmsg);
+
+    if (rc == 0)
+        rc = k8c_codec_yaml_write(out, tree, errmsg);
+    k8c_arena_del(a);
+    return rc;
+}
+
+/* ---- Kubernetes protobuf -------------------------------------------------------------------- */
+
+static void put_varint(struct k8c_sbuf *out, uint64_t v)
+{
+    uint8_t b[10];
+    size_t n = 0;
+
+    do {
+        b[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v != 0)
+            b[n] |= 0x80;
+        n++;
+    } while (v != 0);
+    k8c_sbuf_append(out, b, n);
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void put_bytes_field(struct k8c_sbuf *out, uint8_t tag, const void *data, size_t len)
+{
+    k8c_sbuf_putc(out, (char)tag);
+    put_varint(out, len);
+    k8c_sbuf_append(out, data, len);
+}
+
+int k8c_codec_proto_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg,
+                           const char *api_version, const char *kind, char *errmsg)
+{
+    size_t av_len, kind_len, tm_len, raw_len;
+
+    if (api_version == NULL || kind == NULL) {
+        const struct k8c_codec_kind *k = k8c_codec_lookup_desc(msg->descriptor);
+        if (k == NULL) {
+            k8c_errmsg_printf(errmsg, "type %s is not a registered kind", msg->descriptor->name);
+            return K8C_ENOTFOUND;
+        }
+        api_version = k->api_version;
+        kind = k->kind;
+    }
+    av_len = strlen(api_version);
+    kind_len = strlen(kind);
+    tm_len = 1 + varint_len(av_len) + av_len + 1 + varint_len(kind_len) + kind_len;
+    raw_len = protobuf_c_message_get_packed_size(msg);
+    if (raw_len > K8C_CODEC_MAX_INPUT) {
+        k8c_errmsg_printf(errmsg, "encoded object of %zu bytes exceeds the limit", raw_len);
+        return K8C_ETOOBIG;
+    }
+    k8c_sbuf_reserve(out, 4 + tm_len + raw_len + 32);
+    k8c_sbuf_append(out, "k8s\0", 4);
+    /* runtime.Unknown: typeMeta = 1, raw = 2, contentEncoding = 3, contentType = 4; client-go
+     * writes all four, the last two empty. */
+    k8c_sbuf_putc(out, 0x0a);
+    put_varint(out, tm_len);
+    put_bytes_field(out, 0x0a, api_version, av_len);
+    put_bytes_field(out, 0x12, kind, kind_len);
+    k8c_sbuf_putc(out, 0x12);
+    put_varint(out, raw_len);
+    protobuf_c_message_pack(msg, (uint8_t *)out->data + out->len);
+    out->len += raw_len;
+    out->data[out->len] = '\0';
+    k8c_sbuf_append(out, "\x1a\x00\x22\x00", 4);
+    return 0;
+}
+
+/* Reads a varint at *p (< end); -1 on truncation or overlong. */
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            return -1;
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_envelope *env,
+                           char *errmsg)
+{
+    const uint8_t *p = data + 4, *end = data + len;
+
+    memset(env, 0, sizeof(*env));
+    if (len > K8C_CODEC_MAX_INPUT) {
+        k8c_errmsg_printf(errmsg, "protobuf input of %zu bytes exceeds the limit", len);
+        return K8C_ETOOBIG;
+    }
+    if (len < 4 || memcmp(data, "k8s\0", 4) != 0) {
+        k8c_errmsg_printf(errmsg, "not a Kubernetes protobuf object: missing k8s\\0 prefix");
+        return K8C_EPROTO;
+    }
+    while (p < end) {
+        uint64_t tag, l;
+        if (get_varint(&p, end, &tag) != 0)
+            goto bad;
+        switch (tag & 7) {
+        case 0:
+            if (get_varint(&p, end, &l) != 0)
+                goto bad;
+            continue;
+        case 1:
+            if (end - p < 8)
+                goto bad;
+            p += 8;
+            continue;
+        case 5:
+            if (end - p < 4)
+                goto bad;
+            p += 4;
+            continue;
+        case 2:
+            if (get_varint(&p, end, &l) != 0 || l > (uint64_t)(end - p))
+                goto bad;
+            break;
+        default:
+            goto bad;
+        }
+        if (tag >> 3 == 1) { /* typeMeta */
+            const uint8_t *q = p, *qend = p + l;
+            while (q < qend) {
+                uint64_t t2, l2;
+                if (get_varint(&q, qend, &t2) != 0 || (t2 & 7) != 2 ||
+                    get_varint(&q, qend, &l2) != 0 || l2 > (uint64_t)(qend - q))
+                    goto bad;
+                if (t2 >> 3 == 1) {
+                    env->api_version = (const char *)q;
+                    env->api_version_len = l2;
+                } else if (t2 >> 3 == 2) {
+                    env->kind = (const char *)q;
+                    env->kind_len = l2;
+                }
+                q += l2;
+            }
+        } else if (tag >> 3 == 2) {
+            env->raw = p;
+            env->raw_len = l;
+        } else if (tag >> 3 == 3 && l != 0) {
+            k8c_errmsg_printf(errmsg, "unsupported contentEncoding \"%.*s\"",
+                              (int)(l > 32 ? 32 : l), (const char *)p);
+            return K8C_EPROTO;
+        }
+        p += l;
+    }
+    if (env->raw == NULL)
+        env->raw = p; /* empty message */
+    return 0;
+bad:
+    k8c_errmsg_printf(errmsg, "malformed Kubernetes protobuf envelope");
+    return K8C_EPROTO;
+}
+
+static int check_message(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
+                         const uint8_t *end, unsigned depth, unsigned max_depth, char *errmsg)
+{
+    if (depth > max_depth) {
+        k8c_errmsg_printf(errmsg, "protobuf message nested deeper than %u levels", max_depth);
+        return K8C_EDEPTH;
+    }
+    while (p < end) {
+        uint64_t tag, l;
+        const ProtobufCFieldDescriptor *fd;
+        if (get_varint(&p, end, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
+            goto bad;
+        switch (tag & 7) {
+        case 0:
+            if (get_varint(&p, end, &l) != 0)
+                goto bad;
+            continue;
+        case 1:
+            if (end - p < 8)
+                goto bad;
+            p += 8;
+            continue;
+        case 5:
+            if (end - p < 4)
+                goto bad;
+            p += 4;
+            continue;
+        case 2:
+            if (get_varint(&p, end, &l) != 0 || l > (uint64_t)(end - p))
+                goto bad;
+            break;
+        default:
+            goto bad;
+        }
+        fd = desc ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
+        if (fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+            int rc = check_message(fd->descriptor, p, p + l, depth + 1, max_depth, errmsg);
+            if (rc != 0)
+                return rc;
+        }
+        p += l;
+    }
+    return 0;
+bad:
+    k8c_errmsg_printf(errmsg, "malformed protobuf message");
+    return K8C_EPROTO;
+}
+
+int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                          unsigned max_depth, char *errmsg)
+{
+    return check_message(desc, data, data + len, 0, max_depth, errmsg);
+}
+
+int k8c_codec_proto_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                           ProtobufCAllocator *alloc, ProtobufCMessage **out, char *errmsg)
+{
+    struct k8c_codec_envelope env;
+    int rc;
+
+    *out = NULL;
+    rc = k8c_codec_proto_unwrap(data, len, &env, errmsg);
+    if (rc != 0)
+        return rc;
+    if (desc == NULL) {
+        char av[128], kd[128];
+        const struct k8c_codec_kind *k;
+        snprintf(av, sizeof(av), "%.*s",
+                 (int)(env.api_version_len < 127 ? env.api_version_len : 127),
+                 env.api_version ? env.api_version : "");
+        snprintf(kd, sizeof(kd), "%.*s", (int)(env.kind_len < 127 ? env.kind_len : 127),
+                 env.kind ? env.kind : "");
+        k = k8c_codec_lookup_kind(av, kd);
+        if (k == NULL) {
+            k8c_errmsg_printf(errmsg, "no kind \"%s\" is registered for version \"%s\"", kd, av);
+            return K8C_ENOTFOUND;
+        }
+        desc = k->desc;
+    }
+    rc = check_message(desc, env.raw, env.raw + env.raw_len, 0, K8C_CODEC_MAX_DEPTH, errmsg);
+    if (rc != 0)
+        return rc;
+    *out = protobuf_c_message_unpack(desc, alloc ? alloc : &k8c_default_allocator, env.raw_len,
+                                     env.raw);
+    if (*out == NULL) {
+        k8c_errmsg_printf(errmsg, "invalid protobuf encoding of %s", desc->name);
+        return K8C_EPROTO;
+    }
+    return 0;
+}

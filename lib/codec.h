@@ -1,0 +1,188 @@
+/*
+ * The reflective codec: converts protobuf-c messages of the Kubernetes schema (proto/k8s) to
+ * and from JSON, YAML and Kubernetes protobuf, driven only by protobuf-c descriptors. There is
+ * no per-type JSON code; the few Kubernetes special types are recognised by message full name:
+ *
+ *   meta.v1.Time          "2024-01-02T03:04:05Z" (RFC 3339, seconds), null when unset
+ *   meta.v1.MicroTime     "2024-01-02T03:04:05.123456Z"
+ *   meta.v1.Duration      "1h2m3s" (Go time.Duration)
+ *   resource.Quantity     canonical string ("1.5" -> "1500m"); numbers accepted on input
+ *   intstr.IntOrString    JSON number or string
+ *   runtime.RawExtension, meta.v1.FieldsV1   raw JSON embedded as is
+ *   meta.v1.Verbs, *.ExtraValue   (named string slices) JSON arrays of strings
+ *   bytes                 base64 (standard alphabet)
+ *   map<k, v>             JSON objects (written with sorted keys, as Go does)
+ *   int64                 JSON numbers
+ *
+ * Fields are written in declaration order of the .proto files (upstream's Go struct order),
+ * top-level kinds start with "kind" and "apiVersion" as kubectl prints them, and Go's
+ * `json:",inline"` embeddings (Volume.volumeSource, Probe.handler, ...) are flattened into
+ * their parent object. Every field that is present in the message (has_ flag, non-NULL pointer,
+ * non-empty repeated) is written, so JSON -> message -> JSON keeps `"replicas": 0` and `{}`.
+ * ObjectMeta.creationTimestamp is written as null when unset, as upstream does.
+ *
+ * Decoding: JSON null means "absent". Unknown and duplicate fields are not errors: they are
+ * collected in struct k8c_codec_diag with upstream's wording (`unknown field "spec.foo"`,
+ * `duplicate field "metadata.name"`) so the API server can apply fieldValidation
+ * Strict/Warn/Ignore. Type errors fail with the JSON path: `spec.replicas: expected integer,
+ * got string`. Inputs are bounded (size, nesting depth 100) and any input is safe to decode.
+ *
+ * Memory: decoded messages are allocated with the ProtobufCAllocator passed in (NULL = the
+ * default malloc allocator: free with protobuf_c_message_free_unpacked(msg, NULL)); pass
+ * k8c_arena_protobuf_allocator(arena) to decode with no per-field malloc and release the whole
+ * message with the arena.
+ *
+ * Kubernetes protobuf: "k8s\0" followed by runtime.Unknown {typeMeta {apiVersion, kind},
+ * raw = the encoded message, contentEncoding = "", contentType = ""}, byte-compatible with
+ * client-go.
+ *
+ * Thread safety: all functions may be called from any thread; per-descriptor lookup tables are
+ * built once, lock-free.
+ */
+#ifndef K8C_CODEC_H
+#define K8C_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "buf.h"
+#include "error.h"
+#include "json.h"
+
+/* ---- kinds ---------------------------------------------------------------------------------- */
+
+struct k8c_codec_kind {
+    const char *api_version; /* "v1", "apps/v1" */
+    const char *kind;        /* "Pod", "DeploymentList" */
+    const ProtobufCMessageDescriptor *desc;
+};
+
+/* The registered top-level kind, or NULL. */
+const struct k8c_codec_kind *k8c_codec_lookup_kind(const char *api_version, const char *kind);
+/* The kind whose message type is desc (first registered if several), or NULL. */
+const struct k8c_codec_kind *k8c_codec_lookup_desc(const ProtobufCMessageDescriptor *desc);
+/* All kinds: a static array of *n entries. */
+const struct k8c_codec_kind *k8c_codec_kinds(size_t *n);
+
+/* ---- diagnostics ---------------------------------------------------------------------------- */
+
+#define K8C_CODEC_MAX_WARNINGS 100
+
+struct k8c_codec_diag {
+    /* in */
+    bool ignore_fields; /* skip collecting unknown/duplicate fields (fieldValidation=Ignore) */
+    /* out */
+    char **warnings; /* "unknown field \"spec.foo\"", "duplicate field \"metadata.name\"" */
+    size_t n_warnings;
+    char errmsg[K8C_ERRMSG_SIZE]; /* set when a function fails */
+};
+
+/* Zeroes d (all defaults). */
+void k8c_codec_diag_init(struct k8c_codec_diag *d);
+/* Frees the warnings; d is left initialised. */
+void k8c_codec_diag_free(struct k8c_codec_diag *d);
+
+/* ---- limits --------------------------------------------------------------------------------- */
+
+#define K8C_CODEC_MAX_INPUT (64u << 20) /* bytes of JSON, YAML or protobuf per object/stream */
+#define K8C_CODEC_MAX_DEPTH 100
+#define K8C_CODEC_MAX_DOCS  10000 /* YAML documents per stream */
+
+/* ---- trees <-> messages --------------------------------------------------------------------- */
+
+/*
+ * Converts a JSON tree into a new message of type desc. "apiVersion" and "kind" are accepted
+ * (and not stored) on a registered top-level kind. Returns 0 and *out, or K8C_EINVAL
+ * (wrong JSON type, bad value) / K8C_EDEPTH with the path and reason in d->errmsg. d is
+ * required.
+ */
+int k8c_codec_tree_to_msg(const ProtobufCMessageDescriptor *desc, const struct k8c_json *tree,
+                          ProtobufCAllocator *alloc, struct k8c_codec_diag *d,
+                          ProtobufCMessage **out);
+
+/* Encoder flags. */
+#define K8C_CODEC_TYPE_META 1u /* start a registered kind with "kind" and "apiVersion" */
+
+/*
+ * Converts msg into a JSON tree in arena a. Returns 0, or K8C_EPROTO when a RawExtension or
+ * FieldsV1 holds bytes that are not JSON (errmsg, may be NULL).
+ */
+int k8c_codec_msg_to_tree(struct k8c_arena *a, const ProtobufCMessage *msg, unsigned flags,
+                          struct k8c_json **out, char *errmsg);
+
+/* ---- JSON ----------------------------------------------------------------------------------- */
+
+/*
+ * Decodes one JSON object. With desc NULL, the type comes from its "apiVersion" and "kind"
+ * (K8C_ENOTFOUND when not registered, K8C_EINVAL when missing). *kind_out (may be NULL)
+ * receives the registered kind of the result or NULL. Errors as k8c_json_parse and
+ * k8c_codec_tree_to_msg, with the message in d->errmsg.
+ */
+int k8c_codec_json_decode(const ProtobufCMessageDescriptor *desc, const char *data, size_t len,
+                          ProtobufCAllocator *alloc, struct k8c_codec_diag *d,
+                          ProtobufCMessage **out);
+
+/* Appends msg as JSON; indent 0 = compact, 4 = kubectl -o json. Errors as msg_to_tree. */
+int k8c_codec_json_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg, unsigned flags,
+                          int indent, char *errmsg);
+
+/* ---- YAML ----------------------------------------------------------------------------------- */
+
+/*
+ * Parses a YAML stream (libyaml; documents separated by "---") into JSON trees in arena a:
+ * *docs is an arena array of *n_docs trees (empty documents are skipped). Plain scalars are
+ * resolved as YAML 1.1 (null ~ true false yes no on off, integers, floats) and keep their
+ * source text (K8C_JSON_F_PLAIN), so a string field still accepts `name: yes`. Anchors and
+ * aliases are rejected. Returns 0, K8C_EPARSE (errmsg with line and column), K8C_EDEPTH or
+ * K8C_ETOOBIG.
+ */
+int k8c_codec_yaml_parse(struct k8c_arena *a, const char *data, size_t len, struct k8c_json ***docs,
+                         size_t *n_docs, char *errmsg);
+
+/* Appends tree as one block-style YAML document like kubectl -o yaml: keys sorted, 2-space
+ * indent, sequences not indented inside mappings, strings quoted only where needed. */
+int k8c_codec_yaml_write(struct k8c_sbuf *out, const struct k8c_json *tree, char *errmsg);
+
+/* msg -> tree -> YAML document. */
+int k8c_codec_yaml_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg, unsigned flags,
+                          char *errmsg);
+
+/* ---- Kubernetes protobuf -------------------------------------------------------------------- */
+
+/*
+ * Appends "k8s\0" + runtime.Unknown wrapping msg. api_version/kind NULL = from the kind
+ * registry (K8C_ENOTFOUND if msg's type is not registered).
+ */
+int k8c_codec_proto_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg,
+                           const char *api_version, const char *kind, char *errmsg);
+
+/*
+ * Reads the envelope only: the apiVersion/kind (pointers into data, with lengths) and the
+ * raw message bytes. 0, or K8C_EPROTO (bad magic or envelope), K8C_ETOOBIG.
+ */
+struct k8c_codec_envelope {
+    const char *api_version, *kind;
+    size_t api_version_len, kind_len;
+    const uint8_t *raw;
+    size_t raw_len;
+};
+int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_envelope *env,
+                           char *errmsg);
+
+/*
+ * Decodes an envelope into a message. With desc NULL the type comes from the envelope's
+ * apiVersion/kind (K8C_ENOTFOUND when not registered). The raw bytes are checked (well-formed,
+ * nesting <= K8C_CODEC_MAX_DEPTH) before protobuf-c unpacks them. 0 or K8C_EPROTO /
+ * K8C_ENOTFOUND / K8C_ETOOBIG / K8C_EDEPTH with errmsg.
+ */
+int k8c_codec_proto_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                           ProtobufCAllocator *alloc, ProtobufCMessage **out, char *errmsg);
+
+/* Checks that len bytes are a well-formed encoding of desc nested at most max_depth deep. */
+int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                          unsigned max_depth, char *errmsg);
+
+#endif

@@ -1,0 +1,935 @@
+/*
+ * k8c-store: an etcd v3 compatible store. This file composes the daemon:
+ * etcd's flags, the MVCC layer (store/mvcc.h) as the raft state machine, the
+ * raft glue (store/raft.h) and the gRPC services on the client URLs.
+ *
+ * Request flow. Writes (Put, DeleteRange, Txn, Compact) arrive as raw
+ * protobuf bytes; they are checked for size and decodability and submitted
+ * unchanged to the raft glue, which batches everything that arrives in one
+ * loop iteration into one raft entry (group commit). Every peer applies the
+ * entry to its MVCC in one LMDB transaction; on the proposing peer the
+ * per-request responses go back to the waiting calls. Linearizable ranges wait
+ * for one shared read barrier; serializable ranges are served from the local
+ * MVCC at once.
+ *
+ * Served today: KV (Range, Put, DeleteRange, Txn, Compact), Maintenance
+ * Status, Cluster MemberList, and GET /health and /metrics on the client
+ * port. Watch, Lease, member changes, snapshots and forwarding from followers
+ * to the leader are not served yet; a follower answers writes and
+ * linearizable reads with etcd's "etcdserver: not leader" (UNAVAILABLE), on
+ * which etcd clients retry another endpoint.
+ */
+#include "cmd.h"
+#include "mvcc.h"
+#include "raft.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "flags.h"
+#include "grpc.h"
+#include "log.h"
+#include "metrics.h"
+#include "signals.h"
+
+#include "etcd/rpc.pb-c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_VERSION "3.4.23"
+
+struct store_server {
+    uv_loop_t *loop;
+    struct store_mvcc *mvcc;
+    struct store_raft *raft;
+    struct k8c_grpc_server *grpc;
+    struct k8c_metrics *metrics;
+    struct k8c_health *health;
+    struct k8c_metrics_endpoints endpoints;
+    struct store_raft_peer *peers;
+    size_t npeers;
+    uint64_t member_id;
+    uint64_t cluster_id;
+    char snapshot_dir[2048];
+    int64_t max_request_bytes;
+    uv_timer_t publish_timer;
+    uint64_t published_term; /* term in which this leader published its URLs */
+    struct k8c_grpc_channel *leader_channel;
+    uint64_t leader_channel_id; /* member the channel points at */
+};
+
+static struct {
+    char *name, *data_dir, *listen_client_urls, *advertise_client_urls, *listen_peer_urls;
+    char *initial_advertise_peer_urls, *initial_cluster, *initial_cluster_state;
+    char *initial_cluster_token, *cert_file, *key_file, *trusted_ca_file, *listen_metrics_urls;
+    bool client_cert_auth;
+    int64_t max_request_bytes, quota_backend_bytes, heartbeat_ms, election_ms;
+    int64_t snapshot_count;
+    int verbosity;
+} opt = {
+    .name = "default",
+    .data_dir = "",
+    .listen_client_urls = "http://127.0.0.1:2379",
+    .advertise_client_urls = "http://127.0.0.1:2379",
+    .listen_peer_urls = "http://127.0.0.1:2380",
+    .initial_advertise_peer_urls = "http://127.0.0.1:2380",
+    .initial_cluster = "",
+    .initial_cluster_state = "new",
+    .initial_cluster_token = "etcd-cluster",
+    .max_request_bytes = 1572864,
+    .quota_backend_bytes = STORE_MVCC_DEFAULT_QUOTA,
+    .heartbeat_ms = 100,
+    .election_ms = 1000,
+    .snapshot_count = 100000,
+};
+
+static const struct k8c_flag flags[] = {
+    {"name", K8C_FLAG_STRING, &opt.name, "Human-readable name for this member."},
+    {"data-dir", K8C_FLAG_STRING, &opt.data_dir,
+     "Path to the data directory (default ${name}.etcd)."},
+    {"listen-client-urls", K8C_FLAG_STRING, &opt.listen_client_urls,
+     "List of URLs to listen on for client traffic (http or https)."},
+    {"advertise-client-urls", K8C_FLAG_STRING, &opt.advertise_client_urls,
+     "List of this member's client URLs to advertise to the public."},
+    {"listen-peer-urls", K8C_FLAG_STRING, &opt.listen_peer_urls,
+     "List of URLs to listen on for peer traffic."},
+    {"initial-advertise-peer-urls", K8C_FLAG_STRING, &opt.initial_advertise_peer_urls,
+     "List of this member's peer URLs to advertise to the rest of the cluster."},
+    {"initial-cluster", K8C_FLAG_STRING, &opt.initial_cluster,
+     "Initial cluster configuration for bootstrapping (name=peerURL,...)."},
+    {"initial-cluster-state", K8C_FLAG_STRING, &opt.initial_cluster_state,
+     "Initial cluster state ('new' or 'existing')."},
+    {"initial-cluster-token", K8C_FLAG_STRING, &opt.initial_cluster_token,
+     "Initial cluster token for the etcd cluster during bootstrap."},
+    {"cert-file", K8C_FLAG_STRING, &opt.cert_file, "Path to the client server TLS cert file."},
+    {"key-file", K8C_FLAG_STRING, &opt.key_file, "Path to the client server TLS key file."},
+    {"trusted-ca-file", K8C_FLAG_STRING, &opt.trusted_ca_file,
+     "Path to the client server TLS trusted CA cert file."},
+    {"client-cert-auth", K8C_FLAG_BOOL, &opt.client_cert_auth,
+     "Enable client cert authentication."},
+    {"max-request-bytes", K8C_FLAG_SIZE, &opt.max_request_bytes,
+     "Maximum client request size in bytes the server will accept."},
+    {"quota-backend-bytes", K8C_FLAG_SIZE, &opt.quota_backend_bytes,
+     "Raise alarms when backend size exceeds the given quota."},
+    {"heartbeat-interval", K8C_FLAG_INT64, &opt.heartbeat_ms,
+     "Time (in milliseconds) of a heartbeat interval."},
+    {"election-timeout", K8C_FLAG_INT64, &opt.election_ms,
+     "Time (in milliseconds) for an election to timeout."},
+    {"snapshot-count", K8C_FLAG_INT64, &opt.snapshot_count,
+     "Number of committed transactions to trigger a snapshot to disk."},
+    {"listen-metrics-urls", K8C_FLAG_STRING, &opt.listen_metrics_urls,
+     "List of URLs to listen on for the metrics and health endpoints."},
+    {"v", K8C_FLAG_INT, &opt.verbosity, "Log verbosity."},
+};
+
+static struct store_server server;
+
+/* --- the state machine: raft entries applied to the MVCC ------------------ */
+
+static uint64_t fsm_applied_index(void *data)
+{
+    struct store_mvcc_status st;
+    struct store_server *s = data;
+    if (store_mvcc_status(s->mvcc, &st) != 0)
+        return 0;
+    return st.applied_index;
+}
+
+static const ProtobufCMessageDescriptor *cmd_descriptor(uint8_t type)
+{
+    switch (type) {
+    case STORE_CMD_PUT:
+        return &etcdserverpb__put_request__descriptor;
+    case STORE_CMD_DELETE_RANGE:
+        return &etcdserverpb__delete_range_request__descriptor;
+    case STORE_CMD_TXN:
+        return &etcdserverpb__txn_request__descriptor;
+    case STORE_CMD_COMPACT:
+        return &etcdserverpb__compaction_request__descriptor;
+    default:
+        return NULL;
+    }
+}
+
+static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct store_cmd_req *reqs,
+                     size_t n, struct store_raft_result *results)
+{
+    struct store_server *s = data;
+    struct store_mvcc_events *events = NULL;
+    int rv;
+
+    if ((rv = store_mvcc_begin_batch(s->mvcc)) != 0)
+        return rv;
+    for (size_t i = 0; i < n; i++) {
+        const ProtobufCMessageDescriptor *desc = cmd_descriptor(reqs[i].type);
+        struct store_mvcc_result res = {0};
+        ProtobufCMessage *req;
+
+        if (reqs[i].type == STORE_CMD_MEMBER_UPDATE) {
+            /* A member's attributes: "<id hex>\n<name>\n<client urls>". */
+            uint64_t id = reqs[i].len ? strtoull((const char *)reqs[i].data, NULL, 16) : 0;
+            if (id != 0 && reqs[i].len < 4096 &&
+                (rv = store_mvcc_member_put(s->mvcc, id, reqs[i].data, reqs[i].len)) != 0) {
+                store_mvcc_abort_batch(s->mvcc);
+                return rv;
+            }
+            if (results)
+                results[i].status = id ? 0 : K8C_EINVAL;
+            continue;
+        }
+        if (desc == NULL ||
+            (req = protobuf_c_message_unpack(desc, NULL, reqs[i].len, reqs[i].data)) == NULL) {
+            if (results)
+                results[i].status = K8C_EINVAL;
+            continue;
+        }
+        rv = store_mvcc_apply(s->mvcc, req, &res);
+        protobuf_c_message_free_unpacked(req, NULL);
+        if (rv != 0) {
+            store_mvcc_result_free(&res);
+            store_mvcc_abort_batch(s->mvcc);
+            return rv;
+        }
+        if (results) {
+            results[i].status = res.err;
+            if (res.err == 0 && res.resp) {
+                size_t len = protobuf_c_message_get_packed_size(res.resp);
+                results[i].data = k8c_buf_new(len);
+                protobuf_c_message_pack(res.resp, results[i].data->data);
+            }
+        }
+        store_mvcc_result_free(&res);
+    }
+    rv = store_mvcc_commit_batch(s->mvcc, index, term, &events);
+    store_mvcc_events_free(events);
+    return rv;
+}
+
+static int fsm_snapshot(void *data, uint64_t *index, struct k8c_buf **out)
+{
+    struct store_server *s = data;
+    char path[2100];
+    struct stat st;
+    int fd, rv;
+
+    snprintf(path, sizeof(path), "%s/snapshot.tmp", s->snapshot_dir);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -errno;
+    *index = fsm_applied_index(s);
+    rv = store_mvcc_snapshot_fd(s->mvcc, fd);
+    if (rv == 0 && fstat(fd, &st) != 0)
+        rv = -errno;
+    if (rv == 0) {
+        *out = k8c_buf_new((size_t)st.st_size);
+        if (pread(fd, (*out)->data, (size_t)st.st_size, 0) != st.st_size) {
+            k8c_buf_unref(*out);
+            *out = NULL;
+            rv = K8C_EIO;
+        }
+    }
+    close(fd);
+    unlink(path);
+    return rv;
+}
+
+static int fsm_restore(void *data, uint64_t index, const uint8_t *bytes, size_t len)
+{
+    struct store_server *s = data;
+    char path[2100], errmsg[K8C_ERRMSG_SIZE] = "";
+    int fd, rv = 0;
+
+    snprintf(path, sizeof(path), "%s/restore.tmp", s->snapshot_dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -errno;
+    if (write(fd, bytes, len) != (ssize_t)len || fsync(fd) != 0)
+        rv = K8C_EIO;
+    close(fd);
+    if (rv == 0 && (rv = store_mvcc_restore(s->mvcc, path, errmsg)) != 0)
+        k8c_log_error("restoring snapshot failed index=%" PRIu64 " err=%s", index, errmsg);
+    unlink(path);
+    return rv;
+}
+
+/* --- gRPC helpers ------------------------------------------------------- */
+
+static void finish_error(struct k8c_grpc_call *call, int err)
+{
+    if (err == K8C_ENOTLEADER) {
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: not leader");
+    } else if (err == K8C_ELEADERCHANGED) {
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: leader changed");
+    } else if (err == K8C_ESHUTDOWN) {
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: server stopped");
+    } else if (err == K8C_ETOOBIG) {
+        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT, "etcdserver: request is too large");
+    } else {
+        k8c_grpc_call_finish(call, store_mvcc_grpc_status(err), k8c_strerror(err));
+    }
+}
+
+static void reply_packed(struct k8c_grpc_call *call, const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = k8c_malloc(len ? len : 1);
+    protobuf_c_message_pack(msg, buf);
+    k8c_grpc_call_send_bytes(call, buf, len);
+    k8c_free(buf);
+    k8c_grpc_call_finish(call, K8C_GRPC_OK, NULL);
+}
+
+static void fill_header(Etcdserverpb__ResponseHeader *h)
+{
+    struct store_raft_status st;
+    store_raft_get_status(server.raft, &st);
+    h->cluster_id = server.cluster_id;
+    h->member_id = server.member_id;
+    h->raft_term = st.term;
+}
+
+/* --- KV ------------------------------------------------------------------ */
+
+/*
+ * A call waiting for something: its raft entry (write), a read barrier
+ * (linearizable range) or the leader's answer (forwarded). The waiter owns
+ * it until its callback runs; a cancelled call is finished at once and the
+ * callback only frees.
+ */
+struct pending {
+    struct k8c_grpc_call *call;
+    bool detached;                      /* no longer attached to the call: cancelled or finished */
+    Etcdserverpb__RangeRequest *range;  /* read waiting for a barrier */
+    struct k8c_grpc_client_call *proxy; /* forwarded to the leader */
+    struct k8c_buf *proxied;            /* the leader's response bytes */
+};
+
+static struct pending *pending_new(struct k8c_grpc_call *call)
+{
+    struct pending *p = K8C_NEW(struct pending);
+    p->call = call;
+    k8c_grpc_call_set_data(call, p);
+    return p;
+}
+
+/* Detaches p from its call before the call is finished (finishing frees the
+ * call). Returns false when the call was cancelled meanwhile. */
+static bool pending_detach(struct pending *p)
+{
+    if (p->detached)
+        return false;
+    p->detached = true;
+    k8c_grpc_call_set_data(p->call, NULL);
+    return true;
+}
+
+/* Detaches p from its call (if still attached) and frees it. */
+static void pending_del(struct pending *p)
+{
+    pending_detach(p);
+    if (p->range)
+        protobuf_c_message_free_unpacked(&p->range->base, NULL);
+    k8c_buf_unref(p->proxied);
+    k8c_free(p);
+}
+
+static void on_pending_cancel(struct k8c_grpc_call *call, void *arg)
+{
+    struct pending *p = k8c_grpc_call_data(call);
+    if (p) {
+        pending_detach(p);
+        if (p->proxy)
+            k8c_grpc_client_call_cancel(p->proxy);
+    }
+    k8c_grpc_call_finish(call, K8C_GRPC_CANCELLED, "context canceled");
+}
+
+static void on_write_applied(void *arg, int status, struct store_raft_result *result)
+{
+    struct pending *p = arg;
+
+    if (pending_detach(p)) {
+        if (status != 0)
+            finish_error(p->call, status);
+        else if (result->status != 0)
+            finish_error(p->call, result->status);
+        else if (result->data == NULL)
+            finish_error(p->call, K8C_EIO);
+        else {
+            k8c_grpc_call_send_bytes(p->call, result->data->data, result->data->len);
+            k8c_grpc_call_finish(p->call, K8C_GRPC_OK, NULL);
+        }
+    }
+    pending_del(p);
+}
+
+/* --- forwarding to the leader --------------------------------------------- */
+
+/* The channel to the current leader's client URL, from the member record the
+ * leader published through raft; NULL when there is no leader or its record
+ * has not been applied here yet. */
+static struct k8c_grpc_channel *leader_channel(void)
+{
+    uint64_t leader = store_raft_leader(server.raft, NULL);
+    struct store_mvcc_member *members = NULL;
+    size_t n = 0;
+    char target[256] = "";
+    bool tls = false;
+
+    if (leader == 0 || leader == server.member_id)
+        return NULL;
+    if (server.leader_channel && server.leader_channel_id == leader)
+        return server.leader_channel;
+    if (store_mvcc_member_list(server.mvcc, &members, &n) != 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char rec[4096], *url, *end;
+        if (members[i].id != leader || members[i].len >= sizeof(rec))
+            continue;
+        memcpy(rec, members[i].data, members[i].len);
+        rec[members[i].len] = '\0';
+        url = strchr(rec, '\n') ? strchr(strchr(rec, '\n') + 1, '\n') : NULL;
+        if (url == NULL)
+            continue;
+        url++;
+        if ((end = strchr(url, ',')) != NULL)
+            *end = '\0';
+        tls = strncmp(url, "https://", 8) == 0;
+        snprintf(target, sizeof(target), "%s", url + (tls ? 8 : 7));
+        if (strchr(target, '/'))
+            *strchr(target, '/') = '\0';
+    }
+    store_mvcc_members_free(members, n);
+    if (target[0] == '\0')
+        return NULL;
+    if (server.leader_channel)
+        k8c_grpc_channel_del(server.leader_channel);
+    {
+        struct k8c_grpc_channel_options copts = {0};
+        char errmsg[K8C_ERRMSG_SIZE];
+        if (tls) {
+            copts.ca_file = opt.trusted_ca_file;
+            copts.cert_file = opt.cert_file;
+            copts.key_file = opt.key_file;
+        }
+        copts.max_receive_message = (size_t)server.max_request_bytes + 64 * 1024 * 1024;
+        server.leader_channel = k8c_grpc_channel_new(server.loop, target, &copts, errmsg);
+        if (server.leader_channel == NULL)
+            k8c_log_warn("cannot reach the leader target=%s err=%s", target, errmsg);
+    }
+    server.leader_channel_id = server.leader_channel ? leader : 0;
+    return server.leader_channel;
+}
+
+static void on_proxy_message(struct k8c_grpc_client_call *cc, const struct k8c_grpc_message *msg,
+                             void *arg)
+{
+    struct pending *p = arg;
+    k8c_buf_unref(p->proxied);
+    p->proxied = k8c_buf_copy(msg->data, msg->len);
+}
+
+static void on_proxy_done(struct k8c_grpc_client_call *cc, int status, const char *message,
+                          void *arg)
+{
+    struct pending *p = arg;
+    if (pending_detach(p)) {
+        if (status == K8C_GRPC_OK && p->proxied) {
+            k8c_grpc_call_send_bytes(p->call, p->proxied->data, p->proxied->len);
+            k8c_grpc_call_finish(p->call, K8C_GRPC_OK, NULL);
+        } else {
+            k8c_grpc_call_finish(p->call, status == K8C_GRPC_OK ? K8C_GRPC_INTERNAL : status,
+                                 message && message[0] ? message : "etcdserver: leader changed");
+        }
+    }
+    pending_del(p);
+}
+
+/* Forwards a request this follower cannot serve to the leader, as is.
+ * Finishes the call with etcd's "no leader" error when there is none. */
+static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg)
+{
+    struct k8c_grpc_channel *ch = leader_channel();
+    struct k8c_grpc_call_options copts = {0};
+    char errmsg[K8C_ERRMSG_SIZE];
+    struct pending *p;
+
+    if (ch == NULL) {
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
+        return;
+    }
+    p = pending_new(call);
+    copts.path = k8c_grpc_call_path(call);
+    copts.timeout_ms = 5000;
+    copts.on_message = on_proxy_message;
+    copts.on_done = on_proxy_done;
+    copts.arg = p;
+    p->proxy = k8c_grpc_channel_call(ch, &copts, errmsg);
+    if (p->proxy == NULL) {
+        pending_del(p);
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, errmsg);
+        return;
+    }
+    k8c_grpc_client_call_send_bytes(p->proxy, msg->data, msg->len);
+    k8c_grpc_client_call_close_send(p->proxy);
+}
+
+static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg, void *arg)
+{
+    enum store_cmd_type type = (enum store_cmd_type)(uintptr_t)arg;
+    const ProtobufCMessageDescriptor *desc = cmd_descriptor((uint8_t)type);
+    ProtobufCMessage *req;
+    struct pending *p;
+    static uint64_t next_id;
+    int rv;
+
+    if ((int64_t)msg->len > server.max_request_bytes) {
+        finish_error(call, K8C_ETOOBIG);
+        return;
+    }
+    /* Decode once here so garbage never reaches the log. */
+    req = protobuf_c_message_unpack(desc, NULL, msg->len, msg->data);
+    if (req == NULL) {
+        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT,
+                             "grpc: error unmarshalling request: invalid protobuf");
+        return;
+    }
+    if (type == STORE_CMD_PUT &&
+        !store_mvcc_quota_available(server.mvcc, store_mvcc_request_cost(req))) {
+        protobuf_c_message_free_unpacked(req, NULL);
+        k8c_grpc_call_finish(call, K8C_GRPC_RESOURCE_EXHAUSTED,
+                             "etcdserver: mvcc: database space exceeded");
+        return;
+    }
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (!store_raft_is_leader(server.raft)) {
+        forward_to_leader(call, msg);
+        return;
+    }
+    p = pending_new(call);
+    rv = store_raft_submit(server.raft, type, ++next_id, msg->data, msg->len, on_write_applied, p);
+    if (rv != 0) {
+        pending_del(p);
+        finish_error(call, rv);
+    }
+}
+
+static void serve_range(struct k8c_grpc_call *call, const Etcdserverpb__RangeRequest *req)
+{
+    struct store_mvcc_result res = {0};
+    int rv = store_mvcc_range(server.mvcc, req, &res);
+
+    if (rv == 0)
+        rv = res.err;
+    if (rv != 0) {
+        finish_error(call, rv);
+    } else {
+        Etcdserverpb__RangeResponse *resp = (Etcdserverpb__RangeResponse *)res.resp;
+        if (resp->header)
+            fill_header(resp->header);
+        reply_packed(call, res.resp);
+    }
+    store_mvcc_result_free(&res);
+}
+
+static void on_read_ready(void *arg, int status)
+{
+    struct pending *p = arg;
+    if (pending_detach(p)) {
+        if (status != 0)
+            finish_error(p->call, status);
+        else
+            serve_range(p->call, p->range);
+    }
+    pending_del(p);
+}
+
+static void on_range(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg, void *arg)
+{
+    Etcdserverpb__RangeRequest *req;
+    struct pending *p;
+    int rv;
+
+    req = etcdserverpb__range_request__unpack(NULL, msg->len, msg->data);
+    if (req == NULL) {
+        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT,
+                             "grpc: error unmarshalling request: invalid protobuf");
+        return;
+    }
+    if (req->serializable) {
+        serve_range(call, req);
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+        return;
+    }
+    if (!store_raft_is_leader(server.raft)) {
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+        forward_to_leader(call, msg);
+        return;
+    }
+    p = pending_new(call);
+    p->range = req;
+    rv = store_raft_read_index(server.raft, on_read_ready, p);
+    if (rv != 0) {
+        pending_del(p);
+        finish_error(call, rv);
+    }
+}
+
+/* --- Maintenance and Cluster ---------------------------------------------- */
+
+static void on_status(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg, void *arg)
+{
+    Etcdserverpb__StatusResponse resp = ETCDSERVERPB__STATUS_RESPONSE__INIT;
+    Etcdserverpb__ResponseHeader header = ETCDSERVERPB__RESPONSE_HEADER__INIT;
+    struct store_raft_status rst;
+    struct store_mvcc_status mst;
+
+    store_raft_get_status(server.raft, &rst);
+    store_mvcc_status(server.mvcc, &mst);
+    fill_header(&header);
+    header.revision = mst.revision;
+    resp.header = &header;
+    resp.version = STORE_VERSION;
+    resp.dbsize = mst.db_size;
+    resp.leader = rst.leader_id;
+    resp.raftindex = rst.commit_index;
+    resp.raftterm = rst.term;
+    resp.raftappliedindex = rst.applied_index;
+    resp.dbsizeinuse = mst.db_size_in_use;
+    reply_packed(call, &resp.base);
+}
+
+static void on_member_list(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,
+                           void *arg)
+{
+    Etcdserverpb__MemberListResponse resp = ETCDSERVERPB__MEMBER_LIST_RESPONSE__INIT;
+    Etcdserverpb__ResponseHeader header = ETCDSERVERPB__RESPONSE_HEADER__INIT;
+    struct store_raft_member members[64];
+    Etcdserverpb__Member pbm[64], *ptrs[64];
+    char *peer_urls[64], *self_client = opt.advertise_client_urls;
+    size_t n = store_raft_members(server.raft, members, 64), nrec = 0;
+    struct store_mvcc_member *records = NULL;
+    static char client_urls[64][1024];
+    char *client_ptrs[64];
+
+    store_mvcc_member_list(server.mvcc, &records, &nrec);
+    fill_header(&header);
+    resp.header = &header;
+    for (size_t i = 0; i < n; i++) {
+        etcdserverpb__member__init(&pbm[i]);
+        pbm[i].id = members[i].id;
+        pbm[i].name = "";
+        peer_urls[i] = members[i].address;
+        for (size_t j = 0; j < server.npeers; j++) {
+            if (server.peers[j].id == members[i].id) {
+                pbm[i].name = server.peers[j].name;
+                peer_urls[i] = server.peers[j].url;
+            }
+        }
+        pbm[i].n_peerurls = 1;
+        pbm[i].peerurls = &peer_urls[i];
+        for (size_t j = 0; j < nrec; j++) {
+            char *url;
+            if (records[j].id != members[i].id || records[j].len >= sizeof(client_urls[i]))
+                continue;
+            memcpy(client_urls[i], records[j].data, records[j].len);
+            client_urls[i][records[j].len] = '\0';
+            url = strchr(client_urls[i], '\n');
+            url = url ? strchr(url + 1, '\n') : NULL;
+            if (url) {
+                client_ptrs[i] = url + 1;
+                pbm[i].n_clienturls = 1;
+                pbm[i].clienturls = &client_ptrs[i];
+            }
+        }
+        if (pbm[i].n_clienturls == 0 && members[i].id == server.member_id) {
+            pbm[i].n_clienturls = 1;
+            pbm[i].clienturls = &self_client;
+        }
+        pbm[i].islearner = !members[i].voter;
+        ptrs[i] = &pbm[i];
+    }
+    resp.n_members = n;
+    resp.members = ptrs;
+    reply_packed(call, &resp.base);
+    store_mvcc_members_free(records, nrec);
+}
+
+/* --- HTTP on the client port ---------------------------------------------- */
+
+static int health_raft(void *arg, char *errmsg)
+{
+    if (store_raft_leader(server.raft, NULL) == 0) {
+        k8c_errmsg_printf(errmsg, "no leader");
+        return -1;
+    }
+    return 0;
+}
+
+static int on_http(void *arg, const char *method, const char *path, const char *query, int *status,
+                   const char **content_type, struct k8c_sbuf *body)
+{
+    if (strcmp(path, "/health") == 0) {
+        bool ok = store_raft_leader(server.raft, NULL) != 0;
+        *status = ok ? 200 : 503;
+        *content_type = "application/json";
+        k8c_sbuf_puts(body, ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}");
+        return 1;
+    }
+    if (strcmp(path, "/version") == 0) {
+        *status = 200;
+        *content_type = "application/json";
+        k8c_sbuf_puts(body, "{\"etcdserver\":\"" STORE_VERSION "\",\"etcdcluster\":\"3.4.0\"}");
+        return 1;
+    }
+    return k8c_metrics_http_handler(&server.endpoints, method, path, query, status, content_type,
+                                    body);
+}
+
+/* --- startup -------------------------------------------------------------- */
+
+static const struct {
+    const char *path;
+    k8c_grpc_message_fn fn;
+    k8c_grpc_call_fn cancel;
+    uintptr_t arg;
+} unary_methods[] = {
+    {"/etcdserverpb.KV/Range", on_range, on_pending_cancel, 0},
+    {"/etcdserverpb.KV/Put", on_write, on_pending_cancel, STORE_CMD_PUT},
+    {"/etcdserverpb.KV/DeleteRange", on_write, on_pending_cancel, STORE_CMD_DELETE_RANGE},
+    {"/etcdserverpb.KV/Txn", on_write, on_pending_cancel, STORE_CMD_TXN},
+    {"/etcdserverpb.KV/Compact", on_write, on_pending_cancel, STORE_CMD_COMPACT},
+    {"/etcdserverpb.Maintenance/Status", on_status, NULL, 0},
+    {"/etcdserverpb.Cluster/MemberList", on_member_list, NULL, 0},
+};
+
+/* "http://127.0.0.1:2379" -> "127.0.0.1:2379"; *tls set for https. */
+static int parse_client_url(const char *url, char *addr, size_t size, bool *tls, char *errmsg)
+{
+    const char *hostport;
+    if (strncmp(url, "http://", 7) == 0) {
+        *tls = false;
+        hostport = url + 7;
+    } else if (strncmp(url, "https://", 8) == 0) {
+        *tls = true;
+        hostport = url + 8;
+    } else {
+        k8c_errmsg_printf(errmsg, "URL scheme must be http or https: %.100s", url);
+        return K8C_EINVAL;
+    }
+    if (snprintf(addr, size, "%s", hostport) >= (int)size || strchr(addr, ':') == NULL) {
+        k8c_errmsg_printf(errmsg, "expected host:port in URL %.100s", url);
+        return K8C_EINVAL;
+    }
+    if (strchr(addr, '/'))
+        *strchr(addr, '/') = '\0';
+    return 0;
+}
+
+static void on_published(void *arg, int status, struct store_raft_result *result)
+{
+    if (status != 0)
+        server.published_term = 0; /* try again on the next tick */
+}
+
+/* A new leader records its client URLs through raft, so followers know where
+ * to forward requests and member list shows them. */
+static void on_publish_tick(uv_timer_t *t)
+{
+    struct store_raft_status st;
+    char rec[2048];
+    int n;
+
+    if (server.raft == NULL || !store_raft_is_leader(server.raft))
+        return;
+    store_raft_get_status(server.raft, &st);
+    if (server.published_term == st.term)
+        return;
+    n = snprintf(rec, sizeof(rec), "%" PRIx64 "\n%s\n%s", server.member_id, opt.name,
+                 opt.advertise_client_urls);
+    if (n <= 0 || (size_t)n >= sizeof(rec))
+        return;
+    server.published_term = st.term;
+    if (store_raft_submit(server.raft, STORE_CMD_MEMBER_UPDATE, 0, rec, (size_t)n, on_published,
+                          NULL) != 0)
+        server.published_term = 0;
+}
+
+static void on_shutdown_done(void *arg)
+{
+    k8c_log_info("raft stopped");
+}
+
+static void on_signal(void *arg)
+{
+    struct store_server *s = arg;
+    k8c_signals_close();
+    uv_close((uv_handle_t *)&s->publish_timer, NULL);
+    if (s->leader_channel) {
+        k8c_grpc_channel_del(s->leader_channel);
+        s->leader_channel = NULL;
+    }
+    if (s->grpc) {
+        k8c_grpc_server_del(s->grpc);
+        s->grpc = NULL;
+    }
+    if (s->raft) {
+        store_raft_close(s->raft, true, on_shutdown_done, NULL);
+        s->raft = NULL;
+    }
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    return h;
+}
+
+int main(int argc, char **argv)
+{
+    char errmsg[K8C_ERRMSG_SIZE] = "", dir[2048], addr[256], self_addr[64];
+    struct store_mvcc_options mopts = {0};
+    struct store_raft_config rcfg = {0};
+    struct store_fsm fsm = {0};
+    int first, rv;
+
+    k8c_log_init("store");
+    rv = k8c_flags_parse(flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &first, errmsg);
+    if (rv == 1)
+        return 0;
+    if (rv != 0 || first != argc) {
+        fprintf(stderr, "error: %s\n", rv ? errmsg : "unexpected positional argument");
+        return 2;
+    }
+    k8c_log_verbosity = opt.verbosity;
+    if (opt.data_dir[0] == '\0') {
+        static char def[256];
+        snprintf(def, sizeof(def), "%s.etcd", opt.name);
+        opt.data_dir = def;
+    }
+    if (opt.initial_cluster[0] == '\0') {
+        static char def[512];
+        snprintf(def, sizeof(def), "%s=%s", opt.name, opt.initial_advertise_peer_urls);
+        opt.initial_cluster = def;
+    }
+    if (strcmp(opt.initial_cluster_state, "new") != 0 &&
+        strcmp(opt.initial_cluster_state, "existing") != 0) {
+        fprintf(stderr, "error: --initial-cluster-state must be 'new' or 'existing'\n");
+        return 2;
+    }
+    if (opt.client_cert_auth && !opt.trusted_ca_file) {
+        fprintf(stderr, "error: --client-cert-auth needs --trusted-ca-file\n");
+        return 2;
+    }
+    if (store_raft_parse_initial_cluster(opt.initial_cluster, &server.peers, &server.npeers,
+                                         errmsg) != 0) {
+        fprintf(stderr, "error: --initial-cluster: %s\n", errmsg);
+        return 2;
+    }
+    if (store_raft_url_to_address(opt.initial_advertise_peer_urls, self_addr, sizeof(self_addr),
+                                  errmsg) != 0) {
+        fprintf(stderr, "error: --initial-advertise-peer-urls: %s\n", errmsg);
+        return 2;
+    }
+    server.member_id = store_raft_member_id(self_addr);
+    server.cluster_id = fnv1a(opt.initial_cluster_token) >> 1;
+    server.max_request_bytes = opt.max_request_bytes;
+
+    server.loop = uv_default_loop();
+    mkdir(opt.data_dir, 0700);
+    snprintf(dir, sizeof(dir), "%s/member", opt.data_dir);
+    mkdir(dir, 0700);
+    snprintf(server.snapshot_dir, sizeof(server.snapshot_dir), "%s/member", opt.data_dir);
+    snprintf(dir, sizeof(dir), "%s/member/mvcc", opt.data_dir);
+    mopts.dir = dir;
+    mopts.quota_bytes = opt.quota_backend_bytes;
+    mopts.min_lease_ttl = (3 * opt.election_ms / 2 + 999) / 1000;
+    if ((rv = store_mvcc_open(&mopts, &server.mvcc, errmsg)) != 0) {
+        k8c_log_error("cannot open the store dir=%s err=%s", dir, errmsg);
+        return 1;
+    }
+
+    fsm.data = &server;
+    fsm.applied_index = fsm_applied_index;
+    fsm.apply = fsm_apply;
+    fsm.snapshot = fsm_snapshot;
+    fsm.restore = fsm_restore;
+    snprintf(dir, sizeof(dir), "%s/member/raft", opt.data_dir);
+    rcfg.name = opt.name;
+    rcfg.data_dir = dir;
+    rcfg.initial_cluster = opt.initial_cluster;
+    rcfg.new_cluster = strcmp(opt.initial_cluster_state, "new") == 0;
+    rcfg.heartbeat_ms = (unsigned)opt.heartbeat_ms;
+    rcfg.election_ms = (unsigned)opt.election_ms;
+    rcfg.snapshot_threshold = (unsigned)opt.snapshot_count;
+    if (k8c_signals_init(server.loop, on_signal, &server) != 0)
+        return 1;
+    if ((rv = store_raft_new(server.loop, &rcfg, &fsm, &server.raft, errmsg)) != 0) {
+        k8c_log_error("cannot start raft err=%s", errmsg);
+        return 1;
+    }
+
+    server.metrics = k8c_metrics_new();
+    server.health = k8c_health_new();
+    k8c_health_add(server.health, "raft", K8C_HEALTH_HEALTHZ | K8C_HEALTH_READYZ, health_raft,
+                   NULL);
+    server.endpoints.metrics = server.metrics;
+    server.endpoints.health = server.health;
+    {
+        struct k8c_grpc_server_options gopts = {0};
+        gopts.max_receive_message = (size_t)opt.max_request_bytes + 1024 * 1024;
+        gopts.metrics = server.metrics;
+        server.grpc = k8c_grpc_server_new(server.loop, &gopts);
+    }
+    for (size_t i = 0; i < sizeof(unary_methods) / sizeof(unary_methods[0]); i++) {
+        struct k8c_grpc_method m = {0};
+        m.path = unary_methods[i].path;
+        m.kind = K8C_GRPC_UNARY;
+        m.on_request = unary_methods[i].fn;
+        m.on_cancel = unary_methods[i].cancel;
+        m.arg = (void *)unary_methods[i].arg;
+        k8c_grpc_server_register(server.grpc, &m);
+    }
+    k8c_grpc_server_set_http_handler(server.grpc, on_http, NULL);
+    for (char *urls = k8c_strdup(opt.listen_client_urls), *save = NULL,
+              *url = strtok_r(urls, ",", &save);
+         url || (k8c_free(urls), 0); url = strtok_r(NULL, ",", &save)) {
+        struct k8c_grpc_listen_options lopts = {0};
+        bool tls;
+        if (parse_client_url(url, addr, sizeof(addr), &tls, errmsg) != 0 ||
+            (tls && (!opt.cert_file || !opt.key_file))) {
+            k8c_log_error("bad client URL url=%s err=%s", url,
+                          errmsg[0] ? errmsg : "https needs --cert-file and --key-file");
+            return 2;
+        }
+        if (tls) {
+            lopts.cert_file = opt.cert_file;
+            lopts.key_file = opt.key_file;
+            lopts.client_ca_file = opt.client_cert_auth ? opt.trusted_ca_file : NULL;
+        }
+        if ((rv = k8c_grpc_server_listen(server.grpc, addr, &lopts, errmsg)) != 0) {
+            k8c_log_error("cannot listen for clients addr=%s err=%s", addr, errmsg);
+            return 1;
+        }
+        k8c_log_info("serving client traffic url=%s tls=%d", url, tls);
+    }
+    uv_timer_init(server.loop, &server.publish_timer);
+    uv_timer_start(&server.publish_timer, on_publish_tick, 50, 100);
+    k8c_log_info("started name=%s member=%" PRIx64 " peers=%zu", opt.name, server.member_id,
+                 server.npeers);
+    uv_run(server.loop, UV_RUN_DEFAULT);
+    store_mvcc_close(server.mvcc);
+    k8c_metrics_del(server.metrics);
+    k8c_health_del(server.health);
+    k8c_free(server.peers);
+    uv_loop_close(server.loop);
+    return 0;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Three k8c-store peers on loopback, driven by the real etcdctl: KV, txn,
+# revisions, compaction, member list, status, health, forwarding from
+# followers, bad input, and failover of the leader.
+set -euo pipefail
+STORE=$1
+here=$(dirname "$0")
+. "$here/lib.sh"
+tmp=$(mktemp -d /tmp/k8c-store-test.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ "${keep:-0}" = 0 ]; then rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+for i in 0 1 2; do cport[$i]=$(free_port); pport[$i]=$(free_port); done
+cluster="s0=http://127.0.0.1:${pport[0]},s1=http://127.0.0.1:${pport[1]},s2=http://127.0.0.1:${pport[2]}"
+start() {
+    local i=$1
+    "$STORE" --name "s$i" --data-dir "$tmp/s$i" \
+        --listen-client-urls "http://127.0.0.1:${cport[$i]}" \
+        --advertise-client-urls "http://127.0.0.1:${cport[$i]}" \
+        --listen-peer-urls "http://127.0.0.1:${pport[$i]}" \
+        --initial-advertise-peer-urls "http://127.0.0.1:${pport[$i]}" \
+        --initial-cluster "$cluster" --heartbeat-interval 50 --election-timeout 500 \
+        --max-request-bytes 65536 >>"$tmp/s$i.log" 2>&1 &
+    pids[$i]=$!
+}
+for i in 0 1 2; do start $i; done
+ep() { echo "127.0.0.1:${cport[$1]}"; }
+all="$(ep 0),$(ep 1),$(ep 2)"
+ctl() { etcdctl --dial-timeout=2s --command-timeout=5s "$@"; }
+
+# Wait for a leader: every endpoint reports healthy.
+for t in $(seq 1 100); do
+    if ctl --endpoints="$all" endpoint health >/dev/null 2>&1; then break; fi
+    sleep 0.1
+done
+ctl --endpoints="$all" endpoint health
+
+# Writes and reads through every endpoint (followers forward to the leader).
+for i in 0 1 2; do
+    expect "put via s$i" OK "$(ctl --endpoints="$(ep $i)" put foo "v$i")"
+    expect "get via s$i" "$(printf 'foo\nv%s' $i)" "$(ctl --endpoints="$(ep $i)" get foo)"
+done
+json=$(ctl --endpoints="$(ep 1)" get foo -w json)
+expect_match "json revision fields" '"create_revision":[0-9]+,"mod_revision":[0-9]+,"version":3' "$json"
+expect "serializable get" "$(printf 'foo\nv2')" "$(ctl --endpoints="$(ep 2)" get foo --consistency=s)"
+
+# Txn: compare on value, success and failure branches.
+out=$(printf 'value("foo") = "v2"\n\nput foo txn-ok\n\nput foo txn-bad\n\n' | ctl --endpoints="$all" txn)
+expect "txn success branch" "$(printf 'SUCCESS\n\nOK')" "$out"
+out=$(printf 'value("foo") = "nope"\n\nput foo x\n\nput other y\n\n' | ctl --endpoints="$all" txn)
+expect "txn failure branch" "$(printf 'FAILURE\n\nOK')" "$out"
+expect "txn result" "$(printf 'other\ny')" "$(ctl --endpoints="$all" get other)"
+
+# Prefix ranges, revisions, delete.
+ctl --endpoints="$all" put /registry/pods/a 1 >/dev/null
+ctl --endpoints="$all" put /registry/pods/b 2 >/dev/null
+ctl --endpoints="$all" put /registry/svc/c 3 >/dev/null
+expect "prefix keys" "$(printf '/registry/pods/a\n/registry/pods/b')" \
+    "$(ctl --endpoints="$all" get /registry/pods/ --prefix --keys-only | sed '/^$/d')"
+expect "count in range response" '2' "$(ctl --endpoints="$all" get /registry/pods/ --prefix -w json |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
+rev=$(ctl --endpoints="$all" get foo -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
+expect "delete prefix" 2 "$(ctl --endpoints="$all" del /registry/pods/ --prefix)"
+expect "read at old revision" "$(printf '/registry/pods/a\n1')" \
+    "$(ctl --endpoints="$all" get /registry/pods/a --rev="$rev")"
+
+# Compaction: old revisions are gone with etcd's error; current data stays.
+expect "compaction" "compacted revision $rev" "$(ctl --endpoints="$all" compaction "$rev")"
+out=$(ctl --endpoints="$all" get foo --rev=2 2>&1 || true)
+expect_match "compacted read error" 'etcdserver: mvcc: required revision has been compacted' "$out"
+expect "data after compaction" "$(printf 'foo\ntxn-ok')" "$(ctl --endpoints="$all" get foo)"
+
+# Cluster and maintenance.
+members=$(ctl --endpoints="$all" member list)
+expect "member count" 3 "$(echo "$members" | wc -l)"
+expect_match "member names" 's0.*http://127.0.0.1' "$members"
+status=$(ctl --endpoints="$all" endpoint status -w json)
+expect "one leader" 1 "$(echo "$status" | /usr/bin/python3 -c '
+import json,sys
+st=json.load(sys.stdin)
+print(len({s["Status"]["leader"] for s in st}))')"
+
+# Bad input: an oversized request and an empty key get etcd's errors.
+big=$(head -c 70000 /dev/zero | tr '\0' x)
+out=$(ctl --endpoints="$all" put big "$big" 2>&1 || true)
+expect_match "request too large" 'etcdserver: request is too large' "$out"
+out=$(ctl --endpoints="$all" put "" x 2>&1 || true)
+expect_match "empty key" 'key is not provided' "$out"
+expect "still serving" OK "$(ctl --endpoints="$all" put after-bad ok)"
+
+# Failover: kill the leader; a new leader takes writes; the old one rejoins.
+leader_id=$(ctl --endpoints="$all" endpoint status -w json | /usr/bin/python3 -c '
+import json,sys
+st=json.load(sys.stdin); print(st[0]["Status"]["leader"])')
+for i in 0 1 2; do
+    id=$(ctl --endpoints="$(ep $i)" endpoint status -w json | /usr/bin/python3 -c '
+import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["member_id"])')
+    if [ "$id" = "$leader_id" ]; then leader=$i; fi
+done
+echo "leader is s$leader"
+kill -9 "${pids[$leader]}"
+wait "${pids[$leader]}" 2>/dev/null || true
+others=()
+for i in 0 1 2; do [ "$i" != "$leader" ] && others+=("$(ep $i)"); done
+rest=$(IFS=,; echo "${others[*]}")
+ok=0
+for t in $(seq 1 50); do
+    if ctl --endpoints="$rest" put after-failover yes >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.1
+done
+[ $ok = 1 ] || fail "no new leader took writes after killing s$leader"
+echo "ok: new leader took writes"
+for n in $(seq 1 20); do ctl --endpoints="$rest" put "k$n" "$n" >/dev/null; done
+start "$leader"
+for t in $(seq 1 100); do
+    out=$(ctl --endpoints="$(ep $leader)" get k20 --consistency=s 2>/dev/null || true)
+    if [ "$out" = "$(printf 'k20\n20')" ]; then break; fi
+    sleep 0.1
+done
+expect "restarted peer caught up" "$(printf 'k20\n20')" "$out"
+expect "acknowledged write kept" "$(printf 'after-failover\nyes')" \
+    "$(ctl --endpoints="$(ep $leader)" get after-failover)"
+
+# Graceful stop: every peer exits 0 on SIGTERM.
+for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
+for i in 0 1 2; do
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    expect "s$i exit status after SIGTERM" 0 "$rc"
+done
+pids=()

@@ -12,8 +12,11 @@
 #include "cluster.h"
 
 #include "error.h"
+#include "grpc.h"
 #include "flags.h"
 #include "pki.h"
+
+#include "etcd/rpc.pb-c.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -243,6 +246,54 @@ static bool port_open(int port)
     return ok;
 }
 
+struct status_probe {
+    bool done;
+    uint64_t leader;
+};
+
+static void on_status(int status, const char *message, const ProtobufCMessage *response, void *arg)
+{
+    struct status_probe *probe = arg;
+    probe->done = true;
+    if (status == K8C_GRPC_OK && response)
+        probe->leader = ((const Etcdserverpb__StatusResponse *)response)->leader;
+}
+
+/* True when the store peer on port answers Maintenance/Status over mutual TLS
+ * and knows a raft leader. */
+static bool store_has_leader(int port)
+{
+    Etcdserverpb__StatusRequest req = ETCDSERVERPB__STATUS_REQUEST__INIT;
+    struct k8c_grpc_channel_options copts = {0};
+    struct status_probe probe = {0};
+    char target[64], ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], errmsg[K8C_ERRMSG_SIZE];
+    struct k8c_grpc_channel *ch;
+    uv_loop_t loop;
+
+    snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+    snprintf(ca, sizeof(ca), "%s/pki/ca.crt", state_dir);
+    snprintf(cert, sizeof(cert), "%s/pki/admin.crt", state_dir);
+    snprintf(key, sizeof(key), "%s/pki/admin.key", state_dir);
+    copts.ca_file = ca;
+    copts.cert_file = cert;
+    copts.key_file = key;
+    if (uv_loop_init(&loop) != 0)
+        return false;
+    ch = k8c_grpc_channel_new(&loop, target, &copts, errmsg);
+    if (ch != NULL) {
+        if (k8c_grpc_unary(ch, "/etcdserverpb.Maintenance/Status", &req.base,
+                           &etcdserverpb__status_response__descriptor, 1000, on_status,
+                           &probe) == 0) {
+            while (!probe.done && uv_run(&loop, UV_RUN_ONCE))
+                ;
+        }
+        k8c_grpc_channel_del(ch);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return probe.leader != 0;
+}
+
 static int start(const struct proc *p)
 {
     char log_path[PATH_MAX], pidfile[PATH_MAX];
@@ -355,6 +406,19 @@ int cluster_cmd_up(int argc, char **argv)
             fflush(stdout);
             usleep(250 * 1000);
         }
+        if (strncmp(procs[i].name, "store", 5) == 0) {
+            while (!store_has_leader(procs[i].port)) {
+                if (!running_pid(&procs[i]) || time(NULL) > deadline) {
+                    printf("failed\n");
+                    fprintf(stderr, "error: %s has no raft leader; see %s/logs/%s.log\n",
+                            procs[i].name, state_dir, procs[i].name);
+                    return 1;
+                }
+                printf(".");
+                fflush(stdout);
+                usleep(250 * 1000);
+            }
+        }
         printf("ok\n");
     }
     if (n == STORE_PEERS)
@@ -383,8 +447,12 @@ int cluster_cmd_status(int argc, char **argv)
             down++;
         } else {
             bool ok = port_open(procs[i].port);
-            printf("%-10s %-8ld %-22s %s\n", procs[i].name, (long)pid, addr,
-                   ok ? "running" : "not answering");
+            const char *what = ok ? "running" : "not answering";
+            if (ok && strncmp(procs[i].name, "store", 5) == 0) {
+                ok = store_has_leader(procs[i].port);
+                what = ok ? "healthy" : "no leader";
+            }
+            printf("%-10s %-8ld %-22s %s\n", procs[i].name, (long)pid, addr, what);
             down += !ok;
         }
     }

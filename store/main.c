@@ -308,7 +308,17 @@ struct pending {
     Etcdserverpb__RangeRequest *range;  /* read waiting for a barrier */
     struct k8c_grpc_client_call *proxy; /* forwarded to the leader */
     struct k8c_buf *proxied;            /* the leader's response bytes */
+    /* Waiting for a leader to be known here: the handler runs again later. */
+    uv_timer_t *retry;
+    k8c_grpc_message_fn handler;
+    void *handler_arg;
+    struct k8c_buf *request;
+    int tries;
 };
+
+/* Attempts already made for the request being dispatched (0 when fresh);
+ * set while a parked request's handler runs again. */
+static int dispatch_tries;
 
 static struct pending *pending_new(struct k8c_grpc_call *call)
 {
@@ -335,7 +345,10 @@ static void pending_del(struct pending *p)
     pending_detach(p);
     if (p->range)
         protobuf_c_message_free_unpacked(&p->range->base, NULL);
+    if (p->retry)
+        uv_close((uv_handle_t *)p->retry, (uv_close_cb)k8c_free);
     k8c_buf_unref(p->proxied);
+    k8c_buf_unref(p->request);
     k8c_free(p);
 }
 
@@ -451,9 +464,25 @@ static void on_proxy_done(struct k8c_grpc_client_call *cc, int status, const cha
     pending_del(p);
 }
 
-/* Forwards a request this follower cannot serve to the leader, as is.
- * Finishes the call with etcd's "no leader" error when there is none. */
-static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg)
+static void on_retry(uv_timer_t *t)
+{
+    struct pending *p = t->data;
+    struct k8c_grpc_message msg = {p->request->data, p->request->len, NULL};
+
+    if (pending_detach(p)) {
+        dispatch_tries = p->tries;
+        p->handler(p->call, &msg, p->handler_arg);
+        dispatch_tries = 0;
+    }
+    pending_del(p);
+}
+
+/* Forwards a request this follower cannot serve to the leader, as is. While
+ * no leader (or not its address) is known here, as right after an election,
+ * the request waits and its handler runs again, for up to two election
+ * timeouts; then the call gets etcd's "no leader" error. */
+static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,
+                              k8c_grpc_message_fn handler, void *handler_arg)
 {
     struct k8c_grpc_channel *ch = leader_channel();
     struct k8c_grpc_call_options copts = {0};
@@ -461,7 +490,19 @@ static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_
     struct pending *p;
 
     if (ch == NULL) {
-        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
+        if (dispatch_tries * 50 >= 2 * opt.election_ms || server.grpc == NULL) {
+            k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
+            return;
+        }
+        p = pending_new(call);
+        p->handler = handler;
+        p->handler_arg = handler_arg;
+        p->request = k8c_buf_copy(msg->data, msg->len);
+        p->tries = dispatch_tries + 1;
+        p->retry = K8C_NEW(uv_timer_t);
+        uv_timer_init(server.loop, p->retry);
+        p->retry->data = p;
+        uv_timer_start(p->retry, on_retry, 50, 0);
         return;
     }
     p = pending_new(call);
@@ -509,7 +550,7 @@ static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *
     }
     protobuf_c_message_free_unpacked(req, NULL);
     if (!store_raft_is_leader(server.raft)) {
-        forward_to_leader(call, msg);
+        forward_to_leader(call, msg, on_write, arg);
         return;
     }
     p = pending_new(call);
@@ -569,7 +610,7 @@ static void on_range(struct k8c_grpc_call *call, const struct k8c_grpc_message *
     }
     if (!store_raft_is_leader(server.raft)) {
         protobuf_c_message_free_unpacked(&req->base, NULL);
-        forward_to_leader(call, msg);
+        forward_to_leader(call, msg, on_range, arg);
         return;
     }
     p = pending_new(call);

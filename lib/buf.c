@@ -115,6 +115,17 @@ void k8c_sbuf_reset(struct k8c_sbuf *s)
         s->data[0] = '\0';
 }
 
+void k8c_sbuf_consume(struct k8c_sbuf *s, size_t n)
+{
+    if (n >= s->len) {
+        k8c_sbuf_reset(s);
+        return;
+    }
+    memmove(s->data, s->data + n, s->len - n);
+    s->len -= n;
+    s->data[s->len] = '\0';
+}
+
 struct k8c_buf *k8c_sbuf_to_buf(struct k8c_sbuf *s)
 {
     return k8c_buf_copy(s->data, s->len);

@@ -46,6 +46,8 @@ void k8c_sbuf_printf(struct k8c_sbuf *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Empties the builder but keeps its memory for reuse. */
 void k8c_sbuf_reset(struct k8c_sbuf *s);
+/* Drops the first n bytes (all of them if n >= len), keeping the rest. */
+void k8c_sbuf_consume(struct k8c_sbuf *s, size_t n);
 /* A new reference-counted copy of the contents; s is unchanged. */
 struct k8c_buf *k8c_sbuf_to_buf(struct k8c_sbuf *s);
 /* Hands the contents (NUL-terminated, never NULL) to the caller, who frees them

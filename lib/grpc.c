@@ -4,11 +4,10 @@
  * The file has three parts:
  *   1. the server engine: method table, calls, framing, deadlines, status;
  *   2. the client engine: channels, calls, status from headers/trailers;
- *   3. the transport: HTTP/2 (nghttp2) over TCP or unix sockets, cleartext
- *      (prior knowledge) or TLS (OpenSSL through memory BIOs, ALPN h2).
+ *   3. the glue to the transport, lib/http: HTTP/2 over TCP or unix
+ *      sockets, cleartext (prior knowledge) or TLS (ALPN h2).
  * The engines reach the transport only through the srv_* and cli_* functions
- * declared below, so the transport can be swapped for lib/http's when that
- * exists without touching the gRPC logic.
+ * declared below.
  */
 #include "grpc.h"
 
@@ -19,17 +18,12 @@
 #include <string.h>
 
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "alloc.h"
+#include "http.h"
 #include "log.h"
 
-struct grpc_header {
-    const char *name;
-    const char *value;
-};
+#define grpc_header k8c_http_header
 
 /* Transport operations used by the engines (part 3). */
 static int srv_send_headers(struct k8c_grpc_call *call, int http_status,
@@ -395,6 +389,7 @@ bool k8c_grpc_call_writable(const struct k8c_grpc_call *call)
     if (srv_queued(c) < call->srv->high_water)
         return true;
     c->want_writable = true;
+    k8c_http_stream_want_writable(call->stream, call->srv->high_water / 2);
     return false;
 }
 
@@ -755,7 +750,8 @@ void k8c_grpc_server_del(struct k8c_grpc_server *srv)
 struct k8c_grpc_client_call {
     struct k8c_grpc_channel *ch;
     struct k8c_grpc_client_call *next, *prev; /* ch->calls */
-    void *stream; /* transport handle; NULL before open and after close */
+    void *stream;     /* transport handle; NULL before open and after close */
+    bool stream_gone; /* the transport closed the stream while it was being opened */
     unsigned refs;
     struct k8c_grpc_call_options o;
     char *path;
@@ -1156,312 +1152,73 @@ int k8c_grpc_unary(struct k8c_grpc_channel *ch, const char *path, const Protobuf
     k8c_grpc_client_call_close_send(c);
     return 0;
 }
-/* ======================= transport: HTTP/2 over libuv ======================= */
+/* ======================= transport glue: lib/http ======================= */
 
-/*
- * One struct h2conn per TCP/unix connection, server or client side. Bytes
- * read from the socket go through TLS (if any) into nghttp2; after every batch
- * of input or engine operation, h2conn_flush() drains nghttp2's output into
- * TLS and uv_write. Engine operations that happen inside nghttp2 callbacks
- * only mark the connection dirty; the flush runs once the callback returns,
- * since nghttp2 must not be re-entered from its own callbacks.
- *
- * Each HTTP/2 stream has a struct h2stream holding the outgoing queue of
- * reference-counted buffers that nghttp2's data provider reads from, and the
- * trailers to send once the queue is empty.
- */
+static void srv_on_data(struct k8c_http_stream *s, const uint8_t *data, size_t len, void *arg)
+{
+    srv_stream_data(arg, data, len);
+}
 
-#define H2_MAX_HEADERS      128
-#define H2_MAX_HEADER_BYTES (64 * 1024)
-#define H2_WRITE_HIGH_WATER (1024 * 1024)
-#define H2_WINDOW           (4 * 1024 * 1024)
-#define H2_SETUP_TIMEOUT_MS 10000 /* TLS handshake + preface, or an HTTP/1.1 request */
+static void srv_on_end(struct k8c_http_stream *s, void *arg)
+{
+    srv_stream_end(arg);
+}
 
-struct h2stream;
+static void srv_on_writable(struct k8c_http_stream *s, void *arg)
+{
+    struct k8c_grpc_call *call = arg;
+    call->refs++;
+    srv_stream_drained(call);
+    call_unref(call);
+}
 
-struct h2conn {
-    uv_loop_t *loop;
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-    } io;
-    bool is_server;
-    struct server_transport *st; /* server side */
-    struct k8c_grpc_channel *ch; /* client side */
-    struct h2conn *next, *prev;  /* st->conns */
-    SSL *ssl;
-    BIO *rbio, *wbio; /* TLS through memory BIOs */
-    bool tls_ready;
-    nghttp2_session *session;
-    struct h2stream *streams; /* open streams */
-    int in_callback;          /* depth of nghttp2/engine re-entry */
-    bool dirty;               /* flush needed after the callback returns */
-    bool drain_check;         /* some stream wants on_writable */
-    bool closing;
-    bool connected;          /* client: socket (and TLS) up, session ready */
-    bool resolving;          /* client: getaddrinfo pending */
-    bool fail_pending;       /* h2conn_fail asked for inside a callback */
-    bool http1;              /* server: a plain HTTP/1.1 client (GET /metrics) */
-    bool close_after_write;  /* http1: response queued, close when written */
-    struct k8c_sbuf in;      /* server: bytes before the protocol is known / http1 */
-    uv_timer_t *setup_timer; /* server: closes connections that never get going */
-    size_t writing;          /* bytes handed to uv_write, not completed */
-    uv_connect_t connect_req;
-    uv_getaddrinfo_t gai_req;
-    char errmsg[K8C_ERRMSG_SIZE];
+static void srv_on_close(struct k8c_http_stream *s, int error, void *arg)
+{
+    srv_stream_closed(arg);
+}
+
+static const struct k8c_http_stream_ops srv_stream_ops = {
+    .on_data = srv_on_data,
+    .on_end = srv_on_end,
+    .on_writable = srv_on_writable,
+    .on_close = srv_on_close,
 };
-
-struct h2buf {
-    struct k8c_buf *buf;
-    size_t off;
-    struct h2buf *next;
-};
-
-struct h2stream {
-    struct h2conn *conn;
-    int32_t id;                   /* 0 until submitted (client) */
-    struct h2stream *next, *prev; /* conn->streams */
-    struct h2buf *head, *tail;    /* outgoing data */
-    size_t queued;
-    bool end;           /* after the queue: trailers (server) or END_STREAM */
-    bool plain;         /* server: plain HTTP response, END_STREAM on data */
-    bool provider;      /* a data provider was submitted */
-    bool deferred;      /* the provider returned DEFERRED */
-    bool remote_closed; /* END_STREAM received */
-    nghttp2_nv *trailers;
-    size_t ntrailers;
-    /* server: request headers being collected */
-    struct grpc_header *hdrs;
-    size_t nhdrs, hdr_bytes;
-    bool too_big;
-    /* engine objects */
-    struct k8c_grpc_call *call;
-    struct k8c_grpc_client_call *ccall;
-};
-
-struct server_listener {
-    struct server_transport *st;
-    uv_tcp_t tcp;
-    struct server_listener *next;
-};
-
-struct server_transport {
-    struct k8c_grpc_server *srv; /* NULL once the server is being deleted */
-    uv_loop_t *loop;
-    SSL_CTX *tls;
-    struct server_listener *listeners;
-    struct h2conn *conns;
-    int port;
-    int handles; /* open uv handles; the struct is freed at zero after close */
-    bool closing;
-};
-
-struct channel_transport {
-    struct h2conn *conn; /* current connection or NULL */
-    SSL_CTX *tls;
-    char *host, *port, *unix_path, *authority, *server_name;
-};
-
-static void h2conn_flush(struct h2conn *c);
-static void h2conn_fail(struct h2conn *c, const char *why);
-static void h2conn_check_fail(struct h2conn *c);
-
-/* ---- output queues ---- */
-
-static void h2stream_queue(struct h2stream *s, struct k8c_buf *buf)
-{
-    struct h2buf *b = K8C_NEW(struct h2buf);
-    b->buf = k8c_buf_ref(buf);
-    if (s->tail)
-        s->tail->next = b;
-    else
-        s->head = b;
-    s->tail = b;
-    s->queued += buf->len;
-}
-
-static void h2stream_free(struct h2stream *s)
-{
-    struct h2conn *c = s->conn;
-    while (s->head) {
-        struct h2buf *b = s->head;
-        s->head = b->next;
-        k8c_buf_unref(b->buf);
-        k8c_free(b);
-    }
-    for (size_t i = 0; i < s->ntrailers; i++) {
-        k8c_free(s->trailers[i].name);
-        k8c_free(s->trailers[i].value);
-    }
-    k8c_free(s->trailers);
-    for (size_t i = 0; i < s->nhdrs; i++) {
-        k8c_free((char *)s->hdrs[i].name);
-        k8c_free((char *)s->hdrs[i].value);
-    }
-    k8c_free(s->hdrs);
-    if (c != NULL) {
-        if (s->prev)
-            s->prev->next = s->next;
-        else
-            c->streams = s->next;
-        if (s->next)
-            s->next->prev = s->prev;
-    }
-    k8c_free(s);
-}
-
-static struct h2stream *h2stream_new(struct h2conn *c)
-{
-    struct h2stream *s = K8C_NEW(struct h2stream);
-    s->conn = c;
-    if (c != NULL) {
-        s->next = c->streams;
-        if (c->streams)
-            c->streams->prev = s;
-        c->streams = s;
-    }
-    return s;
-}
-
-static void h2stream_attach(struct h2stream *s, struct h2conn *c)
-{
-    s->conn = c;
-    s->next = c->streams;
-    if (c->streams)
-        c->streams->prev = s;
-    c->streams = s;
-}
-
-/* nghttp2 pulls outgoing DATA from the stream's queue. */
-static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t *out,
-                            size_t length, uint32_t *flags, nghttp2_data_source *source,
-                            void *user_data)
-{
-    struct h2stream *s = source->ptr;
-    size_t n = 0;
-
-    while (n < length && s->head != NULL) {
-        struct h2buf *b = s->head;
-        size_t take = b->buf->len - b->off;
-        if (take > length - n)
-            take = length - n;
-        memcpy(out + n, b->buf->data + b->off, take);
-        n += take;
-        b->off += take;
-        s->queued -= take;
-        if (b->off == b->buf->len) {
-            s->head = b->next;
-            if (s->head == NULL)
-                s->tail = NULL;
-            k8c_buf_unref(b->buf);
-            k8c_free(b);
-        }
-    }
-    if (n > 0 && s->conn != NULL)
-        s->conn->drain_check = true;
-    if (s->head == NULL && s->end) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (s->ntrailers > 0) {
-            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            nghttp2_submit_trailer(session, stream_id, s->trailers, s->ntrailers);
-        }
-        return (ssize_t)n;
-    }
-    if (n == 0) {
-        s->deferred = true;
-        return NGHTTP2_ERR_DEFERRED;
-    }
-    return (ssize_t)n;
-}
-
-static void h2stream_resume(struct h2stream *s)
-{
-    if (s->conn == NULL || s->conn->session == NULL || s->id <= 0)
-        return;
-    if (s->deferred) {
-        s->deferred = false;
-        nghttp2_session_resume_data(s->conn->session, s->id);
-    }
-    h2conn_flush(s->conn);
-}
-
-static nghttp2_nv *make_nv(const struct grpc_header *h, size_t n, bool copy)
-{
-    nghttp2_nv *nv = k8c_calloc(n ? n : 1, sizeof(*nv));
-    for (size_t i = 0; i < n; i++) {
-        nv[i].name = (uint8_t *)(copy ? k8c_strdup(h[i].name) : h[i].name);
-        nv[i].value = (uint8_t *)(copy ? k8c_strdup(h[i].value) : h[i].value);
-        nv[i].namelen = strlen(h[i].name);
-        nv[i].valuelen = strlen(h[i].value);
-        /* nghttp2 copies names and values when a frame is submitted. */
-        nv[i].flags = NGHTTP2_NV_FLAG_NONE;
-    }
-    return nv;
-}
-
-/* ---- server-side engine operations ---- */
 
 static int srv_send_headers(struct k8c_grpc_call *call, int http_status,
                             const struct grpc_header *h, size_t n, bool end_stream)
 {
-    struct h2stream *s = call->stream;
-    struct grpc_header all[8];
-    char status[8];
-    nghttp2_data_provider prd = {.source.ptr = s, .read_callback = data_read_cb};
-
-    if (s == NULL || s->conn == NULL || s->conn->session == NULL || n > 7)
+    if (call->stream == NULL)
         return K8C_ECLOSED;
-    snprintf(status, sizeof(status), "%d", http_status);
-    all[0] = (struct grpc_header){":status", status};
-    memcpy(all + 1, h, n * sizeof(*h));
-    nghttp2_nv *nv = make_nv(all, n + 1, false);
-    int rc = nghttp2_submit_response(s->conn->session, s->id, nv, n + 1, end_stream ? NULL : &prd);
-    k8c_free(nv);
-    if (rc != 0)
-        return K8C_EPROTO;
-    s->provider = !end_stream;
-    h2conn_flush(s->conn);
-    return 0;
+    return k8c_http_stream_respond(call->stream, http_status, h, n, end_stream);
 }
 
 static int srv_send_data(struct k8c_grpc_call *call, struct k8c_buf *buf)
 {
-    struct h2stream *s = call->stream;
-    if (s == NULL || s->conn == NULL)
+    if (call->stream == NULL)
         return K8C_ECLOSED;
-    h2stream_queue(s, buf);
-    h2stream_resume(s);
-    return 0;
+    return k8c_http_stream_send(call->stream, buf);
 }
 
 static int srv_send_trailers(struct k8c_grpc_call *call, const struct grpc_header *h, size_t n)
 {
-    struct h2stream *s = call->stream;
-    if (s == NULL || s->conn == NULL)
+    if (call->stream == NULL)
         return K8C_ECLOSED;
-    s->trailers = make_nv(h, n, true);
-    s->ntrailers = n;
-    s->end = true;
-    h2stream_resume(s);
-    return 0;
+    return k8c_http_stream_finish(call->stream, h, n);
 }
 
 static size_t srv_queued(struct k8c_grpc_call *call)
 {
-    struct h2stream *s = call->stream;
-    return s ? s->queued : 0;
+    return call->stream ? k8c_http_stream_queued(call->stream) : 0;
 }
 
 /* A plain HTTP request (not gRPC) on the server: answer it in full. */
-static void serve_plain(struct h2stream *s, const char *method, const char *path)
+static void serve_plain(struct k8c_grpc_server *srv, struct k8c_http_stream *s, const char *method,
+                        const char *path)
 {
-    struct k8c_grpc_server *srv = s->conn->st->srv;
     struct k8c_sbuf body;
     const char *ctype = "text/plain; charset=utf-8";
     int status = 404;
-    char pathbuf[1024], clen[24], code[8];
+    char pathbuf[1024];
     const char *query = NULL;
 
     snprintf(pathbuf, sizeof(pathbuf), "%s", path);
@@ -1471,851 +1228,59 @@ static void serve_plain(struct h2stream *s, const char *method, const char *path
         query = q + 1;
     }
     k8c_sbuf_init(&body);
-    if (srv == NULL || srv->http_fn == NULL ||
+    if (srv->http_fn == NULL ||
         !srv->http_fn(srv->http_arg, method, pathbuf, query, &status, &ctype, &body)) {
         status = 404;
         k8c_sbuf_reset(&body);
         k8c_sbuf_puts(&body, "404 page not found\n");
     }
-    snprintf(clen, sizeof(clen), "%zu", body.len);
-    snprintf(code, sizeof(code), "%d", status);
-    struct grpc_header h[] = {{":status", code}, {"content-type", ctype}, {"content-length", clen}};
-    nghttp2_nv *nv = make_nv(h, 3, false);
-    nghttp2_data_provider prd = {.source.ptr = s, .read_callback = data_read_cb};
-    struct k8c_buf *b = k8c_buf_copy(body.data ? body.data : "", body.len);
-    s->plain = true;
-    s->end = true;
-    h2stream_queue(s, b);
-    k8c_buf_unref(b);
-    nghttp2_submit_response(s->conn->session, s->id, nv, 3, &prd);
-    s->provider = true;
-    k8c_free(nv);
+    k8c_http_stream_reply(s, status, ctype, body.data ? body.data : "", body.len);
     k8c_sbuf_free(&body);
 }
 
-/* ---- nghttp2 callbacks (both sides) ---- */
-
-static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+/* Every request on the server's port: gRPC calls, or plain GETs. */
+static void server_on_request(void *arg, struct k8c_http_stream *s)
 {
-    struct h2conn *c = ud;
-    if (!c->is_server || frame->hd.type != NGHTTP2_HEADERS ||
-        frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-        return 0;
-    struct h2stream *s = h2stream_new(c);
-    s->id = frame->hd.stream_id;
-    nghttp2_session_set_stream_user_data(session, s->id, s);
-    return 0;
-}
+    struct k8c_grpc_server *srv = arg;
+    const char *method = k8c_http_stream_method(s);
+    const char *path = k8c_http_stream_path(s);
+    const char *ctype = k8c_http_stream_header(s, "content-type");
+    size_t n;
 
-static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
-                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *ud)
-{
-    struct h2conn *c = ud;
-    struct h2stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-    if (s == NULL)
-        return 0;
-    if (c->is_server) {
-        if (s->nhdrs >= H2_MAX_HEADERS || s->hdr_bytes + namelen + valuelen > H2_MAX_HEADER_BYTES) {
-            s->too_big = true;
-            return 0;
-        }
-        s->hdrs = k8c_realloc(s->hdrs, (s->nhdrs + 1) * sizeof(*s->hdrs));
-        s->hdrs[s->nhdrs].name = k8c_strndup((const char *)name, namelen);
-        s->hdrs[s->nhdrs].value = k8c_strndup((const char *)value, valuelen);
-        s->nhdrs++;
-        s->hdr_bytes += namelen + valuelen;
-    } else if (s->ccall != NULL) {
-        char *n = k8c_strndup((const char *)name, namelen);
-        char *v = k8c_strndup((const char *)value, valuelen);
-        cli_on_header(s->ccall, n, v);
-        k8c_free(n);
-        k8c_free(v);
-    }
-    return 0;
-}
-
-static const char *find_header(struct h2stream *s, const char *name)
-{
-    for (size_t i = 0; i < s->nhdrs; i++) {
-        if (strcmp(s->hdrs[i].name, name) == 0)
-            return s->hdrs[i].value;
-    }
-    return NULL;
-}
-
-/* Request headers complete on the server: plain HTTP or a gRPC call. */
-static void server_request(struct h2conn *c, struct h2stream *s)
-{
-    const char *method = find_header(s, ":method");
-    const char *path = find_header(s, ":path");
-    const char *ctype = find_header(s, "content-type");
-    struct k8c_grpc_server *srv = c->st->srv;
-
-    if (s->too_big || method == NULL || path == NULL) {
-        nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
-                                  s->too_big ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
-        return;
-    }
-    if (srv == NULL) {
-        nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_REFUSED_STREAM);
-        return;
-    }
     if (ctype == NULL || strncmp(ctype, "application/grpc", 16) != 0) {
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-            serve_plain(s, method, path);
+            serve_plain(srv, s, method, path);
             return;
         }
     }
-    s->call = srv_stream_open(srv, s, method, path, s->hdrs, s->nhdrs);
-}
-
-static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
-{
-    struct h2conn *c = ud;
-    struct h2stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-    bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
-
-    if (s == NULL)
-        return 0;
-    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
-        return 0;
-    if (c->is_server) {
-        if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
-            server_request(c, s);
-        if (end) {
-            s->remote_closed = true;
-            if (s->call != NULL)
-                srv_stream_end(s->call);
-        }
-    } else if (end) {
-        s->remote_closed = true;
-        if (s->ccall != NULL) {
-            cli_on_remote_end(s->ccall);
-            /* We may still be sending: the server is done, so stop. */
-            if (nghttp2_session_get_stream_local_close(session, s->id) == 0)
-                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
-        }
-    }
-    return 0;
-}
-
-static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id,
-                         const uint8_t *data, size_t len, void *ud)
-{
-    struct h2conn *c = ud;
-    struct h2stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
-    if (s == NULL)
-        return 0;
-    if (c->is_server && s->call != NULL)
-        srv_stream_data(s->call, data, len);
-    else if (!c->is_server && s->ccall != NULL)
-        cli_on_data(s->ccall, data, len);
-    return 0;
-}
-
-static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
-{
-    struct h2conn *c = ud;
-    /* Our final HEADERS went out while the client is still sending: as gRPC
-     * servers do, end the stream with RST_STREAM(NO_ERROR). */
-    if (c->is_server && frame->hd.type == NGHTTP2_HEADERS &&
-        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
-        nghttp2_session_get_stream_remote_close(session, frame->hd.stream_id) == 0)
-        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                  NGHTTP2_NO_ERROR);
-    return 0;
-}
-
-static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
-                           void *ud)
-{
-    struct h2conn *c = ud;
-    struct h2stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
-    if (s == NULL)
-        return 0;
-    nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-    if (c->is_server) {
-        struct k8c_grpc_call *call = s->call;
-        s->call = NULL;
-        h2stream_free(s);
-        if (call != NULL)
-            srv_stream_closed(call);
-    } else {
-        struct k8c_grpc_client_call *cc = s->ccall;
-        bool clean = s->remote_closed;
-        s->ccall = NULL;
-        h2stream_free(s);
-        if (cc != NULL) {
-            cc->stream = NULL;
-            cli_on_closed(cc, clean ? 0 : K8C_ECLOSED, clean ? 0 : error_code, NULL);
-        }
-    }
-    return 0;
-}
-
-/* ---- connection I/O ---- */
-
-struct write_req {
-    uv_write_t req;
-    struct h2conn *conn;
-    size_t len;
-    char data[];
-};
-
-static void write_cb(uv_write_t *req, int status)
-{
-    struct write_req *w = (struct write_req *)req;
-    struct h2conn *c = w->conn;
-    c->writing -= w->len;
-    k8c_free(w);
-    if (c->closing)
-        return;
-    if (status < 0) {
-        h2conn_fail(c, uv_strerror(status));
+    if (k8c_http_stream_version(s) != 2) {
+        static const char msg[] = "gRPC requires HTTP/2\n";
+        k8c_http_stream_reply(s, 505, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
         return;
     }
-    if (c->close_after_write && c->writing == 0) {
-        h2conn_fail(c, "HTTP/1.1 response sent");
-        return;
-    }
-    h2conn_flush(c);
-}
-
-static void write_raw(struct h2conn *c, const void *data, size_t len)
-{
-    struct write_req *w = k8c_malloc(sizeof(*w) + len);
-    w->conn = c;
-    w->len = len;
-    memcpy(w->data, data, len);
-    c->writing += len;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-    int rc = uv_write(&w->req, &c->io.stream, &b, 1, write_cb);
-    if (rc < 0) {
-        c->writing -= len;
-        k8c_free(w);
-        h2conn_fail(c, uv_strerror(rc));
-    }
-}
-
-/* Moves TLS output (handshake records or encrypted data) to the socket. */
-static void tls_flush(struct h2conn *c)
-{
-    char buf[16384];
-    int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-        write_raw(c, buf, (size_t)n);
-}
-
-static void conn_send(struct h2conn *c, const uint8_t *data, size_t len)
-{
-    if (c->ssl == NULL) {
-        write_raw(c, data, len);
-        return;
-    }
-    while (len > 0 && !c->closing) {
-        int n = SSL_write(c->ssl, data, (int)(len > 16384 ? 16384 : len));
-        if (n <= 0) {
-            h2conn_fail(c, "TLS write failed");
-            return;
-        }
-        data += n;
-        len -= (size_t)n;
-        tls_flush(c);
-    }
-}
-
-/* Calls on_writable for streams whose queue drained. */
-static void conn_check_drain(struct h2conn *c)
-{
-    if (!c->drain_check || !c->is_server)
-        return;
-    c->drain_check = false;
-    /* Collect first: callbacks may close streams. */
-    size_t n = 0;
-    for (struct h2stream *s = c->streams; s; s = s->next)
-        n += s->call != NULL && s->call->want_writable;
-    if (n == 0)
-        return;
-    struct k8c_grpc_call **calls = k8c_calloc(n, sizeof(*calls));
-    size_t i = 0;
-    for (struct h2stream *s = c->streams; s && i < n; s = s->next) {
-        if (s->call != NULL && s->call->want_writable) {
-            calls[i] = s->call;
-            calls[i]->refs++;
-            i++;
-        }
-    }
-    c->in_callback++;
-    for (size_t j = 0; j < i; j++) {
-        srv_stream_drained(calls[j]);
-        call_unref(calls[j]);
-    }
-    c->in_callback--;
-    k8c_free(calls);
-}
-
-static void h2conn_flush(struct h2conn *c)
-{
-    if (c->closing || c->session == NULL)
-        return;
-    if (c->in_callback > 0) {
-        c->dirty = true;
-        return;
-    }
-    c->in_callback++;
-    for (int rounds = 0; rounds < 64; rounds++) {
-        c->dirty = false;
-        while (c->writing < H2_WRITE_HIGH_WATER && !c->closing) {
-            const uint8_t *data;
-            ssize_t n = nghttp2_session_mem_send(c->session, &data);
-            if (n < 0) {
-                c->in_callback--;
-                h2conn_fail(c, nghttp2_strerror((int)n));
-                return;
-            }
-            if (n == 0)
-                break;
-            conn_send(c, data, (size_t)n);
-        }
-        if (c->closing)
-            break;
-        c->in_callback--;
-        conn_check_drain(c);
-        c->in_callback++;
-        if (!c->dirty)
-            break;
-    }
-    c->in_callback--;
-    h2conn_check_fail(c);
-    if (!c->closing && c->session != NULL && !nghttp2_session_want_read(c->session) &&
-        !nghttp2_session_want_write(c->session) && c->writing == 0)
-        h2conn_fail(c, "session finished");
-}
-
-static void conn_closed_cb(uv_handle_t *h)
-{
-    struct h2conn *c = h->data;
-    if (c->st != NULL) {
-        struct server_transport *st = c->st;
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            st->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        if (--st->handles == 0 && st->closing) {
-            SSL_CTX_free(st->tls);
-            k8c_free(st);
-        }
-    }
-    if (c->ssl)
-        SSL_free(c->ssl);
-    k8c_sbuf_free(&c->in);
-    k8c_free(c);
-}
-
-static void setup_timer_closed(uv_handle_t *h)
-{
-    k8c_free(h);
-}
-
-/* The connection is set up (or going away): no more setup deadline. */
-static void conn_setup_done(struct h2conn *c)
-{
-    if (c->setup_timer == NULL)
-        return;
-    uv_timer_stop(c->setup_timer);
-    uv_close((uv_handle_t *)c->setup_timer, setup_timer_closed);
-    c->setup_timer = NULL;
-}
-
-static void setup_timeout_cb(uv_timer_t *t)
-{
-    struct h2conn *c = t->data;
-    conn_setup_done(c);
-    h2conn_fail(c, "connection setup timed out");
-}
-
-/* Tears the connection down: every open stream is reported closed. */
-static void h2conn_fail(struct h2conn *c, const char *why)
-{
-    if (c->closing)
-        return;
-    if (c->in_callback > 0) {
-        /* nghttp2 is on the stack: finish the teardown once it returns. */
-        if (!c->fail_pending)
-            k8c_errmsg_printf(c->errmsg, "%s", why);
-        c->fail_pending = true;
-        return;
-    }
-    c->closing = true;
-    conn_setup_done(c);
-    if (c->fail_pending)
-        why = c->errmsg;
-    else
-        k8c_errmsg_printf(c->errmsg, "%s", why);
-    why = c->errmsg;
-    k8c_log_v(2, "grpc: connection closed reason=\"%s\"", why);
-    while (c->streams != NULL) {
-        struct h2stream *s = c->streams;
-        struct k8c_grpc_call *call = s->call;
-        struct k8c_grpc_client_call *cc = s->ccall;
-        s->call = NULL;
-        s->ccall = NULL;
-        if (c->session != NULL && s->id > 0)
-            nghttp2_session_set_stream_user_data(c->session, s->id, NULL);
-        h2stream_free(s);
-        if (call != NULL)
-            srv_stream_closed(call);
-        if (cc != NULL) {
-            cc->stream = NULL;
-            cli_on_closed(cc, K8C_ECLOSED, 0, why);
-        }
-    }
-    if (c->session != NULL) {
-        nghttp2_session_del(c->session);
-        c->session = NULL;
-    }
-    if (c->ch != NULL) {
-        struct channel_transport *ct = c->ch->transport;
-        if (ct->conn == c)
-            ct->conn = NULL;
-        c->ch = NULL;
-    }
-    if (!c->resolving && !uv_is_closing(&c->io.handle))
-        uv_close(&c->io.handle, conn_closed_cb);
-}
-
-/* Runs a teardown that was requested while nghttp2 was on the stack. */
-static void h2conn_check_fail(struct h2conn *c)
-{
-    if (c->fail_pending && c->in_callback == 0 && !c->closing)
-        h2conn_fail(c, c->errmsg);
-}
-
-static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    buf->base = k8c_malloc(65536);
-    buf->len = 65536;
-}
-
-static void conn_start_session(struct h2conn *c);
-
-#define H1_MAX_REQUEST (16 * 1024)
-static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-static const char *http1_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    default:
-        return "Unknown";
-    }
-}
-
-/* A plain HTTP/1.1 request (curl, Prometheus): one GET answered in full, then
- * the connection is closed. gRPC needs HTTP/2 and is not served here. */
-static void http1_input(struct h2conn *c, const uint8_t *data, size_t len)
-{
-    struct k8c_grpc_server *srv = c->st ? c->st->srv : NULL;
-    struct k8c_sbuf body, out;
-    const char *ctype = "text/plain; charset=utf-8";
-    int status = 404;
-    char method[16], target[2048];
-
-    if (c->close_after_write)
-        return;
-    k8c_sbuf_append(&c->in, data, len);
-    /* A request head is printable text: anything else is garbage, answered at once. */
-    bool binary = false;
-    for (size_t i = 0; i < len && !binary; i++)
-        binary = (data[i] < 0x20 && data[i] != '\r' && data[i] != '\n' && data[i] != '\t') ||
-                 data[i] == 0x7f;
-    char *end = strstr(c->in.data, "\r\n\r\n");
-    if (end == NULL && c->in.len < H1_MAX_REQUEST && !binary)
-        return;
-    k8c_sbuf_init(&body);
-    if (binary) {
-        end = NULL;
-        status = 400;
-        k8c_sbuf_puts(&body, "malformed request\n");
-    } else if (end == NULL) {
-        status = 431;
-        k8c_sbuf_puts(&body, "request too large\n");
-    } else if (sscanf(c->in.data, "%15s %2047s HTTP/1.", method, target) != 2) {
-        status = 400;
-        k8c_sbuf_puts(&body, "malformed request\n");
-    } else {
-        char *query = strchr(target, '?');
-        if (query != NULL)
-            *query++ = '\0';
-        if (srv == NULL || srv->http_fn == NULL ||
-            !srv->http_fn(srv->http_arg, method, target, query, &status, &ctype, &body)) {
-            status = 404;
-            k8c_sbuf_reset(&body);
-            k8c_sbuf_puts(&body, "404 page not found\n");
-        }
-    }
-    k8c_sbuf_init(&out);
-    k8c_sbuf_printf(&out,
-                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                    "Connection: close\r\n\r\n",
-                    status, http1_reason(status), ctype, body.len);
-    if (end == NULL || strncmp(c->in.data, "HEAD ", 5) != 0)
-        k8c_sbuf_append(&out, body.data ? body.data : "", body.len);
-    conn_send(c, (const uint8_t *)out.data, out.len);
-    c->close_after_write = true;
-    k8c_sbuf_free(&out);
-    k8c_sbuf_free(&body);
-}
-
-/* Server side before the first bytes decide the protocol: the HTTP/2
- * preface starts a session, anything else is HTTP/1.1. */
-static bool conn_sniff(struct h2conn *c, const uint8_t **data, size_t *len)
-{
-    k8c_sbuf_append(&c->in, *data, *len);
-    size_t n = c->in.len < 24 ? c->in.len : 24;
-    if (memcmp(c->in.data, h2_preface, n) == 0) {
-        if (n < 24)
-            return false; /* need more bytes */
-        conn_start_session(c);
-        return true; /* feed the buffered bytes */
-    }
-    c->http1 = true;
-    return true;
-}
-
-/* Plaintext bytes from the peer: HTTP/2 into nghttp2, or HTTP/1.1. */
-static void conn_feed(struct h2conn *c, const uint8_t *data, size_t len)
-{
-    if (c->is_server && c->session == NULL && !c->http1) {
-        if (!conn_sniff(c, &data, &len))
-            return;
-        struct k8c_sbuf buffered = c->in;
-        k8c_sbuf_init(&c->in);
-        conn_feed(c, (const uint8_t *)buffered.data, buffered.len);
-        k8c_sbuf_free(&buffered);
-        return;
-    }
-    if (c->http1) {
-        http1_input(c, data, len);
-        return;
-    }
-    if (c->session == NULL)
-        return;
-    c->in_callback++;
-    ssize_t n = nghttp2_session_mem_recv(c->session, data, len);
-    c->in_callback--;
-    if (n < 0) {
-        h2conn_flush(c); /* GOAWAY if nghttp2 queued one */
-        h2conn_fail(c, nghttp2_strerror((int)n));
-    }
-    h2conn_check_fail(c);
-}
-
-static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    struct h2conn *c = stream->data;
-
-    if (nread < 0) {
-        k8c_free(buf->base);
-        h2conn_fail(c, nread == UV_EOF ? "connection closed by peer" : uv_strerror((int)nread));
-        return;
-    }
-    if (c->ssl == NULL) {
-        conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
-    } else {
-        BIO_write(c->rbio, buf->base, (int)nread);
-        if (!c->tls_ready) {
-            int rc = SSL_do_handshake(c->ssl);
-            tls_flush(c);
-            if (rc != 1) {
-                int err = SSL_get_error(c->ssl, rc);
-                if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-                    char msg[200];
-                    snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
-                             ERR_reason_error_string(ERR_peek_last_error())
-                                 ? ERR_reason_error_string(ERR_peek_last_error())
-                                 : "peer closed");
-                    ERR_clear_error();
-                    k8c_free(buf->base);
-                    h2conn_fail(c, msg);
-                    return;
-                }
-            } else {
-                const unsigned char *alpn = NULL;
-                unsigned alpn_len = 0;
-                SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
-                bool h2 = alpn_len == 2 && memcmp(alpn, "h2", 2) == 0;
-                if (!h2 && !c->is_server) {
-                    k8c_free(buf->base);
-                    h2conn_fail(c, "TLS peer did not negotiate HTTP/2 (ALPN h2)");
-                    return;
-                }
-                c->tls_ready = true;
-                if (h2)
-                    conn_start_session(c);
-                else
-                    c->http1 = true; /* plain HTTPS GETs (metrics scrapers) */
-            }
-        }
-        if (c->tls_ready) {
-            uint8_t plain[16384];
-            int n = 0;
-            while (!c->closing && (n = SSL_read(c->ssl, plain, sizeof(plain))) > 0)
-                conn_feed(c, plain, (size_t)n);
-            if (!c->closing) {
-                int err = SSL_get_error(c->ssl, n);
-                if (err == SSL_ERROR_ZERO_RETURN) {
-                    k8c_free(buf->base);
-                    h2conn_fail(c, "TLS connection closed by peer");
-                    return;
-                }
-                if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-                    ERR_clear_error();
-                    k8c_free(buf->base);
-                    h2conn_fail(c, "TLS read failed");
-                    return;
-                }
-            }
-        }
-    }
-    k8c_free(buf->base);
-    h2conn_flush(c);
-}
-
-static nghttp2_session_callbacks *make_callbacks(void)
-{
-    nghttp2_session_callbacks *cbs;
-    nghttp2_session_callbacks_new(&cbs);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-    return cbs;
-}
-
-static void client_session_ready(struct h2conn *c);
-
-/* Creates the nghttp2 session and queues our SETTINGS. */
-static void conn_start_session(struct h2conn *c)
-{
-    nghttp2_session_callbacks *cbs = make_callbacks();
-    nghttp2_option *opt;
-    nghttp2_option_new(&opt);
-    nghttp2_option_set_max_send_header_block_length(opt, H2_MAX_HEADER_BYTES * 2);
-    if (c->is_server)
-        nghttp2_session_server_new2(&c->session, cbs, c, opt);
-    else
-        nghttp2_session_client_new2(&c->session, cbs, c, opt);
-    nghttp2_option_del(opt);
-    nghttp2_session_callbacks_del(cbs);
-    nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_MAX_HEADER_BYTES},
-    };
-    nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3);
-    nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, H2_WINDOW * 4);
-    conn_setup_done(c);
-    if (!c->is_server)
-        client_session_ready(c);
-    h2conn_flush(c);
-}
-
-/* ---- server listening ---- */
-
-static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                          const unsigned char *in, unsigned int inlen, void *arg)
-{
-    for (unsigned i = 0; i + 1 <= inlen;) {
-        unsigned len = in[i];
-        if (i + 1 + len > inlen)
-            break;
-        if (len == 2 && memcmp(in + i + 1, "h2", 2) == 0) {
-            *out = in + i + 1;
-            *outlen = 2;
-            return SSL_TLSEXT_ERR_OK;
-        }
-        i += 1 + len;
-    }
-    for (unsigned i = 0; i + 1 <= inlen;) {
-        unsigned len = in[i];
-        if (i + 1 + len > inlen)
-            break;
-        if (len == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
-            *out = in + i + 1;
-            *outlen = 8;
-            return SSL_TLSEXT_ERR_OK;
-        }
-        i += 1 + len;
-    }
-    return SSL_TLSEXT_ERR_NOACK;
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-    struct server_listener *l = server->data;
-    struct server_transport *st = l->st;
-
-    if (status < 0 || st->closing)
-        return;
-    struct h2conn *c = K8C_NEW(struct h2conn);
-    c->loop = st->loop;
-    c->is_server = true;
-    c->st = st;
-    uv_tcp_init(st->loop, &c->io.tcp);
-    c->io.handle.data = c;
-    st->handles++;
-    c->next = st->conns;
-    if (st->conns)
-        st->conns->prev = c;
-    st->conns = c;
-    if (uv_accept(server, &c->io.stream) != 0) {
-        uv_close(&c->io.handle, conn_closed_cb);
-        c->closing = true;
-        return;
-    }
-    uv_tcp_nodelay(&c->io.tcp, 1);
-    if (st->tls != NULL) {
-        c->ssl = SSL_new(st->tls);
-        c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = BIO_new(BIO_s_mem());
-        SSL_set_bio(c->ssl, c->rbio, c->wbio);
-        SSL_set_accept_state(c->ssl);
-    }
-    /* Cleartext: the first bytes say whether this is HTTP/2 (conn_sniff). */
-    uv_read_start(&c->io.stream, alloc_cb, read_cb);
-    c->setup_timer = k8c_malloc(sizeof(*c->setup_timer));
-    uv_timer_init(st->loop, c->setup_timer);
-    c->setup_timer->data = c;
-    uv_timer_start(c->setup_timer, setup_timeout_cb, H2_SETUP_TIMEOUT_MS, 0);
-}
-
-static int tls_error(char *errmsg, const char *what, const char *file)
-{
-    unsigned long e = ERR_get_error();
-    k8c_errmsg_printf(errmsg, "%s %s: %s", what, file ? file : "",
-                      e ? ERR_reason_error_string(e) : "unknown error");
-    ERR_clear_error();
-    return K8C_ETLS;
-}
-
-/* Splits "host:port", "[v6]:port" or ":port". Returns false if malformed. */
-static bool split_host_port(const char *addr, char **host, char **port)
-{
-    const char *colon;
-    if (addr[0] == '[') {
-        const char *end = strchr(addr, ']');
-        if (end == NULL || end[1] != ':')
-            return false;
-        *host = k8c_strndup(addr + 1, (size_t)(end - addr - 1));
-        colon = end + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL)
-            return false;
-        *host = k8c_strndup(addr, (size_t)(colon - addr));
-    }
-    if (colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
-        k8c_free(*host);
-        return false;
-    }
-    *port = k8c_strdup(colon + 1);
-    return true;
+    const struct k8c_http_header *h = k8c_http_stream_headers(s, &n);
+    struct k8c_grpc_call *call = srv_stream_open(srv, s, method, path, h, n);
+    k8c_http_stream_set_ops(s, &srv_stream_ops, call);
 }
 
 int k8c_grpc_server_listen(struct k8c_grpc_server *srv, const char *addr,
                            const struct k8c_grpc_listen_options *opts, char *errmsg)
 {
-    struct server_transport *st = srv->transport;
-    char *host = NULL, *port = NULL;
-    struct sockaddr_storage ss;
-    int rc;
-
-    if (st == NULL) {
-        st = K8C_NEW(struct server_transport);
-        st->srv = srv;
-        st->loop = srv->loop;
-        srv->transport = st;
+    struct k8c_http_listen_options lo = {0};
+    if (srv->transport == NULL)
+        srv->transport = k8c_http_server_new(srv->loop, NULL, server_on_request, srv);
+    if (opts != NULL) {
+        lo.cert_file = opts->cert_file;
+        lo.key_file = opts->key_file;
+        lo.client_ca_file = opts->client_ca_file;
+        lo.require_client_cert = opts->client_ca_file != NULL && opts->client_ca_file[0] != '\0';
     }
-    if (!split_host_port(addr, &host, &port)) {
-        k8c_errmsg_printf(errmsg, "invalid listen address \"%s\": want host:port", addr);
-        return K8C_EINVAL;
-    }
-    if (host[0] == '\0') {
-        k8c_free(host);
-        host = k8c_strdup("0.0.0.0");
-    }
-    rc = uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&ss);
-    if (rc != 0)
-        rc = uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&ss);
-    k8c_free(host);
-    k8c_free(port);
-    if (rc != 0) {
-        k8c_errmsg_printf(errmsg, "invalid listen address \"%s\": need a numeric IP", addr);
-        return K8C_EINVAL;
-    }
-    if (opts != NULL && opts->cert_file != NULL && opts->cert_file[0] != '\0' && st->tls == NULL) {
-        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-        if (SSL_CTX_use_certificate_chain_file(ctx, opts->cert_file) != 1) {
-            SSL_CTX_free(ctx);
-            return tls_error(errmsg, "loading certificate", opts->cert_file);
-        }
-        if (SSL_CTX_use_PrivateKey_file(ctx, opts->key_file ? opts->key_file : "",
-                                        SSL_FILETYPE_PEM) != 1) {
-            SSL_CTX_free(ctx);
-            return tls_error(errmsg, "loading key", opts->key_file);
-        }
-        if (opts->client_ca_file != NULL && opts->client_ca_file[0] != '\0') {
-            if (SSL_CTX_load_verify_locations(ctx, opts->client_ca_file, NULL) != 1) {
-                SSL_CTX_free(ctx);
-                return tls_error(errmsg, "loading client CA", opts->client_ca_file);
-            }
-            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-        }
-        SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
-        st->tls = ctx;
-    }
-    struct server_listener *l = K8C_NEW(struct server_listener);
-    l->st = st;
-    uv_tcp_init(srv->loop, &l->tcp);
-    l->tcp.data = l;
-    st->handles++;
-    l->next = st->listeners;
-    st->listeners = l;
-    rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
-    if (rc != 0) {
-        k8c_errmsg_printf(errmsg, "listen on %s: %s", addr, uv_strerror(rc));
-        return rc;
-    }
-    int len = sizeof(ss);
-    uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
-    st->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                        : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return 0;
+    return k8c_http_server_listen(srv->transport, addr, &lo, errmsg);
 }
 
 int k8c_grpc_server_port(const struct k8c_grpc_server *srv)
 {
-    struct server_transport *st = srv->transport;
-    return st ? st->port : 0;
+    return srv->transport ? k8c_http_server_port(srv->transport) : 0;
 }
 
 void k8c_grpc_server_set_http_handler(struct k8c_grpc_server *srv, k8c_grpc_http_fn fn, void *arg)
@@ -2324,135 +1289,83 @@ void k8c_grpc_server_set_http_handler(struct k8c_grpc_server *srv, k8c_grpc_http
     srv->http_arg = arg;
 }
 
-static void listener_closed_cb(uv_handle_t *h)
-{
-    struct server_listener *l = h->data;
-    struct server_transport *st = l->st;
-    k8c_free(l);
-    if (--st->handles == 0 && st->closing) {
-        SSL_CTX_free(st->tls);
-        k8c_free(st);
-    }
-}
-
 static void srv_transport_close(struct k8c_grpc_server *srv)
 {
-    struct server_transport *st = srv->transport;
-    if (st == NULL)
-        return;
+    struct k8c_http_server *http = srv->transport;
     srv->transport = NULL;
-    st->srv = NULL;
-    st->closing = true;
-    while (st->listeners) {
-        struct server_listener *l = st->listeners;
-        st->listeners = l->next;
-        uv_close((uv_handle_t *)&l->tcp, listener_closed_cb);
-    }
-    for (struct h2conn *c = st->conns; c != NULL; c = c->next) {
-        if (c->session != NULL) {
-            nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
-                                  nghttp2_session_get_last_proc_stream_id(c->session),
-                                  NGHTTP2_NO_ERROR, NULL, 0);
-            h2conn_flush(c);
-        }
-        h2conn_fail(c, "server shutting down");
-    }
-    if (st->handles == 0) {
-        SSL_CTX_free(st->tls);
-        k8c_free(st);
-    }
+    k8c_http_server_del(http);
 }
 
-/* ---- client connections ---- */
+/* ---- client ---- */
+
+static void cli_h_header(struct k8c_http_client_stream *s, const char *name, const char *value,
+                         void *arg)
+{
+    cli_on_header(arg, name, value);
+}
+
+static void cli_h_data(struct k8c_http_client_stream *s, const uint8_t *data, size_t len, void *arg)
+{
+    cli_on_data(arg, data, len);
+}
+
+static void cli_h_end(struct k8c_http_client_stream *s, void *arg)
+{
+    cli_on_remote_end(arg);
+}
+
+static void cli_h_close(struct k8c_http_client_stream *s, int error, uint32_t rst, const char *why,
+                        void *arg)
+{
+    struct k8c_grpc_client_call *c = arg;
+    c->stream = NULL;
+    c->stream_gone = true;
+    cli_on_closed(c, error, rst, why);
+}
+
+static const struct k8c_http_client_ops cli_stream_ops = {
+    .on_header = cli_h_header,
+    .on_data = cli_h_data,
+    .on_end = cli_h_end,
+    .on_close = cli_h_close,
+};
 
 struct k8c_grpc_channel *k8c_grpc_channel_new(uv_loop_t *loop, const char *target,
                                               const struct k8c_grpc_channel_options *opts,
                                               char *errmsg)
 {
-    struct channel_transport *ct = K8C_NEW(struct channel_transport);
-    bool tls = opts != NULL && opts->ca_file != NULL && opts->ca_file[0] != '\0';
-
-    if (strncmp(target, "unix:", 5) == 0) {
-        const char *path = target + 5;
-        if (strncmp(path, "//", 2) == 0)
-            path += 2;
-        if (path[0] == '\0' || strlen(path) >= 108) {
-            k8c_errmsg_printf(errmsg, "invalid unix socket target \"%s\"", target);
-            k8c_free(ct);
-            return NULL;
-        }
-        ct->unix_path = k8c_strdup(path);
-        ct->authority = k8c_strdup("localhost");
-    } else {
-        if (!split_host_port(target, &ct->host, &ct->port) || ct->host[0] == '\0') {
-            k8c_errmsg_printf(errmsg, "invalid target \"%s\": want host:port or unix:/path",
-                              target);
-            k8c_free(ct);
-            return NULL;
-        }
-        ct->authority = k8c_strdup(target);
+    struct k8c_http_client_options ho = {0};
+    if (opts != NULL) {
+        ho.ca_file = opts->ca_file;
+        ho.cert_file = opts->cert_file;
+        ho.key_file = opts->key_file;
+        ho.server_name = opts->server_name;
     }
-    ct->server_name = k8c_strdup(opts && opts->server_name ? opts->server_name
-                                 : ct->host                ? ct->host
-                                                           : "localhost");
-    if (tls) {
-        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-        int rc = 0;
-        if (SSL_CTX_load_verify_locations(ctx, opts->ca_file, NULL) != 1)
-            rc = tls_error(errmsg, "loading CA", opts->ca_file);
-        if (rc == 0 && opts->cert_file != NULL && opts->cert_file[0] != '\0') {
-            if (SSL_CTX_use_certificate_chain_file(ctx, opts->cert_file) != 1)
-                rc = tls_error(errmsg, "loading client certificate", opts->cert_file);
-            else if (SSL_CTX_use_PrivateKey_file(ctx, opts->key_file ? opts->key_file : "",
-                                                 SSL_FILETYPE_PEM) != 1)
-                rc = tls_error(errmsg, "loading client key", opts->key_file);
-        }
-        if (rc != 0) {
-            SSL_CTX_free(ctx);
-            k8c_free(ct->host);
-            k8c_free(ct->port);
-            k8c_free(ct->unix_path);
-            k8c_free(ct->authority);
-            k8c_free(ct->server_name);
-            k8c_free(ct);
-            return NULL;
-        }
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-        SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x02h2", 3);
-        ct->tls = ctx;
-    }
+    struct k8c_http_client *http = k8c_http_client_new(loop, target, &ho, errmsg);
+    if (http == NULL)
+        return NULL;
     struct k8c_grpc_channel *ch = K8C_NEW(struct k8c_grpc_channel);
     ch->loop = loop;
     ch->target = k8c_strdup(target);
     if (opts != NULL)
         ch->opts = *opts;
     ch->opts.ca_file = ch->opts.cert_file = ch->opts.key_file = ch->opts.server_name = NULL;
-    ch->transport = ct;
+    ch->transport = http;
     return ch;
-}
-
-static void channel_free(struct k8c_grpc_channel *ch)
-{
-    struct channel_transport *ct = ch->transport;
-    if (ct->conn != NULL)
-        return; /* freed when the connection has gone (channel_transport_close) */
-    SSL_CTX_free(ct->tls);
-    k8c_free(ct->host);
-    k8c_free(ct->port);
-    k8c_free(ct->unix_path);
-    k8c_free(ct->authority);
-    k8c_free(ct->server_name);
-    k8c_free(ct);
-    k8c_free(ch->target);
-    k8c_free(ch);
 }
 
 static void channel_transport_close(struct k8c_grpc_channel *ch)
 {
-    struct channel_transport *ct = ch->transport;
-    if (ct->conn != NULL)
-        h2conn_fail(ct->conn, "channel closed");
+    struct k8c_http_client *http = ch->transport;
+    ch->transport = NULL;
+    k8c_http_client_del(http);
+}
+
+static void channel_free(struct k8c_grpc_channel *ch)
+{
+    channel_transport_close(ch);
+    k8c_free(ch->target);
+    k8c_free(ch);
 }
 
 void k8c_grpc_channel_del(struct k8c_grpc_channel *ch)
@@ -2480,200 +1393,52 @@ void k8c_grpc_channel_del(struct k8c_grpc_channel *ch)
         channel_free(ch);
 }
 
-/* Submits the HTTP/2 request for a call whose stream is waiting. */
-static void cli_submit(struct h2conn *c, struct h2stream *s)
+static int cli_stream_open(struct k8c_grpc_client_call *call, const char *timeout)
 {
-    struct k8c_grpc_client_call *call = s->ccall;
-    struct channel_transport *ct = c->ch->transport;
+    struct k8c_http_client *http = call->ch->transport;
     struct grpc_header h[8 + 64];
     size_t n = 0;
-    char timeout[16];
 
+    if (http == NULL)
+        return K8C_ECLOSED;
     h[n++] = (struct grpc_header){":method", "POST"};
-    h[n++] = (struct grpc_header){":scheme", ct->tls ? "https" : "http"};
+    h[n++] = (struct grpc_header){":scheme", k8c_http_client_scheme(http)};
     h[n++] = (struct grpc_header){":path", call->path};
-    h[n++] = (struct grpc_header){":authority", ct->authority};
+    h[n++] = (struct grpc_header){":authority", k8c_http_client_authority(http)};
     h[n++] = (struct grpc_header){"content-type", "application/grpc"};
     h[n++] = (struct grpc_header){"te", "trailers"};
     h[n++] = (struct grpc_header){"user-agent", "k8c-grpc/1.0"};
-    if (call->o.timeout_ms > 0) {
-        /* What is left of the deadline now, not what was asked at the start. */
-        uint64_t due = uv_timer_get_due_in(call->timer);
-        h[n++] = (struct grpc_header){
-            "grpc-timeout", k8c_grpc_timeout_format((int64_t)(due ? due : 1) * 1000000, timeout)};
-    }
+    if (timeout != NULL)
+        h[n++] = (struct grpc_header){"grpc-timeout", timeout};
     for (size_t i = 0; call->metadata[i] && call->metadata[i + 1] && n < 8 + 63; i += 2)
         h[n++] = (struct grpc_header){call->metadata[i], call->metadata[i + 1]};
-    nghttp2_nv *nv = make_nv(h, n, false);
-    nghttp2_data_provider prd = {.source.ptr = s, .read_callback = data_read_cb};
-    int32_t id = nghttp2_submit_request(c->session, NULL, nv, n, &prd, s);
-    k8c_free(nv);
-    if (id < 0) {
-        s->ccall = NULL;
-        h2stream_free(s);
-        call->stream = NULL;
-        cli_on_closed(call, K8C_EPROTO, 0, nghttp2_strerror(id));
-        return;
-    }
-    s->id = id;
-    s->provider = true;
-}
-
-/* Waiting streams are kept on the connection with id 0 until the session is up. */
-static void client_session_ready(struct h2conn *c)
-{
-    c->connected = true;
-    for (struct h2stream *s = c->streams, *next; s != NULL; s = next) {
-        next = s->next;
-        if (s->id == 0 && s->ccall != NULL)
-            cli_submit(c, s);
-    }
-}
-
-static void client_connected(struct h2conn *c)
-{
-    struct channel_transport *ct = c->ch->transport;
-    uv_read_start(&c->io.stream, alloc_cb, read_cb);
-    if (ct->tls != NULL) {
-        c->ssl = SSL_new(ct->tls);
-        c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = BIO_new(BIO_s_mem());
-        SSL_set_bio(c->ssl, c->rbio, c->wbio);
-        SSL_set_connect_state(c->ssl);
-        SSL_set_tlsext_host_name(c->ssl, ct->server_name);
-        SSL_set1_host(c->ssl, ct->server_name);
-        SSL_do_handshake(c->ssl);
-        tls_flush(c);
-    } else {
-        conn_start_session(c);
-    }
-}
-
-static void connect_cb(uv_connect_t *req, int status)
-{
-    struct h2conn *c = req->data;
-    if (c->closing)
-        return;
-    if (status < 0) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "connect: %s", uv_strerror(status));
-        h2conn_fail(c, msg);
-        return;
-    }
-    if (!c->ch) {
-        h2conn_fail(c, "channel closed");
-        return;
-    }
-    if (c->io.handle.type == UV_TCP)
-        uv_tcp_nodelay(&c->io.tcp, 1);
-    client_connected(c);
-}
-
-static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    struct h2conn *c = req->data;
-    c->resolving = false;
-    if (c->closing) {
-        uv_freeaddrinfo(res);
-        if (!uv_is_closing(&c->io.handle))
-            uv_close(&c->io.handle, conn_closed_cb);
-        return;
-    }
-    if (status < 0 || res == NULL) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "resolve: %s", uv_strerror(status));
-        uv_freeaddrinfo(res);
-        h2conn_fail(c, msg);
-        return;
-    }
-    c->connect_req.data = c;
-    int rc = uv_tcp_connect(&c->connect_req, &c->io.tcp, res->ai_addr, connect_cb);
-    uv_freeaddrinfo(res);
-    if (rc < 0)
-        h2conn_fail(c, uv_strerror(rc));
-}
-
-/* The channel's connection, connecting if there is none. */
-static struct h2conn *channel_conn(struct k8c_grpc_channel *ch)
-{
-    struct channel_transport *ct = ch->transport;
-    if (ct->conn != NULL)
-        return ct->conn;
-    struct h2conn *c = K8C_NEW(struct h2conn);
-    c->loop = ch->loop;
-    c->ch = ch;
-    ct->conn = c;
-    if (ct->unix_path != NULL) {
-        uv_pipe_init(ch->loop, &c->io.pipe, 0);
-        c->io.handle.data = c;
-        c->connect_req.data = c;
-        uv_pipe_connect(&c->connect_req, &c->io.pipe, ct->unix_path, connect_cb);
-    } else {
-        uv_tcp_init(ch->loop, &c->io.tcp);
-        c->io.handle.data = c;
-        c->gai_req.data = c;
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-        c->resolving = true;
-        int rc = uv_getaddrinfo(ch->loop, &c->gai_req, gai_cb, ct->host, ct->port, &hints);
-        if (rc < 0) {
-            c->resolving = false;
-            h2conn_fail(c, uv_strerror(rc));
-        }
-    }
-    return c;
-}
-
-static int cli_stream_open(struct k8c_grpc_client_call *call, const char *timeout)
-{
-    struct h2conn *c = channel_conn(call->ch);
-    if (c->closing)
+    call->refs++; /* the transport's, dropped in cli_on_closed */
+    struct k8c_http_client_stream *s = k8c_http_client_request(http, h, n, &cli_stream_ops, call);
+    if (s == NULL) {
+        call->refs--;
         return K8C_ECLOSED;
-    struct h2stream *s = h2stream_new(NULL);
-    s->ccall = call;
-    call->stream = s;
-    call->refs++; /* the transport's */
-    h2stream_attach(s, c);
-    if (c->connected && c->session != NULL) {
-        cli_submit(c, s);
-        h2conn_flush(c);
     }
+    if (!call->stream_gone)
+        call->stream = s;
     return 0;
 }
 
 static int cli_send_data(struct k8c_grpc_client_call *call, struct k8c_buf *buf)
 {
-    struct h2stream *s = call->stream;
-    h2stream_queue(s, buf);
-    h2stream_resume(s);
-    return 0;
+    return k8c_http_client_stream_send(call->stream, buf);
 }
 
 size_t k8c_grpc_client_call_queued(const struct k8c_grpc_client_call *call)
 {
-    const struct h2stream *s = call->stream;
-    return s != NULL ? s->queued : 0;
+    return call->stream != NULL ? k8c_http_client_stream_queued(call->stream) : 0;
 }
 
 static int cli_send_end(struct k8c_grpc_client_call *call)
 {
-    struct h2stream *s = call->stream;
-    s->end = true;
-    h2stream_resume(s);
-    return 0;
+    return k8c_http_client_stream_end(call->stream);
 }
 
 static void cli_reset(struct k8c_grpc_client_call *call)
 {
-    struct h2stream *s = call->stream;
-    struct h2conn *c = s->conn;
-    if (s->id > 0 && c != NULL && c->session != NULL) {
-        nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
-        h2conn_flush(c);
-        return;
-    }
-    /* Not submitted yet: drop it here. */
-    s->ccall = NULL;
-    h2stream_free(s);
-    call->stream = NULL;
-    ccall_unref(call);
+    k8c_http_client_stream_cancel(call->stream);
 }

@@ -9,6 +9,7 @@
 set -euo pipefail
 scenario=$1 bin=$2 proto=$3 py=$4
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common.sh"
 tmp=$(mktemp -d /tmp/k8c-grpc-test.XXXXXX)
 pids=()
 cleanup() {
@@ -17,44 +18,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-free_port() {
-    "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# A CA and a serving certificate for "localhost" / 127.0.0.1, plus a client certificate.
-make_certs() {
-    local d=$tmp/pki
-    mkdir -p "$d"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 1 \
-        -subj "/CN=k8c-test-ca" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
-        -subj "/CN=localhost" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$d/server.ext"
-    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-        -out "$d/server.crt" -days 1 -extfile "$d/server.ext" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -keyout "$d/client.key" -out "$d/client.csr" \
-        -subj "/CN=k8c-test-client" 2>/dev/null
-    printf 'extendedKeyUsage=clientAuth\n' > "$d/client.ext"
-    openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-        -out "$d/client.crt" -days 1 -extfile "$d/client.ext" 2>/dev/null
-}
-
-# Waits until a TCP port accepts connections (or a unix socket exists).
-wait_listen() {
-    local target=$1
-    for _ in $(seq 1 100); do
-        if [[ $target == unix:* ]]; then
-            [[ -S ${target#unix:} ]] && return 0
-        elif "$py" -c "import socket,sys; socket.create_connection(('127.0.0.1',$target),0.2)" \
-            2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "server did not start listening on $target" >&2
-    return 1
-}
 
 # Starts our C echo server; extra args are passed through.
 start_c_server() {
@@ -110,7 +73,7 @@ py-h2c)
     stop_c_server
     ;;
 py-tls)
-    make_certs
+    make_certs "$tmp/pki"
     port=$(free_port)
     start_c_server "$port" --tls-cert="$tmp/pki/server.crt" --tls-key="$tmp/pki/server.key"
     PYTHONPATH=$here "$py" "$here/py_echo_client.py" "$proto" "$tmp/pyclient" \
@@ -131,7 +94,7 @@ c-h2c)
     echo "ok   closed port -> UNAVAILABLE"
     ;;
 c-tls)
-    make_certs
+    make_certs "$tmp/pki"
     port=$(free_port)
     # The grpcio server requires a client certificate signed by the CA (mutual TLS).
     start_py_server "127.0.0.1:$port" "$tmp/pki/server.crt" "$tmp/pki/server.key" "$tmp/pki/ca.crt"
@@ -148,7 +111,7 @@ c-tls)
     ;;
 c-self)
     # Our client against our server (how k8c components talk to each other), over TLS.
-    make_certs
+    make_certs "$tmp/pki"
     port=$(free_port)
     start_c_server "$port" --tls-cert="$tmp/pki/server.crt" --tls-key="$tmp/pki/server.key"
     "$bin/k8c-grpc-echo-client" --target="localhost:$port" --ca="$tmp/pki/ca.crt"

@@ -14,14 +14,17 @@
  *
  * Served today: KV (Range, Put, DeleteRange, Txn, Compact), Maintenance
  * Status, Cluster MemberList, and GET /health and /metrics on the client
- * port. Watch, Lease, member changes, snapshots and forwarding from followers
- * to the leader are not served yet; a follower answers writes and
- * linearizable reads with etcd's "etcdserver: not leader" (UNAVAILABLE), on
- * which etcd clients retry another endpoint.
+ * port; Watch (store/watch.c) on every peer, from the batches it applies;
+ * Lease (store/lease.c: Grant and Revoke are raft writes, the leader runs the
+ * expiry timers and revokes expired leases through raft). Member changes and
+ * snapshots are not served yet; a follower forwards writes and
+ * linearizable reads to the leader.
  */
 #include "cmd.h"
+#include "lease.h"
 #include "mvcc.h"
 #include "raft.h"
+#include "watch.h"
 
 #include "alloc.h"
 #include "error.h"
@@ -61,7 +64,10 @@ struct store_server {
     uv_timer_t publish_timer;
     uint64_t published_term; /* term in which this leader published its URLs */
     struct k8c_grpc_channel *leader_channel;
-    uint64_t leader_channel_id; /* member the channel points at */
+    uint64_t leader_channel_id;            /* member the channel points at */
+    struct store_watch_hub *watch;         /* Watch: fed with every applied batch */
+    struct store_watch_service *watch_svc; /* its gRPC method and timers */
+    struct store_lease_service *leases;    /* Lease service and the leader's expiry timers */
 };
 
 static struct {
@@ -152,6 +158,12 @@ static const ProtobufCMessageDescriptor *cmd_descriptor(uint8_t type)
         return &etcdserverpb__txn_request__descriptor;
     case STORE_CMD_COMPACT:
         return &etcdserverpb__compaction_request__descriptor;
+    case STORE_CMD_LEASE_GRANT:
+        return &etcdserverpb__lease_grant_request__descriptor;
+    case STORE_CMD_LEASE_REVOKE:
+        return &etcdserverpb__lease_revoke_request__descriptor;
+    case STORE_CMD_LEASE_CHECKPOINT:
+        return &etcdserverpb__lease_checkpoint_request__descriptor;
     default:
         return NULL;
     }
@@ -190,6 +202,8 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
             continue;
         }
         rv = store_mvcc_apply(s->mvcc, req, &res);
+        if (rv == 0)
+            store_lease_service_applied(s->leases, req, &res);
         protobuf_c_message_free_unpacked(req, NULL);
         if (rv != 0) {
             store_mvcc_result_free(&res);
@@ -207,7 +221,7 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
         store_mvcc_result_free(&res);
     }
     rv = store_mvcc_commit_batch(s->mvcc, index, term, &events);
-    store_mvcc_events_free(events);
+    store_watch_hub_notify(s->watch, events);
     return rv;
 }
 
@@ -254,6 +268,8 @@ static int fsm_restore(void *data, uint64_t index, const uint8_t *bytes, size_t 
     close(fd);
     if (rv == 0 && (rv = store_mvcc_restore(s->mvcc, path, errmsg)) != 0)
         k8c_log_error("restoring snapshot failed index=%" PRIu64 " err=%s", index, errmsg);
+    if (rv == 0)
+        store_watch_hub_reset(s->watch);
     unlink(path);
     return rv;
 }
@@ -273,16 +289,6 @@ static void finish_error(struct k8c_grpc_call *call, int err)
     } else {
         k8c_grpc_call_finish(call, store_mvcc_grpc_status(err), k8c_strerror(err));
     }
-}
-
-static void reply_packed(struct k8c_grpc_call *call, const ProtobufCMessage *msg)
-{
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = k8c_malloc(len ? len : 1);
-    protobuf_c_message_pack(msg, buf);
-    k8c_grpc_call_send_bytes(call, buf, len);
-    k8c_free(buf);
-    k8c_grpc_call_finish(call, K8C_GRPC_OK, NULL);
 }
 
 static void fill_header(Etcdserverpb__ResponseHeader *h)
@@ -554,7 +560,12 @@ static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *
         return;
     }
     p = pending_new(call);
-    rv = store_raft_submit(server.raft, type, ++next_id, msg->data, msg->len, on_write_applied, p);
+    if (type == STORE_CMD_LEASE_GRANT) /* the leader picks the ID of a grant without one */
+        rv = store_lease_service_submit_grant(server.leases, ++next_id, msg->data, msg->len,
+                                              on_write_applied, p);
+    else
+        rv = store_raft_submit(server.raft, type, ++next_id, msg->data, msg->len, on_write_applied,
+                               p);
     if (rv != 0) {
         pending_del(p);
         finish_error(call, rv);
@@ -574,7 +585,7 @@ static void serve_range(struct k8c_grpc_call *call, const Etcdserverpb__RangeReq
         Etcdserverpb__RangeResponse *resp = (Etcdserverpb__RangeResponse *)res.resp;
         if (resp->header)
             fill_header(resp->header);
-        reply_packed(call, res.resp);
+        k8c_grpc_call_reply(call, res.resp);
     }
     store_mvcc_result_free(&res);
 }
@@ -643,7 +654,7 @@ static void on_status(struct k8c_grpc_call *call, const struct k8c_grpc_message 
     resp.raftterm = rst.term;
     resp.raftappliedindex = rst.applied_index;
     resp.dbsizeinuse = mst.db_size_in_use;
-    reply_packed(call, &resp.base);
+    k8c_grpc_call_reply(call, &resp.base);
 }
 
 static void on_member_list(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,
@@ -698,7 +709,7 @@ static void on_member_list(struct k8c_grpc_call *call, const struct k8c_grpc_mes
     }
     resp.n_members = n;
     resp.members = ptrs;
-    reply_packed(call, &resp.base);
+    k8c_grpc_call_reply(call, &resp.base);
     store_mvcc_members_free(records, nrec);
 }
 
@@ -746,6 +757,8 @@ static const struct {
     {"/etcdserverpb.KV/DeleteRange", on_write, on_pending_cancel, STORE_CMD_DELETE_RANGE},
     {"/etcdserverpb.KV/Txn", on_write, on_pending_cancel, STORE_CMD_TXN},
     {"/etcdserverpb.KV/Compact", on_write, on_pending_cancel, STORE_CMD_COMPACT},
+    {"/etcdserverpb.Lease/LeaseGrant", on_write, on_pending_cancel, STORE_CMD_LEASE_GRANT},
+    {"/etcdserverpb.Lease/LeaseRevoke", on_write, on_pending_cancel, STORE_CMD_LEASE_REVOKE},
     {"/etcdserverpb.Maintenance/Status", on_status, NULL, 0},
     {"/etcdserverpb.Cluster/MemberList", on_member_list, NULL, 0},
 };
@@ -812,6 +825,8 @@ static void on_signal(void *arg)
     struct store_server *s = arg;
     k8c_signals_close();
     uv_close((uv_handle_t *)&s->publish_timer, NULL);
+    store_watch_service_close(s->watch_svc);
+    store_lease_service_stop(s->leases);
     if (s->leader_channel) {
         k8c_grpc_channel_del(s->leader_channel);
         s->leader_channel = NULL;
@@ -897,6 +912,10 @@ int main(int argc, char **argv)
         k8c_log_error("cannot open the store dir=%s err=%s", dir, errmsg);
         return 1;
     }
+    if ((rv = store_watch_hub_new(server.mvcc, NULL, &server.watch)) != 0) {
+        k8c_log_error("cannot start the watch hub err=%s", k8c_strerror(rv));
+        return 1;
+    }
 
     fsm.data = &server;
     fsm.applied_index = fsm_applied_index;
@@ -939,6 +958,25 @@ int main(int argc, char **argv)
         m.arg = (void *)unary_methods[i].arg;
         k8c_grpc_server_register(server.grpc, &m);
     }
+    {
+        struct store_lease_service_config lcfg = {0};
+        lcfg.loop = server.loop;
+        lcfg.raft = server.raft;
+        lcfg.mvcc = server.mvcc;
+        lcfg.election_ms = (unsigned)opt.election_ms;
+        lcfg.fill_header = fill_header;
+        lcfg.leader_channel = leader_channel;
+        lcfg.forward = forward_to_leader;
+        lcfg.forward_cancel = on_pending_cancel;
+        server.leases = store_lease_service_new(&lcfg);
+        store_lease_service_register(server.leases, server.grpc);
+    }
+    server.watch_svc =
+        store_watch_service_new(server.loop, server.grpc, server.watch, fill_header, 0, errmsg);
+    if (server.watch_svc == NULL) {
+        k8c_log_error("cannot serve Watch err=%s", errmsg);
+        return 1;
+    }
     k8c_grpc_server_set_http_handler(server.grpc, on_http, NULL);
     for (char *urls = k8c_strdup(opt.listen_client_urls), *save = NULL,
               *url = strtok_r(urls, ",", &save);
@@ -967,6 +1005,8 @@ int main(int argc, char **argv)
     k8c_log_info("started name=%s member=%" PRIx64 " peers=%zu", opt.name, server.member_id,
                  server.npeers);
     uv_run(server.loop, UV_RUN_DEFAULT);
+    store_watch_hub_del(server.watch);
+    store_lease_service_del(server.leases);
     store_mvcc_close(server.mvcc);
     k8c_metrics_del(server.metrics);
     k8c_health_del(server.health);

@@ -15,19 +15,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for i in 0 1 2; do cport[$i]=$(free_port); pport[$i]=$(free_port); done
-cluster="s0=http://127.0.0.1:${pport[0]},s1=http://127.0.0.1:${pport[1]},s2=http://127.0.0.1:${pport[2]}"
-start() {
-    local i=$1
-    "$STORE" --name "s$i" --data-dir "$tmp/s$i" \
-        --listen-client-urls "http://127.0.0.1:${cport[$i]}" \
-        --advertise-client-urls "http://127.0.0.1:${cport[$i]}" \
-        --listen-peer-urls "http://127.0.0.1:${pport[$i]}" \
-        --initial-advertise-peer-urls "http://127.0.0.1:${pport[$i]}" \
-        --initial-cluster "$cluster" --heartbeat-interval 50 --election-timeout 500 \
-        --max-request-bytes 65536 >>"$tmp/s$i.log" 2>&1 &
-    pids[$i]=$!
-}
+store_ports
+start() { store_start "$1" --max-request-bytes 65536; }
 for i in 0 1 2; do start $i; done
 ep() { echo "127.0.0.1:${cport[$1]}"; }
 all="$(ep 0),$(ep 1),$(ep 2)"

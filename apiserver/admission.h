@@ -1,0 +1,22 @@
+/*
+ * Admission: what happens to an object between decoding and the store, in
+ * upstream's order: per-kind preparation (status reset on create, pod phase),
+ * defaults (defaults.c), validation (validate.c), and allocation of service
+ * IPs and node ports. Returns 0 when the object may be stored, else the HTTP
+ * code (422 Invalid, 400) with upstream's message in errmsg.
+ */
+#ifndef API_ADMISSION_H
+#define API_ADMISSION_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "resources.h"
+#include "server.h"
+
+int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
+              const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old, char *errmsg,
+              size_t size);
+
+#endif

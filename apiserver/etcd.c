@@ -1,0 +1,541 @@
+/*
+ * The store client (see etcd.h): etcd v3 KV/Watch/Lease calls over lib/grpc.
+ *
+ * Conditional writes are transactions, as kube-apiserver's etcd3 storage
+ * does them: create = "if create_revision(key) == 0 then put else get",
+ * update = "if mod_revision(key) == R then put else get", delete = "if
+ * mod_revision(key) == R then delete else get"; the else branch returns the
+ * current value so the caller can answer 409 with it or retry.
+ *
+ * Failover: each call goes to the current peer; an UNAVAILABLE answer moves
+ * to the next peer and retries the call there, once per peer.
+ */
+#include "etcd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "grpc.h"
+#include "log.h"
+
+#define MAX_PEERS 16
+
+struct api_etcd {
+    uv_loop_t *loop;
+    struct k8c_grpc_channel *peers[MAX_PEERS];
+    char *names[MAX_PEERS];
+    size_t npeers, current;
+    int64_t timeout_ms;
+};
+
+void api_etcd_prefix_end(const char *key, char *end, size_t size)
+{
+    size_t len = strlen(key);
+    if (len + 1 > size)
+        len = size - 1;
+    memcpy(end, key, len);
+    end[len] = '\0';
+    while (len > 0) {
+        if ((unsigned char)end[len - 1] < 0xff) {
+            end[len - 1]++;
+            end[len] = '\0';
+            return;
+        }
+        end[--len] = '\0';
+    }
+    /* all 0xff: the range end "\0" means "to the end" */
+    end[0] = '\0';
+}
+
+struct api_etcd *api_etcd_new(uv_loop_t *loop, const struct api_etcd_options *opts, char *errmsg)
+{
+    struct api_etcd *e = K8C_NEW(struct api_etcd);
+    e->loop = loop;
+    e->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
+    char *list = k8c_strdup(opts->servers ? opts->servers : "");
+    char *save = NULL;
+    for (char *url = strtok_r(list, ",", &save); url != NULL; url = strtok_r(NULL, ",", &save)) {
+        struct k8c_grpc_channel_options co = {0};
+        const char *target = url;
+        if (e->npeers == MAX_PEERS) {
+            k8c_errmsg_printf(errmsg, "too many --etcd-servers (at most %d)", MAX_PEERS);
+            goto fail;
+        }
+        if (strncmp(url, "https://", 8) == 0) {
+            target = url + 8;
+            co.ca_file = opts->ca_file;
+            co.cert_file = opts->cert_file;
+            co.key_file = opts->key_file;
+            if (co.ca_file == NULL || co.ca_file[0] == '\0') {
+                k8c_errmsg_printf(errmsg, "%s needs --etcd-cafile", url);
+                goto fail;
+            }
+        } else if (strncmp(url, "http://", 7) == 0) {
+            target = url + 7;
+        } else if (strncmp(url, "unix:", 5) != 0) {
+            k8c_errmsg_printf(errmsg, "invalid etcd server URL \"%s\": want http(s)://host:port",
+                              url);
+            goto fail;
+        }
+        char target_buf[512];
+        snprintf(target_buf, sizeof(target_buf), "%s", target);
+        target_buf[strcspn(target_buf, "/")] = '\0';
+        co.max_receive_message = 256u << 20;
+        e->peers[e->npeers] = k8c_grpc_channel_new(loop, target_buf, &co, errmsg);
+        if (e->peers[e->npeers] == NULL)
+            goto fail;
+        e->names[e->npeers] = k8c_strdup(url);
+        e->npeers++;
+    }
+    k8c_free(list);
+    if (e->npeers == 0) {
+        k8c_errmsg_printf(errmsg, "--etcd-servers must name at least one server");
+        api_etcd_del(e);
+        return NULL;
+    }
+    return e;
+fail:
+    k8c_free(list);
+    api_etcd_del(e);
+    return NULL;
+}
+
+void api_etcd_del(struct api_etcd *e)
+{
+    if (e == NULL)
+        return;
+    for (size_t i = 0; i < e->npeers; i++) {
+        k8c_grpc_channel_del(e->peers[i]);
+        k8c_free(e->names[i]);
+    }
+    k8c_free(e);
+}
+
+/* ---- unary calls with failover ---- */
+
+enum call_kind { CALL_RANGE, CALL_TXN, CALL_LEASE, CALL_DELETE_RANGE };
+
+struct call {
+    struct api_etcd *e;
+    enum call_kind kind;
+    char tag; /* 'C'reate, 'U'pdate, 'D'elete, 'R'ange, 'L'ease */
+    const ProtobufCMessageDescriptor *resp_desc;
+    uint8_t *req; /* packed request */
+    size_t req_len;
+    size_t tries;
+    api_etcd_cb cb;
+    void *arg;
+};
+
+static void fill_kv(struct api_etcd_kv *out, const Mvccpb__KeyValue *kv)
+{
+    out->key = (const char *)kv->key.data;
+    out->key_len = kv->key.len;
+    out->value = kv->value.data;
+    out->value_len = kv->value.len;
+    out->create_revision = kv->create_revision;
+    out->mod_revision = kv->mod_revision;
+    out->lease = kv->lease;
+}
+
+static int error_from_status(int status, const char *message)
+{
+    if (strstr(message, "required revision has been compacted") != NULL)
+        return K8C_ETCD_COMPACTED;
+    if (strstr(message, "future revision") != NULL)
+        return K8C_ETCD_FUTURE_REV;
+    if (strstr(message, "request is too large") != NULL)
+        return K8C_ETCD_REQUEST_TOO_LARGE;
+    if (strstr(message, "database space exceeded") != NULL)
+        return K8C_ETCD_NO_SPACE;
+    if (status == K8C_GRPC_DEADLINE_EXCEEDED)
+        return K8C_ETIMEDOUT;
+    if (status == K8C_GRPC_UNAVAILABLE)
+        return K8C_ECLOSED;
+    return K8C_EIO;
+}
+
+static void call_send(struct call *c);
+
+static void deliver_range(struct call *c, const Etcdserverpb__RangeResponse *r, int err_if_empty)
+{
+    struct api_etcd_result res = {0};
+    struct api_etcd_kv *kvs = k8c_calloc(r->n_kvs ? r->n_kvs : 1, sizeof(*kvs));
+    for (size_t i = 0; i < r->n_kvs; i++)
+        fill_kv(&kvs[i], r->kvs[i]);
+    res.rev = r->header ? r->header->revision : 0;
+    res.kvs = kvs;
+    res.n = r->n_kvs;
+    res.more = r->more;
+    res.count = r->count;
+    res.kv = r->n_kvs > 0 ? &kvs[0] : NULL;
+    if (err_if_empty && r->n_kvs == 0) {
+        res.err = err_if_empty;
+        res.errmsg = k8c_strerror(err_if_empty);
+    }
+    c->cb(c->arg, &res);
+    k8c_free(kvs);
+}
+
+static void call_done(int status, const char *message, const ProtobufCMessage *resp, void *arg)
+{
+    struct call *c = arg;
+    struct api_etcd_result res = {0};
+
+    if (status != K8C_GRPC_OK) {
+        if (status == K8C_GRPC_UNAVAILABLE && ++c->tries < c->e->npeers) {
+            k8c_log_v(1, "etcd peer unavailable, trying the next peer=%s err=\"%s\"",
+                      c->e->names[c->e->current], message);
+            c->e->current = (c->e->current + 1) % c->e->npeers;
+            call_send(c);
+            return;
+        }
+        res.err = error_from_status(status, message);
+        res.errmsg = message;
+        c->cb(c->arg, &res);
+        goto out;
+    }
+    switch (c->kind) {
+    case CALL_RANGE:
+        deliver_range(c, (const Etcdserverpb__RangeResponse *)resp, 0);
+        break;
+    case CALL_TXN: {
+        const Etcdserverpb__TxnResponse *t = (const Etcdserverpb__TxnResponse *)resp;
+        res.rev = t->header ? t->header->revision : 0;
+        if (t->succeeded) {
+            /* A delete's prev_kv is the value it removed. */
+            struct api_etcd_kv kv;
+            if (t->n_responses > 0 &&
+                t->responses[0]->response_case ==
+                    ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE) {
+                const Etcdserverpb__DeleteRangeResponse *d = t->responses[0]->response_delete_range;
+                if (d->deleted == 0) {
+                    res.err = K8C_ENOTFOUND;
+                    res.errmsg = k8c_strerror(K8C_ENOTFOUND);
+                } else if (d->n_prev_kvs > 0) {
+                    fill_kv(&kv, d->prev_kvs[0]);
+                    res.kv = &kv;
+                }
+            }
+            c->cb(c->arg, &res);
+            break;
+        }
+        /* The failure branch read the key. */
+        const Etcdserverpb__RangeResponse *r = NULL;
+        if (t->n_responses > 0 &&
+            t->responses[0]->response_case == ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE)
+            r = t->responses[0]->response_range;
+        struct api_etcd_kv kv;
+        if (r != NULL && r->n_kvs > 0) {
+            fill_kv(&kv, r->kvs[0]);
+            res.kv = &kv;
+        }
+        if (c->tag == 'C')
+            res.err = K8C_EEXIST;
+        else
+            res.err = res.kv ? K8C_ECONFLICT : K8C_ENOTFOUND;
+        res.errmsg = k8c_strerror(res.err);
+        c->cb(c->arg, &res);
+        break;
+    }
+    case CALL_DELETE_RANGE: {
+        const Etcdserverpb__DeleteRangeResponse *d =
+            (const Etcdserverpb__DeleteRangeResponse *)resp;
+        res.rev = d->header ? d->header->revision : 0;
+        res.count = d->deleted;
+        c->cb(c->arg, &res);
+        break;
+    }
+    case CALL_LEASE: {
+        const Etcdserverpb__LeaseGrantResponse *l = (const Etcdserverpb__LeaseGrantResponse *)resp;
+        res.rev = l->id;
+        if (l->error != NULL && l->error[0] != '\0') {
+            res.err = K8C_EIO;
+            res.errmsg = l->error;
+        }
+        c->cb(c->arg, &res);
+        break;
+    }
+    }
+out:
+    k8c_free(c->req);
+    k8c_free(c);
+}
+
+static void call_send(struct call *c)
+{
+    /* Re-unpack the request for this try: cheap, and keeps retries simple. */
+    const ProtobufCMessageDescriptor *desc =
+        c->kind == CALL_RANGE          ? &etcdserverpb__range_request__descriptor
+        : c->kind == CALL_LEASE        ? &etcdserverpb__lease_grant_request__descriptor
+        : c->kind == CALL_DELETE_RANGE ? &etcdserverpb__delete_range_request__descriptor
+                                       : &etcdserverpb__txn_request__descriptor;
+    const char *method = c->kind == CALL_RANGE          ? "/etcdserverpb.KV/Range"
+                         : c->kind == CALL_LEASE        ? "/etcdserverpb.Lease/LeaseGrant"
+                         : c->kind == CALL_DELETE_RANGE ? "/etcdserverpb.KV/DeleteRange"
+                                                        : "/etcdserverpb.KV/Txn";
+    ProtobufCMessage *req = protobuf_c_message_unpack(desc, NULL, c->req_len, c->req);
+    int rc = k8c_grpc_unary(c->e->peers[c->e->current], method, req, c->resp_desc, c->e->timeout_ms,
+                            call_done, c);
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (rc != 0) {
+        struct api_etcd_result res = {.err = rc, .errmsg = "cannot start the store call"};
+        c->cb(c->arg, &res);
+        k8c_free(c->req);
+        k8c_free(c);
+    }
+}
+
+static int call_start(struct api_etcd *e, enum call_kind kind, char tag,
+                      const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                      api_etcd_cb cb, void *arg)
+{
+    struct call *c = K8C_NEW(struct call);
+    c->e = e;
+    c->kind = kind;
+    c->tag = tag;
+    c->resp_desc = resp_desc;
+    c->cb = cb;
+    c->arg = arg;
+    c->req_len = protobuf_c_message_get_packed_size(req);
+    c->req = k8c_malloc(c->req_len ? c->req_len : 1);
+    protobuf_c_message_pack(req, c->req);
+    call_send(c);
+    return 0;
+}
+
+int api_etcd_range(struct api_etcd *e, const char *key, const char *end, int64_t limit, int64_t rev,
+                   bool count_only, api_etcd_cb cb, void *arg)
+{
+    Etcdserverpb__RangeRequest r = ETCDSERVERPB__RANGE_REQUEST__INIT;
+    r.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    if (end != NULL)
+        r.range_end = (ProtobufCBinaryData){end[0] ? strlen(end) : 1, (uint8_t *)end};
+    r.limit = limit;
+    r.revision = rev;
+    r.count_only = count_only;
+    return call_start(e, CALL_RANGE, 'R', &r.base, &etcdserverpb__range_response__descriptor, cb,
+                      arg);
+}
+
+/* A one-compare, one-op-each-way transaction. */
+static int txn(struct api_etcd *e, char tag, const char *key,
+               Etcdserverpb__Compare__CompareTarget target, int64_t compare_value, bool compare,
+               Etcdserverpb__RequestOp *success, api_etcd_cb cb, void *arg)
+{
+    Etcdserverpb__TxnRequest t = ETCDSERVERPB__TXN_REQUEST__INIT;
+    Etcdserverpb__Compare cmp = ETCDSERVERPB__COMPARE__INIT;
+    Etcdserverpb__Compare *cmps[1] = {&cmp};
+    Etcdserverpb__RangeRequest get = ETCDSERVERPB__RANGE_REQUEST__INIT;
+    Etcdserverpb__RequestOp failure = ETCDSERVERPB__REQUEST_OP__INIT;
+    Etcdserverpb__RequestOp *succ[1] = {success}, *fail[1] = {&failure};
+
+    cmp.result = ETCDSERVERPB__COMPARE__COMPARE_RESULT__EQUAL;
+    cmp.target = target;
+    cmp.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    if (target == ETCDSERVERPB__COMPARE__COMPARE_TARGET__CREATE) {
+        cmp.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION;
+        cmp.create_revision = compare_value;
+    } else {
+        cmp.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_MOD_REVISION;
+        cmp.mod_revision = compare_value;
+    }
+    get.key = cmp.key;
+    failure.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE;
+    failure.request_range = &get;
+    if (compare) {
+        t.n_compare = 1;
+        t.compare = cmps;
+    }
+    t.n_success = 1;
+    t.success = succ;
+    t.n_failure = 1;
+    t.failure = fail;
+    return call_start(e, CALL_TXN, tag, &t.base, &etcdserverpb__txn_response__descriptor, cb, arg);
+}
+
+int api_etcd_create(struct api_etcd *e, const char *key, const uint8_t *value, size_t len,
+                    int64_t lease, api_etcd_cb cb, void *arg)
+{
+    Etcdserverpb__PutRequest put = ETCDSERVERPB__PUT_REQUEST__INIT;
+    Etcdserverpb__RequestOp op = ETCDSERVERPB__REQUEST_OP__INIT;
+    put.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    put.value = (ProtobufCBinaryData){len, (uint8_t *)value};
+    put.lease = lease;
+    op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+    op.request_put = &put;
+    return txn(e, 'C', key, ETCDSERVERPB__COMPARE__COMPARE_TARGET__CREATE, 0, true, &op, cb, arg);
+}
+
+int api_etcd_update(struct api_etcd *e, const char *key, const uint8_t *value, size_t len,
+                    int64_t mod_rev, int64_t lease, api_etcd_cb cb, void *arg)
+{
+    Etcdserverpb__PutRequest put = ETCDSERVERPB__PUT_REQUEST__INIT;
+    Etcdserverpb__RequestOp op = ETCDSERVERPB__REQUEST_OP__INIT;
+    put.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    put.value = (ProtobufCBinaryData){len, (uint8_t *)value};
+    put.lease = lease;
+    op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+    op.request_put = &put;
+    return txn(e, 'U', key, ETCDSERVERPB__COMPARE__COMPARE_TARGET__MOD, mod_rev, true, &op, cb,
+               arg);
+}
+
+int api_etcd_delete(struct api_etcd *e, const char *key, int64_t mod_rev, api_etcd_cb cb, void *arg)
+{
+    Etcdserverpb__DeleteRangeRequest del = ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+    Etcdserverpb__RequestOp op = ETCDSERVERPB__REQUEST_OP__INIT;
+    del.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    del.prev_kv = true;
+    op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_DELETE_RANGE;
+    op.request_delete_range = &del;
+    return txn(e, 'D', key, ETCDSERVERPB__COMPARE__COMPARE_TARGET__MOD, mod_rev, mod_rev > 0, &op,
+               cb, arg);
+}
+
+int api_etcd_delete_range(struct api_etcd *e, const char *key, const char *end, api_etcd_cb cb,
+                          void *arg)
+{
+    Etcdserverpb__DeleteRangeRequest d = ETCDSERVERPB__DELETE_RANGE_REQUEST__INIT;
+    d.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    d.range_end = (ProtobufCBinaryData){end[0] ? strlen(end) : 1, (uint8_t *)end};
+    return call_start(e, CALL_DELETE_RANGE, 'X', &d.base,
+                      &etcdserverpb__delete_range_response__descriptor, cb, arg);
+}
+
+int api_etcd_lease_grant(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *arg)
+{
+    Etcdserverpb__LeaseGrantRequest g = ETCDSERVERPB__LEASE_GRANT_REQUEST__INIT;
+    g.ttl = ttl;
+    return call_start(e, CALL_LEASE, 'L', &g.base, &etcdserverpb__lease_grant_response__descriptor,
+                      cb, arg);
+}
+
+/* ---- watch ---- */
+
+struct api_etcd_watch {
+    struct api_etcd *e;
+    struct k8c_grpc_client_call *call;
+    api_etcd_event_cb ev_cb;
+    api_etcd_watch_done_cb done_cb;
+    void *arg;
+    bool cancelled, done, created;
+    int err;
+    char errmsg[K8C_ERRMSG_SIZE];
+    int64_t compact_rev;
+};
+
+static void watch_finish(struct api_etcd_watch *w, int err, const char *msg, int64_t rev)
+{
+    if (w->done)
+        return;
+    w->done = true;
+    w->done_cb(w->arg, err, msg, rev);
+}
+
+static void watch_message(struct k8c_grpc_client_call *call, const struct k8c_grpc_message *msg,
+                          void *arg)
+{
+    struct api_etcd_watch *w = arg;
+    const Etcdserverpb__WatchResponse *r = (const Etcdserverpb__WatchResponse *)msg->pb;
+    if (w->done || r == NULL)
+        return;
+    int64_t rev = r->header ? r->header->revision : 0;
+    if (r->canceled) {
+        if (r->compact_revision > 0) {
+            w->err = K8C_ETCD_COMPACTED;
+            w->compact_rev = r->compact_revision;
+            k8c_errmsg_printf(w->errmsg, "%s", k8c_strerror(K8C_ETCD_COMPACTED));
+        } else if (!w->cancelled) {
+            w->err = K8C_EIO;
+            k8c_errmsg_printf(w->errmsg, "watch canceled by the store: %s",
+                              r->cancel_reason ? r->cancel_reason : "");
+        }
+        k8c_grpc_client_call_cancel(call);
+        return;
+    }
+    for (size_t i = 0; i < r->n_events && !w->done && !w->cancelled; i++) {
+        struct api_etcd_kv kv, prev;
+        const Mvccpb__Event *ev = r->events[i];
+        if (ev->kv == NULL)
+            continue;
+        fill_kv(&kv, ev->kv);
+        if (ev->prev_kv != NULL)
+            fill_kv(&prev, ev->prev_kv);
+        w->ev_cb(w->arg, ev->type, &kv, ev->prev_kv ? &prev : NULL, ev->kv->mod_revision);
+    }
+    if (r->n_events == 0 && !w->done && !w->cancelled)
+        w->ev_cb(w->arg, -1, NULL, NULL, rev);
+}
+
+static void watch_done(struct k8c_grpc_client_call *call, int status, const char *message,
+                       void *arg)
+{
+    struct api_etcd_watch *w = arg;
+    if (w->err != 0)
+        watch_finish(w, w->err, w->errmsg, w->compact_rev);
+    else if (w->cancelled)
+        watch_finish(w, 0, "", 0);
+    else
+        watch_finish(w, error_from_status(status, message), message, 0);
+    k8c_free(w);
+}
+
+struct api_etcd_watch *api_etcd_watch(struct api_etcd *e, const char *key, const char *end,
+                                      int64_t start_rev, bool prev_kv, bool progress_notify,
+                                      api_etcd_event_cb ev_cb, api_etcd_watch_done_cb done_cb,
+                                      void *arg)
+{
+    char errmsg[K8C_ERRMSG_SIZE];
+    struct api_etcd_watch *w = K8C_NEW(struct api_etcd_watch);
+    w->e = e;
+    w->ev_cb = ev_cb;
+    w->done_cb = done_cb;
+    w->arg = arg;
+    struct k8c_grpc_call_options o = {
+        .path = "/etcdserverpb.Watch/Watch",
+        .response = &etcdserverpb__watch_response__descriptor,
+        .on_message = watch_message,
+        .on_done = watch_done,
+        .arg = w,
+    };
+    w->call = k8c_grpc_channel_call(e->peers[e->current], &o, errmsg);
+    if (w->call == NULL) {
+        k8c_free(w);
+        return NULL;
+    }
+    Etcdserverpb__WatchRequest req = ETCDSERVERPB__WATCH_REQUEST__INIT;
+    Etcdserverpb__WatchCreateRequest cr = ETCDSERVERPB__WATCH_CREATE_REQUEST__INIT;
+    cr.key = (ProtobufCBinaryData){strlen(key), (uint8_t *)key};
+    if (end != NULL)
+        cr.range_end = (ProtobufCBinaryData){end[0] ? strlen(end) : 1, (uint8_t *)end};
+    cr.start_revision = start_rev;
+    cr.prev_kv = prev_kv;
+    cr.progress_notify = progress_notify;
+    req.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
+    req.create_request = &cr;
+    k8c_grpc_client_call_send(w->call, &req.base);
+    return w;
+}
+
+void api_etcd_watch_progress(struct api_etcd_watch *w)
+{
+    Etcdserverpb__WatchRequest req = ETCDSERVERPB__WATCH_REQUEST__INIT;
+    Etcdserverpb__WatchProgressRequest pr = ETCDSERVERPB__WATCH_PROGRESS_REQUEST__INIT;
+    if (w->done || w->cancelled)
+        return;
+    req.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_PROGRESS_REQUEST;
+    req.progress_request = &pr;
+    k8c_grpc_client_call_send(w->call, &req.base);
+}
+
+void api_etcd_watch_cancel(struct api_etcd_watch *w)
+{
+    if (w->done || w->cancelled)
+        return;
+    w->cancelled = true;
+    k8c_grpc_client_call_cancel(w->call);
+}

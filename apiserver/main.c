@@ -1,0 +1,310 @@
+/*
+ * k8c-apiserver: the Kubernetes REST API over the store.
+ *
+ * Flags are kube-apiserver's. At start it connects to the store, creates
+ * what a cluster always has (the default, kube-system, kube-public and
+ * kube-node-lease namespaces; the "kubernetes" Service in default with the
+ * first address of the service range and its Endpoints), then serves
+ * HTTPS (ALPN h2 and http/1.1) and, with --insecure-port, cleartext for
+ * local tooling. SIGTERM stops it gracefully.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "codec.h"
+#include "defaults.h"
+#include "error.h"
+#include "flags.h"
+#include "log.h"
+#include "object.h"
+#include "resources.h"
+#include "server.h"
+#include "signals.h"
+#include "svcalloc.h"
+
+static struct api_server server;
+static struct k8c_http_server *http;
+static uv_timer_t lease_timer, bootstrap_timer;
+
+/* ---- events lease: one lease per minute shared by every event ---- */
+
+static void lease_granted(void *arg, const struct api_etcd_result *res)
+{
+    if (res->err != 0) {
+        k8c_log_error("cannot grant the events lease err=\"%s\"", res->errmsg);
+        return;
+    }
+    server.event_lease = res->rev;
+}
+
+static void on_lease_tick(uv_timer_t *t)
+{
+    /* Events live one hour (--event-ttl); a lease granted each minute with
+     * a minute of slack covers every event written in that minute. */
+    api_etcd_lease_grant(server.etcd, 3660, lease_granted, NULL);
+}
+
+/* ---- bootstrap objects ---- */
+
+struct boot {
+    const struct api_resource *r;
+    char key[512];
+};
+
+static int pending_boot;
+
+static void boot_created(void *arg, const struct api_etcd_result *res)
+{
+    struct boot *b = arg;
+    if (res->err != 0 && res->err != K8C_EEXIST)
+        k8c_log_error("bootstrap: cannot create key=%s err=\"%s\"", b->key, res->errmsg);
+    else if (res->err == 0)
+        k8c_log_info("bootstrap: created key=%s", b->key);
+    if (--pending_boot == 0 && res->err != K8C_ECLOSED) {
+        server.ready = true;
+        k8c_log_info("ready");
+    }
+    k8c_free(b);
+}
+
+/* Creates an object from JSON unless it exists. */
+static void boot_object(const char *api_version, const char *kind, const char *json)
+{
+    const struct api_resource *r = api_resource_by_kind(api_version, kind);
+    struct k8c_codec_diag d;
+    ProtobufCMessage *obj = NULL;
+    char errmsg[K8C_ERRMSG_SIZE];
+    k8c_codec_diag_init(&d);
+    if (r == NULL || k8c_codec_json_decode(r->desc, json, strlen(json), NULL, &d, &obj) != 0) {
+        k8c_log_error("bootstrap: bad object kind=%s err=%s", kind, d.errmsg);
+        k8c_codec_diag_free(&d);
+        return;
+    }
+    k8c_codec_diag_free(&d);
+    api_meta_t *m = api_obj_meta_ensure(obj);
+    char uid[37];
+    api_uuid(uid);
+    api_set_str(&m->uid, uid);
+    m->creationtimestamp = api_time_new(api_now());
+    api_defaults_apply_create(r, obj);
+    struct boot *b = K8C_NEW(struct boot);
+    b->r = r;
+    api_key(&server, r, m->namespace_, m->name, b->key, sizeof(b->key));
+    struct k8c_sbuf val;
+    k8c_sbuf_init(&val);
+    if (api_obj_encode_storage(r, obj, &val, errmsg) == 0) {
+        pending_boot++;
+        api_etcd_create(server.etcd, b->key, (const uint8_t *)val.data, val.len, 0, boot_created,
+                        b);
+    } else {
+        k8c_free(b);
+    }
+    k8c_sbuf_free(&val);
+    api_obj_free(obj);
+}
+
+static void bootstrap(void)
+{
+    static const char *const namespaces[] = {"default", "kube-system", "kube-public",
+                                             "kube-node-lease"};
+    char json[2048], ip[INET_ADDRSTRLEN];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(json, sizeof(json), "{\"metadata\":{\"name\":\"%s\"}}", namespaces[i]);
+        boot_object("v1", "Namespace", json);
+    }
+    struct in_addr a = {htonl(server.svc_base + 1)};
+    inet_ntop(AF_INET, &a, ip, sizeof(ip));
+    snprintf(json, sizeof(json),
+             "{\"metadata\":{\"name\":\"kubernetes\",\"namespace\":\"default\",\"labels\":"
+             "{\"component\":\"apiserver\",\"provider\":\"kubernetes\"}},\"spec\":{\"type\":"
+             "\"ClusterIP\",\"clusterIP\":\"%s\",\"clusterIPs\":[\"%s\"],\"sessionAffinity\":"
+             "\"None\",\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\","
+             "\"targetPort\":%d}]}}",
+             ip, ip, server.secure_port);
+    boot_object("v1", "Service", json);
+    api_alloc_reserve_ip(&server, ip, "default/kubernetes");
+    snprintf(json, sizeof(json),
+             "{\"metadata\":{\"name\":\"kubernetes\",\"namespace\":\"default\",\"labels\":"
+             "{\"endpointslice.kubernetes.io/skip-mirror\":\"true\"}},\"subsets\":[{"
+             "\"addresses\":[{\"ip\":\"%s\"}],\"ports\":[{\"name\":\"https\",\"port\":%d,"
+             "\"protocol\":\"TCP\"}]}]}",
+             server.advertise_address, server.secure_port);
+    boot_object("v1", "Endpoints", json);
+}
+
+static void on_bootstrap_tick(uv_timer_t *t)
+{
+    if (server.ready) {
+        uv_timer_stop(t);
+        return;
+    }
+    if (pending_boot == 0)
+        bootstrap();
+}
+
+/* ---- flags ---- */
+
+static int parse_cidr(const char *cidr, uint32_t *base, uint32_t *size, char *errmsg)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", cidr);
+    char *slash = strchr(buf, '/');
+    struct in_addr a;
+    int bits = slash ? atoi(slash + 1) : -1;
+    if (slash != NULL)
+        *slash = '\0';
+    if (slash == NULL || inet_pton(AF_INET, buf, &a) != 1 || bits < 8 || bits > 30) {
+        k8c_errmsg_printf(errmsg,
+                          "invalid --service-cluster-ip-range \"%s\": want an IPv4 CIDR with a "
+                          "prefix of 8 to 30 bits",
+                          cidr);
+        return K8C_EINVAL;
+    }
+    uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+    *base = ntohl(a.s_addr) & mask;
+    *size = 1u << (32 - bits);
+    return 0;
+}
+
+static void on_signal(void *arg)
+{
+    k8c_log_info("shutting down");
+    uv_timer_stop(&lease_timer);
+    uv_close((uv_handle_t *)&lease_timer, NULL);
+    uv_timer_stop(&bootstrap_timer);
+    uv_close((uv_handle_t *)&bootstrap_timer, NULL);
+    k8c_http_server_del(http);
+    http = NULL;
+    api_etcd_del(server.etcd);
+    server.etcd = NULL;
+    k8c_signals_close();
+}
+
+int main(int argc, char **argv)
+{
+    char *etcd_servers = "", *etcd_prefix = "/registry", *etcd_ca = "", *etcd_cert = "",
+         *etcd_key = "", *bind = "0.0.0.0", *tls_cert = "", *tls_key = "", *client_ca = "",
+         *token_file = "", *svc_range = "10.0.0.0/24", *node_ports = "30000-32767", *advertise = "",
+         *insecure_bind = "127.0.0.1";
+    int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
+    int64_t request_timeout = 60000;
+    bool anonymous = false;
+    char errmsg[K8C_ERRMSG_SIZE], addr[300];
+    int first, rc;
+    const struct k8c_flag flags[] = {
+        {"etcd-servers", K8C_FLAG_STRING, &etcd_servers,
+         "store servers (etcd v3 API), comma-separated URLs"},
+        {"etcd-prefix", K8C_FLAG_STRING, &etcd_prefix, "key prefix of every object in the store"},
+        {"etcd-cafile", K8C_FLAG_STRING, &etcd_ca, "CA that signs the store's certificates"},
+        {"etcd-certfile", K8C_FLAG_STRING, &etcd_cert, "client certificate for the store"},
+        {"etcd-keyfile", K8C_FLAG_STRING, &etcd_key, "its key"},
+        {"bind-address", K8C_FLAG_STRING, &bind, "address the secure port listens on"},
+        {"secure-port", K8C_FLAG_INT, &secure_port, "HTTPS port (0: none)"},
+        {"insecure-bind-address", K8C_FLAG_STRING, &insecure_bind, "address of the cleartext port"},
+        {"insecure-port", K8C_FLAG_INT, &insecure_port,
+         "cleartext port for local tooling (0: none); no authentication is possible on it but "
+         "tokens"},
+        {"tls-cert-file", K8C_FLAG_STRING, &tls_cert, "serving certificate (PEM)"},
+        {"tls-private-key-file", K8C_FLAG_STRING, &tls_key, "serving key (PEM)"},
+        {"client-ca-file", K8C_FLAG_STRING, &client_ca,
+         "CA for client certificates: CN is the user, O the groups"},
+        {"token-auth-file", K8C_FLAG_STRING, &token_file,
+         "static tokens (CSV: token,user,uid,\"groups\")"},
+        {"anonymous-auth", K8C_FLAG_BOOL, &anonymous,
+         "serve requests without credentials as system:anonymous"},
+        {"service-cluster-ip-range", K8C_FLAG_STRING, &svc_range, "CIDR for service cluster IPs"},
+        {"service-node-port-range", K8C_FLAG_STRING, &node_ports,
+         "port range for NodePort services"},
+        {"max-requests-inflight", K8C_FLAG_INT, &max_inflight,
+         "concurrent non-mutating requests (0: no limit)"},
+        {"max-mutating-requests-inflight", K8C_FLAG_INT, &max_mutating,
+         "concurrent mutating requests (0: no limit)"},
+        {"request-timeout", K8C_FLAG_DURATION, &request_timeout,
+         "timeout of store calls for a request"},
+        {"advertise-address", K8C_FLAG_STRING, &advertise,
+         "address published in the kubernetes Endpoints"},
+        {"v", K8C_FLAG_INT, &k8c_log_verbosity, "log verbosity"},
+    };
+    rc = k8c_flags_parse(flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &first, errmsg);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "Error: %s\n", errmsg);
+        return rc < 0 ? 2 : 0;
+    }
+    k8c_log_init("apiserver");
+    if ((rc = api_resources_init(errmsg)) != 0) {
+        k8c_log_error("resource table err=%s", errmsg);
+        return 1;
+    }
+    server.loop = uv_default_loop();
+    server.prefix = etcd_prefix;
+    server.anonymous = anonymous;
+    server.max_inflight = max_inflight;
+    server.max_mutating = max_mutating;
+    server.request_timeout_ms = request_timeout;
+    server.secure_port = secure_port ? secure_port : insecure_port;
+    server.advertise_address = advertise[0]                   ? advertise
+                               : strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1"
+                                                              : bind;
+    if (parse_cidr(svc_range, &server.svc_base, &server.svc_size, errmsg) != 0 ||
+        sscanf(node_ports, "%d-%d", &server.node_port_lo, &server.node_port_hi) != 2 ||
+        server.node_port_lo < 1 || server.node_port_hi > 65535 ||
+        server.node_port_lo > server.node_port_hi) {
+        fprintf(stderr, "Error: %s\n",
+                errmsg[0] ? errmsg : "invalid --service-node-port-range: want low-high");
+        return 2;
+    }
+    server.service_cidr = svc_range;
+    if (token_file[0] != '\0' && api_load_tokens(&server, token_file, errmsg) != 0) {
+        fprintf(stderr, "Error: %s\n", errmsg);
+        return 2;
+    }
+    if (secure_port != 0 && (tls_cert[0] == '\0' || tls_key[0] == '\0')) {
+        fprintf(stderr, "Error: --secure-port needs --tls-cert-file and --tls-private-key-file\n");
+        return 2;
+    }
+    struct api_etcd_options eo = {.servers = etcd_servers,
+                                  .ca_file = etcd_ca,
+                                  .cert_file = etcd_cert,
+                                  .key_file = etcd_key,
+                                  .timeout_ms = request_timeout};
+    server.etcd = api_etcd_new(server.loop, &eo, errmsg);
+    if (server.etcd == NULL) {
+        fprintf(stderr, "Error: %s\n", errmsg);
+        return 2;
+    }
+    server.metrics = k8c_metrics_new();
+
+    struct k8c_http_server_options ho = {0};
+    http = k8c_http_server_new(server.loop, &ho, api_on_request, &server);
+    if (secure_port != 0) {
+        struct k8c_http_listen_options lo = {
+            .cert_file = tls_cert, .key_file = tls_key, .client_ca_file = client_ca};
+        snprintf(addr, sizeof(addr), strchr(bind, ':') ? "[%s]:%d" : "%s:%d", bind, secure_port);
+        if ((rc = k8c_http_server_listen(http, addr, &lo, errmsg)) != 0) {
+            k8c_log_error("cannot listen addr=%s err=\"%s\"", addr, errmsg);
+            return 1;
+        }
+        k8c_log_info("serving securely addr=%s", addr);
+    }
+    if (insecure_port != 0) {
+        snprintf(addr, sizeof(addr), "%s:%d", insecure_bind, insecure_port);
+        if ((rc = k8c_http_server_listen(http, addr, NULL, errmsg)) != 0) {
+            k8c_log_error("cannot listen addr=%s err=\"%s\"", addr, errmsg);
+            return 1;
+        }
+        k8c_log_info("serving cleartext addr=%s", addr);
+    }
+    k8c_signals_init(server.loop, on_signal, NULL);
+    uv_timer_init(server.loop, &lease_timer);
+    uv_timer_start(&lease_timer, on_lease_tick, 0, 60000);
+    uv_timer_init(server.loop, &bootstrap_timer);
+    uv_timer_start(&bootstrap_timer, on_bootstrap_tick, 0, 1000);
+    uv_run(server.loop, UV_RUN_DEFAULT);
+    k8c_metrics_del(server.metrics);
+    uv_loop_close(server.loop);
+    return 0;
+}

@@ -1,0 +1,1843 @@
+/*
+ * The REST registry: routing of /api and /apis paths to resources and verbs,
+ * content negotiation, upstream Status errors, and the verbs themselves
+ * (get, list, create, update, patch, delete, deletecollection) over the
+ * store client. Objects are kept in the store as upstream does: under
+ * <prefix>/<storage>/<namespace>/<name>, in the "k8s\0" protobuf envelope,
+ * with resourceVersion = the key's mod revision.
+ *
+ * Every verb that writes follows the same path (write_object): take the
+ * object the client sent (create, update) or computed (patch, delete with
+ * finalizers), fill in what the server owns (uid, creationTimestamp,
+ * generation, resourceVersion preconditions), run admission, and store it
+ * with a compare-and-swap on the mod revision. A patch or an update without
+ * a resourceVersion that loses a race re-reads and tries again (5 times, as
+ * upstream's GuaranteedUpdate loop would).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admission.h"
+#include "alloc.h"
+#include "codec.h"
+#include "error.h"
+#include "k8s/api/core/v1/generated.pb-c.h"
+#include "log.h"
+#include "nsdelete.h"
+#include "object.h"
+#include "patch.h"
+#include "selector.h"
+#include "server.h"
+#include "svcalloc.h"
+#include "table.h"
+
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Status status_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusDetails status_details_t;
+
+#define MAX_WRITE_ATTEMPTS 5
+
+/* ======================= request lifetime ======================= */
+
+void api_req_ref(struct api_req *req)
+{
+    req->refs++;
+}
+
+static void req_free(struct api_req *req)
+{
+    struct api_server *srv = req->srv;
+    if (req->counted)
+        srv->inflight--;
+    if (req->counted_mutating)
+        srv->mutating--;
+    k8c_sbuf_free(&req->body);
+    k8c_free(req->path);
+    k8c_free(req->query);
+    k8c_free(req->key);
+    api_obj_free(req->obj);
+    if (req->op != NULL && req->op_free != NULL)
+        req->op_free(req->op);
+    k8c_free(req);
+}
+
+void api_req_unref(struct api_req *req)
+{
+    if (--req->refs == 0)
+        req_free(req);
+}
+
+bool api_req_gone(const struct api_req *req)
+{
+    return req->s == NULL;
+}
+
+/* ======================= query and paths ======================= */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static void url_decode(const char *s, size_t len, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < size; i++) {
+        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else if (s[i] == '+') {
+            out[o++] = ' ';
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+const char *api_query(const struct api_req *req, const char *name, char *buf, size_t size)
+{
+    size_t nlen = strlen(name);
+    const char *q = req->query;
+    while (q != NULL && *q != '\0') {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        if (len >= nlen && strncmp(q, name, nlen) == 0 && (len == nlen || q[nlen] == '=')) {
+            if (len == nlen)
+                buf[0] = '\0';
+            else
+                url_decode(q + nlen + 1, len - nlen - 1, buf, size);
+            return buf;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+bool api_query_bool(const struct api_req *req, const char *name)
+{
+    char buf[16];
+    const char *v = api_query(req, name, buf, sizeof(buf));
+    return v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 || v[0] == '\0');
+}
+
+void api_key(const struct api_server *srv, const struct api_resource *r, const char *ns,
+             const char *name, char *out, size_t size)
+{
+    if (r->namespaced && ns != NULL && ns[0] != '\0')
+        snprintf(out, size, "%s/%s/%s/%s", srv->prefix, r->storage, ns, name ? name : "");
+    else
+        snprintf(out, size, "%s/%s/%s", srv->prefix, r->storage, name ? name : "");
+}
+
+void api_qualified(const struct api_resource *r, char *out, size_t size)
+{
+    if (r->group[0] == '\0')
+        snprintf(out, size, "%s", r->resource);
+    else
+        snprintf(out, size, "%s.%s", r->resource, r->group);
+}
+
+/* ======================= responses ======================= */
+
+static const char *format_ctype(enum api_format f)
+{
+    switch (f) {
+    case API_YAML:
+        return "application/yaml";
+    case API_PROTOBUF:
+        return "application/vnd.kubernetes.protobuf";
+    default:
+        return "application/json";
+    }
+}
+
+void api_respond_raw(struct api_req *req, int code, const char *ctype, const void *data, size_t len)
+{
+    if (req->s == NULL || k8c_http_stream_headers_sent(req->s))
+        return;
+    k8c_log_v(2, "request verb=%s path=%s code=%d user=%s", k8c_http_stream_method(req->s),
+              k8c_http_stream_path(req->s), code, req->user);
+    k8c_http_stream_reply(req->s, code, ctype, data, len);
+}
+
+/* Lists always carry "items" (Go's Items has no omitempty): an empty list
+ * is "items": [], which clients rely on to recognise a list. */
+static bool is_list(const ProtobufCMessage *obj)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(obj->descriptor, "items");
+    return f != NULL && f->label == PROTOBUF_C_LABEL_REPEATED &&
+           *(size_t *)((char *)obj + f->quantifier_offset) == 0;
+}
+
+static int encode_empty_list(enum api_format f, const ProtobufCMessage *obj, struct k8c_sbuf *out,
+                             char *errmsg)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *tree;
+    int rc = k8c_codec_msg_to_tree(a, obj, K8C_CODEC_TYPE_META, &tree, errmsg);
+    if (rc == 0) {
+        k8c_json_set(a, tree, "items", k8c_json_new_array(a));
+        if (f == API_YAML)
+            rc = k8c_codec_yaml_write(out, tree, errmsg);
+        else
+            k8c_json_write(out, tree, 0, 0);
+    }
+    k8c_arena_del(a);
+    return rc;
+}
+
+static int encode_message(enum api_format f, const ProtobufCMessage *obj, struct k8c_sbuf *out,
+                          char *errmsg)
+{
+    if (f != API_PROTOBUF && is_list(obj))
+        return encode_empty_list(f, obj, out, errmsg);
+    switch (f) {
+    case API_YAML:
+        return k8c_codec_yaml_encode(out, obj, K8C_CODEC_TYPE_META, errmsg);
+    case API_PROTOBUF:
+        return k8c_codec_proto_encode(out, obj, NULL, NULL, errmsg);
+    default:
+        return k8c_codec_json_encode(out, obj, K8C_CODEC_TYPE_META, 0, errmsg);
+    }
+}
+
+void api_respond_status(struct api_req *req, int code, const char *reason, const char *message)
+{
+    status_t st = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS__INIT;
+    status_details_t d = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS_DETAILS__INIT;
+    K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ListMeta lm =
+        K8S__IO__APIMACHINERY__PKG__APIS__META__V1__LIST_META__INIT;
+    struct k8c_sbuf out;
+    char errmsg[K8C_ERRMSG_SIZE];
+
+    st.metadata = &lm;
+    st.status = (char *)(code >= 200 && code < 300 ? "Success" : "Failure");
+    if (message != NULL && message[0] != '\0')
+        st.message = (char *)message;
+    if (reason != NULL && reason[0] != '\0')
+        st.reason = (char *)reason;
+    st.has_code = true;
+    st.code = code;
+    if (req->res != NULL && (req->name[0] != '\0' || code == 201)) {
+        if (req->name[0] != '\0')
+            d.name = req->name;
+        if (req->res->group[0] != '\0')
+            d.group = (char *)req->res->group;
+        d.kind = (char *)req->res->resource;
+        st.details = &d;
+    }
+    k8c_sbuf_init(&out);
+    enum api_format f = req->out;
+    if (encode_message(f, &st.base, &out, errmsg) != 0) {
+        f = API_JSON;
+        k8c_sbuf_reset(&out);
+        encode_message(f, &st.base, &out, errmsg);
+    }
+    api_respond_raw(req, code, format_ctype(f), out.data, out.len);
+    k8c_sbuf_free(&out);
+}
+
+void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    api_respond_status(req, code, reason, msg);
+}
+
+static void respond_not_found(struct api_req *req)
+{
+    char q[128];
+    api_qualified(req->res, q, sizeof(q));
+    api_respond_statusf(req, 404, "NotFound", "%s \"%s\" not found", q, req->name);
+}
+
+void api_respond_store_error(struct api_req *req, int err, const char *errmsg)
+{
+    char q[128] = "";
+    if (req->res != NULL)
+        api_qualified(req->res, q, sizeof(q));
+    switch (err) {
+    case K8C_ENOTFOUND:
+        respond_not_found(req);
+        return;
+    case K8C_EEXIST:
+        api_respond_statusf(req, 409, "AlreadyExists", "%s \"%s\" already exists", q, req->name);
+        return;
+    case K8C_ECONFLICT:
+        api_respond_statusf(req, 409, "Conflict",
+                            "Operation cannot be fulfilled on %s \"%s\": the object has been "
+                            "modified; please apply your changes to the latest version and try "
+                            "again",
+                            q, req->name);
+        return;
+    case K8C_ETCD_COMPACTED:
+        api_respond_statusf(req, 410, "Expired",
+                            "The resourceVersion for the provided list is too old.");
+        return;
+    case K8C_ETCD_REQUEST_TOO_LARGE:
+        api_respond_status(req, 413, "RequestEntityTooLarge",
+                           "Request entity too large: limit is 3145728");
+        return;
+    case K8C_ETIMEDOUT:
+        api_respond_status(req, 504, "Timeout",
+                           "Timeout: request did not complete within requested timeout");
+        return;
+    default:
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s",
+                            errmsg ? errmsg : k8c_strerror(err));
+    }
+}
+
+struct k8c_json *api_table_tree(struct k8c_arena *a, struct api_req *req, ProtobufCMessage **items,
+                                size_t n, const char *rv, const char *cont, int64_t remaining,
+                                bool with_columns)
+{
+    struct k8c_json *t = k8c_json_new_object(a);
+    size_t ncols;
+    const struct api_table_column *cols = api_table_columns(req->res, &ncols);
+    int64_t now = api_now();
+
+    k8c_json_set(a, t, "kind", k8c_json_new_string(a, "Table"));
+    k8c_json_set(a, t, "apiVersion", k8c_json_new_string(a, "meta.k8s.io/v1"));
+    struct k8c_json *meta = k8c_json_new_object(a);
+    k8c_json_set(a, meta, "resourceVersion", k8c_json_new_string(a, rv ? rv : ""));
+    if (cont != NULL && cont[0] != '\0')
+        k8c_json_set(a, meta, "continue", k8c_json_new_string(a, cont));
+    if (remaining > 0)
+        k8c_json_set(a, meta, "remainingItemCount", k8c_json_new_int(a, remaining));
+    k8c_json_set(a, t, "metadata", meta);
+    struct k8c_json *defs = k8c_json_new_array(a);
+    for (size_t i = 0; i < ncols; i++) {
+        struct k8c_json *c = k8c_json_new_object(a);
+        k8c_json_set(a, c, "name", k8c_json_new_string(a, cols[i].name));
+        k8c_json_set(a, c, "type", k8c_json_new_string(a, cols[i].type));
+        k8c_json_set(a, c, "format", k8c_json_new_string(a, cols[i].format ? cols[i].format : ""));
+        k8c_json_set(a, c, "description",
+                     k8c_json_new_string(a, cols[i].description ? cols[i].description : ""));
+        k8c_json_set(a, c, "priority", k8c_json_new_int(a, cols[i].priority));
+        k8c_json_array_append(a, defs, c);
+    }
+    if (with_columns)
+        k8c_json_set(a, t, "columnDefinitions", defs);
+    struct k8c_json *rows = k8c_json_new_array(a);
+    for (size_t i = 0; i < n; i++) {
+        struct k8c_json *row = k8c_json_new_object(a), *cells = k8c_json_new_array(a), *obj;
+        api_table_cells(a, req->res, items[i], now, cells);
+        k8c_json_set(a, row, "cells", cells);
+        struct k8c_json *cond = api_table_row_conditions(a, req->res, items[i]);
+        if (cond != NULL)
+            k8c_json_set(a, row, "conditions", cond);
+        if (req->include_object) {
+            k8c_codec_msg_to_tree(a, items[i], K8C_CODEC_TYPE_META, &obj, NULL);
+        } else {
+            struct k8c_json *m = NULL;
+            api_meta_t *om = api_obj_meta(items[i]);
+            obj = k8c_json_new_object(a);
+            k8c_json_set(a, obj, "kind", k8c_json_new_string(a, "PartialObjectMetadata"));
+            k8c_json_set(a, obj, "apiVersion", k8c_json_new_string(a, "meta.k8s.io/v1"));
+            if (om != NULL && k8c_codec_msg_to_tree(a, &om->base, 0, &m, NULL) == 0)
+                k8c_json_set(a, obj, "metadata", m);
+        }
+        if (obj != NULL)
+            k8c_json_set(a, row, "object", obj);
+        k8c_json_array_append(a, rows, row);
+    }
+    k8c_json_set(a, t, "rows", rows);
+    return t;
+}
+
+/* Table columns and rows for objects (kubectl's Accept: ...;as=Table). */
+static void respond_table(struct api_req *req, ProtobufCMessage **items, size_t n, const char *rv,
+                          const char *cont, int64_t remaining)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *t = api_table_tree(a, req, items, n, rv, cont, remaining, true);
+    struct k8c_sbuf out;
+    k8c_sbuf_init(&out);
+    k8c_json_write(&out, t, 0, 0);
+    api_respond_raw(req, 200, "application/json", out.data, out.len);
+    k8c_sbuf_free(&out);
+    k8c_arena_del(a);
+}
+
+void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *obj)
+{
+    struct k8c_sbuf out;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (req->table && req->res != NULL && obj->descriptor == req->res->desc) {
+        api_meta_t *m = api_obj_meta(obj);
+        ProtobufCMessage *items[1] = {(ProtobufCMessage *)obj};
+        respond_table(req, items, 1, m ? m->resourceversion : "", NULL, 0);
+        return;
+    }
+    k8c_sbuf_init(&out);
+    if (encode_message(req->out, obj, &out, errmsg) != 0) {
+        k8c_sbuf_free(&out);
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+        return;
+    }
+    api_respond_raw(req, code, format_ctype(req->out), out.data, out.len);
+    k8c_sbuf_free(&out);
+}
+
+/* ======================= decoding request bodies ======================= */
+
+static bool ctype_is(const char *ctype, const char *want)
+{
+    size_t n = strlen(want);
+    return ctype != NULL && strncasecmp(ctype, want, n) == 0 &&
+           (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/* fieldValidation: Strict (default for kubectl create/apply), Warn, Ignore. */
+enum field_validation { FV_IGNORE, FV_WARN, FV_STRICT };
+
+static enum field_validation field_validation(const struct api_req *req)
+{
+    char buf[16];
+    const char *v = api_query(req, "fieldValidation", buf, sizeof(buf));
+    if (v == NULL || strcasecmp(v, "Warn") == 0)
+        return FV_WARN;
+    if (strcasecmp(v, "Strict") == 0)
+        return FV_STRICT;
+    return FV_IGNORE;
+}
+
+ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDescriptor *desc)
+{
+    const char *ctype = k8c_http_stream_header(req->s, "content-type");
+    struct k8c_codec_diag d;
+    ProtobufCMessage *obj = NULL;
+    int rc;
+    enum field_validation fv = field_validation(req);
+
+    k8c_codec_diag_init(&d);
+    d.ignore_fields = fv == FV_IGNORE;
+    if (ctype_is(ctype, "application/vnd.kubernetes.protobuf")) {
+        rc = k8c_codec_proto_decode(desc, (const uint8_t *)req->body.data, req->body.len, NULL,
+                                    &obj, d.errmsg);
+    } else if (ctype_is(ctype, "application/yaml")) {
+        struct k8c_arena *a = k8c_arena_new(0);
+        struct k8c_json **docs;
+        size_t ndocs;
+        rc = k8c_codec_yaml_parse(a, req->body.data ? req->body.data : "", req->body.len, &docs,
+                                  &ndocs, d.errmsg);
+        if (rc == 0 && ndocs != 1) {
+            rc = K8C_EINVAL;
+            k8c_errmsg_printf(d.errmsg, "expected one YAML document, got %zu", ndocs);
+        }
+        if (rc == 0)
+            rc = k8c_codec_tree_to_msg(desc, docs[0], NULL, &d, &obj);
+        k8c_arena_del(a);
+    } else if (ctype == NULL || ctype_is(ctype, "application/json") || ctype_is(ctype, "*/*")) {
+        rc = k8c_codec_json_decode(desc, req->body.data ? req->body.data : "", req->body.len, NULL,
+                                   &d, &obj);
+    } else {
+        api_respond_statusf(req, 415, "UnsupportedMediaType",
+                            "the body of the request was in an unknown format - accepted media "
+                            "types include: application/json, application/yaml, "
+                            "application/vnd.kubernetes.protobuf");
+        k8c_codec_diag_free(&d);
+        return NULL;
+    }
+    if (rc != 0) {
+        api_respond_statusf(req, 400, "BadRequest", "error decoding the request body: %s",
+                            d.errmsg);
+        k8c_codec_diag_free(&d);
+        return NULL;
+    }
+    if (d.n_warnings > 0 && fv == FV_STRICT) {
+        struct k8c_sbuf msg;
+        k8c_sbuf_init(&msg);
+        if (req->res != NULL)
+            k8c_sbuf_printf(&msg,
+                            "%s in version \"%s\" cannot be handled as a %s: ", req->res->kind,
+                            req->res->version, req->res->kind);
+        k8c_sbuf_puts(&msg, "strict decoding error: ");
+        for (size_t i = 0; i < d.n_warnings; i++)
+            k8c_sbuf_printf(&msg, "%s%s", i ? ", " : "", d.warnings[i]);
+        api_respond_status(req, 400, "BadRequest", msg.data);
+        k8c_sbuf_free(&msg);
+        api_obj_free(obj);
+        k8c_codec_diag_free(&d);
+        return NULL;
+    }
+    for (size_t i = 0; i < d.n_warnings; i++)
+        k8c_log_v(1, "request warning path=%s warning=\"%s\"", req->path, d.warnings[i]);
+    k8c_codec_diag_free(&d);
+    return obj;
+}
+
+/* ======================= get ======================= */
+
+static void get_done(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    if (!api_req_gone(req)) {
+        if (res->err != 0) {
+            api_respond_store_error(req, res->err, res->errmsg);
+        } else if (res->n == 0) {
+            respond_not_found(req);
+        } else {
+            ProtobufCMessage *obj;
+            char errmsg[K8C_ERRMSG_SIZE];
+            if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len,
+                                       res->kv->mod_revision, &obj, errmsg) != 0) {
+                api_respond_statusf(req, 500, "InternalError",
+                                    "Internal error occurred: stored object: %s", errmsg);
+            } else {
+                api_respond_object(req, 200, obj);
+                api_obj_free(obj);
+            }
+        }
+    }
+    api_req_unref(req);
+}
+
+static void do_get(struct api_req *req)
+{
+    char key[1024];
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    api_req_ref(req);
+    api_etcd_range(req->srv->etcd, key, NULL, 0, 0, false, get_done, req);
+}
+
+/* ======================= list ======================= */
+
+struct list_op {
+    struct api_label_selector labels;
+    struct api_field_selector fields;
+    bool has_fields;
+    int64_t limit;
+    int64_t rev; /* from the continue token */
+    char prefix[1024], end[1024], start[1024];
+};
+
+/* The field values a field selector can name for obj (as upstream supports
+ * them per kind). Values point into arena a. */
+static size_t object_fields(struct k8c_arena *a, const struct api_resource *r,
+                            const ProtobufCMessage *obj, struct api_field *out, size_t max)
+{
+    static const char *const paths[] = {
+        "metadata.name",
+        "metadata.namespace",
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+        "spec.unschedulable",
+        "type",
+        "reason",
+        "reportingComponent",
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "source",
+        "status.replicas",
+        "status.successful",
+    };
+    struct k8c_json *tree = NULL;
+    size_t n = 0;
+    if (k8c_codec_msg_to_tree(a, obj, 0, &tree, NULL) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && n < max; i++) {
+        const struct k8c_json *v = tree;
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%s", paths[i]);
+        for (char *save = NULL, *part = strtok_r(buf, ".", &save); part && v;
+             part = strtok_r(NULL, ".", &save))
+            v = v->type == K8C_JSON_OBJECT ? k8c_json_get(v, part) : NULL;
+        const char *val = "";
+        if (v != NULL) {
+            if (v->type == K8C_JSON_STRING)
+                val = v->u.str;
+            else if (v->type == K8C_JSON_BOOL)
+                val = v->boolean ? "true" : "false";
+            else if (v->type == K8C_JSON_NUMBER) {
+                struct k8c_sbuf s;
+                k8c_sbuf_init(&s);
+                k8c_json_write(&s, v, 0, 0);
+                val = k8c_arena_strndup(a, s.data, s.len);
+                k8c_sbuf_free(&s);
+            }
+        }
+        out[n++] = (struct api_field){paths[i], val};
+    }
+    (void)r;
+    return n;
+}
+
+static bool list_match(struct list_op *op, const struct api_resource *r, ProtobufCMessage *obj)
+{
+    if (!api_labels_empty(&op->labels) && !api_labels_matches_meta(&op->labels, api_obj_meta(obj)))
+        return false;
+    if (op->has_fields) {
+        struct k8c_arena *a = k8c_arena_new(0);
+        struct api_field f[32];
+        size_t n = object_fields(a, r, obj, f, 32);
+        bool ok = api_fields_matches(&op->fields, f, n);
+        k8c_arena_del(a);
+        return ok;
+    }
+    return true;
+}
+
+static void continue_token(const struct api_server *srv, int64_t rev, const char *last_key,
+                           char *out, size_t size)
+{
+    struct k8c_sbuf json, b64;
+    const char *rel = last_key + strlen(srv->prefix) + 1;
+    k8c_sbuf_init(&json);
+    k8c_sbuf_init(&b64);
+    k8c_sbuf_printf(&json, "{\"v\":\"meta.k8s.io/v1\",\"rv\":%lld,\"start\":", (long long)rev);
+    struct k8c_sbuf start;
+    k8c_sbuf_init(&start);
+    k8c_sbuf_puts(&start, rel);
+    k8c_sbuf_putc(&start, '\0');
+    k8c_json_write_string(&json, start.data, start.len, 0);
+    k8c_sbuf_putc(&json, '}');
+    k8c_base64_encode(&b64, (const uint8_t *)json.data, json.len);
+    snprintf(out, size, "%s", b64.data ? b64.data : "");
+    k8c_sbuf_free(&start);
+    k8c_sbuf_free(&json);
+    k8c_sbuf_free(&b64);
+}
+
+/* Parses a continue token into the revision and the start key. */
+static bool parse_continue(const struct api_server *srv, const char *token, int64_t *rev,
+                           char *start, size_t size)
+{
+    size_t len = strlen(token);
+    if (len > 4096)
+        return false;
+    uint8_t *raw = k8c_malloc(len + 4);
+    long n = k8c_base64_decode(raw, token, len);
+    bool ok = false;
+    if (n > 0) {
+        struct k8c_arena *a = k8c_arena_new(0);
+        struct k8c_json *t;
+        if (k8c_json_parse(a, (const char *)raw, (size_t)n, NULL, &t, NULL) == 0 &&
+            t->type == K8C_JSON_OBJECT) {
+            struct k8c_json *jrv = k8c_json_get(t, "rv"), *js = k8c_json_get(t, "start");
+            if (jrv != NULL && js != NULL && js->type == K8C_JSON_STRING &&
+                k8c_json_get_int64(jrv, rev) == 0 && *rev > 0 && js->len > 0) {
+                /* start is relative to the prefix and ends with "\0" */
+                snprintf(start, size, "%s/%.*s", srv->prefix, (int)(js->len - 1), js->u.str);
+                ok = strlen(start) + 1 < size;
+            }
+        }
+        k8c_arena_del(a);
+    }
+    k8c_free(raw);
+    return ok;
+}
+
+static void list_op_free(struct list_op *op)
+{
+    api_labels_free(&op->labels);
+    if (op->has_fields)
+        api_fields_free(&op->fields);
+    k8c_free(op);
+}
+
+static void list_done(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    struct list_op *op = req->op;
+    req->op = NULL;
+    if (api_req_gone(req))
+        goto out;
+    if (res->err != 0) {
+        if (res->err == K8C_ETCD_COMPACTED && op->rev > 0)
+            api_respond_status(req, 410, "Expired",
+                               "The provided continue parameter is too old to display a "
+                               "consistent list result. You can start a new list without the "
+                               "continue parameter, or use the continue token in this response "
+                               "to retrieve the remainder of the results. Continuing with the "
+                               "provided token results in an inconsistent list - objects that "
+                               "were created, modified, or deleted between the time the first "
+                               "chunk was returned and now may show up in the list.");
+        else
+            api_respond_store_error(req, res->err, res->errmsg);
+        goto out;
+    }
+    int64_t rev = op->rev > 0 ? op->rev : res->rev;
+    ProtobufCMessage **items = k8c_calloc(res->n ? res->n : 1, sizeof(*items));
+    size_t n = 0;
+    const char *last_key = NULL;
+    bool more = false;
+    for (size_t i = 0; i < res->n; i++) {
+        ProtobufCMessage *obj;
+        char errmsg[K8C_ERRMSG_SIZE];
+        if (op->limit > 0 && (int64_t)n >= op->limit) {
+            more = true;
+            break;
+        }
+        if (api_obj_decode_storage(req->res, res->kvs[i].value, res->kvs[i].value_len,
+                                   res->kvs[i].mod_revision, &obj, errmsg) != 0) {
+            k8c_log_error("undecodable object in the store key=%.*s err=%s",
+                          (int)res->kvs[i].key_len, res->kvs[i].key, errmsg);
+            continue;
+        }
+        if (!list_match(op, req->res, obj)) {
+            api_obj_free(obj);
+            continue;
+        }
+        items[n++] = obj;
+        last_key = res->kvs[i].key;
+        /* keys are not NUL-terminated: copy the last one */
+        snprintf(op->start, sizeof(op->start), "%.*s", (int)res->kvs[i].key_len, last_key);
+    }
+    if (res->more && op->limit > 0 && !more && (int64_t)n >= op->limit)
+        more = true;
+    char rvbuf[24], cont[2048] = "";
+    snprintf(rvbuf, sizeof(rvbuf), "%lld", (long long)rev);
+    if (more && n > 0)
+        continue_token(req->srv, rev, op->start, cont, sizeof(cont));
+    int64_t remaining = 0;
+    if (more && api_labels_empty(&op->labels) && !op->has_fields)
+        remaining = res->count - (int64_t)n;
+    if (req->table) {
+        respond_table(req, items, n, rvbuf, cont, remaining > 0 ? remaining : 0);
+    } else {
+        ProtobufCMessage *list = api_list_new(req->res, items, n, rvbuf, cont, remaining);
+        api_respond_object(req, 200, list);
+        api_list_free(list);
+    }
+    for (size_t i = 0; i < n; i++)
+        api_obj_free(items[i]);
+    k8c_free(items);
+out:
+    list_op_free(op);
+    api_req_unref(req);
+}
+
+/* Parses labelSelector and fieldSelector into op; answers 400 on error. */
+static bool parse_selectors(struct api_req *req, struct api_label_selector *labels,
+                            struct api_field_selector *fields, bool *has_fields)
+{
+    char buf[8192], errmsg[K8C_ERRMSG_SIZE];
+    const char *ls = api_query(req, "labelSelector", buf, sizeof(buf));
+    api_labels_init(labels);
+    *has_fields = false;
+    if (ls != NULL && api_labels_parse(ls, strlen(ls), labels, errmsg) != 0) {
+        api_respond_statusf(req, 400, "BadRequest", "unable to parse requirement: %s", errmsg);
+        return false;
+    }
+    const char *fs = api_query(req, "fieldSelector", buf, sizeof(buf));
+    if (fs != NULL && fs[0] != '\0') {
+        static const char *const common[] = {"metadata.name", "metadata.namespace"};
+        if (api_fields_parse(fs, strlen(fs), fields, errmsg) != 0) {
+            api_respond_status(req, 400, "BadRequest", errmsg);
+            api_labels_free(labels);
+            return false;
+        }
+        *has_fields = true;
+        /* Kinds with more field labels accept them all (checked per kind upstream). */
+        if (strcmp(req->res->resource, "pods") != 0 && strcmp(req->res->resource, "events") != 0 &&
+            strcmp(req->res->resource, "nodes") != 0 &&
+            strcmp(req->res->resource, "secrets") != 0 &&
+            strcmp(req->res->resource, "namespaces") != 0 &&
+            strcmp(req->res->resource, "replicasets") != 0 &&
+            strcmp(req->res->resource, "replicationcontrollers") != 0 &&
+            strcmp(req->res->resource, "jobs") != 0 &&
+            api_fields_check_supported(fields, common, 2, errmsg) != 0) {
+            api_respond_status(req, 400, "BadRequest", errmsg);
+            api_labels_free(labels);
+            api_fields_free(fields);
+            *has_fields = false;
+            return false;
+        }
+    }
+    return true;
+}
+
+static void do_list(struct api_req *req)
+{
+    struct list_op *op = K8C_NEW(struct list_op);
+    char buf[4096];
+
+    if (!parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
+        k8c_free(op);
+        return;
+    }
+    const char *limit = api_query(req, "limit", buf, sizeof(buf));
+    if (limit != NULL)
+        op->limit = strtoll(limit, NULL, 10);
+    if (op->limit < 0)
+        op->limit = 0;
+    api_key(req->srv, req->res, req->ns, "", op->prefix, sizeof(op->prefix));
+    api_etcd_prefix_end(op->prefix, op->end, sizeof(op->end));
+    snprintf(op->start, sizeof(op->start), "%s", op->prefix);
+    const char *cont = api_query(req, "continue", buf, sizeof(buf));
+    if (cont != NULL && cont[0] != '\0') {
+        char start[1024];
+        if (!parse_continue(req->srv, cont, &op->rev, start, sizeof(start)) ||
+            strncmp(start, op->prefix, strlen(op->prefix)) != 0) {
+            api_respond_status(req, 400, "BadRequest", "continue key is not valid");
+            list_op_free(op);
+            return;
+        }
+        /* continue after the last key returned: key + "\0" */
+        snprintf(op->start, sizeof(op->start), "%s", start);
+        size_t l = strlen(op->start);
+        if (l + 2 < sizeof(op->start)) {
+            op->start[l] = '\x01'; /* smallest byte after the key's terminator */
+            op->start[l + 1] = '\0';
+        }
+    }
+    req->op = op;
+    api_req_ref(req);
+    /* With selectors, read the whole range and filter (the limit applies to
+     * matches); without, let the store apply the limit (+1 to know if more). */
+    bool filtered = !api_labels_empty(&op->labels) || op->has_fields;
+    int64_t store_limit = (op->limit > 0 && !filtered) ? op->limit + 1 : 0;
+    api_etcd_range(req->srv->etcd, op->start, op->end, store_limit, op->rev, false, list_done, req);
+}
+
+/* ======================= writes ======================= */
+
+/* Resources whose metadata.generation counts spec changes. */
+static bool uses_generation(const struct api_resource *r)
+{
+    return api_obj_field_exists(r, "spec") && strcmp(r->resource, "pods") != 0 &&
+           strcmp(r->resource, "nodes") != 0 && strcmp(r->resource, "namespaces") != 0 &&
+           strcmp(r->resource, "services") != 0 && strcmp(r->resource, "persistentvolumes") != 0 &&
+           strcmp(r->resource, "persistentvolumeclaims") != 0;
+}
+
+struct write_op {
+    enum api_verb verb;
+    ProtobufCMessage *current; /* the stored object (update, patch, delete) */
+    int64_t current_rev;
+    bool delete_after; /* a delete that turned into an update (finalizers) */
+    int code;          /* 200 or 201 */
+    char patch_type[64];
+};
+
+static void write_op_free(struct write_op *w)
+{
+    if (w == NULL)
+        return;
+    api_obj_free(w->current);
+    k8c_free(w);
+}
+
+static void write_stored(void *arg, const struct api_etcd_result *res);
+static void write_reread(struct api_req *req);
+
+/* Stores req->obj (create when rev is 0, else compare-and-swap on rev). */
+static void store_object(struct api_req *req, int64_t rev)
+{
+    struct k8c_sbuf val;
+    char errmsg[K8C_ERRMSG_SIZE];
+    struct write_op *w = req->op;
+    k8c_sbuf_init(&val);
+    if (api_obj_encode_storage(req->res, req->obj, &val, errmsg) != 0) {
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+        k8c_sbuf_free(&val);
+        return;
+    }
+    if (api_query(req, "dryRun", errmsg, sizeof(errmsg)) != NULL) {
+        /* dryRun=All: everything but the store write */
+        api_respond_object(req, w->code, req->obj);
+        k8c_sbuf_free(&val);
+        return;
+    }
+    int64_t lease = 0;
+    if (strcmp(req->res->resource, "events") == 0)
+        lease = req->srv->event_lease;
+    api_req_ref(req);
+    if (rev == 0)
+        api_etcd_create(req->srv->etcd, req->key, (const uint8_t *)val.data, val.len, lease,
+                        write_stored, req);
+    else
+        api_etcd_update(req->srv->etcd, req->key, (const uint8_t *)val.data, val.len, rev, lease,
+                        write_stored, req);
+    k8c_sbuf_free(&val);
+}
+
+static void write_stored(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    struct write_op *w = req->op;
+    if (api_req_gone(req)) {
+        api_req_unref(req);
+        return;
+    }
+    if (res->err == K8C_ECONFLICT && w->verb != VERB_CREATE && req->rv == 0 &&
+        ++req->attempts < MAX_WRITE_ATTEMPTS) {
+        /* Lost a race and the client set no precondition: read again. */
+        write_reread(req);
+        api_req_unref(req);
+        return;
+    }
+    if (res->err != 0) {
+        if (w->verb == VERB_CREATE && strcmp(req->res->resource, "services") == 0)
+            api_alloc_release_service(req->srv, req->obj);
+        api_respond_store_error(req, res->err, res->errmsg);
+        api_req_unref(req);
+        return;
+    }
+    api_meta_t *m = api_obj_meta(req->obj);
+    if (m != NULL) {
+        char rv[24];
+        snprintf(rv, sizeof(rv), "%lld", (long long)res->rev);
+        api_set_str(&m->resourceversion, rv);
+    }
+    api_respond_object(req, w->code, req->obj);
+    if (w->verb == VERB_DELETE && strcmp(req->res->resource, "namespaces") == 0)
+        api_namespace_delete_contents(req->srv, req->name);
+    api_req_unref(req);
+}
+
+/* Server-owned metadata on create. */
+static void prepare_create(struct api_req *req, api_meta_t *m)
+{
+    char uid[37];
+    api_uuid(uid);
+    api_set_str(&m->uid, uid);
+    api_set_str(&m->resourceversion, NULL);
+    if (m->creationtimestamp != NULL)
+        api_obj_free(&m->creationtimestamp->base);
+    m->creationtimestamp = api_time_new(api_now());
+    if (m->deletiontimestamp != NULL) {
+        api_obj_free(&m->deletiontimestamp->base);
+        m->deletiontimestamp = NULL;
+    }
+    m->has_deletiongraceperiodseconds = false;
+    if (uses_generation(req->res)) {
+        m->has_generation = true;
+        m->generation = 1;
+    } else {
+        m->has_generation = false;
+    }
+    api_set_str(&m->selflink, NULL);
+}
+
+/* Carries server-owned fields of the stored object into an update. */
+static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufCMessage *old)
+{
+    api_meta_t *m = api_obj_meta_ensure(obj), *om = api_obj_meta(old);
+    if (om == NULL)
+        return;
+    api_set_str(&m->uid, om->uid);
+    if (m->creationtimestamp != NULL)
+        api_obj_free(&m->creationtimestamp->base);
+    m->creationtimestamp =
+        om->creationtimestamp ? (api_time_t *)api_obj_copy(&om->creationtimestamp->base) : NULL;
+    if (m->deletiontimestamp == NULL && om->deletiontimestamp != NULL) {
+        m->deletiontimestamp = (api_time_t *)api_obj_copy(&om->deletiontimestamp->base);
+        m->has_deletiongraceperiodseconds = om->has_deletiongraceperiodseconds;
+        m->deletiongraceperiodseconds = om->deletiongraceperiodseconds;
+    }
+    api_set_str(&m->selflink, NULL);
+    ProtobufCMessage **status = api_obj_field(obj, "status");
+    ProtobufCMessage **old_status = api_obj_field(old, "status");
+    ProtobufCMessage **spec = api_obj_field(obj, "spec");
+    ProtobufCMessage **old_spec = api_obj_field(old, "spec");
+    bool status_sub = strcmp(req->sub, "status") == 0;
+    bool has_status_sub = (req->res->subresources & API_SUB_STATUS) != 0;
+    if (status_sub) {
+        /* Only the status changes: everything else comes from the stored object. */
+        ProtobufCMessage *new_status = status ? *status : NULL;
+        if (status)
+            *status = NULL;
+        ProtobufCMessage *copy = api_obj_copy(old);
+        ProtobufCMessage **cs = api_obj_field(copy, "status");
+        if (cs != NULL) {
+            api_obj_free(*cs);
+            *cs = new_status;
+        } else {
+            api_obj_free(new_status);
+        }
+        /* keep the client's metadata.resourceVersion precondition */
+        api_meta_t *cm = api_obj_meta(copy);
+        if (cm != NULL)
+            api_set_str(&cm->resourceversion, m->resourceversion);
+        /* swap contents: the caller owns obj */
+        api_obj_free(req->obj);
+        req->obj = copy;
+        return;
+    }
+    if (has_status_sub && status != NULL && old_status != NULL) {
+        /* The main resource ignores status changes (status subresource). */
+        api_obj_free(*status);
+        *status = api_obj_copy(*old_status);
+    }
+    if (uses_generation(req->res)) {
+        m->has_generation = true;
+        m->generation = om->has_generation ? om->generation : 1;
+        if (spec != NULL && old_spec != NULL && !api_obj_equal(*spec, *old_spec))
+            m->generation++;
+    }
+}
+
+static void allocated(struct api_req *req, int code, const char *message)
+{
+    if (api_req_gone(req))
+        return;
+    if (code != 0) {
+        api_respond_status(req, code, code == 422 ? "Invalid" : "InternalError", message);
+        return;
+    }
+    store_object(req, req->store_rev);
+}
+
+/* Admission, service IP/port allocation, then the store. */
+static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, int64_t rev)
+{
+    char errmsg[4096];
+    int code =
+        api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, errmsg, sizeof(errmsg));
+    if (code != 0) {
+        api_respond_status(req, code, code == 422 ? "Invalid" : "BadRequest", errmsg);
+        return;
+    }
+    req->store_rev = rev;
+    if (strcmp(req->res->resource, "services") == 0 && req->verb != VERB_DELETE &&
+        strcmp(req->sub, "status") != 0) {
+        api_alloc_service(req, req->obj, old, api_query(req, "dryRun", errmsg, 16) != NULL,
+                          allocated);
+        return;
+    }
+    store_object(req, rev);
+}
+
+static void create_body(struct api_req *req)
+{
+    char errmsg[K8C_ERRMSG_SIZE];
+    req->obj = api_decode_body(req, req->res->desc);
+    if (req->obj == NULL)
+        return;
+    api_meta_t *m = api_obj_meta_ensure(req->obj);
+    if (req->res->namespaced) {
+        if (m->namespace_ != NULL && m->namespace_[0] != '\0' &&
+            strcmp(m->namespace_, req->ns) != 0) {
+            api_respond_status(req, 400, "BadRequest",
+                               "the namespace of the provided object does not match the namespace "
+                               "sent on the request");
+            return;
+        }
+        api_set_str(&m->namespace_, req->ns);
+    } else {
+        api_set_str(&m->namespace_, NULL);
+    }
+    if ((m->name == NULL || m->name[0] == '\0') && m->generatename != NULL &&
+        m->generatename[0] != '\0') {
+        char name[256];
+        api_generate_name(m->generatename, name, sizeof(name));
+        api_set_str(&m->name, name);
+    }
+    if (m->name == NULL || m->name[0] == '\0') {
+        char q[128];
+        api_qualified(req->res, q, sizeof(q));
+        api_respond_statusf(req, 422, "Invalid",
+                            "%s.%s \"\" is invalid: metadata.name: Required value: name or "
+                            "generateName is required",
+                            req->res->kind, req->res->group[0] ? req->res->group : "");
+        (void)q;
+        return;
+    }
+    snprintf(req->name, sizeof(req->name), "%s", m->name);
+    prepare_create(req, m);
+    char key[1024];
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    req->key = k8c_strdup(key);
+    struct write_op *w = K8C_NEW(struct write_op);
+    w->verb = VERB_CREATE;
+    w->code = 201;
+    req->op = w;
+    req->op_free = (void (*)(void *))write_op_free;
+    (void)errmsg;
+    write_admit_and_store(req, NULL, 0);
+}
+
+/* update and patch: the stored object arrived. */
+static void apply_update(struct api_req *req, ProtobufCMessage *current, int64_t current_rev);
+
+static void reread_done(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    struct write_op *w = req->op;
+    if (api_req_gone(req))
+        goto out;
+    if (res->err != 0) {
+        api_respond_store_error(req, res->err, res->errmsg);
+        goto out;
+    }
+    if (res->n == 0) {
+        respond_not_found(req);
+        goto out;
+    }
+    ProtobufCMessage *cur;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
+                               &cur, errmsg) != 0) {
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+        goto out;
+    }
+    api_obj_free(w->current);
+    w->current = cur;
+    w->current_rev = res->kv->mod_revision;
+    apply_update(req, cur, res->kv->mod_revision);
+out:
+    api_req_unref(req);
+}
+
+static void write_reread(struct api_req *req)
+{
+    api_req_ref(req);
+    api_etcd_range(req->srv->etcd, req->key, NULL, 0, 0, false, reread_done, req);
+}
+
+ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage *current,
+                                    const char *patch_type, const char *group, const char *kind)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *orig = NULL, *patch = NULL, *result = NULL;
+    char errmsg[K8C_ERRMSG_SIZE] = "";
+    ProtobufCMessage *out = NULL;
+    int rc;
+
+    if (k8c_codec_msg_to_tree(a, current, K8C_CODEC_TYPE_META, &orig, errmsg) != 0) {
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+        goto done;
+    }
+    if (strcmp(patch_type, "application/apply-patch+yaml") == 0) {
+        struct k8c_json **docs;
+        size_t ndocs;
+        rc = k8c_codec_yaml_parse(a, req->body.data ? req->body.data : "", req->body.len, &docs,
+                                  &ndocs, errmsg);
+        if (rc == 0 && ndocs == 1)
+            patch = docs[0];
+    } else {
+        rc = k8c_json_parse(a, req->body.data ? req->body.data : "", req->body.len, NULL, &patch,
+                            errmsg);
+    }
+    if (patch == NULL) {
+        api_respond_statusf(req, 400, "BadRequest", "error decoding patch: %s",
+                            errmsg[0] ? errmsg : "empty patch");
+        goto done;
+    }
+    if (strcmp(patch_type, "application/json-patch+json") == 0) {
+        rc = api_patch_json(a, orig, patch, NULL, &result, errmsg);
+    } else if (strcmp(patch_type, "application/merge-patch+json") == 0) {
+        rc = api_patch_merge(a, orig, patch, NULL, &result, errmsg);
+    } else {
+        /* Strategic merge patch; server-side apply (without field ownership
+         * yet) merges the applied configuration the same way. */
+        const struct api_patch_type *schema = api_patch_schema_for_kind(group, kind);
+        rc = api_patch_strategic(a, orig, patch, schema, NULL, &result, errmsg);
+    }
+    if (rc != 0) {
+        if (rc == K8C_ECONFLICT)
+            api_respond_status(req, 409, "Conflict", errmsg);
+        else if (rc == K8C_EPARSE || rc == K8C_EDEPTH)
+            api_respond_statusf(req, 400, "BadRequest", "%s", errmsg);
+        else if (rc == K8C_ETOOBIG)
+            api_respond_statusf(req, 413, "RequestEntityTooLarge", "%s", errmsg);
+        else
+            api_respond_statusf(req, 422, "Invalid", "%s", errmsg);
+        goto done;
+    }
+    struct k8c_codec_diag d;
+    k8c_codec_diag_init(&d);
+    d.ignore_fields = field_validation(req) != FV_STRICT;
+    rc = k8c_codec_tree_to_msg(current->descriptor, result, NULL, &d, &out);
+    if (rc != 0) {
+        api_respond_statusf(req, 422, "Invalid", "%s", d.errmsg);
+        out = NULL;
+    } else if (d.n_warnings > 0 && field_validation(req) == FV_STRICT) {
+        api_respond_statusf(req, 400, "BadRequest", "strict decoding error: %s", d.warnings[0]);
+        api_obj_free(out);
+        out = NULL;
+    }
+    k8c_codec_diag_free(&d);
+done:
+    k8c_arena_del(a);
+    return out;
+}
+
+static void apply_update(struct api_req *req, ProtobufCMessage *current, int64_t current_rev)
+{
+    struct write_op *w = req->op;
+    ProtobufCMessage *obj;
+
+    if (w->verb == VERB_PATCH) {
+        obj = api_patch_message(req, current, w->patch_type, req->res->group, req->res->kind);
+        if (obj == NULL)
+            return;
+    } else {
+        obj = api_obj_copy(req->obj);
+    }
+    api_meta_t *m = api_obj_meta_ensure(obj);
+    /* A resourceVersion in the object is a precondition. */
+    int64_t want = 0;
+    if (m->resourceversion != NULL && m->resourceversion[0] != '\0') {
+        want = strtoll(m->resourceversion, NULL, 10);
+        if (want != current_rev) {
+            api_obj_free(obj);
+            api_respond_store_error(req, K8C_ECONFLICT, NULL);
+            return;
+        }
+    }
+    if (m->name == NULL || strcmp(m->name, req->name) != 0) {
+        api_respond_statusf(req, 400, "BadRequest",
+                            "the name of the object (%s) does not match the name on the URL (%s)",
+                            m->name ? m->name : "", req->name);
+        api_obj_free(obj);
+        return;
+    }
+    if (req->res->namespaced)
+        api_set_str(&m->namespace_, req->ns);
+    req->rv = want;
+    api_obj_free(req->obj);
+    req->obj = obj;
+    prepare_update(req, req->obj, current);
+    write_admit_and_store(req, current, current_rev);
+}
+
+static void update_body(struct api_req *req)
+{
+    req->obj = api_decode_body(req, req->res->desc);
+    if (req->obj == NULL)
+        return;
+    char key[1024];
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    req->key = k8c_strdup(key);
+    struct write_op *w = K8C_NEW(struct write_op);
+    w->verb = VERB_UPDATE;
+    w->code = 200;
+    req->op = w;
+    req->op_free = (void (*)(void *))write_op_free;
+    write_reread(req);
+}
+
+const char *api_patch_content_type(struct api_req *req)
+{
+    const char *ctype = k8c_http_stream_header(req->s, "content-type");
+    static const char *const types[] = {
+        "application/json-patch+json", "application/merge-patch+json",
+        "application/strategic-merge-patch+json", "application/apply-patch+yaml"};
+    for (size_t i = 0; i < 4; i++)
+        if (ctype_is(ctype, types[i]))
+            return types[i];
+    api_respond_statusf(req, 415, "UnsupportedMediaType",
+                        "the body of the request was in an unknown format - accepted media "
+                        "types include: application/json-patch+json, "
+                        "application/merge-patch+json, application/apply-patch+yaml, "
+                        "application/strategic-merge-patch+json");
+    return NULL;
+}
+
+static void patch_body(struct api_req *req)
+{
+    const char *type = api_patch_content_type(req);
+    if (type == NULL)
+        return;
+    char key[1024];
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    req->key = k8c_strdup(key);
+    struct write_op *w = K8C_NEW(struct write_op);
+    w->verb = VERB_PATCH;
+    w->code = 200;
+    req->op_free = (void (*)(void *))write_op_free;
+    snprintf(w->patch_type, sizeof(w->patch_type), "%s", type);
+    req->op = w;
+    write_reread(req);
+}
+
+/* ======================= delete ======================= */
+
+static void delete_done(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    if (!api_req_gone(req)) {
+        if (res->err == K8C_ECONFLICT) {
+            api_respond_store_error(req, K8C_ECONFLICT, NULL);
+        } else if (res->err != 0) {
+            api_respond_store_error(req, res->err, res->errmsg);
+        } else if (strcmp(req->res->resource, "services") == 0 && res->kv != NULL) {
+            ProtobufCMessage *obj;
+            char errmsg[K8C_ERRMSG_SIZE];
+            if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len,
+                                       res->kv->mod_revision, &obj, errmsg) == 0) {
+                api_alloc_release_service(req->srv, obj);
+                api_obj_free(obj);
+            }
+            api_respond_status(req, 200, "", "");
+        } else if (strcmp(req->res->resource, "pods") == 0 && res->kv != NULL) {
+            ProtobufCMessage *obj;
+            char errmsg[K8C_ERRMSG_SIZE];
+            if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len,
+                                       res->kv->mod_revision, &obj, errmsg) == 0) {
+                api_respond_object(req, 200, obj);
+                api_obj_free(obj);
+            } else {
+                api_respond_status(req, 200, "", "");
+            }
+        } else {
+            status_t st = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS__INIT;
+            (void)st;
+            api_respond_status(req, 200, "", "");
+        }
+    }
+    api_req_unref(req);
+}
+
+struct delete_options {
+    int64_t grace;
+    bool has_grace;
+    char propagation[32];
+    char uid[64];
+    char rv[32];
+};
+
+static bool parse_delete_options(struct api_req *req, struct delete_options *o)
+{
+    char buf[64];
+    memset(o, 0, sizeof(*o));
+    if (req->body.len > 0) {
+        struct k8c_arena *a = k8c_arena_new(0);
+        struct k8c_json *t;
+        char errmsg[K8C_ERRMSG_SIZE];
+        if (k8c_json_parse(a, req->body.data, req->body.len, NULL, &t, errmsg) != 0 ||
+            t->type != K8C_JSON_OBJECT) {
+            k8c_arena_del(a);
+            api_respond_statusf(req, 400, "BadRequest", "invalid DeleteOptions: %s", errmsg);
+            return false;
+        }
+        struct k8c_json *v;
+        if ((v = k8c_json_get(t, "gracePeriodSeconds")) && k8c_json_get_int64(v, &o->grace) == 0)
+            o->has_grace = true;
+        if ((v = k8c_json_get(t, "propagationPolicy")) && v->type == K8C_JSON_STRING)
+            snprintf(o->propagation, sizeof(o->propagation), "%s", v->u.str);
+        if ((v = k8c_json_get(t, "orphanDependents")) && v->type == K8C_JSON_BOOL && v->boolean &&
+            o->propagation[0] == '\0')
+            snprintf(o->propagation, sizeof(o->propagation), "Orphan");
+        struct k8c_json *pre = k8c_json_get(t, "preconditions");
+        if (pre != NULL && pre->type == K8C_JSON_OBJECT) {
+            if ((v = k8c_json_get(pre, "uid")) && v->type == K8C_JSON_STRING)
+                snprintf(o->uid, sizeof(o->uid), "%s", v->u.str);
+            if ((v = k8c_json_get(pre, "resourceVersion")) && v->type == K8C_JSON_STRING)
+                snprintf(o->rv, sizeof(o->rv), "%s", v->u.str);
+        }
+        k8c_arena_del(a);
+    }
+    if (api_query(req, "gracePeriodSeconds", buf, sizeof(buf))) {
+        o->grace = strtoll(buf, NULL, 10);
+        o->has_grace = true;
+    }
+    if (api_query(req, "propagationPolicy", buf, sizeof(buf)))
+        snprintf(o->propagation, sizeof(o->propagation), "%s", buf);
+    return true;
+}
+
+static void delete_current(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    struct delete_options *o = req->op;
+    req->op = NULL;
+    if (api_req_gone(req))
+        goto out;
+    if (res->err != 0 || res->n == 0) {
+        api_respond_store_error(req, res->err ? res->err : K8C_ENOTFOUND, res->errmsg);
+        goto out;
+    }
+    ProtobufCMessage *cur;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
+                               &cur, errmsg) != 0) {
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+        goto out;
+    }
+    api_meta_t *m = api_obj_meta_ensure(cur);
+    char q[128];
+    api_qualified(req->res, q, sizeof(q));
+    if (o->uid[0] != '\0' && (m->uid == NULL || strcmp(o->uid, m->uid) != 0)) {
+        api_respond_statusf(req, 409, "Conflict",
+                            "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
+                            "UID in precondition: %s, UID in object meta: %s",
+                            q, req->name, o->uid, m->uid ? m->uid : "");
+        api_obj_free(cur);
+        goto out;
+    }
+    if (o->rv[0] != '\0' && strtoll(o->rv, NULL, 10) != res->kv->mod_revision) {
+        api_respond_statusf(req, 409, "Conflict",
+                            "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
+                            "ResourceVersion in precondition: %s, ResourceVersion in object "
+                            "meta: %lld",
+                            q, req->name, o->rv, (long long)res->kv->mod_revision);
+        api_obj_free(cur);
+        goto out;
+    }
+    /* Graceful deletion: pods on a node get a deletionTimestamp and the
+     * kubelet finishes them; objects with finalizers wait for them. */
+    int64_t grace = o->has_grace ? o->grace : 30;
+    bool foreground = strcmp(o->propagation, "Foreground") == 0;
+    bool orphan = strcmp(o->propagation, "Orphan") == 0;
+    bool pod_graceful = false;
+    if (strcmp(req->res->resource, "pods") == 0 && grace > 0) {
+        ProtobufCMessage **spec = api_obj_field(cur, "spec");
+        const ProtobufCFieldDescriptor *f =
+            spec && *spec
+                ? protobuf_c_message_descriptor_get_field_by_name((*spec)->descriptor, "nodeName")
+                : NULL;
+        const char *node = f ? *(const char **)((char *)*spec + f->offset) : NULL;
+        pod_graceful = node != NULL && node[0] != '\0';
+        if (!o->has_grace) {
+            const ProtobufCFieldDescriptor *g =
+                spec && *spec ? protobuf_c_message_descriptor_get_field_by_name(
+                                    (*spec)->descriptor, "terminationGracePeriodSeconds")
+                              : NULL;
+            if (g != NULL && *(protobuf_c_boolean *)((char *)*spec + g->quantifier_offset))
+                grace = *(int64_t *)((char *)*spec + g->offset);
+        }
+    }
+    if (foreground)
+        api_meta_add_finalizer(m, "foregroundDeletion");
+    if (orphan)
+        api_meta_add_finalizer(m, "orphan");
+    bool is_namespace = strcmp(req->res->resource, "namespaces") == 0;
+    if (is_namespace) {
+        /* Terminating until its contents are gone (nsdelete.c). */
+        K8s__Io__Api__Core__V1__Namespace *ns = (K8s__Io__Api__Core__V1__Namespace *)cur;
+        if (ns->status == NULL) {
+            ns->status = k8c_malloc(sizeof(*ns->status));
+            k8s__io__api__core__v1__namespace_status__init(ns->status);
+        }
+        api_set_str(&ns->status->phase, "Terminating");
+    }
+    if (m->n_finalizers > 0 || pod_graceful || is_namespace) {
+        if (m->deletiontimestamp == NULL) {
+            m->deletiontimestamp = api_time_new(api_now() + (pod_graceful ? grace : 0));
+            m->has_deletiongraceperiodseconds = true;
+            m->deletiongraceperiodseconds = pod_graceful ? grace : 0;
+        }
+        req->obj = cur;
+        struct write_op *w = K8C_NEW(struct write_op);
+        w->verb = VERB_DELETE;
+        w->code = 200;
+        req->op = w;
+        req->op_free = (void (*)(void *))write_op_free;
+        char key[1024];
+        api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+        req->key = k8c_strdup(key);
+        store_object(req, res->kv->mod_revision);
+        goto out;
+    }
+    api_obj_free(cur);
+    if (api_query(req, "dryRun", errmsg, sizeof(errmsg))) {
+        api_respond_status(req, 200, "", "");
+        goto out;
+    }
+    char key[1024];
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    api_req_ref(req);
+    api_etcd_delete(req->srv->etcd, key, res->kv->mod_revision, delete_done, req);
+out:
+    k8c_free(o);
+    api_req_unref(req);
+}
+
+static void do_delete(struct api_req *req)
+{
+    struct delete_options *o = K8C_NEW(struct delete_options);
+    if (!parse_delete_options(req, o)) {
+        k8c_free(o);
+        return;
+    }
+    char key[1024];
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    req->op = o;
+    api_req_ref(req);
+    api_etcd_range(req->srv->etcd, key, NULL, 0, 0, false, delete_current, req);
+}
+
+/* deletecollection: every matching object deleted one by one. */
+struct delcol_op {
+    struct api_label_selector labels;
+    struct api_field_selector fields;
+    bool has_fields;
+    char **keys;
+    int64_t *revs;
+    size_t n, next, pending;
+};
+
+static void delcol_next(struct api_req *req);
+
+static void delcol_one(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    delcol_next(req);
+    api_req_unref(req);
+}
+
+static void delcol_next(struct api_req *req)
+{
+    struct delcol_op *op = req->op;
+    if (op->next < op->n && !api_req_gone(req)) {
+        size_t i = op->next++;
+        api_req_ref(req);
+        api_etcd_delete(req->srv->etcd, op->keys[i], op->revs[i], delcol_one, req);
+        return;
+    }
+    for (size_t i = 0; i < op->n; i++)
+        k8c_free(op->keys[i]);
+    k8c_free(op->keys);
+    k8c_free(op->revs);
+    api_labels_free(&op->labels);
+    if (op->has_fields)
+        api_fields_free(&op->fields);
+    k8c_free(op);
+    req->op = NULL;
+    api_respond_status(req, 200, "", "");
+}
+
+static void delcol_listed(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    struct delcol_op *op = req->op;
+    if (res->err != 0) {
+        api_respond_store_error(req, res->err, res->errmsg);
+        res = NULL;
+    }
+    op->keys = k8c_calloc(res && res->n ? res->n : 1, sizeof(char *));
+    op->revs = k8c_calloc(res && res->n ? res->n : 1, sizeof(int64_t));
+    for (size_t i = 0; res != NULL && i < res->n; i++) {
+        ProtobufCMessage *obj;
+        char errmsg[K8C_ERRMSG_SIZE];
+        if (api_obj_decode_storage(req->res, res->kvs[i].value, res->kvs[i].value_len,
+                                   res->kvs[i].mod_revision, &obj, errmsg) != 0)
+            continue;
+        struct list_op lo = {
+            .labels = op->labels, .fields = op->fields, .has_fields = op->has_fields};
+        if (list_match(&lo, req->res, obj)) {
+            op->keys[op->n] = k8c_strndup(res->kvs[i].key, res->kvs[i].key_len);
+            op->revs[op->n++] = res->kvs[i].mod_revision;
+        }
+        api_obj_free(obj);
+    }
+    delcol_next(req);
+    api_req_unref(req);
+}
+
+static void do_deletecollection(struct api_req *req)
+{
+    struct delcol_op *op = K8C_NEW(struct delcol_op);
+    char prefix[1024], end[1024];
+    if (!parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
+        k8c_free(op);
+        return;
+    }
+    api_key(req->srv, req->res, req->ns, "", prefix, sizeof(prefix));
+    api_etcd_prefix_end(prefix, end, sizeof(end));
+    req->op = op;
+    api_req_ref(req);
+    api_etcd_range(req->srv->etcd, prefix, end, 0, 0, false, delcol_listed, req);
+}
+
+/* ======================= routing ======================= */
+
+static void negotiate(struct api_req *req)
+{
+    const char *accept = k8c_http_stream_header(req->s, "accept");
+    req->out = API_JSON;
+    if (accept == NULL)
+        return;
+    /* The first acceptable type wins (kubectl lists them in preference order). */
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", accept);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        if (strstr(t, "as=Table") != NULL && strstr(t, "v=v1") != NULL &&
+            strstr(t, "v1beta1") == NULL) {
+            if (strncmp(t, "application/json", 16) == 0) {
+                req->table = true;
+                req->out = API_JSON;
+                return;
+            }
+            continue;
+        }
+        if (strstr(t, "as=") != NULL)
+            continue; /* other conversions (PartialObjectMetadata): not offered */
+        if (strncmp(t, "application/vnd.kubernetes.protobuf", 35) == 0) {
+            req->out = API_PROTOBUF;
+            return;
+        }
+        if (strncmp(t, "application/yaml", 16) == 0) {
+            req->out = API_YAML;
+            return;
+        }
+        if (strncmp(t, "application/json", 16) == 0 || strncmp(t, "*/*", 3) == 0 ||
+            strncmp(t, "application/*", 13) == 0) {
+            req->out = API_JSON;
+            return;
+        }
+    }
+}
+
+/* Splits /api/v1/... and /apis/<group>/<version>/... Returns false when the
+ * path is not a resource path (discovery handles it). */
+static bool route(struct api_req *req)
+{
+    char *segs[8];
+    size_t n = 0;
+    char *p = req->path;
+    char *copy = k8c_strdup(p);
+    for (char *save = NULL, *s = strtok_r(copy, "/", &save); s && n < 8;
+         s = strtok_r(NULL, "/", &save))
+        segs[n++] = s;
+    size_t i = 0;
+    bool ok = false;
+    if (n >= 3 && strcmp(segs[0], "api") == 0) {
+        snprintf(req->group, sizeof(req->group), "%s", "");
+        snprintf(req->version, sizeof(req->version), "%s", segs[1]);
+        i = 2;
+    } else if (n >= 4 && strcmp(segs[0], "apis") == 0) {
+        snprintf(req->group, sizeof(req->group), "%s", segs[1]);
+        snprintf(req->version, sizeof(req->version), "%s", segs[2]);
+        i = 3;
+    } else {
+        goto done;
+    }
+    const char *resource;
+    if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3) {
+        snprintf(req->ns, sizeof(req->ns), "%s", segs[i + 1]);
+        resource = segs[i + 2];
+        i += 3;
+    } else {
+        resource = segs[i];
+        i += 1;
+    }
+    if (i < n)
+        snprintf(req->name, sizeof(req->name), "%s", segs[i++]);
+    if (i < n)
+        snprintf(req->sub, sizeof(req->sub), "%s", segs[i++]);
+    if (i < n)
+        goto done;
+    req->res = api_resource_find(req->group, req->version, resource);
+    ok = req->res != NULL;
+    if (!ok)
+        snprintf(req->name, sizeof(req->name), "%s", resource);
+done:
+    k8c_free(copy);
+    return ok;
+}
+
+static bool verb_allowed(const struct api_resource *r, enum api_verb v)
+{
+    unsigned bit = v == VERB_GET      ? API_VERB_GET
+                   : v == VERB_LIST   ? API_VERB_LIST
+                   : v == VERB_WATCH  ? API_VERB_WATCH
+                   : v == VERB_CREATE ? API_VERB_CREATE
+                   : v == VERB_UPDATE ? API_VERB_UPDATE
+                   : v == VERB_PATCH  ? API_VERB_PATCH
+                   : v == VERB_DELETE ? API_VERB_DELETE
+                                      : API_VERB_DELETECOLLECTION;
+    return (r->verbs & bit) != 0;
+}
+
+static void dispatch(struct api_req *req)
+{
+    const char *method = k8c_http_stream_method(req->s);
+
+    negotiate(req);
+    if (!api_authenticate(req))
+        return;
+    if (api_discovery(req))
+        return;
+    if (!route(req)) {
+        if (strncmp(req->path, "/api/", 5) == 0 || strncmp(req->path, "/apis/", 6) == 0) {
+            api_respond_statusf(req, 404, "NotFound",
+                                "the server could not find the requested resource");
+            return;
+        }
+        api_respond_status(req, 404, "NotFound",
+                           "the server could not find the requested resource");
+        return;
+    }
+    const struct api_resource *r = req->res;
+    if (r->namespaced && req->ns[0] == '\0' && req->name[0] != '\0') {
+        /* a namespaced object named without its namespace */
+        api_respond_status(req, 404, "NotFound",
+                           "the server could not find the requested resource");
+        return;
+    }
+    bool collection = req->name[0] == '\0';
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        req->verb = collection ? (api_query_bool(req, "watch") ? VERB_WATCH : VERB_LIST) : VERB_GET;
+    else if (strcmp(method, "POST") == 0)
+        req->verb = collection ? VERB_CREATE : VERB_NONE;
+    else if (strcmp(method, "PUT") == 0)
+        req->verb = collection ? VERB_NONE : VERB_UPDATE;
+    else if (strcmp(method, "PATCH") == 0)
+        req->verb = collection ? VERB_NONE : VERB_PATCH;
+    else if (strcmp(method, "DELETE") == 0)
+        req->verb = collection ? VERB_DELETECOLLECTION : VERB_DELETE;
+    if (req->sub[0] != '\0') {
+        /* subresources: status (get/update/patch); scale and the pod
+         * subresources are handled in subresource.c */
+        if (api_subresource(req))
+            return;
+        if (strcmp(req->sub, "status") != 0 || !(r->subresources & API_SUB_STATUS)) {
+            api_respond_status(req, 404, "NotFound",
+                               "the server could not find the requested resource");
+            return;
+        }
+    }
+    if (req->verb == VERB_NONE || !verb_allowed(r, req->verb)) {
+        api_respond_statusf(req, 405, "MethodNotAllowed",
+                            "the server does not allow this method on the requested resource");
+        return;
+    }
+    if (req->too_big) {
+        api_respond_status(req, 413, "RequestEntityTooLarge",
+                           "Request entity too large: limit is 3145728");
+        return;
+    }
+    switch (req->verb) {
+    case VERB_GET:
+        do_get(req);
+        break;
+    case VERB_LIST:
+        do_list(req);
+        break;
+    case VERB_WATCH:
+        api_watch_start(req);
+        break;
+    case VERB_CREATE:
+        if (r->namespaced && req->ns[0] == '\0') {
+            api_respond_status(req, 404, "NotFound",
+                               "the server could not find the requested resource");
+            return;
+        }
+        create_body(req);
+        break;
+    case VERB_UPDATE:
+        update_body(req);
+        break;
+    case VERB_PATCH:
+        patch_body(req);
+        break;
+    case VERB_DELETE:
+        do_delete(req);
+        break;
+    case VERB_DELETECOLLECTION:
+        do_deletecollection(req);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ======================= HTTP glue ======================= */
+
+static void on_data(struct k8c_http_stream *s, const uint8_t *data, size_t len, void *arg)
+{
+    struct api_req *req = arg;
+    if (req->too_big)
+        return;
+    if (req->body.len + len > API_MAX_BODY) {
+        req->too_big = true;
+        k8c_sbuf_free(&req->body);
+        api_respond_status(req, 413, "RequestEntityTooLarge",
+                           "Request entity too large: limit is 3145728");
+        return;
+    }
+    k8c_sbuf_append(&req->body, data, len);
+}
+
+static void on_end(struct k8c_http_stream *s, void *arg)
+{
+    struct api_req *req = arg;
+    if (k8c_http_stream_headers_sent(s))
+        return;
+    api_req_ref(req);
+    dispatch(req);
+    api_req_unref(req);
+}
+
+static void on_close(struct k8c_http_stream *s, int error, void *arg)
+{
+    struct api_req *req = arg;
+    req->s = NULL;
+    api_watch_stream_closed(req);
+    api_req_unref(req);
+}
+
+static const struct k8c_http_stream_ops req_ops = {
+    .on_data = on_data,
+    .on_end = on_end,
+    .on_writable = api_watch_writable,
+    .on_close = on_close,
+};
+
+void api_on_request(void *arg, struct k8c_http_stream *s)
+{
+    struct api_server *srv = arg;
+    struct api_req *req = K8C_NEW(struct api_req);
+    const char *path = k8c_http_stream_path(s);
+    const char *q = strchr(path, '?');
+    req->srv = srv;
+    req->s = s;
+    req->refs = 1;
+    req->start_ns = uv_hrtime();
+    k8c_sbuf_init(&req->body);
+    req->path = q ? k8c_strndup(path, (size_t)(q - path)) : k8c_strdup(path);
+    req->query = k8c_strdup(q ? q + 1 : "");
+    k8c_http_stream_set_ops(s, &req_ops, req);
+    /* In-flight limits, as --max-requests-inflight and
+     * --max-mutating-requests-inflight (watches are long-running: exempt). */
+    const char *m = k8c_http_stream_method(s);
+    bool mutating = strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
+    bool watch = strstr(req->query, "watch=") != NULL || strstr(req->path, "/watch/") != NULL;
+    if (!watch) {
+        int *count = mutating ? &srv->mutating : &srv->inflight;
+        int limit = mutating ? srv->max_mutating : srv->max_inflight;
+        if (limit > 0 && *count >= limit) {
+            struct k8c_http_header h[] = {{"content-type", "application/json"},
+                                          {"retry-after", "1"}};
+            static const char body[] =
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+                "\"Failure\",\"message\":\"Too many requests, please try again later.\","
+                "\"reason\":\"TooManyRequests\",\"details\":{\"retryAfterSeconds\":1},"
+                "\"code\":429}";
+            char clen[16];
+            snprintf(clen, sizeof(clen), "%zu", sizeof(body) - 1);
+            struct k8c_http_header hh[] = {h[0], h[1], {"content-length", clen}};
+            k8c_http_stream_respond(s, 429, hh, 3, false);
+            k8c_http_stream_send_copy(s, body, sizeof(body) - 1);
+            k8c_http_stream_finish(s, NULL, 0);
+            return;
+        }
+        (*count)++;
+        if (mutating)
+            req->counted_mutating = true;
+        else
+            req->counted = true;
+    }
+}

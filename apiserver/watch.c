@@ -1,0 +1,400 @@
+/*
+ * Watch streams (GET ...?watch=true): a store watch on the resource's key
+ * range, turned into Kubernetes watch events written as newline-delimited
+ * JSON ({"type":"ADDED","object":{...}}), one per line, flushed as they
+ * happen (chunked on HTTP/1.1, DATA frames on HTTP/2).
+ *
+ * resourceVersion semantics as upstream: unset or "0" starts with synthetic
+ * ADDED events for every existing object (read at one revision) and goes on
+ * from that revision; a specific version streams the changes after it; a
+ * version older than the store's compaction ends with an ERROR event
+ * carrying a 410 Expired Status. Selectors apply to both the old and the new
+ * state of an object, so an object that stops matching is reported DELETED
+ * and one that starts matching ADDED. allowWatchBookmarks gets a BOOKMARK
+ * with the current revision every bookmark interval; timeoutSeconds ends the
+ * stream. A client that does not read is cut off once its queue passes
+ * WATCH_MAX_QUEUED, so a slow watcher never makes the server buffer without
+ * bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "codec.h"
+#include "error.h"
+#include "log.h"
+#include "object.h"
+#include "selector.h"
+#include "server.h"
+
+#define WATCH_MAX_QUEUED     (16u * 1024 * 1024)
+#define BOOKMARK_INTERVAL_MS 10000
+
+struct watch_op {
+    struct api_req *req;
+    struct api_etcd_watch *w;
+    struct api_label_selector labels;
+    struct api_field_selector fields;
+    bool has_fields;
+    bool bookmarks;
+    bool columns_sent;
+    bool finished;
+    uv_timer_t *timeout, *bookmark;
+    char prefix[1024], end[1024];
+    int64_t rev; /* last revision sent */
+};
+
+static void timer_closed(uv_handle_t *h)
+{
+    k8c_free(h);
+}
+
+static void stop_timer(uv_timer_t **t)
+{
+    if (*t != NULL) {
+        uv_timer_stop(*t);
+        uv_close((uv_handle_t *)*t, timer_closed);
+        *t = NULL;
+    }
+}
+
+static void watch_op_free(void *arg)
+{
+    struct watch_op *op = arg;
+    api_labels_free(&op->labels);
+    if (op->has_fields)
+        api_fields_free(&op->fields);
+    k8c_free(op);
+}
+
+/* Ends the response (the client sees the end of the stream). */
+static void watch_finish(struct watch_op *op)
+{
+    if (op->finished)
+        return;
+    op->finished = true;
+    stop_timer(&op->timeout);
+    stop_timer(&op->bookmark);
+    if (op->w != NULL)
+        api_etcd_watch_cancel(op->w);
+    if (op->req->s != NULL)
+        k8c_http_stream_finish(op->req->s, NULL, 0);
+}
+
+/* Writes one event line. object is the JSON of the object (or Status). */
+static void send_event(struct watch_op *op, const char *type, struct k8c_json *object,
+                       struct k8c_arena *a)
+{
+    struct api_req *req = op->req;
+    if (req->s == NULL || op->finished)
+        return;
+    struct k8c_json *ev = k8c_json_new_object(a);
+    k8c_json_set(a, ev, "type", k8c_json_new_string(a, type));
+    k8c_json_set(a, ev, "object", object);
+    struct k8c_sbuf out;
+    k8c_sbuf_init(&out);
+    k8c_json_write(&out, ev, 0, 0);
+    k8c_sbuf_putc(&out, '\n');
+    struct k8c_buf *b = k8c_sbuf_to_buf(&out);
+    k8c_http_stream_send(req->s, b);
+    k8c_buf_unref(b);
+    k8c_sbuf_free(&out);
+    if (k8c_http_stream_queued(req->s) > WATCH_MAX_QUEUED) {
+        k8c_log_info("watch client too slow, closing path=%s user=%s", req->path, req->user);
+        watch_finish(op);
+    }
+}
+
+static void send_object(struct watch_op *op, const char *type, ProtobufCMessage *obj)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *tree = NULL;
+    api_meta_t *m = api_obj_meta(obj);
+    if (op->req->table) {
+        ProtobufCMessage *items[1] = {obj};
+        tree = api_table_tree(a, op->req, items, 1, m ? m->resourceversion : "", NULL, 0,
+                              !op->columns_sent);
+        op->columns_sent = true;
+    } else if (k8c_codec_msg_to_tree(a, obj, K8C_CODEC_TYPE_META, &tree, NULL) != 0) {
+        k8c_arena_del(a);
+        return;
+    }
+    send_event(op, type, tree, a);
+    k8c_arena_del(a);
+}
+
+static void send_bookmark(struct watch_op *op, int64_t rev)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *o = k8c_json_new_object(a), *m = k8c_json_new_object(a);
+    char rv[24];
+    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+    k8c_json_set(a, o, "kind", k8c_json_new_string(a, op->req->res->kind));
+    k8c_json_set(a, o, "apiVersion", k8c_json_new_string(a, op->req->res->api_version));
+    k8c_json_set(a, m, "resourceVersion", k8c_json_new_string(a, rv));
+    k8c_json_set(a, o, "metadata", m);
+    send_event(op, "BOOKMARK", o, a);
+    k8c_arena_del(a);
+}
+
+static void send_error(struct watch_op *op, int code, const char *reason, const char *message)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *o = k8c_json_new_object(a);
+    k8c_json_set(a, o, "kind", k8c_json_new_string(a, "Status"));
+    k8c_json_set(a, o, "apiVersion", k8c_json_new_string(a, "v1"));
+    k8c_json_set(a, o, "metadata", k8c_json_new_object(a));
+    k8c_json_set(a, o, "status", k8c_json_new_string(a, "Failure"));
+    k8c_json_set(a, o, "message", k8c_json_new_string(a, message));
+    k8c_json_set(a, o, "reason", k8c_json_new_string(a, reason));
+    k8c_json_set(a, o, "code", k8c_json_new_int(a, code));
+    send_event(op, "ERROR", o, a);
+    k8c_arena_del(a);
+}
+
+static bool matches(struct watch_op *op, ProtobufCMessage *obj)
+{
+    if (!api_labels_empty(&op->labels) && !api_labels_matches_meta(&op->labels, api_obj_meta(obj)))
+        return false;
+    if (op->has_fields) {
+        /* metadata.name / metadata.namespace cover what watchers use most
+         * (kubectl rollout status, wait); other fields match through the
+         * object's JSON. */
+        api_meta_t *m = api_obj_meta(obj);
+        struct k8c_arena *a = k8c_arena_new(0);
+        struct k8c_json *tree = NULL;
+        struct api_field f[16];
+        size_t n = 0;
+        f[n++] = (struct api_field){"metadata.name", m && m->name ? m->name : ""};
+        f[n++] = (struct api_field){"metadata.namespace", m && m->namespace_ ? m->namespace_ : ""};
+        if (k8c_codec_msg_to_tree(a, obj, 0, &tree, NULL) == 0) {
+            static const char *const more[][2] = {
+                {"spec.nodeName", "spec"},
+                {"status.phase", "status"},
+                {"spec.schedulerName", "spec"},
+                {"involvedObject.name", "involvedObject"},
+                {"involvedObject.kind", "involvedObject"},
+                {"involvedObject.namespace", "involvedObject"},
+                {"involvedObject.uid", "involvedObject"},
+                {"type", NULL},
+                {"reason", NULL},
+            };
+            for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && n < 16; i++) {
+                const char *dot = strchr(more[i][0], '.');
+                struct k8c_json *v =
+                    dot ? k8c_json_get(tree, more[i][1]) : k8c_json_get(tree, more[i][0]);
+                if (dot && v != NULL && v->type == K8C_JSON_OBJECT)
+                    v = k8c_json_get(v, dot + 1);
+                else if (dot)
+                    v = NULL;
+                f[n++] =
+                    (struct api_field){more[i][0], v && v->type == K8C_JSON_STRING ? v->u.str : ""};
+            }
+        }
+        bool ok = api_fields_matches(&op->fields, f, n);
+        k8c_arena_del(a);
+        return ok;
+    }
+    return true;
+}
+
+static ProtobufCMessage *decode(struct watch_op *op, const struct api_etcd_kv *kv, int64_t rev)
+{
+    ProtobufCMessage *obj = NULL;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (kv == NULL || kv->value_len == 0)
+        return NULL;
+    if (api_obj_decode_storage(op->req->res, kv->value, kv->value_len, rev, &obj, errmsg) != 0) {
+        k8c_log_error("watch: undecodable object key=%.*s err=%s", (int)kv->key_len, kv->key,
+                      errmsg);
+        return NULL;
+    }
+    return obj;
+}
+
+static void on_event(void *arg, int type, const struct api_etcd_kv *kv,
+                     const struct api_etcd_kv *prev_kv, int64_t revision)
+{
+    struct watch_op *op = arg;
+    if (op->finished)
+        return;
+    if (kv == NULL) {
+        /* progress notification: a bookmark */
+        if (op->bookmarks && revision > op->rev) {
+            op->rev = revision;
+            send_bookmark(op, revision);
+        }
+        return;
+    }
+    op->rev = revision;
+    ProtobufCMessage *cur =
+        type == MVCCPB__EVENT__EVENT_TYPE__PUT ? decode(op, kv, revision) : NULL;
+    ProtobufCMessage *prev = decode(op, prev_kv, revision);
+    bool now = cur != NULL && matches(op, cur);
+    bool before = prev != NULL && matches(op, prev);
+    if (type == MVCCPB__EVENT__EVENT_TYPE__DELETE) {
+        if (before)
+            send_object(op, "DELETED", prev);
+    } else if (now && (before || kv->create_revision == kv->mod_revision || prev == NULL)) {
+        send_object(op, before ? "MODIFIED" : "ADDED", cur);
+    } else if (now) {
+        send_object(op, "ADDED", cur);
+    } else if (before) {
+        /* no longer matches: gone from the watcher's view */
+        send_object(op, "DELETED", cur);
+    }
+    api_obj_free(cur);
+    api_obj_free(prev);
+}
+
+static void on_watch_done(void *arg, int err, const char *errmsg, int64_t rev)
+{
+    struct watch_op *op = arg;
+    struct api_req *req = op->req;
+    op->w = NULL;
+    if (err == K8C_ETCD_COMPACTED) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "too old resource version: %lld (%lld)", (long long)op->rev,
+                 (long long)rev);
+        send_error(op, 410, "Expired", msg);
+    } else if (err != 0 && !op->finished) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "watch of the store ended: %s", errmsg ? errmsg : "");
+        send_error(op, 500, "InternalError", msg);
+    }
+    watch_finish(op);
+    api_req_unref(req);
+}
+
+static void start_store_watch(struct watch_op *op, int64_t from)
+{
+    api_req_ref(op->req);
+    op->w = api_etcd_watch(op->req->srv->etcd, op->prefix, op->end, from, true, false, on_event,
+                           on_watch_done, op);
+    if (op->w == NULL) {
+        send_error(op, 500, "InternalError", "cannot start a watch on the store");
+        watch_finish(op);
+        api_req_unref(op->req);
+    }
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    watch_finish(t->data);
+}
+
+static void on_bookmark_tick(uv_timer_t *t)
+{
+    struct watch_op *op = t->data;
+    if (op->w != NULL)
+        api_etcd_watch_progress(op->w);
+}
+
+/* Initial state for resourceVersion "" / "0": ADDED for everything, then watch. */
+static void initial_listed(void *arg, const struct api_etcd_result *res)
+{
+    struct watch_op *op = arg;
+    struct api_req *req = op->req;
+    if (req->s == NULL || op->finished) {
+        api_req_unref(req);
+        return;
+    }
+    if (res->err != 0) {
+        send_error(op, 500, "InternalError", res->errmsg ? res->errmsg : "store error");
+        watch_finish(op);
+        api_req_unref(req);
+        return;
+    }
+    for (size_t i = 0; i < res->n && !op->finished; i++) {
+        ProtobufCMessage *obj = decode(op, &res->kvs[i], res->kvs[i].mod_revision);
+        if (obj != NULL && matches(op, obj))
+            send_object(op, "ADDED", obj);
+        api_obj_free(obj);
+    }
+    op->rev = res->rev;
+    if (!op->finished)
+        start_store_watch(op, res->rev + 1);
+    api_req_unref(req);
+}
+
+void api_watch_start(struct api_req *req)
+{
+    struct watch_op *op = K8C_NEW(struct watch_op);
+    char buf[8192], errmsg[K8C_ERRMSG_SIZE];
+    op->req = req;
+    api_labels_init(&op->labels);
+    const char *ls = api_query(req, "labelSelector", buf, sizeof(buf));
+    if (ls != NULL && api_labels_parse(ls, strlen(ls), &op->labels, errmsg) != 0) {
+        api_respond_statusf(req, 400, "BadRequest", "unable to parse requirement: %s", errmsg);
+        watch_op_free(op);
+        return;
+    }
+    const char *fs = api_query(req, "fieldSelector", buf, sizeof(buf));
+    if (fs != NULL && fs[0] != '\0') {
+        if (api_fields_parse(fs, strlen(fs), &op->fields, errmsg) != 0) {
+            api_respond_status(req, 400, "BadRequest", errmsg);
+            watch_op_free(op);
+            return;
+        }
+        op->has_fields = true;
+    }
+    op->bookmarks = api_query_bool(req, "allowWatchBookmarks");
+    api_key(req->srv, req->res, req->ns, "", op->prefix, sizeof(op->prefix));
+    api_etcd_prefix_end(op->prefix, op->end, sizeof(op->end));
+    req->op = op;
+    req->op_free = watch_op_free;
+
+    struct k8c_http_header h[] = {{"content-type", "application/json"},
+                                  {"cache-control", "no-cache, private"}};
+    k8c_http_stream_respond(req->s, 200, h, 2, false);
+
+    const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
+    int64_t timeout = to ? strtoll(to, NULL, 10) : 0;
+    if (timeout <= 0)
+        timeout = 1800; /* upstream: a random 30-60 min when unset */
+    op->timeout = k8c_malloc(sizeof(*op->timeout));
+    uv_timer_init(req->srv->loop, op->timeout);
+    op->timeout->data = op;
+    uv_timer_start(op->timeout, on_timeout, (uint64_t)timeout * 1000, 0);
+    if (op->bookmarks) {
+        op->bookmark = k8c_malloc(sizeof(*op->bookmark));
+        uv_timer_init(req->srv->loop, op->bookmark);
+        op->bookmark->data = op;
+        uv_timer_start(op->bookmark, on_bookmark_tick, BOOKMARK_INTERVAL_MS, BOOKMARK_INTERVAL_MS);
+    }
+
+    const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
+    if (rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0) {
+        api_req_ref(req);
+        api_etcd_range(req->srv->etcd, op->prefix, op->end, 0, 0, false, initial_listed, op);
+        return;
+    }
+    char *end;
+    long long from = strtoll(rv, &end, 10);
+    if (*end != '\0' || from < 0) {
+        send_error(op, 400, "BadRequest", "invalid resource version");
+        watch_finish(op);
+        return;
+    }
+    op->rev = from;
+    start_store_watch(op, from + 1);
+}
+
+void api_watch_stream_closed(struct api_req *req)
+{
+    if (req->verb != VERB_WATCH || req->op == NULL)
+        return;
+    struct watch_op *op = req->op;
+    op->finished = true;
+    stop_timer(&op->timeout);
+    stop_timer(&op->bookmark);
+    if (op->w != NULL)
+        api_etcd_watch_cancel(op->w);
+}
+
+void api_watch_writable(struct k8c_http_stream *s, void *arg)
+{
+    (void)s;
+    (void)arg;
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Integration tests of k8c-apiserver with the real clients.
+# Usage: run.sh SCENARIO BIN_DIR PYTHON3
+#   kubectl-etcd   kubectl against k8c-apiserver on real etcd 3.4
+#   kubectl-store  the same on three k8c-store peers
+#   python         the Python kubernetes client (HTTP/1.1) on etcd: CRUD, watch, patch
+#   hostile        bad bodies, limits, wrong types and methods: upstream Status answers
+set -euo pipefail
+scenario=$1 bin=$2 py=$3
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common.sh"
+tmp=$(mktemp -d /tmp/k8c-api-test.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ "${keep:-0}" = 0 ]; then rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+show_logs() { tail -n 30 "$tmp"/*.log >&2 || true; }
+trap 'show_logs' ERR
+
+make_certs "$tmp/pki" "/CN=admin/O=system:masters"
+api_port=$(free_port)
+etcd_urls=
+
+start_etcd() {
+    local cp pp
+    cp=$(free_port) pp=$(free_port)
+    etcd --data-dir "$tmp/etcd" --listen-client-urls "http://127.0.0.1:$cp" \
+        --advertise-client-urls "http://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+        --initial-cluster "default=http://127.0.0.1:$pp" >"$tmp/etcd.log" 2>&1 &
+    pids+=($!)
+    wait_listen "$cp"
+    etcd_urls="http://127.0.0.1:$cp"
+}
+
+start_store() {
+    local cluster="" i
+    for i in 0 1 2; do cport[$i]=$(free_port); pport[$i]=$(free_port); done
+    cluster="s0=http://127.0.0.1:${pport[0]},s1=http://127.0.0.1:${pport[1]},s2=http://127.0.0.1:${pport[2]}"
+    for i in 0 1 2; do
+        "$bin/k8c-store" --name "s$i" --data-dir "$tmp/s$i" \
+            --listen-client-urls "http://127.0.0.1:${cport[$i]}" \
+            --advertise-client-urls "http://127.0.0.1:${cport[$i]}" \
+            --listen-peer-urls "http://127.0.0.1:${pport[$i]}" \
+            --initial-advertise-peer-urls "http://127.0.0.1:${pport[$i]}" \
+            --initial-cluster "$cluster" --heartbeat-interval 50 --election-timeout 500 \
+            >"$tmp/s$i.log" 2>&1 &
+        pids+=($!)
+    done
+    etcd_urls="http://127.0.0.1:${cport[0]},http://127.0.0.1:${cport[1]},http://127.0.0.1:${cport[2]}"
+    for i in 0 1 2; do wait_listen "${cport[$i]}"; done
+}
+
+start_api() {
+    "$bin/k8c-apiserver" --etcd-servers="$etcd_urls" --bind-address=127.0.0.1 \
+        --secure-port="$api_port" --tls-cert-file="$tmp/pki/server.crt" \
+        --tls-private-key-file="$tmp/pki/server.key" --client-ca-file="$tmp/pki/ca.crt" \
+        --token-auth-file="$tmp/tokens.csv" --service-cluster-ip-range=198.19.0.0/16 "$@" \
+        >"$tmp/api.log" 2>&1 &
+    pids+=($!)
+    wait_listen "$api_port"
+    for _ in $(seq 1 100); do
+        curl -sf --cacert "$tmp/pki/ca.crt" -H "Authorization: Bearer t0ken" \
+            "https://127.0.0.1:$api_port/readyz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "apiserver not ready"
+}
+
+echo 't0ken,alice,1001,"dev,system:masters"' > "$tmp/tokens.csv"
+cat > "$tmp/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- cluster: {certificate-authority: $tmp/pki/ca.crt, server: "https://127.0.0.1:$api_port"}
+  name: k8c
+contexts:
+- context: {cluster: k8c, user: admin}
+  name: k8c
+current-context: k8c
+users:
+- name: admin
+  user: {client-certificate: $tmp/pki/client.crt, client-key: $tmp/pki/client.key}
+KC
+export KUBECONFIG=$tmp/kubeconfig
+export HOME=$tmp # kubectl's discovery cache
+k() { kubectl "$@" 2>&1; }
+
+kubectl_suite() {
+    expect_match "version" "Server Version: v1.32" "$(k version)"
+    expect "namespaces at start" "default kube-node-lease kube-public kube-system" \
+        "$(kubectl get ns -o jsonpath='{.items[*].metadata.name}')"
+    expect "kubernetes service IP" "198.19.0.1" "$(kubectl get svc kubernetes -o jsonpath='{.spec.clusterIP}')"
+    expect "create deployment (protobuf body)" "deployment.apps/web created" "$(k create deployment web --image=nginx:1.25 --replicas=2)"
+    expect_match "get deployments table" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE.*web +0/2 +0 +0 " "$(k get deploy)"
+    expect "defaults: strategy" "RollingUpdate 25% 10 IfNotPresent" \
+        "$(kubectl get deploy web -o jsonpath='{.spec.strategy.type} {.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.template.spec.containers[0].imagePullPolicy}')"
+    expect_match "duplicate create" "deployments.apps \"web\" already exists" "$(k create deployment web --image=nginx || true)"
+    expect "not found" 'Error from server (NotFound): deployments.apps "nope" not found' "$(k get deploy nope || true)"
+    cat > "$tmp/app.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {key: value}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, labels: {app: api}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: nginx:1.25
+        ports: [{containerPort: 80}]
+        envFrom: [{configMapRef: {name: cfg}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec:
+  type: NodePort
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 80, nodePort: 30080}]
+YAML
+    expect "apply" "configmap/cfg created
+deployment.apps/api created
+service/api created" "$(k apply -f "$tmp/app.yaml")"
+    expect "apply again" "configmap/cfg unchanged
+deployment.apps/api unchanged
+service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
+    sed -i 's/replicas: 2/replicas: 4/' "$tmp/app.yaml"
+    expect_match "apply change" "deployment.apps/api configured" "$(k apply -f "$tmp/app.yaml")"
+    expect "apply bumped generation" "4 2" "$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    expect_match "service NodePort" "api +NodePort +198\.19\.[0-9]+\.[0-9]+ +<none> +80:30080/TCP" "$(k get svc api)"
+    expect_match "node port taken" "provided port is already allocated" \
+        "$(k create service nodeport other --tcp=80 --node-port=30080 || true)"
+    expect_match "cluster IP out of range" "is not in the valid range" \
+        "$(k create service clusterip bad --tcp=80 --clusterip=10.9.9.9 || true)"
+    expect "scale" "deployment.apps/api scaled" "$(k scale deploy api --replicas=3)"
+    expect "scale subresource" "3 3" "$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    expect "label" "deployment.apps/api labeled" "$(k label deploy api tier=backend)"
+    expect "label selector" "api" "$(kubectl get deploy -l 'tier in (backend),app' -o name | sed 's|.*/||')"
+    expect "field selector" "web" "$(kubectl get deploy --field-selector metadata.name=web -o name | sed 's|.*/||')"
+    expect "merge patch" "deployment.apps/api patched" "$(k patch deploy api --type=merge -p '{"spec":{"minReadySeconds":5}}')"
+    expect "json patch" "deployment.apps/api patched" "$(k patch deploy api --type=json -p '[{"op":"replace","path":"/spec/replicas","value":1}]')"
+    expect "strategic merge patch" "deployment.apps/api patched" \
+        "$(k patch deploy api -p '{"spec":{"template":{"spec":{"containers":[{"name":"api","image":"nginx:1.26"}]}}}}')"
+    expect "patched" "5 1 nginx:1.26 80" "$(kubectl get deploy api -o jsonpath='{.spec.minReadySeconds} {.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}')"
+    expect_match "strict validation" 'cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"' \
+        "$(echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x2"},"bogus":1}' | k create -f - || true)"
+    # list paging: 30 configmaps, pages of 7
+    for i in $(seq 1 30); do echo "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"page-$i\",\"labels\":{\"page\":\"yes\"}}}"; done > "$tmp/cms.json"
+    k create -f "$tmp/cms.json" >/dev/null
+    expect "paged list" "30" "$(kubectl get cm -l page=yes --chunk-size=7 -o name | wc -l)"
+    expect "delete collection" "" "$(kubectl delete cm -l page=yes >/dev/null 2>&1; kubectl get cm -l page=yes -o name)"
+    # watch: events arrive as they happen
+    (timeout 8 kubectl get cm -w --output-watch-events >"$tmp/watch.out" 2>&1 || true) &
+    local wpid=$!
+    sleep 2
+    k create cm watched --from-literal=a=b >/dev/null
+    k label cm watched x=y >/dev/null
+    k delete cm watched >/dev/null
+    wait "$wpid" || true
+    expect_match "watch ADDED/MODIFIED/DELETED" "ADDED +watched.*MODIFIED +watched.*DELETED +watched" "$(tr '\n' ' ' < "$tmp/watch.out")"
+    # update with a stale resourceVersion
+    kubectl get deploy api -o json > "$tmp/api.json"
+    k label deploy api again=1 >/dev/null
+    expect_match "conflict" "the object has been modified" "$(k replace -f "$tmp/api.json" || true)"
+    # pods: table columns and delete of an unscheduled pod
+    expect "run" "pod/p1 created" "$(k run p1 --image=busybox --restart=Never -- sleep 1)"
+    expect_match "pod table" "^NAME +READY +STATUS +RESTARTS +AGE.*p1 +0/1 +Pending +0 " "$(k get pods)"
+    expect "delete pod" 'pod "p1" deleted' "$(k delete pod p1 --wait=true --timeout=20s)"
+    # namespaces: delete takes the contents with it
+    k create ns scratch >/dev/null
+    k -n scratch create cm inside --from-literal=a=b >/dev/null
+    k -n scratch create svc clusterip s1 --tcp=80 >/dev/null
+    expect "delete namespace" 'namespace "scratch" deleted' "$(k delete ns scratch --timeout=30s)"
+    expect_match "namespace gone" "NotFound" "$(k get ns scratch || true)"
+    expect "delete deployment" 'deployment.apps "api" deleted' "$(k delete deploy api)"
+    expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
+        "https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps" -X POST \
+        -H 'Content-Type: application/json' -d '{"metadata":{"name":"by-alice"}}' >/dev/null; echo alice)"
+    expect "anonymous refused" "401" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/pki/ca.crt" "https://127.0.0.1:$api_port/api/v1/pods")"
+}
+
+case $scenario in
+kubectl-etcd)
+    start_etcd
+    start_api
+    kubectl_suite
+    ;;
+kubectl-store)
+    start_store
+    start_api
+    kubectl_suite
+    ;;
+python)
+    start_etcd
+    start_api
+    "$py" "$here/python_client.py" "https://127.0.0.1:$api_port" "$tmp/pki"
+    ;;
+hostile)
+    start_etcd
+    start_api --max-requests-inflight=50
+    "$py" "$here/hostile.py" "127.0.0.1:$api_port" "$tmp/pki"
+    expect "still serving" "ok" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' "https://127.0.0.1:$api_port/healthz")"
+    ;;
+*)
+    fail "unknown scenario $scenario"
+    ;;
+esac
+echo "PASS: $scenario"

@@ -360,6 +360,28 @@ static int parse_common(int argc, char **argv, bool *purge)
     return 0;
 }
 
+/* <state>/kubeconfig: the admin client certificate against the local API
+ * server, for kubectl and the Python client. */
+static int write_kubeconfig(char *path, size_t size)
+{
+    snprintf(path, size, "%s/kubeconfig", state_dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    fprintf(f,
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n"
+            "    certificate-authority: %s/pki/ca.crt\n    server: https://127.0.0.1:%d\n"
+            "  name: k8c\ncontexts:\n- context:\n    cluster: k8c\n    user: admin\n"
+            "  name: k8c\ncurrent-context: k8c\nusers:\n- name: admin\n  user:\n"
+            "    client-certificate: %s/pki/admin.crt\n    client-key: %s/pki/admin.key\n",
+            state_dir, APISERVER_PORT, state_dir, state_dir);
+    fclose(f);
+    chmod(path, 0600);
+    return 0;
+}
+
 int cluster_cmd_up(int argc, char **argv)
 {
     struct proc procs[STORE_PEERS + 2];
@@ -420,6 +442,12 @@ int cluster_cmd_up(int argc, char **argv)
             }
         }
         printf("ok\n");
+    }
+    if (n > STORE_PEERS) {
+        char kc[PATH_MAX];
+        if (write_kubeconfig(kc, sizeof(kc)) != 0)
+            return 1;
+        printf("cluster is up: export KUBECONFIG=%s; kubectl get namespaces\n", kc);
     }
     if (n == STORE_PEERS)
         printf("store is up (etcdctl --endpoints=https://127.0.0.1:%d --cacert=%s/pki/ca.crt "

@@ -32,6 +32,13 @@ for t in $(seq 1 100); do
     sleep 0.1
 done
 expect "put over TLS" OK "$(ctl put hello world)"
+# The API server runs on the store; kubectl uses the kubeconfig k8c up wrote.
+for t in $(seq 1 100); do
+    if HOME=$state kubectl --kubeconfig "$state/kubeconfig" get ns default >/dev/null 2>&1; then break; fi
+    sleep 0.1
+done
+expect "kubectl through k8c up" "default kube-node-lease kube-public kube-system" \
+    "$(HOME=$state kubectl --kubeconfig "$state/kubeconfig" get ns -o jsonpath='{.items[*].metadata.name}')"
 expect "get over TLS" "$(printf 'hello\nworld')" "$(ctl get hello)"
 expect "members over TLS" 3 "$(ctl member list | wc -l)"
 # Without a client certificate the store refuses the connection.

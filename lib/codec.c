@@ -87,8 +87,9 @@ static const struct {
 
 struct field_info {
     const ProtobufCFieldDescriptor *fd;
-    bool is_inline; /* a message field whose members are flattened into the parent */
-    bool is_map;    /* a repeated map-entry message */
+    bool is_inline;    /* a message field whose members are flattened into the parent */
+    bool is_map;       /* a repeated map-entry message */
+    bool go_omitempty; /* a Go omitempty value scalar: a zero decoded from protobuf is absent */
 };
 
 struct msg_info {
@@ -150,11 +151,20 @@ static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
     mi->f3 = protobuf_c_message_descriptor_get_field(desc, 3);
     mi->n_fields = desc->n_fields;
     mi->fields = k8c_calloc(desc->n_fields ? desc->n_fields : 1, sizeof(struct field_info));
+    /* NULL for special types: they never appear in the generated table. */
+    const char *const *kept = k8c_codec_go_zero_kept(desc->name);
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &desc->fields[i];
         mi->fields[i].fd = fd;
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED)
             mi->fields[i].is_map = is_map_entry(fd->descriptor);
+        if (kept != NULL && mi->sp == SP_NONE && fd->label == PROTOBUF_C_LABEL_OPTIONAL &&
+            fd->type != PROTOBUF_C_TYPE_MESSAGE && !(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+            mi->fields[i].go_omitempty = true;
+            for (size_t k = 0; kept[k] != NULL; k++)
+                if (strcmp(kept[k], fd->name) == 0)
+                    mi->fields[i].go_omitempty = false;
+        }
     }
     /* protobuf-c lays struct members out in declaration order, so sorting by offset recovers
      * the order of the .proto file (upstream's Go struct order). */
@@ -2499,6 +2509,72 @@ int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t 
     return check_message(desc, data, data + len, 0, max_depth, errmsg);
 }
 
+/*
+ * Clears the presence of decoded Go zero values (see codec.h). The walk visits every message of
+ * the tree once; its depth is bounded by check_message (K8C_CODEC_MAX_DEPTH) before protobuf-c
+ * unpacks, and by the caller's own construction otherwise.
+ */
+static void clear_go_zeros(ProtobufCMessage *m, ProtobufCAllocator *alloc)
+{
+    const struct msg_info *mi = get_info(m->descriptor);
+
+    if (mi->sp != SP_NONE)
+        return;
+    for (unsigned i = 0; i < mi->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = mi->fields[i].fd;
+        void *member = MEMBER(m, fd->offset);
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+                size_t n = *(const size_t *)MEMBER(m, fd->quantifier_offset);
+                ProtobufCMessage **items = *(ProtobufCMessage ***)member;
+                for (size_t k = 0; k < n; k++)
+                    if (items[k] != NULL)
+                        clear_go_zeros(items[k], alloc);
+            } else if (*(ProtobufCMessage **)member != NULL) {
+                clear_go_zeros(*(ProtobufCMessage **)member, alloc);
+            }
+            continue;
+        }
+        if (!mi->fields[i].go_omitempty || !field_present(m, fd))
+            continue;
+        switch (fd->type) {
+        case PROTOBUF_C_TYPE_STRING: {
+            char *str = *(char **)member;
+            if (str[0] != '\0')
+                break;
+            if (str != fd->default_value)
+                alloc->free(alloc->allocator_data, str);
+            *(char **)member = NULL;
+            break;
+        }
+        case PROTOBUF_C_TYPE_BYTES:
+            /* The data pointer stays: protobuf_c_message_free_unpacked frees it either way. */
+            if (((const ProtobufCBinaryData *)member)->len == 0)
+                *(protobuf_c_boolean *)MEMBER(m, fd->quantifier_offset) = 0;
+            break;
+        case PROTOBUF_C_TYPE_DOUBLE:
+            if (*(const double *)member == 0.0)
+                *(protobuf_c_boolean *)MEMBER(m, fd->quantifier_offset) = 0;
+            break;
+        case PROTOBUF_C_TYPE_FLOAT:
+            if (*(const float *)member == 0.0f)
+                *(protobuf_c_boolean *)MEMBER(m, fd->quantifier_offset) = 0;
+            break;
+        default:
+            if (elem_size(fd) == 8   ? *(const uint64_t *)member == 0
+                : elem_size(fd) == 4 ? *(const uint32_t *)member == 0
+                                     : *(const protobuf_c_boolean *)member == 0)
+                *(protobuf_c_boolean *)MEMBER(m, fd->quantifier_offset) = 0;
+            break;
+        }
+    }
+}
+
+void k8c_codec_clear_go_zeros(ProtobufCMessage *msg, ProtobufCAllocator *alloc)
+{
+    clear_go_zeros(msg, alloc ? alloc : &k8c_default_allocator);
+}
+
 int k8c_codec_proto_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                            ProtobufCAllocator *alloc, ProtobufCMessage **out, char *errmsg)
 {
@@ -2533,5 +2609,7 @@ int k8c_codec_proto_decode(const ProtobufCMessageDescriptor *desc, const uint8_t
         k8c_errmsg_printf(errmsg, "invalid protobuf encoding of %s", desc->name);
         return K8C_EPROTO;
     }
+    /* Go writes omitempty value fields even when zero; upstream's JSON would not show them. */
+    clear_go_zeros(*out, alloc ? alloc : &k8c_default_allocator);
     return 0;
 }

@@ -185,4 +185,27 @@ int k8c_codec_proto_decode(const ProtobufCMessageDescriptor *desc, const uint8_t
 int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                           unsigned max_depth, char *errmsg);
 
+/*
+ * Go zero values. Go's protobuf marshaller writes every non-pointer scalar field of a Go struct
+ * (string, integer, bool), zero or not, and a pointer field (*int32, *bool, *string) only when
+ * it is non-nil; protobuf-c then marks all of them present. Upstream's JSON omits a zero value
+ * field tagged omitempty (`paused: false`, `nodeName: ""`, `generation: 0`) but shows an
+ * explicit zero of a pointer field (`replicas: 0`, `automountServiceAccountToken: false`) and
+ * any value of a field without omitempty (Container.name, ContainerPort.containerPort).
+ *
+ * k8c_codec_clear_go_zeros clears, in msg and every message below it, the presence of each
+ * singular scalar field that holds its zero value ("", 0, false, empty bytes) unless upstream's
+ * JSON shows that zero; message fields, repeated fields, map entries and the special types are
+ * left as they are, and so is every message that is not an upstream Go struct. alloc is the
+ * allocator msg was unpacked with (NULL = the default one of k8c_codec_proto_decode); cleared
+ * empty strings are freed with it. k8c_codec_proto_decode calls it on every message it returns.
+ *
+ * k8c_codec_go_zero_kept (generated from the upstream Go types: lib/codec_presence.c) returns,
+ * for a message full name, the NULL-terminated list of its scalar fields whose zero value is
+ * kept, or NULL when the message is not an upstream Go struct with scalar fields. The list is
+ * static.
+ */
+void k8c_codec_clear_go_zeros(ProtobufCMessage *msg, ProtobufCAllocator *alloc);
+const char *const *k8c_codec_go_zero_kept(const char *message);
+
 #endif

@@ -24,6 +24,7 @@
 #include "server.h"
 #include "signals.h"
 #include "svcalloc.h"
+#include "watchcache.h"
 
 static struct api_server server;
 static struct k8c_http_server *http;
@@ -176,6 +177,7 @@ static void on_signal(void *arg)
     uv_close((uv_handle_t *)&lease_timer, NULL);
     uv_timer_stop(&bootstrap_timer);
     uv_close((uv_handle_t *)&bootstrap_timer, NULL);
+    api_watchcache_shutdown(&server);
     k8c_http_server_del(http);
     http = NULL;
     api_etcd_del(server.etcd);
@@ -189,6 +191,7 @@ int main(int argc, char **argv)
          *etcd_key = "", *bind = "0.0.0.0", *tls_cert = "", *tls_key = "", *client_ca = "",
          *token_file = "", *svc_range = "10.0.0.0/24", *node_ports = "30000-32767", *advertise = "",
          *insecure_bind = "127.0.0.1";
+    int watch_cache_size = 4096;
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
     int64_t request_timeout = 60000;
     bool anonymous = false;
@@ -226,6 +229,8 @@ int main(int argc, char **argv)
          "timeout of store calls for a request"},
         {"advertise-address", K8C_FLAG_STRING, &advertise,
          "address published in the kubernetes Endpoints"},
+        {"watch-cache-size", K8C_FLAG_INT, &watch_cache_size,
+         "events the watch cache keeps per resource"},
         {"v", K8C_FLAG_INT, &k8c_log_verbosity, "log verbosity"},
     };
     rc = k8c_flags_parse(flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &first, errmsg);
@@ -258,6 +263,11 @@ int main(int argc, char **argv)
         return 2;
     }
     server.service_cidr = svc_range;
+    if (watch_cache_size < 1 || watch_cache_size > 1000000) {
+        fprintf(stderr, "Error: --watch-cache-size must be between 1 and 1000000\n");
+        return 2;
+    }
+    api_watchcache_window = (size_t)watch_cache_size;
     if (token_file[0] != '\0' && api_load_tokens(&server, token_file, errmsg) != 0) {
         fprintf(stderr, "Error: %s\n", errmsg);
         return 2;

@@ -33,6 +33,7 @@
 #include "server.h"
 #include "svcalloc.h"
 #include "table.h"
+#include "watchcache.h"
 
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Status status_t;
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusDetails status_details_t;
@@ -478,6 +479,9 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
     for (size_t i = 0; i < d.n_warnings; i++)
         k8c_log_v(1, "request warning path=%s warning=\"%s\"", req->path, d.warnings[i]);
     k8c_codec_diag_free(&d);
+    /* As upstream, the object passes through Go's types: zero values of
+     * omitempty fields are gone. */
+    k8c_codec_clear_go_zeros(obj, NULL);
     return obj;
 }
 
@@ -588,19 +592,27 @@ static size_t object_fields(struct k8c_arena *a, const struct api_resource *r,
     return n;
 }
 
-static bool list_match(struct list_op *op, const struct api_resource *r, ProtobufCMessage *obj)
+bool api_object_matches(const struct api_label_selector *labels,
+                        const struct api_field_selector *fields, bool has_fields,
+                        const ProtobufCMessage *obj)
 {
-    if (!api_labels_empty(&op->labels) && !api_labels_matches_meta(&op->labels, api_obj_meta(obj)))
+    if (!api_labels_empty(labels) && !api_labels_matches_meta(labels, api_obj_meta(obj)))
         return false;
-    if (op->has_fields) {
+    if (has_fields) {
         struct k8c_arena *a = k8c_arena_new(0);
         struct api_field f[32];
-        size_t n = object_fields(a, r, obj, f, 32);
-        bool ok = api_fields_matches(&op->fields, f, n);
+        size_t n = object_fields(a, NULL, obj, f, 32);
+        bool ok = api_fields_matches(fields, f, n);
         k8c_arena_del(a);
         return ok;
     }
     return true;
+}
+
+static bool list_match(struct list_op *op, const struct api_resource *r, ProtobufCMessage *obj)
+{
+    (void)r;
+    return api_object_matches(&op->labels, &op->fields, op->has_fields, obj);
 }
 
 static void continue_token(const struct api_server *srv, int64_t rev, const char *last_key,
@@ -734,8 +746,8 @@ out:
 }
 
 /* Parses labelSelector and fieldSelector into op; answers 400 on error. */
-static bool parse_selectors(struct api_req *req, struct api_label_selector *labels,
-                            struct api_field_selector *fields, bool *has_fields)
+bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
+                         struct api_field_selector *fields, bool *has_fields)
 {
     char buf[8192], errmsg[K8C_ERRMSG_SIZE];
     const char *ls = api_query(req, "labelSelector", buf, sizeof(buf));
@@ -778,7 +790,7 @@ static void do_list(struct api_req *req)
     struct list_op *op = K8C_NEW(struct list_op);
     char buf[4096];
 
-    if (!parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
+    if (!api_parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
         k8c_free(op);
         return;
     }
@@ -1169,7 +1181,10 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
     if (rc != 0) {
         api_respond_statusf(req, 422, "Invalid", "%s", d.errmsg);
         out = NULL;
-    } else if (d.n_warnings > 0 && field_validation(req) == FV_STRICT) {
+    } else if (d.n_warnings == 0 || field_validation(req) != FV_STRICT) {
+        k8c_codec_clear_go_zeros(out, NULL);
+    }
+    if (out != NULL && d.n_warnings > 0 && field_validation(req) == FV_STRICT) {
         api_respond_statusf(req, 400, "BadRequest", "strict decoding error: %s", d.warnings[0]);
         api_obj_free(out);
         out = NULL;
@@ -1548,7 +1563,7 @@ static void do_deletecollection(struct api_req *req)
 {
     struct delcol_op *op = K8C_NEW(struct delcol_op);
     char prefix[1024], end[1024];
-    if (!parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
+    if (!api_parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
         k8c_free(op);
         return;
     }
@@ -1724,10 +1739,12 @@ static void dispatch(struct api_req *req)
         do_get(req);
         break;
     case VERB_LIST:
-        do_list(req);
+        if (!api_watchcache_serve(req))
+            do_list(req);
         break;
     case VERB_WATCH:
-        api_watch_start(req);
+        if (!api_watchcache_serve(req))
+            api_watch_start(req);
         break;
     case VERB_CREATE:
         if (r->namespaced && req->ns[0] == '\0') {

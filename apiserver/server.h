@@ -136,6 +136,16 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
 struct k8c_json *api_table_tree(struct k8c_arena *a, struct api_req *req, ProtobufCMessage **items,
                                 size_t n, const char *rv, const char *cont, int64_t remaining,
                                 bool with_columns);
+/* labelSelector and fieldSelector of the request (answers 400 and returns
+ * false when one does not parse or names an unsupported field). */
+struct api_label_selector;
+struct api_field_selector;
+bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
+                         struct api_field_selector *fields, bool *has_fields);
+/* Whether obj matches the selectors (fields as upstream supports them). */
+bool api_object_matches(const struct api_label_selector *labels,
+                        const struct api_field_selector *fields, bool has_fields,
+                        const ProtobufCMessage *obj);
 /* Maps a store error to an HTTP answer. */
 void api_respond_store_error(struct api_req *req, int err, const char *errmsg);
 

@@ -155,48 +155,7 @@ static void send_error(struct watch_op *op, int code, const char *reason, const 
 
 static bool matches(struct watch_op *op, ProtobufCMessage *obj)
 {
-    if (!api_labels_empty(&op->labels) && !api_labels_matches_meta(&op->labels, api_obj_meta(obj)))
-        return false;
-    if (op->has_fields) {
-        /* metadata.name / metadata.namespace cover what watchers use most
-         * (kubectl rollout status, wait); other fields match through the
-         * object's JSON. */
-        api_meta_t *m = api_obj_meta(obj);
-        struct k8c_arena *a = k8c_arena_new(0);
-        struct k8c_json *tree = NULL;
-        struct api_field f[16];
-        size_t n = 0;
-        f[n++] = (struct api_field){"metadata.name", m && m->name ? m->name : ""};
-        f[n++] = (struct api_field){"metadata.namespace", m && m->namespace_ ? m->namespace_ : ""};
-        if (k8c_codec_msg_to_tree(a, obj, 0, &tree, NULL) == 0) {
-            static const char *const more[][2] = {
-                {"spec.nodeName", "spec"},
-                {"status.phase", "status"},
-                {"spec.schedulerName", "spec"},
-                {"involvedObject.name", "involvedObject"},
-                {"involvedObject.kind", "involvedObject"},
-                {"involvedObject.namespace", "involvedObject"},
-                {"involvedObject.uid", "involvedObject"},
-                {"type", NULL},
-                {"reason", NULL},
-            };
-            for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && n < 16; i++) {
-                const char *dot = strchr(more[i][0], '.');
-                struct k8c_json *v =
-                    dot ? k8c_json_get(tree, more[i][1]) : k8c_json_get(tree, more[i][0]);
-                if (dot && v != NULL && v->type == K8C_JSON_OBJECT)
-                    v = k8c_json_get(v, dot + 1);
-                else if (dot)
-                    v = NULL;
-                f[n++] =
-                    (struct api_field){more[i][0], v && v->type == K8C_JSON_STRING ? v->u.str : ""};
-            }
-        }
-        bool ok = api_fields_matches(&op->fields, f, n);
-        k8c_arena_del(a);
-        return ok;
-    }
-    return true;
+    return api_object_matches(&op->labels, &op->fields, op->has_fields, obj);
 }
 
 static ProtobufCMessage *decode(struct watch_op *op, const struct api_etcd_kv *kv, int64_t rev)
@@ -383,7 +342,7 @@ void api_watch_start(struct api_req *req)
 
 void api_watch_stream_closed(struct api_req *req)
 {
-    if (req->verb != VERB_WATCH || req->op == NULL)
+    if (req->verb != VERB_WATCH || req->op == NULL || req->op_free != watch_op_free)
         return;
     struct watch_op *op = req->op;
     op->finished = true;

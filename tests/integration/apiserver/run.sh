@@ -4,6 +4,8 @@
 #   kubectl-etcd   kubectl against k8c-apiserver on real etcd 3.4
 #   kubectl-store  the same on three k8c-store peers
 #   python         the Python kubernetes client (HTTP/1.1) on etcd: CRUD, watch, patch
+#   watchcache     lists at resourceVersion=0, fan-out to many watchers, selector
+#                  transitions, 410 Expired (python, raw HTTP)
 #   hostile        bad bodies, limits, wrong types and methods: upstream Status answers
 set -euo pipefail
 scenario=$1 bin=$2 py=$3
@@ -205,6 +207,11 @@ python)
     start_etcd
     start_api
     "$py" "$here/python_client.py" "https://127.0.0.1:$api_port" "$tmp/pki"
+    ;;
+watchcache)
+    start_etcd
+    start_api --watch-cache-size=20
+    "$py" "$here/watchcache.py" "127.0.0.1:$api_port" "$tmp/pki"
     ;;
 hostile)
     start_etcd

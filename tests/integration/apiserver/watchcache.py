@@ -1,0 +1,91 @@
+"""The watch cache (apiserver started with --watch-cache-size=20): lists at
+resourceVersion=0 from the cache, many watchers of one resource each getting
+every event once and in order, selector transitions (ADDED/MODIFIED/DELETED as
+an object enters or leaves a selector), and 410 Expired for a watch from a
+version older than the cache's window."""
+import json
+import ssl
+import sys
+import threading
+import urllib.request
+
+addr, pki = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
+base = "https://" + addr
+cms = "/api/v1/namespaces/default/configmaps"
+
+
+def call(method, path, body=None, ctype="application/json"):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
+                                 method=method)
+    if body is not None:
+        req.add_header("Content-Type", ctype)
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def check(name, cond, detail=""):
+    if not cond:
+        raise SystemExit("FAIL: %s %s" % (name, detail))
+    print("ok:", name)
+
+
+def watch(path, want, out, ready):
+    req = urllib.request.Request(base + path)
+    with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+        ready.release()
+        for line in r:
+            ev = json.loads(line)
+            out.append((ev["type"], ev["object"]["metadata"].get("name"),
+                        ev["object"].get("code")))
+            if len(out) >= want:
+                return
+
+
+for i in range(3):
+    call("POST", cms, {"metadata": {"name": "base-%d" % i, "labels": {"set": "base"}}})
+fresh = call("GET", cms + "?labelSelector=set%3Dbase")
+cached = call("GET", cms + "?labelSelector=set%3Dbase&resourceVersion=0")
+check("list at resourceVersion=0 from the cache",
+      [c["metadata"]["name"] for c in cached["items"]] == [c["metadata"]["name"] for c in fresh["items"]]
+      and cached["kind"] == "ConfigMapList" and int(cached["metadata"]["resourceVersion"]) > 0, cached)
+rv = fresh["metadata"]["resourceVersion"]
+
+# 40 watchers from the same version, each must see all 5 events in order
+outs, threads, ready = [], [], threading.Semaphore(0)
+for i in range(40):
+    out = []
+    outs.append(out)
+    t = threading.Thread(target=watch, args=(cms + "?watch=1&resourceVersion=%s" % rv, 5, out, ready))
+    t.start()
+    threads.append(t)
+for _ in range(40):
+    ready.acquire(timeout=10)
+for i in range(5):
+    call("POST", cms, {"metadata": {"name": "fan-%d" % i}})
+for t in threads:
+    t.join(15)
+want = [("ADDED", "fan-%d" % i, None) for i in range(5)]
+check("40 watchers, same events in order", all(o == want for o in outs), outs[:2])
+
+# selector transitions
+out, ready = [], threading.Semaphore(0)
+rv = call("GET", cms)["metadata"]["resourceVersion"]
+t = threading.Thread(target=watch, args=(cms + "?watch=1&labelSelector=pick%%3Dme&resourceVersion=%s" % rv, 3, out, ready))
+t.start()
+ready.acquire(timeout=10)
+call("POST", cms, {"metadata": {"name": "sel"}})
+call("PATCH", cms + "/sel", {"metadata": {"labels": {"pick": "me"}}}, "application/merge-patch+json")
+call("PATCH", cms + "/sel", {"data": {"a": "b"}}, "application/merge-patch+json")
+call("PATCH", cms + "/sel", {"metadata": {"labels": {"pick": None}}}, "application/merge-patch+json")
+t.join(15)
+check("selector transitions", out == [("ADDED", "sel", None), ("MODIFIED", "sel", None),
+                                      ("DELETED", "sel", None)], out)
+
+# more than the window (20 events) after rv: a watch from rv is expired
+for i in range(25):
+    call("POST", cms, {"metadata": {"name": "old-%d" % i}})
+out, ready = [], threading.Semaphore(0)
+watch(cms + "?watch=1&resourceVersion=%s" % rv, 1, out, ready)
+check("410 Expired outside the window", out == [("ERROR", None, 410)], out)

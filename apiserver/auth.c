@@ -93,7 +93,12 @@ bool api_authenticate(struct api_req *req)
     struct api_server *srv = req->srv;
     const char *cn = k8c_http_stream_peer_cn(req->s);
     if (cn != NULL && cn[0] != '\0') {
+        size_t n, len = 0;
+        const char *const *orgs = k8c_http_stream_peer_orgs(req->s, &n);
         snprintf(req->user, sizeof(req->user), "%s", cn);
+        for (size_t i = 0; i < n && len < sizeof(req->groups); i++)
+            len += (size_t)snprintf(req->groups + len, sizeof(req->groups) - len, "%s%s",
+                                    i ? "," : "", orgs[i]);
         return true;
     }
     const char *auth = k8c_http_stream_header(req->s, "authorization");
@@ -103,7 +108,11 @@ bool api_authenticate(struct api_req *req)
             tok++;
         for (size_t i = 0; i < srv->ntokens; i++) {
             if (strcmp(srv->tokens[i].token, tok) == 0) {
+                size_t len = 0;
                 snprintf(req->user, sizeof(req->user), "%s", srv->tokens[i].user);
+                for (size_t g = 0; g < srv->tokens[i].ngroups && len < sizeof(req->groups); g++)
+                    len += (size_t)snprintf(req->groups + len, sizeof(req->groups) - len, "%s%s",
+                                            g ? "," : "", srv->tokens[i].groups[g]);
                 return true;
             }
         }

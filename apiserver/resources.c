@@ -47,6 +47,7 @@ static struct api_resource table[] = {
     {"apps", "v1", "deployments", "deployment", "Deployment", true, "deployments", "deploy", "all", CRUD, API_SUB_STATUS | API_SUB_SCALE},
     {"apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, "replicasets", "rs", "all", CRUD, API_SUB_STATUS | API_SUB_SCALE},
     {"apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, "statefulsets", "sts", "all", CRUD, API_SUB_STATUS | API_SUB_SCALE},
+    {"authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, "", "", "", CREATE, 0},
     {"authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", false, "", "", "", CREATE, 0},
     {"authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false, "", "", "", CREATE, 0},
     {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, "", "", "", CREATE, 0},

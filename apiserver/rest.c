@@ -1747,6 +1747,8 @@ static void dispatch(struct api_req *req)
             api_watch_start(req);
         break;
     case VERB_CREATE:
+        if (r->storage[0] == '\0' && api_review(req))
+            break;
         if (r->namespaced && req->ns[0] == '\0') {
             api_respond_status(req, 404, "NotFound",
                                "the server could not find the requested resource");

@@ -87,6 +87,7 @@ struct api_req {
     bool include_object; /* includeObject=Object */
     /* user */
     char user[256];
+    char groups[512]; /* comma-separated */
     /* operation state */
     ProtobufCMessage *obj; /* the object being written */
     int64_t rv;            /* the client's resourceVersion precondition (0: none) */
@@ -168,5 +169,9 @@ int api_load_tokens(struct api_server *srv, const char *file, char *errmsg);
  * exec, attach, portforward, proxy). Returns false for status (handled by
  * the main verbs) and unknown names. */
 bool api_subresource(struct api_req *req);
+
+/* review.c: TokenReview, (Self)SubjectAccessReview and POST .../bindings,
+ * answered without storing anything. False for other resources. */
+bool api_review(struct api_req *req);
 
 #endif

@@ -186,6 +186,8 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
     expect "delete namespace" 'namespace "scratch" deleted' "$(k delete ns scratch --timeout=30s)"
     expect_match "namespace gone" "NotFound" "$(k get ns scratch || true)"
     expect "delete deployment" 'deployment.apps "api" deleted' "$(k delete deploy api)"
+    expect "auth can-i" "yes" "$(k auth can-i create pods)"
+    expect_match "auth whoami" "Username +admin.*Groups +\[system:masters system:authenticated\]" "$(k auth whoami | tr '\n' ' ')"
     expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
         "https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps" -X POST \
         -H 'Content-Type: application/json' -d '{"metadata":{"name":"by-alice"}}' >/dev/null; echo alice)"

@@ -170,6 +170,9 @@ int api_load_tokens(struct api_server *srv, const char *file, char *errmsg);
  * the main verbs) and unknown names. */
 bool api_subresource(struct api_req *req);
 
+/* eviction.c: POST pods/<name>/eviction, honouring PodDisruptionBudgets. */
+void api_evict(struct api_req *req);
+
 /* review.c: TokenReview, (Self)SubjectAccessReview and POST .../bindings,
  * answered without storing anything. False for other resources. */
 bool api_review(struct api_req *req);

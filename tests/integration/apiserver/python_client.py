@@ -103,3 +103,31 @@ check("dynamic client discovery", deploys.get(namespace="default").items[0].meta
 apps.delete_namespaced_deployment("pyweb", "default")
 core.delete_namespaced_config_map("py", "default")
 check("deleted", not core.list_namespaced_config_map("default", label_selector="from=python").items)
+
+# pods/eviction honours PodDisruptionBudgets
+policy = client.PolicyV1Api(api)
+core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
+                                       "metadata": {"name": "ev", "labels": {"app": "ev"}},
+                                       "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+policy.create_namespaced_pod_disruption_budget("default", {
+    "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "ev-pdb"},
+    "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "ev"}}}})
+eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "ev"}}
+try:
+    core.create_namespaced_pod_eviction("ev", "default", eviction)
+    check("eviction blocked by the budget", False)
+except ApiException as e:
+    check("eviction blocked by the budget (429)", e.status == 429 and "disruption budget" in e.body, e.body)
+policy.patch_namespaced_pod_disruption_budget_status("ev-pdb", "default", {
+    "status": {"observedGeneration": 1, "disruptionsAllowed": 1, "currentHealthy": 2,
+               "desiredHealthy": 1, "expectedPods": 2}})
+core.create_namespaced_pod_eviction("ev", "default", eviction)
+pdb = policy.read_namespaced_pod_disruption_budget("ev-pdb", "default")
+check("eviction spends the budget", pdb.status.disruptions_allowed == 0 and "ev" in (pdb.status.disrupted_pods or {}),
+      pdb.status)
+try:
+    core.read_namespaced_pod("ev", "default")
+    check("evicted pod deleted", False)
+except ApiException as e:
+    check("evicted pod deleted", e.status == 404)
+policy.delete_namespaced_pod_disruption_budget("ev-pdb", "default")

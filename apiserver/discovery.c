@@ -238,6 +238,139 @@ static void openapi(struct api_req *req, const char *rest)
     k8c_sbuf_free(&out);
 }
 
+/* ---- aggregated discovery (apidiscovery.k8s.io/v2) ---- */
+
+static struct k8c_json *response_kind(struct k8c_arena *a, const char *group, const char *version,
+                                      const char *kind)
+{
+    struct k8c_json *k = k8c_json_new_object(a);
+    k8c_json_set(a, k, "group", str(a, group));
+    k8c_json_set(a, k, "version", str(a, version));
+    k8c_json_set(a, k, "kind", str(a, kind));
+    return k;
+}
+
+static void agg_sub(struct k8c_arena *a, struct k8c_json *subs, const char *name,
+                    struct k8c_json *kind, const char *verb_csv)
+{
+    struct k8c_json *e = k8c_json_new_object(a), *v = k8c_json_new_array(a);
+    char buf[128];
+    k8c_json_set(a, e, "subresource", str(a, name));
+    k8c_json_set(a, e, "responseKind", kind);
+    snprintf(buf, sizeof(buf), "%s", verb_csv);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        k8c_json_array_append(a, v, str(a, t));
+    k8c_json_set(a, e, "verbs", v);
+    k8c_json_array_append(a, subs, e);
+}
+
+static struct k8c_json *agg_resource(struct k8c_arena *a, const struct api_resource *r)
+{
+    struct k8c_json *e = k8c_json_new_object(a), *subs = k8c_json_new_array(a);
+    k8c_json_set(a, e, "resource", str(a, r->resource));
+    k8c_json_set(a, e, "responseKind", response_kind(a, r->group, r->version, r->kind));
+    k8c_json_set(a, e, "scope", str(a, r->namespaced ? "Namespaced" : "Cluster"));
+    k8c_json_set(a, e, "singularResource", str(a, r->singular));
+    k8c_json_set(a, e, "verbs", verbs(a, r->verbs));
+    add_list(a, e, "shortNames", r->short_names);
+    add_list(a, e, "categories", r->categories);
+    unsigned s = r->subresources;
+    if (s & API_SUB_STATUS)
+        agg_sub(a, subs, "status", response_kind(a, r->group, r->version, r->kind),
+                "get,patch,update");
+    if (s & API_SUB_SCALE)
+        agg_sub(a, subs, "scale", response_kind(a, "autoscaling", "v1", "Scale"),
+                "get,patch,update");
+    if (s & API_SUB_BINDING)
+        agg_sub(a, subs, "binding", response_kind(a, "", "v1", "Binding"), "create");
+    if (s & API_SUB_EVICTION)
+        agg_sub(a, subs, "eviction", response_kind(a, "policy", "v1", "Eviction"), "create");
+    if (s & API_SUB_LOG)
+        agg_sub(a, subs, "log", response_kind(a, "", "v1", "Pod"), "get");
+    if (s & API_SUB_EXEC)
+        agg_sub(a, subs, "exec", response_kind(a, "", "v1", "PodExecOptions"), "create,get");
+    if (s & API_SUB_ATTACH)
+        agg_sub(a, subs, "attach", response_kind(a, "", "v1", "PodAttachOptions"), "create,get");
+    if (s & API_SUB_PORTFORWARD)
+        agg_sub(a, subs, "portforward", response_kind(a, "", "v1", "PodPortForwardOptions"),
+                "create,get");
+    if (s & API_SUB_EPHEMERAL)
+        agg_sub(a, subs, "ephemeralcontainers", response_kind(a, "", "v1", "Pod"),
+                "get,patch,update");
+    if (s & API_SUB_PROXY) {
+        char kind[64];
+        snprintf(kind, sizeof(kind), "%sProxyOptions", r->kind);
+        agg_sub(a, subs, "proxy", response_kind(a, "", "v1", kind),
+                "create,delete,get,patch,update");
+    }
+    if (subs->len > 0)
+        k8c_json_set(a, e, "subresources", subs);
+    return e;
+}
+
+/* APIGroupDiscoveryList of the core group (legacy) or of every named group. */
+static void aggregated(struct api_req *req, bool legacy)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *t = k8c_json_new_object(a), *items = k8c_json_new_array(a);
+    size_t n, ngv;
+    const struct api_resource *rs = api_resources(&n);
+    const char *const *gvs = api_group_versions(&ngv);
+    k8c_json_set(a, t, "kind", str(a, "APIGroupDiscoveryList"));
+    k8c_json_set(a, t, "apiVersion", str(a, "apidiscovery.k8s.io/v2"));
+    k8c_json_set(a, t, "metadata", k8c_json_new_object(a));
+    for (size_t g = 0; g < ngv; g++) {
+        const char *slash = strchr(gvs[g], '/');
+        if (legacy != (slash == NULL))
+            continue;
+        char group[96];
+        snprintf(group, sizeof(group), "%.*s", slash ? (int)(slash - gvs[g]) : 0, gvs[g]);
+        const char *version = slash ? slash + 1 : gvs[g];
+        /* one item per group, its versions in order */
+        struct k8c_json *item = NULL;
+        for (size_t i = 0; i < items->len && item == NULL; i++) {
+            struct k8c_json *m = k8c_json_get(k8c_json_array_get(items, i), "metadata");
+            struct k8c_json *nm = m ? k8c_json_get(m, "name") : NULL;
+            if (nm != NULL && strcmp(nm->u.str, group) == 0)
+                item = k8c_json_array_get(items, i);
+        }
+        if (item == NULL) {
+            item = k8c_json_new_object(a);
+            struct k8c_json *meta = k8c_json_new_object(a);
+            if (!legacy)
+                k8c_json_set(a, meta, "name", str(a, group));
+            k8c_json_set(a, meta, "creationTimestamp", k8c_json_new_null(a));
+            k8c_json_set(a, item, "metadata", meta);
+            k8c_json_set(a, item, "versions", k8c_json_new_array(a));
+            k8c_json_array_append(a, items, item);
+        }
+        struct k8c_json *v = k8c_json_new_object(a), *res = k8c_json_new_array(a);
+        k8c_json_set(a, v, "version", str(a, version));
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(rs[i].group, group) == 0 && strcmp(rs[i].version, version) == 0)
+                k8c_json_array_append(a, res, agg_resource(a, &rs[i]));
+        k8c_json_set(a, v, "resources", res);
+        k8c_json_set(a, v, "freshness", str(a, "Current"));
+        k8c_json_array_append(a, k8c_json_get(item, "versions"), v);
+    }
+    k8c_json_set(a, t, "items", items);
+    struct k8c_sbuf out;
+    k8c_sbuf_init(&out);
+    k8c_json_write(&out, t, 0, 0);
+    api_respond_raw(req, 200,
+                    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+                    out.data, out.len);
+    k8c_sbuf_free(&out);
+    k8c_arena_del(a);
+}
+
+static bool wants_aggregated(struct api_req *req)
+{
+    const char *accept = k8c_http_stream_header(req->s, "accept");
+    return accept != NULL && strstr(accept, "g=apidiscovery.k8s.io;v=v2") != NULL &&
+           strstr(accept, "as=APIGroupDiscoveryList") != NULL;
+}
+
 bool api_discovery(struct api_req *req)
 {
     const char *p = req->path;
@@ -255,6 +388,8 @@ bool api_discovery(struct api_req *req)
             api_respond_raw(req, 500, "text/plain; charset=utf-8", "not ready\n", 10);
         else
             api_respond_raw(req, 200, "text/plain; charset=utf-8", "ok", 2);
+    } else if ((strcmp(path, "/api") == 0 || strcmp(path, "/apis") == 0) && wants_aggregated(req)) {
+        aggregated(req, strcmp(path, "/api") == 0);
     } else if (strcmp(path, "/api") == 0) {
         char body[512];
         int n = snprintf(body, sizeof(body),

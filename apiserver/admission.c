@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "defaults.h"
+#include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "object.h"
 
@@ -75,20 +76,86 @@ static void prepare_create(const struct api_resource *r, ProtobufCMessage *obj)
     }
 }
 
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelector__MatchLabelsEntry match_entry_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta__LabelsEntry label_entry_t;
+
+static void add_match_label(K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelector *sel,
+                            const char *key, const char *value)
+{
+    match_entry_t *e = k8c_malloc(sizeof(*e));
+    k8s__io__apimachinery__pkg__apis__meta__v1__label_selector__match_labels_entry__init(e);
+    e->key = k8c_strdup(key);
+    e->value = k8c_strdup(value);
+    sel->matchlabels = k8c_realloc(sel->matchlabels, (sel->n_matchlabels + 1) * sizeof(e));
+    sel->matchlabels[sel->n_matchlabels++] = e;
+}
+
+static void set_label(api_meta_t *m, const char *key, const char *value)
+{
+    for (size_t i = 0; i < m->n_labels; i++) {
+        if (strcmp(m->labels[i]->key, key) == 0) {
+            api_set_str(&m->labels[i]->value, value);
+            return;
+        }
+    }
+    label_entry_t *e = k8c_malloc(sizeof(*e));
+    k8s__io__apimachinery__pkg__apis__meta__v1__object_meta__labels_entry__init(e);
+    e->key = k8c_strdup(key);
+    e->value = k8c_strdup(value);
+    m->labels = k8c_realloc(m->labels, (m->n_labels + 1) * sizeof(e));
+    m->labels[m->n_labels++] = e;
+}
+
+/* A Job without manualSelector selects its pods by its uid, as upstream's
+ * job strategy generates: selector controller-uid=<uid>, and the template
+ * labelled with the uid and the job name (new and legacy label keys). */
+static void job_selector(ProtobufCMessage *obj)
+{
+    K8s__Io__Api__Batch__V1__Job *job = (K8s__Io__Api__Batch__V1__Job *)obj;
+    api_meta_t *m = api_obj_meta(obj);
+    if (job->spec == NULL || m == NULL || m->uid == NULL ||
+        (job->spec->has_manualselector && job->spec->manualselector))
+        return;
+    if (job->spec->selector != NULL)
+        api_obj_free(&job->spec->selector->base);
+    job->spec->selector = k8c_malloc(sizeof(*job->spec->selector));
+    k8s__io__apimachinery__pkg__apis__meta__v1__label_selector__init(job->spec->selector);
+    add_match_label(job->spec->selector, "batch.kubernetes.io/controller-uid", m->uid);
+    if (job->spec->template_ == NULL) {
+        job->spec->template_ = k8c_malloc(sizeof(*job->spec->template_));
+        k8s__io__api__core__v1__pod_template_spec__init(job->spec->template_);
+    }
+    api_meta_t *tm = api_obj_meta_ensure(&job->spec->template_->base);
+    set_label(tm, "batch.kubernetes.io/controller-uid", m->uid);
+    set_label(tm, "batch.kubernetes.io/job-name", m->name ? m->name : "");
+    set_label(tm, "controller-uid", m->uid);
+    set_label(tm, "job-name", m->name ? m->name : "");
+}
+
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
-              const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old, char *errmsg,
-              size_t size)
+              const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
+              struct api_field_errors *errs, char *errmsg, size_t size)
 {
     (void)srv;
-    (void)sub;
-    (void)old;
+    errmsg[0] = '\0';
     if (verb == VERB_CREATE) {
         prepare_create(r, obj);
         api_defaults_apply_create(r, obj);
+        if (strcmp(r->resource, "jobs") == 0)
+            job_selector(obj);
     } else {
         api_defaults_apply(r, obj);
     }
-    errmsg[0] = '\0';
-    (void)size;
+    if (sub != NULL && sub[0] != '\0')
+        return 0; /* status updates: the object's shape is the stored one's */
+    if (api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs) != 0) {
+        struct k8c_sbuf msg;
+        api_meta_t *m = api_obj_meta(obj);
+        k8c_sbuf_init(&msg);
+        api_validate_format_message(r->kind, r->group, m && m->name ? m->name : "", errs, &msg);
+        snprintf(errmsg, size, "%s", msg.data ? msg.data : "");
+        k8c_sbuf_free(&msg);
+        return 422;
+    }
     return 0;
 }

@@ -14,9 +14,11 @@
 
 #include "resources.h"
 #include "server.h"
+#include "validate.h"
 
+/* errs (initialised by the caller) receives the field errors of a 422. */
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
-              const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old, char *errmsg,
-              size_t size);
+              const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
+              struct api_field_errors *errs, char *errmsg, size_t size);
 
 #endif

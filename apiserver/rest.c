@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "admission.h"
+#include "validate.h"
 #include "alloc.h"
 #include "codec.h"
 #include "error.h"
@@ -212,7 +213,16 @@ static int encode_message(enum api_format f, const ProtobufCMessage *obj, struct
     }
 }
 
+static void respond_status_causes(struct api_req *req, int code, const char *reason,
+                                  const char *message, const struct api_field_errors *errs);
+
 void api_respond_status(struct api_req *req, int code, const char *reason, const char *message)
+{
+    respond_status_causes(req, code, reason, message, NULL);
+}
+
+static void respond_status_causes(struct api_req *req, int code, const char *reason,
+                                  const char *message, const struct api_field_errors *errs)
 {
     status_t st = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS__INIT;
     status_details_t d = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS_DETAILS__INIT;
@@ -229,13 +239,27 @@ void api_respond_status(struct api_req *req, int code, const char *reason, const
         st.reason = (char *)reason;
     st.has_code = true;
     st.code = code;
-    if (req->res != NULL && (req->name[0] != '\0' || code == 201)) {
+    K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusCause *causes = NULL, **cause_ptrs = NULL;
+    if (req->res != NULL && (req->name[0] != '\0' || code == 201 || errs != NULL)) {
         if (req->name[0] != '\0')
             d.name = req->name;
         if (req->res->group[0] != '\0')
             d.group = (char *)req->res->group;
-        d.kind = (char *)req->res->resource;
+        d.kind = (char *)(errs != NULL ? req->res->kind : req->res->resource);
         st.details = &d;
+    }
+    if (errs != NULL && errs->n > 0 && st.details != NULL) {
+        causes = k8c_calloc(errs->n, sizeof(*causes));
+        cause_ptrs = k8c_calloc(errs->n, sizeof(*cause_ptrs));
+        for (size_t i = 0; i < errs->n; i++) {
+            k8s__io__apimachinery__pkg__apis__meta__v1__status_cause__init(&causes[i]);
+            causes[i].reason = errs->items[i].type;
+            causes[i].message = errs->items[i].message;
+            causes[i].field = errs->items[i].field;
+            cause_ptrs[i] = &causes[i];
+        }
+        d.n_causes = errs->n;
+        d.causes = cause_ptrs;
     }
     k8c_sbuf_init(&out);
     enum api_format f = req->out;
@@ -246,6 +270,8 @@ void api_respond_status(struct api_req *req, int code, const char *reason, const
     }
     api_respond_raw(req, code, format_ctype(f), out.data, out.len);
     k8c_sbuf_free(&out);
+    k8c_free(causes);
+    k8c_free(cause_ptrs);
 }
 
 void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)
@@ -1021,12 +1047,16 @@ static void allocated(struct api_req *req, int code, const char *message)
 static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, int64_t rev)
 {
     char errmsg[4096];
-    int code =
-        api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, errmsg, sizeof(errmsg));
+    struct api_field_errors errs;
+    api_field_errors_init(&errs);
+    int code = api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, &errs, errmsg,
+                         sizeof(errmsg));
     if (code != 0) {
-        api_respond_status(req, code, code == 422 ? "Invalid" : "BadRequest", errmsg);
+        respond_status_causes(req, code, code == 422 ? "Invalid" : "BadRequest", errmsg, &errs);
+        api_field_errors_free(&errs);
         return;
     }
+    api_field_errors_free(&errs);
     req->store_rev = rev;
     if (strcmp(req->res->resource, "services") == 0 && req->verb != VERB_DELETE &&
         strcmp(req->sub, "status") != 0) {
@@ -1652,7 +1682,7 @@ static bool route(struct api_req *req)
         snprintf(req->name, sizeof(req->name), "%s", segs[i++]);
     if (i < n)
         snprintf(req->sub, sizeof(req->sub), "%s", segs[i++]);
-    if (i < n)
+    if (i < n && strcmp(req->sub, "proxy") != 0) /* proxy: the rest is the target path */
         goto done;
     req->res = api_resource_find(req->group, req->version, resource);
     ok = req->res != NULL;

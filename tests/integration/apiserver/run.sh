@@ -157,6 +157,25 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
     expect "patched" "5 1 nginx:1.26 80" "$(kubectl get deploy api -o jsonpath='{.spec.minReadySeconds} {.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}')"
     expect_match "strict validation" 'cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"' \
         "$(echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x2"},"bogus":1}' | k create -f - || true)"
+    cat > "$tmp/bad.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: Bad_Name}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      containers: [{name: c, image: nginx, ports: [{containerPort: 70000}]}]
+YAML
+    out=$(k apply -f "$tmp/bad.yaml" || true)
+    expect_match "422 name" 'metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain' "$out"
+    expect_match "422 selector" 'spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"b"\}: `selector` does not match template `labels`' "$out"
+    expect_match "422 port" 'containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive' "$out"
+    expect_match "immutable selector" 'spec.selector: Invalid value: .*field is immutable' \
+        "$(k patch deploy web --type=merge -p '{"spec":{"selector":{"matchLabels":{"x":"y"}}}}' || true)"
+    expect "job selector generated" "true" \
+        "$(k create job j1 --image=busybox -- true >/dev/null; kubectl get job j1 -o jsonpath='{.spec.selector.matchLabels.batch\.kubernetes\.io/controller-uid}' | grep -q . && echo true)"
     # list paging: 30 configmaps, pages of 7
     for i in $(seq 1 30); do echo "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"page-$i\",\"labels\":{\"page\":\"yes\"}}}"; done > "$tmp/cms.json"
     k create -f "$tmp/cms.json" >/dev/null

@@ -1,0 +1,3215 @@
+/*
+ * Validation of API objects (see validate.h): upstream's ValidateXxx / ValidateXxxUpdate
+ * (Kubernetes 1.32) over the protobuf-c structs, with upstream's field paths, error types and
+ * wording. One static function per upstream function that matters, named after it; each takes
+ * a struct vctx holding the error list and the current field path, which callers extend with
+ * path_child / path_index / path_key and restore with path_pop.
+ *
+ * Presence: Go value fields (string, int32, value structs) read as their zero value when the
+ * protobuf-c field is absent (NULL string, has_ flag clear, NULL sub-message), as upstream's
+ * internal types would see them after conversion. Maps are visited in sorted key order.
+ */
+#include "validate.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "codec.h"
+#include "error.h"
+#include "quantity.h"
+#include "selector.h"
+
+#include "k8s/api/apps/v1/generated.pb-c.h"
+#include "k8s/api/batch/v1/generated.pb-c.h"
+#include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/apimachinery/pkg/api/resource/generated.pb-c.h"
+#include "k8s/apimachinery/pkg/apis/meta/v1/generated.pb-c.h"
+#include "k8s/apimachinery/pkg/util/intstr/generated.pb-c.h"
+
+/* ---- type names ---------------------------------------------------------------------------- */
+
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta meta_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta__LabelsEntry str_entry_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Time time_t_msg;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__OwnerReference owner_ref_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelector label_selector_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelectorRequirement selector_req_t;
+typedef K8s__Io__Apimachinery__Pkg__Util__Intstr__IntOrString intstr_t;
+typedef K8s__Io__Apimachinery__Pkg__Api__Resource__Quantity quantity_t;
+
+typedef K8s__Io__Api__Core__V1__Pod pod_t;
+typedef K8s__Io__Api__Core__V1__PodSpec pod_spec_t;
+typedef K8s__Io__Api__Core__V1__PodTemplateSpec pod_template_spec_t;
+typedef K8s__Io__Api__Core__V1__PodTemplate pod_template_t;
+typedef K8s__Io__Api__Core__V1__ReplicationController rc_t;
+typedef K8s__Io__Api__Core__V1__Container container_t;
+typedef K8s__Io__Api__Core__V1__ContainerPort container_port_t;
+typedef K8s__Io__Api__Core__V1__EnvVar env_var_t;
+typedef K8s__Io__Api__Core__V1__VolumeMount volume_mount_t;
+typedef K8s__Io__Api__Core__V1__Volume volume_t;
+typedef K8s__Io__Api__Core__V1__ResourceRequirements resources_t;
+typedef K8s__Io__Api__Core__V1__ResourceRequirements__LimitsEntry quantity_entry_t;
+typedef K8s__Io__Api__Core__V1__Probe probe_t;
+typedef K8s__Io__Api__Core__V1__ExecAction exec_action_t;
+typedef K8s__Io__Api__Core__V1__HTTPGetAction http_get_t;
+typedef K8s__Io__Api__Core__V1__TCPSocketAction tcp_socket_t;
+typedef K8s__Io__Api__Core__V1__GRPCAction grpc_action_t;
+typedef K8s__Io__Api__Core__V1__SleepAction sleep_action_t;
+typedef K8s__Io__Api__Core__V1__Service service_t;
+typedef K8s__Io__Api__Core__V1__ServiceSpec service_spec_t;
+typedef K8s__Io__Api__Core__V1__ServicePort service_port_t;
+typedef K8s__Io__Api__Core__V1__ConfigMap config_map_t;
+typedef K8s__Io__Api__Core__V1__Secret secret_t;
+typedef K8s__Io__Api__Core__V1__Secret__DataEntry bytes_entry_t;
+typedef K8s__Io__Api__Core__V1__Namespace namespace_t;
+typedef K8s__Io__Api__Core__V1__PersistentVolumeClaim pvc_t;
+typedef K8s__Io__Api__Core__V1__PersistentVolumeClaimSpec pvc_spec_t;
+
+typedef K8s__Io__Api__Apps__V1__Deployment deployment_t;
+typedef K8s__Io__Api__Apps__V1__DeploymentSpec deployment_spec_t;
+typedef K8s__Io__Api__Apps__V1__DeploymentStrategy deployment_strategy_t;
+typedef K8s__Io__Api__Apps__V1__ReplicaSet replica_set_t;
+typedef K8s__Io__Api__Apps__V1__StatefulSet stateful_set_t;
+typedef K8s__Io__Api__Apps__V1__StatefulSetSpec stateful_set_spec_t;
+typedef K8s__Io__Api__Apps__V1__DaemonSet daemon_set_t;
+typedef K8s__Io__Api__Batch__V1__Job job_t;
+typedef K8s__Io__Api__Batch__V1__JobSpec job_spec_t;
+typedef K8s__Io__Api__Batch__V1__CronJob cron_job_t;
+
+/* ---- error list ---------------------------------------------------------------------------- */
+
+void api_field_errors_init(struct api_field_errors *errs)
+{
+    errs->items = NULL;
+    errs->n = errs->cap = 0;
+}
+
+void api_field_errors_free(struct api_field_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++) {
+        k8c_free(errs->items[i].type);
+        k8c_free(errs->items[i].field);
+        k8c_free(errs->items[i].message);
+    }
+    k8c_free(errs->items);
+    api_field_errors_init(errs);
+}
+
+char *api_validate_error_string(const struct api_field_error *e)
+{
+    struct k8c_sbuf sb;
+
+    k8c_sbuf_init(&sb);
+    k8c_sbuf_printf(&sb, "%s: %s", e->field != NULL ? e->field : "",
+                    e->message != NULL ? e->message : "");
+    return k8c_sbuf_detach(&sb);
+}
+
+/* ---- Go value printing --------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t w;
+    uint32_t r;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        w = 2, r = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        w = 3, r = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        w = 4, r = s[0] & 0x07;
+    else
+        return 0;
+    if (w > n)
+        return 0;
+    for (size_t i = 1; i < w; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        r = (r << 6) | (s[i] & 0x3f);
+    }
+    if ((w == 3 && r < 0x800) || (w == 4 && (r < 0x10000 || r > 0x10ffff)) ||
+        (r >= 0xd800 && r <= 0xdfff))
+        return 0;
+    return w;
+}
+
+/* Go's strconv.Quote (what %q and %#v print for strings): printable characters as they are,
+ * the usual backslash escapes, \xNN for other bytes below 0x80 and invalid UTF-8. */
+static void go_quote(struct k8c_sbuf *sb, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char esc_from[] = "\"\\\a\b\f\n\r\t\v", esc_to[] = "\"\\abfnrtv";
+    const unsigned char *p = (const unsigned char *)s;
+
+    k8c_sbuf_putc(sb, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        size_t w;
+
+        if (c != 0 && strchr(esc_from, c) != NULL) {
+            char e[2] = {'\\', esc_to[strchr(esc_from, c) - esc_from]};
+            k8c_sbuf_append(sb, e, 2);
+            i++;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            k8c_sbuf_append(sb, e, 4);
+            i++;
+            continue;
+        }
+        w = utf8_len(p + i, n - i);
+        if (w == 0) {
+            char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            k8c_sbuf_append(sb, e, 4);
+            i++;
+            continue;
+        }
+        k8c_sbuf_append(sb, s + i, w);
+        i += w;
+    }
+    k8c_sbuf_putc(sb, '"');
+}
+
+static void goq(struct k8c_sbuf *sb, const char *s)
+{
+    go_quote(sb, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+static bool str_empty(const char *s)
+{
+    return s == NULL || s[0] == '\0';
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return strcmp(str_or_empty(a), str_or_empty(b)) == 0;
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(str_or_empty(*(char *const *)a), str_or_empty(*(char *const *)b));
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const str_entry_t *x = *(const str_entry_t *const *)a;
+    const str_entry_t *y = *(const str_entry_t *const *)b;
+    return strcmp(str_or_empty(x->key), str_or_empty(y->key));
+}
+
+/*
+ * A protobuf-c map field (repeated entries of {key, value}) sorted by key: a new array the
+ * caller frees with k8c_free (NULL when n is 0). All map entry types share the layout of
+ * ObjectMeta.LabelsEntry up to the key, which is all the sort reads.
+ */
+static void **sorted_entries(void *const *entries, size_t n)
+{
+    void **out;
+
+    if (n == 0)
+        return NULL;
+    out = k8c_malloc(n * sizeof(*out));
+    memcpy(out, entries, n * sizeof(*out));
+    qsort(out, n, sizeof(*out), entry_cmp);
+    return out;
+}
+
+/* %#v of a map[string]string: map[string]string{"a":"1", "b":"2"} (keys sorted) */
+static void go_string_map(struct k8c_sbuf *sb, str_entry_t *const *entries, size_t n)
+{
+    void **sorted;
+
+    if (n == 0) {
+        k8c_sbuf_puts(sb, "map[string]string(nil)");
+        return;
+    }
+    sorted = sorted_entries((void *const *)entries, n);
+    k8c_sbuf_puts(sb, "map[string]string{");
+    for (size_t i = 0; i < n; i++) {
+        const str_entry_t *e = sorted[i];
+        if (i > 0)
+            k8c_sbuf_puts(sb, ", ");
+        goq(sb, e->key);
+        k8c_sbuf_putc(sb, ':');
+        goq(sb, e->value);
+    }
+    k8c_sbuf_putc(sb, '}');
+    k8c_free(sorted);
+}
+
+/* %#v of a []string */
+static void go_string_slice(struct k8c_sbuf *sb, char *const *items, size_t n)
+{
+    if (n == 0) {
+        k8c_sbuf_puts(sb, "[]string(nil)");
+        return;
+    }
+    k8c_sbuf_puts(sb, "[]string{");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            k8c_sbuf_puts(sb, ", ");
+        goq(sb, items[i]);
+    }
+    k8c_sbuf_putc(sb, '}');
+}
+
+/* %#v of a metav1.LabelSelector value (what upstream prints for a *LabelSelector). */
+static void go_label_selector(struct k8c_sbuf *sb, const label_selector_t *s)
+{
+    k8c_sbuf_puts(sb, "v1.LabelSelector{MatchLabels:");
+    go_string_map(sb, s != NULL ? (str_entry_t *const *)s->matchlabels : NULL,
+                  s != NULL ? s->n_matchlabels : 0);
+    k8c_sbuf_puts(sb, ", MatchExpressions:");
+    if (s == NULL || s->n_matchexpressions == 0) {
+        k8c_sbuf_puts(sb, "[]v1.LabelSelectorRequirement(nil)");
+    } else {
+        k8c_sbuf_puts(sb, "[]v1.LabelSelectorRequirement{");
+        for (size_t i = 0; i < s->n_matchexpressions; i++) {
+            const selector_req_t *r = s->matchexpressions[i];
+            if (i > 0)
+                k8c_sbuf_puts(sb, ", ");
+            k8c_sbuf_puts(sb, "v1.LabelSelectorRequirement{Key:");
+            goq(sb, r != NULL ? r->key : NULL);
+            k8c_sbuf_puts(sb, ", Operator:");
+            goq(sb, r != NULL ? r->operator_ : NULL);
+            k8c_sbuf_puts(sb, ", Values:");
+            go_string_slice(sb, r != NULL ? r->values : NULL, r != NULL ? r->n_values : 0);
+            k8c_sbuf_putc(sb, '}');
+        }
+        k8c_sbuf_putc(sb, '}');
+    }
+    k8c_sbuf_putc(sb, '}');
+}
+
+/* %#v of an intstr.IntOrString value */
+static void go_intstr(struct k8c_sbuf *sb, const intstr_t *x)
+{
+    k8c_sbuf_printf(sb, "intstr.IntOrString{Type:%lld, IntVal:%d, StrVal:",
+                    x != NULL && x->has_type ? (long long)x->type : 0LL,
+                    x != NULL && x->has_intval ? x->intval : 0);
+    goq(sb, x != NULL ? x->strval : NULL);
+    k8c_sbuf_putc(sb, '}');
+}
+
+/* metav1.Time's String() (Go time.Time.String in UTC): "2024-01-02 03:04:05 +0000 UTC" */
+static void go_time(struct k8c_sbuf *sb, const time_t_msg *t)
+{
+    int64_t secs = t != NULL && t->has_seconds ? t->seconds : -62135596800LL; /* year 1 */
+    int64_t days = secs / 86400, rem = secs % 86400;
+    int64_t y, m, d, era, doe, yoe, doy, mp;
+
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    /* civil_from_days (H. Hinnant) */
+    days += 719468;
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    k8c_sbuf_printf(sb, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld +0000 UTC", (long long)y,
+                    (long long)m, (long long)d, (long long)(rem / 3600),
+                    (long long)(rem % 3600 / 60), (long long)(rem % 60));
+}
+
+/* ---- context, paths and errors ------------------------------------------------------------- */
+
+struct vctx {
+    struct api_field_errors *errs;
+    struct k8c_sbuf path; /* the current field path, "spec.template.spec" */
+    struct k8c_sbuf val;  /* scratch for formatting a bad value */
+    bool namespaced;      /* the kind's scope, for the metadata checks */
+    int name_rule;        /* enum name_rule of the kind */
+};
+
+static const char *path_str(const struct vctx *v)
+{
+    return v->path.len > 0 ? v->path.data : "";
+}
+
+static void path_pop(struct vctx *v, size_t old)
+{
+    v->path.len = old;
+    if (v->path.data != NULL)
+        v->path.data[old] = '\0';
+}
+
+/* Path.Child: appends ".name" (or "name" at the root); returns the length to pop back to. A
+ * name may hold several components ("metadata.labels"). */
+static size_t path_child(struct vctx *v, const char *name)
+{
+    size_t old = v->path.len;
+
+    if (old > 0)
+        k8c_sbuf_putc(&v->path, '.');
+    k8c_sbuf_puts(&v->path, name);
+    return old;
+}
+
+/* Path.Index: "[i]" */
+static size_t path_index(struct vctx *v, size_t i)
+{
+    size_t old = v->path.len;
+
+    k8c_sbuf_printf(&v->path, "[%zu]", i);
+    return old;
+}
+
+/* Path.Key: "[key]" (unquoted, as upstream) */
+static size_t path_key(struct vctx *v, const char *key)
+{
+    size_t old = v->path.len;
+
+    k8c_sbuf_putc(&v->path, '[');
+    k8c_sbuf_puts(&v->path, str_or_empty(key));
+    k8c_sbuf_putc(&v->path, ']');
+    return old;
+}
+
+enum etype {
+    E_REQUIRED,
+    E_INVALID,
+    E_NOT_SUPPORTED,
+    E_DUPLICATE,
+    E_FORBIDDEN,
+    E_TOO_LONG,
+    E_NOT_FOUND,
+};
+
+static const struct {
+    const char *reason, *text;
+} etypes[] = {
+    [E_REQUIRED] = {"FieldValueRequired", "Required value"},
+    [E_INVALID] = {"FieldValueInvalid", "Invalid value"},
+    [E_NOT_SUPPORTED] = {"FieldValueNotSupported", "Unsupported value"},
+    [E_DUPLICATE] = {"FieldValueDuplicate", "Duplicate value"},
+    [E_FORBIDDEN] = {"FieldValueForbidden", "Forbidden"},
+    [E_TOO_LONG] = {"FieldValueTooLong", "Too long"},
+    [E_NOT_FOUND] = {"FieldValueNotFound", "Not found"},
+};
+
+/*
+ * Appends an error at the current path plus child (NULL for the path itself), as upstream's
+ * field.Error: value is the bad value already printed the Go way (ignored for Required,
+ * Forbidden and TooLong, whose bodies omit it), detail may be NULL or "".
+ */
+static void verr(struct vctx *v, enum etype t, const char *child, const char *value,
+                 const char *detail)
+{
+    struct api_field_errors *errs = v->errs;
+    struct api_field_error *e;
+    struct k8c_sbuf msg;
+    size_t old = v->path.len;
+
+    if (child != NULL)
+        path_child(v, child);
+    if (errs->n == errs->cap) {
+        errs->cap = errs->cap == 0 ? 8 : errs->cap * 2;
+        errs->items = k8c_realloc(errs->items, errs->cap * sizeof(*errs->items));
+    }
+    e = &errs->items[errs->n++];
+    e->type = k8c_strdup(etypes[t].reason);
+    e->field = k8c_strdup(path_str(v));
+    k8c_sbuf_init(&msg);
+    k8c_sbuf_puts(&msg, etypes[t].text);
+    if (t != E_REQUIRED && t != E_FORBIDDEN && t != E_TOO_LONG && value != NULL)
+        k8c_sbuf_printf(&msg, ": %s", value);
+    if (detail != NULL && detail[0] != '\0')
+        k8c_sbuf_printf(&msg, ": %s", detail);
+    e->message = k8c_sbuf_detach(&msg);
+    path_pop(v, old);
+}
+
+/* The scratch value buffer, emptied. */
+static struct k8c_sbuf *val_begin(struct vctx *v)
+{
+    k8c_sbuf_reset(&v->val);
+    return &v->val;
+}
+
+static const char *val_str(const struct vctx *v)
+{
+    return v->val.len > 0 ? v->val.data : "";
+}
+
+static void required(struct vctx *v, const char *child, const char *detail)
+{
+    verr(v, E_REQUIRED, child, NULL, detail);
+}
+
+static void forbidden(struct vctx *v, const char *child, const char *detail)
+{
+    verr(v, E_FORBIDDEN, child, NULL, detail);
+}
+
+static void too_long(struct vctx *v, const char *child, long max)
+{
+    char detail[64];
+
+    snprintf(detail, sizeof(detail), "may not be more than %ld bytes", max);
+    verr(v, E_TOO_LONG, child, NULL, detail);
+}
+
+/* Invalid with a string value (%q) */
+static void invalid_str(struct vctx *v, const char *child, const char *value, const char *detail)
+{
+    goq(val_begin(v), value);
+    verr(v, E_INVALID, child, val_str(v), detail);
+}
+
+static void invalid_int(struct vctx *v, const char *child, int64_t value, const char *detail)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%lld", (long long)value);
+    verr(v, E_INVALID, child, buf, detail);
+}
+
+/* Invalid with a value printed by the caller into val_begin(v) */
+static void invalid_val(struct vctx *v, const char *child, const char *detail)
+{
+    verr(v, E_INVALID, child, val_str(v), detail);
+}
+
+static void duplicate_str(struct vctx *v, const char *child, const char *value)
+{
+    goq(val_begin(v), value);
+    verr(v, E_DUPLICATE, child, val_str(v), NULL);
+}
+
+static void not_found_str(struct vctx *v, const char *child, const char *value)
+{
+    goq(val_begin(v), value);
+    verr(v, E_NOT_FOUND, child, val_str(v), NULL);
+}
+
+/* NotSupported: `Unsupported value: "X": supported values: "a", "b"`; supported is
+ * NULL-terminated, in upstream's order. */
+static void not_supported(struct vctx *v, const char *child, const char *value,
+                          const char *const *supported)
+{
+    struct k8c_sbuf detail;
+
+    k8c_sbuf_init(&detail);
+    if (supported != NULL && supported[0] != NULL) {
+        k8c_sbuf_puts(&detail, "supported values: ");
+        for (size_t i = 0; supported[i] != NULL; i++) {
+            if (i > 0)
+                k8c_sbuf_puts(&detail, ", ");
+            goq(&detail, supported[i]);
+        }
+    }
+    goq(val_begin(v), value);
+    verr(v, E_NOT_SUPPORTED, child, val_str(v), detail.len > 0 ? detail.data : NULL);
+    k8c_sbuf_free(&detail);
+}
+
+static bool one_of(const char *s, const char *const *values)
+{
+    for (size_t i = 0; values[i] != NULL; i++)
+        if (strcmp(str_or_empty(s), values[i]) == 0)
+            return true;
+    return false;
+}
+
+/* ValidateNonnegativeField */
+static void nonnegative(struct vctx *v, const char *child, int64_t value)
+{
+    if (value < 0)
+        invalid_int(v, child, value, "must be greater than or equal to 0");
+}
+
+/* ValidateImmutableField for strings */
+static void immutable_str(struct vctx *v, const char *child, const char *new_value,
+                          const char *old_value)
+{
+    if (!str_eq(new_value, old_value))
+        invalid_str(v, child, new_value, "field is immutable");
+}
+
+/* ---- names (k8s.io/apimachinery/pkg/util/validation) --------------------------------------- */
+
+#define DNS1123_LABEL_FMT     "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+#define DNS1123_SUBDOMAIN_FMT DNS1123_LABEL_FMT "(\\." DNS1123_LABEL_FMT ")*"
+#define DNS1123_LABEL_ERROR                                                                        \
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "   \
+    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "     \
+    "used for validation is '" DNS1123_LABEL_FMT "')"
+#define DNS1123_SUBDOMAIN_ERROR                                                                    \
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "   \
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "  \
+    "for validation is '" DNS1123_SUBDOMAIN_FMT "')"
+#define DNS1035_LABEL_ERROR                                                                        \
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "   \
+    "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "           \
+    "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+#define QNAME_FMT "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+#define QNAME_ERROR                                                                                \
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "    \
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "         \
+    "validation is '" QNAME_FMT "')"
+#define LABEL_VALUE_ERROR                                                                          \
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "    \
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "             \
+    "'my_value',  or '12345', regex used for validation is '(" QNAME_FMT ")?')"
+#define CONFIG_KEY_ERROR                                                                           \
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "           \
+    "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+
+/* Most messages one name check gives. */
+#define MAX_MSGS 6
+
+static bool is_lower_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(unsigned char c)
+{
+    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-z0-9]([-a-z0-9]*[a-z0-9])? over s[0, n) */
+static bool dns1123_label_ok(const char *s, size_t n)
+{
+    if (n == 0 || !is_lower_alnum((unsigned char)s[0]) || !is_lower_alnum((unsigned char)s[n - 1]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '-')
+            return false;
+    return true;
+}
+
+static bool dns1123_subdomain_ok(const char *s, size_t n)
+{
+    size_t start = 0;
+
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '.')
+            continue;
+        if (!dns1123_label_ok(s + start, i - start))
+            return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+/* IsDNS1123Label */
+static size_t dns1123_label_msgs(const char *s, const char **msgs)
+{
+    size_t n = 0, len = strlen(s);
+
+    if (len > 63)
+        msgs[n++] = "must be no more than 63 characters";
+    if (!dns1123_label_ok(s, len))
+        msgs[n++] = dns1123_subdomain_ok(s, len) ? "must not contain dots" : DNS1123_LABEL_ERROR;
+    return n;
+}
+
+/* IsDNS1123Subdomain */
+static size_t dns1123_subdomain_msgs(const char *s, const char **msgs)
+{
+    size_t n = 0, len = strlen(s);
+
+    if (len > 253)
+        msgs[n++] = "must be no more than 253 characters";
+    if (!dns1123_subdomain_ok(s, len))
+        msgs[n++] = DNS1123_SUBDOMAIN_ERROR;
+    return n;
+}
+
+/* IsDNS1035Label */
+static size_t dns1035_label_msgs(const char *s, const char **msgs)
+{
+    size_t n = 0, len = strlen(s);
+    bool ok = len > 0 && s[0] >= 'a' && s[0] <= 'z' && is_lower_alnum((unsigned char)s[len - 1]);
+
+    for (size_t i = 0; ok && i < len; i++)
+        ok = is_lower_alnum((unsigned char)s[i]) || s[i] == '-';
+    if (len > 63)
+        msgs[n++] = "must be no more than 63 characters";
+    if (!ok)
+        msgs[n++] = DNS1035_LABEL_ERROR;
+    return n;
+}
+
+/* path.IsValidPathSegmentName (prefix: IsValidPathSegmentPrefix) */
+static size_t path_segment_msgs(const char *s, bool prefix, const char **msgs)
+{
+    size_t n = 0;
+
+    if (!prefix && strcmp(s, ".") == 0) {
+        msgs[n++] = "may not be '.'";
+        return n;
+    }
+    if (!prefix && strcmp(s, "..") == 0) {
+        msgs[n++] = "may not be '..'";
+        return n;
+    }
+    if (strchr(s, '/') != NULL)
+        msgs[n++] = "may not contain '/'";
+    if (strchr(s, '%') != NULL)
+        msgs[n++] = "may not contain '%'";
+    return n;
+}
+
+/* ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
+static bool qualified_name_part_ok(const char *s, size_t n)
+{
+    if (n == 0 || !is_alnum((unsigned char)s[0]) || !is_alnum((unsigned char)s[n - 1]))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!is_alnum(c) && c != '-' && c != '_' && c != '.')
+            return false;
+    }
+    return true;
+}
+
+/* IsQualifiedName */
+static size_t qualified_name_msgs(const char *key, const char **msgs)
+{
+    size_t len = strlen(key), n = 0, name_len = len;
+    const char *slash = strchr(key, '/'), *name = key;
+
+    if (slash != NULL) {
+        size_t prefix_len = (size_t)(slash - key);
+
+        name = slash + 1;
+        name_len = len - prefix_len - 1;
+        if (strchr(name, '/') != NULL) {
+            msgs[n++] = "a qualified name " QNAME_ERROR " with an optional DNS subdomain prefix "
+                        "and '/' (e.g. 'example.com/MyName')";
+            return n;
+        }
+        if (prefix_len == 0) {
+            msgs[n++] = "prefix part must be non-empty";
+        } else {
+            if (prefix_len > 253)
+                msgs[n++] = "prefix part must be no more than 253 characters";
+            if (!dns1123_subdomain_ok(key, prefix_len))
+                msgs[n++] = "prefix part " DNS1123_SUBDOMAIN_ERROR;
+        }
+    }
+    if (name_len == 0)
+        msgs[n++] = "name part must be non-empty";
+    else if (name_len > 63)
+        msgs[n++] = "name part must be no more than 63 characters";
+    if (!qualified_name_part_ok(name, name_len))
+        msgs[n++] = "name part " QNAME_ERROR;
+    return n;
+}
+
+/* IsValidLabelValue */
+static size_t label_value_msgs(const char *value, const char **msgs)
+{
+    size_t n = 0, len = strlen(value);
+
+    if (len > 63)
+        msgs[n++] = "must be no more than 63 characters";
+    if (len > 0 && !qualified_name_part_ok(value, len))
+        msgs[n++] = LABEL_VALUE_ERROR;
+    return n;
+}
+
+/* IsConfigMapKey */
+static size_t config_key_msgs(const char *key, const char **msgs)
+{
+    size_t n = 0, len = strlen(key);
+    bool ok = len > 0;
+
+    for (size_t i = 0; ok && i < len; i++)
+        ok = is_alnum((unsigned char)key[i]) || key[i] == '-' || key[i] == '.' || key[i] == '_';
+    if (len > 253)
+        msgs[n++] = "must be no more than 253 characters";
+    if (!ok)
+        msgs[n++] = CONFIG_KEY_ERROR;
+    if (strcmp(key, ".") == 0)
+        msgs[n++] = "must not be '.'";
+    else if (strcmp(key, "..") == 0)
+        msgs[n++] = "must not be '..'";
+    else if (strncmp(key, "..", 2) == 0)
+        msgs[n++] = "must not start with '..'";
+    return n;
+}
+
+/* IsValidPortName */
+static size_t port_name_msgs(const char *s, const char **msgs)
+{
+    size_t n = 0, len = strlen(s);
+    bool charset = len > 0, letter = false;
+
+    for (size_t i = 0; i < len; i++) {
+        if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '-')
+            charset = false;
+        if (s[i] >= 'a' && s[i] <= 'z')
+            letter = true;
+    }
+    if (len > 15)
+        msgs[n++] = "must be no more than 15 characters";
+    if (!charset)
+        msgs[n++] = "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
+    if (!letter)
+        msgs[n++] = "must contain at least one letter (a-z)";
+    if (strstr(s, "--") != NULL)
+        msgs[n++] = "must not contain consecutive hyphens";
+    if (len > 0 && (s[0] == '-' || s[len - 1] == '-'))
+        msgs[n++] = "must not begin or end with a hyphen";
+    return n;
+}
+
+/* Each message of a check as one Invalid error with a string value. */
+static void invalid_msgs(struct vctx *v, const char *child, const char *value, const char **msgs,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        invalid_str(v, child, value, msgs[i]);
+}
+
+/* ValidateDNS1123Label / ValidateDNS1123Subdomain / ValidateQualifiedName at child */
+static void dns1123_label(struct vctx *v, const char *child, const char *value)
+{
+    const char *msgs[MAX_MSGS];
+    invalid_msgs(v, child, value, msgs, dns1123_label_msgs(str_or_empty(value), msgs));
+}
+
+static void dns1123_subdomain(struct vctx *v, const char *child, const char *value)
+{
+    const char *msgs[MAX_MSGS];
+    invalid_msgs(v, child, value, msgs, dns1123_subdomain_msgs(str_or_empty(value), msgs));
+}
+
+static void qualified_name(struct vctx *v, const char *child, const char *value)
+{
+    const char *msgs[MAX_MSGS];
+    invalid_msgs(v, child, value, msgs, qualified_name_msgs(str_or_empty(value), msgs));
+}
+
+/* How a kind's object names are checked (upstream's ValidateNameFunc). */
+enum name_rule {
+    NAME_SUBDOMAIN, /* NameIsDNSSubdomain, the default */
+    NAME_LABEL,     /* NameIsDNSLabel: Namespace */
+    NAME_DNS1035,   /* NameIsDNS1035Label: Service */
+    NAME_PATH,      /* path.ValidatePathSegmentName: RBAC, PersistentVolume(Claim) */
+};
+
+/* The messages for name (a generateName when prefix) under rule. */
+static size_t name_msgs(enum name_rule rule, const char *name, bool prefix, const char **msgs)
+{
+    char *masked = NULL;
+    size_t n, len = strlen(name);
+
+    if (rule == NAME_PATH)
+        return path_segment_msgs(name, prefix, msgs);
+    /* maskTrailingDash: a generateName may end in '-' */
+    if (prefix && len > 1 && name[len - 1] == '-') {
+        masked = k8c_malloc(len);
+        memcpy(masked, name, len - 2);
+        masked[len - 2] = 'a';
+        masked[len - 1] = '\0';
+        name = masked;
+    }
+    switch (rule) {
+    case NAME_LABEL:
+        n = dns1123_label_msgs(name, msgs);
+        break;
+    case NAME_DNS1035:
+        n = dns1035_label_msgs(name, msgs);
+        break;
+    default:
+        n = dns1123_subdomain_msgs(name, msgs);
+        break;
+    }
+    k8c_free(masked);
+    return n;
+}
+
+/* ---- metadata (apimachinery/pkg/api/validation/objectmeta.go) ------------------------------ */
+
+#define TOTAL_ANNOTATION_SIZE_LIMIT (256 * 1024)
+#define MAX_SECRET_SIZE             (1024 * 1024)
+
+/* ValidateLabels over a map field at child: every key a qualified name, every value a label
+ * value, errors at the map's path. */
+static void validate_labels(struct vctx *v, const char *child, void *const *entries, size_t n)
+{
+    void **sorted = sorted_entries(entries, n);
+    const char *msgs[MAX_MSGS];
+
+    for (size_t i = 0; i < n; i++) {
+        const str_entry_t *e = sorted[i];
+        const char *key = str_or_empty(e->key), *value = str_or_empty(e->value);
+        invalid_msgs(v, child, key, msgs, qualified_name_msgs(key, msgs));
+        invalid_msgs(v, child, value, msgs, label_value_msgs(value, msgs));
+    }
+    k8c_free(sorted);
+}
+
+/* ValidateAnnotations: keys are qualified names once lowercased; total size 256 KiB. */
+static void validate_annotations(struct vctx *v, const char *child, void *const *entries, size_t n)
+{
+    void **sorted = sorted_entries(entries, n);
+    const char *msgs[MAX_MSGS];
+    size_t total = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const str_entry_t *e = sorted[i];
+        const char *key = str_or_empty(e->key);
+        char *lower = k8c_strdup(key);
+
+        for (char *p = lower; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        invalid_msgs(v, child, key, msgs, qualified_name_msgs(lower, msgs));
+        k8c_free(lower);
+        total += strlen(key) + strlen(str_or_empty(e->value));
+    }
+    if (total > TOTAL_ANNOTATION_SIZE_LIMIT)
+        too_long(v, child, TOTAL_ANNOTATION_SIZE_LIMIT);
+    k8c_free(sorted);
+}
+
+/* schema.ParseGroupVersion's version: "v1" -> "v1", "apps/v1" -> "v1", "a/b/c" -> "". */
+static bool api_version_has_version(const char *api_version)
+{
+    const char *s = str_or_empty(api_version), *slash = strchr(s, '/');
+
+    if (slash == NULL)
+        return s[0] != '\0';
+    return strchr(slash + 1, '/') == NULL && slash[1] != '\0';
+}
+
+/* ValidateOwnerReferences (without the banned-owner and single-controller checks) */
+static void validate_owner_references(struct vctx *v, owner_ref_t *const *refs, size_t n)
+{
+    size_t old = path_child(v, "ownerReferences");
+
+    for (size_t i = 0; i < n; i++) {
+        const owner_ref_t *r = refs[i];
+        if (r == NULL)
+            continue;
+        if (!api_version_has_version(r->apiversion))
+            invalid_str(v, "apiVersion", r->apiversion, "version must not be empty");
+        if (str_empty(r->kind))
+            invalid_str(v, "kind", r->kind, "must not be empty");
+        if (str_empty(r->name))
+            invalid_str(v, "name", r->name, "must not be empty");
+        if (str_empty(r->uid))
+            invalid_str(v, "uid", r->uid, "must not be empty");
+    }
+    path_pop(v, old);
+}
+
+/* ValidateFinalizers */
+static void validate_finalizers(struct vctx *v, char *const *finalizers, size_t n)
+{
+    bool orphan = false, foreground = false;
+
+    for (size_t i = 0; i < n; i++) {
+        qualified_name(v, "finalizers", finalizers[i]);
+        orphan |= str_eq(finalizers[i], "orphan");
+        foreground |= str_eq(finalizers[i], "foregroundDeletion");
+    }
+    if (orphan && foreground) {
+        go_string_slice(val_begin(v), finalizers, n);
+        invalid_val(v, "finalizers", "finalizer orphan and foregroundDeletion cannot be both set");
+    }
+}
+
+/* ValidateObjectMeta at "metadata" (pushed here). */
+static void validate_object_meta(struct vctx *v, const meta_t *m, bool namespaced,
+                                 enum name_rule rule)
+{
+    size_t old = path_child(v, "metadata");
+    const char *msgs[MAX_MSGS];
+    size_t n;
+
+    if (m != NULL && !str_empty(m->generatename)) {
+        n = name_msgs(rule, m->generatename, true, msgs);
+        invalid_msgs(v, "generateName", m->generatename, msgs, n);
+    }
+    if (m == NULL || str_empty(m->name)) {
+        required(v, "name", "name or generateName is required");
+    } else {
+        n = name_msgs(rule, m->name, false, msgs);
+        invalid_msgs(v, "name", m->name, msgs, n);
+    }
+    if (namespaced) {
+        if (m == NULL || str_empty(m->namespace_)) {
+            required(v, "namespace", NULL);
+        } else {
+            n = dns1123_label_msgs(m->namespace_, msgs);
+            invalid_msgs(v, "namespace", m->namespace_, msgs, n);
+        }
+    } else if (m != NULL && !str_empty(m->namespace_)) {
+        forbidden(v, "namespace", "not allowed on this type");
+    }
+    if (m != NULL) {
+        if (m->has_generation)
+            nonnegative(v, "generation", m->generation);
+        validate_labels(v, "labels", (void *const *)m->labels, m->n_labels);
+        validate_annotations(v, "annotations", (void *const *)m->annotations, m->n_annotations);
+        validate_owner_references(v, m->ownerreferences, m->n_ownerreferences);
+        validate_finalizers(v, m->finalizers, m->n_finalizers);
+    }
+    path_pop(v, old);
+}
+
+static bool time_eq(const time_t_msg *a, const time_t_msg *b)
+{
+    int64_t as = a != NULL && a->has_seconds ? a->seconds : 0;
+    int64_t bs = b != NULL && b->has_seconds ? b->seconds : 0;
+    int32_t an = a != NULL && a->has_nanos ? a->nanos : 0;
+    int32_t bn = b != NULL && b->has_nanos ? b->nanos : 0;
+    return as == bs && an == bn;
+}
+
+static bool has_string(char *const *items, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (str_eq(items[i], s))
+            return true;
+    return false;
+}
+
+/* ValidateObjectMetaUpdate at "metadata". */
+static void validate_object_meta_update(struct vctx *v, const meta_t *m, const meta_t *o)
+{
+    static const meta_t empty = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__OBJECT_META__INIT;
+    size_t old = path_child(v, "metadata");
+
+    if (m == NULL)
+        m = &empty;
+    if (o == NULL)
+        o = &empty;
+    if (o->deletiontimestamp != NULL) {
+        /* ValidateNoNewFinalizers: sets.List of the new ones, sorted */
+        char **extra = k8c_calloc(m->n_finalizers + 1, sizeof(*extra));
+        size_t n_extra = 0;
+
+        for (size_t i = 0; i < m->n_finalizers; i++)
+            if (!has_string(o->finalizers, o->n_finalizers, m->finalizers[i]) &&
+                !has_string(extra, n_extra, m->finalizers[i]))
+                extra[n_extra++] = m->finalizers[i];
+        if (n_extra > 0) {
+            struct k8c_sbuf d;
+            qsort(extra, n_extra, sizeof(*extra), strp_cmp);
+            k8c_sbuf_init(&d);
+            k8c_sbuf_puts(&d, "no new finalizers can be added if the object is being deleted, "
+                              "found new finalizers ");
+            go_string_slice(&d, extra, n_extra);
+            forbidden(v, "finalizers", d.data);
+            k8c_sbuf_free(&d);
+        }
+        k8c_free(extra);
+    }
+    if (str_empty(m->resourceversion))
+        invalid_str(v, "resourceVersion", m->resourceversion, "must be specified for an update");
+    if ((m->has_generation ? m->generation : 0) < (o->has_generation ? o->generation : 0))
+        invalid_int(v, "generation", m->generation, "must not be decremented");
+    immutable_str(v, "name", m->name, o->name);
+    immutable_str(v, "namespace", m->namespace_, o->namespace_);
+    immutable_str(v, "uid", m->uid, o->uid);
+    if (!time_eq(m->creationtimestamp, o->creationtimestamp)) {
+        go_time(val_begin(v), m->creationtimestamp);
+        invalid_val(v, "creationTimestamp", "field is immutable");
+    }
+    if ((m->deletiontimestamp == NULL) != (o->deletiontimestamp == NULL) ||
+        !time_eq(m->deletiontimestamp, o->deletiontimestamp)) {
+        if (m->deletiontimestamp == NULL)
+            k8c_sbuf_puts(val_begin(v), "null");
+        else
+            go_time(val_begin(v), m->deletiontimestamp);
+        invalid_val(v, "deletionTimestamp", "field is immutable");
+    }
+    if (m->has_deletiongraceperiodseconds != o->has_deletiongraceperiodseconds ||
+        (m->has_deletiongraceperiodseconds &&
+         m->deletiongraceperiodseconds != o->deletiongraceperiodseconds)) {
+        if (m->has_deletiongraceperiodseconds)
+            k8c_sbuf_printf(val_begin(v), "%lld", (long long)m->deletiongraceperiodseconds);
+        else
+            k8c_sbuf_puts(val_begin(v), "null");
+        invalid_val(v, "deletionGracePeriodSeconds", "field is immutable");
+    }
+    validate_labels(v, "labels", (void *const *)m->labels, m->n_labels);
+    validate_annotations(v, "annotations", (void *const *)m->annotations, m->n_annotations);
+    validate_owner_references(v, m->ownerreferences, m->n_ownerreferences);
+    path_pop(v, old);
+}
+
+/* ---- protobuf helpers ---------------------------------------------------------------------- */
+
+/* Whether two messages (NULL reads as empty) encode to the same bytes: upstream's
+ * apiequality.Semantic.DeepEqual for the objects we compare (same decoder, same order). */
+static bool msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    size_t na = a != NULL ? protobuf_c_message_get_packed_size(a) : 0;
+    size_t nb = b != NULL ? protobuf_c_message_get_packed_size(b) : 0;
+    uint8_t *ba, *bb;
+    bool eq;
+
+    if (na != nb)
+        return false;
+    if (na == 0)
+        return true;
+    ba = k8c_malloc(na);
+    bb = k8c_malloc(nb);
+    protobuf_c_message_pack(a, ba);
+    protobuf_c_message_pack(b, bb);
+    eq = memcmp(ba, bb, na) == 0;
+    k8c_free(ba);
+    k8c_free(bb);
+    return eq;
+}
+
+/* The value of key in a map field (entries of {key, char *value}), or NULL. */
+static const str_entry_t *map_find(void *const *entries, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        const str_entry_t *e = entries[i];
+        if (e != NULL && str_eq(e->key, key))
+            return e;
+    }
+    return NULL;
+}
+
+/* ---- pod spec (pkg/apis/core/validation/validation.go) ------------------------------------- */
+
+static const char *const port_protocols[] = {"SCTP", "TCP", "UDP", NULL};
+
+#define PORT_RANGE_ERROR "must be between 1 and 65535, inclusive"
+
+/* IsValidPortNum as Invalid errors at child */
+static void port_num(struct vctx *v, const char *child, int64_t port)
+{
+    if (port < 1 || port > 65535)
+        invalid_int(v, child, port, PORT_RANGE_ERROR);
+}
+
+/* ValidatePortNumOrName */
+static void port_num_or_name(struct vctx *v, const char *child, const intstr_t *p)
+{
+    int64_t type = p != NULL && p->has_type ? p->type : 0;
+    const char *msgs[MAX_MSGS];
+
+    if (type == 0) {
+        port_num(v, child, p != NULL && p->has_intval ? p->intval : 0);
+    } else {
+        const char *name = p->strval != NULL ? p->strval : "";
+        invalid_msgs(v, child, name, msgs, port_name_msgs(name, msgs));
+    }
+}
+
+/* The set of volume names a container may mount (upstream's map from ValidateVolumes). */
+struct name_set {
+    const char **names;
+    size_t n, cap;
+};
+
+static void name_set_add(struct name_set *s, const char *name)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap == 0 ? 8 : s->cap * 2;
+        s->names = k8c_realloc(s->names, s->cap * sizeof(*s->names));
+    }
+    s->names[s->n++] = str_or_empty(name);
+}
+
+static bool name_set_has(const struct name_set *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], str_or_empty(name)) == 0)
+            return true;
+    return false;
+}
+
+static void name_set_free(struct name_set *s)
+{
+    k8c_free(s->names);
+    s->names = NULL;
+    s->n = s->cap = 0;
+}
+
+/* validatePathNoBacksteps */
+static void path_no_backsteps(struct vctx *v, const char *child, const char *path)
+{
+    const char *s = str_or_empty(path);
+
+    for (const char *p = s;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+        if (len == 2 && p[0] == '.' && p[1] == '.') {
+            invalid_str(v, child, s, "must not contain '..'");
+            return;
+        }
+        if (slash == NULL)
+            return;
+        p = slash + 1;
+    }
+}
+
+/* validateVolumeSource: exactly one source; a few sources' required fields. */
+static void validate_volume_source(struct vctx *v, const K8s__Io__Api__Core__V1__VolumeSource *vs)
+{
+    const ProtobufCMessageDescriptor *d = &k8s__io__api__core__v1__volume_source__descriptor;
+    size_t n = 0;
+
+    for (unsigned i = 0; vs != NULL && i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const ProtobufCMessage *src;
+        size_t old;
+
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        src = *(const ProtobufCMessage *const *)((const char *)vs + f->offset);
+        if (src == NULL)
+            continue;
+        if (n++ > 0) {
+            forbidden(v, f->name, "may not specify more than 1 volume type");
+            continue;
+        }
+        old = path_child(v, f->name);
+        if (vs->hostpath != NULL && src == &vs->hostpath->base) {
+            if (str_empty(vs->hostpath->path))
+                required(v, "path", NULL);
+            else
+                path_no_backsteps(v, "path", vs->hostpath->path);
+        } else if (vs->secret != NULL && src == &vs->secret->base) {
+            if (str_empty(vs->secret->secretname))
+                required(v, "secretName", NULL);
+        } else if (vs->configmap != NULL && src == &vs->configmap->base) {
+            if (vs->configmap->localobjectreference == NULL ||
+                str_empty(vs->configmap->localobjectreference->name))
+                required(v, "name", NULL);
+        } else if (vs->persistentvolumeclaim != NULL && src == &vs->persistentvolumeclaim->base) {
+            if (str_empty(vs->persistentvolumeclaim->claimname))
+                required(v, "claimName", NULL);
+        }
+        path_pop(v, old);
+    }
+    if (n == 0)
+        required(v, NULL, "must specify a volume type");
+}
+
+/* ValidateVolumes at "volumes"; the names of the volumes without errors go into vols. */
+static void validate_volumes(struct vctx *v, volume_t *const *volumes, size_t n,
+                             struct name_set *vols)
+{
+    size_t old = path_child(v, "volumes");
+
+    for (size_t i = 0; i < n; i++) {
+        const volume_t *vol = volumes[i];
+        size_t before = v->errs->n, old_i = path_index(v, i);
+        const char *name = vol != NULL ? str_or_empty(vol->name) : "";
+
+        validate_volume_source(v, vol != NULL ? vol->volumesource : NULL);
+        if (name[0] == '\0')
+            required(v, "name", NULL);
+        else
+            dns1123_label(v, "name", name);
+        if (name_set_has(vols, name))
+            duplicate_str(v, "name", name);
+        if (v->errs->n == before)
+            name_set_add(vols, name);
+        path_pop(v, old_i);
+    }
+    path_pop(v, old);
+}
+
+/* validateContainerPorts at "ports" */
+static void validate_container_ports(struct vctx *v, container_port_t *const *ports, size_t n)
+{
+    size_t old = path_child(v, "ports");
+    struct name_set names = {0};
+    const char *msgs[MAX_MSGS];
+
+    for (size_t i = 0; i < n; i++) {
+        const container_port_t *p = ports[i];
+        size_t old_i = path_index(v, i);
+        int32_t cport = p->has_containerport ? p->containerport : 0;
+        int32_t hport = p->has_hostport ? p->hostport : 0;
+
+        if (!str_empty(p->name)) {
+            size_t nm = port_name_msgs(p->name, msgs);
+            if (nm > 0)
+                invalid_msgs(v, "name", p->name, msgs, nm);
+            else if (name_set_has(&names, p->name))
+                duplicate_str(v, "name", p->name);
+            else
+                name_set_add(&names, p->name);
+        }
+        if (cport == 0)
+            required(v, "containerPort", NULL);
+        else
+            port_num(v, "containerPort", cport);
+        if (hport != 0)
+            port_num(v, "hostPort", hport);
+        if (str_empty(p->protocol))
+            required(v, "protocol", NULL);
+        else if (!one_of(p->protocol, port_protocols))
+            not_supported(v, "protocol", p->protocol, port_protocols);
+        path_pop(v, old_i);
+    }
+    name_set_free(&names);
+    path_pop(v, old);
+}
+
+/* ValidateEnv at "env" (RelaxedEnvironmentVariableValidation, on by default in 1.32) */
+static void validate_env(struct vctx *v, env_var_t *const *env, size_t n)
+{
+    size_t old = path_child(v, "env");
+
+    for (size_t i = 0; i < n; i++) {
+        const env_var_t *e = env[i];
+        size_t old_i = path_index(v, i);
+
+        if (str_empty(e->name)) {
+            required(v, "name", NULL);
+        } else {
+            for (const unsigned char *p = (const unsigned char *)e->name; *p; p++) {
+                if (*p < 0x20 || *p > 0x7e || *p == '=') {
+                    invalid_str(v, "name", e->name,
+                                "a valid environment variable name must consist only of "
+                                "printable ASCII characters other than '='");
+                    break;
+                }
+            }
+        }
+        if (e->valuefrom != NULL) {
+            const K8s__Io__Api__Core__V1__EnvVarSource *f = e->valuefrom;
+            int sources = (f->fieldref != NULL) + (f->resourcefieldref != NULL) +
+                          (f->configmapkeyref != NULL) + (f->secretkeyref != NULL);
+            if (sources == 0)
+                invalid_str(v, "valueFrom", "",
+                            "must specify one of: `fieldRef`, `resourceFieldRef`, "
+                            "`configMapKeyRef` or `secretKeyRef`");
+            else if (!str_empty(e->value))
+                invalid_str(v, "valueFrom", "", "may not be specified when `value` is not empty");
+            else if (sources > 1)
+                invalid_str(v, "valueFrom", "",
+                            "may not have more than one field specified at a time");
+        }
+        path_pop(v, old_i);
+    }
+    path_pop(v, old);
+}
+
+/* ValidateVolumeMounts at "volumeMounts" */
+static void validate_volume_mounts(struct vctx *v, volume_mount_t *const *mounts, size_t n,
+                                   const struct name_set *vols)
+{
+    size_t old = path_child(v, "volumeMounts");
+    struct name_set points = {0};
+
+    for (size_t i = 0; i < n; i++) {
+        const volume_mount_t *m = mounts[i];
+        size_t old_i = path_index(v, i);
+
+        if (str_empty(m->name))
+            required(v, "name", NULL);
+        if (!name_set_has(vols, m->name))
+            not_found_str(v, "name", str_or_empty(m->name));
+        if (str_empty(m->mountpath))
+            required(v, "mountPath", NULL);
+        if (name_set_has(&points, m->mountpath))
+            invalid_str(v, "mountPath", m->mountpath, "must be unique");
+        name_set_add(&points, m->mountpath);
+        path_pop(v, old_i);
+        if (!str_empty(m->subpath)) {
+            /* upstream reports these at volumeMounts.subPath, without the index */
+            if (m->subpath[0] == '/')
+                invalid_str(v, "subPath", m->subpath, "must be a relative path");
+            path_no_backsteps(v, "subPath", m->subpath);
+        }
+    }
+    name_set_free(&points);
+    path_pop(v, old);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(str_or_empty(s), prefix, strlen(prefix)) == 0;
+}
+
+static bool resource_is_native(const char *name)
+{
+    return strchr(name, '/') == NULL || strstr(name, "kubernetes.io/") != NULL;
+}
+
+static bool resource_overcommit_allowed(const char *name)
+{
+    return resource_is_native(name) && !has_prefix(name, "hugepages-");
+}
+
+/* validateContainerResourceName (validateResourceName first) at the current path */
+static void container_resource_name(struct vctx *v, const char *name)
+{
+    static const char *const standard[] = {"cpu",
+                                           "memory",
+                                           "ephemeral-storage",
+                                           "requests.cpu",
+                                           "requests.memory",
+                                           "requests.ephemeral-storage",
+                                           "limits.cpu",
+                                           "limits.memory",
+                                           "limits.ephemeral-storage",
+                                           "pods",
+                                           "resourcequotas",
+                                           "services",
+                                           "replicationcontrollers",
+                                           "secrets",
+                                           "persistentvolumeclaims",
+                                           "configmaps",
+                                           "services.nodeports",
+                                           "services.loadbalancers",
+                                           "requests.storage",
+                                           NULL};
+    const char *msgs[MAX_MSGS];
+    size_t n = qualified_name_msgs(name, msgs);
+
+    if (n > 0) {
+        invalid_msgs(v, NULL, name, msgs, n);
+        return;
+    }
+    if (strchr(name, '/') == NULL) {
+        if (!one_of(name, standard) && !has_prefix(name, "hugepages-") &&
+            !has_prefix(name, "requests.hugepages-"))
+            invalid_str(v, NULL, name, "must be a standard resource type or fully qualified");
+        if (strcmp(name, "cpu") != 0 && strcmp(name, "memory") != 0 &&
+            strcmp(name, "ephemeral-storage") != 0 && !has_prefix(name, "hugepages-"))
+            invalid_str(v, NULL, name, "must be a standard resource for containers");
+    } else if (!resource_is_native(name)) {
+        char *quota = k8c_malloc(strlen(name) + sizeof("requests."));
+        strcpy(quota, "requests.");
+        strcat(quota, name);
+        if (has_prefix(name, "requests.") || qualified_name_msgs(quota, msgs) > 0)
+            invalid_str(v, NULL, name, "doesn't follow extended resource name standard");
+        k8c_free(quota);
+    }
+}
+
+/* A quantity entry's value parsed; false when it does not parse (the codec rejects those). */
+static bool entry_quantity(const quantity_entry_t *e, struct k8c_quantity *q, char *canon)
+{
+    const char *s = e != NULL && e->value != NULL ? str_or_empty(e->value->string) : "";
+
+    if (k8c_quantity_parse(s, strlen(s), q) != 0)
+        return false;
+    k8c_quantity_format(q, canon);
+    return true;
+}
+
+/* ValidateResourceRequirements at "resources" */
+static void validate_resources(struct vctx *v, const resources_t *r)
+{
+    size_t old = path_child(v, "resources");
+    void **lims, **reqs;
+    struct k8c_quantity q, lq;
+    char canon[K8C_QUANTITY_STR_MAX], lcanon[K8C_QUANTITY_STR_MAX], detail[256];
+
+    if (r == NULL) {
+        path_pop(v, old);
+        return;
+    }
+    lims = sorted_entries((void *const *)r->limits, r->n_limits);
+    reqs = sorted_entries((void *const *)r->requests, r->n_requests);
+    for (size_t i = 0; i < r->n_limits; i++) {
+        const quantity_entry_t *e = lims[i];
+        size_t o = path_child(v, "limits");
+        path_key(v, e->key);
+        container_resource_name(v, str_or_empty(e->key));
+        if (entry_quantity(e, &q, canon) && q.nano < 0)
+            invalid_str(v, NULL, canon, "must be greater than or equal to 0");
+        path_pop(v, o);
+    }
+    for (size_t i = 0; i < r->n_requests; i++) {
+        const quantity_entry_t *e = reqs[i];
+        const quantity_entry_t *lim =
+            (const quantity_entry_t *)map_find((void *const *)r->limits, r->n_limits, e->key);
+        const char *name = str_or_empty(e->key);
+        bool ok;
+        size_t o = path_child(v, "requests");
+
+        path_key(v, name);
+        container_resource_name(v, name);
+        ok = entry_quantity(e, &q, canon);
+        if (ok && q.nano < 0)
+            invalid_str(v, NULL, canon, "must be greater than or equal to 0");
+        path_pop(v, o);
+        if (lim != NULL) {
+            if (ok && entry_quantity(lim, &lq, lcanon)) {
+                int c = k8c_quantity_cmp(&q, &lq);
+                if (c != 0 && !resource_overcommit_allowed(name)) {
+                    snprintf(detail, sizeof(detail), "must be equal to %s limit of %s", name,
+                             lcanon);
+                    invalid_str(v, "requests", canon, detail);
+                } else if (c > 0) {
+                    snprintf(detail, sizeof(detail), "must be less than or equal to %s limit of %s",
+                             name, lcanon);
+                    invalid_str(v, "requests", canon, detail);
+                }
+            }
+        } else if (!resource_overcommit_allowed(name)) {
+            required(v, "limits", "Limit must be set for non overcommitable resources");
+        }
+    }
+    k8c_free(lims);
+    k8c_free(reqs);
+    path_pop(v, old);
+}
+
+/* validateHTTPGetAction */
+static void validate_http_get(struct vctx *v, const http_get_t *h)
+{
+    static const char *const schemes[] = {"HTTP", "HTTPS", NULL};
+
+    if (str_empty(h->path))
+        required(v, "path", NULL);
+    port_num_or_name(v, "port", h->port);
+    if (!one_of(h->scheme, schemes))
+        not_supported(v, "scheme", str_or_empty(h->scheme), schemes);
+}
+
+/* validateHandler: exactly one handler of the kinds given (the others NULL) */
+static void validate_handler(struct vctx *v, const exec_action_t *exec, const http_get_t *http,
+                             const tcp_socket_t *tcp, const grpc_action_t *grpc,
+                             const sleep_action_t *sleep)
+{
+    static const char more[] = "may not specify more than 1 handler type";
+    int n = 0;
+
+    if (exec != NULL) {
+        n++;
+        if (exec->n_command == 0)
+            required(v, "exec.command", NULL);
+    }
+    if (http != NULL) {
+        if (n++ > 0) {
+            forbidden(v, "httpGet", more);
+        } else {
+            size_t old = path_child(v, "httpGet");
+            validate_http_get(v, http);
+            path_pop(v, old);
+        }
+    }
+    if (tcp != NULL) {
+        if (n++ > 0)
+            forbidden(v, "tcpSocket", more);
+        else
+            port_num_or_name(v, "tcpSocket.port", tcp->port);
+    }
+    if (grpc != NULL) {
+        if (n++ > 0)
+            forbidden(v, "grpc", more);
+        else
+            port_num(v, "grpc.port", grpc->has_port ? grpc->port : 0);
+    }
+    if (sleep != NULL) {
+        if (n++ > 0)
+            forbidden(v, "sleep", more);
+    }
+    if (n == 0)
+        required(v, NULL, "must specify a handler type");
+}
+
+enum probe_kind { PROBE_LIVENESS, PROBE_READINESS, PROBE_STARTUP };
+
+/* validateLivenessProbe / validateReadinessProbe / validateStartupProbe at child */
+static void validate_probe(struct vctx *v, const char *child, const probe_t *p,
+                           enum probe_kind kind)
+{
+    size_t old;
+    const K8s__Io__Api__Core__V1__ProbeHandler *h;
+
+    if (p == NULL)
+        return;
+    old = path_child(v, child);
+    h = p->handler;
+    validate_handler(v, h != NULL ? h->exec : NULL, h != NULL ? h->httpget : NULL,
+                     h != NULL ? h->tcpsocket : NULL, h != NULL ? h->grpc : NULL, NULL);
+    nonnegative(v, "initialDelaySeconds", p->initialdelayseconds);
+    nonnegative(v, "timeoutSeconds", p->timeoutseconds);
+    nonnegative(v, "periodSeconds", p->periodseconds);
+    nonnegative(v, "successThreshold", p->successthreshold);
+    nonnegative(v, "failureThreshold", p->failurethreshold);
+    if (p->has_terminationgraceperiodseconds && p->terminationgraceperiodseconds <= 0)
+        invalid_int(v, "terminationGracePeriodSeconds", p->terminationgraceperiodseconds,
+                    "must be greater than 0");
+    if (kind == PROBE_READINESS) {
+        if (p->has_terminationgraceperiodseconds)
+            invalid_int(v, "terminationGracePeriodSeconds", p->terminationgraceperiodseconds,
+                        "must not be set for readinessProbes");
+    } else if ((p->has_successthreshold ? p->successthreshold : 0) != 1) {
+        invalid_int(v, "successThreshold", p->has_successthreshold ? p->successthreshold : 0,
+                    "must be 1");
+    }
+    path_pop(v, old);
+}
+
+static void validate_lifecycle(struct vctx *v, const K8s__Io__Api__Core__V1__Lifecycle *l)
+{
+    const K8s__Io__Api__Core__V1__LifecycleHandler *hs[2] = {l->poststart, l->prestop};
+    static const char *const names[2] = {"postStart", "preStop"};
+    size_t old = path_child(v, "lifecycle");
+
+    for (int i = 0; i < 2; i++) {
+        size_t o;
+        if (hs[i] == NULL)
+            continue;
+        o = path_child(v, names[i]);
+        validate_handler(v, hs[i]->exec, hs[i]->httpget, hs[i]->tcpsocket, NULL, hs[i]->sleep);
+        path_pop(v, o);
+    }
+    path_pop(v, old);
+}
+
+/* validateContainerCommon at the container's path */
+static void validate_container_common(struct vctx *v, const container_t *c,
+                                      const struct name_set *vols)
+{
+    static const char *const tm_policies[] = {"File", "FallbackToLogsOnError", NULL};
+    static const char *const pull_policies[] = {"Always", "IfNotPresent", "Never", NULL};
+
+    if (str_empty(c->name))
+        required(v, "name", NULL);
+    else
+        dns1123_label(v, "name", c->name);
+    if (str_empty(c->image))
+        required(v, "image", NULL);
+    if (str_empty(c->terminationmessagepolicy))
+        required(v, "terminationMessagePolicy", NULL);
+    else if (!one_of(c->terminationmessagepolicy, tm_policies))
+        not_supported(v, "terminationMessagePolicy", c->terminationmessagepolicy, tm_policies);
+    validate_container_ports(v, c->ports, c->n_ports);
+    validate_env(v, c->env, c->n_env);
+    validate_volume_mounts(v, c->volumemounts, c->n_volumemounts, vols);
+    if (str_empty(c->imagepullpolicy))
+        required(v, "imagePullPolicy", NULL);
+    else if (!one_of(c->imagepullpolicy, pull_policies))
+        not_supported(v, "imagePullPolicy", c->imagepullpolicy, pull_policies);
+    validate_resources(v, c->resources);
+}
+
+/* AccumulateUniqueHostPorts over containers at the current path ("containers") */
+static void host_port_conflicts(struct vctx *v, container_t *const *cs, size_t n,
+                                struct name_set *seen, char ***owned, size_t *n_owned)
+{
+    for (size_t ci = 0; ci < n; ci++) {
+        const container_t *c = cs[ci];
+        for (size_t pi = 0; pi < c->n_ports; pi++) {
+            const container_port_t *p = c->ports[pi];
+            struct k8c_sbuf key;
+            size_t old;
+
+            if (!p->has_hostport || p->hostport == 0)
+                continue;
+            k8c_sbuf_init(&key);
+            k8c_sbuf_printf(&key, "%s/%s/%d", str_or_empty(p->hostip), str_or_empty(p->protocol),
+                            p->hostport);
+            if (name_set_has(seen, key.data)) {
+                old = path_index(v, ci);
+                path_child(v, "ports");
+                path_index(v, pi);
+                duplicate_str(v, "hostPort", key.data);
+                path_pop(v, old);
+                k8c_sbuf_free(&key);
+                continue;
+            }
+            *owned = k8c_realloc(*owned, (*n_owned + 1) * sizeof(**owned));
+            (*owned)[(*n_owned)++] = k8c_sbuf_detach(&key);
+            name_set_add(seen, (*owned)[*n_owned - 1]);
+        }
+    }
+}
+
+static void check_host_port_conflicts(struct vctx *v, container_t *const *cs, size_t n)
+{
+    struct name_set seen = {0};
+    char **owned = NULL;
+    size_t n_owned = 0;
+
+    host_port_conflicts(v, cs, n, &seen, &owned, &n_owned);
+    for (size_t i = 0; i < n_owned; i++)
+        k8c_free(owned[i]);
+    k8c_free(owned);
+    name_set_free(&seen);
+}
+
+/* validateContainers at "containers" */
+static void validate_containers(struct vctx *v, container_t *const *cs, size_t n,
+                                const struct name_set *vols)
+{
+    size_t old = path_child(v, "containers");
+    struct name_set names = {0};
+
+    if (n == 0) {
+        required(v, NULL, NULL);
+        path_pop(v, old);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const container_t *c = cs[i];
+        size_t old_i = path_index(v, i);
+
+        validate_container_common(v, c, vols);
+        if (name_set_has(&names, c->name))
+            duplicate_str(v, "name", str_or_empty(c->name));
+        else
+            name_set_add(&names, c->name);
+        if (c->lifecycle != NULL)
+            validate_lifecycle(v, c->lifecycle);
+        validate_probe(v, "livenessProbe", c->livenessprobe, PROBE_LIVENESS);
+        validate_probe(v, "readinessProbe", c->readinessprobe, PROBE_READINESS);
+        validate_probe(v, "startupProbe", c->startupprobe, PROBE_STARTUP);
+        if (c->restartpolicy != NULL)
+            forbidden(v, "restartPolicy", "may not be set for non-init containers");
+        path_pop(v, old_i);
+    }
+    check_host_port_conflicts(v, cs, n);
+    name_set_free(&names);
+    path_pop(v, old);
+}
+
+/* validateInitContainers at "initContainers" */
+static void validate_init_containers(struct vctx *v, container_t *const *cs, size_t n,
+                                     container_t *const *regular, size_t n_regular,
+                                     const struct name_set *vols)
+{
+    static const char *const always[] = {"Always", NULL};
+    static const char not_always[] = "may not be set for init containers without "
+                                     "restartPolicy=Always";
+    size_t old = path_child(v, "initContainers");
+    struct name_set names = {0};
+
+    for (size_t i = 0; i < n_regular; i++)
+        name_set_add(&names, regular[i]->name);
+    for (size_t i = 0; i < n; i++) {
+        const container_t *c = cs[i];
+        size_t old_i = path_index(v, i);
+        bool restart_always = false;
+
+        validate_container_common(v, c, vols);
+        if (c->restartpolicy != NULL) {
+            if (!one_of(c->restartpolicy, always))
+                not_supported(v, "restartPolicy", c->restartpolicy, always);
+            restart_always = strcmp(c->restartpolicy, "Always") == 0;
+        }
+        if (name_set_has(&names, c->name))
+            duplicate_str(v, "name", str_or_empty(c->name));
+        else if (!str_empty(c->name))
+            name_set_add(&names, c->name);
+        path_pop(v, old_i);
+        /* upstream checks each init container alone, so the index is always 0 */
+        check_host_port_conflicts(v, &cs[i], 1);
+        old_i = path_index(v, i);
+        if (restart_always) {
+            if (c->lifecycle != NULL)
+                validate_lifecycle(v, c->lifecycle);
+            validate_probe(v, "livenessProbe", c->livenessprobe, PROBE_LIVENESS);
+            validate_probe(v, "readinessProbe", c->readinessprobe, PROBE_READINESS);
+            validate_probe(v, "startupProbe", c->startupprobe, PROBE_STARTUP);
+        } else {
+            if (c->lifecycle != NULL)
+                forbidden(v, "lifecycle", not_always);
+            if (c->livenessprobe != NULL)
+                forbidden(v, "livenessProbe", not_always);
+            if (c->readinessprobe != NULL)
+                forbidden(v, "readinessProbe", "may not be set for init containers");
+            if (c->startupprobe != NULL)
+                forbidden(v, "startupProbe", not_always);
+        }
+        path_pop(v, old_i);
+    }
+    name_set_free(&names);
+    path_pop(v, old);
+}
+
+/* ValidateTolerations (the common checks) at "tolerations" */
+static void validate_tolerations(struct vctx *v, K8s__Io__Api__Core__V1__Toleration *const *ts,
+                                 size_t n)
+{
+    static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
+    static const char *const ops[] = {"Equal", "Exists", NULL};
+    size_t old = path_child(v, "tolerations");
+
+    for (size_t i = 0; i < n; i++) {
+        const K8s__Io__Api__Core__V1__Toleration *t = ts[i];
+        size_t old_i = path_index(v, i);
+        const char *op = str_or_empty(t->operator_);
+
+        if (!str_empty(t->key)) {
+            const char *msgs[MAX_MSGS];
+            invalid_msgs(v, "key", t->key, msgs, qualified_name_msgs(t->key, msgs));
+        }
+        if (str_empty(t->key) && strcmp(op, "Exists") != 0)
+            invalid_str(v, "operator", op,
+                        "operator must be Exists when `key` is empty, which means \"match all "
+                        "values and all keys\"");
+        if (t->has_tolerationseconds && !str_eq(t->effect, "NoExecute"))
+            invalid_str(v, "effect", str_or_empty(t->effect),
+                        "effect must be 'NoExecute' when `tolerationSeconds` is set");
+        if (op[0] == '\0' || strcmp(op, "Equal") == 0) {
+            /* upstream joins the reasons with ";" into one error here */
+            const char *msgs[MAX_MSGS];
+            const char *val = str_or_empty(t->value);
+            size_t nm = label_value_msgs(val, msgs);
+            if (nm > 0) {
+                struct k8c_sbuf d;
+                k8c_sbuf_init(&d);
+                for (size_t j = 0; j < nm; j++)
+                    k8c_sbuf_printf(&d, "%s%s", j > 0 ? ";" : "", msgs[j]);
+                invalid_str(v, "operator", val, d.data);
+                k8c_sbuf_free(&d);
+            }
+        } else if (strcmp(op, "Exists") == 0) {
+            if (!str_empty(t->value))
+                invalid_str(v, "operator", str_or_empty(t->value),
+                            "value must be empty when `operator` is 'Exists'");
+        } else {
+            not_supported(v, "operator", op, ops);
+        }
+        if (!str_empty(t->effect) && !one_of(t->effect, effects))
+            not_supported(v, "effect", t->effect, effects);
+        path_pop(v, old_i);
+    }
+    path_pop(v, old);
+}
+
+/* ValidatePodSpec at the current path ("spec", "spec.template.spec", ...). extra_vols are
+ * volume names a container may also mount (a StatefulSet's volumeClaimTemplates). */
+static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct name_set *extra)
+{
+    static const pod_spec_t empty = K8S__IO__API__CORE__V1__POD_SPEC__INIT;
+    static const char *const restart_policies[] = {"Always", "OnFailure", "Never", NULL};
+    static const char *const dns_policies[] = {"ClusterFirstWithHostNet", "ClusterFirst", "Default",
+                                               "None", NULL};
+    struct name_set vols = {0};
+    const char *msgs[MAX_MSGS];
+
+    if (s == NULL)
+        s = &empty;
+    validate_volumes(v, s->volumes, s->n_volumes, &vols);
+    for (size_t i = 0; extra != NULL && i < extra->n; i++)
+        if (!name_set_has(&vols, extra->names[i]))
+            name_set_add(&vols, extra->names[i]);
+    validate_containers(v, s->containers, s->n_containers, &vols);
+    validate_init_containers(v, s->initcontainers, s->n_initcontainers, s->containers,
+                             s->n_containers, &vols);
+    if (str_empty(s->restartpolicy))
+        required(v, "restartPolicy", NULL);
+    else if (!one_of(s->restartpolicy, restart_policies))
+        not_supported(v, "restartPolicy", s->restartpolicy, restart_policies);
+    if (str_empty(s->dnspolicy))
+        required(v, "dnsPolicy", NULL);
+    else if (!one_of(s->dnspolicy, dns_policies))
+        not_supported(v, "dnsPolicy", s->dnspolicy, dns_policies);
+    validate_labels(v, "nodeSelector", (void *const *)s->nodeselector, s->n_nodeselector);
+    if (!str_empty(s->serviceaccountname))
+        invalid_msgs(v, "serviceAccountName", s->serviceaccountname, msgs,
+                     dns1123_subdomain_msgs(s->serviceaccountname, msgs));
+    if (!str_empty(s->nodename))
+        invalid_msgs(v, "nodeName", s->nodename, msgs, dns1123_subdomain_msgs(s->nodename, msgs));
+    if (s->has_activedeadlineseconds &&
+        (s->activedeadlineseconds < 1 || s->activedeadlineseconds > INT32_MAX))
+        invalid_int(v, "activeDeadlineSeconds", s->activedeadlineseconds,
+                    "must be between 1 and 2147483647, inclusive");
+    if (!str_empty(s->hostname))
+        dns1123_label(v, "hostname", s->hostname);
+    if (!str_empty(s->subdomain))
+        dns1123_label(v, "subdomain", s->subdomain);
+    if (s->n_tolerations > 0)
+        validate_tolerations(v, s->tolerations, s->n_tolerations);
+    if (!str_empty(s->priorityclassname))
+        invalid_msgs(v, "priorityClassName", s->priorityclassname, msgs,
+                     dns1123_subdomain_msgs(s->priorityclassname, msgs));
+    name_set_free(&vols);
+}
+
+/* ValidatePodTemplateSpec at the current path ("template", "spec.template") */
+static void validate_pod_template_spec(struct vctx *v, const pod_template_spec_t *t,
+                                       const struct name_set *extra)
+{
+    const meta_t *m = t != NULL ? t->metadata : NULL;
+    const pod_spec_t *s = t != NULL ? t->spec : NULL;
+    size_t old;
+
+    if (m != NULL) {
+        validate_labels(v, "labels", (void *const *)m->labels, m->n_labels);
+        validate_annotations(v, "annotations", (void *const *)m->annotations, m->n_annotations);
+    }
+    old = path_child(v, "spec");
+    validate_pod_spec(v, s, extra);
+    path_pop(v, old);
+    if (s != NULL && s->n_ephemeralcontainers > 0)
+        forbidden(v, "spec.ephemeralContainers",
+                  "ephemeral containers not allowed in pod template");
+}
+
+/* The template's labels (NULL-safe) */
+static str_entry_t *const *template_labels(const pod_template_spec_t *t, size_t *n)
+{
+    if (t == NULL || t->metadata == NULL) {
+        *n = 0;
+        return NULL;
+    }
+    *n = t->metadata->n_labels;
+    return t->metadata->labels;
+}
+
+static const char *template_restart_policy(const pod_template_spec_t *t)
+{
+    return t != NULL && t->spec != NULL ? str_or_empty(t->spec->restartpolicy) : "";
+}
+
+/* "`selector` does not match template `labels`" at child, with the labels as value */
+static void selector_mismatch(struct vctx *v, const char *child, const pod_template_spec_t *t)
+{
+    size_t n;
+    str_entry_t *const *labels = template_labels(t, &n);
+
+    go_string_map(val_begin(v), labels, n);
+    invalid_val(v, child, "`selector` does not match template `labels`");
+}
+
+/* ---- Pod, PodTemplate, ReplicationController ----------------------------------------------- */
+
+static void validate_pod(struct vctx *v, const pod_t *pod)
+{
+    size_t old = path_child(v, "spec");
+
+    validate_pod_spec(v, pod->spec, NULL);
+    if (pod->spec != NULL && pod->spec->n_ephemeralcontainers > 0)
+        forbidden(v, "ephemeralContainers", "cannot be set on create");
+    if (pod->spec != NULL && !str_empty(pod->spec->nodename) && pod->spec->n_schedulinggates > 0)
+        forbidden(v, "nodeName", "cannot be set until all schedulingGates have been cleared");
+    path_pop(v, old);
+}
+
+/* ValidateContainerUpdates; true when validation should stop */
+static bool container_updates(struct vctx *v, const char *child, container_t *const *cs, size_t n,
+                              size_t n_old)
+{
+    size_t old = path_child(v, child);
+
+    if (n != n_old) {
+        forbidden(v, NULL, "pod updates may not add or remove containers");
+        path_pop(v, old);
+        return true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *image = str_or_empty(cs[i]->image);
+        size_t len = strlen(image), o = path_index(v, i);
+
+        if (len == 0)
+            required(v, "image", NULL);
+        if (len > 0 && (strchr(" \t\n\r\v\f", image[0]) != NULL ||
+                        strchr(" \t\n\r\v\f", image[len - 1]) != NULL))
+            invalid_str(v, "image", image, "must not have leading or trailing whitespace");
+        path_pop(v, o);
+    }
+    path_pop(v, old);
+    return false;
+}
+
+/* copies of containers with the images of the old ones (same count) */
+static container_t **containers_with_images(container_t *const *cs, container_t *const *old_cs,
+                                            size_t n, container_t **storage)
+{
+    container_t **out = k8c_calloc(n + 1, sizeof(*out));
+
+    *storage = k8c_calloc(n + 1, sizeof(**storage));
+    for (size_t i = 0; i < n; i++) {
+        (*storage)[i] = *cs[i];
+        (*storage)[i].image = old_cs[i]->image;
+        out[i] = &(*storage)[i];
+    }
+    return out;
+}
+
+#define POD_UPDATABLE_FIELDS                                                                       \
+    "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"      \
+    "`spec.tolerations` (only additions to existing tolerations),"                                 \
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously "          \
+    "negative)"
+
+/* ValidatePodUpdate after the metadata: the spec may change only in the updatable fields. */
+static void validate_pod_update(struct vctx *v, const pod_t *pod, const pod_t *old_pod)
+{
+    static const pod_spec_t empty = K8S__IO__API__CORE__V1__POD_SPEC__INIT;
+    const pod_spec_t *s = pod->spec != NULL ? pod->spec : &empty;
+    const pod_spec_t *o = old_pod->spec != NULL ? old_pod->spec : &empty;
+    pod_spec_t munged;
+    container_t *st1 = NULL, *st2 = NULL;
+    size_t old;
+
+    validate_pod(v, pod);
+    old = path_child(v, "spec");
+    if (container_updates(v, "containers", s->containers, s->n_containers, o->n_containers) ||
+        container_updates(v, "initContainers", s->initcontainers, s->n_initcontainers,
+                          o->n_initcontainers)) {
+        path_pop(v, old);
+        return;
+    }
+    if (s->has_activedeadlineseconds) {
+        if (s->activedeadlineseconds < 0 || s->activedeadlineseconds > INT32_MAX) {
+            invalid_int(v, "activeDeadlineSeconds", s->activedeadlineseconds,
+                        "must be between 0 and 2147483647, inclusive");
+            path_pop(v, old);
+            return;
+        }
+        if (o->has_activedeadlineseconds && o->activedeadlineseconds < s->activedeadlineseconds) {
+            invalid_int(v, "activeDeadlineSeconds", s->activedeadlineseconds,
+                        "must be less than or equal to previous value");
+            path_pop(v, old);
+            return;
+        }
+    } else if (o->has_activedeadlineseconds) {
+        verr(v, E_INVALID, "activeDeadlineSeconds", "null",
+             "must not update from a positive integer to nil value");
+    }
+    munged = *s;
+    munged.containers = containers_with_images(s->containers, o->containers, s->n_containers, &st1);
+    munged.initcontainers =
+        containers_with_images(s->initcontainers, o->initcontainers, s->n_initcontainers, &st2);
+    munged.has_activedeadlineseconds = o->has_activedeadlineseconds;
+    munged.activedeadlineseconds = o->activedeadlineseconds;
+    munged.n_schedulinggates = o->n_schedulinggates;
+    munged.schedulinggates = o->schedulinggates;
+    munged.n_tolerations = o->n_tolerations;
+    munged.tolerations = o->tolerations;
+    if (o->has_terminationgraceperiodseconds && o->terminationgraceperiodseconds < 0 &&
+        munged.has_terminationgraceperiodseconds && munged.terminationgraceperiodseconds == 1)
+        munged.terminationgraceperiodseconds = o->terminationgraceperiodseconds;
+    if (!msg_equal(&munged.base, &o->base))
+        forbidden(v, NULL, "pod updates may not change fields other than " POD_UPDATABLE_FIELDS);
+    k8c_free(munged.containers);
+    k8c_free(munged.initcontainers);
+    k8c_free(st1);
+    k8c_free(st2);
+    path_pop(v, old);
+}
+
+static void validate_pod_template(struct vctx *v, const pod_template_t *pt)
+{
+    size_t old = path_child(v, "template");
+
+    validate_pod_template_spec(v, pt->template_, NULL);
+    path_pop(v, old);
+}
+
+/* ValidateReplicationControllerSpec at "spec" */
+static void validate_rc(struct vctx *v, const rc_t *rc)
+{
+    static const K8s__Io__Api__Core__V1__ReplicationControllerSpec empty =
+        K8S__IO__API__CORE__V1__REPLICATION_CONTROLLER_SPEC__INIT;
+    static const char *const always[] = {"Always", NULL};
+    const K8s__Io__Api__Core__V1__ReplicationControllerSpec *s = rc->spec ? rc->spec : &empty;
+    size_t old = path_child(v, "spec"), o;
+
+    nonnegative(v, "minReadySeconds", s->minreadyseconds);
+    if (s->n_selector == 0)
+        required(v, "selector", NULL);
+    nonnegative(v, "replicas", s->has_replicas ? s->replicas : 0);
+    if (s->template_ == NULL) {
+        required(v, "template", NULL);
+    } else {
+        o = path_child(v, "template");
+        if (s->n_selector > 0) {
+            bool match = true;
+            size_t n;
+            str_entry_t *const *labels = template_labels(s->template_, &n);
+            for (size_t i = 0; i < s->n_selector && match; i++) {
+                const str_entry_t *want = (const str_entry_t *)s->selector[i];
+                const str_entry_t *have = map_find((void *const *)labels, n, want->key);
+                match = have != NULL && str_eq(have->value, want->value);
+            }
+            if (!match)
+                selector_mismatch(v, "metadata.labels", s->template_);
+        }
+        validate_pod_template_spec(v, s->template_, NULL);
+        if (strcmp(template_restart_policy(s->template_), "Always") != 0)
+            not_supported(v, "spec.restartPolicy", template_restart_policy(s->template_), always);
+        if (s->template_->spec != NULL && s->template_->spec->has_activedeadlineseconds)
+            forbidden(v, "spec.activeDeadlineSeconds",
+                      "activeDeadlineSeconds in ReplicationController is not Supported");
+        path_pop(v, o);
+    }
+    path_pop(v, old);
+}
+
+/* ---- workloads (pkg/apis/apps/validation, pkg/apis/batch/validation) ----------------------- */
+
+/* ValidateLabelSelector (strict label values) at child */
+static void validate_label_selector(struct vctx *v, const char *child, const label_selector_t *s)
+{
+    size_t old;
+
+    if (s == NULL)
+        return;
+    old = path_child(v, child);
+    validate_labels(v, "matchLabels", (void *const *)s->matchlabels, s->n_matchlabels);
+    for (size_t i = 0; i < s->n_matchexpressions; i++) {
+        const selector_req_t *r = s->matchexpressions[i];
+        const char *op = str_or_empty(r->operator_), *msgs[MAX_MSGS];
+        size_t o = path_child(v, "matchExpressions");
+
+        path_index(v, i);
+        if (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) {
+            if (r->n_values == 0)
+                required(v, "values", "must be specified when `operator` is 'In' or 'NotIn'");
+        } else if (strcmp(op, "Exists") == 0 || strcmp(op, "DoesNotExist") == 0) {
+            if (r->n_values > 0)
+                forbidden(v, "values",
+                          "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+        } else {
+            invalid_str(v, "operator", op, "not a valid selector operator");
+        }
+        invalid_msgs(v, "key", str_or_empty(r->key), msgs,
+                     qualified_name_msgs(str_or_empty(r->key), msgs));
+        for (size_t j = 0; j < r->n_values; j++) {
+            size_t ov = path_child(v, "values"), nm;
+            path_index(v, j);
+            nm = label_value_msgs(str_or_empty(r->values[j]), msgs);
+            invalid_msgs(v, NULL, str_or_empty(r->values[j]), msgs, nm);
+            path_pop(v, ov);
+        }
+        path_pop(v, o);
+    }
+    path_pop(v, old);
+}
+
+/*
+ * metav1.LabelSelectorAsSelector plus Matches against the template's labels. Returns false
+ * when the selector does not convert (upstream's err != nil); *matches and *empty tell
+ * whether it matches the labels and has no requirements (nil converts to "nothing").
+ */
+static bool selector_check(const label_selector_t *s, const pod_template_spec_t *t, bool *matches,
+                           bool *empty)
+{
+    struct api_label_selector sel;
+    char errmsg[K8C_ERRMSG_SIZE];
+    size_t n;
+    str_entry_t *const *labels = template_labels(t, &n);
+    int rc = api_labels_from_label_selector(s, &sel, errmsg);
+
+    if (rc == 0) {
+        *empty = api_labels_empty(&sel);
+        *matches = api_labels_matches_entries(&sel, (api_labels_entry_t *const *)labels, n);
+    }
+    api_labels_free(&sel);
+    return rc == 0;
+}
+
+static size_t selector_size(const label_selector_t *s)
+{
+    return s != NULL ? s->n_matchlabels + s->n_matchexpressions : 0;
+}
+
+/* The selector-related checks of Deployment/ReplicaSet specs, then
+ * ValidatePodTemplateSpecForReplicaSet. what: "deployment" in the empty-selector message. */
+static void replica_set_like(struct vctx *v, const label_selector_t *sel,
+                             const pod_template_spec_t *t, const char *kind)
+{
+    static const char *const always[] = {"Always", NULL};
+    bool matches = false, empty = false;
+    char detail[128];
+    size_t old;
+
+    if (sel == NULL) {
+        required(v, "selector", NULL);
+    } else {
+        validate_label_selector(v, "selector", sel);
+        if (selector_size(sel) == 0) {
+            go_label_selector(val_begin(v), sel);
+            invalid_val(v, "selector", "empty selector is invalid for deployment");
+        }
+    }
+    if (!selector_check(sel, t, &matches, &empty)) {
+        go_label_selector(val_begin(v), sel);
+        invalid_val(v, "selector", "invalid label selector");
+        return;
+    }
+    old = path_child(v, "template");
+    if (!empty && !matches)
+        selector_mismatch(v, "metadata.labels", t);
+    validate_pod_template_spec(v, t, NULL);
+    if (strcmp(template_restart_policy(t), "Always") != 0)
+        not_supported(v, "spec.restartPolicy", template_restart_policy(t), always);
+    if (t != NULL && t->spec != NULL && t->spec->has_activedeadlineseconds) {
+        snprintf(detail, sizeof(detail), "activeDeadlineSeconds in %s is not Supported", kind);
+        invalid_int(v, "spec.activeDeadlineSeconds", t->spec->activedeadlineseconds, detail);
+    }
+    path_pop(v, old);
+}
+
+static int64_t intstr_percent_or_int(const intstr_t *x, bool *is_percent, bool *valid_percent)
+{
+    *is_percent = false;
+    *valid_percent = false;
+    if (x == NULL)
+        return 0;
+    if (x->has_type && x->type == 1) {
+        const char *s = str_or_empty(x->strval);
+        size_t len = strlen(s), digits = 0;
+        int64_t val = 0;
+        *is_percent = true;
+        while (digits < len && s[digits] >= '0' && s[digits] <= '9') {
+            if (val < INT32_MAX)
+                val = val * 10 + (s[digits] - '0');
+            digits++;
+        }
+        *valid_percent = digits > 0 && digits + 1 == len && s[digits] == '%';
+        return val;
+    }
+    return x->has_intval ? x->intval : 0;
+}
+
+/* ValidatePositiveIntOrPercent at child */
+static void positive_int_or_percent(struct vctx *v, const char *child, const intstr_t *x)
+{
+    bool is_percent, valid;
+    int64_t val = intstr_percent_or_int(x, &is_percent, &valid);
+
+    if (is_percent) {
+        if (!valid) {
+            go_intstr(val_begin(v), x);
+            invalid_val(v, child,
+                        "a valid percent string must be a numeric string followed by an ending "
+                        "'%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')");
+        }
+    } else {
+        nonnegative(v, child, val);
+    }
+}
+
+/* ValidateDeploymentStrategy at "strategy" */
+static void validate_deployment_strategy(struct vctx *v, const deployment_strategy_t *st)
+{
+    static const char *const types[] = {"Recreate", "RollingUpdate", NULL};
+    const char *type = st != NULL ? str_or_empty(st->type) : "";
+    size_t old = path_child(v, "strategy");
+
+    if (strcmp(type, "Recreate") == 0) {
+        if (st->rollingupdate != NULL)
+            forbidden(v, "rollingUpdate",
+                      "may not be specified when strategy `type` is 'Recreate'");
+    } else if (strcmp(type, "RollingUpdate") == 0) {
+        const K8s__Io__Api__Apps__V1__RollingUpdateDeployment *ru = st->rollingupdate;
+        if (ru == NULL) {
+            required(v, "rollingUpdate", "this should be defaulted and never be nil");
+        } else {
+            bool p1, p2, ok;
+            int64_t mu, ms;
+            size_t o = path_child(v, "rollingUpdate");
+            positive_int_or_percent(v, "maxUnavailable", ru->maxunavailable);
+            positive_int_or_percent(v, "maxSurge", ru->maxsurge);
+            mu = intstr_percent_or_int(ru->maxunavailable, &p1, &ok);
+            ms = intstr_percent_or_int(ru->maxsurge, &p2, &ok);
+            if (mu == 0 && ms == 0) {
+                go_intstr(val_begin(v), ru->maxunavailable);
+                invalid_val(v, "maxUnavailable", "may not be 0 when `maxSurge` is 0");
+            }
+            if (p1 && mu > 100) {
+                go_intstr(val_begin(v), ru->maxunavailable);
+                invalid_val(v, "maxUnavailable", "must not be greater than 100%");
+            }
+            path_pop(v, o);
+        }
+    } else {
+        struct k8c_sbuf *b = val_begin(v);
+        k8c_sbuf_puts(b, "apps.DeploymentStrategy{Type:");
+        goq(b, type);
+        k8c_sbuf_puts(b, ", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}");
+        {
+            struct k8c_sbuf detail;
+            k8c_sbuf_init(&detail);
+            k8c_sbuf_puts(&detail, "supported values: ");
+            for (size_t i = 0; types[i] != NULL; i++) {
+                if (i > 0)
+                    k8c_sbuf_puts(&detail, ", ");
+                goq(&detail, types[i]);
+            }
+            verr(v, E_NOT_SUPPORTED, NULL, val_str(v), detail.data);
+            k8c_sbuf_free(&detail);
+        }
+    }
+    path_pop(v, old);
+}
+
+static void validate_deployment(struct vctx *v, const deployment_t *d)
+{
+    static const deployment_spec_t empty = K8S__IO__API__APPS__V1__DEPLOYMENT_SPEC__INIT;
+    const deployment_spec_t *s = d->spec != NULL ? d->spec : &empty;
+    size_t old = path_child(v, "spec");
+
+    nonnegative(v, "replicas", s->has_replicas ? s->replicas : 0);
+    replica_set_like(v, s->selector, s->template_, "ReplicaSet");
+    validate_deployment_strategy(v, s->strategy);
+    nonnegative(v, "minReadySeconds", s->minreadyseconds);
+    if (s->has_revisionhistorylimit)
+        nonnegative(v, "revisionHistoryLimit", s->revisionhistorylimit);
+    if (s->has_progressdeadlineseconds) {
+        nonnegative(v, "progressDeadlineSeconds", s->progressdeadlineseconds);
+        if (s->progressdeadlineseconds <= s->minreadyseconds)
+            invalid_int(v, "progressDeadlineSeconds", s->progressdeadlineseconds,
+                        "must be greater than minReadySeconds");
+    }
+    path_pop(v, old);
+}
+
+static void validate_replica_set(struct vctx *v, const replica_set_t *rs)
+{
+    static const K8s__Io__Api__Apps__V1__ReplicaSetSpec empty =
+        K8S__IO__API__APPS__V1__REPLICA_SET_SPEC__INIT;
+    const K8s__Io__Api__Apps__V1__ReplicaSetSpec *s = rs->spec != NULL ? rs->spec : &empty;
+    size_t old = path_child(v, "spec");
+
+    nonnegative(v, "replicas", s->has_replicas ? s->replicas : 0);
+    nonnegative(v, "minReadySeconds", s->minreadyseconds);
+    replica_set_like(v, s->selector, s->template_, "ReplicaSet");
+    path_pop(v, old);
+}
+
+/* ValidateImmutableField for a selector at "spec.selector" */
+static void selector_immutable(struct vctx *v, const label_selector_t *s, const label_selector_t *o)
+{
+    if (msg_equal(s != NULL ? &s->base : NULL, o != NULL ? &o->base : NULL))
+        return;
+    if (s == NULL)
+        k8c_sbuf_puts(val_begin(v), "null");
+    else
+        go_label_selector(val_begin(v), s);
+    invalid_val(v, "spec.selector", "field is immutable");
+}
+
+static void validate_daemon_set(struct vctx *v, const daemon_set_t *ds)
+{
+    static const K8s__Io__Api__Apps__V1__DaemonSetSpec empty =
+        K8S__IO__API__APPS__V1__DAEMON_SET_SPEC__INIT;
+    static const char *const always[] = {"Always", NULL};
+    const K8s__Io__Api__Apps__V1__DaemonSetSpec *s = ds->spec != NULL ? ds->spec : &empty;
+    size_t old = path_child(v, "spec");
+    bool matches = false, is_empty = false;
+    const char *type;
+
+    validate_label_selector(v, "selector", s->selector);
+    if (selector_check(s->selector, s->template_, &matches, &is_empty) && !matches)
+        selector_mismatch(v, "template.metadata.labels", s->template_);
+    if (s->selector != NULL && selector_size(s->selector) == 0) {
+        go_label_selector(val_begin(v), s->selector);
+        invalid_val(v, "selector", "empty selector is invalid for daemonset");
+    }
+    {
+        size_t o = path_child(v, "template");
+        validate_pod_template_spec(v, s->template_, NULL);
+        path_pop(v, o);
+    }
+    if (strcmp(template_restart_policy(s->template_), "Always") != 0)
+        not_supported(v, "template.spec.restartPolicy", template_restart_policy(s->template_),
+                      always);
+    if (s->template_ != NULL && s->template_->spec != NULL &&
+        s->template_->spec->has_activedeadlineseconds)
+        invalid_int(v, "template.spec.activeDeadlineSeconds",
+                    s->template_->spec->activedeadlineseconds,
+                    "activeDeadlineSeconds in DaemonSet is not Supported");
+    nonnegative(v, "minReadySeconds", s->minreadyseconds);
+    type = s->updatestrategy != NULL ? str_or_empty(s->updatestrategy->type) : "";
+    if (strcmp(type, "RollingUpdate") == 0) {
+        if (s->updatestrategy->rollingupdate == NULL)
+            required(v, "updateStrategy.rollingUpdate", NULL);
+    } else if (strcmp(type, "OnDelete") != 0) {
+        struct k8c_sbuf *b = val_begin(v);
+        k8c_sbuf_puts(b, "apps.DaemonSetUpdateStrategy{Type:");
+        goq(b, type);
+        k8c_sbuf_puts(b, ", RollingUpdate:(*apps.RollingUpdateDaemonSet)(nil)}");
+        verr(v, E_NOT_SUPPORTED, "updateStrategy", val_str(v),
+             "supported values: \"RollingUpdate\", \"OnDelete\"");
+    }
+    if (s->has_revisionhistorylimit)
+        nonnegative(v, "revisionHistoryLimit", s->revisionhistorylimit);
+    path_pop(v, old);
+}
+
+static void volume_claim_names(const stateful_set_spec_t *s, struct name_set *names)
+{
+    for (size_t i = 0; i < s->n_volumeclaimtemplates; i++) {
+        const pvc_t *p = s->volumeclaimtemplates[i];
+        if (p != NULL && p->metadata != NULL && !str_empty(p->metadata->name))
+            name_set_add(names, p->metadata->name);
+    }
+}
+
+static void validate_stateful_set(struct vctx *v, const stateful_set_t *ss)
+{
+    static const stateful_set_spec_t empty = K8S__IO__API__APPS__V1__STATEFUL_SET_SPEC__INIT;
+    static const char *const always[] = {"Always", NULL};
+    const stateful_set_spec_t *s = ss->spec != NULL ? ss->spec : &empty;
+    const char *pmp = str_or_empty(s->podmanagementpolicy);
+    const char *type = s->updatestrategy != NULL ? str_or_empty(s->updatestrategy->type) : "";
+    size_t old = path_child(v, "spec");
+    bool matches = false, is_empty = false;
+    struct name_set claims = {0};
+
+    if (pmp[0] == '\0')
+        required(v, "podManagementPolicy", NULL);
+    else if (strcmp(pmp, "OrderedReady") != 0 && strcmp(pmp, "Parallel") != 0)
+        invalid_str(v, "podManagementPolicy", pmp, "must be 'OrderedReady' or 'Parallel'");
+    if (type[0] == '\0') {
+        required(v, "updateStrategy", NULL);
+    } else if (strcmp(type, "OnDelete") == 0) {
+        if (s->updatestrategy->rollingupdate != NULL) {
+            k8c_sbuf_puts(val_begin(v), "(*apps.RollingUpdateStatefulSetStrategy)(...)");
+            invalid_val(v, "updateStrategy.rollingUpdate",
+                        "only allowed for updateStrategy 'RollingUpdate'");
+        }
+    } else if (strcmp(type, "RollingUpdate") != 0) {
+        struct k8c_sbuf *b = val_begin(v);
+        k8c_sbuf_puts(b, "apps.StatefulSetUpdateStrategy{Type:");
+        goq(b, type);
+        k8c_sbuf_puts(b, ", RollingUpdate:(*apps.RollingUpdateStatefulSetStrategy)(nil)}");
+        invalid_val(v, "updateStrategy", "must be 'RollingUpdate' or 'OnDelete'");
+    }
+    nonnegative(v, "replicas", s->has_replicas ? s->replicas : 0);
+    nonnegative(v, "minReadySeconds", s->minreadyseconds);
+    if (s->selector == NULL) {
+        required(v, "selector", NULL);
+    } else {
+        validate_label_selector(v, "selector", s->selector);
+        if (selector_size(s->selector) == 0) {
+            go_label_selector(val_begin(v), s->selector);
+            invalid_val(v, "selector", "empty selector is invalid for statefulset");
+        }
+    }
+    if (!selector_check(s->selector, s->template_, &matches, &is_empty)) {
+        go_label_selector(val_begin(v), s->selector);
+        invalid_val(v, "selector", NULL);
+    } else {
+        size_t o = path_child(v, "template");
+        if (!is_empty && !matches)
+            selector_mismatch(v, "metadata.labels", s->template_);
+        /* the pod spec too, with the claim templates as volumes the containers may mount */
+        volume_claim_names(s, &claims);
+        validate_pod_template_spec(v, s->template_, &claims);
+        name_set_free(&claims);
+        path_pop(v, o);
+    }
+    if (strcmp(template_restart_policy(s->template_), "Always") != 0)
+        not_supported(v, "template.spec.restartPolicy", template_restart_policy(s->template_),
+                      always);
+    if (s->template_ != NULL && s->template_->spec != NULL &&
+        s->template_->spec->has_activedeadlineseconds)
+        forbidden(v, "template.spec.activeDeadlineSeconds",
+                  "activeDeadlineSeconds in StatefulSet is not Supported");
+    path_pop(v, old);
+}
+
+/* ValidateStatefulSetUpdate's spec rule: only some fields may change */
+static void stateful_set_spec_update(struct vctx *v, const stateful_set_t *ss,
+                                     const stateful_set_t *old_ss)
+{
+    static const stateful_set_spec_t empty = K8S__IO__API__APPS__V1__STATEFUL_SET_SPEC__INIT;
+    const stateful_set_spec_t *o = old_ss->spec != NULL ? old_ss->spec : &empty;
+    stateful_set_spec_t clone = ss->spec != NULL ? *ss->spec : empty;
+
+    clone.has_replicas = o->has_replicas;
+    clone.replicas = o->replicas;
+    clone.template_ = o->template_;
+    clone.updatestrategy = o->updatestrategy;
+    clone.has_minreadyseconds = o->has_minreadyseconds;
+    clone.minreadyseconds = o->minreadyseconds;
+    clone.ordinals = o->ordinals;
+    clone.has_revisionhistorylimit = o->has_revisionhistorylimit;
+    clone.revisionhistorylimit = o->revisionhistorylimit;
+    clone.persistentvolumeclaimretentionpolicy = o->persistentvolumeclaimretentionpolicy;
+    if (!msg_equal(&clone.base, &o->base))
+        forbidden(v, "spec",
+                  "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+                  "'template', 'updateStrategy', 'revisionHistoryLimit', "
+                  "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+}
+
+/* validateJobSpec (the part shared with CronJob templates) at the current path */
+static void validate_job_spec_common(struct vctx *v, const job_spec_t *s)
+{
+    static const char *const modes[] = {"NonIndexed", "Indexed", NULL};
+    static const char *const restart[] = {"OnFailure", "Never", NULL};
+    const char *rp;
+    size_t old;
+
+    if (s->has_parallelism)
+        nonnegative(v, "parallelism", s->parallelism);
+    if (s->has_completions)
+        nonnegative(v, "completions", s->completions);
+    if (s->has_activedeadlineseconds)
+        nonnegative(v, "activeDeadlineSeconds", s->activedeadlineseconds);
+    if (s->has_backofflimit)
+        nonnegative(v, "backoffLimit", s->backofflimit);
+    if (s->has_ttlsecondsafterfinished)
+        nonnegative(v, "ttlSecondsAfterFinished", s->ttlsecondsafterfinished);
+    if (s->completionmode != NULL) {
+        if (!one_of(s->completionmode, modes))
+            not_supported(v, "completionMode", s->completionmode, modes);
+        if (strcmp(s->completionmode, "Indexed") == 0) {
+            if (!s->has_completions)
+                required(v, "completions", "when completion mode is Indexed");
+            if (s->has_parallelism && s->parallelism > 100000)
+                invalid_int(v, "parallelism", s->parallelism,
+                            "must be less than or equal to 100000 when completion mode is Indexed");
+        }
+    }
+    old = path_child(v, "template");
+    validate_pod_template_spec(v, s->template_, NULL);
+    path_pop(v, old);
+    rp = template_restart_policy(s->template_);
+    if (rp[0] == '\0' || strcmp(rp, "Always") == 0)
+        required(v, "template.spec.restartPolicy", "valid values: \"OnFailure\", \"Never\"");
+    else if (!one_of(rp, restart))
+        not_supported(v, "template.spec.restartPolicy", rp, restart);
+}
+
+/* ValidateJobSpec at "spec" */
+static void validate_job_spec(struct vctx *v, const job_spec_t *s)
+{
+    bool matches = false, empty = false;
+
+    validate_job_spec_common(v, s);
+    if (s->selector == NULL)
+        required(v, "selector", NULL);
+    else
+        validate_label_selector(v, "selector", s->selector);
+    if (selector_check(s->selector, s->template_, &matches, &empty) && !matches)
+        selector_mismatch(v, "template.metadata.labels", s->template_);
+}
+
+static void validate_job(struct vctx *v, const job_t *job)
+{
+    static const job_spec_t empty = K8S__IO__API__BATCH__V1__JOB_SPEC__INIT;
+    const job_spec_t *s = job->spec != NULL ? job->spec : &empty;
+    size_t old = path_child(v, "spec");
+
+    validate_job_spec(v, s);
+    path_pop(v, old);
+    if (s->completionmode != NULL && strcmp(s->completionmode, "Indexed") == 0 &&
+        s->has_completions && s->completions > 0 && job->metadata != NULL) {
+        char host[512];
+        const char *msgs[MAX_MSGS];
+        snprintf(host, sizeof(host), "%s-%d", str_or_empty(job->metadata->name),
+                 s->completions - 1);
+        if (dns1123_label_msgs(host, msgs) > 0) {
+            char detail[600];
+            snprintf(detail, sizeof(detail),
+                     "will not able to create pod with invalid DNS label: %s", host);
+            invalid_str(v, "metadata.name", job->metadata->name, detail);
+        }
+    }
+}
+
+static void validate_job_update(struct vctx *v, const job_t *job, const job_t *old_job)
+{
+    static const job_spec_t empty = K8S__IO__API__BATCH__V1__JOB_SPEC__INIT;
+    const job_spec_t *s = job->spec != NULL ? job->spec : &empty;
+    const job_spec_t *o = old_job->spec != NULL ? old_job->spec : &empty;
+    size_t old = path_child(v, "spec");
+
+    validate_job_spec(v, s);
+    path_pop(v, old);
+    selector_immutable(v, s->selector, o->selector);
+    if (!msg_equal(s->template_ != NULL ? &s->template_->base : NULL,
+                   o->template_ != NULL ? &o->template_->base : NULL)) {
+        k8c_sbuf_puts(val_begin(v), "core.PodTemplateSpec{...}");
+        invalid_val(v, "spec.template", "field is immutable");
+    }
+    if (!str_eq(s->completionmode, o->completionmode)) {
+        if (s->completionmode == NULL)
+            k8c_sbuf_puts(val_begin(v), "null");
+        else
+            goq(val_begin(v), s->completionmode);
+        invalid_val(v, "spec.completionMode", "field is immutable");
+    }
+}
+
+/* robfig/cron ParseStandard, the field count only */
+static void validate_schedule(struct vctx *v, const char *schedule)
+{
+    static const char *const descriptors[] = {"@yearly", "@annually", "@monthly", "@weekly",
+                                              "@daily",  "@midnight", "@hourly",  NULL};
+    const char *s = schedule;
+    int fields = 0;
+    char detail[512];
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (strncmp(s, "TZ=", 3) == 0 || strncmp(s, "CRON_TZ=", 8) == 0) {
+        while (*s && *s != ' ' && *s != '\t')
+            s++;
+        while (*s == ' ' || *s == '\t')
+            s++;
+    }
+    if (s[0] == '@') {
+        if (!one_of(s, descriptors) && strncmp(s, "@every ", 7) != 0) {
+            snprintf(detail, sizeof(detail), "unrecognized descriptor: %s", s);
+            invalid_str(v, "schedule", schedule, detail);
+        }
+    } else {
+        for (const char *p = s; *p;) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0')
+                break;
+            fields++;
+            while (*p && *p != ' ' && *p != '\t')
+                p++;
+        }
+        if (fields != 5) {
+            snprintf(detail, sizeof(detail), "expected exactly 5 fields, found %d: %s", fields, s);
+            invalid_str(v, "schedule", schedule, detail);
+        }
+    }
+    if (strstr(schedule, "TZ") != NULL)
+        invalid_str(v, "schedule", schedule,
+                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
+}
+
+static void validate_cron_job(struct vctx *v, const cron_job_t *cj, bool create)
+{
+    static const K8s__Io__Api__Batch__V1__CronJobSpec empty =
+        K8S__IO__API__BATCH__V1__CRON_JOB_SPEC__INIT;
+    static const job_spec_t empty_job = K8S__IO__API__BATCH__V1__JOB_SPEC__INIT;
+    static const char *const policies[] = {"Allow", "Forbid", "Replace", NULL};
+    const K8s__Io__Api__Batch__V1__CronJobSpec *s = cj->spec != NULL ? cj->spec : &empty;
+    const job_spec_t *js =
+        s->jobtemplate != NULL && s->jobtemplate->spec != NULL ? s->jobtemplate->spec : &empty_job;
+    size_t old = path_child(v, "spec"), o;
+
+    if (str_empty(s->schedule))
+        required(v, "schedule", NULL);
+    else
+        validate_schedule(v, s->schedule);
+    if (s->has_startingdeadlineseconds)
+        nonnegative(v, "startingDeadlineSeconds", s->startingdeadlineseconds);
+    if (str_empty(s->concurrencypolicy))
+        required(v, "concurrencyPolicy", NULL);
+    else if (!one_of(s->concurrencypolicy, policies))
+        not_supported(v, "concurrencyPolicy", s->concurrencypolicy, policies);
+    o = path_child(v, "jobTemplate.spec");
+    validate_job_spec_common(v, js);
+    if (js->selector != NULL) {
+        go_label_selector(val_begin(v), js->selector);
+        invalid_val(v, "selector", "`selector` will be auto-generated");
+    }
+    if (js->has_manualselector && js->manualselector)
+        verr(v, E_NOT_SUPPORTED, "manualSelector", "true", "supported values: \"nil\", \"false\"");
+    path_pop(v, o);
+    if (s->has_successfuljobshistorylimit)
+        nonnegative(v, "successfulJobsHistoryLimit", s->successfuljobshistorylimit);
+    if (s->has_failedjobshistorylimit)
+        nonnegative(v, "failedJobsHistoryLimit", s->failedjobshistorylimit);
+    path_pop(v, old);
+    if (create && cj->metadata != NULL && strlen(str_or_empty(cj->metadata->name)) > 52)
+        invalid_str(v, "metadata.name", cj->metadata->name, "must be no more than 52 characters");
+}
+
+/* ---- Service, ConfigMap, Secret, Namespace, PersistentVolumeClaim -------------------------- */
+
+static bool service_headless(const service_spec_t *s)
+{
+    return (s->n_clusterips > 0 && str_eq(s->clusterips[0], "None")) ||
+           (s->n_clusterips == 0 && str_eq(s->clusterip, "None"));
+}
+
+/* %#v of the core.ServicePort key upstream's duplicate-port check prints */
+static void go_service_port_key(struct k8c_sbuf *b, const service_port_t *p)
+{
+    k8c_sbuf_puts(b, "core.ServicePort{Name:\"\", Protocol:");
+    goq(b, p->protocol);
+    k8c_sbuf_printf(b,
+                    ", AppProtocol:(*string)(nil), Port:%d, TargetPort:intstr.IntOrString{Type:0, "
+                    "IntVal:0, StrVal:\"\"}, NodePort:0}",
+                    p->has_port ? p->port : 0);
+}
+
+static void validate_service(struct vctx *v, const service_t *svc)
+{
+    static const service_spec_t empty = K8S__IO__API__CORE__V1__SERVICE_SPEC__INIT;
+    static const char *const types[] = {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort",
+                                        NULL};
+    static const char *const affinities[] = {"ClientIP", "None", NULL};
+    const service_spec_t *s = svc->spec != NULL ? svc->spec : &empty;
+    const char *type = str_or_empty(s->type);
+    bool headless = service_headless(s);
+    struct name_set names = {0};
+    size_t old = path_child(v, "spec");
+
+    if (s->n_ports == 0 && !headless && strcmp(type, "ExternalName") != 0)
+        required(v, "ports", NULL);
+    if (strcmp(type, "LoadBalancer") == 0 || strcmp(type, "NodePort") == 0) {
+        if (headless) {
+            char detail[64];
+            snprintf(detail, sizeof(detail), "may not be set to 'None' for %s services", type);
+            invalid_str(v, "clusterIPs[0]", "None", detail);
+        }
+        for (size_t i = 0; strcmp(type, "LoadBalancer") == 0 && i < s->n_ports; i++) {
+            if (s->ports[i]->has_port && s->ports[i]->port == 10250) {
+                size_t o = path_child(v, "ports");
+                path_index(v, i);
+                invalid_int(v, NULL, 10250,
+                            "may not expose port 10250 externally since it is used by kubelet");
+                path_pop(v, o);
+            }
+        }
+    } else if (strcmp(type, "ExternalName") == 0) {
+        char *cname = k8c_strdup(str_or_empty(s->externalname));
+        size_t len = strlen(cname);
+        if (s->n_clusterips > 0)
+            forbidden(v, "clusterIPs", "may not be set for ExternalName services");
+        if (s->n_ipfamilies > 0)
+            forbidden(v, "ipFamilies", "may not be set for ExternalName services");
+        if (s->ipfamilypolicy != NULL)
+            forbidden(v, "ipFamilyPolicy", "may not be set for ExternalName services");
+        if (len > 0 && cname[len - 1] == '.')
+            cname[--len] = '\0';
+        if (len > 0)
+            dns1123_subdomain(v, "externalName", cname);
+        else
+            required(v, "externalName", NULL);
+        k8c_free(cname);
+    }
+    for (size_t i = 0; i < s->n_ports; i++) {
+        const service_port_t *p = s->ports[i];
+        size_t o = path_child(v, "ports");
+
+        path_index(v, i);
+        if (s->n_ports > 1 && str_empty(p->name)) {
+            required(v, "name", NULL);
+        } else if (!str_empty(p->name)) {
+            dns1123_label(v, "name", p->name);
+            if (name_set_has(&names, p->name))
+                duplicate_str(v, "name", p->name);
+            else
+                name_set_add(&names, p->name);
+        }
+        port_num(v, "port", p->has_port ? p->port : 0);
+        if (str_empty(p->protocol))
+            required(v, "protocol", NULL);
+        else if (!one_of(p->protocol, port_protocols))
+            not_supported(v, "protocol", p->protocol, port_protocols);
+        port_num_or_name(v, "targetPort", p->targetport);
+        if (p->appprotocol != NULL)
+            qualified_name(v, "appProtocol", p->appprotocol);
+        path_pop(v, o);
+    }
+    validate_labels(v, "selector", (void *const *)s->selector, s->n_selector);
+    if (str_empty(s->sessionaffinity))
+        required(v, "sessionAffinity", NULL);
+    else if (!one_of(s->sessionaffinity, affinities))
+        not_supported(v, "sessionAffinity", s->sessionaffinity, affinities);
+    if (str_eq(s->sessionaffinity, "None") && s->sessionaffinityconfig != NULL)
+        forbidden(v, "sessionAffinityConfig", "must not be set when session affinity is None");
+    if (type[0] == '\0')
+        required(v, "type", NULL);
+    else if (!one_of(type, types))
+        not_supported(v, "type", type, types);
+    if (strcmp(type, "ClusterIP") == 0) {
+        for (size_t i = 0; i < s->n_ports; i++) {
+            if (s->ports[i]->has_nodeport && s->ports[i]->nodeport != 0) {
+                size_t o = path_child(v, "ports");
+                path_index(v, i);
+                forbidden(v, "nodePort", "may not be used when `type` is 'ClusterIP'");
+                path_pop(v, o);
+            }
+        }
+    }
+    for (size_t i = 0; i < s->n_ports; i++) {
+        const service_port_t *p = s->ports[i];
+        size_t o;
+        if (!p->has_nodeport || p->nodeport == 0)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            const service_port_t *q = s->ports[j];
+            if (q->has_nodeport && q->nodeport == p->nodeport && str_eq(q->protocol, p->protocol)) {
+                char buf[16];
+                o = path_child(v, "ports");
+                path_index(v, i);
+                snprintf(buf, sizeof(buf), "%d", p->nodeport);
+                verr(v, E_DUPLICATE, "nodePort", buf, NULL);
+                path_pop(v, o);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < s->n_ports; i++) {
+        const service_port_t *p = s->ports[i];
+        for (size_t j = 0; j < i; j++) {
+            const service_port_t *q = s->ports[j];
+            if ((q->has_port ? q->port : 0) == (p->has_port ? p->port : 0) &&
+                str_eq(q->protocol, p->protocol)) {
+                size_t o = path_child(v, "ports");
+                path_index(v, i);
+                go_service_port_key(val_begin(v), p);
+                verr(v, E_DUPLICATE, NULL, val_str(v), NULL);
+                path_pop(v, o);
+                break;
+            }
+        }
+    }
+    name_set_free(&names);
+    path_pop(v, old);
+}
+
+/* validateUpgradeDowngradeClusterIPs: the primary (and secondary) cluster IP may not change */
+static void validate_service_update(struct vctx *v, const service_t *svc, const service_t *old_svc)
+{
+    static const service_spec_t empty = K8S__IO__API__CORE__V1__SERVICE_SPEC__INIT;
+    const service_spec_t *s = svc->spec != NULL ? svc->spec : &empty;
+    const service_spec_t *o = old_svc->spec != NULL ? old_svc->spec : &empty;
+    char *const *new_ips = s->clusterips, *const *old_ips = o->clusterips;
+    char *one_new[1], *one_old[1];
+    size_t n_new = s->n_clusterips, n_old = o->n_clusterips;
+
+    if (str_eq(s->type, "ExternalName") || str_eq(o->type, "ExternalName"))
+        return;
+    /* objects whose clusterIPs were not filled in from clusterIP yet */
+    if (n_new == 0 && !str_empty(s->clusterip)) {
+        one_new[0] = s->clusterip;
+        new_ips = one_new;
+        n_new = 1;
+    }
+    if (n_old == 0 && !str_empty(o->clusterip)) {
+        one_old[0] = o->clusterip;
+        old_ips = one_old;
+        n_old = 1;
+    }
+    if (n_new > 0 && n_old > 0 && !str_eq(new_ips[0], old_ips[0])) {
+        go_string_slice(val_begin(v), new_ips, n_new);
+        invalid_val(v, "spec.clusterIPs[0]", "may not change once set");
+    }
+    if (n_new == 2 && n_old == 2 && !str_eq(new_ips[1], old_ips[1])) {
+        go_string_slice(val_begin(v), new_ips, n_new);
+        invalid_val(v, "spec.clusterIPs[1]", "may not change once set");
+    }
+}
+
+/* config keys of a map field at child[key]; adds the value sizes to *total */
+static void config_keys(struct vctx *v, const char *child, void *const *entries, size_t n)
+{
+    void **sorted = sorted_entries(entries, n);
+    const char *msgs[MAX_MSGS];
+
+    for (size_t i = 0; i < n; i++) {
+        const str_entry_t *e = sorted[i];
+        const char *key = str_or_empty(e->key);
+        size_t old = path_child(v, child);
+
+        path_key(v, key);
+        invalid_msgs(v, NULL, key, msgs, config_key_msgs(key, msgs));
+        path_pop(v, old);
+    }
+    k8c_free(sorted);
+}
+
+static void validate_config_map(struct vctx *v, const config_map_t *cm)
+{
+    size_t total = 0;
+
+    config_keys(v, "data", (void *const *)cm->data, cm->n_data);
+    for (size_t i = 0; i < cm->n_data; i++) {
+        const str_entry_t *e = (const str_entry_t *)cm->data[i];
+        size_t old;
+        total += strlen(str_or_empty(e->value));
+        if (map_find((void *const *)cm->binarydata, cm->n_binarydata, e->key) == NULL)
+            continue;
+        old = path_child(v, "data");
+        path_key(v, e->key);
+        invalid_str(v, NULL, str_or_empty(e->key), "duplicate of key present in binaryData");
+        path_pop(v, old);
+    }
+    config_keys(v, "binaryData", (void *const *)cm->binarydata, cm->n_binarydata);
+    for (size_t i = 0; i < cm->n_binarydata; i++)
+        total += cm->binarydata[i]->has_value ? cm->binarydata[i]->value.len : 0;
+    if (total > MAX_SECRET_SIZE)
+        too_long(v, NULL, MAX_SECRET_SIZE);
+}
+
+/* Whether two bytes maps hold the same keys and values */
+static bool bytes_map_equal(bytes_entry_t *const *a, size_t na, bytes_entry_t *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        const bytes_entry_t *y = NULL;
+        for (size_t j = 0; j < nb && y == NULL; j++)
+            if (str_eq(a[i]->key, b[j]->key))
+                y = b[j];
+        if (y == NULL || a[i]->value.len != y->value.len ||
+            (a[i]->value.len > 0 && memcmp(a[i]->value.data, y->value.data, a[i]->value.len) != 0))
+            return false;
+    }
+    return true;
+}
+
+static bool str_map_equal(str_entry_t *const *a, size_t na, str_entry_t *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        const str_entry_t *y = map_find((void *const *)b, nb, a[i]->key);
+        if (y == NULL || !str_eq(a[i]->value, y->value))
+            return false;
+    }
+    return true;
+}
+
+/* ValidateConfigMapUpdate before its ValidateConfigMap */
+static void config_map_immutable(struct vctx *v, const config_map_t *cm, const config_map_t *o)
+{
+    if (o->has_immutable && o->immutable) {
+        if (!cm->has_immutable || !cm->immutable)
+            forbidden(v, "immutable", "field is immutable when `immutable` is set");
+        if (!str_map_equal((str_entry_t *const *)cm->data, cm->n_data,
+                           (str_entry_t *const *)o->data, o->n_data))
+            forbidden(v, "data", "field is immutable when `immutable` is set");
+        if (!bytes_map_equal((bytes_entry_t *const *)cm->binarydata, cm->n_binarydata,
+                             (bytes_entry_t *const *)o->binarydata, o->n_binarydata))
+            forbidden(v, "binaryData", "field is immutable when `immutable` is set");
+    }
+}
+
+/* Whether the secret has key in data or stringData (merged into data before validation) */
+static bool secret_has(const secret_t *s, const char *key, size_t *len)
+{
+    for (size_t i = 0; i < s->n_stringdata; i++) {
+        const str_entry_t *e = (const str_entry_t *)s->stringdata[i];
+        if (str_eq(e->key, key)) {
+            *len = strlen(str_or_empty(e->value));
+            return true;
+        }
+    }
+    for (size_t i = 0; i < s->n_data; i++) {
+        if (str_eq(s->data[i]->key, key)) {
+            *len = s->data[i]->has_value ? s->data[i]->value.len : 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void validate_secret(struct vctx *v, const secret_t *s)
+{
+    const char *type = str_or_empty(s->type);
+    size_t total = 0, len, n = s->n_data + s->n_stringdata;
+    str_entry_t **keys = k8c_calloc(n + 1, sizeof(*keys));
+    size_t n_keys = 0;
+
+    /* data and stringData keys, once each (stringData wins, as the conversion does) */
+    for (size_t i = 0; i < s->n_stringdata; i++)
+        keys[n_keys++] = (str_entry_t *)s->stringdata[i];
+    for (size_t i = 0; i < s->n_data; i++)
+        if (map_find((void *const *)s->stringdata, s->n_stringdata, s->data[i]->key) == NULL)
+            keys[n_keys++] = (str_entry_t *)s->data[i];
+    config_keys(v, "data", (void *const *)keys, n_keys);
+    for (size_t i = 0; i < n_keys; i++)
+        if (secret_has(s, keys[i]->key, &len))
+            total += len;
+    k8c_free(keys);
+    if (total > MAX_SECRET_SIZE)
+        too_long(v, "data", MAX_SECRET_SIZE);
+    if (strcmp(type, "kubernetes.io/service-account-token") == 0) {
+        const meta_t *m = s->metadata;
+        const str_entry_t *e = m != NULL ? map_find((void *const *)m->annotations, m->n_annotations,
+                                                    "kubernetes.io/service-account.name")
+                                         : NULL;
+        if (e == NULL || str_empty(e->value))
+            required(v, "metadata.annotations[kubernetes.io/service-account.name]", NULL);
+    } else if (strcmp(type, "kubernetes.io/dockercfg") == 0) {
+        if (!secret_has(s, ".dockercfg", &len))
+            required(v, "data[.dockercfg]", NULL);
+    } else if (strcmp(type, "kubernetes.io/dockerconfigjson") == 0) {
+        if (!secret_has(s, ".dockerconfigjson", &len))
+            required(v, "data[.dockerconfigjson]", NULL);
+    } else if (strcmp(type, "kubernetes.io/basic-auth") == 0) {
+        if (!secret_has(s, "username", &len) && !secret_has(s, "password", &len)) {
+            required(v, "data[username]", NULL);
+            required(v, "data[password]", NULL);
+        }
+    } else if (strcmp(type, "kubernetes.io/ssh-auth") == 0) {
+        if (!secret_has(s, "ssh-privatekey", &len) || len == 0)
+            required(v, "data[ssh-privatekey]", NULL);
+    } else if (strcmp(type, "kubernetes.io/tls") == 0) {
+        if (!secret_has(s, "tls.crt", &len))
+            required(v, "data[tls.crt]", NULL);
+        if (!secret_has(s, "tls.key", &len))
+            required(v, "data[tls.key]", NULL);
+    }
+}
+
+/* ValidateSecretUpdate before its ValidateSecret */
+static void secret_immutable(struct vctx *v, const secret_t *s, const secret_t *o)
+{
+    immutable_str(v, "type", s->type, o->type);
+    if (o->has_immutable && o->immutable) {
+        if (!s->has_immutable || !s->immutable)
+            forbidden(v, "immutable", "field is immutable when `immutable` is set");
+        if (s->n_stringdata > 0 || !bytes_map_equal(s->data, s->n_data, o->data, o->n_data))
+            forbidden(v, "data", "field is immutable when `immutable` is set");
+    }
+}
+
+static void validate_namespace(struct vctx *v, const namespace_t *ns)
+{
+    const char *msgs[MAX_MSGS];
+
+    if (ns->spec == NULL)
+        return;
+    for (size_t i = 0; i < ns->spec->n_finalizers; i++) {
+        const char *f = str_or_empty(ns->spec->finalizers[i]);
+        size_t n = qualified_name_msgs(f, msgs);
+        if (n > 0)
+            invalid_msgs(v, "spec.finalizers", f, msgs, n);
+        else if (strchr(f, '/') == NULL && strcmp(f, "kubernetes") != 0 &&
+                 strcmp(f, "orphan") != 0 && strcmp(f, "foregroundDeletion") != 0)
+            invalid_str(v, "spec.finalizers", f,
+                        "name is neither a standard finalizer name nor is it fully qualified");
+    }
+}
+
+/* ValidatePersistentVolumeClaimSpec (access modes and the storage request) at "spec" */
+static void validate_pvc_spec(struct vctx *v, const pvc_spec_t *s)
+{
+    static const pvc_spec_t empty = K8S__IO__API__CORE__V1__PERSISTENT_VOLUME_CLAIM_SPEC__INIT;
+    static const char *const modes[] = {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce",
+                                        "ReadWriteOncePod", NULL};
+    const quantity_entry_t *storage;
+    size_t old = path_child(v, "spec");
+
+    if (s == NULL)
+        s = &empty;
+    if (s->n_accessmodes == 0)
+        required(v, "accessModes", "at least 1 access mode is required");
+    for (size_t i = 0; i < s->n_accessmodes; i++)
+        if (!one_of(s->accessmodes[i], modes))
+            not_supported(v, "accessModes", str_or_empty(s->accessmodes[i]), modes);
+    storage = s->resources != NULL
+                  ? (const quantity_entry_t *)map_find((void *const *)s->resources->requests,
+                                                       s->resources->n_requests, "storage")
+                  : NULL;
+    if (storage == NULL) {
+        required(v, "resources[storage]", NULL);
+    } else {
+        struct k8c_quantity q;
+        char canon[K8C_QUANTITY_STR_MAX];
+        if (entry_quantity(storage, &q, canon) && q.nano <= 0)
+            invalid_str(v, "resources[storage]", canon, "must be greater than zero");
+    }
+    path_pop(v, old);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+/* The metadata field of a top-level object, found by name in its descriptor. */
+static const meta_t *object_meta(const ProtobufCMessage *obj)
+{
+    const ProtobufCFieldDescriptor *f;
+
+    if (obj == NULL)
+        return NULL;
+    f = protobuf_c_message_descriptor_get_field_by_name(obj->descriptor, "metadata");
+    if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return NULL;
+    return *(const meta_t *const *)((const char *)obj + f->offset);
+}
+
+static enum name_rule name_rule_of(const struct api_resource *r)
+{
+    const char *group = r != NULL ? str_or_empty(r->group) : "";
+    const char *kind = r != NULL ? str_or_empty(r->kind) : "";
+
+    if (strcmp(group, "") == 0 && strcmp(kind, "Namespace") == 0)
+        return NAME_LABEL;
+    if (strcmp(group, "") == 0 && strcmp(kind, "Service") == 0)
+        return NAME_DNS1035;
+    if (strcmp(group, "rbac.authorization.k8s.io") == 0)
+        return NAME_PATH;
+    if (strcmp(group, "") == 0 &&
+        (strcmp(kind, "PersistentVolume") == 0 || strcmp(kind, "PersistentVolumeClaim") == 0))
+        return NAME_PATH;
+    return NAME_SUBDOMAIN;
+}
+
+/* The kind-specific checks after the metadata ones (old NULL on create). */
+static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const ProtobufCMessage *old)
+{
+    const ProtobufCMessageDescriptor *d = obj->descriptor;
+    /* ValidatePodUpdate, ValidateServiceUpdate, ValidateConfigMapUpdate and ValidateSecretUpdate
+     * re-run the create-time metadata checks on the new object */
+    const meta_t *meta = object_meta(obj);
+    enum name_rule rule = (enum name_rule)v->name_rule;
+
+    if (d == &k8s__io__api__core__v1__pod__descriptor) {
+        if (old == NULL) {
+            validate_pod(v, (const pod_t *)obj);
+        } else {
+            validate_object_meta(v, meta, v->namespaced, rule);
+            validate_pod_update(v, (const pod_t *)obj, (const pod_t *)old);
+        }
+    } else if (d == &k8s__io__api__core__v1__pod_template__descriptor) {
+        validate_pod_template(v, (const pod_template_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__replication_controller__descriptor) {
+        validate_rc(v, (const rc_t *)obj);
+    } else if (d == &k8s__io__api__apps__v1__deployment__descriptor) {
+        const deployment_t *n = (const deployment_t *)obj, *o = (const deployment_t *)old;
+        validate_deployment(v, n);
+        if (o != NULL)
+            selector_immutable(v, n->spec != NULL ? n->spec->selector : NULL,
+                               o->spec != NULL ? o->spec->selector : NULL);
+    } else if (d == &k8s__io__api__apps__v1__replica_set__descriptor) {
+        const replica_set_t *n = (const replica_set_t *)obj, *o = (const replica_set_t *)old;
+        validate_replica_set(v, n);
+        if (o != NULL)
+            selector_immutable(v, n->spec != NULL ? n->spec->selector : NULL,
+                               o->spec != NULL ? o->spec->selector : NULL);
+    } else if (d == &k8s__io__api__apps__v1__daemon_set__descriptor) {
+        const daemon_set_t *n = (const daemon_set_t *)obj, *o = (const daemon_set_t *)old;
+        validate_daemon_set(v, n);
+        if (o != NULL)
+            selector_immutable(v, n->spec != NULL ? n->spec->selector : NULL,
+                               o->spec != NULL ? o->spec->selector : NULL);
+    } else if (d == &k8s__io__api__apps__v1__stateful_set__descriptor) {
+        validate_stateful_set(v, (const stateful_set_t *)obj);
+        if (old != NULL)
+            stateful_set_spec_update(v, (const stateful_set_t *)obj, (const stateful_set_t *)old);
+    } else if (d == &k8s__io__api__batch__v1__job__descriptor) {
+        if (old == NULL)
+            validate_job(v, (const job_t *)obj);
+        else
+            validate_job_update(v, (const job_t *)obj, (const job_t *)old);
+    } else if (d == &k8s__io__api__batch__v1__cron_job__descriptor) {
+        validate_cron_job(v, (const cron_job_t *)obj, old == NULL);
+    } else if (d == &k8s__io__api__core__v1__service__descriptor) {
+        if (old != NULL) {
+            validate_service_update(v, (const service_t *)obj, (const service_t *)old);
+            validate_object_meta(v, meta, v->namespaced, rule);
+        }
+        validate_service(v, (const service_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__config_map__descriptor) {
+        if (old != NULL)
+            config_map_immutable(v, (const config_map_t *)obj, (const config_map_t *)old);
+        if (old != NULL)
+            validate_object_meta(v, meta, v->namespaced, rule);
+        validate_config_map(v, (const config_map_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__secret__descriptor) {
+        if (old != NULL)
+            secret_immutable(v, (const secret_t *)obj, (const secret_t *)old);
+        if (old != NULL)
+            validate_object_meta(v, meta, v->namespaced, rule);
+        validate_secret(v, (const secret_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__namespace__descriptor) {
+        if (old == NULL)
+            validate_namespace(v, (const namespace_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__persistent_volume_claim__descriptor) {
+        if (old == NULL)
+            validate_pvc_spec(v, ((const pvc_t *)obj)->spec);
+    }
+}
+
+int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
+                 const ProtobufCMessage *old, struct api_field_errors *errs)
+{
+    struct vctx v = {.errs = errs};
+    size_t before = errs->n;
+    bool namespaced = true;
+    const ProtobufCMessageDescriptor *d;
+
+    if (obj == NULL)
+        return K8C_EINVAL;
+    d = obj->descriptor;
+    if (old != NULL && old->descriptor != d)
+        old = NULL;
+    if (r == NULL) {
+        const struct k8c_codec_kind *k = k8c_codec_lookup_desc(d);
+        if (k != NULL)
+            r = api_resource_by_kind(k->api_version, k->kind);
+    }
+    if (r != NULL)
+        namespaced = r->namespaced;
+    v.namespaced = namespaced;
+    v.name_rule = name_rule_of(r);
+    k8c_sbuf_init(&v.path);
+    k8c_sbuf_init(&v.val);
+
+    if (old == NULL)
+        validate_object_meta(&v, object_meta(obj), namespaced, name_rule_of(r));
+    else
+        validate_object_meta_update(&v, object_meta(obj), object_meta(old));
+    validate_kind(&v, obj, old);
+
+    k8c_sbuf_free(&v.path);
+    k8c_sbuf_free(&v.val);
+    return errs->n > before ? K8C_EINVAL : 0;
+}
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+void api_validate_format_message(const char *kind, const char *group, const char *name,
+                                 const struct api_field_errors *errs, struct k8c_sbuf *out)
+{
+    char **seen = NULL;
+    size_t n_seen = 0;
+
+    k8c_sbuf_puts(out, kind != NULL ? kind : "");
+    if (group != NULL && group[0] != '\0')
+        k8c_sbuf_printf(out, ".%s", group);
+    k8c_sbuf_puts(out, " ");
+    goq(out, name);
+    k8c_sbuf_puts(out, " is invalid");
+    if (errs == NULL || errs->n == 0)
+        return;
+    /* ErrorList.ToAggregate drops repeated messages; one error prints alone, several in []. */
+    seen = k8c_calloc(errs->n, sizeof(*seen));
+    for (size_t i = 0; i < errs->n; i++) {
+        char *s = api_validate_error_string(&errs->items[i]);
+        bool dup = false;
+        for (size_t j = 0; j < n_seen && !dup; j++)
+            dup = strcmp(seen[j], s) == 0;
+        if (dup)
+            k8c_free(s);
+        else
+            seen[n_seen++] = s;
+    }
+    k8c_sbuf_puts(out, ": ");
+    if (n_seen == 1) {
+        k8c_sbuf_puts(out, seen[0]);
+    } else {
+        k8c_sbuf_putc(out, '[');
+        for (size_t i = 0; i < n_seen; i++) {
+            if (i > 0)
+                k8c_sbuf_puts(out, ", ");
+            k8c_sbuf_puts(out, seen[i]);
+        }
+        k8c_sbuf_putc(out, ']');
+    }
+    for (size_t i = 0; i < n_seen; i++)
+        k8c_free(seen[i]);
+    k8c_free(seen);
+}

@@ -1,0 +1,653 @@
+/* Unit tests for apiserver/validate: objects as kubectl sends them (kubectl create ...
+ * --dry-run=client -o json), decoded, defaulted as on create and put in namespace "default" as
+ * the server does, then validated; each test lists the exact errors (reason, field path,
+ * message) upstream 1.32 gives for them. JSON in this file is written with ' for " and
+ * expected messages (which contain upstream's own ') with ~ for ", to stay readable. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "codec.h"
+#include "defaults.h"
+#include "error.h"
+#include "resources.h"
+#include "validate.h"
+
+#include "k8s/apimachinery/pkg/apis/meta/v1/generated.pb-c.h"
+
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta meta_t;
+
+/* ' -> " (tests never need a literal ') */
+static char *dq(const char *s)
+{
+    char *out = k8c_strdup(s);
+    for (char *p = out; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return out;
+}
+
+static const struct api_resource *resource_of(const ProtobufCMessage *m)
+{
+    const struct k8c_codec_kind *k = k8c_codec_lookup_desc(m->descriptor);
+    assert_non_null(k);
+    return api_resource_by_kind(k->api_version, k->kind);
+}
+
+static meta_t *meta_of(ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "metadata");
+    assert_non_null(f);
+    return *(meta_t **)((char *)m + f->offset);
+}
+
+/* Decodes, defaults as on create and sets the namespace of namespaced kinds. */
+static ProtobufCMessage *object(const char *json_sq)
+{
+    struct k8c_codec_diag d;
+    ProtobufCMessage *m = NULL;
+    char *json = dq(json_sq);
+    const struct api_resource *r;
+    meta_t *meta;
+
+    k8c_codec_diag_init(&d);
+    if (k8c_codec_json_decode(NULL, json, strlen(json), NULL, &d, &m) != 0)
+        fail_msg("decode failed: %s", d.errmsg);
+    k8c_codec_diag_free(&d);
+    k8c_free(json);
+    r = resource_of(m);
+    assert_non_null(r);
+    api_defaults_apply_create(r, m);
+    meta = meta_of(m);
+    if (r->namespaced && meta != NULL && (meta->namespace_ == NULL || !meta->namespace_[0])) {
+        free(meta->namespace_);
+        meta->namespace_ = strdup("default");
+    }
+    return m;
+}
+
+/* Validates obj (against old unless NULL) and returns the errors as lines
+ * "<reason> <field>: <message>"; the caller frees. */
+static char *validate(ProtobufCMessage *obj, ProtobufCMessage *old)
+{
+    struct api_field_errors errs;
+    struct k8c_sbuf sb;
+    int rc;
+
+    api_field_errors_init(&errs);
+    rc = api_validate(resource_of(obj), obj, old, &errs);
+    assert_int_equal(rc, errs.n == 0 ? 0 : K8C_EINVAL);
+    k8c_sbuf_init(&sb);
+    k8c_sbuf_puts(&sb, "");
+    for (size_t i = 0; i < errs.n; i++) {
+        char *s = api_validate_error_string(&errs.items[i]);
+        k8c_sbuf_printf(&sb, "%s %s\n", errs.items[i].type, s);
+        k8c_free(s);
+    }
+    api_field_errors_free(&errs);
+    assert_int_equal(errs.n, 0);
+    return k8c_sbuf_detach(&sb);
+}
+
+/* Expected texts keep upstream's ' and write " as ~. */
+static char *tq(const char *s)
+{
+    char *out = k8c_strdup(s);
+    for (char *p = out; *p; p++)
+        if (*p == '~')
+            *p = '"';
+    return out;
+}
+
+static void expect_update(const char *json_sq, const char *old_sq, const char *want_tq)
+{
+    ProtobufCMessage *m = object(json_sq);
+    ProtobufCMessage *o = old_sq != NULL ? object(old_sq) : NULL;
+    char *got = validate(m, o);
+    char *want = tq(want_tq);
+
+    if (strcmp(got, want) != 0) {
+        print_message("got:\n%s\nwant:\n%s\n", got, want);
+        fail();
+    }
+    k8c_free(got);
+    k8c_free(want);
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (o != NULL)
+        protobuf_c_message_free_unpacked(o, NULL);
+}
+
+static void expect(const char *json_sq, const char *want_tq)
+{
+    expect_update(json_sq, NULL, want_tq);
+}
+
+/* The 422 message for the object's errors. */
+static void expect_message(const char *json_sq, const char *want_tq)
+{
+    ProtobufCMessage *m = object(json_sq);
+    const struct api_resource *r = resource_of(m);
+    struct api_field_errors errs;
+    struct k8c_sbuf sb;
+    char *want = tq(want_tq);
+
+    api_field_errors_init(&errs);
+    api_validate(NULL, m, NULL, &errs);
+    k8c_sbuf_init(&sb);
+    api_validate_format_message(r->kind, r->group, meta_of(m)->name, &errs, &sb);
+    if (strcmp(sb.data, want) != 0) {
+        print_message("got:  %s\nwant: %s\n", sb.data, want);
+        fail();
+    }
+    k8c_sbuf_free(&sb);
+    k8c_free(want);
+    api_field_errors_free(&errs);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static int setup(void **state)
+{
+    char errmsg[K8C_ERRMSG_SIZE];
+    (void)state;
+    return api_resources_init(errmsg);
+}
+
+/* ---- objects ------------------------------------------------------------------------------- */
+
+#define DEPLOYMENT(meta, spec)                                                                     \
+    "{'kind':'Deployment','apiVersion':'apps/v1','metadata':{" meta "},'spec':{" spec "}}"
+/* kubectl create deployment web --image=nginx --replicas=2 --port=80 */
+#define WEB_META "'name':'web','creationTimestamp':null,'labels':{'app':'web'}"
+#define WEB_TEMPLATE                                                                               \
+    "'template':{'metadata':{'creationTimestamp':null,'labels':{'app':'web'}},'spec':{"            \
+    "'containers':[{'name':'nginx','image':'nginx','ports':[{'containerPort':80}],"                \
+    "'resources':{}}]}},'strategy':{}"
+#define WEB                                                                                        \
+    DEPLOYMENT(WEB_META, "'replicas':2,'selector':{'matchLabels':{'app':'web'}}," WEB_TEMPLATE)
+
+#define POD(spec)                                                                                  \
+    "{'kind':'Pod','apiVersion':'v1','metadata':{'name':'nginx','creationTimestamp':null,"         \
+    "'labels':{'run':'nginx'}},'spec':{" spec "},'status':{}}"
+#define NGINX "{'name':'nginx','image':'nginx','ports':[{'containerPort':80}],'resources':{}}"
+
+#define CM(meta, rest) "{'kind':'ConfigMap','apiVersion':'v1','metadata':{" meta "}" rest "}"
+
+#define SVC(meta, spec)                                                                            \
+    "{'kind':'Service','apiVersion':'v1','metadata':{" meta "},'spec':{" spec "}}"
+/* kubectl create service clusterip my-svc --tcp=5678:8080 */
+#define MY_SVC_META "'name':'my-svc','creationTimestamp':null,'labels':{'app':'my-svc'}"
+#define MY_SVC_PORT "{'name':'5678-8080','protocol':'TCP','port':5678,'targetPort':8080}"
+
+/* kubectl create job pi --image=perl, with the selector the registry generates */
+#define JOB(spec)                                                                                  \
+    "{'kind':'Job','apiVersion':'batch/v1','metadata':{'name':'pi'},'spec':{" spec "}}"
+#define PI_SELECTOR "'selector':{'matchLabels':{'batch.kubernetes.io/controller-uid':'u1'}},"
+#define PI_TEMPLATE(labels, restart)                                                               \
+    "'template':{'metadata':{" labels "},'spec':{'containers':[{'name':'pi','image':'perl',"       \
+    "'resources':{}}]" restart "}}"
+#define PI_LABELS "'labels':{'batch.kubernetes.io/controller-uid':'u1'}"
+
+/* ---- tests --------------------------------------------------------------------------------- */
+
+static void test_valid_objects(void **state)
+{
+    (void)state;
+    expect(WEB, "");
+    expect(POD("'containers':[" NGINX "],'restartPolicy':'Always','dnsPolicy':'ClusterFirst'"), "");
+    expect(CM("'name':'cfg','creationTimestamp':null", ",'data':{'a':'1'}"), "");
+    expect(SVC(MY_SVC_META, "'ports':[" MY_SVC_PORT "],'selector':{'app':'my-svc'},"
+                            "'type':'ClusterIP'"),
+           "");
+    expect(JOB(PI_SELECTOR PI_TEMPLATE(PI_LABELS, ",'restartPolicy':'Never'")), "");
+    /* kubectl create cronjob cj --image=busybox --schedule='*\/1 * * * *' */
+    expect("{'kind':'CronJob','apiVersion':'batch/v1','metadata':{'name':'cj',"
+           "'creationTimestamp':null},'spec':{'schedule':'*/1 * * * *','jobTemplate':{"
+           "'metadata':{'name':'cj','creationTimestamp':null},'spec':{'template':{'metadata':{"
+           "'creationTimestamp':null},'spec':{'containers':[{'name':'cj','image':'busybox',"
+           "'resources':{}}],'restartPolicy':'OnFailure'}}}}},'status':{}}",
+           "");
+    /* kubectl create namespace dev; kubectl create secret tls */
+    expect("{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'dev'}}", "");
+    expect("{'kind':'Secret','apiVersion':'v1','metadata':{'name':'tls'},'type':"
+           "'kubernetes.io/tls','data':{'tls.crt':'YQ==','tls.key':'Yg=='}}",
+           "");
+    expect("{'kind':'ClusterRole','apiVersion':'rbac.authorization.k8s.io/v1','metadata':{"
+           "'name':'system:aggregate-to-view'}}",
+           "");
+}
+
+static void test_metadata(void **state)
+{
+    (void)state;
+    expect(CM("'creationTimestamp':null", ""),
+           "FieldValueRequired metadata.name: Required value: name or generateName is required\n");
+    expect(CM("'name':'Web_1'", ""),
+           "FieldValueInvalid metadata.name: Invalid value: ~Web_1~: a lowercase RFC 1123 "
+           "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+           "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+           "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n");
+    /* generateName: a trailing '-' is fine, the rest is checked as a name */
+    expect(CM("'name':'cfg-x1','generateName':'cfg-'", ""), "");
+    expect(CM("'name':'cfg-x1','generateName':'Cfg-'", ""),
+           "FieldValueInvalid metadata.generateName: Invalid value: ~Cfg-~: a lowercase RFC 1123 "
+           "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+           "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+           "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n");
+    /* Services: DNS-1035 labels */
+    expect(SVC("'name':'1svc'", "'ports':[" MY_SVC_PORT "]"),
+           "FieldValueInvalid metadata.name: Invalid value: ~1svc~: a DNS-1035 label must consist "
+           "of lower case alphanumeric characters or '-', start with an alphabetic character, and "
+           "end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+           "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')\n");
+    /* Namespaces: DNS-1123 labels; no namespace of their own */
+    expect("{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'a.b'}}",
+           "FieldValueInvalid metadata.name: Invalid value: ~a.b~: must not contain dots\n");
+    expect("{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'dev','namespace':'x'}}",
+           "FieldValueForbidden metadata.namespace: Forbidden: not allowed on this type\n");
+    /* RBAC: path segments */
+    expect("{'kind':'Role','apiVersion':'rbac.authorization.k8s.io/v1','metadata':{"
+           "'name':'a/b%c'}}",
+           "FieldValueInvalid metadata.name: Invalid value: ~a/b%c~: may not contain '/'\n"
+           "FieldValueInvalid metadata.name: Invalid value: ~a/b%c~: may not contain '%'\n");
+    /* labels (sorted by key) and annotations */
+    expect(CM("'name':'c','labels':{'z':'ok','-bad':'x y'},'annotations':{'A/b':'1'}", ""),
+           "FieldValueInvalid metadata.labels: Invalid value: ~-bad~: name part must consist of "
+           "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+           "character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+           "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+           "FieldValueInvalid metadata.labels: Invalid value: ~x y~: a valid label must be an "
+           "empty string or consist of alphanumeric characters, '-', '_' or '.', and must start "
+           "and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
+           "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')\n");
+    expect(CM("'name':'c','finalizers':['orphan','foregroundDeletion']", ""),
+           "FieldValueInvalid metadata.finalizers: Invalid value: []string{~orphan~, "
+           "~foregroundDeletion~}: finalizer orphan and foregroundDeletion cannot be both set\n");
+    expect(CM("'name':'c','ownerReferences':[{'apiVersion':'apps/','kind':'','name':'n',"
+              "'uid':'u'}]",
+              ""),
+           "FieldValueInvalid metadata.ownerReferences.apiVersion: Invalid value: ~apps/~: "
+           "version must not be empty\n"
+           "FieldValueInvalid metadata.ownerReferences.kind: Invalid value: ~~: must not be "
+           "empty\n");
+}
+
+static void test_annotation_size(void **state)
+{
+    size_t n = 256 * 1024;
+    char *big = k8c_malloc(n + 200);
+    char *json;
+    (void)state;
+
+    strcpy(big,
+           "{'kind':'ConfigMap','apiVersion':'v1','metadata':{'name':'c','annotations':{'a':'");
+    memset(big + strlen(big), 'x', n);
+    big[strlen(
+            "{'kind':'ConfigMap','apiVersion':'v1','metadata':{'name':'c','annotations':{'a':'") +
+        n] = '\0';
+    strcat(big, "'}}}");
+    json = big;
+    expect(json, "FieldValueTooLong metadata.annotations: Too long: may not be more than 262144 "
+                 "bytes\n");
+    k8c_free(big);
+}
+
+static void test_metadata_update(void **state)
+{
+    (void)state;
+    expect_update(CM("'name':'b','resourceVersion':'5','uid':'u2'", ""),
+                  CM("'name':'a','resourceVersion':'5','uid':'u1'", ""),
+                  "FieldValueInvalid metadata.name: Invalid value: ~b~: field is immutable\n"
+                  "FieldValueInvalid metadata.uid: Invalid value: ~u2~: field is immutable\n");
+    expect_update(CM("'name':'a','creationTimestamp':'2024-01-02T03:04:05Z'", ""),
+                  CM("'name':'a','creationTimestamp':'2024-01-02T03:04:06Z'", ""),
+                  "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be "
+                  "specified for an update\n"
+                  "FieldValueInvalid metadata.creationTimestamp: Invalid value: 2024-01-02 "
+                  "03:04:05 +0000 UTC: field is immutable\n");
+    expect_update(CM("'name':'a','resourceVersion':'5','finalizers':['x.io/f']", ""),
+                  CM("'name':'a','deletionTimestamp':'2024-01-02T03:04:05Z'", ""),
+                  "FieldValueForbidden metadata.finalizers: Forbidden: no new finalizers can be "
+                  "added if the object is being deleted, found new finalizers []string{~x.io/f~}\n"
+                  "FieldValueInvalid metadata.deletionTimestamp: Invalid value: null: field is "
+                  "immutable\n");
+}
+
+static void test_pod_spec(void **state)
+{
+    (void)state;
+    expect(POD("'containers':[]"), "FieldValueRequired spec.containers: Required value\n");
+    expect(POD("'containers':[" NGINX "," NGINX "]"),
+           "FieldValueDuplicate spec.containers[1].name: Duplicate value: ~nginx~\n");
+    expect(POD("'containers':[{'name':'Web','ports':[{'containerPort':70000,'protocol':'HTTP'},"
+               "{'containerPort':81,'hostPort':8080},{'containerPort':82,'hostPort':8080}]}],"
+               "'restartPolicy':'Sometimes'"),
+           "FieldValueInvalid spec.containers[0].name: Invalid value: ~Web~: a lowercase RFC 1123 "
+           "label must consist of lower case alphanumeric characters or '-', and must start and "
+           "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+           "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')\n"
+           "FieldValueRequired spec.containers[0].image: Required value\n"
+           "FieldValueInvalid spec.containers[0].ports[0].containerPort: Invalid value: 70000: "
+           "must be between 1 and 65535, inclusive\n"
+           "FieldValueNotSupported spec.containers[0].ports[0].protocol: Unsupported value: "
+           "~HTTP~: supported values: ~SCTP~, ~TCP~, ~UDP~\n"
+           "FieldValueDuplicate spec.containers[0].ports[2].hostPort: Duplicate value: "
+           "~/TCP/8080~\n"
+           "FieldValueNotSupported spec.restartPolicy: Unsupported value: ~Sometimes~: "
+           "supported values: ~Always~, ~OnFailure~, ~Never~\n");
+    expect(POD("'containers':[{'name':'c','image':'i','resources':{'limits':{'cpu':'1'},"
+               "'requests':{'cpu':'2','memory':'-1'}}}]"),
+           "FieldValueInvalid spec.containers[0].resources.requests: Invalid value: ~2~: must be "
+           "less than or equal to cpu limit of 1\n"
+           "FieldValueInvalid spec.containers[0].resources.requests[memory]: Invalid value: "
+           "~-1~: must be greater than or equal to 0\n");
+    expect(POD("'containers':[{'name':'c','image':'i','volumeMounts':[{'name':'v',"
+               "'mountPath':'/a'},{'name':'data','mountPath':'/a','subPath':'../x'}]}],"
+               "'volumes':[{'name':'data','emptyDir':{}},{'name':'data','emptyDir':{}},"
+               "{'name':'two','emptyDir':{},'hostPath':{'path':'/x'}}]"),
+           "FieldValueDuplicate spec.volumes[1].name: Duplicate value: ~data~\n"
+           "FieldValueForbidden spec.volumes[2].emptyDir: Forbidden: may not specify more than 1 "
+           "volume type\n"
+           "FieldValueNotFound spec.containers[0].volumeMounts[0].name: Not found: ~v~\n"
+           "FieldValueInvalid spec.containers[0].volumeMounts[1].mountPath: Invalid value: "
+           "~/a~: must be unique\n"
+           "FieldValueInvalid spec.containers[0].volumeMounts.subPath: Invalid value: ~../x~: "
+           "must not contain '..'\n");
+    expect(POD("'containers':[{'name':'c','image':'i','env':[{'name':'A=B'},{'name':''}],"
+               "'livenessProbe':{'successThreshold':2},'readinessProbe':{'httpGet':{"
+               "'port':0}}}],'initContainers':[{'name':'c','image':'i','readinessProbe':{"
+               "'exec':{'command':['true']}}}],'dnsPolicy':'Foo'"),
+           "FieldValueInvalid spec.containers[0].env[0].name: Invalid value: ~A=B~: a valid "
+           "environment variable name must consist only of printable ASCII characters other "
+           "than '='\n"
+           "FieldValueRequired spec.containers[0].env[1].name: Required value\n"
+           "FieldValueRequired spec.containers[0].livenessProbe: Required value: must specify a "
+           "handler type\n"
+           "FieldValueInvalid spec.containers[0].livenessProbe.successThreshold: Invalid value: "
+           "2: must be 1\n"
+           "FieldValueInvalid spec.containers[0].readinessProbe.httpGet.port: Invalid value: 0: "
+           "must be between 1 and 65535, inclusive\n"
+           "FieldValueDuplicate spec.initContainers[0].name: Duplicate value: ~c~\n"
+           "FieldValueForbidden spec.initContainers[0].readinessProbe: Forbidden: may not be set "
+           "for init containers\n"
+           "FieldValueNotSupported spec.dnsPolicy: Unsupported value: ~Foo~: supported values: "
+           "~ClusterFirstWithHostNet~, ~ClusterFirst~, ~Default~, ~None~\n");
+}
+
+static void test_pod_update(void **state)
+{
+    (void)state;
+    /* the image may change; other container fields may not */
+    expect_update(POD("'containers':[{'name':'c','image':'i2'}]") "",
+                  POD("'containers':[{'name':'c','image':'i1'}]"),
+                  "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be "
+                  "specified for an update\n");
+    expect_update(POD("'containers':[{'name':'c','image':'i','command':['x']}]"),
+                  POD("'containers':[{'name':'c','image':'i'}]"),
+                  "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be "
+                  "specified for an update\n"
+                  "FieldValueForbidden spec: Forbidden: pod updates may not change fields other "
+                  "than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+                  "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+                  "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if "
+                  "it was previously negative)\n");
+    expect_update(POD("'containers':[{'name':'c','image':'i'},{'name':'d','image':'i'}]"),
+                  POD("'containers':[{'name':'c','image':'i'}]"),
+                  "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be "
+                  "specified for an update\n"
+                  "FieldValueForbidden spec.containers: Forbidden: pod updates may not add or "
+                  "remove containers\n");
+}
+
+static void test_deployment(void **state)
+{
+    (void)state;
+    expect_message(DEPLOYMENT(WEB_META, WEB_TEMPLATE),
+                   "Deployment.apps ~web~ is invalid: [spec.selector: Required value, "
+                   "spec.template.metadata.labels: Invalid value: map[string]string{~app~:~web~}: "
+                   "`selector` does not match template `labels`]");
+    expect(
+        DEPLOYMENT(WEB_META, "'replicas':-1,'selector':{'matchLabels':{'app':'x'}}," WEB_TEMPLATE),
+        "FieldValueInvalid spec.replicas: Invalid value: -1: must be greater than or equal to "
+        "0\n"
+        "FieldValueInvalid spec.template.metadata.labels: Invalid value: "
+        "map[string]string{~app~:~web~}: `selector` does not match template `labels`\n");
+    expect(DEPLOYMENT(WEB_META, "'selector':{}," WEB_TEMPLATE),
+           "FieldValueInvalid spec.selector: Invalid value: v1.LabelSelector{MatchLabels:"
+           "map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty "
+           "selector is invalid for deployment\n");
+    expect(DEPLOYMENT(WEB_META, "'selector':{'matchExpressions':[{'key':'app','operator':'In'}]},"
+                                "'template':{'metadata':{'labels':{'app':'web'}},'spec':{"
+                                "'containers':[" NGINX "],'restartPolicy':'Never'}},"
+                                "'strategy':{'type':'Recreate','rollingUpdate':{}}"),
+           "FieldValueRequired spec.selector.matchExpressions[0].values: Required value: must be "
+           "specified when `operator` is 'In' or 'NotIn'\n"
+           "FieldValueInvalid spec.selector: Invalid value: v1.LabelSelector{MatchLabels:"
+           "map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement{"
+           "v1.LabelSelectorRequirement{Key:~app~, Operator:~In~, Values:[]string(nil)}}}: "
+           "invalid label selector\n"
+           "FieldValueForbidden spec.strategy.rollingUpdate: Forbidden: may not be specified "
+           "when strategy `type` is 'Recreate'\n");
+    expect(DEPLOYMENT(WEB_META, "'selector':{'matchLabels':{'app':'web'}},'template':{'metadata':{"
+                                "'labels':{'app':'web'}},'spec':{'containers':[" NGINX "],"
+                                "'restartPolicy':'Never'}},'strategy':{'rollingUpdate':{"
+                                "'maxUnavailable':0,'maxSurge':'x%'}}"),
+           "FieldValueNotSupported spec.template.spec.restartPolicy: Unsupported value: ~Never~: "
+           "supported values: ~Always~\n"
+           "FieldValueInvalid spec.strategy.rollingUpdate.maxSurge: Invalid value: "
+           "intstr.IntOrString{Type:1, IntVal:0, StrVal:~x%~}: a valid percent string must be a "
+           "numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for "
+           "validation is '[0-9]+%')\n"
+           "FieldValueInvalid spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "
+           "intstr.IntOrString{Type:0, IntVal:0, StrVal:~~}: may not be 0 when `maxSurge` is 0\n");
+    /* update: the selector is immutable */
+    expect_update(
+        DEPLOYMENT(WEB_META ",'resourceVersion':'7'",
+                   "'selector':{'matchLabels':{'app':'web','v':'2'}}," WEB_TEMPLATE),
+        WEB,
+        "FieldValueInvalid spec.template.metadata.labels: Invalid value: "
+        "map[string]string{~app~:~web~}: `selector` does not match template `labels`\n"
+        "FieldValueInvalid spec.selector: Invalid value: v1.LabelSelector{MatchLabels:"
+        "map[string]string{~app~:~web~, ~v~:~2~}, MatchExpressions:[]v1.LabelSelectorRequirement("
+        "nil)}: field is immutable\n");
+    expect_update(DEPLOYMENT(WEB_META ",'resourceVersion':'7'",
+                             "'replicas':5,'selector':{'matchLabels':{'app':'web'}}," WEB_TEMPLATE),
+                  WEB, "");
+}
+
+#define STS(spec)                                                                                  \
+    "{'kind':'StatefulSet','apiVersion':'apps/v1','metadata':{'name':'db','resourceVersion':'1'}," \
+    "'spec':{'selector':{'matchLabels':{'app':'db'}},'template':{'metadata':{'labels':{"           \
+    "'app':'db'}},'spec':{'containers':[{'name':'db','image':'postgres','volumeMounts':[{"         \
+    "'name':'data','mountPath':'/var/lib/postgresql'}]}]}},'volumeClaimTemplates':[{"              \
+    "'metadata':{'name':'data'},'spec':{'accessModes':['ReadWriteOnce'],'resources':{"             \
+    "'requests':{'storage':'1Gi'}}}}]" spec "}}"
+
+static void test_workloads(void **state)
+{
+    (void)state;
+    /* a StatefulSet's containers may mount its volumeClaimTemplates */
+    expect(STS(",'serviceName':'db'"), "");
+    expect_update(STS(",'serviceName':'db','replicas':3"), STS(",'serviceName':'db'"), "");
+    expect_update(STS(",'serviceName':'db2'"), STS(",'serviceName':'db'"),
+                  "FieldValueForbidden spec: Forbidden: updates to statefulset spec for fields "
+                  "other than 'replicas', 'ordinals', 'template', 'updateStrategy', "
+                  "'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and "
+                  "'minReadySeconds' are forbidden\n");
+    expect("{'kind':'StatefulSet','apiVersion':'apps/v1','metadata':{'name':'db'},'spec':{"
+           "'podManagementPolicy':'Random','template':{'metadata':{'labels':{'app':'db'}},"
+           "'spec':{'containers':[{'name':'db','image':'postgres'}]}}}}",
+           "FieldValueInvalid spec.podManagementPolicy: Invalid value: ~Random~: must be "
+           "'OrderedReady' or 'Parallel'\n"
+           "FieldValueRequired spec.selector: Required value\n"
+           "FieldValueInvalid spec.template.metadata.labels: Invalid value: "
+           "map[string]string{~app~:~db~}: `selector` does not match template `labels`\n");
+    /* DaemonSet: no Required for a nil selector, only the mismatch */
+    expect("{'kind':'DaemonSet','apiVersion':'apps/v1','metadata':{'name':'ds'},'spec':{"
+           "'template':{'metadata':{'labels':{'app':'ds'}},'spec':{'containers':[{'name':'c',"
+           "'image':'i'}]}}}}",
+           "FieldValueInvalid spec.template.metadata.labels: Invalid value: "
+           "map[string]string{~app~:~ds~}: `selector` does not match template `labels`\n");
+    expect("{'kind':'ReplicaSet','apiVersion':'apps/v1','metadata':{'name':'rs'},'spec':{"
+           "'selector':{'matchLabels':{'app':'rs'}},'template':{'metadata':{'labels':{"
+           "'app':'rs'}},'spec':{'containers':[{'name':'c','image':'i'}],"
+           "'activeDeadlineSeconds':5}}}}",
+           "FieldValueInvalid spec.template.spec.activeDeadlineSeconds: Invalid value: 5: "
+           "activeDeadlineSeconds in ReplicaSet is not Supported\n");
+    expect("{'kind':'ReplicationController','apiVersion':'v1','metadata':{'name':'rc'},'spec':{"
+           "'selector':{'app':'x'},'template':{'metadata':{'labels':{'app':'rc'}},'spec':{"
+           "'containers':[{'name':'c','image':'i'}]}}}}",
+           "FieldValueInvalid spec.template.metadata.labels: Invalid value: "
+           "map[string]string{~app~:~rc~}: `selector` does not match template `labels`\n");
+}
+
+static void test_jobs(void **state)
+{
+    (void)state;
+    /* kubectl's Job before the registry generates its selector */
+    expect(JOB(PI_TEMPLATE("'creationTimestamp':null", ",'restartPolicy':'Never'")),
+           "FieldValueRequired spec.selector: Required value\n"
+           "FieldValueInvalid spec.template.metadata.labels: Invalid value: "
+           "map[string]string(nil): `selector` does not match template `labels`\n");
+    expect(JOB(PI_SELECTOR "'parallelism':-1," PI_TEMPLATE(PI_LABELS, "")),
+           "FieldValueInvalid spec.parallelism: Invalid value: -1: must be greater than or equal "
+           "to 0\n"
+           "FieldValueRequired spec.template.spec.restartPolicy: Required value: valid values: "
+           "~OnFailure~, ~Never~\n");
+    expect_update(JOB(PI_SELECTOR PI_TEMPLATE(PI_LABELS, ",'restartPolicy':'OnFailure'")),
+                  JOB(PI_SELECTOR PI_TEMPLATE(PI_LABELS, ",'restartPolicy':'Never'")),
+                  "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be "
+                  "specified for an update\n"
+                  "FieldValueInvalid spec.template: Invalid value: core.PodTemplateSpec{...}: "
+                  "field is immutable\n");
+    expect("{'kind':'CronJob','apiVersion':'batch/v1','metadata':{'name':'cj'},'spec':{"
+           "'schedule':'* * *','concurrencyPolicy':'Sometimes','jobTemplate':{'spec':{"
+           "'template':{'spec':{'containers':[{'name':'cj','image':'busybox'}],"
+           "'restartPolicy':'OnFailure'}}}}}}",
+           "FieldValueInvalid spec.schedule: Invalid value: ~* * *~: expected exactly 5 fields, "
+           "found 3: * * *\n"
+           "FieldValueNotSupported spec.concurrencyPolicy: Unsupported value: ~Sometimes~: "
+           "supported values: ~Allow~, ~Forbid~, ~Replace~\n");
+}
+
+static void test_service(void **state)
+{
+    (void)state;
+    expect(SVC(MY_SVC_META, "'type':'ClusterIP'"),
+           "FieldValueRequired spec.ports: Required value\n");
+    expect(SVC(MY_SVC_META, "'clusterIP':'None'"), "");
+    expect(SVC(MY_SVC_META, "'type':'ExternalName','externalName':'example.com.'"), "");
+    expect(SVC(MY_SVC_META,
+               "'type':'Weird','ports':[{'port':80},{'name':'a','port':0,'targetPort':'Http'},"
+               "{'name':'a','port':80,'protocol':'TCP'}]"),
+           "FieldValueRequired spec.ports[0].name: Required value\n"
+           "FieldValueInvalid spec.ports[1].port: Invalid value: 0: must be between 1 and 65535, "
+           "inclusive\n"
+           "FieldValueInvalid spec.ports[1].targetPort: Invalid value: ~Http~: must contain only "
+           "alpha-numeric characters (a-z, 0-9), and hyphens (-)\n"
+           "FieldValueDuplicate spec.ports[2].name: Duplicate value: ~a~\n"
+           "FieldValueNotSupported spec.type: Unsupported value: ~Weird~: supported values: "
+           "~ClusterIP~, ~ExternalName~, ~LoadBalancer~, ~NodePort~\n"
+           "FieldValueDuplicate spec.ports[2]: Duplicate value: core.ServicePort{Name:~~, "
+           "Protocol:~TCP~, AppProtocol:(*string)(nil), Port:80, TargetPort:intstr.IntOrString{"
+           "Type:0, IntVal:0, StrVal:~~}, NodePort:0}\n");
+    expect_update(SVC(MY_SVC_META ",'resourceVersion':'3'",
+                      "'ports':[" MY_SVC_PORT "],'clusterIP':'10.0.0.2','clusterIPs':['10.0.0.2']"),
+                  SVC(MY_SVC_META, "'ports':[" MY_SVC_PORT "],'clusterIP':'10.0.0.1',"
+                                   "'clusterIPs':['10.0.0.1']"),
+                  "FieldValueInvalid spec.clusterIPs[0]: Invalid value: []string{~10.0.0.2~}: may "
+                  "not change once set\n");
+}
+
+static void test_config_and_secrets(void **state)
+{
+    (void)state;
+    expect(CM("'name':'c'", ",'data':{'ok':'1','a b':'2','..x':'3'},'binaryData':{'ok':'MQ=='}"),
+           "FieldValueInvalid data[..x]: Invalid value: ~..x~: must not start with '..'\n"
+           "FieldValueInvalid data[a b]: Invalid value: ~a b~: a valid config key must consist "
+           "of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or "
+           "'key-name', regex used for validation is '[-._a-zA-Z0-9]+')\n"
+           "FieldValueInvalid data[ok]: Invalid value: ~ok~: duplicate of key present in "
+           "binaryData\n");
+    expect_update(CM("'name':'c','resourceVersion':'2'", ",'immutable':true,'data':{'a':'2'}"),
+                  CM("'name':'c'", ",'immutable':true,'data':{'a':'1'}"),
+                  "FieldValueForbidden data: Forbidden: field is immutable when `immutable` is "
+                  "set\n");
+    expect_update(CM("'name':'c','resourceVersion':'2'", ",'data':{'a':'2'}"),
+                  CM("'name':'c'", ",'data':{'a':'1'}"), "");
+    expect("{'kind':'Secret','apiVersion':'v1','metadata':{'name':'s'},'type':'kubernetes.io/tls',"
+           "'stringData':{'tls.crt':'x'}}",
+           "FieldValueRequired data[tls.key]: Required value\n");
+    expect_update("{'kind':'Secret','apiVersion':'v1','metadata':{'name':'s',"
+                  "'resourceVersion':'2'},'type':'Opaque'}",
+                  "{'kind':'Secret','apiVersion':'v1','metadata':{'name':'s'},'type':"
+                  "'kubernetes.io/basic-auth','data':{'username':'YQ=='}}",
+                  "FieldValueInvalid type: Invalid value: ~Opaque~: field is immutable\n");
+    expect("{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'dev'},'spec':{"
+           "'finalizers':['custom']}}",
+           "FieldValueInvalid spec.finalizers: Invalid value: ~custom~: name is neither a "
+           "standard finalizer name nor is it fully qualified\n");
+    expect("{'kind':'PersistentVolumeClaim','apiVersion':'v1','metadata':{'name':'c'},'spec':{"
+           "'accessModes':['ReadWriteSometimes']}}",
+           "FieldValueNotSupported spec.accessModes: Unsupported value: ~ReadWriteSometimes~: "
+           "supported values: ~ReadOnlyMany~, ~ReadWriteMany~, ~ReadWriteOnce~, "
+           "~ReadWriteOncePod~\n"
+           "FieldValueRequired spec.resources[storage]: Required value\n");
+}
+
+static void test_format_message(void **state)
+{
+    struct api_field_errors errs;
+    struct k8c_sbuf sb;
+    (void)state;
+
+    api_field_errors_init(&errs);
+    k8c_sbuf_init(&sb);
+    api_validate_format_message("Pod", "", "p\"1", &errs, &sb);
+    assert_string_equal(sb.data, "Pod \"p\\\"1\" is invalid");
+    k8c_sbuf_free(&sb);
+    /* Go's %q: escapes, \xNN for control bytes and invalid UTF-8, UTF-8 kept */
+    k8c_sbuf_init(&sb);
+    api_validate_format_message("Deployment", "apps", "a\tb\x01\xff\xc3\xa9", &errs, &sb);
+    assert_string_equal(sb.data, "Deployment.apps \"a\\tb\\x01\\xff\xc3\xa9\" is invalid");
+    k8c_sbuf_free(&sb);
+    /* one error alone; duplicates dropped */
+    expect_message(CM("'name':'Web'", ""),
+                   "ConfigMap ~Web~ is invalid: metadata.name: Invalid value: ~Web~: a lowercase "
+                   "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+                   "'.', and must start and end with an alphanumeric character (e.g. "
+                   "'example.com', regex used for validation is "
+                   "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+    expect_message(POD("'containers':[{'name':'c','image':'i','volumeMounts':[{'name':'v',"
+                       "'mountPath':'/a','subPath':'/../x'}]}]"),
+                   "Pod ~nginx~ is invalid: [spec.containers[0].volumeMounts[0].name: Not found: "
+                   "~v~, spec.containers[0].volumeMounts.subPath: Invalid value: ~/../x~: must be "
+                   "a relative path, spec.containers[0].volumeMounts.subPath: Invalid value: "
+                   "~/../x~: must not contain '..']");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_objects),
+        cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_annotation_size),
+        cmocka_unit_test(test_metadata_update),
+        cmocka_unit_test(test_pod_spec),
+        cmocka_unit_test(test_pod_update),
+        cmocka_unit_test(test_deployment),
+        cmocka_unit_test(test_workloads),
+        cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_service),
+        cmocka_unit_test(test_config_and_secrets),
+        cmocka_unit_test(test_format_message),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -59,6 +59,8 @@ static void req_free(struct api_req *req)
     k8c_free(req->path);
     k8c_free(req->query);
     k8c_free(req->key);
+    for (size_t i = 0; i < req->nwarnings; i++)
+        k8c_free(req->warnings[i]);
     api_obj_free(req->obj);
     if (req->op != NULL && req->op_free != NULL)
         req->op_free(req->op);
@@ -162,13 +164,40 @@ static const char *format_ctype(enum api_format f)
     }
 }
 
+void api_req_warn(struct api_req *req, const char *text)
+{
+    if (req->nwarnings >= sizeof(req->warnings) / sizeof(req->warnings[0]))
+        return;
+    struct k8c_sbuf w;
+    k8c_sbuf_init(&w);
+    k8c_sbuf_puts(&w, "299 - ");
+    k8c_json_write_string(&w, text, strlen(text), 0);
+    req->warnings[req->nwarnings++] = k8c_sbuf_detach(&w);
+}
+
 void api_respond_raw(struct api_req *req, int code, const char *ctype, const void *data, size_t len)
 {
     if (req->s == NULL || k8c_http_stream_headers_sent(req->s))
         return;
     k8c_log_v(2, "request verb=%s path=%s code=%d user=%s", k8c_http_stream_method(req->s),
               k8c_http_stream_path(req->s), code, req->user);
-    k8c_http_stream_reply(req->s, code, ctype, data, len);
+    if (req->nwarnings == 0) {
+        k8c_http_stream_reply(req->s, code, ctype, data, len);
+        return;
+    }
+    struct k8c_http_header h[2 + 8];
+    char clen[24];
+    size_t n = 0;
+    snprintf(clen, sizeof(clen), "%zu", len);
+    h[n++] = (struct k8c_http_header){"content-type", ctype};
+    h[n++] = (struct k8c_http_header){"content-length", clen};
+    for (size_t i = 0; i < req->nwarnings; i++)
+        h[n++] = (struct k8c_http_header){"warning", req->warnings[i]};
+    k8c_http_stream_respond(req->s, code, h, n, len == 0);
+    if (len > 0) {
+        k8c_http_stream_send_copy(req->s, data, len);
+        k8c_http_stream_finish(req->s, NULL, 0);
+    }
 }
 
 /* Lists always carry "items" (Go's Items has no omitempty): an empty list
@@ -503,7 +532,7 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
         return NULL;
     }
     for (size_t i = 0; i < d.n_warnings; i++)
-        k8c_log_v(1, "request warning path=%s warning=\"%s\"", req->path, d.warnings[i]);
+        api_req_warn(req, d.warnings[i]);
     k8c_codec_diag_free(&d);
     /* As upstream, the object passes through Go's types: zero values of
      * omitempty fields are gone. */

@@ -88,6 +88,9 @@ struct api_req {
     /* user */
     char user[256];
     char groups[512]; /* comma-separated */
+    /* Warning headers (upstream: `299 - "unknown field \"spec.x\""`) */
+    char *warnings[8];
+    size_t nwarnings;
     /* operation state */
     ProtobufCMessage *obj; /* the object being written */
     int64_t rv;            /* the client's resourceVersion precondition (0: none) */
@@ -118,6 +121,8 @@ void api_respond_statusf(struct api_req *req, int code, const char *reason, cons
     __attribute__((format(printf, 4, 5)));
 /* Answers with an object (or list) in the negotiated format. */
 void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *obj);
+/* Adds a Warning header to the response (at most 8 are kept). */
+void api_req_warn(struct api_req *req, const char *text);
 /* Answers with raw bytes and a content type. */
 void api_respond_raw(struct api_req *req, int code, const char *ctype, const void *data,
                      size_t len);

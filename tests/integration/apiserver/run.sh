@@ -25,6 +25,7 @@ trap 'show_logs' ERR
 make_certs "$tmp/pki" "/CN=admin/O=system:masters"
 api_port=$(free_port)
 etcd_urls=
+etcd_ctl_url=
 
 start_etcd() {
     local cp pp
@@ -36,6 +37,7 @@ start_etcd() {
     pids+=($!)
     wait_listen "$cp"
     etcd_urls="http://127.0.0.1:$cp"
+    etcd_ctl_url=$etcd_urls
 }
 
 start_store() {
@@ -176,6 +178,13 @@ YAML
         "$(k patch deploy web --type=merge -p '{"spec":{"selector":{"matchLabels":{"x":"y"}}}}' || true)"
     expect "job selector generated" "true" \
         "$(k create job j1 --image=busybox -- true >/dev/null; kubectl get job j1 -o jsonpath='{.spec.selector.matchLabels.batch\.kubernetes\.io/controller-uid}' | grep -q . && echo true)"
+    expect_match "fieldValidation=Warn" 'Warning: unknown field "bogus"' \
+        "$(echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"warned"},"bogus":1}' | k create -f - --validate=warn)"
+    # events live one hour: they carry a store lease
+    echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","message":"hello","type":"Normal"}' | k create -f - >/dev/null
+    if [ -n "$etcd_ctl_url" ]; then
+        expect_match "event lease" '"lease":[1-9]' "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json)"
+    fi
     # list paging: 30 configmaps, pages of 7
     for i in $(seq 1 30); do echo "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"page-$i\",\"labels\":{\"page\":\"yes\"}}}"; done > "$tmp/cms.json"
     k create -f "$tmp/cms.json" >/dev/null

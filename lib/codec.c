@@ -2164,13 +2164,63 @@ static int emit(yaml_emitter_t *em, yaml_event_t *ev, char *errmsg)
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t need;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0)
+        need = 2, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0)
+        need = 3, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0)
+        need = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (need > n)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need;
+}
+
 static int emit_scalar(yaml_emitter_t *em, const char *s, size_t len, yaml_scalar_style_t style,
                        char *errmsg)
 {
     yaml_event_t ev;
 
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style);
-    return emit(em, &ev, errmsg);
+    if (yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style))
+        return emit(em, &ev, errmsg);
+    /* libyaml refuses invalid UTF-8 (and leaves ev unset): write what Go
+     * would, each invalid byte as U+FFFD. */
+    struct k8c_sbuf fixed;
+    k8c_sbuf_init(&fixed);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            k8c_sbuf_append(&fixed, "\xef\xbf\xbd", 3);
+            i++;
+        } else {
+            k8c_sbuf_append(&fixed, s + i, n);
+            i += n;
+        }
+    }
+    int rc = K8C_EINVAL;
+    if (yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(fixed.data ? fixed.data : ""),
+                                     (int)fixed.len, 1, 1, style))
+        rc = emit(em, &ev, errmsg);
+    else
+        k8c_errmsg_printf(errmsg, "yaml: cannot write a string");
+    k8c_sbuf_free(&fixed);
+    return rc;
 }
 
 static int emit_string(yaml_emitter_t *em, const char *s, size_t len, char *errmsg)

@@ -13,15 +13,18 @@
  * MVCC at once.
  *
  * Served today: KV (Range, Put, DeleteRange, Txn, Compact), Maintenance
- * Status, Cluster MemberList, and GET /health and /metrics on the client
+ * Status and Alarm (a raft write), and GET /health and /metrics on the client
  * port; Watch (store/watch.c) on every peer, from the batches it applies;
  * Lease (store/lease.c: Grant and Revoke are raft writes, the leader runs the
- * expiry timers and revokes expired leases through raft). Member changes and
- * snapshots are not served yet; a follower forwards writes and
- * linearizable reads to the leader.
+ * expiry timers and revokes expired leases through raft); the other
+ * Maintenance methods (Hash, HashKV, Defragment, Snapshot, MoveLeader) and
+ * Cluster (member add/remove/update/promote/list, member records, each
+ * member publishing its name and client URLs) in store/maint.c. A follower
+ * forwards writes and linearizable reads to the leader.
  */
 #include "cmd.h"
 #include "lease.h"
+#include "maint.h"
 #include "mvcc.h"
 #include "raft.h"
 #include "watch.h"
@@ -61,13 +64,12 @@ struct store_server {
     uint64_t cluster_id;
     char snapshot_dir[2048];
     int64_t max_request_bytes;
-    uv_timer_t publish_timer;
-    uint64_t published_term; /* term in which this leader published its URLs */
     struct k8c_grpc_channel *leader_channel;
     uint64_t leader_channel_id;            /* member the channel points at */
     struct store_watch_hub *watch;         /* Watch: fed with every applied batch */
     struct store_watch_service *watch_svc; /* its gRPC method and timers */
     struct store_lease_service *leases;    /* Lease service and the leader's expiry timers */
+    struct store_maint_service *maint;     /* Maintenance and Cluster services */
 };
 
 static struct {
@@ -164,6 +166,8 @@ static const ProtobufCMessageDescriptor *cmd_descriptor(uint8_t type)
         return &etcdserverpb__lease_revoke_request__descriptor;
     case STORE_CMD_LEASE_CHECKPOINT:
         return &etcdserverpb__lease_checkpoint_request__descriptor;
+    case STORE_CMD_ALARM:
+        return &etcdserverpb__alarm_request__descriptor;
     default:
         return NULL;
     }
@@ -183,16 +187,16 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
         struct store_mvcc_result res = {0};
         ProtobufCMessage *req;
 
-        if (reqs[i].type == STORE_CMD_MEMBER_UPDATE) {
-            /* A member's attributes: "<id hex>\n<name>\n<client urls>". */
-            uint64_t id = reqs[i].len ? strtoull((const char *)reqs[i].data, NULL, 16) : 0;
-            if (id != 0 && reqs[i].len < 4096 &&
-                (rv = store_mvcc_member_put(s->mvcc, id, reqs[i].data, reqs[i].len)) != 0) {
+        if (reqs[i].type == STORE_CMD_MEMBER_UPDATE || reqs[i].type == STORE_CMD_MEMBER_ADD ||
+            reqs[i].type == STORE_CMD_MEMBER_REMOVE) {
+            /* Member records (store/maint.h). */
+            int status = 0;
+            if ((rv = store_maint_apply_member(s->mvcc, &reqs[i], &status)) != 0) {
                 store_mvcc_abort_batch(s->mvcc);
                 return rv;
             }
             if (results)
-                results[i].status = id ? 0 : K8C_EINVAL;
+                results[i].status = status;
             continue;
         }
         if (desc == NULL ||
@@ -419,6 +423,8 @@ static struct k8c_grpc_channel *leader_channel(void)
         url++;
         if ((end = strchr(url, ',')) != NULL)
             *end = '\0';
+        if ((end = strchr(url, '\n')) != NULL)
+            *end = '\0';
         tls = strncmp(url, "https://", 8) == 0;
         snprintf(target, sizeof(target), "%s", url + (tls ? 8 : 7));
         if (strchr(target, '/'))
@@ -550,6 +556,7 @@ static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *
     if (type == STORE_CMD_PUT &&
         !store_mvcc_quota_available(server.mvcc, store_mvcc_request_cost(req))) {
         protobuf_c_message_free_unpacked(req, NULL);
+        store_maint_raise_nospace(server.maint); /* etcd's quotaAlarmer */
         k8c_grpc_call_finish(call, K8C_GRPC_RESOURCE_EXHAUSTED,
                              "etcdserver: mvcc: database space exceeded");
         return;
@@ -641,6 +648,7 @@ static void on_status(struct k8c_grpc_call *call, const struct k8c_grpc_message 
     Etcdserverpb__ResponseHeader header = ETCDSERVERPB__RESPONSE_HEADER__INIT;
     struct store_raft_status rst;
     struct store_mvcc_status mst;
+    char errors[8][128], *error_ptrs[8];
 
     store_raft_get_status(server.raft, &rst);
     store_mvcc_status(server.mvcc, &mst);
@@ -654,63 +662,8 @@ static void on_status(struct k8c_grpc_call *call, const struct k8c_grpc_message 
     resp.raftterm = rst.term;
     resp.raftappliedindex = rst.applied_index;
     resp.dbsizeinuse = mst.db_size_in_use;
+    store_maint_fill_status(server.maint, &resp, errors, error_ptrs, 8); /* alarms, learner */
     k8c_grpc_call_reply(call, &resp.base);
-}
-
-static void on_member_list(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,
-                           void *arg)
-{
-    Etcdserverpb__MemberListResponse resp = ETCDSERVERPB__MEMBER_LIST_RESPONSE__INIT;
-    Etcdserverpb__ResponseHeader header = ETCDSERVERPB__RESPONSE_HEADER__INIT;
-    struct store_raft_member members[64];
-    Etcdserverpb__Member pbm[64], *ptrs[64];
-    char *peer_urls[64], *self_client = opt.advertise_client_urls;
-    size_t n = store_raft_members(server.raft, members, 64), nrec = 0;
-    struct store_mvcc_member *records = NULL;
-    static char client_urls[64][1024];
-    char *client_ptrs[64];
-
-    store_mvcc_member_list(server.mvcc, &records, &nrec);
-    fill_header(&header);
-    resp.header = &header;
-    for (size_t i = 0; i < n; i++) {
-        etcdserverpb__member__init(&pbm[i]);
-        pbm[i].id = members[i].id;
-        pbm[i].name = "";
-        peer_urls[i] = members[i].address;
-        for (size_t j = 0; j < server.npeers; j++) {
-            if (server.peers[j].id == members[i].id) {
-                pbm[i].name = server.peers[j].name;
-                peer_urls[i] = server.peers[j].url;
-            }
-        }
-        pbm[i].n_peerurls = 1;
-        pbm[i].peerurls = &peer_urls[i];
-        for (size_t j = 0; j < nrec; j++) {
-            char *url;
-            if (records[j].id != members[i].id || records[j].len >= sizeof(client_urls[i]))
-                continue;
-            memcpy(client_urls[i], records[j].data, records[j].len);
-            client_urls[i][records[j].len] = '\0';
-            url = strchr(client_urls[i], '\n');
-            url = url ? strchr(url + 1, '\n') : NULL;
-            if (url) {
-                client_ptrs[i] = url + 1;
-                pbm[i].n_clienturls = 1;
-                pbm[i].clienturls = &client_ptrs[i];
-            }
-        }
-        if (pbm[i].n_clienturls == 0 && members[i].id == server.member_id) {
-            pbm[i].n_clienturls = 1;
-            pbm[i].clienturls = &self_client;
-        }
-        pbm[i].islearner = !members[i].voter;
-        ptrs[i] = &pbm[i];
-    }
-    resp.n_members = n;
-    resp.members = ptrs;
-    k8c_grpc_call_reply(call, &resp.base);
-    store_mvcc_members_free(records, nrec);
 }
 
 /* --- HTTP on the client port ---------------------------------------------- */
@@ -760,7 +713,7 @@ static const struct {
     {"/etcdserverpb.Lease/LeaseGrant", on_write, on_pending_cancel, STORE_CMD_LEASE_GRANT},
     {"/etcdserverpb.Lease/LeaseRevoke", on_write, on_pending_cancel, STORE_CMD_LEASE_REVOKE},
     {"/etcdserverpb.Maintenance/Status", on_status, NULL, 0},
-    {"/etcdserverpb.Cluster/MemberList", on_member_list, NULL, 0},
+    {"/etcdserverpb.Maintenance/Alarm", on_write, on_pending_cancel, STORE_CMD_ALARM},
 };
 
 /* "http://127.0.0.1:2379" -> "127.0.0.1:2379"; *tls set for https. */
@@ -786,35 +739,6 @@ static int parse_client_url(const char *url, char *addr, size_t size, bool *tls,
     return 0;
 }
 
-static void on_published(void *arg, int status, struct store_raft_result *result)
-{
-    if (status != 0)
-        server.published_term = 0; /* try again on the next tick */
-}
-
-/* A new leader records its client URLs through raft, so followers know where
- * to forward requests and member list shows them. */
-static void on_publish_tick(uv_timer_t *t)
-{
-    struct store_raft_status st;
-    char rec[2048];
-    int n;
-
-    if (server.raft == NULL || !store_raft_is_leader(server.raft))
-        return;
-    store_raft_get_status(server.raft, &st);
-    if (server.published_term == st.term)
-        return;
-    n = snprintf(rec, sizeof(rec), "%" PRIx64 "\n%s\n%s", server.member_id, opt.name,
-                 opt.advertise_client_urls);
-    if (n <= 0 || (size_t)n >= sizeof(rec))
-        return;
-    server.published_term = st.term;
-    if (store_raft_submit(server.raft, STORE_CMD_MEMBER_UPDATE, 0, rec, (size_t)n, on_published,
-                          NULL) != 0)
-        server.published_term = 0;
-}
-
 static void on_shutdown_done(void *arg)
 {
     k8c_log_info("raft stopped");
@@ -824,7 +748,7 @@ static void on_signal(void *arg)
 {
     struct store_server *s = arg;
     k8c_signals_close();
-    uv_close((uv_handle_t *)&s->publish_timer, NULL);
+    store_maint_service_stop(s->maint);
     store_watch_service_close(s->watch_svc);
     store_lease_service_stop(s->leases);
     if (s->leader_channel) {
@@ -971,6 +895,24 @@ int main(int argc, char **argv)
         server.leases = store_lease_service_new(&lcfg);
         store_lease_service_register(server.leases, server.grpc);
     }
+    {
+        struct store_maint_service_config mcfg = {0};
+        mcfg.loop = server.loop;
+        mcfg.raft = server.raft;
+        mcfg.mvcc = server.mvcc;
+        mcfg.member_id = server.member_id;
+        mcfg.name = opt.name;
+        mcfg.client_urls = opt.advertise_client_urls;
+        mcfg.peers = server.peers;
+        mcfg.npeers = server.npeers;
+        mcfg.tmp_dir = server.snapshot_dir;
+        mcfg.fill_header = fill_header;
+        mcfg.leader_channel = leader_channel;
+        mcfg.forward = forward_to_leader;
+        mcfg.forward_cancel = on_pending_cancel;
+        server.maint = store_maint_service_new(&mcfg);
+        store_maint_service_register(server.maint, server.grpc);
+    }
     server.watch_svc =
         store_watch_service_new(server.loop, server.grpc, server.watch, fill_header, 0, errmsg);
     if (server.watch_svc == NULL) {
@@ -1000,13 +942,12 @@ int main(int argc, char **argv)
         }
         k8c_log_info("serving client traffic url=%s tls=%d", url, tls);
     }
-    uv_timer_init(server.loop, &server.publish_timer);
-    uv_timer_start(&server.publish_timer, on_publish_tick, 50, 100);
     k8c_log_info("started name=%s member=%" PRIx64 " peers=%zu", opt.name, server.member_id,
                  server.npeers);
     uv_run(server.loop, UV_RUN_DEFAULT);
     store_watch_hub_del(server.watch);
     store_lease_service_del(server.leases);
+    store_maint_service_del(server.maint);
     store_mvcc_close(server.mvcc);
     k8c_metrics_del(server.metrics);
     k8c_health_del(server.health);

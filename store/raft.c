@@ -763,6 +763,15 @@ size_t store_raft_members(struct store_raft *sr, struct store_raft_member *out, 
         out[i].id = c->servers[i].id;
         snprintf(out[i].address, sizeof out[i].address, "%s", c->servers[i].address);
         out[i].voter = c->servers[i].role == RAFT_VOTER;
+        out[i].role = c->servers[i].role == RAFT_VOTER     ? STORE_RAFT_MEMBER_VOTER
+                      : c->servers[i].role == RAFT_STANDBY ? STORE_RAFT_MEMBER_STANDBY
+                                                           : STORE_RAFT_MEMBER_SPARE;
+        out[i].match_index = 0;
+        if (raft_is_leader(sr) && sr->raft->leader_state.progress != NULL) {
+            out[i].match_index = c->servers[i].id == sr->raft->id
+                                     ? raft_last_index(sr->raft)
+                                     : sr->raft->leader_state.progress[i].match_index;
+        }
     }
     return c->n;
 }
@@ -851,6 +860,45 @@ int store_raft_remove_member(struct store_raft *sr, uint64_t id, store_raft_chan
     ctx = change_new(sr, id, cb, arg);
     rv = raft_remove(sr->raft, &ctx->change, id, on_change);
     if (rv != 0) {
+        k8c_free(ctx);
+        return map_raft_error(sr, rv);
+    }
+    return 0;
+}
+
+int store_raft_assign(struct store_raft *sr, uint64_t id, int role, store_raft_change_cb cb,
+                      void *arg)
+{
+    struct change_ctx *ctx;
+    int raft_role, rv;
+
+    switch (role) {
+    case STORE_RAFT_MEMBER_VOTER:
+        raft_role = RAFT_VOTER;
+        break;
+    case STORE_RAFT_MEMBER_STANDBY:
+        raft_role = RAFT_STANDBY;
+        break;
+    case STORE_RAFT_MEMBER_SPARE:
+        raft_role = RAFT_SPARE;
+        break;
+    default:
+        return K8C_EINVAL;
+    }
+    if (sr->closing) {
+        return K8C_ESHUTDOWN;
+    }
+    if (!raft_is_leader(sr)) {
+        return K8C_ENOTLEADER;
+    }
+    ctx = change_new(sr, id, cb, arg);
+    rv = raft_assign(sr->raft, &ctx->change, id, raft_role, on_change);
+    if (rv != 0) {
+        /* libraft 0.15 leaves the request registered when submitting the
+         * configuration entry fails; it must not point at freed memory. */
+        if (raft_is_leader(sr) && sr->raft->leader_state.change == &ctx->change) {
+            sr->raft->leader_state.change = NULL;
+        }
         k8c_free(ctx);
         return map_raft_error(sr, rv);
     }

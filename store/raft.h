@@ -227,10 +227,20 @@ bool store_raft_is_leader(struct store_raft *sr);
 uint64_t store_raft_leader(struct store_raft *sr, const char **address);
 const char *store_raft_role_name(int role);
 
+/* Raft roles of a configuration member (libraft's voter, stand-by, spare). */
+enum store_raft_member_role {
+    STORE_RAFT_MEMBER_VOTER = 0,
+    STORE_RAFT_MEMBER_STANDBY, /* receives the log, does not vote (etcd's learner) */
+    STORE_RAFT_MEMBER_SPARE    /* neither: just added */
+};
+
 struct store_raft_member {
     uint64_t id;
     char address[64];
-    bool voter; /* false: a standby/spare still catching up */
+    bool voter;           /* false: a standby/spare still catching up */
+    int role;             /* enum store_raft_member_role */
+    uint64_t match_index; /* on the leader: highest index known replicated there
+                             (its own last index for the leader); 0 elsewhere */
 };
 
 /* Copies up to max members of the current configuration into out and
@@ -250,6 +260,12 @@ int store_raft_add_member(struct store_raft *sr, uint64_t id, const char *addres
 /* Removes a member. Same errors, K8C_ENOTFOUND for an unknown id. */
 int store_raft_remove_member(struct store_raft *sr, uint64_t id, store_raft_change_cb cb,
                              void *arg);
+/* Changes the raft role of a member (enum store_raft_member_role). Becoming a
+ * voter waits until the member has caught up with the log (libraft's catch-up
+ * rounds; K8C_ETIMEDOUT if it does not answer). Same errors as
+ * store_raft_remove_member, plus K8C_EINVAL when it already has that role. */
+int store_raft_assign(struct store_raft *sr, uint64_t id, int role, store_raft_change_cb cb,
+                      void *arg);
 /* Transfers leadership to id (0: any up-to-date voter). Same errors. */
 int store_raft_transfer(struct store_raft *sr, uint64_t id, store_raft_change_cb cb, void *arg);
 

@@ -20,6 +20,7 @@
 #include "flags.h"
 #include "log.h"
 #include "object.h"
+#include "proxy.h"
 #include "resources.h"
 #include "server.h"
 #include "signals.h"
@@ -192,6 +193,7 @@ int main(int argc, char **argv)
          *token_file = "", *svc_range = "10.0.0.0/24", *node_ports = "30000-32767", *advertise = "",
          *insecure_bind = "127.0.0.1";
     int watch_cache_size = 4096;
+    char *kubelet_ca = "", *kubelet_cert = "", *kubelet_key = "";
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
     int64_t request_timeout = 60000;
     bool anonymous = false;
@@ -229,6 +231,11 @@ int main(int argc, char **argv)
          "timeout of store calls for a request"},
         {"advertise-address", K8C_FLAG_STRING, &advertise,
          "address published in the kubernetes Endpoints"},
+        {"kubelet-certificate-authority", K8C_FLAG_STRING, &kubelet_ca,
+         "CA that signs kubelet serving certificates (unset: not verified)"},
+        {"kubelet-client-certificate", K8C_FLAG_STRING, &kubelet_cert,
+         "client certificate for kubelets"},
+        {"kubelet-client-key", K8C_FLAG_STRING, &kubelet_key, "its key"},
         {"watch-cache-size", K8C_FLAG_INT, &watch_cache_size,
          "events the watch cache keeps per resource"},
         {"v", K8C_FLAG_INT, &k8c_log_verbosity, "log verbosity"},
@@ -286,6 +293,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "Error: %s\n", errmsg);
         return 2;
     }
+    struct api_proxy_options po = {
+        .kubelet_ca_file = kubelet_ca[0] ? kubelet_ca : NULL,
+        .kubelet_cert_file = kubelet_cert[0] ? kubelet_cert : NULL,
+        .kubelet_key_file = kubelet_key[0] ? kubelet_key : NULL,
+    };
+    api_proxy_configure(&po);
     server.metrics = k8c_metrics_new();
 
     struct k8c_http_server_options ho = {0};

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admission.h"
 #include "validate.h"
@@ -27,6 +28,7 @@
 #include "error.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "log.h"
+#include "managed.h"
 #include "nsdelete.h"
 #include "object.h"
 #include "patch.h"
@@ -1061,6 +1063,8 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
     }
 }
 
+static void track_fields(struct api_req *req, const ProtobufCMessage *old);
+
 static void allocated(struct api_req *req, int code, const char *message)
 {
     if (api_req_gone(req))
@@ -1086,6 +1090,8 @@ static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, in
         return;
     }
     api_field_errors_free(&errs);
+    if (!req->applied)
+        track_fields(req, old);
     req->store_rev = rev;
     if (strcmp(req->res->resource, "services") == 0 && req->verb != VERB_DELETE &&
         strcmp(req->sub, "status") != 0) {
@@ -1148,6 +1154,8 @@ static void create_body(struct api_req *req)
 /* update and patch: the stored object arrived. */
 static void apply_update(struct api_req *req, ProtobufCMessage *current, int64_t current_rev);
 
+static void apply_create(struct api_req *req);
+
 static void reread_done(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
@@ -1159,7 +1167,10 @@ static void reread_done(void *arg, const struct api_etcd_result *res)
         goto out;
     }
     if (res->n == 0) {
-        respond_not_found(req);
+        if (w->verb == VERB_PATCH && strcmp(w->patch_type, "application/apply-patch+yaml") == 0)
+            apply_create(req);
+        else
+            respond_not_found(req);
         goto out;
     }
     ProtobufCMessage *cur;
@@ -1177,10 +1188,109 @@ out:
     api_req_unref(req);
 }
 
+/* Server-side apply of an object that does not exist yet creates it. */
+static void apply_create(struct api_req *req)
+{
+    struct write_op *w = req->op;
+    ProtobufCMessage *obj =
+        api_patch_message(req, NULL, w->patch_type, req->res->group, req->res->kind);
+    if (obj == NULL)
+        return;
+    api_meta_t *m = api_obj_meta_ensure(obj);
+    if (m->name == NULL || strcmp(m->name, req->name) != 0) {
+        api_respond_statusf(req, 400, "BadRequest",
+                            "the name of the object (%s) does not match the name on the URL (%s)",
+                            m->name ? m->name : "", req->name);
+        api_obj_free(obj);
+        return;
+    }
+    if (req->res->namespaced)
+        api_set_str(&m->namespace_, req->ns);
+    api_obj_free(req->obj);
+    req->obj = obj;
+    prepare_create(req, m);
+    w->verb = VERB_CREATE;
+    w->code = 201;
+    req->verb = VERB_CREATE;
+    write_admit_and_store(req, NULL, 0);
+}
+
 static void write_reread(struct api_req *req)
 {
     api_req_ref(req);
     api_etcd_range(req->srv->etcd, req->key, NULL, 0, 0, false, reread_done, req);
+}
+
+/* The field manager of a write: ?fieldManager=, else the User-Agent's
+ * program name ("kubectl/v1.32.4 (linux/amd64) ..." -> "kubectl"). */
+static void field_manager(struct api_req *req, char *out, size_t size)
+{
+    if (api_query(req, "fieldManager", out, size) != NULL && out[0] != '\0')
+        return;
+    const char *ua = req->s ? k8c_http_stream_header(req->s, "user-agent") : NULL;
+    snprintf(out, size, "%s", ua ? ua : "unknown");
+    out[strcspn(out, "/ ")] = '\0';
+    if (out[0] == '\0')
+        snprintf(out, size, "unknown");
+}
+
+static void managed_op(struct api_req *req, struct api_managed_op *op, char *manager, size_t msize,
+                       char *when, size_t wsize)
+{
+    time_t now = (time_t)api_now();
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, wsize, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    field_manager(req, manager, msize);
+    op->manager = manager;
+    op->api_version = req->res->api_version;
+    op->kind = req->res->kind;
+    op->subresource = req->sub[0] ? req->sub : NULL;
+    op->time = when;
+}
+
+/* Records the write in metadata.managedFields (upstream's Update
+ * operation). On failure the stored managedFields stay as they were. */
+static void track_fields(struct api_req *req, const ProtobufCMessage *old)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *live = NULL, *obj = NULL;
+    char errmsg[K8C_ERRMSG_SIZE] = "", manager[128], when[32];
+    struct api_managed_op op;
+    managed_op(req, &op, manager, sizeof(manager), when, sizeof(when));
+    if ((old == NULL || k8c_codec_msg_to_tree(a, old, K8C_CODEC_TYPE_META, &live, errmsg) == 0) &&
+        k8c_codec_msg_to_tree(a, req->obj, K8C_CODEC_TYPE_META, &obj, errmsg) == 0 &&
+        api_managed_update(a, live, obj, &op, errmsg) == 0) {
+        struct k8c_codec_diag d;
+        ProtobufCMessage *msg = NULL;
+        k8c_codec_diag_init(&d);
+        d.ignore_fields = true;
+        if (k8c_codec_tree_to_msg(req->res->desc, obj, NULL, &d, &msg) == 0) {
+            api_obj_free(req->obj);
+            req->obj = msg;
+        }
+        k8c_codec_diag_free(&d);
+    } else {
+        k8c_log_v(1, "managedFields not updated path=%s err=%s", req->path, errmsg);
+    }
+    k8c_arena_del(a);
+}
+
+/* A 409 for server-side apply conflicts, with one cause per field. */
+static void respond_apply_conflict(struct api_req *req, const struct api_managed_apply_result *ar)
+{
+    struct api_field_errors errs;
+    api_field_errors_init(&errs);
+    errs.items = k8c_calloc(ar->n_conflicts ? ar->n_conflicts : 1, sizeof(*errs.items));
+    for (size_t i = 0; i < ar->n_conflicts; i++) {
+        errs.items[i].type = k8c_strdup("FieldManagerConflict");
+        errs.items[i].field = k8c_strdup(ar->conflicts[i].field);
+        errs.items[i].message = k8c_strdup(ar->conflicts[i].message);
+    }
+    errs.n = errs.cap = ar->n_conflicts;
+    respond_status_causes(req, 409, "Conflict",
+                          ar->conflict_message ? ar->conflict_message : "Apply failed", &errs);
+    api_field_errors_free(&errs);
 }
 
 ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage *current,
@@ -1192,7 +1302,8 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
     ProtobufCMessage *out = NULL;
     int rc;
 
-    if (k8c_codec_msg_to_tree(a, current, K8C_CODEC_TYPE_META, &orig, errmsg) != 0) {
+    if (current != NULL &&
+        k8c_codec_msg_to_tree(a, current, K8C_CODEC_TYPE_META, &orig, errmsg) != 0) {
         api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
         goto done;
     }
@@ -1212,7 +1323,31 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
                             errmsg[0] ? errmsg : "empty patch");
         goto done;
     }
-    if (strcmp(patch_type, "application/json-patch+json") == 0) {
+    if (strcmp(patch_type, "application/apply-patch+yaml") == 0) {
+        /* Server-side apply: field ownership decides what merges and what
+         * conflicts (managed.c). */
+        struct api_managed_op op;
+        struct api_managed_apply_result ar = {0};
+        char manager[128], when[32];
+        managed_op(req, &op, manager, sizeof(manager), when, sizeof(when));
+        if (api_query(req, "fieldManager", manager, sizeof(manager)) == NULL ||
+            manager[0] == '\0') {
+            api_respond_status(req, 400, "BadRequest",
+                               "PATCH, application/apply-patch+yaml requests must have a "
+                               "fieldManager");
+            goto done;
+        }
+        rc = api_managed_apply(a, orig, patch, api_query_bool(req, "force"), &op, &ar, errmsg);
+        if (rc == K8C_ECONFLICT) {
+            respond_apply_conflict(req, &ar);
+            goto done;
+        }
+        result = ar.object;
+        req->applied = true;
+    } else if (current == NULL) {
+        respond_not_found(req);
+        goto done;
+    } else if (strcmp(patch_type, "application/json-patch+json") == 0) {
         rc = api_patch_json(a, orig, patch, NULL, &result, errmsg);
     } else if (strcmp(patch_type, "application/merge-patch+json") == 0) {
         rc = api_patch_merge(a, orig, patch, NULL, &result, errmsg);
@@ -1236,7 +1371,8 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
     struct k8c_codec_diag d;
     k8c_codec_diag_init(&d);
     d.ignore_fields = field_validation(req) != FV_STRICT;
-    rc = k8c_codec_tree_to_msg(current->descriptor, result, NULL, &d, &out);
+    rc = k8c_codec_tree_to_msg(current ? current->descriptor : req->res->desc, result, NULL, &d,
+                               &out);
     if (rc != 0) {
         api_respond_statusf(req, 422, "Invalid", "%s", d.errmsg);
         out = NULL;

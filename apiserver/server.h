@@ -96,6 +96,7 @@ struct api_req {
     int64_t rv;            /* the client's resourceVersion precondition (0: none) */
     int64_t store_rev;     /* mod revision the write compares against (0: create) */
     int attempts;
+    bool applied; /* server-side apply computed managedFields already */
     char *key;
     void *op;                /* verb-specific state */
     void (*op_free)(void *); /* frees op with the request (NULL: op frees itself) */

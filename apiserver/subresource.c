@@ -18,6 +18,7 @@
 #include "k8s/api/autoscaling/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "object.h"
+#include "proxy.h"
 #include "selector.h"
 #include "server.h"
 
@@ -337,6 +338,8 @@ bool api_subresource(struct api_req *req)
 
     if (strcmp(req->sub, "status") == 0)
         return false;
+    if (api_proxy(req)) /* log, exec, attach, portforward, proxy: proxy.c */
+        return true;
     if (strcmp(req->sub, "eviction") == 0 && (r->subresources & API_SUB_EVICTION)) {
         if (strcmp(method, "POST") != 0)
             api_respond_status(req, 405, "MethodNotAllowed",

@@ -56,7 +56,7 @@ struct outbuf {
     struct outbuf *next;
 };
 
-enum conn_proto { PROTO_UNKNOWN, PROTO_H2, PROTO_H1, PROTO_WS };
+enum conn_proto { PROTO_UNKNOWN, PROTO_H2, PROTO_H1, PROTO_WS, PROTO_RAW };
 
 struct k8c_http_stream {
     struct conn *conn;
@@ -81,6 +81,10 @@ struct k8c_http_stream {
     bool h1_done;   /* the last byte of the response was handed to the socket */
     bool upgrade;   /* the request asked for Upgrade */
     bool websocket; /* accepted websocket */
+    bool raw;       /* hijacked: bytes in and out as they are */
+    k8c_http_raw_bytes_fn raw_on_bytes;
+    k8c_http_raw_close_fn raw_on_close;
+    void *raw_arg;
     nghttp2_nv *trailers;
     size_t ntrailers;
     struct k8c_http_header *hdrs; /* request headers (server) or request (client), owned */
@@ -188,6 +192,7 @@ static void conn_flush(struct conn *c);
 static void conn_fail(struct conn *c, const char *why);
 static void conn_check_fail(struct conn *c);
 static void h1_resume(struct conn *c);
+static size_t conn_pending(const struct conn *c);
 
 /* ======================= streams ======================= */
 
@@ -293,6 +298,8 @@ static void stream_close(struct k8c_http_stream *s, int error, uint32_t rst, con
         stream_unlink(s);
         if (s->cops != NULL && s->cops->on_close != NULL)
             s->cops->on_close((struct k8c_http_client_stream *)s, error, rst, why, s->arg);
+        else if (s->raw && s->raw_on_close != NULL)
+            s->raw_on_close(s, error, s->raw_arg);
         else if (s->ops != NULL && s->ops->on_close != NULL && s->handed)
             s->ops->on_close(s, error, s->arg);
     }
@@ -456,6 +463,8 @@ size_t k8c_http_stream_queued(const struct k8c_http_stream *s)
 {
     if (s->conn != NULL && s->websocket && s->conn->ws != NULL)
         return wslay_event_get_queued_msg_length(s->conn->ws);
+    if (s->conn != NULL && s->raw)
+        return conn_pending(s->conn);
     return s->queued;
 }
 
@@ -811,6 +820,80 @@ int k8c_http_ws_close(struct k8c_http_stream *s, uint16_t code, const char *reas
     return 0;
 }
 
+/* ======================= raw (hijacked) connections ======================= */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+int k8c_http_stream_hijack(struct k8c_http_stream *s, k8c_http_raw_bytes_fn on_bytes,
+                           k8c_http_raw_close_fn on_close, void *arg)
+{
+    struct conn *c = s->conn;
+    if (c == NULL || s->closed || c->closing)
+        return K8C_ECLOSED;
+    if (c->proto != PROTO_H1 || c->h1 != s || s->websocket)
+        return K8C_EINVAL;
+    s->raw = true;
+    s->headers_sent = true;
+    s->raw_on_bytes = on_bytes;
+    s->raw_on_close = on_close;
+    s->raw_arg = arg;
+    c->proto = PROTO_RAW;
+    conn_flush(c);
+    /* Bytes that followed the request head belong to the raw protocol
+     * (delivered by h1_parse's loop when we are inside the parser). */
+    if (c->in.len > 0 && !c->parsing)
+        h1_resume(c);
+    return 0;
+}
+
+/* Hands buffered input to the hijacker. */
+static void raw_parse(struct conn *c)
+{
+    struct k8c_http_stream *s = c->h1;
+    if (s != NULL && s->raw_on_bytes != NULL && !s->closed) {
+        c->in_callback++;
+        s->raw_on_bytes(s, (const uint8_t *)c->in.data, c->in.len, s->raw_arg);
+        c->in_callback--;
+    }
+    k8c_sbuf_reset(&c->in);
+}
+
+int k8c_http_stream_raw_send(struct k8c_http_stream *s, struct k8c_buf *buf)
+{
+    struct conn *c = s->conn;
+    if (c == NULL || s->closed || c->closing)
+        return K8C_ECLOSED;
+    if (!s->raw || s->finished)
+        return K8C_EINVAL;
+    conn_send(c, buf->data, buf->len);
+    conn_flush(c);
+    return 0;
+}
+
+void k8c_http_stream_raw_pause(struct k8c_http_stream *s, bool paused)
+{
+    struct conn *c = s->conn;
+    if (c == NULL || s->closed || c->closing || !s->raw)
+        return;
+    if (paused)
+        uv_read_stop(&c->io.stream);
+    else
+        uv_read_start(&c->io.stream, alloc_cb, read_cb);
+}
+
+void k8c_http_stream_raw_end(struct k8c_http_stream *s)
+{
+    struct conn *c = s->conn;
+    if (c == NULL || s->closed || c->closing || !s->raw || s->finished)
+        return;
+    s->finished = s->end = s->h1_done = true;
+    c->close_after_write = true;
+    conn_flush(c);
+    if (!c->closing && conn_pending(c) == 0)
+        conn_fail(c, "raw connection ended");
+}
+
 /* ======================= HTTP/2 callbacks (both sides) ======================= */
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
@@ -957,6 +1040,11 @@ static void conn_start_session(struct conn *c)
     size_t max_header = c->srv ? c->srv->o.max_header_bytes : K8C_HTTP_MAX_HEADER_BYTES;
     nghttp2_option_new(&opt);
     nghttp2_option_set_max_send_header_block_length(opt, K8C_HTTP_MAX_HEADER_BYTES * 2);
+    /* nghttp2's HTTP messaging checks reject what Go servers accept, such as
+     * etcdctl's ":authority: http://host:port"; requests are validated here
+     * instead (method and path present, header limits). */
+    if (c->is_server)
+        nghttp2_option_set_no_http_messaging(opt, 1);
     c->proto = PROTO_H2;
     if (c->is_server)
         nghttp2_session_server_new2(&c->session, cbs, c, opt);
@@ -1147,6 +1235,10 @@ static void h1_parse(struct conn *c)
             ws_parse(c);
             return;
         }
+        if (c->proto == PROTO_RAW) {
+            raw_parse(c);
+            return;
+        }
         if (c->h1_paused)
             return;
         c->parsing = true;
@@ -1186,7 +1278,7 @@ static void h1_resume(struct conn *c)
 {
     if (c->closing || c->parsing)
         return;
-    if (c->proto == PROTO_WS) {
+    if (c->proto == PROTO_WS || c->proto == PROTO_RAW) {
         h1_parse(c);
         conn_flush(c);
         return;
@@ -1447,6 +1539,8 @@ static void conn_flush(struct conn *c)
             h1_flush(c);
         } else if (c->proto == PROTO_WS) {
             ws_flush(c);
+        } else if (c->proto == PROTO_RAW && c->h1 != NULL && c->h1->want_writable) {
+            c->drain_check = true;
         }
         conn_commit(c);
         if (c->closing)
@@ -1615,7 +1709,7 @@ static void conn_feed(struct conn *c, const uint8_t *data, size_t len)
         k8c_sbuf_free(&buffered);
         return;
     }
-    if (c->proto == PROTO_H1 || c->proto == PROTO_WS) {
+    if (c->proto == PROTO_H1 || c->proto == PROTO_WS || c->proto == PROTO_RAW) {
         if (c->in.len + len > 4 * 1024 * 1024 && c->proto == PROTO_H1) {
             /* A client that pipelines without reading. */
             conn_fail(c, "too much pipelined input");

@@ -201,6 +201,35 @@ int k8c_http_ws_send(struct k8c_http_stream *s, int opcode, const void *data, si
 /* Starts the close handshake with a status code (1000 normal). */
 int k8c_http_ws_close(struct k8c_http_stream *s, uint16_t code, const char *reason);
 
+/* Raw connections (HTTP/1.1 only): a handler that relays an upgraded
+ * protocol it does not interpret (the API server's exec, attach and
+ * port-forward proxy) answers the upgrade itself (k8c_http_stream_respond
+ * with 101 and the upgraded protocol's headers) and takes the connection
+ * over with k8c_http_stream_hijack. From then on the connection's input is
+ * not parsed: every byte goes to on_bytes (borrowed for the call; bytes that
+ * followed the request head come first, from the loop or, when hijack is
+ * called from inside the request callbacks, once they return), and
+ * k8c_http_stream_raw_send writes bytes as they are. on_close replaces the
+ * ops' on_close (called once, when the connection is gone: error 0 after
+ * k8c_http_stream_raw_end, else K8C_ECLOSED); on_writable still comes
+ * through the stream's ops, with k8c_http_stream_queued counting the
+ * connection's unwritten output. Returns 0, K8C_EINVAL (HTTP/2, or not the
+ * connection's current request), K8C_ECLOSED. */
+typedef void (*k8c_http_raw_bytes_fn)(struct k8c_http_stream *s, const uint8_t *data, size_t len,
+                                      void *arg);
+typedef void (*k8c_http_raw_close_fn)(struct k8c_http_stream *s, int error, void *arg);
+int k8c_http_stream_hijack(struct k8c_http_stream *s, k8c_http_raw_bytes_fn on_bytes,
+                           k8c_http_raw_close_fn on_close, void *arg);
+/* Writes bytes as they are (the stream takes a reference). 0, K8C_EINVAL
+ * (not hijacked, or ended), K8C_ECLOSED. */
+int k8c_http_stream_raw_send(struct k8c_http_stream *s, struct k8c_buf *buf);
+/* Stops (true) or resumes (false) reading the connection, for backpressure
+ * toward the peer; bytes already read may still arrive. */
+void k8c_http_stream_raw_pause(struct k8c_http_stream *s, bool paused);
+/* Closes the connection once the bytes sent so far are written; on_close(0)
+ * follows. */
+void k8c_http_stream_raw_end(struct k8c_http_stream *s);
+
 /* ======================= HTTP/2 client ======================= */
 
 struct k8c_http_client;

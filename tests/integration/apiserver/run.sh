@@ -185,6 +185,27 @@ YAML
     if [ -n "$etcd_ctl_url" ]; then
         expect_match "event lease" '"lease":[1-9]' "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json)"
     fi
+    # server-side apply: field ownership, conflicts, force
+    cat > "$tmp/ssa.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa, labels: {app: ssa}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec:
+      containers: [{name: c, image: nginx}]
+YAML
+    expect "server-side apply" "deployment.apps/ssa serverside-applied" "$(k apply --server-side -f "$tmp/ssa.yaml")"
+    expect "apply entry" "kubectl Apply" "$(kubectl get deploy ssa -o jsonpath='{.metadata.managedFields[0].manager} {.metadata.managedFields[0].operation}')"
+    k patch deploy ssa --field-manager=hpa --type=merge -p '{"spec":{"replicas":7}}' >/dev/null
+    sed -i 's/replicas: 2/replicas: 4/' "$tmp/ssa.yaml"
+    expect_match "apply conflict" 'Apply failed with 1 conflict: conflict with "hpa" using apps/v1: .spec.replicas' \
+        "$(k apply --server-side -f "$tmp/ssa.yaml" || true)"
+    expect "apply --force-conflicts" "deployment.apps/ssa serverside-applied" "$(k apply --server-side --force-conflicts -f "$tmp/ssa.yaml")"
+    expect "forced value" "4" "$(kubectl get deploy ssa -o jsonpath='{.spec.replicas}')"
     # list paging: 30 configmaps, pages of 7
     for i in $(seq 1 30); do echo "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"page-$i\",\"labels\":{\"page\":\"yes\"}}}"; done > "$tmp/cms.json"
     k create -f "$tmp/cms.json" >/dev/null
@@ -242,6 +263,33 @@ watchcache)
     start_etcd
     start_api --watch-cache-size=20
     "$py" "$here/watchcache.py" "127.0.0.1:$api_port" "$tmp/pki"
+    ;;
+multi)
+    # two API servers on one store: service IPs and node ports stay unique
+    start_etcd
+    start_api
+    api_port2=$(free_port)
+    "$bin/k8c-apiserver" --etcd-servers="$etcd_urls" --bind-address=127.0.0.1 \
+        --secure-port="$api_port2" --tls-cert-file="$tmp/pki/server.crt" \
+        --tls-private-key-file="$tmp/pki/server.key" --client-ca-file="$tmp/pki/ca.crt" \
+        --service-cluster-ip-range=198.19.0.0/16 --service-node-port-range=30000-30039 \
+        >"$tmp/api2.log" 2>&1 &
+    pids+=($!)
+    wait_listen "$api_port2"
+    creators=()
+    for srv in "$api_port" "$api_port2"; do
+        (for i in $(seq 1 15); do
+            kubectl --server="https://127.0.0.1:$srv" --request-timeout=20s create service nodeport \
+                "s-$srv-$i" --tcp=80 >/dev/null 2>&1 || echo "create failed s-$srv-$i"
+        done) &
+        creators+=($!)
+    done
+    wait "${creators[@]}"
+    ips=$(kubectl get svc -o jsonpath='{range .items[*]}{.spec.clusterIP}{"\n"}{end}')
+    ports=$(kubectl get svc -o jsonpath='{range .items[*]}{.spec.ports[0].nodePort}{"\n"}{end}' | grep -v '^$')
+    expect "31 services" "31" "$(echo "$ips" | wc -l)"
+    expect "cluster IPs unique" "$(echo "$ips" | wc -l)" "$(echo "$ips" | sort -u | wc -l)"
+    expect "node ports unique" "$(echo "$ports" | wc -l)" "$(echo "$ports" | sort -u | wc -l)"
     ;;
 hostile)
     start_etcd

@@ -196,6 +196,12 @@ expect "progress notify carries the current revision" "progress notify: $rnow" "
 # --- compaction: a watch from before the compact revision -------------------
 rnow=$(revision)
 expect "compaction" "compacted revision $rnow" "$(ctl --endpoints="$all" compaction "$rnow")"
+# Wait until the follower has applied the compaction itself (a serializable
+# read at an old revision is answered from its own MVCC).
+for _ in $(seq 1 50); do
+    if ctl --endpoints="$(ep "$f1")" get foo --rev=2 --consistency=s 2>&1 | grep -q compacted; then break; fi
+    sleep 0.1
+done
 rc=0
 out=$(timeout 10 etcdctl --endpoints="$(ep "$f1")" watch foo --rev=2 2>&1) || rc=$?
 expect "compacted watch output" \

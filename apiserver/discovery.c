@@ -384,10 +384,32 @@ bool api_discovery(struct api_req *req)
         version(req);
     } else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 ||
                strcmp(path, "/readyz") == 0) {
-        if (strcmp(path, "/readyz") == 0 && !req->srv->ready)
-            api_respond_raw(req, 500, "text/plain; charset=utf-8", "not ready\n", 10);
-        else
+        bool readyz = strcmp(path, "/readyz") == 0;
+        struct api_server *srv = req->srv;
+        if (readyz && (!srv->ready || !srv->store_ok)) {
+            char body[256];
+            int n = snprintf(body, sizeof(body),
+                             "[+]ping ok\n[%c]etcd %s\n[%c]bootstrap-controller %s\n"
+                             "readyz check failed\n",
+                             srv->store_ok ? '+' : '-',
+                             srv->store_ok ? "ok" : "failed: reason withheld",
+                             srv->ready ? '+' : '-', srv->ready ? "ok" : "failed: reason withheld");
+            api_respond_raw(req, 500, "text/plain; charset=utf-8", body, (size_t)n);
+        } else {
             api_respond_raw(req, 200, "text/plain; charset=utf-8", "ok", 2);
+        }
+    } else if (strcmp(path, "/metrics") == 0) {
+        struct k8c_metrics_endpoints ep = {req->srv->metrics, NULL};
+        struct k8c_sbuf body;
+        const char *ctype = "text/plain; version=0.0.4; charset=utf-8";
+        int status = 200;
+        k8c_sbuf_init(&body);
+        if (k8c_metrics_http_handler(&ep, "GET", "/metrics", NULL, &status, &ctype, &body))
+            api_respond_raw(req, status, ctype, body.data ? body.data : "", body.len);
+        else
+            api_respond_status(req, 404, "NotFound",
+                               "the server could not find the requested resource");
+        k8c_sbuf_free(&body);
     } else if ((strcmp(path, "/api") == 0 || strcmp(path, "/apis") == 0) && wants_aggregated(req)) {
         aggregated(req, strcmp(path, "/api") == 0);
     } else if (strcmp(path, "/api") == 0) {

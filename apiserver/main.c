@@ -29,7 +29,23 @@
 
 static struct api_server server;
 static struct k8c_http_server *http;
-static uv_timer_t lease_timer, bootstrap_timer;
+static uv_timer_t lease_timer, bootstrap_timer, probe_timer;
+
+/* ---- store probe: /readyz fails while the store does not answer ---- */
+
+static void probe_done(void *arg, const struct api_etcd_result *res)
+{
+    bool ok = res->err == 0;
+    if (ok != server.store_ok)
+        k8c_log_info("store %s", ok ? "reachable" : "unreachable");
+    server.store_ok = ok;
+}
+
+static void on_probe_tick(uv_timer_t *t)
+{
+    if (server.etcd != NULL)
+        api_etcd_range(server.etcd, "/registry/health", NULL, 0, 0, true, probe_done, NULL);
+}
 
 /* ---- events lease: one lease per minute shared by every event ---- */
 
@@ -178,6 +194,8 @@ static void on_signal(void *arg)
     uv_close((uv_handle_t *)&lease_timer, NULL);
     uv_timer_stop(&bootstrap_timer);
     uv_close((uv_handle_t *)&bootstrap_timer, NULL);
+    uv_timer_stop(&probe_timer);
+    uv_close((uv_handle_t *)&probe_timer, NULL);
     api_watchcache_shutdown(&server);
     k8c_http_server_del(http);
     http = NULL;
@@ -300,6 +318,18 @@ int main(int argc, char **argv)
     };
     api_proxy_configure(&po);
     server.metrics = k8c_metrics_new();
+    server.requests_total = k8c_metrics_counter(
+        server.metrics, "apiserver_request_total",
+        "Requests answered, by verb, group, version, resource, subresource, scope, component "
+        "and HTTP code.",
+        "verb,group,version,resource,subresource,scope,component,code");
+    static const double buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2,
+                                     3,     4,     5,    6,   8,   10,  15,  20,  30,  45,   60};
+    server.request_seconds =
+        k8c_metrics_histogram(server.metrics, "apiserver_request_duration_seconds",
+                              "Time from the request to the end of its response, in seconds.",
+                              "verb,group,version,resource,subresource,scope,component", buckets,
+                              sizeof(buckets) / sizeof(buckets[0]));
 
     struct k8c_http_server_options ho = {0};
     http = k8c_http_server_new(server.loop, &ho, api_on_request, &server);
@@ -324,6 +354,8 @@ int main(int argc, char **argv)
     k8c_signals_init(server.loop, on_signal, NULL);
     uv_timer_init(server.loop, &lease_timer);
     uv_timer_start(&lease_timer, on_lease_tick, 0, 60000);
+    uv_timer_init(server.loop, &probe_timer);
+    uv_timer_start(&probe_timer, on_probe_tick, 0, 2000);
     uv_timer_init(server.loop, &bootstrap_timer);
     uv_timer_start(&bootstrap_timer, on_bootstrap_tick, 0, 1000);
     uv_run(server.loop, UV_RUN_DEFAULT);

@@ -50,9 +50,38 @@ void api_req_ref(struct api_req *req)
     req->refs++;
 }
 
+/* apiserver_request_total and apiserver_request_duration_seconds, as
+ * upstream labels them. */
+static void record_metrics(struct api_req *req)
+{
+    struct api_server *srv = req->srv;
+    static const char *const verbs[] = {"",    "GET",   "LIST",   "WATCH",           "POST",
+                                        "PUT", "PATCH", "DELETE", "DELETECOLLECTION"};
+    char code[8];
+    const char *verb = req->verb != VERB_NONE ? verbs[req->verb] : "";
+    if (verb[0] == '\0')
+        verb = req->s ? k8c_http_stream_method(req->s) : "GET";
+    const char *group = req->res ? req->res->group : "";
+    const char *version = req->res ? req->res->version : "";
+    const char *resource = req->res ? req->res->resource : "";
+    const char *scope = req->res == NULL        ? ""
+                        : !req->res->namespaced ? "cluster"
+                        : req->ns[0] == '\0'    ? "cluster"
+                        : req->name[0] != '\0'  ? "resource"
+                                                : "namespace";
+    snprintf(code, sizeof(code), "%d", req->code);
+    k8c_metric_inc(K8C_METRIC_WITH(srv->requests_total, verb, group, version, resource, req->sub,
+                                   scope, "apiserver", code));
+    k8c_metric_observe(K8C_METRIC_WITH(srv->request_seconds, verb, group, version, resource,
+                                       req->sub, scope, "apiserver"),
+                       (double)(uv_hrtime() - req->start_ns) / 1e9);
+}
+
 static void req_free(struct api_req *req)
 {
     struct api_server *srv = req->srv;
+    if (req->code != 0 && srv->requests_total != NULL)
+        record_metrics(req);
     if (req->counted)
         srv->inflight--;
     if (req->counted_mutating)
@@ -183,6 +212,7 @@ void api_respond_raw(struct api_req *req, int code, const char *ctype, const voi
         return;
     k8c_log_v(2, "request verb=%s path=%s code=%d user=%s", k8c_http_stream_method(req->s),
               k8c_http_stream_path(req->s), code, req->user);
+    req->code = code;
     if (req->nwarnings == 0) {
         k8c_http_stream_reply(req->s, code, ctype, data, len);
         return;

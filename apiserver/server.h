@@ -51,6 +51,7 @@ struct api_server {
     int64_t event_lease;      /* reused lease for events (1 h TTL) */
     int64_t event_lease_time; /* when it was granted */
     bool ready;               /* bootstrap done */
+    bool store_ok;            /* the last store probe answered */
 };
 
 enum api_format { API_JSON, API_YAML, API_PROTOBUF };
@@ -88,6 +89,7 @@ struct api_req {
     /* user */
     char user[256];
     char groups[512]; /* comma-separated */
+    int code;         /* the response status, for metrics */
     /* Warning headers (upstream: `299 - "unknown field \"spec.x\""`) */
     char *warnings[8];
     size_t nwarnings;

@@ -307,6 +307,7 @@ void api_watch_start(struct api_req *req)
     struct k8c_http_header h[] = {{"content-type", "application/json"},
                                   {"cache-control", "no-cache, private"}};
     k8c_http_stream_respond(req->s, 200, h, 2, false);
+    req->code = 200;
 
     const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
     int64_t timeout = to ? strtoll(to, NULL, 10) : 0;

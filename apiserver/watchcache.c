@@ -502,6 +502,7 @@ static void serve_list(struct cache *c, struct api_req *req)
                      req->res->list_kind, req->res->api_version, (long long)c->rev);
     struct k8c_http_header h[] = {{"content-type", "application/json"}};
     k8c_http_stream_respond(req->s, 200, h, 1, false);
+    req->code = 200;
     k8c_http_stream_send_copy(req->s, head, (size_t)n);
     bool first = true;
     struct k8c_buf *comma = k8c_buf_copy(",", 1);
@@ -555,6 +556,7 @@ static void serve_watch(struct cache *c, struct api_req *req)
     struct k8c_http_header h[] = {{"content-type", "application/json"},
                                   {"cache-control", "no-cache, private"}};
     k8c_http_stream_respond(req->s, 200, h, 2, false);
+    req->code = 200;
     if (!initial && from < c->oldest) {
         char msg[512];
         int n = snprintf(msg, sizeof(msg),

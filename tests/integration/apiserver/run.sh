@@ -240,6 +240,10 @@ YAML
     expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
         "https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps" -X POST \
         -H 'Content-Type: application/json' -d '{"metadata":{"name":"by-alice"}}' >/dev/null; echo alice)"
+    expect_match "metrics" 'apiserver_request_total\{verb="LIST",group="apps",version="v1",resource="deployments",subresource="",scope="namespace",component="apiserver",code="200"\} [1-9]' \
+        "$(kubectl get --raw /metrics)"
+    expect_match "duration histogram" 'apiserver_request_duration_seconds_bucket\{verb="POST"' "$(kubectl get --raw /metrics)"
+    expect "readyz" "ok" "$(kubectl get --raw /readyz)"
     expect "anonymous refused" "401" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/pki/ca.crt" "https://127.0.0.1:$api_port/api/v1/pods")"
 }
 
@@ -248,6 +252,14 @@ kubectl-etcd)
     start_etcd
     start_api
     kubectl_suite
+    # /readyz fails while the store is unreachable
+    kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' "https://127.0.0.1:$api_port/readyz")
+        [ "$code" = 500 ] && break
+        sleep 0.2
+    done
+    expect "readyz without the store" "500" "$code"
     ;;
 kubectl-store)
     start_store

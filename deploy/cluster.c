@@ -12,7 +12,10 @@
 #include "cluster.h"
 
 #include "error.h"
+#include "codec.h"
 #include "grpc.h"
+#include "http.h"
+#include "json.h"
 #include "flags.h"
 #include "pki.h"
 
@@ -39,6 +42,7 @@
 #define STORE_CLIENT_PORT 32379 /* peer i listens for clients on 32379+i */
 #define STORE_PEER_PORT   32380 /* and for raft on 32390+i */
 #define APISERVER_PORT    6443
+#define APISERVERS        2 /* two API servers on the same store: 6443 and 6444 */
 
 struct proc {
     char name[32];
@@ -126,31 +130,32 @@ static int plan(struct proc *procs)
         add_arg(p, "--trusted-ca-file=%s/pki/ca.crt", state_dir);
         add_arg(p, "--client-cert-auth");
     }
-    {
+    for (int a = 0; a < APISERVERS; a++) {
         struct proc *p = &procs[n];
         char servers[512] = "";
         memset(p, 0, sizeof(*p));
-        snprintf(p->name, sizeof(p->name), "apiserver");
+        snprintf(p->name, sizeof(p->name), a == 0 ? "apiserver" : "apiserver%d", a + 1);
         snprintf(p->binary, sizeof(p->binary), "%s/k8c-apiserver", bin_dir);
-        if (access(p->binary, X_OK) == 0) {
-            for (int i = 0; i < STORE_PEERS; i++) {
-                size_t len = strlen(servers);
-                snprintf(servers + len, sizeof(servers) - len, "%shttps://127.0.0.1:%d",
-                         i ? "," : "", STORE_CLIENT_PORT + i);
-            }
-            p->port = APISERVER_PORT;
-            add_arg(p, "--etcd-servers=%s", servers);
-            add_arg(p, "--etcd-cafile=%s/pki/ca.crt", state_dir);
-            add_arg(p, "--etcd-certfile=%s/pki/apiserver-etcd-client.crt", state_dir);
-            add_arg(p, "--etcd-keyfile=%s/pki/apiserver-etcd-client.key", state_dir);
-            add_arg(p, "--bind-address=127.0.0.1");
-            add_arg(p, "--secure-port=%d", APISERVER_PORT);
-            add_arg(p, "--tls-cert-file=%s/pki/apiserver.crt", state_dir);
-            add_arg(p, "--tls-private-key-file=%s/pki/apiserver.key", state_dir);
-            add_arg(p, "--client-ca-file=%s/pki/ca.crt", state_dir);
-            add_arg(p, "--service-cluster-ip-range=198.19.0.0/16");
-            n++;
+        if (access(p->binary, X_OK) != 0)
+            break;
+        for (int i = 0; i < STORE_PEERS; i++) {
+            size_t len = strlen(servers);
+            /* each apiserver lists the peers from a different one first */
+            snprintf(servers + len, sizeof(servers) - len, "%shttps://127.0.0.1:%d", i ? "," : "",
+                     STORE_CLIENT_PORT + (i + a) % STORE_PEERS);
         }
+        p->port = APISERVER_PORT + a;
+        add_arg(p, "--etcd-servers=%s", servers);
+        add_arg(p, "--etcd-cafile=%s/pki/ca.crt", state_dir);
+        add_arg(p, "--etcd-certfile=%s/pki/apiserver-etcd-client.crt", state_dir);
+        add_arg(p, "--etcd-keyfile=%s/pki/apiserver-etcd-client.key", state_dir);
+        add_arg(p, "--bind-address=127.0.0.1");
+        add_arg(p, "--secure-port=%d", APISERVER_PORT + a);
+        add_arg(p, "--tls-cert-file=%s/pki/apiserver.crt", state_dir);
+        add_arg(p, "--tls-private-key-file=%s/pki/apiserver.key", state_dir);
+        add_arg(p, "--client-ca-file=%s/pki/ca.crt", state_dir);
+        add_arg(p, "--service-cluster-ip-range=198.19.0.0/16");
+        n++;
     }
     return n;
 }
@@ -294,6 +299,72 @@ static bool store_has_leader(int port)
     return probe.leader != 0;
 }
 
+struct readyz_probe {
+    bool done;
+    int status;
+};
+
+static void readyz_header(struct k8c_http_client_stream *s, const char *name, const char *value,
+                          void *arg)
+{
+    struct readyz_probe *probe = arg;
+    if (strcmp(name, ":status") == 0)
+        probe->status = atoi(value);
+}
+
+static void readyz_close(struct k8c_http_client_stream *s, int error, uint32_t rst, const char *why,
+                         void *arg)
+{
+    struct readyz_probe *probe = arg;
+    probe->done = true;
+}
+
+static void readyz_timeout(uv_timer_t *t)
+{
+    (void)t; /* the wait loop sees the timer inactive and gives up */
+}
+
+/* True when the API server on port answers GET /readyz with 200 (HTTP/2 over
+ * TLS with the admin certificate). */
+static bool apiserver_ready(int port)
+{
+    static const struct k8c_http_client_ops ops = {.on_header = readyz_header,
+                                                   .on_close = readyz_close};
+    struct k8c_http_client_options o = {0};
+    struct readyz_probe probe = {0};
+    char target[64], ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], errmsg[K8C_ERRMSG_SIZE];
+    uv_loop_t loop;
+    uv_timer_t timer;
+
+    snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+    snprintf(ca, sizeof(ca), "%s/pki/ca.crt", state_dir);
+    snprintf(cert, sizeof(cert), "%s/pki/admin.crt", state_dir);
+    snprintf(key, sizeof(key), "%s/pki/admin.key", state_dir);
+    o.ca_file = ca;
+    o.cert_file = cert;
+    o.key_file = key;
+    if (uv_loop_init(&loop) != 0)
+        return false;
+    struct k8c_http_client *c = k8c_http_client_new(&loop, target, &o, errmsg);
+    if (c != NULL) {
+        struct k8c_http_header h[] = {
+            {":method", "GET"}, {":scheme", "https"}, {":path", "/readyz"}, {":authority", target}};
+        struct k8c_http_client_stream *s = k8c_http_client_request(c, h, 4, &ops, &probe);
+        if (s != NULL) {
+            k8c_http_client_stream_end(s);
+            uv_timer_init(&loop, &timer);
+            uv_timer_start(&timer, readyz_timeout, 1000, 0);
+            while (!probe.done && uv_run(&loop, UV_RUN_ONCE) && uv_is_active((uv_handle_t *)&timer))
+                ;
+            uv_close((uv_handle_t *)&timer, NULL);
+        }
+        k8c_http_client_del(c);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return probe.status == 200;
+}
+
 static int start(const struct proc *p)
 {
     char log_path[PATH_MAX], pidfile[PATH_MAX];
@@ -382,9 +453,128 @@ static int write_kubeconfig(char *path, size_t size)
     return 0;
 }
 
+/* Replaces the member named name of array arr (or appends). */
+static void set_named(struct k8c_arena *a, struct k8c_json *arr, const char *name,
+                      struct k8c_json *entry)
+{
+    for (uint32_t i = 0; i < arr->len; i++) {
+        struct k8c_json *e = k8c_json_array_get(arr, i);
+        struct k8c_json *n = e->type == K8C_JSON_OBJECT ? k8c_json_get(e, "name") : NULL;
+        if (n != NULL && n->type == K8C_JSON_STRING && strcmp(n->u.str, name) == 0) {
+            arr->u.items[i] = entry;
+            return;
+        }
+    }
+    k8c_json_array_append(a, arr, entry);
+}
+
+static struct k8c_json *ensure_array(struct k8c_arena *a, struct k8c_json *cfg, const char *key)
+{
+    struct k8c_json *v = k8c_json_get(cfg, key);
+    if (v == NULL || v->type != K8C_JSON_ARRAY) {
+        v = k8c_json_new_array(a);
+        k8c_json_set(a, cfg, key, v);
+    }
+    return v;
+}
+
+/* Merges a "k8c" cluster, user and context into $KUBECONFIG (its first
+ * path) or ~/.kube/config, keeping every other entry, and makes k8c the
+ * current context. */
+static int merge_kubeconfig(char *path, size_t size)
+{
+    const char *env = getenv("KUBECONFIG");
+    const char *home = getenv("HOME");
+    char errmsg[K8C_ERRMSG_SIZE], buf[PATH_MAX];
+    if (env != NULL && env[0] != '\0') {
+        snprintf(path, size, "%s", env);
+        path[strcspn(path, ":")] = '\0';
+    } else {
+        snprintf(path, size, "%s/.kube/config", home ? home : "/root");
+    }
+    snprintf(buf, sizeof(buf), "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        if (buf[0] != '\0' && mkdirs(buf) != 0)
+            return 1;
+    }
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *cfg = NULL;
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        struct k8c_sbuf text;
+        char chunk[4096];
+        size_t got;
+        k8c_sbuf_init(&text);
+        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 && text.len < (16u << 20))
+            k8c_sbuf_append(&text, chunk, got);
+        fclose(f);
+        struct k8c_json **docs;
+        size_t ndocs;
+        if (text.len > 0 &&
+            k8c_codec_yaml_parse(a, text.data, text.len, &docs, &ndocs, errmsg) == 0 &&
+            ndocs == 1 && docs[0]->type == K8C_JSON_OBJECT) {
+            cfg = docs[0];
+        } else if (text.len > 0) {
+            fprintf(stderr, "error: %s is not a kubeconfig I can merge into (%s); not changed\n",
+                    path, errmsg);
+            k8c_sbuf_free(&text);
+            k8c_arena_del(a);
+            return 1;
+        }
+        k8c_sbuf_free(&text);
+    }
+    if (cfg == NULL) {
+        cfg = k8c_json_new_object(a);
+        k8c_json_set(a, cfg, "apiVersion", k8c_json_new_string(a, "v1"));
+        k8c_json_set(a, cfg, "kind", k8c_json_new_string(a, "Config"));
+        k8c_json_set(a, cfg, "preferences", k8c_json_new_object(a));
+    }
+    char server[64], file[PATH_MAX];
+    snprintf(server, sizeof(server), "https://127.0.0.1:%d", APISERVER_PORT);
+    struct k8c_json *cluster = k8c_json_new_object(a), *cl = k8c_json_new_object(a);
+    snprintf(file, sizeof(file), "%s/pki/ca.crt", state_dir);
+    k8c_json_set(a, cl, "certificate-authority", k8c_json_new_string(a, file));
+    k8c_json_set(a, cl, "server", k8c_json_new_string(a, server));
+    k8c_json_set(a, cluster, "cluster", cl);
+    k8c_json_set(a, cluster, "name", k8c_json_new_string(a, "k8c"));
+    set_named(a, ensure_array(a, cfg, "clusters"), "k8c", cluster);
+    struct k8c_json *user = k8c_json_new_object(a), *us = k8c_json_new_object(a);
+    snprintf(file, sizeof(file), "%s/pki/admin.crt", state_dir);
+    k8c_json_set(a, us, "client-certificate", k8c_json_new_string(a, file));
+    snprintf(file, sizeof(file), "%s/pki/admin.key", state_dir);
+    k8c_json_set(a, us, "client-key", k8c_json_new_string(a, file));
+    k8c_json_set(a, user, "name", k8c_json_new_string(a, "k8c"));
+    k8c_json_set(a, user, "user", us);
+    set_named(a, ensure_array(a, cfg, "users"), "k8c", user);
+    struct k8c_json *ctx = k8c_json_new_object(a), *cx = k8c_json_new_object(a);
+    k8c_json_set(a, cx, "cluster", k8c_json_new_string(a, "k8c"));
+    k8c_json_set(a, cx, "user", k8c_json_new_string(a, "k8c"));
+    k8c_json_set(a, ctx, "context", cx);
+    k8c_json_set(a, ctx, "name", k8c_json_new_string(a, "k8c"));
+    set_named(a, ensure_array(a, cfg, "contexts"), "k8c", ctx);
+    k8c_json_set(a, cfg, "current-context", k8c_json_new_string(a, "k8c"));
+    struct k8c_sbuf out;
+    k8c_sbuf_init(&out);
+    int rc = k8c_codec_yaml_write(&out, cfg, errmsg);
+    snprintf(buf, sizeof(buf), "%s.k8c-tmp", path);
+    f = rc == 0 ? fopen(buf, "w") : NULL;
+    if (f == NULL || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0 ||
+        chmod(buf, 0600) != 0 || rename(buf, path) != 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, rc ? errmsg : strerror(errno));
+        k8c_sbuf_free(&out);
+        k8c_arena_del(a);
+        return 1;
+    }
+    k8c_sbuf_free(&out);
+    k8c_arena_del(a);
+    return 0;
+}
+
 int cluster_cmd_up(int argc, char **argv)
 {
-    struct proc procs[STORE_PEERS + 2];
+    struct proc procs[STORE_PEERS + APISERVERS];
     char path[PATH_MAX];
     int n, rv;
     time_t deadline;
@@ -428,6 +618,19 @@ int cluster_cmd_up(int argc, char **argv)
             fflush(stdout);
             usleep(250 * 1000);
         }
+        if (strncmp(procs[i].name, "apiserver", 9) == 0) {
+            while (!apiserver_ready(procs[i].port)) {
+                if (!running_pid(&procs[i]) || time(NULL) > deadline) {
+                    printf("failed\n");
+                    fprintf(stderr, "error: %s is not ready (GET /readyz); see %s/logs/%s.log\n",
+                            procs[i].name, state_dir, procs[i].name);
+                    return 1;
+                }
+                printf(".");
+                fflush(stdout);
+                usleep(250 * 1000);
+            }
+        }
         if (strncmp(procs[i].name, "store", 5) == 0) {
             while (!store_has_leader(procs[i].port)) {
                 if (!running_pid(&procs[i]) || time(NULL) > deadline) {
@@ -444,10 +647,11 @@ int cluster_cmd_up(int argc, char **argv)
         printf("ok\n");
     }
     if (n > STORE_PEERS) {
-        char kc[PATH_MAX];
-        if (write_kubeconfig(kc, sizeof(kc)) != 0)
+        char kc[PATH_MAX], merged[PATH_MAX];
+        if (write_kubeconfig(kc, sizeof(kc)) != 0 || merge_kubeconfig(merged, sizeof(merged)) != 0)
             return 1;
-        printf("cluster is up: export KUBECONFIG=%s; kubectl get namespaces\n", kc);
+        printf("cluster is up: context k8c set in %s (also %s); kubectl get namespaces\n", merged,
+               kc);
     }
     if (n == STORE_PEERS)
         printf("store is up (etcdctl --endpoints=https://127.0.0.1:%d --cacert=%s/pki/ca.crt "
@@ -459,7 +663,7 @@ int cluster_cmd_up(int argc, char **argv)
 
 int cluster_cmd_status(int argc, char **argv)
 {
-    struct proc procs[STORE_PEERS + 2];
+    struct proc procs[STORE_PEERS + APISERVERS];
     int n, rv, down = 0;
 
     if ((rv = parse_common(argc, argv, NULL)) != 0)
@@ -489,7 +693,7 @@ int cluster_cmd_status(int argc, char **argv)
 
 int cluster_cmd_down(int argc, char **argv)
 {
-    struct proc procs[STORE_PEERS + 2];
+    struct proc procs[STORE_PEERS + APISERVERS];
     bool purge = false;
     int n, rv;
 

@@ -7,14 +7,32 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 state=$(mktemp -d /tmp/k8c-up-test.XXXXXX)
 export K8C_STATE_DIR=$state
+# kubectl's config and cache stay in the test's folder; a context the user
+# already had must survive the merge.
+export HOME=$state/home KUBECONFIG=$state/home/.kube/config
+mkdir -p "$HOME/.kube"
+cat > "$KUBECONFIG" <<'KC'
+apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "https://198.18.0.1:6443"}
+  name: other
+contexts:
+- context: {cluster: other, user: other}
+  name: other
+current-context: other
+users:
+- name: other
+  user: {token: x}
+KC
 cleanup() {
     "$K8C" down --purge >/dev/null 2>&1 || true
-    rm -rf "$state"
+    [ "${keep:-0}" = 1 ] || rm -rf "$state"
 }
 trap cleanup EXIT
 
 # Fixed default ports: skip cleanly if another cluster holds them.
-for port in 32379 32380 32381 32390 32391 32392; do
+for port in 32379 32380 32381 32390 32391 32392 6443 6444; do
     if (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
         fail "port $port is in use; stop the other local cluster first"
     fi
@@ -32,13 +50,13 @@ for t in $(seq 1 100); do
     sleep 0.1
 done
 expect "put over TLS" OK "$(ctl put hello world)"
-# The API server runs on the store; kubectl uses the kubeconfig k8c up wrote.
-for t in $(seq 1 100); do
-    if HOME=$state kubectl --kubeconfig "$state/kubeconfig" get ns default >/dev/null 2>&1; then break; fi
-    sleep 0.1
-done
+# The API servers run on the store; k8c up merged a k8c context into
+# $KUBECONFIG, keeping the entries that were there.
 expect "kubectl through k8c up" "default kube-node-lease kube-public kube-system" \
-    "$(HOME=$state kubectl --kubeconfig "$state/kubeconfig" get ns -o jsonpath='{.items[*].metadata.name}')"
+    "$(kubectl get ns -o jsonpath='{.items[*].metadata.name}')"
+expect "other kubeconfig entries kept" "other k8c" "$(kubectl config get-contexts -o name | sort -r | tr '\n' ' ' | sed 's/ $//')"
+expect "second API server on the same store" "default" \
+    "$(kubectl --server=https://127.0.0.1:6444 get ns default -o jsonpath='{.metadata.name}')"
 expect "get over TLS" "$(printf 'hello\nworld')" "$(ctl get hello)"
 expect "members over TLS" 3 "$(ctl member list | wc -l)"
 # Without a client certificate the store refuses the connection.

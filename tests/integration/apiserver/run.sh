@@ -185,6 +185,31 @@ YAML
     if [ -n "$etcd_ctl_url" ]; then
         expect_match "event lease" '"lease":[1-9]' "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json)"
     fi
+    # output forms and read-only commands
+    expect_match "get -o wide" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR" "$(k get deploy -o wide)"
+    expect_match "get -o yaml" "kind: Deployment" "$(k get deploy web -o yaml)"
+    expect "get -o json" "web" "$(kubectl get deploy web -o json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["name"])')"
+    expect "custom-columns" "NAME   REPLICAS
+web    2" "$(k get deploy web -o custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas)"
+    expect_match "get -A" "default +kubernetes +ClusterIP" "$(k get svc -A)"
+    expect_match "--show-labels" "app=web" "$(k get deploy web --show-labels)"
+    expect "--sort-by" "api web" "$(kubectl get deploy --sort-by=.metadata.name -o jsonpath='{.items[*].metadata.name}')"
+    expect_match "describe" "Replicas: +[0-9]+ desired \\| 0 updated" "$(k describe deploy api)"
+    expect_match "api-versions" "apps/v1" "$(k api-versions)"
+    expect_match "api-resources" "deployments +deploy +apps/v1 +true +Deployment" "$(k api-resources)"
+    expect_match "explain" "FIELD: strategy <DeploymentStrategy>" "$(k explain deploy.spec.strategy)"
+    expect_match "cluster-info" "running at https://127.0.0.1:$api_port" "$(k cluster-info)"
+    expect_match "get --raw" '"kind":"APIVersions"' "$(k get --raw /api)"
+    expect "annotate" "deployment.apps/web annotated" "$(k annotate deploy web note=hello)"
+    expect "annotation" "hello" "$(kubectl get deploy web -o jsonpath='{.metadata.annotations.note}')"
+    sed 's/nginx:1.26/nginx:1.27/' "$tmp/app.yaml" > "$tmp/app2.yaml"
+    expect_match "diff" '[-]  replicas: 1 [+]  replicas: 4' "$(k diff -f "$tmp/app2.yaml" | tr '\n' ' ' || true)"
+    printf '#!/bin/sh\nsed -i "s/replicas: 2/replicas: 6/" "$1"\n' > "$tmp/editor.sh"
+    chmod +x "$tmp/editor.sh"
+    expect "edit" "deployment.apps/web edited" "$(EDITOR="$tmp/editor.sh" k edit deploy web)"
+    expect "edited" "6" "$(kubectl get deploy web -o jsonpath='{.spec.replicas}')"
+    k patch deploy web --subresource=status --type=merge -p '{"status":{"conditions":[{"type":"Available","status":"True","reason":"Test","message":"ok"}]}}' >/dev/null
+    expect "wait --for=condition" "deployment.apps/web condition met" "$(k wait deploy/web --for=condition=Available --timeout=20s)"
     # server-side apply: field ownership, conflicts, force
     cat > "$tmp/ssa.yaml" <<'YAML'
 apiVersion: apps/v1

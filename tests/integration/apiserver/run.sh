@@ -269,6 +269,17 @@ YAML
         "$(kubectl get --raw /metrics)"
     expect_match "duration histogram" 'apiserver_request_duration_seconds_bucket\{verb="POST"' "$(kubectl get --raw /metrics)"
     expect "readyz" "ok" "$(kubectl get --raw /readyz)"
+    # plain curl, HTTP/1.1 and HTTP/2
+    c=(curl -s --cacert "$tmp/pki/ca.crt" --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key")
+    u="https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps"
+    expect_match "curl create" '"kind":"ConfigMap".*"name":"curl1"' \
+        "$("${c[@]}" --http1.1 -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"curl1"},"data":{"a":"b"}}' "$u")"
+    expect_match "curl yaml" "kind: ConfigMap" "$("${c[@]}" --http2 -H 'Accept: application/yaml' "$u/curl1")"
+    expect_match "curl merge patch" '"a":"c"' \
+        "$("${c[@]}" -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"data":{"a":"c"}}' "$u/curl1")"
+    expect_match "curl watch" '"type":"ADDED".*"name":"curl1"' \
+        "$("${c[@]}" --max-time 3 "$u?watch=1&fieldSelector=metadata.name%3Dcurl1" || true)"
+    expect_match "curl delete" '"status":"Success"' "$("${c[@]}" -X DELETE "$u/curl1")"
     expect "anonymous refused" "401" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/pki/ca.crt" "https://127.0.0.1:$api_port/api/v1/pods")"
 }
 

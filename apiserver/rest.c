@@ -679,6 +679,12 @@ static size_t object_fields(struct k8c_arena *a, const struct api_resource *r,
     return n;
 }
 
+size_t api_object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, struct api_field *out,
+                         size_t max)
+{
+    return object_fields(a, NULL, obj, out, max);
+}
+
 bool api_object_matches(const struct api_label_selector *labels,
                         const struct api_field_selector *fields, bool has_fields,
                         const ProtobufCMessage *obj)

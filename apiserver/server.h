@@ -151,6 +151,11 @@ struct api_label_selector;
 struct api_field_selector;
 bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
                          struct api_field_selector *fields, bool *has_fields);
+/* The field-selector values of obj (metadata.name, spec.nodeName, ...) into
+ * out (at most max; strings in arena a). Returns the count. */
+struct api_field;
+size_t api_object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, struct api_field *out,
+                         size_t max);
 /* Whether obj matches the selectors (fields as upstream supports them). */
 bool api_object_matches(const struct api_label_selector *labels,
                         const struct api_field_selector *fields, bool has_fields,

@@ -39,12 +39,18 @@ static const char *const type_prefix[] = {
 };
 static struct k8c_buf *prefix_buf[3], *suffix_buf;
 
+#define MAX_OBJECT_FIELDS 32
+
 struct cobj {
     unsigned refs;
     char *key;
     ProtobufCMessage *msg;
     struct k8c_buf *json; /* encoded on first use */
     int64_t rev;
+    /* field-selector values, computed once on first use (not per watcher) */
+    struct k8c_arena *fields_arena;
+    struct api_field *fields;
+    size_t nfields;
 };
 
 struct cevent {
@@ -103,8 +109,18 @@ static void cobj_unref(struct cobj *o)
         return;
     api_obj_free(o->msg);
     k8c_buf_unref(o->json);
+    k8c_arena_del(o->fields_arena);
     k8c_free(o->key);
     k8c_free(o);
+}
+
+static void cobj_fields(struct cobj *o)
+{
+    if (o->fields_arena != NULL)
+        return;
+    o->fields_arena = k8c_arena_new(0);
+    o->fields = k8c_arena_alloc(o->fields_arena, MAX_OBJECT_FIELDS * sizeof(*o->fields));
+    o->nfields = api_object_fields(o->fields_arena, o->msg, o->fields, MAX_OBJECT_FIELDS);
 }
 
 static struct cobj *cobj_ref(struct cobj *o)
@@ -252,7 +268,12 @@ static bool wmatches(struct cwatcher *w, struct cobj *o)
         return false;
     if (w->key_prefix[0] != '\0' && strncmp(o->key, w->key_prefix, strlen(w->key_prefix)) != 0)
         return false;
-    return api_object_matches(&w->labels, &w->fields, w->has_fields, o->msg);
+    if (!api_labels_empty(&w->labels) && !api_labels_matches_meta(&w->labels, api_obj_meta(o->msg)))
+        return false;
+    if (!w->has_fields)
+        return true;
+    cobj_fields(o);
+    return api_fields_matches(&w->fields, o->fields, o->nfields);
 }
 
 static void send_line(struct cwatcher *w, int type, struct cobj *o)

@@ -89,3 +89,15 @@ for i in range(25):
 out, ready = [], threading.Semaphore(0)
 watch(cms + "?watch=1&resourceVersion=%s" % rv, 1, out, ready)
 check("410 Expired outside the window", out == [("ERROR", None, 410)], out)
+
+# field selector: only the named object's events
+out, ready = [], threading.Semaphore(0)
+rv = call("GET", cms)["metadata"]["resourceVersion"]
+t = threading.Thread(target=watch, args=(cms + "?watch=1&fieldSelector=metadata.name%%3Dfs&resourceVersion=%s" % rv, 2, out, ready))
+t.start()
+ready.acquire(timeout=10)
+call("POST", cms, {"metadata": {"name": "other"}})
+call("POST", cms, {"metadata": {"name": "fs"}})
+call("DELETE", cms + "/fs")
+t.join(15)
+check("field selector watch", out == [("ADDED", "fs", None), ("DELETED", "fs", None)], out)

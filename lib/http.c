@@ -118,6 +118,8 @@ struct k8c_http_server {
     struct conn *conns;
     size_t nconns;
     uv_timer_t idle_timer;
+    uv_check_t flush_check;  /* flushes connections written to during this loop turn */
+    struct conn *flush_list; /* connections waiting for flush_check */
     int port;
     int handles; /* open uv handles; the struct is freed at zero after close */
     bool closing;
@@ -160,6 +162,8 @@ struct conn {
     bool fail_pending;      /* conn_fail asked for inside a callback */
     bool close_after_write; /* HTTP/1.1: close once the output is written */
     bool flushing;
+    bool flush_pending; /* on srv->flush_list */
+    struct conn *flush_next;
     /* HTTP/1.1 */
     http_parser parser;
     struct k8c_http_stream *h1; /* the request being read or answered */
@@ -627,6 +631,21 @@ int k8c_http_stream_respond(struct k8c_http_stream *s, int status, const struct 
     return 0;
 }
 
+static void flush_check_cb(uv_check_t *h)
+{
+    struct k8c_http_server *srv = h->data;
+    struct conn *list = srv->flush_list;
+    srv->flush_list = NULL;
+    uv_check_stop(h);
+    while (list != NULL) {
+        struct conn *c = list;
+        list = c->flush_next;
+        c->flush_next = NULL;
+        c->flush_pending = false;
+        conn_flush(c);
+    }
+}
+
 int k8c_http_stream_send(struct k8c_http_stream *s, struct k8c_buf *buf)
 {
     if (s->conn == NULL || s->closed)
@@ -636,7 +655,25 @@ int k8c_http_stream_send(struct k8c_http_stream *s, struct k8c_buf *buf)
     if (buf->len == 0)
         return 0;
     stream_queue(s, buf);
-    stream_resume(s);
+    struct conn *c = s->conn;
+    if (c->srv == NULL || c->closing || c->srv->closing) {
+        stream_resume(s);
+        return 0;
+    }
+    /* Body bytes sent during one loop turn (a watch fan-out writes to
+     * thousands of streams from one callback) go out in one flush per
+     * connection, from the check phase at the end of the turn. */
+    if (c->proto == PROTO_H2 && c->session != NULL && s->id > 0 && s->deferred) {
+        s->deferred = false;
+        nghttp2_session_resume_data(c->session, s->id);
+    }
+    if (!c->flush_pending) {
+        c->flush_pending = true;
+        c->flush_next = c->srv->flush_list;
+        c->srv->flush_list = c;
+        if (!uv_is_active((uv_handle_t *)&c->srv->flush_check))
+            uv_check_start(&c->srv->flush_check, flush_check_cb);
+    }
     return 0;
 }
 
@@ -1579,6 +1616,14 @@ static void conn_closed_cb(uv_handle_t *h)
 {
     struct conn *c = h->data;
     struct k8c_http_server *srv = c->is_server ? c->srv : NULL;
+    if (srv != NULL && c->flush_pending) {
+        for (struct conn **p = &srv->flush_list; *p != NULL; p = &(*p)->flush_next) {
+            if (*p == c) {
+                *p = c->flush_next;
+                break;
+            }
+        }
+    }
     if (srv != NULL) {
         if (c->prev)
             c->prev->next = c->next;
@@ -2025,7 +2070,10 @@ struct k8c_http_server *k8c_http_server_new(uv_loop_t *loop,
     srv->arg = arg;
     uv_timer_init(loop, &srv->idle_timer);
     srv->idle_timer.data = srv;
-    srv->handles = 1;
+    uv_check_init(loop, &srv->flush_check);
+    srv->flush_check.data = srv;
+    uv_unref((uv_handle_t *)&srv->flush_check);
+    srv->handles = 2;
     unsigned period = srv->o.idle_timeout_ms / 4 ? srv->o.idle_timeout_ms / 4 : 1;
     uv_timer_start(&srv->idle_timer, idle_cb, period, period);
     uv_unref((uv_handle_t *)&srv->idle_timer);
@@ -2164,6 +2212,9 @@ void k8c_http_server_del(struct k8c_http_server *srv)
     }
     uv_timer_stop(&srv->idle_timer);
     uv_close((uv_handle_t *)&srv->idle_timer, idle_timer_closed);
+    uv_check_stop(&srv->flush_check);
+    srv->flush_list = NULL;
+    uv_close((uv_handle_t *)&srv->flush_check, idle_timer_closed);
     for (struct conn *c = srv->conns; c != NULL; c = c->next) {
         if (c->session != NULL) {
             nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,

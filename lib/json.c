@@ -145,6 +145,13 @@ void *k8c_arena_protobuf_allocator(struct k8c_arena *a)
     return &a->pb;
 }
 
+struct k8c_arena *k8c_arena_from_protobuf_allocator(const void *allocator)
+{
+    const ProtobufCAllocator *pb = allocator;
+
+    return pb != NULL && pb->alloc == arena_pb_alloc ? pb->allocator_data : NULL;
+}
+
 /* ---- parser --------------------------------------------------------------------------------- */
 
 struct parser {
@@ -156,6 +163,7 @@ struct parser {
     /* scratch stack of children of open containers */
     void **stack;
     size_t sp, scap;
+    void *stack_small[192];
     /* scratch for unescaping strings */
     char *tmp;
     size_t tmpcap;
@@ -181,16 +189,31 @@ static int parse_fail(struct parser *ps, int err, const char *what)
 
 static inline void skip_ws(struct parser *ps)
 {
+    if (ps->p < ps->end && ps->p[0] > 0x20)
+        return; /* compact JSON: nothing to skip */
     while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
         ps->p++;
 }
 
-static void stack_push(struct parser *ps, void *x)
+/* Grows the scratch stack: it starts in the caller's frame (stack_small) and moves to the
+ * heap when that is full. */
+static void stack_grow(struct parser *ps)
 {
-    if (ps->sp == ps->scap) {
-        ps->scap = ps->scap ? ps->scap * 2 : 256;
-        ps->stack = k8c_realloc(ps->stack, ps->scap * sizeof(void *));
+    size_t cap = ps->scap * 2;
+
+    if (ps->stack == ps->stack_small) {
+        ps->stack = k8c_malloc(cap * sizeof(void *));
+        memcpy(ps->stack, ps->stack_small, ps->sp * sizeof(void *));
+    } else {
+        ps->stack = k8c_realloc(ps->stack, cap * sizeof(void *));
     }
+    ps->scap = cap;
+}
+
+static inline void stack_push(struct parser *ps, void *x)
+{
+    if (ps->sp == ps->scap)
+        stack_grow(ps);
     ps->stack[ps->sp++] = x;
 }
 
@@ -288,6 +311,33 @@ static size_t utf8_valid_len(const unsigned char *p, const unsigned char *end)
 }
 
 /*
+ * The number of leading bytes of the 8 at p that can be copied as they are: not '"', '\\', a
+ * control byte or a non-ASCII byte (8 if all can). Word-at-a-time: the zero-byte test
+ * (x - 0x01..) & ~x & 0x80.. flags the first byte equal to the one looked for exactly (bytes
+ * above it may be flagged wrongly, which does not matter); x - 0x20.. sets the high bit of a byte
+ * below 0x20 (and maybe of later ones), x itself that of a byte above 0x7f.
+ */
+static inline unsigned plain_prefix8(const unsigned char *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t x, q, b, t;
+
+    memcpy(&x, p, 8);
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    t = (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & highs;
+    return t != 0 ? (unsigned)__builtin_ctzll(t) / 8 : 8;
+#else /* borrows run towards the first byte: test byte by byte */
+    unsigned k = 0;
+
+    while (k < 8 && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80)
+        k++;
+    return k;
+#endif
+}
+
+/*
  * Scans the string starting after the opening quote; on success sets *out and *outlen to an
  * arena copy (unescaped, NUL-terminated) and leaves ps->p after the closing quote.
  */
@@ -297,9 +347,19 @@ static int parse_string_raw(struct parser *ps, const char **out, uint32_t *outle
     size_t cap, n = 0;
     char *dst;
 
-    /* Fast path: plain ASCII without escapes. */
-    while (p < end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
-        p++;
+    /* Fast path: plain ASCII without escapes, eight bytes at a time while they last. */
+    for (;;) {
+        unsigned k;
+        if (end - p < 8) {
+            while (p < end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
+                p++;
+            break;
+        }
+        k = plain_prefix8(p);
+        p += k;
+        if (k < 8)
+            break;
+    }
     if (p < end && *p == '"') {
         if ((size_t)(p - s) > UINT32_MAX)
             return parse_fail(ps, K8C_ETOOBIG, "in string");
@@ -630,6 +690,8 @@ static int parse_common(struct k8c_arena *a, const char *text, size_t len,
         return K8C_ETOOBIG;
     }
     ps.a = a;
+    ps.stack = ps.stack_small;
+    ps.scap = sizeof(ps.stack_small) / sizeof(ps.stack_small[0]);
     ps.start = ps.p = (const unsigned char *)text;
     ps.end = ps.p + len;
     ps.max_depth = limits && limits->max_depth ? limits->max_depth : 100;
@@ -649,7 +711,8 @@ static int parse_common(struct k8c_arena *a, const char *text, size_t len,
         else if (ps.p != ps.end)
             rc = parse_fail(&ps, K8C_EPARSE, "after top-level value");
     }
-    k8c_free(ps.stack);
+    if (ps.stack != ps.stack_small)
+        k8c_free(ps.stack);
     k8c_free(ps.tmp);
     if (rc != 0)
         *out = NULL;
@@ -710,20 +773,29 @@ struct k8c_json *k8c_json_new_uint(struct k8c_arena *a, uint64_t i)
     return k8c_json_new_number(a, buf, (size_t)n);
 }
 
-struct k8c_json *k8c_json_new_double(struct k8c_arena *a, double d)
+size_t k8c_json_format_double(char *buf, double d)
 {
-    char buf[40];
-    int n;
+    int n = 0;
 
     if (!isfinite(d))
-        return new_node(a, K8C_JSON_NULL);
+        return 0;
     /* Shortest representation that reads back to the same double. */
     for (int prec = 1; prec <= 17; prec++) {
-        n = snprintf(buf, sizeof(buf), "%.*g", prec, d);
+        n = snprintf(buf, K8C_JSON_DOUBLE_MAX, "%.*g", prec, d);
         if (strtod(buf, NULL) == d)
             break;
     }
-    return k8c_json_new_number(a, buf, (size_t)n);
+    return (size_t)n;
+}
+
+struct k8c_json *k8c_json_new_double(struct k8c_arena *a, double d)
+{
+    char buf[K8C_JSON_DOUBLE_MAX];
+    size_t n = k8c_json_format_double(buf, d);
+
+    if (n == 0)
+        return new_node(a, K8C_JSON_NULL);
+    return k8c_json_new_number(a, buf, n);
 }
 
 struct k8c_json *k8c_json_new_stringn(struct k8c_arena *a, const char *s, size_t len)
@@ -856,11 +928,31 @@ static bool number_is_integer(const struct k8c_json *v)
     return v->len > 0;
 }
 
+/* Short decimal integers ([-]digits, at most 18 digits: no overflow) without strtoll. */
+static bool small_integer(const struct k8c_json *v, int64_t *out)
+{
+    const char *s = v->u.str;
+    uint32_t i = s[0] == '-', n = v->len;
+    int64_t x = 0;
+
+    if (n <= i || n - i > 18)
+        return false;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        x = x * 10 + (s[i] - '0');
+    }
+    *out = s[0] == '-' ? -x : x;
+    return true;
+}
+
 int k8c_json_get_int64(const struct k8c_json *v, int64_t *out)
 {
     char *end;
     long long x;
 
+    if (v != NULL && v->type == K8C_JSON_NUMBER && small_integer(v, out))
+        return 0;
     if (v == NULL || v->type != K8C_JSON_NUMBER || !number_is_integer(v))
         return K8C_EINVAL;
     errno = 0;
@@ -875,7 +967,13 @@ int k8c_json_get_uint64(const struct k8c_json *v, uint64_t *out)
 {
     char *end;
     unsigned long long x;
+    int64_t small;
 
+    if (v != NULL && v->type == K8C_JSON_NUMBER && v->len > 0 && v->u.str[0] != '-' &&
+        small_integer(v, &small)) {
+        *out = (uint64_t)small;
+        return 0;
+    }
     if (v == NULL || v->type != K8C_JSON_NUMBER || !number_is_integer(v) || v->u.str[0] == '-')
         return K8C_EINVAL;
     errno = 0;
@@ -1258,14 +1356,55 @@ static const uint8_t escape_table[256] = {
     3,
 };
 
+/* The number of leading bytes of s (len bytes) that are written as they are: no quote,
+ * backslash, control byte, non-ASCII byte or (with html) < > &. */
+static size_t plain_run(const unsigned char *s, size_t len, bool html)
+{
+    size_t i = 0;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Eight bytes at a time, as plain_prefix8 (the first flagged byte is exact). */
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x, q, b, t;
+        memcpy(&x, s + i, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        t = ((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x;
+        if (html) {
+            uint64_t lt = x ^ (ones * '<'), gt = x ^ (ones * '>'), amp = x ^ (ones * '&');
+            t |= ((lt - ones) & ~lt) | ((gt - ones) & ~gt) | ((amp - ones) & ~amp);
+        }
+        t &= highs;
+        if (t != 0)
+            return i + (size_t)__builtin_ctzll(t) / 8;
+    }
+#endif
+    for (; i < len; i++) {
+        uint8_t e = escape_table[s[i]];
+        if (e == 1 || e == 3 || (e == 2 && html))
+            break;
+    }
+    return i;
+}
+
 void k8c_json_write_string(struct k8c_sbuf *out, const char *str, size_t len, unsigned flags)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str, *end = s + len, *run = s;
     bool html = !(flags & K8C_JSON_W_NO_HTML_ESCAPE);
+    size_t plain = plain_run(s, len, html);
 
     k8c_sbuf_reserve(out, len + 2);
     out->data[out->len++] = '"';
+    if (plain == len) { /* the common case: nothing to escape */
+        memcpy(out->data + out->len, s, len);
+        out->len += len;
+        out->data[out->len++] = '"';
+        out->data[out->len] = '\0';
+        return;
+    }
+    s += plain;
     while (s < end) {
         uint8_t e = escape_table[*s];
         char esc[8];
@@ -1394,6 +1533,12 @@ static void write_value(struct k8c_sbuf *out, const struct k8c_json *v, int inde
 void k8c_json_write(struct k8c_sbuf *out, const struct k8c_json *v, int indent, unsigned flags)
 {
     write_value(out, v, indent, 0, flags);
+}
+
+void k8c_json_write_nested(struct k8c_sbuf *out, const struct k8c_json *v, int indent, int level,
+                           unsigned flags)
+{
+    write_value(out, v, indent, level, flags);
 }
 
 /* ---- base64 --------------------------------------------------------------------------------- */

@@ -42,6 +42,9 @@ size_t k8c_arena_used(const struct k8c_arena *a);
 /* A ProtobufCAllocator (returned as void * so this header does not need protobuf-c) whose
  * alloc takes from the arena and whose free does nothing. Valid as long as the arena. */
 void *k8c_arena_protobuf_allocator(struct k8c_arena *a);
+/* The arena behind a ProtobufCAllocator from k8c_arena_protobuf_allocator, or NULL when the
+ * allocator is another one (or NULL). Lets a decoder take memory from the arena directly. */
+struct k8c_arena *k8c_arena_from_protobuf_allocator(const void *allocator);
 
 /* ---- tree ----------------------------------------------------------------------------------- */
 
@@ -115,6 +118,11 @@ struct k8c_json *k8c_json_new_bool(struct k8c_arena *a, bool v);
 struct k8c_json *k8c_json_new_int(struct k8c_arena *a, int64_t v);
 struct k8c_json *k8c_json_new_uint(struct k8c_arena *a, uint64_t v);
 struct k8c_json *k8c_json_new_double(struct k8c_arena *a, double v);
+/* The text k8c_json_new_double gives d (the shortest that reads back the same), written to buf
+ * (K8C_JSON_DOUBLE_MAX bytes, NUL-terminated); returns its length, or 0 when d is not finite
+ * (JSON null). */
+#define K8C_JSON_DOUBLE_MAX 40
+size_t k8c_json_format_double(char *buf, double d);
 /* A number from its literal text; the text is not validated (use k8c_json_parse for that). */
 struct k8c_json *k8c_json_new_number(struct k8c_arena *a, const char *text, size_t len);
 struct k8c_json *k8c_json_new_string(struct k8c_arena *a, const char *s);
@@ -168,6 +176,11 @@ const char *k8c_json_type_name(enum k8c_json_type t);
  * ", \, control characters, U+2028, U+2029 and (unless K8C_JSON_W_NO_HTML_ESCAPE) <, >, &.
  */
 void k8c_json_write(struct k8c_sbuf *out, const struct k8c_json *v, int indent, unsigned flags);
+/* As k8c_json_write for a value that sits `level` containers deep in an indented document: its
+ * members are indented by indent * (level + 1) spaces and its closing bracket by indent * level
+ * (the same text as k8c_json_write when level is 0). */
+void k8c_json_write_nested(struct k8c_sbuf *out, const struct k8c_json *v, int indent, int level,
+                           unsigned flags);
 /* Appends s (len bytes, UTF-8) as a quoted JSON string. */
 void k8c_json_write_string(struct k8c_sbuf *out, const char *s, size_t len, unsigned flags);
 

@@ -4,8 +4,15 @@
  * allocated per operation counted by interposing malloc/calloc/realloc (glibc's __libc_*).
  * Each case runs for about --seconds (default 1) and prints one line:
  *   case=<name> ops_per_sec=<n> ns_per_op=<n> bytes_alloc_per_op=<n> allocs_per_op=<n>
+ *        cpu_ns_per_op=<n>
+ * (ns_per_op is wall time; cpu_ns_per_op is this process's CPU time, which other load on a
+ * shared machine does not inflate), then a summary line with the encode+decode rates: with
+ * the default (malloc) allocator and with an arena, from wall and from CPU time.
+ * BENCH_CODEC_ONLY=<case> runs one case (for perf record), BENCH_CODEC_OPS=<n> a fixed number
+ * of operations per case (for valgrind).
  * usage: bench_codec <pod.json> [seconds] [write-compact-json-here]
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +55,16 @@ static double now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process: on a machine shared with other work, wall time per operation
+ * includes the time other processes had the core; CPU time does not. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -128,26 +145,45 @@ static void op_proto_decode_arena(struct ctx *c)
         abort();
 }
 
-static double run(const char *name, op_fn fn, struct ctx *c, double seconds)
+/* BENCH_CODEC_ONLY=<case> runs just that case (for perf record/stat); the others print 0. */
+static bool selected(const char *name)
+{
+    const char *only = getenv("BENCH_CODEC_ONLY");
+
+    return only == NULL || *only == '\0' || strcmp(only, name) == 0;
+}
+
+/* BENCH_CODEC_OPS=<n> runs n operations per case instead of a time (for instruction counts
+ * under valgrind: the difference of two runs is n ops' worth). */
+static uint64_t fixed_ops;
+
+/* Runs one case; returns wall ns per op and sets *cpu_ns to CPU ns per op. */
+static double run(const char *name, op_fn fn, struct ctx *c, double seconds, double *cpu_ns)
 {
     uint64_t ops = 0, b0, a0;
-    double t0, t;
+    double t0, t, c0;
+
+    *cpu_ns = 0;
+    if (!selected(name))
+        return 0;
 
     for (int i = 0; i < 200; i++) /* warm up */
         fn(c);
     b0 = alloc_bytes;
     a0 = alloc_count;
     t0 = now();
+    c0 = cpu_now();
     do {
         for (int i = 0; i < 100; i++)
             fn(c);
         ops += 100;
         t = now() - t0;
-    } while (t < seconds && ops < 100000000);
+    } while ((fixed_ops > 0 ? ops < fixed_ops : t < seconds) && ops < 100000000);
+    *cpu_ns = (cpu_now() - c0) * 1e9 / ops;
     printf("case=%s ops_per_sec=%.0f ns_per_op=%.0f bytes_alloc_per_op=%.0f "
-           "allocs_per_op=%.1f\n",
+           "allocs_per_op=%.1f cpu_ns_per_op=%.0f\n",
            name, ops / t, t * 1e9 / ops, (double)(alloc_bytes - b0) / ops,
-           (double)(alloc_count - a0) / ops);
+           (double)(alloc_count - a0) / ops, *cpu_ns);
     return t * 1e9 / ops;
 }
 
@@ -171,6 +207,8 @@ int main(int argc, char **argv)
     if (fread(text, 1, (size_t)size, f) != (size_t)size)
         return 1;
     fclose(f);
+    if (getenv("BENCH_CODEC_OPS") != NULL)
+        fixed_ops = strtoull(getenv("BENCH_CODEC_OPS"), NULL, 10);
     k8c_codec_diag_init(&d);
     if (k8c_codec_json_decode(NULL, text, (size_t)size, NULL, &d, &c.msg) != 0) {
         fprintf(stderr, "decode: %s\n", d.errmsg);
@@ -193,15 +231,22 @@ int main(int argc, char **argv)
         fclose(f);
     }
 
-    double jp = run("json_parse_only", op_json_parse, &c, seconds);
-    double jd = run("json_decode", op_json_decode, &c, seconds);
-    run("json_decode_arena", op_json_decode_arena, &c, seconds);
-    double je = run("json_encode", op_json_encode, &c, seconds);
-    double pe = run("protobuf_encode", op_proto_encode, &c, seconds);
-    double pd = run("protobuf_decode", op_proto_decode, &c, seconds);
-    run("protobuf_decode_arena", op_proto_decode_arena, &c, seconds);
-    printf("summary json_encode_plus_decode_per_sec=%.0f protobuf_encode_plus_decode_per_sec=%.0f "
-           "json_decode_over_parse_ratio=%.2f\n",
-           1e9 / (je + jd), 1e9 / (pe + pd), jd / jp);
+    double cjp, cjd, cjda, cje, cpe, cpd, cpda;
+    double jp = run("json_parse_only", op_json_parse, &c, seconds, &cjp);
+    double jd = run("json_decode", op_json_decode, &c, seconds, &cjd);
+    double jda = run("json_decode_arena", op_json_decode_arena, &c, seconds, &cjda);
+    double je = run("json_encode", op_json_encode, &c, seconds, &cje);
+    double pe = run("protobuf_encode", op_proto_encode, &c, seconds, &cpe);
+    double pd = run("protobuf_decode", op_proto_decode, &c, seconds, &cpd);
+    double pda = run("protobuf_decode_arena", op_proto_decode_arena, &c, seconds, &cpda);
+    printf(
+        "summary json_encode_plus_decode_per_sec=%.0f protobuf_encode_plus_decode_per_sec=%.0f "
+        "json_decode_over_parse_ratio=%.2f json_encode_plus_decode_arena_per_sec=%.0f "
+        "protobuf_encode_plus_decode_arena_per_sec=%.0f cpu_json_encode_plus_decode_per_sec=%.0f "
+        "cpu_protobuf_encode_plus_decode_per_sec=%.0f "
+        "cpu_json_encode_plus_decode_arena_per_sec=%.0f "
+        "cpu_protobuf_encode_plus_decode_arena_per_sec=%.0f\n",
+        1e9 / (je + jd), 1e9 / (pe + pd), jd / jp, 1e9 / (je + jda), 1e9 / (pe + pda),
+        1e9 / (cje + cjd), 1e9 / (cpe + cpd), 1e9 / (cje + cjda), 1e9 / (cpe + cpda));
     return 0;
 }

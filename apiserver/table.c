@@ -265,7 +265,10 @@ static const char *since(struct tctx *c, struct gotime t)
     if (time_is_zero(t))
         return "<unknown>";
     struct gotime now = {c->now, 0};
-    return k8c_arena_strndup(c->a, api_table_human_duration(time_sub(now, t), buf), strlen(buf));
+    /* two statements: argument evaluation order is unspecified, so strlen
+     * must not run before the duration is written */
+    const char *d = api_table_human_duration(time_sub(now, t), buf);
+    return k8c_arena_strndup(c->a, d, strlen(d));
 }
 
 static void cell_age(struct tctx *c, const META(ObjectMeta) * m)

@@ -9,7 +9,6 @@ Usage: proxy_client.py API_URL PKI_DIR APISERVER_PID
 import json
 import ssl
 import sys
-import threading
 import time
 
 import websocket
@@ -57,30 +56,30 @@ total = 8 * 1024 * 1024
 block = bytes(range(256)) * 256  # 64 KiB
 
 
-def feed():
-    sent = 0
-    while sent < total:
-        ws.send_binary(b"\x00" + block)
-        sent += len(block)
-    ws.send_binary(b"\xff\x00")  # v5: stdin closed
-
-
-t = threading.Thread(target=feed)
-t.start()
-got, status, mismatch = 0, None, False
+# One thread, in lockstep (send a block, read its echo): an SSL socket must
+# not be read and written from two threads at once.
+got, status, mismatch, sent = 0, None, False, 0
+while sent < total:
+    ws.send_binary(b"\x00" + block)
+    sent += len(block)
+    while got < sent:
+        msg = ws.recv()
+        if not msg or msg[0] != 1:
+            break
+        data = msg[1:]
+        if data != (block * 2)[got % len(block):got % len(block) + len(data)]:
+            mismatch = True
+        got += len(data)
+ws.send_binary(b"\xff\x00")  # v5: stdin closed
 while True:
     msg = ws.recv()
     if not msg:
         break
     if msg[0] == 1:
-        data = msg[1:]
-        if data != (block * 2)[got % len(block):got % len(block) + len(data)]:
-            mismatch = True
-        got += len(data)
+        got += len(msg) - 1
     elif msg[0] == 3:
         status = json.loads(msg[1:])
         break
-t.join()
 ws.close()
 check("exec stdin round trip", got == total and not mismatch, f"got={got} mismatch={mismatch}")
 check("exec status", status is not None and status.get("status") == "Success", repr(status))

@@ -25,6 +25,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,11 @@
 #include "log.h"
 
 #define WRITE_HIGH_WATER (1024 * 1024)
+/* Staged output is encrypted and handed to the socket in batches of about
+ * this size, so the staging buffer and the TLS BIO stay small and warm in
+ * the cache instead of growing to the whole flush (a watch fan-out stages
+ * megabytes per connection). */
+#define OUT_BATCH (64 * 1024)
 #define H2_WINDOW        (4 * 1024 * 1024)
 #define H1_MAX_URL       (16 * 1024)
 #define MAX_PEER_ORGS    16
@@ -109,6 +115,19 @@ struct listener {
     struct listener *next;
 };
 
+/*
+ * Output produced during one loop turn (responses completed by one raft
+ * apply, a watch fan-out writing to thousands of streams) goes out in one
+ * flush per connection at the end of the turn: the check handle runs after
+ * poll, the idle handle keeps poll from blocking when the output came from a
+ * phase before it (timers) or from another check callback.
+ */
+struct flusher {
+    uv_check_t check;
+    uv_idle_t idle;
+    struct conn *list; /* connections with output waiting */
+};
+
 struct k8c_http_server {
     uv_loop_t *loop;
     struct k8c_http_server_options o;
@@ -118,8 +137,7 @@ struct k8c_http_server {
     struct conn *conns;
     size_t nconns;
     uv_timer_t idle_timer;
-    uv_check_t flush_check;  /* flushes connections written to during this loop turn */
-    struct conn *flush_list; /* connections waiting for flush_check */
+    struct flusher flush;
     int port;
     int handles; /* open uv handles; the struct is freed at zero after close */
     bool closing;
@@ -130,7 +148,10 @@ struct k8c_http_client {
     struct conn *conn; /* current connection or NULL */
     SSL_CTX *tls;
     char *host, *port, *unix_path, *authority, *server_name;
-    size_t nconns; /* connections not yet closed (the current and dying ones) */
+    size_t nconns; /* connections not yet closed (the current and dying ones), plus the
+                    * flusher's two handles while they are open */
+    struct flusher flush;
+    bool flush_init;
     bool deleting;
 };
 
@@ -162,7 +183,7 @@ struct conn {
     bool fail_pending;      /* conn_fail asked for inside a callback */
     bool close_after_write; /* HTTP/1.1: close once the output is written */
     bool flushing;
-    bool flush_pending; /* on srv->flush_list */
+    bool flush_pending; /* on its server's or client's flusher list */
     struct conn *flush_next;
     /* HTTP/1.1 */
     http_parser parser;
@@ -193,6 +214,7 @@ struct conn {
 };
 
 static void conn_flush(struct conn *c);
+static void conn_flush_soon(struct conn *c);
 static void conn_fail(struct conn *c, const char *why);
 static void conn_check_fail(struct conn *c);
 static void h1_resume(struct conn *c);
@@ -365,7 +387,7 @@ static void stream_resume(struct k8c_http_stream *s)
             nghttp2_session_resume_data(c->session, s->id);
         }
     }
-    conn_flush(c);
+    conn_flush_soon(c);
 }
 
 static nghttp2_nv *make_nv(const struct k8c_http_header *h, size_t n, bool copy, bool lower)
@@ -607,7 +629,7 @@ int k8c_http_stream_respond(struct k8c_http_stream *s, int status, const struct 
         if (end) {
             s->finished = s->end = true;
         }
-        conn_flush(c);
+        conn_flush_soon(c);
         return 0;
     }
     if (c->session == NULL)
@@ -627,22 +649,92 @@ int k8c_http_stream_respond(struct k8c_http_stream *s, int status, const struct 
     s->provider = !end;
     if (end)
         s->finished = s->end = true;
-    conn_flush(c);
+    conn_flush_soon(c);
     return 0;
 }
 
-static void flush_check_cb(uv_check_t *h)
+static void flusher_run(struct flusher *f)
 {
-    struct k8c_http_server *srv = h->data;
-    struct conn *list = srv->flush_list;
-    srv->flush_list = NULL;
-    uv_check_stop(h);
+    struct conn *list = f->list;
+    f->list = NULL;
+    uv_check_stop(&f->check);
+    uv_idle_stop(&f->idle);
     while (list != NULL) {
         struct conn *c = list;
         list = c->flush_next;
         c->flush_next = NULL;
         c->flush_pending = false;
         conn_flush(c);
+    }
+}
+
+static void flusher_check_cb(uv_check_t *h)
+{
+    flusher_run(h->data);
+}
+
+static void flusher_idle_cb(uv_idle_t *h)
+{
+    flusher_run(h->data);
+}
+
+static void flusher_init(uv_loop_t *loop, struct flusher *f)
+{
+    uv_check_init(loop, &f->check);
+    uv_idle_init(loop, &f->idle);
+    f->check.data = f->idle.data = f;
+    uv_unref((uv_handle_t *)&f->check);
+    uv_unref((uv_handle_t *)&f->idle);
+    f->list = NULL;
+}
+
+/* Stops f and closes its two handles; done is called for each. */
+static void flusher_close(struct flusher *f, uv_close_cb done)
+{
+    uv_check_stop(&f->check);
+    uv_idle_stop(&f->idle);
+    /* Connections still waiting flush at once from now on (conn_flusher
+     * answers NULL for a closing server or client). */
+    for (struct conn *c = f->list; c != NULL; c = c->flush_next)
+        c->flush_pending = false;
+    f->list = NULL;
+    uv_close((uv_handle_t *)&f->check, done);
+    uv_close((uv_handle_t *)&f->idle, done);
+}
+
+/* The flusher c's output may wait for, or NULL (flush now). */
+static struct flusher *conn_flusher(struct conn *c)
+{
+    if (c->closing)
+        return NULL;
+    if (c->srv != NULL)
+        return c->srv->closing ? NULL : &c->srv->flush;
+    struct k8c_http_client *cl = c->client;
+    if (cl == NULL || cl->deleting)
+        return NULL;
+    if (!cl->flush_init) {
+        flusher_init(cl->loop, &cl->flush);
+        cl->flush_init = true;
+    }
+    return &cl->flush;
+}
+
+/* Flushes c at the end of this loop turn (see struct flusher). */
+static void conn_flush_soon(struct conn *c)
+{
+    if (c->flush_pending)
+        return;
+    struct flusher *f = conn_flusher(c);
+    if (f == NULL) {
+        conn_flush(c);
+        return;
+    }
+    c->flush_pending = true;
+    c->flush_next = f->list;
+    f->list = c;
+    if (!uv_is_active((uv_handle_t *)&f->check)) {
+        uv_check_start(&f->check, flusher_check_cb);
+        uv_idle_start(&f->idle, flusher_idle_cb);
     }
 }
 
@@ -655,25 +747,7 @@ int k8c_http_stream_send(struct k8c_http_stream *s, struct k8c_buf *buf)
     if (buf->len == 0)
         return 0;
     stream_queue(s, buf);
-    struct conn *c = s->conn;
-    if (c->srv == NULL || c->closing || c->srv->closing) {
-        stream_resume(s);
-        return 0;
-    }
-    /* Body bytes sent during one loop turn (a watch fan-out writes to
-     * thousands of streams from one callback) go out in one flush per
-     * connection, from the check phase at the end of the turn. */
-    if (c->proto == PROTO_H2 && c->session != NULL && s->id > 0 && s->deferred) {
-        s->deferred = false;
-        nghttp2_session_resume_data(c->session, s->id);
-    }
-    if (!c->flush_pending) {
-        c->flush_pending = true;
-        c->flush_next = c->srv->flush_list;
-        c->srv->flush_list = c;
-        if (!uv_is_active((uv_handle_t *)&c->srv->flush_check))
-            uv_check_start(&c->srv->flush_check, flush_check_cb);
-    }
+    stream_resume(s);
     return 0;
 }
 
@@ -1481,13 +1555,14 @@ static size_t conn_pending(const struct conn *c)
     return c->writing + c->out.len;
 }
 
-/* Queues output; during a flush it is staged and written once at the end. */
+/* Queues output; during a flush it is staged and written in OUT_BATCH
+ * batches, the rest at the end. */
 static void conn_send(struct conn *c, const uint8_t *data, size_t len)
 {
     if (c->closing)
         return;
     k8c_sbuf_append(&c->out, data, len);
-    if (!c->flushing)
+    if (!c->flushing || c->out.len >= OUT_BATCH)
         conn_commit(c);
 }
 
@@ -1616,8 +1691,9 @@ static void conn_closed_cb(uv_handle_t *h)
 {
     struct conn *c = h->data;
     struct k8c_http_server *srv = c->is_server ? c->srv : NULL;
-    if (srv != NULL && c->flush_pending) {
-        for (struct conn **p = &srv->flush_list; *p != NULL; p = &(*p)->flush_next) {
+    struct flusher *f = srv != NULL ? &srv->flush : c->client != NULL ? &c->client->flush : NULL;
+    if (f != NULL && c->flush_pending) {
+        for (struct conn **p = &f->list; *p != NULL; p = &(*p)->flush_next) {
             if (*p == c) {
                 *p = c->flush_next;
                 break;
@@ -1717,10 +1793,15 @@ static void conn_check_fail(struct conn *c)
         conn_fail(c, c->errmsg);
 }
 
+/* Every read of a thread's loop lands in one buffer: read_cb hands the
+ * bytes on (the parsers and the TLS BIO copy what they keep) before the loop
+ * can read again. A 64 KiB malloc per read made glibc consolidate its fast
+ * bins on every call. */
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    buf->base = k8c_malloc(65536);
-    buf->len = 65536;
+    static _Thread_local char read_buf[65536];
+    buf->base = read_buf;
+    buf->len = sizeof(read_buf);
 }
 
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -1807,7 +1888,6 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     struct conn *c = stream->data;
 
     if (nread < 0) {
-        k8c_free(buf->base);
         conn_fail(c, nread == UV_EOF ? "connection closed by peer" : uv_strerror((int)nread));
         return;
     }
@@ -1825,7 +1905,6 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                     const char *r = ERR_reason_error_string(ERR_peek_last_error());
                     snprintf(msg, sizeof(msg), "TLS handshake failed: %s", r ? r : "peer closed");
                     ERR_clear_error();
-                    k8c_free(buf->base);
                     conn_fail(c, msg);
                     return;
                 }
@@ -1835,7 +1914,6 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
                 bool h2 = alpn_len == 2 && memcmp(alpn, "h2", 2) == 0;
                 if (!h2 && !c->is_server) {
-                    k8c_free(buf->base);
                     conn_fail(c, "TLS peer did not negotiate HTTP/2 (ALPN h2)");
                     return;
                 }
@@ -1856,20 +1934,17 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
             if (!c->closing) {
                 int err = SSL_get_error(c->ssl, n);
                 if (err == SSL_ERROR_ZERO_RETURN) {
-                    k8c_free(buf->base);
                     conn_fail(c, "TLS connection closed by peer");
                     return;
                 }
                 if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
                     ERR_clear_error();
-                    k8c_free(buf->base);
                     conn_fail(c, "TLS read failed");
                     return;
                 }
             }
         }
     }
-    k8c_free(buf->base);
     conn_flush(c);
 }
 
@@ -2070,10 +2145,8 @@ struct k8c_http_server *k8c_http_server_new(uv_loop_t *loop,
     srv->arg = arg;
     uv_timer_init(loop, &srv->idle_timer);
     srv->idle_timer.data = srv;
-    uv_check_init(loop, &srv->flush_check);
-    srv->flush_check.data = srv;
-    uv_unref((uv_handle_t *)&srv->flush_check);
-    srv->handles = 2;
+    flusher_init(loop, &srv->flush);
+    srv->handles = 3;
     unsigned period = srv->o.idle_timeout_ms / 4 ? srv->o.idle_timeout_ms / 4 : 1;
     uv_timer_start(&srv->idle_timer, idle_cb, period, period);
     uv_unref((uv_handle_t *)&srv->idle_timer);
@@ -2200,6 +2273,14 @@ static void idle_timer_closed(uv_handle_t *h)
         k8c_free(srv);
 }
 
+static void server_flusher_closed(uv_handle_t *h)
+{
+    struct k8c_http_server *srv =
+        (struct k8c_http_server *)((char *)h->data - offsetof(struct k8c_http_server, flush));
+    if (--srv->handles == 0 && srv->closing)
+        k8c_free(srv);
+}
+
 void k8c_http_server_del(struct k8c_http_server *srv)
 {
     if (srv == NULL || srv->closing)
@@ -2212,9 +2293,7 @@ void k8c_http_server_del(struct k8c_http_server *srv)
     }
     uv_timer_stop(&srv->idle_timer);
     uv_close((uv_handle_t *)&srv->idle_timer, idle_timer_closed);
-    uv_check_stop(&srv->flush_check);
-    srv->flush_list = NULL;
-    uv_close((uv_handle_t *)&srv->flush_check, idle_timer_closed);
+    flusher_close(&srv->flush, server_flusher_closed);
     for (struct conn *c = srv->conns; c != NULL; c = c->next) {
         if (c->session != NULL) {
             nghttp2_submit_goaway(c->session, NGHTTP2_FLAG_NONE,
@@ -2299,11 +2378,23 @@ const char *k8c_http_client_scheme(const struct k8c_http_client *cl)
     return cl->tls ? "https" : "http";
 }
 
+static void client_flusher_closed(uv_handle_t *h)
+{
+    struct k8c_http_client *cl =
+        (struct k8c_http_client *)((char *)h->data - offsetof(struct k8c_http_client, flush));
+    if (--cl->nconns == 0)
+        client_free(cl);
+}
+
 void k8c_http_client_del(struct k8c_http_client *cl)
 {
     if (cl == NULL || cl->deleting)
         return;
     cl->deleting = true;
+    if (cl->flush_init) {
+        flusher_close(&cl->flush, client_flusher_closed);
+        cl->nconns += 2;
+    }
     if (cl->conn != NULL)
         conn_fail(cl->conn, "client closed");
     /* Freed in conn_closed_cb once the last connection is gone. */
@@ -2450,7 +2541,7 @@ k8c_http_client_request(struct k8c_http_client *cl, const struct k8c_http_header
     stream_attach(s, c);
     if (c->connected && c->session != NULL) {
         client_submit(c, s);
-        conn_flush(c);
+        conn_flush_soon(c);
     }
     return (struct k8c_http_client_stream *)s;
 }

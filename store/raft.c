@@ -109,6 +109,13 @@ struct store_raft {
     uint64_t seq;
     uint64_t fsm_applied;
 
+    /* Snapshot policy in requests (etcd's --snapshot-count), 0 = libraft's
+     * entry threshold only (attached mode). See snapshot_policy(). */
+    uint64_t snap_requests; /* requests applied between snapshots */
+    uint64_t snap_trailing; /* requests of log kept after a snapshot */
+    unsigned snap_entries;  /* entry threshold: the cap when entries carry few requests */
+    uint64_t reqs_since_snap;
+
     /* The snapshot being written (libraft takes one at a time). */
     struct k8c_buf *snap_header, *snap_data;
 
@@ -243,6 +250,33 @@ static void schedule_flush(struct store_raft *sr)
 /* ---- the FSM adapter ---- */
 
 /*
+ * etcd counts --snapshot-count in applied requests; libraft counts entries,
+ * and one of our entries carries up to max_batch_requests requests. Under
+ * load an entry threshold of 100,000 would keep ~100M requests of log in
+ * memory, so once enough requests have been applied since the last snapshot
+ * the entry threshold is lowered to the entries applied so far (libraft
+ * snapshots right after this apply), with trailing entries sized to keep
+ * about snap_trailing requests for followers that lag. fsm_snapshot puts the
+ * entry threshold back.
+ */
+static void snapshot_policy(struct store_raft *sr, uint64_t index)
+{
+    uint64_t base = sr->raft->log.snapshot.last_index;
+    if (sr->snap_requests == 0 || sr->reqs_since_snap < sr->snap_requests || index <= base)
+        return;
+    uint64_t entries = index - base;
+    uint64_t per_entry = sr->reqs_since_snap / entries;
+    uint64_t trailing = sr->snap_trailing / (per_entry ? per_entry : 1);
+    if (trailing < 1)
+        trailing = 1;
+    if (trailing > sr->snap_entries)
+        trailing = sr->snap_entries;
+    if (entries < sr->snap_entries)
+        raft_set_snapshot_threshold(sr->raft, (unsigned)entries);
+    raft_set_snapshot_trailing(sr->raft, (unsigned)trailing);
+}
+
+/*
  * libraft applies entries in index order and sets last_applied only after
  * fsm->apply returns, so the entry being applied is last_applied + 1.
  */
@@ -253,6 +287,7 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
     struct store_cmd_batch decoded;
     char errmsg[K8C_ERRMSG_SIZE];
     struct batch *b;
+    uint32_t count = 0;
     int rv;
 
     *result = NULL;
@@ -271,6 +306,7 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
         rv = sr->fsm.apply(sr->fsm.data, index, 0, NULL, 0, NULL);
     } else {
         b = inflight_find(sr, &decoded.hdr);
+        count = decoded.hdr.count;
         rv = sr->fsm.apply(sr->fsm.data, index, decoded.hdr.term, decoded.reqs, decoded.hdr.count,
                            b != NULL ? b->results : NULL);
         if (rv == 0 && b != NULL) {
@@ -290,6 +326,8 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
     }
     sr->fsm_applied = index;
     sr->stats.entries_applied++;
+    sr->reqs_since_snap += count;
+    snapshot_policy(sr, index);
     return 0;
 }
 
@@ -304,6 +342,10 @@ static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigne
     if (rv != 0) {
         k8c_log_warn("state machine snapshot failed; will retry err=%s", k8c_strerror(rv));
         return RAFT_BUSY;
+    }
+    if (sr->snap_requests > 0) {
+        sr->reqs_since_snap = 0;
+        raft_set_snapshot_threshold(sr->raft, sr->snap_entries);
     }
     if (index < sr->raft->last_applied) {
         k8c_log_error("state machine snapshot is older than the applied log; skipping it "
@@ -372,6 +414,7 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
             return RAFT_IOERR;
         }
         sr->fsm_applied = index;
+        sr->reqs_since_snap = 0;
         sr->stats.restores++;
         k8c_log_info("raft snapshot restored index=%llu bytes=%zu", (unsigned long long)index,
                      buf->len);
@@ -1236,9 +1279,11 @@ int store_raft_new(uv_loop_t *loop, const struct store_raft_config *cfg,
     raft_set_heartbeat_timeout(sr->raft, cfg->heartbeat_ms ? cfg->heartbeat_ms : 100);
     raft_set_pre_vote(sr->raft, true);
     unsigned threshold = cfg->snapshot_threshold ? cfg->snapshot_threshold : 10000;
+    sr->snap_requests = threshold;
+    sr->snap_entries = threshold;
+    sr->snap_trailing = cfg->snapshot_trailing ? cfg->snapshot_trailing : (threshold + 1) / 2;
     raft_set_snapshot_threshold(sr->raft, threshold);
-    raft_set_snapshot_trailing(sr->raft, cfg->snapshot_trailing ? cfg->snapshot_trailing
-                                                                : (threshold + 1) / 2);
+    raft_set_snapshot_trailing(sr->raft, (unsigned)sr->snap_trailing);
 
     if (cfg->new_cluster) {
         raft_configuration_init(&conf);

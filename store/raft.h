@@ -91,8 +91,9 @@ struct store_raft_config {
     bool new_cluster;            /* --initial-cluster-state new (else existing) */
     unsigned heartbeat_ms;       /* default 100 */
     unsigned election_ms;        /* default 1000 */
-    unsigned snapshot_threshold; /* entries between snapshots (--snapshot-count), default 10000 */
-    unsigned snapshot_trailing;  /* entries kept after a snapshot, default threshold/2 */
+    unsigned snapshot_threshold; /* requests between snapshots (--snapshot-count, as etcd
+                                  * counts them; also the cap in entries), default 10000 */
+    unsigned snapshot_trailing;  /* requests of log kept after a snapshot, default threshold/2 */
     struct store_raft_options opts;
 };
 

@@ -22,6 +22,9 @@
       SINCE) in seconds; exits 1 after TIMEOUT seconds without one. (The
       fault is injected at FROM; SINCE is taken once it has surely landed, so
       a put that slipped in just before it does not count.)
+  burst PROTO_ROOT SCRATCH ENDPOINT N PREFIX
+      N puts in flight at once to ENDPOINT (the leader batches them into a
+      few raft entries); exits 1 unless all succeed. Used by maint.sh.
 
 Only grpcio and protobuf from Debian are needed: protoc --python_out compiles
 proto/etcd/*.proto at test time and calls go through channel.unary_unary and
@@ -361,7 +364,29 @@ def cmd_wait_write(argv):
     return 1
 
 
+def cmd_burst(argv):
+    """N puts of PREFIX<i> to ENDPOINT all in flight at once (so the leader
+    batches many requests per raft entry); fails unless every one succeeds."""
+    import grpc  # pylint: disable=import-outside-toplevel
+
+    proto_root, scratch, endpoint, n, prefix = argv
+    pb, _ = load_protos(proto_root, scratch)
+    with grpc.insecure_channel(endpoint) as ch:
+        put = ch.unary_unary("/etcdserverpb.KV/Put", pb.PutRequest.SerializeToString,
+                             pb.PutResponse.FromString)
+        futures = [put.future(pb.PutRequest(key=b"%s%d" % (prefix.encode(), i), value=b"v" * 100),
+                              timeout=30) for i in range(int(n))]
+        failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        print("burst: %d of %s puts failed, first: %s" % (len(failed), n, failed[0]))
+        return 1
+    print("burst: %s puts ok" % n)
+    return 0
+
+
 def main():
+    if len(sys.argv) == 7 and sys.argv[1] == "burst":
+        return cmd_burst(sys.argv[2:])
     if len(sys.argv) == 10 and sys.argv[1] == "load":
         return cmd_load(sys.argv[2:])
     if len(sys.argv) in (5, 6) and sys.argv[1] == "wait-write":

@@ -8,11 +8,15 @@
  *
  * Cases (--case):
  *   leader            prints endpoint=<host:port> of the raft leader (Maintenance/Status)
- *   put               KV/Put of --value-size bytes to keys /bench/put/<i % keyspace>
+ *   put               KV/Put of --value-size bytes to keys /bench/put/<i % keyspace>,
+ *                     or with --key-size=K to K-digit keys <i % keyspace> (etcd's
+ *                     benchmark uses 8-byte keys)
  *   get               linearizable KV/Range of one key (written first)
  *   get-serializable  the same with serializable=true
  *   range             KV/Range of a prefix holding --range-keys keys (written first);
  *                     a response with fewer keys counts as an error
+ *   load              --count distinct keys (m<digits>, --key-size bytes, default 8)
+ *                     written in Txns of 128 puts: ops = Txns (for memory per key)
  *   watch             --watchers Watch streams on /bench/watch/, then --count puts
  *                     there; measures until every watcher has every event:
  *                     ops = events delivered, latency = put sent -> event received
@@ -26,7 +30,7 @@
  *
  * usage: bench_store --endpoints=H:P[,H:P...] --case=NAME [--label=L] [--count=N]
  *        [--seconds=S] [--conns=N] [--inflight=N] [--value-size=B] [--keyspace=N]
- *        [--range-keys=N] [--watchers=N]
+ *        [--key-size=K] [--range-keys=N] [--watchers=N]
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -50,7 +54,9 @@
 #define MAX_COUNT        10000000ull
 #define MAX_WATCH_EVENTS 20000000ull /* watchers x puts: bounds the latency array (160 MB) */
 
-enum op_kind { OP_PUT, OP_GET, OP_GET_SERIAL, OP_RANGE };
+enum op_kind { OP_PUT, OP_GET, OP_GET_SERIAL, OP_RANGE, OP_LOAD };
+
+#define LOAD_TXN_OPS 128 /* puts per Txn in the load case (etcd's limit) */
 
 struct options {
     char *endpoints[MAX_ENDPOINTS];
@@ -63,6 +69,7 @@ struct options {
     int inflight;
     size_t value_size;
     uint64_t keyspace;
+    int key_size; /* put: 0 = /bench/put/%08d keys, else exactly this many digits */
     uint64_t range_keys;
     int watchers;
 };
@@ -173,6 +180,36 @@ static void on_unary_done(int status, const char *message, const ProtobufCMessag
     issue(b, op->slot);
 }
 
+/* Load case: Txn i puts keys i*LOAD_TXN_OPS... (up to keyspace keys in all). */
+static int issue_load(struct bench *b, struct op *op, uint64_t i)
+{
+    static Etcdserverpb__PutRequest puts[LOAD_TXN_OPS];
+    static Etcdserverpb__RequestOp ops[LOAD_TXN_OPS];
+    static Etcdserverpb__RequestOp *pops[LOAD_TXN_OPS];
+    static char keys[LOAD_TXN_OPS][40];
+    Etcdserverpb__TxnRequest req = ETCDSERVERPB__TXN_REQUEST__INIT;
+    int width = (b->opt.key_size > 1 ? b->opt.key_size : 8) - 1;
+    size_t n = 0;
+
+    for (uint64_t k = i * LOAD_TXN_OPS; k < b->phase->keyspace && n < LOAD_TXN_OPS; k++, n++) {
+        int len = snprintf(keys[n], sizeof(keys[n]), "m%0*" PRIu64, width, k);
+        puts[n] = (Etcdserverpb__PutRequest)ETCDSERVERPB__PUT_REQUEST__INIT;
+        puts[n].key = (ProtobufCBinaryData){(size_t)len, (uint8_t *)keys[n]};
+        puts[n].value = (ProtobufCBinaryData){b->opt.value_size, b->value};
+        ops[n] = (Etcdserverpb__RequestOp)ETCDSERVERPB__REQUEST_OP__INIT;
+        ops[n].request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+        ops[n].request_put = &puts[n];
+        pops[n] = &ops[n];
+    }
+    req.n_success = n;
+    req.success = pops;
+    /* The call encodes the request before returning, so the static arrays
+     * are free again for the next one. */
+    return k8c_grpc_unary(b->ch[op->slot % (unsigned)b->nch], "/etcdserverpb.KV/Txn", &req.base,
+                          &etcdserverpb__txn_response__descriptor, CALL_TIMEOUT_MS, on_unary_done,
+                          op);
+}
+
 /* Starts the next call of the phase on slot, unless a bound is reached. */
 static void issue(struct bench *b, unsigned slot)
 {
@@ -192,7 +229,9 @@ static void issue(struct bench *b, unsigned slot)
     struct k8c_grpc_channel *ch = b->ch[slot % (unsigned)b->nch];
     if (p->kind == OP_PUT) {
         Etcdserverpb__PutRequest req = ETCDSERVERPB__PUT_REQUEST__INIT;
-        int n = snprintf(key, sizeof(key), "%s%08" PRIu64, p->key_prefix, i % p->keyspace);
+        int n = b->opt.key_size > 0
+                    ? snprintf(key, sizeof(key), "%0*" PRIu64, b->opt.key_size, i % p->keyspace)
+                    : snprintf(key, sizeof(key), "%s%08" PRIu64, p->key_prefix, i % p->keyspace);
         req.key = (ProtobufCBinaryData){(size_t)n, (uint8_t *)key};
         req.value = (ProtobufCBinaryData){b->opt.value_size, b->value};
         if (p->put_sent != NULL)
@@ -200,7 +239,7 @@ static void issue(struct bench *b, unsigned slot)
         rc = k8c_grpc_unary(ch, "/etcdserverpb.KV/Put", &req.base,
                             &etcdserverpb__put_response__descriptor, CALL_TIMEOUT_MS, on_unary_done,
                             op);
-    } else {
+    } else if (p->kind != OP_LOAD) {
         Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
         size_t n = strlen(p->key_prefix);
         memcpy(key, p->key_prefix, n + 1);
@@ -214,6 +253,8 @@ static void issue(struct bench *b, unsigned slot)
                             &etcdserverpb__range_response__descriptor, CALL_TIMEOUT_MS,
                             on_unary_done, op);
     }
+    if (p->kind == OP_LOAD)
+        rc = issue_load(b, op, i);
     if (rc != 0) {
         p->inflight--;
         p->errors++;
@@ -483,9 +524,10 @@ static int run_leader(struct bench *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_store --endpoints=H:P[,H:P...] "
-                    "--case=leader|put|get|get-serializable|range|watch\n"
+                    "--case=leader|put|get|get-serializable|range|load|watch\n"
                     "  [--label=L] [--count=N] [--seconds=S] [--conns=N] [--inflight=N]\n"
-                    "  [--value-size=B] [--keyspace=N] [--range-keys=N] [--watchers=N]\n");
+                    "  [--value-size=B] [--keyspace=N] [--key-size=K] [--range-keys=N]\n"
+                    "  [--watchers=N]\n");
     exit(1);
 }
 
@@ -524,6 +566,8 @@ static void parse(struct options *o, int argc, char **argv)
             o->inflight = atoi(v);
         } else if (strcmp(a, "value-size") == 0) {
             o->value_size = strtoull(v, NULL, 10);
+        } else if (strcmp(a, "key-size") == 0) {
+            o->key_size = atoi(v);
         } else if (strcmp(a, "keyspace") == 0) {
             o->keyspace = strtoull(v, NULL, 10);
         } else if (strcmp(a, "range-keys") == 0) {
@@ -537,7 +581,7 @@ static void parse(struct options *o, int argc, char **argv)
     if (o->casename == NULL || o->nendpoints == 0 || o->conns < 1 || o->conns > MAX_CONNS ||
         o->inflight < 1 || o->inflight > MAX_INFLIGHT || o->count < 1 || o->count > MAX_COUNT ||
         o->seconds <= 0 || o->seconds > 600 || o->value_size > (1u << 20) || o->watchers < 1 ||
-        o->range_keys < 1 || o->range_keys > 100000)
+        o->range_keys < 1 || o->range_keys > 100000 || o->key_size < 0 || o->key_size > 32)
         usage();
 }
 
@@ -585,6 +629,10 @@ int main(int argc, char **argv)
         p.expect_kvs = 1;
         if (!prepare(b, "/bench/get/", 1, OP_PUT))
             rc = 2;
+    } else if (strcmp(c, "load") == 0) {
+        p.kind = OP_LOAD;
+        p.keyspace = b->opt.count; /* keys; the phase counts Txns */
+        b->opt.count = (b->opt.count + LOAD_TXN_OPS - 1) / LOAD_TXN_OPS;
     } else if (strcmp(c, "range") == 0) {
         p.kind = OP_RANGE;
         p.key_prefix = "/bench/range/";

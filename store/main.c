@@ -173,6 +173,23 @@ static const ProtobufCMessageDescriptor *cmd_descriptor(uint8_t type)
     }
 }
 
+static void fill_header(Etcdserverpb__ResponseHeader *h);
+
+/* The MVCC gives write responses a header with the revision only; the
+ * proposing member adds its cluster id, member id and raft term, as etcd's
+ * headers carry them. */
+static void fill_response_header(ProtobufCMessage *resp)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, "header");
+    if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+        f->descriptor != &etcdserverpb__response_header__descriptor)
+        return;
+    Etcdserverpb__ResponseHeader *h = *(Etcdserverpb__ResponseHeader **)((char *)resp + f->offset);
+    if (h != NULL)
+        fill_header(h);
+}
+
 static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct store_cmd_req *reqs,
                      size_t n, struct store_raft_result *results)
 {
@@ -217,6 +234,7 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
         if (results) {
             results[i].status = res.err;
             if (res.err == 0 && res.resp) {
+                fill_response_header(res.resp);
                 size_t len = protobuf_c_message_get_packed_size(res.resp);
                 results[i].data = k8c_buf_new(len);
                 protobuf_c_message_pack(res.resp, results[i].data->data);
@@ -297,11 +315,9 @@ static void finish_error(struct k8c_grpc_call *call, int err)
 
 static void fill_header(Etcdserverpb__ResponseHeader *h)
 {
-    struct store_raft_status st;
-    store_raft_get_status(server.raft, &st);
     h->cluster_id = server.cluster_id;
     h->member_id = server.member_id;
-    h->raft_term = st.term;
+    h->raft_term = store_raft_term(server.raft);
 }
 
 /* --- KV ------------------------------------------------------------------ */

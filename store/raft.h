@@ -221,6 +221,9 @@ struct store_raft_status {
     uint64_t snapshots; /* snapshots taken */
 };
 
+/* The current raft term (0 before raft runs). */
+uint64_t store_raft_term(struct store_raft *sr);
+
 void store_raft_get_status(struct store_raft *sr, struct store_raft_status *st);
 bool store_raft_is_leader(struct store_raft *sr);
 /* Leader's id (0 if unknown) and address (borrowed until the next raft event;

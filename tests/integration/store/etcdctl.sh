@@ -37,6 +37,17 @@ done
 json=$(ctl --endpoints="$(ep 1)" get foo -w json)
 expect_match "json revision fields" '"create_revision":[0-9]+,"mod_revision":[0-9]+,"version":3' "$json"
 expect "serializable get" "$(printf 'foo\nv2')" "$(ctl --endpoints="$(ep 2)" get foo --consistency=s)"
+# Write responses carry the answering (leader) member's ids and term, as etcd's do.
+hdr=$(ctl --endpoints="$all" put hdr v -w json | /usr/bin/python3 -c '
+import json,sys
+h=json.load(sys.stdin)["header"]
+print(all(h.get(f, 0) > 0 for f in ("cluster_id", "member_id", "revision", "raft_term")))')
+expect "put response header has cluster_id, member_id, revision, raft_term" True "$hdr"
+hdr=$(printf '\nput t1 a\n\n\n' | ctl --endpoints="$all" txn -w json | /usr/bin/python3 -c '
+import json,sys
+h=json.load(sys.stdin)["header"]
+print(all(h.get(f, 0) > 0 for f in ("cluster_id", "member_id", "revision", "raft_term")))')
+expect "txn response header has cluster_id, member_id, revision, raft_term" True "$hdr"
 
 # Txn: compare on value, success and failure branches.
 out=$(printf 'value("foo") = "v2"\n\nput foo txn-ok\n\nput foo txn-bad\n\n' | ctl --endpoints="$all" txn)

@@ -65,35 +65,6 @@ static const struct {
     {"k8s.io.api.certificates.v1beta1.ExtraValue", SP_STRINGLIST},
 };
 
-/*
- * Go `json:",inline"` embeddings: the field's message contributes its fields to the parent.
- * This is the codec's table (lib/codec.c inline_fields) plus networking/v1
- * IngressRule.ingressRuleValue, which upstream also inlines (proto/k8s/README.md).
- */
-static const struct {
-    const char *message, *field;
-} inline_fields[] = {
-    {"k8s.io.api.core.v1.Volume", "volumeSource"},
-    {"k8s.io.api.core.v1.PersistentVolumeSpec", "persistentVolumeSource"},
-    {"k8s.io.api.core.v1.Probe", "handler"},
-    {"k8s.io.api.core.v1.EphemeralContainer", "ephemeralContainerCommon"},
-    {"k8s.io.api.core.v1.ConfigMapEnvSource", "localObjectReference"},
-    {"k8s.io.api.core.v1.SecretEnvSource", "localObjectReference"},
-    {"k8s.io.api.core.v1.ConfigMapKeySelector", "localObjectReference"},
-    {"k8s.io.api.core.v1.SecretKeySelector", "localObjectReference"},
-    {"k8s.io.api.core.v1.ConfigMapVolumeSource", "localObjectReference"},
-    {"k8s.io.api.core.v1.ConfigMapProjection", "localObjectReference"},
-    {"k8s.io.api.core.v1.SecretProjection", "localObjectReference"},
-    {"k8s.io.api.admissionregistration.v1.RuleWithOperations", "rule"},
-    {"k8s.io.api.admissionregistration.v1beta1.RuleWithOperations", "rule"},
-    {"k8s.io.api.admissionregistration.v1.NamedRuleWithOperations", "ruleWithOperations"},
-    {"k8s.io.api.admissionregistration.v1beta1.NamedRuleWithOperations", "ruleWithOperations"},
-    {"k8s.io.api.resource.v1beta1.DeviceClaimConfiguration", "deviceConfiguration"},
-    {"k8s.io.api.resource.v1beta1.DeviceClassConfiguration", "deviceConfiguration"},
-    {"k8s.io.api.resource.v1beta1.DeviceAllocationConfiguration", "deviceConfiguration"},
-    {"k8s.io.api.networking.v1.IngressRule", "ingressRuleValue"},
-};
-
 /* Proto field names that differ from upstream's JSON names (proto/k8s/README.md). */
 static const struct {
     const char *message, *field, *json;
@@ -441,11 +412,11 @@ static bool is_inline(const ProtobufCMessageDescriptor *d, const ProtobufCFieldD
 {
     if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED)
         return false;
-    for (size_t i = 0; i < sizeof(inline_fields) / sizeof(inline_fields[0]); i++)
-        if (strcmp(inline_fields[i].message, d->name) == 0 &&
-            strcmp(inline_fields[i].field, fd->name) == 0)
-            return true;
-    return false;
+    /* The codec's table, plus networking/v1 IngressRule.ingressRuleValue, which upstream
+     * also inlines (proto/k8s/README.md). */
+    return k8c_codec_is_inline_field(d->name, fd->name) ||
+           (strcmp(d->name, "k8s.io.api.networking.v1.IngressRule") == 0 &&
+            strcmp(fd->name, "ingressRuleValue") == 0);
 }
 
 static bool is_map_entry(const ProtobufCMessageDescriptor *d)

@@ -114,35 +114,40 @@ static void cell_sb_or(struct tctx *c, const char *dflt)
     cell_sb(c);
 }
 
+/* vsnprintf into buf (size bytes), returning the length written: truncated output is cut
+ * at size - 1 bytes, an encoding error gives the empty string. */
+static size_t format_into(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static size_t format_into(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, size, fmt, ap);
+    if (n < 0)
+        return 0;
+    return (size_t)n >= size ? size - 1 : (size_t)n;
+}
+
+/* Appends a formatted string cell (at most 255 bytes). */
 static void cell_fmt(struct tctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cell_fmt(struct tctx *c, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    size_t n = format_into(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof(buf))
-        n = sizeof(buf) - 1;
-    k8c_json_array_append(c->a, c->cells, k8c_json_new_stringn(c->a, buf, (size_t)n));
+    k8c_json_array_append(c->a, c->cells, k8c_json_new_stringn(c->a, buf, n));
 }
 
-/* An arena copy of a formatted string. */
+/* An arena copy of a formatted string (at most 511 bytes). */
 static const char *afmt(struct tctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static const char *afmt(struct tctx *c, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    size_t n = format_into(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof(buf))
-        n = sizeof(buf) - 1;
-    return k8c_arena_strndup(c->a, buf, (size_t)n);
+    return k8c_arena_strndup(c->a, buf, n);
 }
 
 /* ---- time ----------------------------------------------------------------------------------- */
@@ -157,24 +162,20 @@ struct gotime {
 
 static const struct gotime zero_time = {GO_ZERO_SEC, 0};
 
+/* A Time or MicroTime (the same seconds and nanos fields) as a gotime; unset: the zero time. */
+#define GOTIME_OF(t)                                                                               \
+    ((t) != NULL                                                                                   \
+         ? (struct gotime){(t)->has_seconds ? (t)->seconds : 0, (t)->has_nanos ? (t)->nanos : 0}   \
+         : zero_time)
+
 static struct gotime time_of(const META(Time) * t)
 {
-    struct gotime g = zero_time;
-    if (t != NULL) {
-        g.sec = t->has_seconds ? t->seconds : 0;
-        g.nsec = t->has_nanos ? t->nanos : 0;
-    }
-    return g;
+    return GOTIME_OF(t);
 }
 
 static struct gotime micro_time_of(const META(MicroTime) * t)
 {
-    struct gotime g = zero_time;
-    if (t != NULL) {
-        g.sec = t->has_seconds ? t->seconds : 0;
-        g.nsec = t->has_nanos ? t->nanos : 0;
-    }
-    return g;
+    return GOTIME_OF(t);
 }
 
 static bool time_is_zero(struct gotime t)
@@ -198,6 +199,16 @@ static int64_t time_sub(struct gotime b, struct gotime a)
     return (int64_t)d;
 }
 
+/* "<a><unit_a>", or "<a><unit_a><b><unit_b>" when b is not zero ("3m", "3m5s"). */
+static void put_two_units(char *buf, size_t size, long long a, char unit_a, long long b,
+                          char unit_b)
+{
+    if (b == 0)
+        snprintf(buf, size, "%lld%c", a, unit_a);
+    else
+        snprintf(buf, size, "%lld%c%lld%c", a, unit_a, b, unit_b);
+}
+
 const char *api_table_human_duration(int64_t ns, char *buf)
 {
     const int64_t second = 1000000000, minute = 60 * second, hour = 60 * minute;
@@ -218,11 +229,7 @@ const char *api_table_human_duration(int64_t ns, char *buf)
     }
     long long minutes = ns / minute;
     if (minutes < 10) {
-        long long s = (ns / second) % 60;
-        if (s == 0)
-            snprintf(buf, size, "%lldm", minutes);
-        else
-            snprintf(buf, size, "%lldm%llds", minutes, s);
+        put_two_units(buf, size, minutes, 'm', (ns / second) % 60, 's');
         return buf;
     }
     if (minutes < 60 * 3) {
@@ -231,27 +238,15 @@ const char *api_table_human_duration(int64_t ns, char *buf)
     }
     long long hours = ns / hour;
     if (hours < 8) {
-        long long m = (ns / minute) % 60;
-        if (m == 0)
-            snprintf(buf, size, "%lldh", hours);
-        else
-            snprintf(buf, size, "%lldh%lldm", hours, m);
+        put_two_units(buf, size, hours, 'h', (ns / minute) % 60, 'm');
     } else if (hours < 48) {
         snprintf(buf, size, "%lldh", hours);
     } else if (hours < 24 * 8) {
-        long long h = hours % 24;
-        if (h == 0)
-            snprintf(buf, size, "%lldd", hours / 24);
-        else
-            snprintf(buf, size, "%lldd%lldh", hours / 24, h);
+        put_two_units(buf, size, hours / 24, 'd', hours % 24, 'h');
     } else if (hours < 24 * 365 * 2) {
         snprintf(buf, size, "%lldd", hours / 24);
     } else if (hours < 24 * 365 * 8) {
-        long long dy = (hours / 24) % 365;
-        if (dy == 0)
-            snprintf(buf, size, "%lldy", hours / 24 / 365);
-        else
-            snprintf(buf, size, "%lldy%lldd", hours / 24 / 365, dy);
+        put_two_units(buf, size, hours / 24 / 365, 'y', (hours / 24) % 365, 'd');
     } else {
         snprintf(buf, size, "%lldy", hours / 24 / 365);
     }
@@ -715,6 +710,33 @@ static int pod_template_cells(struct tctx *c, const ProtobufCMessage *obj)
 
 /* ---- workloads ------------------------------------------------------------------------------ */
 
+/* A workload's spec.replicas; upstream defaults an unset one to 1. */
+#define SPEC_REPLICAS(spec) ((spec) != NULL && (spec)->has_replicas ? (spec)->replicas : 1)
+/* A field of a workload's status, 0 without a status. */
+#define STATUS_INT(st, field) ((st) != NULL ? (st)->field : 0)
+
+/* NAME, DESIRED, CURRENT, READY, AGE, CONTAINERS and IMAGES of a ReplicaSet or a
+ * ReplicationController (their selectors differ in type). */
+static void cells_replicas(struct tctx *c, const META(ObjectMeta) * meta, int32_t desired,
+                           int32_t current, int32_t ready, const CORE(PodTemplateSpec) * t)
+{
+    cell_str(c, meta->name);
+    cell_int(c, desired);
+    cell_int(c, current);
+    cell_int(c, ready);
+    cell_age(c, meta);
+    cell_containers(c, t);
+}
+
+/* The trailing AGE, CONTAINERS, IMAGES and SELECTOR cells of a workload. */
+static void cells_age_template(struct tctx *c, const META(ObjectMeta) * meta,
+                               const CORE(PodTemplateSpec) * t, const META(LabelSelector) * sel)
+{
+    cell_age(c, meta);
+    cell_containers(c, t);
+    cell_selector(c, sel);
+}
+
 static int pdb_cells(struct tctx *c, const ProtobufCMessage *obj)
 {
     const K8s__Io__Api__Policy__V1__PodDisruptionBudget *pdb = (const void *)obj;
@@ -735,12 +757,8 @@ static int rc_cells(struct tctx *c, const ProtobufCMessage *obj)
     const META(ObjectMeta) *meta = OR_EMPTY(rc->metadata, empty_meta);
     const CORE(ReplicationControllerSpec) *spec = rc->spec;
     const CORE(ReplicationControllerStatus) *st = rc->status;
-    cell_str(c, meta->name);
-    cell_int(c, spec && spec->has_replicas ? spec->replicas : 1);
-    cell_int(c, st ? st->replicas : 0);
-    cell_int(c, st ? st->readyreplicas : 0);
-    cell_age(c, meta);
-    cell_containers(c, spec ? spec->template_ : NULL);
+    cells_replicas(c, meta, SPEC_REPLICAS(spec), STATUS_INT(st, replicas),
+                   STATUS_INT(st, readyreplicas), spec ? spec->template_ : NULL);
     if (spec != NULL)
         CELL_LABELS(c, spec, selector);
     else
@@ -754,12 +772,8 @@ static int rs_cells(struct tctx *c, const ProtobufCMessage *obj)
     const META(ObjectMeta) *meta = OR_EMPTY(rs->metadata, empty_meta);
     const APPS(ReplicaSetSpec) *spec = rs->spec;
     const APPS(ReplicaSetStatus) *st = rs->status;
-    cell_str(c, meta->name);
-    cell_int(c, spec && spec->has_replicas ? spec->replicas : 1);
-    cell_int(c, st ? st->replicas : 0);
-    cell_int(c, st ? st->readyreplicas : 0);
-    cell_age(c, meta);
-    cell_containers(c, spec ? spec->template_ : NULL);
+    cells_replicas(c, meta, SPEC_REPLICAS(spec), STATUS_INT(st, replicas),
+                   STATUS_INT(st, readyreplicas), spec ? spec->template_ : NULL);
     cell_selector(c, spec ? spec->selector : NULL);
     return 0;
 }
@@ -771,10 +785,9 @@ static int deployment_cells(struct tctx *c, const ProtobufCMessage *obj)
     const APPS(DeploymentSpec) *spec = d->spec;
     const APPS(DeploymentStatus) *st = d->status;
     cell_str(c, meta->name);
-    cell_fmt(c, "%d/%d", st ? st->readyreplicas : 0,
-             spec && spec->has_replicas ? spec->replicas : 1);
-    cell_int(c, st ? st->updatedreplicas : 0);
-    cell_int(c, st ? st->availablereplicas : 0);
+    cell_fmt(c, "%d/%d", STATUS_INT(st, readyreplicas), SPEC_REPLICAS(spec));
+    cell_int(c, STATUS_INT(st, updatedreplicas));
+    cell_int(c, STATUS_INT(st, availablereplicas));
     cell_age(c, meta);
     cell_containers(c, spec ? spec->template_ : NULL);
     /* selector.String() without the "<none>" placeholder, "<invalid>" on error */
@@ -792,8 +805,7 @@ static int statefulset_cells(struct tctx *c, const ProtobufCMessage *obj)
     const META(ObjectMeta) *meta = OR_EMPTY(s->metadata, empty_meta);
     const APPS(StatefulSetSpec) *spec = s->spec;
     cell_str(c, meta->name);
-    cell_fmt(c, "%d/%d", s->status ? s->status->readyreplicas : 0,
-             spec && spec->has_replicas ? spec->replicas : 1);
+    cell_fmt(c, "%d/%d", STATUS_INT(s->status, readyreplicas), SPEC_REPLICAS(spec));
     cell_age(c, meta);
     cell_containers(c, spec ? spec->template_ : NULL);
     return 0;
@@ -808,15 +820,13 @@ static int daemonset_cells(struct tctx *c, const ProtobufCMessage *obj)
     const CORE(PodTemplateSpec) *t = spec ? spec->template_ : NULL;
     const CORE(PodSpec) *ps = t ? OR_EMPTY(t->spec, empty_pod_spec) : &empty_pod_spec;
     cell_str(c, meta->name);
-    cell_int(c, st ? st->desirednumberscheduled : 0);
-    cell_int(c, st ? st->currentnumberscheduled : 0);
-    cell_int(c, st ? st->numberready : 0);
-    cell_int(c, st ? st->updatednumberscheduled : 0);
-    cell_int(c, st ? st->numberavailable : 0);
+    cell_int(c, STATUS_INT(st, desirednumberscheduled));
+    cell_int(c, STATUS_INT(st, currentnumberscheduled));
+    cell_int(c, STATUS_INT(st, numberready));
+    cell_int(c, STATUS_INT(st, updatednumberscheduled));
+    cell_int(c, STATUS_INT(st, numberavailable));
     CELL_LABELS(c, ps, nodeselector);
-    cell_age(c, meta);
-    cell_containers(c, t);
-    cell_selector(c, spec ? spec->selector : NULL);
+    cells_age_template(c, meta, t, spec ? spec->selector : NULL);
     return 0;
 }
 
@@ -873,9 +883,7 @@ static int job_cells(struct tctx *c, const ProtobufCMessage *obj)
             end = time_of(st->completiontime);
         cell_str(c, api_table_human_duration(time_sub(end, start), buf));
     }
-    cell_age(c, meta);
-    cell_containers(c, spec ? spec->template_ : NULL);
-    cell_selector(c, spec ? spec->selector : NULL);
+    cells_age_template(c, meta, spec ? spec->template_ : NULL, spec ? spec->selector : NULL);
     return 0;
 }
 
@@ -893,9 +901,7 @@ static int cronjob_cells(struct tctx *c, const ProtobufCMessage *obj)
     cell_str(c, spec && spec->has_suspend ? (spec->suspend ? "True" : "False") : "<unset>");
     cell_int(c, st ? (int64_t)st->n_active : 0);
     cell_str(c, st && st->lastscheduletime ? since(c, time_of(st->lastscheduletime)) : "<none>");
-    cell_age(c, meta);
-    cell_containers(c, js ? js->template_ : NULL);
-    cell_selector(c, js ? js->selector : NULL);
+    cells_age_template(c, meta, js ? js->template_ : NULL, js ? js->selector : NULL);
     return 0;
 }
 
@@ -1176,7 +1182,9 @@ static int endpoints_cells(struct tctx *c, const ProtobufCMessage *obj)
     } else {
         for (size_t s = 0; s < ep->n_subsets; s++) {
             const CORE(EndpointSubset) *ss = ep->subsets[s];
-            if (ss->n_ports == 0) {
+            /* a subset without ports lists its addresses once, bare */
+            size_t n_ports = ss->n_ports > 0 ? ss->n_ports : 1;
+            for (size_t p = 0; p < n_ports; p++) {
                 count += ss->n_addresses;
                 for (size_t i = 0; i < ss->n_addresses; i++) {
                     if (listed == max) {
@@ -1185,20 +1193,10 @@ static int endpoints_cells(struct tctx *c, const ProtobufCMessage *obj)
                     }
                     if (listed++ > 0)
                         k8c_sbuf_putc(&c->sb, ',');
-                    k8c_sbuf_puts(&c->sb, S(ss->addresses[i]->ip));
-                }
-                continue;
-            }
-            for (size_t p = 0; p < ss->n_ports; p++) {
-                count += ss->n_addresses;
-                for (size_t i = 0; i < ss->n_addresses; i++) {
-                    if (listed == max) {
-                        more = true;
-                        break;
-                    }
-                    if (listed++ > 0)
-                        k8c_sbuf_putc(&c->sb, ',');
-                    put_host_port(c, S(ss->addresses[i]->ip), ss->ports[p]->port);
+                    if (ss->n_ports == 0)
+                        k8c_sbuf_puts(&c->sb, S(ss->addresses[i]->ip));
+                    else
+                        put_host_port(c, S(ss->addresses[i]->ip), ss->ports[p]->port);
                 }
             }
         }
@@ -1773,6 +1771,8 @@ static int default_cells(struct tctx *c, const ProtobufCMessage *obj)
     {                                                                                              \
         "Selector", "string", "", "Label selector of the pods it manages.", p                      \
     }
+/* The trailing columns of a workload with a pod template and a selector. */
+#define COLS_AGE_TEMPLATE COL_AGE, COL_CONTAINERS(1), COL_IMAGES(1), COL_SELECTOR(1)
 
 static const struct api_table_column pod_cols[] = {
     COL_NAME,
@@ -1806,10 +1806,7 @@ static const struct api_table_column rc_cols[] = {
     {"Desired", "integer", "", "Replicas asked for.", 0},
     {"Current", "integer", "", "Replicas that exist.", 0},
     {"Ready", "integer", "", "Replicas that are ready.", 0},
-    COL_AGE,
-    COL_CONTAINERS(1),
-    COL_IMAGES(1),
-    COL_SELECTOR(1),
+    COLS_AGE_TEMPLATE,
 };
 
 static const struct api_table_column daemonset_cols[] = {
@@ -1820,10 +1817,7 @@ static const struct api_table_column daemonset_cols[] = {
     {"Up-to-date", "integer", "", "Nodes that run the current pod template.", 0},
     {"Available", "integer", "", "Nodes whose daemon pod is available.", 0},
     {"Node Selector", "string", "", "Labels a node needs to run the pod.", 0},
-    COL_AGE,
-    COL_CONTAINERS(1),
-    COL_IMAGES(1),
-    COL_SELECTOR(1),
+    COLS_AGE_TEMPLATE,
 };
 
 static const struct api_table_column job_cols[] = {
@@ -1831,10 +1825,7 @@ static const struct api_table_column job_cols[] = {
     {"Status", "string", "", "State of the job.", 0},
     {"Completions", "string", "", "Succeeded pods out of the completions asked for.", 0},
     {"Duration", "string", "", "Time the job has run or took.", 0},
-    COL_AGE,
-    COL_CONTAINERS(1),
-    COL_IMAGES(1),
-    COL_SELECTOR(1),
+    COLS_AGE_TEMPLATE,
 };
 
 static const struct api_table_column cronjob_cols[] = {
@@ -1844,10 +1835,7 @@ static const struct api_table_column cronjob_cols[] = {
     {"Suspend", "boolean", "", "Whether new runs are held back.", 0},
     {"Active", "integer", "", "Jobs running now.", 0},
     {"Last Schedule", "string", "", "Time since a job was last started.", 0},
-    COL_AGE,
-    COL_CONTAINERS(1),
-    COL_IMAGES(1),
-    COL_SELECTOR(1),
+    COLS_AGE_TEMPLATE,
 };
 
 static const struct api_table_column service_cols[] = {
@@ -1971,10 +1959,7 @@ static const struct api_table_column deployment_cols[] = {
     {"Ready", "string", "", "Ready pods out of the replicas asked for.", 0},
     {"Up-to-date", "string", "", "Pods that run the current template.", 0},
     {"Available", "string", "", "Pods that are available.", 0},
-    COL_AGE,
-    COL_CONTAINERS(1),
-    COL_IMAGES(1),
-    COL_SELECTOR(1),
+    COLS_AGE_TEMPLATE,
 };
 
 static const struct api_table_column hpa_cols[] = {

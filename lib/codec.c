@@ -93,6 +93,15 @@ static const struct {
     {"k8s.io.api.resource.v1beta1.DeviceAllocationConfiguration", "deviceConfiguration"},
 };
 
+bool k8c_codec_is_inline_field(const char *message, const char *field)
+{
+    for (size_t k = 0; k < sizeof(inline_fields) / sizeof(inline_fields[0]); k++)
+        if (strcmp(message, inline_fields[k].message) == 0 &&
+            strcmp(field, inline_fields[k].field) == 0)
+            return true;
+    return false;
+}
+
 /* ---- per-descriptor info -------------------------------------------------------------------- */
 
 struct msg_info;
@@ -405,12 +414,9 @@ static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
         const ProtobufCFieldDescriptor *fd = mi->fields[i].fd;
         if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED)
             continue;
-        for (size_t k = 0; k < sizeof(inline_fields) / sizeof(inline_fields[0]); k++) {
-            if (strcmp(desc->name, inline_fields[k].message) == 0 &&
-                strcmp(fd->name, inline_fields[k].field) == 0 && mi->n_inline < 4) {
-                mi->fields[i].is_inline = true;
-                mi->inline_idx[mi->n_inline++] = i;
-            }
+        if (k8c_codec_is_inline_field(desc->name, fd->name) && mi->n_inline < 4) {
+            mi->fields[i].is_inline = true;
+            mi->inline_idx[mi->n_inline++] = i;
         }
     }
     for (unsigned i = 0; i < mi->n_fields; i++) {

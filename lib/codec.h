@@ -214,4 +214,13 @@ int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t 
 void k8c_codec_clear_go_zeros(ProtobufCMessage *msg, ProtobufCAllocator *alloc);
 const char *const *k8c_codec_go_zero_kept(const char *message);
 
+/*
+ * Go `json:",inline"` embeddings (other than TypeMeta/ObjectMeta, which are not in the proto
+ * schema): whether field `field` of the message with full name `message` (both proto names,
+ * e.g. "k8s.io.api.core.v1.Volume", "volumeSource") is a message whose fields the codec writes
+ * and reads directly in the parent JSON object. One table for the codec and the OpenAPI
+ * schemas.
+ */
+bool k8c_codec_is_inline_field(const char *message, const char *field);
+
 #endif

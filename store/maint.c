@@ -278,6 +278,23 @@ static void finish_bad_request(struct k8c_grpc_call *call)
                          "grpc: error unmarshalling request: invalid protobuf");
 }
 
+/* Unpacks a request of type desc whose field 1 is the uint64 member ID (MemberRemove,
+ * MemberPromote, MoveLeader) into *id. A malformed request is answered here: false. */
+static bool unpack_member_id(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,
+                             const ProtobufCMessageDescriptor *desc, uint64_t *id)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(desc, 1);
+    ProtobufCMessage *req = protobuf_c_message_unpack(desc, NULL, msg->len, msg->data);
+
+    if (req == NULL) {
+        finish_bad_request(call);
+        return false;
+    }
+    memcpy(id, (const char *)req + f->offset, sizeof(*id));
+    protobuf_c_message_free_unpacked(req, NULL);
+    return true;
+}
+
 /* ---- the member view: raft configuration + records + --initial-cluster ---- */
 
 struct member_view {
@@ -490,12 +507,22 @@ static void on_cancel(struct k8c_grpc_call *call, void *arg)
     svc->cfg.forward_cancel(call, arg);
 }
 
+/* Sets the header and member list of a Member{Add,Remove,Update,Promote}Response. */
+#define SET_MEMBERS(resp, hdr, list, count)                                                        \
+    ((resp).header = (hdr), (resp).members = (list), (resp).n_members = (count))
+
+/* Replies to op's call with resp, unless the call was cancelled. */
+static void op_reply(struct op *op, const ProtobufCMessage *resp)
+{
+    if (op->call != NULL)
+        k8c_grpc_call_reply(op->call, resp);
+}
+
 /* Replies to a membership call with the current member list. */
 static void reply_members(struct op *op)
 {
     struct store_maint_service *svc = op->svc;
     Etcdserverpb__ResponseHeader header = ETCDSERVERPB__RESPONSE_HEADER__INIT;
-    struct k8c_grpc_call *call;
     struct member_view *v;
     Etcdserverpb__Member **ptrs;
     size_t n;
@@ -506,46 +533,33 @@ static void reply_members(struct op *op)
     switch (op->kind) {
     case OP_MEMBER_ADD: {
         Etcdserverpb__MemberAddResponse resp = ETCDSERVERPB__MEMBER_ADD_RESPONSE__INIT;
-        resp.header = &header;
+        SET_MEMBERS(resp, &header, ptrs, n);
         resp.member = &op->member;
-        resp.n_members = n;
-        resp.members = ptrs;
-        if ((call = op->call) != NULL)
-            k8c_grpc_call_reply(call, &resp.base);
+        op_reply(op, &resp.base);
         break;
     }
     case OP_MEMBER_REMOVE: {
         Etcdserverpb__MemberRemoveResponse resp = ETCDSERVERPB__MEMBER_REMOVE_RESPONSE__INIT;
-        resp.header = &header;
-        resp.n_members = n;
-        resp.members = ptrs;
-        if ((call = op->call) != NULL)
-            k8c_grpc_call_reply(call, &resp.base);
+        SET_MEMBERS(resp, &header, ptrs, n);
+        op_reply(op, &resp.base);
         break;
     }
     case OP_MEMBER_UPDATE: {
         Etcdserverpb__MemberUpdateResponse resp = ETCDSERVERPB__MEMBER_UPDATE_RESPONSE__INIT;
-        resp.header = &header;
-        resp.n_members = n;
-        resp.members = ptrs;
-        if ((call = op->call) != NULL)
-            k8c_grpc_call_reply(call, &resp.base);
+        SET_MEMBERS(resp, &header, ptrs, n);
+        op_reply(op, &resp.base);
         break;
     }
     case OP_MEMBER_PROMOTE: {
         Etcdserverpb__MemberPromoteResponse resp = ETCDSERVERPB__MEMBER_PROMOTE_RESPONSE__INIT;
-        resp.header = &header;
-        resp.n_members = n;
-        resp.members = ptrs;
-        if ((call = op->call) != NULL)
-            k8c_grpc_call_reply(call, &resp.base);
+        SET_MEMBERS(resp, &header, ptrs, n);
+        op_reply(op, &resp.base);
         break;
     }
     case OP_MOVE: {
         Etcdserverpb__MoveLeaderResponse resp = ETCDSERVERPB__MOVE_LEADER_RESPONSE__INIT;
         resp.header = &header;
-        if ((call = op->call) != NULL)
-            k8c_grpc_call_reply(call, &resp.base);
+        op_reply(op, &resp.base);
         break;
     }
     }
@@ -574,6 +588,35 @@ static int submit_member(struct store_maint_service *svc, enum store_cmd_type ty
                        : K8C_ESHUTDOWN;
     k8c_free(buf);
     return rv;
+}
+
+/* Proposes rec, op's member record (STORE_CMD_MEMBER_ADD); cb gets the outcome. A proposal
+ * that cannot start fails op (answering its call) and returns the error. */
+static int op_propose_record(struct op *op, const Etcdserverpb__Member *rec, store_raft_apply_cb cb)
+{
+    int rv = submit_member(op->svc, STORE_CMD_MEMBER_ADD, &rec->base, cb, op);
+    if (rv != 0)
+        op_fail(op, rv);
+    return rv;
+}
+
+/* The checks MemberAdd and MemberUpdate make before looking at the members: the peer URLs
+ * are valid (the first one's raft address into address) and this member leads. Otherwise
+ * the call is answered, or forwarded to the leader to run handler there: false. */
+static bool member_urls_checked(struct store_maint_service *svc, struct k8c_grpc_call *call,
+                                const struct k8c_grpc_message *msg, k8c_grpc_message_fn handler,
+                                char **urls, size_t n_urls, char *address, size_t size)
+{
+    if (!urls_valid(urls, n_urls, address, size)) {
+        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT,
+                             "etcdserver: given member URLs are invalid");
+        return false;
+    }
+    if (!is_leader(svc)) {
+        svc->cfg.forward(call, msg, handler, svc);
+        return false;
+    }
+    return true;
 }
 
 /* Status of an applied record change: the raft status, else the FSM's. */
@@ -634,22 +677,15 @@ static void on_member_add(struct k8c_grpc_call *call, const struct k8c_grpc_mess
     size_t n, learners = 0;
     bool taken;
     struct op *op;
-    int rv;
 
     req = etcdserverpb__member_add_request__unpack(NULL, msg->len, msg->data);
     if (req == NULL) {
         finish_bad_request(call);
         return;
     }
-    if (!urls_valid(req->peerurls, req->n_peerurls, address, sizeof(address))) {
+    if (!member_urls_checked(svc, call, msg, on_member_add, req->peerurls, req->n_peerurls, address,
+                             sizeof(address))) {
         etcdserverpb__member_add_request__free_unpacked(req, NULL);
-        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT,
-                             "etcdserver: given member URLs are invalid");
-        return;
-    }
-    if (!is_leader(svc)) {
-        etcdserverpb__member_add_request__free_unpacked(req, NULL);
-        svc->cfg.forward(call, msg, on_member_add, arg);
         return;
     }
     v = members_collect(svc, &n);
@@ -679,9 +715,7 @@ static void on_member_add(struct k8c_grpc_call *call, const struct k8c_grpc_mess
     op->member.n_peerurls = split_urls(op->peer_split, op->peer_ptrs, MAX_URLS);
     op->member.peerurls = op->peer_ptrs;
     etcdserverpb__member_add_request__free_unpacked(req, NULL);
-    rv = submit_member(svc, STORE_CMD_MEMBER_ADD, &op->member.base, on_add_recorded, op);
-    if (rv != 0)
-        op_fail(op, rv);
+    op_propose_record(op, &op->member, on_add_recorded);
 }
 
 /* ---- MemberRemove ---- */
@@ -744,7 +778,6 @@ static void on_member_remove(struct k8c_grpc_call *call, const struct k8c_grpc_m
                              void *arg)
 {
     struct store_maint_service *svc = arg;
-    Etcdserverpb__MemberRemoveRequest *req;
     struct member_view *v, *target;
     size_t n, voters = 0;
     bool target_voter;
@@ -752,13 +785,8 @@ static void on_member_remove(struct k8c_grpc_call *call, const struct k8c_grpc_m
     uint64_t id;
     int rv;
 
-    req = etcdserverpb__member_remove_request__unpack(NULL, msg->len, msg->data);
-    if (req == NULL) {
-        finish_bad_request(call);
+    if (!unpack_member_id(call, msg, &etcdserverpb__member_remove_request__descriptor, &id))
         return;
-    }
-    id = req->id;
-    etcdserverpb__member_remove_request__free_unpacked(req, NULL);
     if (!is_leader(svc)) {
         svc->cfg.forward(call, msg, on_member_remove, arg);
         return;
@@ -822,15 +850,9 @@ static void on_member_update(struct k8c_grpc_call *call, const struct k8c_grpc_m
         finish_bad_request(call);
         return;
     }
-    if (!urls_valid(req->peerurls, req->n_peerurls, address, sizeof(address))) {
+    if (!member_urls_checked(svc, call, msg, on_member_update, req->peerurls, req->n_peerurls,
+                             address, sizeof(address))) {
         etcdserverpb__member_update_request__free_unpacked(req, NULL);
-        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT,
-                             "etcdserver: given member URLs are invalid");
-        return;
-    }
-    if (!is_leader(svc)) {
-        etcdserverpb__member_update_request__free_unpacked(req, NULL);
-        svc->cfg.forward(call, msg, on_member_update, arg);
         return;
     }
     v = members_collect(svc, &n);
@@ -846,10 +868,7 @@ static void on_member_update(struct k8c_grpc_call *call, const struct k8c_grpc_m
         rec.n_peerurls = req->n_peerurls;
         rec.peerurls = req->peerurls;
         rec.islearner = target->pb.islearner;
-        rv = submit_member(svc, STORE_CMD_MEMBER_ADD, &rec.base, on_record_applied, op);
-        if (rv != 0)
-            op_fail(op, rv);
-        else
+        if (op_propose_record(op, &rec, on_record_applied) == 0)
             k8c_log_info("member peer URLs updated id=%" PRIx64, req->id);
     } else {
         finish_error(call, rv);
@@ -879,22 +898,15 @@ static void on_member_promote(struct k8c_grpc_call *call, const struct k8c_grpc_
                               void *arg)
 {
     struct store_maint_service *svc = arg;
-    Etcdserverpb__MemberPromoteRequest *req;
     Etcdserverpb__Member rec = ETCDSERVERPB__MEMBER__INIT;
     struct store_raft_status st;
     struct member_view *v, *target;
     size_t n;
     uint64_t id;
     struct op *op;
-    int rv;
 
-    req = etcdserverpb__member_promote_request__unpack(NULL, msg->len, msg->data);
-    if (req == NULL) {
-        finish_bad_request(call);
+    if (!unpack_member_id(call, msg, &etcdserverpb__member_promote_request__descriptor, &id))
         return;
-    }
-    id = req->id;
-    etcdserverpb__member_promote_request__free_unpacked(req, NULL);
     if (!is_leader(svc)) {
         svc->cfg.forward(call, msg, on_member_promote, arg);
         return;
@@ -919,9 +931,7 @@ static void on_member_promote(struct k8c_grpc_call *call, const struct k8c_grpc_
         rec.n_peerurls = target->npeer;
         rec.peerurls = target->peer;
         rec.islearner = false;
-        rv = submit_member(svc, STORE_CMD_MEMBER_ADD, &rec.base, on_promote_recorded, op);
-        if (rv != 0)
-            op_fail(op, rv);
+        op_propose_record(op, &rec, on_promote_recorded);
     }
     k8c_free(v);
 }
@@ -973,7 +983,6 @@ static void on_move_leader(struct k8c_grpc_call *call, const struct k8c_grpc_mes
                            void *arg)
 {
     struct store_maint_service *svc = arg;
-    Etcdserverpb__MoveLeaderRequest *req;
     struct member_view *v, *target;
     bool ok;
     size_t n;
@@ -981,13 +990,8 @@ static void on_move_leader(struct k8c_grpc_call *call, const struct k8c_grpc_mes
     struct op *op;
     int rv;
 
-    req = etcdserverpb__move_leader_request__unpack(NULL, msg->len, msg->data);
-    if (req == NULL) {
-        finish_bad_request(call);
+    if (!unpack_member_id(call, msg, &etcdserverpb__move_leader_request__descriptor, &id))
         return;
-    }
-    id = req->targetid;
-    etcdserverpb__move_leader_request__free_unpacked(req, NULL);
     if (!is_leader(svc)) {
         /* etcd: ErrGRPCNotLeader is FailedPrecondition here, and not forwarded. */
         k8c_grpc_call_finish(call, K8C_GRPC_FAILED_PRECONDITION, "etcdserver: not leader");

@@ -52,7 +52,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -60,6 +59,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
+#include "h2bench.h"
 #include "http.h"
 #include "json.h"
 
@@ -224,35 +224,16 @@ static int64_t answer_items(struct bench *b, const struct k8c_sbuf *body)
 /* User+system CPU seconds process pid has used (0 if it cannot be read). */
 static double proc_cpu_s(int pid)
 {
-    char path[64], line[1024];
-    unsigned long long utime = 0, stime = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    uint64_t ticks;
+    if (!h2bench_proc_ticks(pid, &ticks))
         return 0;
-    size_t n = fread(line, 1, sizeof(line) - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    /* After "pid (comm) ": state is field 3, utime 14, stime 15. */
-    const char *p = strrchr(line, ')');
-    if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-        return 0;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double self_cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* CPU seconds so far of this program, the API server and the store members. */
 static void cpu_sample(const struct bench *b, double *client, double *api, double *store)
 {
-    *client = self_cpu_s();
+    *client = h2bench_self_cpu_s();
     *api = b->opt.api_pid > 0 ? proc_cpu_s(b->opt.api_pid) : 0;
     *store = 0;
     for (int i = 0; i < b->opt.nstore_pids; i++)
@@ -265,8 +246,7 @@ static void on_header(struct k8c_http_client_stream *s, const char *name, const 
                       void *arg)
 {
     struct slot *sl = arg;
-    if (strcmp(name, ":status") == 0 && sl->status == 0)
-        sl->status = atoi(value);
+    h2bench_status(name, value, &sl->status);
 }
 
 static void on_data(struct k8c_http_client_stream *s, const uint8_t *data, size_t len, void *arg)
@@ -404,20 +384,11 @@ static bool issue(struct bench *b, struct slot *sl)
         break;
     }
     struct k8c_http_client *c = b->conn[sl->idx % (unsigned)b->nconns];
-    struct k8c_http_header h[9];
-    size_t n = 0;
-    h[n++] = (struct k8c_http_header){":method", method};
-    h[n++] = (struct k8c_http_header){":scheme", k8c_http_client_scheme(c)};
-    h[n++] = (struct k8c_http_header){":path", path};
-    h[n++] = (struct k8c_http_header){":authority", k8c_http_client_authority(c)};
-    h[n++] = (struct k8c_http_header){"authorization", b->bearer};
-    h[n++] = (struct k8c_http_header){"accept", "application/json"};
-    h[n++] = (struct k8c_http_header){"user-agent", "k8c-bench-api/1.0"};
-    if (body.len > 0) {
-        snprintf(clen, sizeof(clen), "%zu", body.len);
-        h[n++] = (struct k8c_http_header){"content-type", "application/json"};
-        h[n++] = (struct k8c_http_header){"content-length", clen};
-    }
+    struct k8c_http_header h[H2BENCH_MAX_HEADERS];
+    snprintf(clen, sizeof(clen), "%zu", body.len);
+    size_t n =
+        h2bench_headers(h, c, method, path, b->bearer, "k8c-bench-api/1.0",
+                        body.len > 0 ? "application/json" : NULL, body.len > 0 ? clen : NULL);
 
     sl->phase = p;
     sl->busy = true;
@@ -564,7 +535,8 @@ static void usage(void)
     exit(1);
 }
 
-static unsigned parse_ops(char *v)
+/* --ops=create,get,...: the bits of those operations into *(unsigned *)dst. */
+static bool parse_ops(void *dst, char *v)
 {
     unsigned ops = 0;
     for (char *s = strtok(v, ","); s != NULL; s = strtok(NULL, ",")) {
@@ -572,10 +544,21 @@ static unsigned parse_ops(char *v)
         for (k = 0; k < OP_KINDS && strcmp(s, op_names[k]) != 0; k++)
             ;
         if (k == OP_KINDS)
-            usage();
+            return false;
         ops |= 1u << k;
     }
-    return ops;
+    *(unsigned *)dst = ops;
+    return true;
+}
+
+/* --store-pids=PID,...: appended to the options' list (MAX_STORE_PIDS at most). */
+static bool parse_store_pids(void *dst, char *v)
+{
+    struct options *o = dst;
+    for (char *t = strtok(v, ","); t != NULL && o->nstore_pids < MAX_STORE_PIDS;
+         t = strtok(NULL, ","))
+        o->store_pids[o->nstore_pids++] = atoi(t);
+    return true;
 }
 
 static void parse(struct options *o, int argc, char **argv)
@@ -591,51 +574,27 @@ static void parse(struct options *o, int argc, char **argv)
                           .write_seconds = 60,
                           .value_size = 1024,
                           .ops = (1u << OP_KINDS) - 1};
-    for (int i = 1; i < argc; i++) {
-        char *a = argv[i], *v = strchr(a, '=');
-        if (strncmp(a, "--", 2) != 0 || v == NULL)
-            usage();
-        *v++ = '\0';
-        a += 2;
-        if (strcmp(a, "server") == 0)
-            o->server = v;
-        else if (strcmp(a, "ca") == 0)
-            o->ca = v;
-        else if (strcmp(a, "token") == 0)
-            o->token = v;
-        else if (strcmp(a, "label") == 0)
-            o->label = v;
-        else if (strcmp(a, "namespace") == 0)
-            o->ns = v;
-        else if (strcmp(a, "prefix") == 0)
-            o->prefix = v;
-        else if (strcmp(a, "clients") == 0)
-            o->clients = atoi(v);
-        else if (strcmp(a, "conns") == 0)
-            o->conns = atoi(v);
-        else if (strcmp(a, "objects") == 0)
-            o->objects = strtoull(v, NULL, 10);
-        else if (strcmp(a, "count") == 0)
-            o->count = strtoull(v, NULL, 10);
-        else if (strcmp(a, "list-count") == 0)
-            o->list_count = strtoull(v, NULL, 10);
-        else if (strcmp(a, "seconds") == 0)
-            o->seconds = strtod(v, NULL);
-        else if (strcmp(a, "write-seconds") == 0)
-            o->write_seconds = strtod(v, NULL);
-        else if (strcmp(a, "value-size") == 0)
-            o->value_size = strtoull(v, NULL, 10);
-        else if (strcmp(a, "ops") == 0)
-            o->ops = parse_ops(v);
-        else if (strcmp(a, "api-pid") == 0)
-            o->api_pid = atoi(v);
-        else if (strcmp(a, "store-pids") == 0)
-            for (char *t = strtok(v, ","); t != NULL && o->nstore_pids < MAX_STORE_PIDS;
-                 t = strtok(NULL, ","))
-                o->store_pids[o->nstore_pids++] = atoi(t);
-        else
-            usage();
-    }
+    const struct h2bench_arg args[] = {
+        {"server", H2BENCH_STR, &o->server, NULL},
+        {"ca", H2BENCH_STR, &o->ca, NULL},
+        {"token", H2BENCH_STR, &o->token, NULL},
+        {"label", H2BENCH_STR, &o->label, NULL},
+        {"namespace", H2BENCH_STR, &o->ns, NULL},
+        {"prefix", H2BENCH_STR, &o->prefix, NULL},
+        {"clients", H2BENCH_INT, &o->clients, NULL},
+        {"conns", H2BENCH_INT, &o->conns, NULL},
+        {"objects", H2BENCH_U64, &o->objects, NULL},
+        {"count", H2BENCH_U64, &o->count, NULL},
+        {"list-count", H2BENCH_U64, &o->list_count, NULL},
+        {"seconds", H2BENCH_DOUBLE, &o->seconds, NULL},
+        {"write-seconds", H2BENCH_DOUBLE, &o->write_seconds, NULL},
+        {"value-size", H2BENCH_SIZE, &o->value_size, NULL},
+        {"ops", H2BENCH_FN, &o->ops, parse_ops},
+        {"api-pid", H2BENCH_INT, &o->api_pid, NULL},
+        {"store-pids", H2BENCH_FN, o, parse_store_pids},
+    };
+    if (!h2bench_parse_args(argc, argv, args, sizeof(args) / sizeof(args[0])))
+        usage();
     if (o->conns == 0)
         o->conns = o->clients < 4 ? o->clients : 4;
     if (o->server == NULL || o->ca == NULL || o->token == NULL || o->clients < 1 ||
@@ -650,7 +609,6 @@ static void parse(struct options *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct bench *b = K8C_NEW(struct bench);
-    char errmsg[K8C_ERRMSG_SIZE];
     int rc = 0;
 
     signal(SIGPIPE, SIG_IGN);
@@ -666,13 +624,10 @@ int main(int argc, char **argv)
     b->value[b->opt.value_size] = '\0';
     b->objects = k8c_calloc(b->opt.objects, sizeof(struct object));
     b->nconns = b->opt.conns;
-    struct k8c_http_client_options co = {.ca_file = b->opt.ca};
     for (int i = 0; i < b->nconns; i++) {
-        b->conn[i] = k8c_http_client_new(&b->loop, b->opt.server, &co, errmsg);
-        if (b->conn[i] == NULL) {
-            fprintf(stderr, "bench_api: %s: %s\n", b->opt.server, errmsg);
+        b->conn[i] = h2bench_connect(&b->loop, "bench_api", b->opt.server, b->opt.ca);
+        if (b->conn[i] == NULL)
             return 1;
-        }
     }
     int nslots = b->opt.clients > b->nconns ? b->opt.clients : b->nconns;
     b->slots = k8c_calloc((size_t)nslots, sizeof(struct slot));

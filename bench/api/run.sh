@@ -50,9 +50,7 @@ bench="$build/bench/bench_api"
 tmp=$(mktemp -d /tmp/bench-api.XXXXXX)
 pids=()
 cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    stop_pids
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -62,52 +60,23 @@ make_certs "$tmp/pki"
 echo 'tok,bench,1,"system:masters"' >"$tmp/tokens.csv"
 
 declare -A cport pport pid api_port api_pid
-# start_cluster STORE BIN: members STORE0..2 with data in $tmp/STOREi, logs in $tmp/STOREi.log.
-start_cluster() {
-    local s=$1 bin=$2 cluster="" i
-    for i in 0 1 2; do
-        cport[$s$i]=$(free_port)
-        pport[$s$i]=$(free_port)
-        cluster+="${cluster:+,}$s$i=http://127.0.0.1:${pport[$s$i]}"
-    done
-    for i in 0 1 2; do
-        "$bin" --name "$s$i" --data-dir "$tmp/$s$i" \
-            --listen-client-urls "http://127.0.0.1:${cport[$s$i]}" \
-            --advertise-client-urls "http://127.0.0.1:${cport[$s$i]}" \
-            --listen-peer-urls "http://127.0.0.1:${pport[$s$i]}" \
-            --initial-advertise-peer-urls "http://127.0.0.1:${pport[$s$i]}" \
-            --initial-cluster "$cluster" --initial-cluster-state new \
-            --initial-cluster-token "bench-$s" \
-            --heartbeat-interval 100 --election-timeout 1000 >>"$tmp/$s$i.log" 2>&1 &
-        pid[$s$i]=$!
-        pids+=($!)
-    done
-    for i in 0 1 2; do wait_listen "${cport[$s$i]}"; done
+# bench_cluster STORE BIN: start_cluster (tests/integration/common.sh) with
+# etcd's default heartbeat and election timeout: members STORE0..2, data in
+# $tmp/STOREi, logs in $tmp/STOREi.log.
+bench_cluster() {
+    start_cluster "$1" "$2" --initial-cluster-state new --initial-cluster-token "bench-$1" \
+        --heartbeat-interval 100 --election-timeout 1000
 }
 # start_api STORE: k8c-apiserver on the STORE cluster, log in $tmp/api-STORE.log;
 # waits (60 s at most) until /readyz answers, which needs the store to have a leader.
 start_api() {
-    local s=$1 urls="" i
-    for i in 0 1 2; do urls+="${urls:+,}http://127.0.0.1:${cport[$s$i]}"; done
+    local s=$1
     api_port[$s]=$(free_port)
-    "$build/bin/k8c-apiserver" --etcd-servers="$urls" --bind-address=127.0.0.1 \
-        --secure-port="${api_port[$s]}" --tls-cert-file="$tmp/pki/server.crt" \
-        --tls-private-key-file="$tmp/pki/server.key" --client-ca-file="$tmp/pki/ca.crt" \
-        --token-auth-file="$tmp/tokens.csv" --service-cluster-ip-range=198.19.0.0/16 \
-        --max-requests-inflight=2000 --max-mutating-requests-inflight=2000 \
-        >>"$tmp/api-$s.log" 2>&1 &
-    api_pid[$s]=$!
-    pids+=($!)
-    wait_listen "${api_port[$s]}"
-    for _ in $(seq 1 600); do
-        curl -sf --cacert "$tmp/pki/ca.crt" -H "Authorization: Bearer tok" \
-            "https://127.0.0.1:${api_port[$s]}/readyz" >/dev/null 2>&1 && return 0
-        kill -0 "${api_pid[$s]}" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "k8c-apiserver on $s not ready; its log:" >&2
-    tail -n 20 "$tmp/api-$s.log" >&2
-    return 1
+    start_apiserver "$build/bin/k8c-apiserver" "${api_port[$s]}" "$(cluster_urls "$s")" \
+        "$tmp/api-$s.log" --token-auth-file="$tmp/tokens.csv" \
+        --max-requests-inflight=2000 --max-mutating-requests-inflight=2000
+    api_pid[$s]=${pids[-1]}
+    wait_apiserver_ready "${api_port[$s]}" "${api_pid[$s]}" "$tmp/api-$s.log" -H "Authorization: Bearer tok"
 }
 alive() { # alive STORE: fails, naming the process, if a member or its API server has exited
     local i
@@ -117,8 +86,8 @@ alive() { # alive STORE: fails, naming the process, if a member or its API serve
     kill -0 "${api_pid[$1]}" 2>/dev/null || { echo "apiserver on $1 (pid ${api_pid[$1]}) is gone" >&2; return 1; }
 }
 
-start_cluster k8c "$build/bin/k8c-store"
-start_cluster etcd "$etcd_bin"
+bench_cluster k8c "$build/bin/k8c-store"
+bench_cluster etcd "$etcd_bin"
 start_api k8c
 start_api etcd
 echo "objects=$objects read_seconds=$secs write_seconds=$write_secs levels=\"$levels\" value_bytes=1024"

@@ -43,36 +43,12 @@ bench="$build/bench/bench_store"
 tmp=$(mktemp -d /tmp/bench-store.XXXXXX)
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    stop_pids
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-declare -A cport pport pid
-# start_cluster STORE BIN: members STORE0..2 with data in $tmp/STOREi, logs in $tmp/STOREi.log.
-start_cluster() {
-    local s=$1 bin=$2 cluster="" i
-    for i in 0 1 2; do
-        cport[$s$i]=$(free_port)
-        pport[$s$i]=$(free_port)
-        cluster+="${cluster:+,}$s$i=http://127.0.0.1:${pport[$s$i]}"
-    done
-    for i in 0 1 2; do
-        "$bin" --name "$s$i" --data-dir "$tmp/$s$i" \
-            --listen-client-urls "http://127.0.0.1:${cport[$s$i]}" \
-            --advertise-client-urls "http://127.0.0.1:${cport[$s$i]}" \
-            --listen-peer-urls "http://127.0.0.1:${pport[$s$i]}" \
-            --initial-advertise-peer-urls "http://127.0.0.1:${pport[$s$i]}" \
-            --initial-cluster "$cluster" --initial-cluster-state new \
-            --initial-cluster-token "bench-$s" \
-            --heartbeat-interval 100 --election-timeout 1000 >>"$tmp/$s$i.log" 2>&1 &
-        pid[$s$i]=$!
-        pids+=($!)
-    done
-    for i in 0 1 2; do wait_listen "${cport[$s$i]}"; done
-}
 endpoints() { echo "127.0.0.1:${cport[${1}0]},127.0.0.1:${cport[${1}1]},127.0.0.1:${cport[${1}2]}"; }
 # leader STORE: host:port of the current leader (waits up to 30 s for one).
 leader() {
@@ -94,8 +70,12 @@ alive() { # alive STORE: fails, naming the member, if one has exited
     done
 }
 
-start_cluster k8c "$build/bin/k8c-store"
-start_cluster etcd "$etcd_bin"
+for s in k8c etcd; do
+    bin="$build/bin/k8c-store"
+    [ "$s" = etcd ] && bin=$etcd_bin
+    start_cluster "$s" "$bin" --initial-cluster-state new --initial-cluster-token "bench-$s" \
+        --heartbeat-interval 100 --election-timeout 1000
+done
 echo "k8c_leader=$(leader k8c) etcd_leader=$(leader etcd) seconds_per_case=$secs rounds=$rounds"
 
 # cpu_ticks STORE: user+system CPU clock ticks used so far by its three members.

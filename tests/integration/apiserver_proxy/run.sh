@@ -11,66 +11,26 @@ set -euo pipefail
 scenario=$1 bin=$2 py=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common.sh"
-tmp=$(mktemp -d /tmp/k8c-proxy-test.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [ "${keep:-0}" = 0 ]; then rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-show_logs() { tail -n 30 "$tmp"/*.log >&2 || true; }
-trap 'show_logs' ERR
-
+test_env k8c-proxy-test
 make_certs "$tmp/pki" "/CN=admin/O=system:masters"
 api_port=$(free_port)
 kubelet_port=$(free_port)
 dead_port=$(free_port) # nothing listens there
 
-cp=$(free_port) pp=$(free_port)
-etcd --data-dir "$tmp/etcd" --listen-client-urls "http://127.0.0.1:$cp" \
-    --advertise-client-urls "http://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
-    --initial-cluster "default=http://127.0.0.1:$pp" >"$tmp/etcd.log" 2>&1 &
-pids+=($!)
-wait_listen "$cp"
-
-"$bin/k8c-apiserver" --etcd-servers="http://127.0.0.1:$cp" --bind-address=127.0.0.1 \
-    --secure-port="$api_port" --tls-cert-file="$tmp/pki/server.crt" \
-    --tls-private-key-file="$tmp/pki/server.key" --client-ca-file="$tmp/pki/ca.crt" \
-    --service-cluster-ip-range=198.19.0.0/16 -v=4 >"$tmp/api.log" 2>&1 &
-api_pid=$!
-pids+=($api_pid)
+start_etcd
+start_apiserver "$bin/k8c-apiserver" "$api_port" "$etcd_urls" "$tmp/api.log" -v=4
+api_pid=${pids[-1]}
 
 # The stand-in kubelet serves with the same test CA's server certificate
 # (not verified by the API server yet: no --kubelet-certificate-authority).
 /usr/bin/python3 "$here/kubelet.py" --port "$kubelet_port" --cert "$tmp/pki/server.crt" \
     --key "$tmp/pki/server.key" --log "$tmp/kubelet-requests.txt" >"$tmp/kubelet.log" 2>&1 &
 pids+=($!)
-wait_listen "$api_port"
 wait_listen "$kubelet_port"
-for _ in $(seq 1 100); do
-    curl -sf --cacert "$tmp/pki/ca.crt" --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key" \
-        "https://127.0.0.1:$api_port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+wait_apiserver_ready "$api_port" "$api_pid" "$tmp/api.log" \
+    --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key" || fail "apiserver not ready"
 
-cat > "$tmp/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster: {certificate-authority: $tmp/pki/ca.crt, server: "https://127.0.0.1:$api_port"}
-  name: k8c
-contexts:
-- context: {cluster: k8c, user: admin}
-  name: k8c
-current-context: k8c
-users:
-- name: admin
-  user: {client-certificate: $tmp/pki/client.crt, client-key: $tmp/pki/client.key}
-KC
-export KUBECONFIG=$tmp/kubeconfig
-export HOME=$tmp # kubectl's discovery cache
+write_kubeconfig "$api_port"
 k() { kubectl "$@" 2>&1; }
 # The last request the stand-in kubelet saw.
 last_request() { tail -n 1 "$tmp/kubelet-requests.txt"; }

@@ -76,7 +76,7 @@ static struct {
     char *name, *data_dir, *listen_client_urls, *advertise_client_urls, *listen_peer_urls;
     char *initial_advertise_peer_urls, *initial_cluster, *initial_cluster_state;
     char *initial_cluster_token, *cert_file, *key_file, *trusted_ca_file, *listen_metrics_urls;
-    bool client_cert_auth;
+    bool client_cert_auth, strict_reconfig_check;
     int64_t max_request_bytes, quota_backend_bytes, heartbeat_ms, election_ms;
     int64_t snapshot_count;
     int verbosity;
@@ -95,6 +95,7 @@ static struct {
     .heartbeat_ms = 100,
     .election_ms = 1000,
     .snapshot_count = 100000,
+    .strict_reconfig_check = true,
 };
 
 static const struct k8c_flag flags[] = {
@@ -121,6 +122,8 @@ static const struct k8c_flag flags[] = {
      "Path to the client server TLS trusted CA cert file."},
     {"client-cert-auth", K8C_FLAG_BOOL, &opt.client_cert_auth,
      "Enable client cert authentication."},
+    {"strict-reconfig-check", K8C_FLAG_BOOL, &opt.strict_reconfig_check,
+     "Reject reconfiguration requests that would cause quorum loss."},
     {"max-request-bytes", K8C_FLAG_SIZE, &opt.max_request_bytes,
      "Maximum client request size in bytes the server will accept."},
     {"quota-backend-bytes", K8C_FLAG_SIZE, &opt.quota_backend_bytes,
@@ -917,6 +920,7 @@ int main(int argc, char **argv)
         mcfg.raft = server.raft;
         mcfg.mvcc = server.mvcc;
         mcfg.member_id = server.member_id;
+        mcfg.strict_reconfig_check = opt.strict_reconfig_check;
         mcfg.name = opt.name;
         mcfg.client_urls = opt.advertise_client_urls;
         mcfg.peers = server.peers;

@@ -668,6 +668,37 @@ static void on_add_recorded(void *arg, int status, struct store_raft_result *res
         op_fail(op, rv);
 }
 
+/*
+ * etcd's --strict-reconfig-check (IsReadyToAddVotingMember and friends):
+ * after the change, the voting members that have ever started (published
+ * their name) must still be a quorum of the voting members. delta is +1 for
+ * an added or promoted voter (promote: the latter), -1 for a removed one
+ * (exclude: its id).
+ */
+static bool enough_started(const struct store_maint_service *svc, const struct member_view *v,
+                           size_t n, int delta, uint64_t exclude, bool promote)
+{
+    size_t voting = 0, started = promote; /* a learner being promoted counts as started */
+    if (!svc->cfg.strict_reconfig_check)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].pb.islearner)
+            continue;
+        voting++;
+        started += v[i].pb.id != exclude && v[i].pb.name != NULL && v[i].pb.name[0] != '\0';
+    }
+    size_t after = delta > 0 ? voting + 1 : voting - 1;
+    if (delta > 0 && started == 1 && after == 2)
+        return true; /* a one-member cluster may grow to two */
+    return started >= after / 2 + 1;
+}
+
+static void finish_not_enough_started(struct k8c_grpc_call *call)
+{
+    k8c_grpc_call_finish(call, K8C_GRPC_FAILED_PRECONDITION,
+                         "etcdserver: re-configuration failed due to not enough started members");
+}
+
 static void on_member_add(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg, void *arg)
 {
     struct store_maint_service *svc = arg;
@@ -675,7 +706,7 @@ static void on_member_add(struct k8c_grpc_call *call, const struct k8c_grpc_mess
     struct member_view *v;
     char address[64];
     size_t n, learners = 0;
-    bool taken;
+    bool taken, ready;
     struct op *op;
 
     req = etcdserverpb__member_add_request__unpack(NULL, msg->len, msg->data);
@@ -692,10 +723,16 @@ static void on_member_add(struct k8c_grpc_call *call, const struct k8c_grpc_mess
     for (size_t i = 0; i < n; i++)
         learners += v[i].pb.islearner;
     taken = peer_urls_taken(v, n, 0, req->peerurls, req->n_peerurls);
+    ready = req->islearner || enough_started(svc, v, n, +1, 0, false);
     k8c_free(v);
     if (taken) {
         etcdserverpb__member_add_request__free_unpacked(req, NULL);
         finish_error(call, K8C_EEXIST);
+        return;
+    }
+    if (!ready) {
+        etcdserverpb__member_add_request__free_unpacked(req, NULL);
+        finish_not_enough_started(call);
         return;
     }
     if (req->islearner && learners >= 1) {
@@ -780,7 +817,7 @@ static void on_member_remove(struct k8c_grpc_call *call, const struct k8c_grpc_m
     struct store_maint_service *svc = arg;
     struct member_view *v, *target;
     size_t n, voters = 0;
-    bool target_voter;
+    bool target_voter, ready;
     struct op *op;
     uint64_t id;
     int rv;
@@ -796,15 +833,14 @@ static void on_member_remove(struct k8c_grpc_call *call, const struct k8c_grpc_m
         voters += v[i].raft.voter;
     target = view_find(v, n, id);
     target_voter = target && target->raft.voter;
+    ready = target == NULL || target->pb.islearner || enough_started(svc, v, n, -1, id, false);
     k8c_free(v);
     if (target == NULL) {
         finish_error(call, K8C_ENOTFOUND);
         return;
     }
-    if (target_voter && voters <= 1) {
-        k8c_grpc_call_finish(call, K8C_GRPC_FAILED_PRECONDITION,
-                             "etcdserver: re-configuration failed due to not enough started "
-                             "members");
+    if ((target_voter && voters <= 1) || !ready) {
+        finish_not_enough_started(call);
         return;
     }
     op = op_new(svc, call, OP_MEMBER_REMOVE, on_member_remove, msg);
@@ -919,6 +955,8 @@ static void on_member_promote(struct k8c_grpc_call *call, const struct k8c_grpc_
     } else if (!target->pb.islearner) {
         k8c_grpc_call_finish(call, K8C_GRPC_FAILED_PRECONDITION,
                              "etcdserver: can only promote a learner member");
+    } else if (!enough_started(svc, v, n, +1, 0, true)) {
+        finish_not_enough_started(call);
     } else if ((double)target->raft.match_index < 0.9 * (double)st.last_index) {
         /* etcd's isLearnerReady: the learner has 90% of the leader's log. */
         k8c_grpc_call_finish(call, K8C_GRPC_FAILED_PRECONDITION,

@@ -138,6 +138,9 @@ struct store_maint_service_config {
     const char *tmp_dir; /* where snapshot copies are made (then unlinked) */
     unsigned tick_ms;    /* publish and promoter period; 0 means 200 */
     void (*fill_header)(Etcdserverpb__ResponseHeader *h);
+    /* --strict-reconfig-check: refuse member add/remove/promote that would
+     * leave fewer started voting members than a quorum (etcd's rule). */
+    bool strict_reconfig_check;
     struct k8c_grpc_channel *(*leader_channel)(void);
     /* As store_lease_service_config.forward / forward_cancel. */
     void (*forward)(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,

@@ -164,6 +164,17 @@ out=$(ctl --endpoints="$all" member add dup --peer-urls="http://127.0.0.1:${ppor
 expect_match "duplicate peer URL" 'etcdserver: Peer URLs already exists' "$out"
 out=$(ctl --endpoints="$all" member add dup --peer-urls="http://127.0.0.1:${pport[0]}" 2>&1 || true)
 expect_match "peer URL of an initial member" 'etcdserver: Peer URLs already exists' "$out"
+# --strict-reconfig-check (on by default, as in etcd 3.4): with s3 added but
+# not started, a fifth voter still leaves 3 started of 5 (a quorum), a sixth
+# would not; removing the unstarted fifth again is fine.
+out=$(ctl --endpoints="$all" member add s4 --peer-urls="http://127.0.0.1:$(free_port)")
+expect_match "strict reconfig: fifth voter with 3 of 5 started" "Member +[0-9a-f]+ added" "$out"
+s4_id=$(grep -oE 'Member +[0-9a-f]+' <<<"$out" | awk '{print $2}')
+out=$(ctl --endpoints="$all" member add s5 --peer-urls="http://127.0.0.1:$(free_port)" 2>&1 || true)
+expect_match "strict reconfig: sixth voter with 3 of 6 started" \
+    'etcdserver: re-configuration failed due to not enough started members' "$out"
+out=$(ctl --endpoints="$all" member remove "$s4_id")
+expect_match "strict reconfig: remove the unstarted voter" "Member +$s4_id removed" "$out"
 for n in $(seq 1 10); do ctl --endpoints="$all" put "joined$n" "$n" >/dev/null; done
 cluster="$initial"
 store_start 3 --initial-cluster-state existing

@@ -250,6 +250,12 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
     return rv;
 }
 
+static uint64_t fsm_state_bytes(void *data)
+{
+    struct store_server *s = data;
+    return store_mvcc_pages_bytes(s->mvcc);
+}
+
 static int fsm_snapshot(void *data, uint64_t *index, struct k8c_buf **out)
 {
     struct store_server *s = data;
@@ -865,6 +871,7 @@ int main(int argc, char **argv)
     fsm.apply = fsm_apply;
     fsm.snapshot = fsm_snapshot;
     fsm.restore = fsm_restore;
+    fsm.state_bytes = fsm_state_bytes;
     snprintf(dir, sizeof(dir), "%s/member/raft", opt.data_dir);
     rcfg.name = opt.name;
     rcfg.data_dir = dir;

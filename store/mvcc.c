@@ -2343,6 +2343,15 @@ static int free_pages(MDB_txn *txn, int64_t *out)
     return rc == MDB_NOTFOUND ? 0 : lmdb_fail(rc, "freelist scan");
 }
 
+uint64_t store_mvcc_pages_bytes(struct store_mvcc *m)
+{
+    MDB_envinfo info;
+    MDB_stat est;
+    if (mdb_env_info(m->env, &info) != 0 || mdb_env_stat(m->env, &est) != 0)
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
+}
+
 int store_mvcc_status(struct store_mvcc *m, struct store_mvcc_status *st)
 {
     struct view v;

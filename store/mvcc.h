@@ -165,6 +165,10 @@ void store_mvcc_close(struct store_mvcc *m);
 /* Forces everything committed so far to disk (mdb_env_sync force). 0 or K8C_EIO. */
 int store_mvcc_sync(struct store_mvcc *m);
 
+/* The bytes of the pages the database uses up to its highest one (no
+ * transaction: cheap; free pages inside are counted). */
+uint64_t store_mvcc_pages_bytes(struct store_mvcc *m);
+
 struct store_mvcc_status {
     int64_t revision;         /* current (committed) revision */
     int64_t compact_revision; /* -1 if never compacted */

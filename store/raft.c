@@ -255,7 +255,8 @@ static void schedule_flush(struct store_raft *sr)
  * load an entry threshold of 100,000 would keep ~100M requests of log in
  * memory, so once enough requests have been applied since the last snapshot
  * the entry threshold is lowered to the entries applied so far (libraft
- * snapshots right after this apply), with trailing entries sized to keep
+ * snapshots right after this apply; later still when the state is large,
+ * see struct store_fsm.state_bytes), with trailing entries sized to keep
  * about snap_trailing requests for followers that lag. fsm_snapshot puts the
  * entry threshold back.
  */
@@ -263,6 +264,13 @@ static void snapshot_policy(struct store_raft *sr, uint64_t index)
 {
     uint64_t base = sr->raft->log.snapshot.last_index;
     if (sr->snap_requests == 0 || sr->reqs_since_snap < sr->snap_requests || index <= base)
+        return;
+    /* A snapshot copies the whole state: with a large state, wait for more
+     * requests so the copying stays a small cost per request. The log kept
+     * in memory meanwhile is about as large as the state. */
+    if (sr->fsm.state_bytes != NULL &&
+        sr->reqs_since_snap <
+            sr->fsm.state_bytes(sr->fsm.data) / STORE_RAFT_SNAPSHOT_BYTES_PER_REQUEST)
         return;
     uint64_t entries = index - base;
     uint64_t per_entry = sr->reqs_since_snap / entries;

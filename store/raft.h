@@ -74,7 +74,13 @@ struct store_fsm {
      * which corresponded to applied index `index`; afterwards applied_index()
      * is `index`. The bytes are borrowed for the duration of the call. */
     int (*restore)(void *data, uint64_t index, const uint8_t *bytes, size_t len);
+    /* Optional: about how many bytes snapshot() would produce now. Spaces
+     * snapshots so that their copying costs about STORE_RAFT_SNAPSHOT_BYTES_PER_REQUEST
+     * per applied request however large the state grows. */
+    uint64_t (*state_bytes)(void *data);
 };
+
+#define STORE_RAFT_SNAPSHOT_BYTES_PER_REQUEST 1024
 
 /* Group-commit knobs; zero fields take the defaults. */
 struct store_raft_options {

@@ -49,7 +49,7 @@ struct batch {
     struct raft_apply req;
     struct store_raft *sr;
     struct batch *next;
-    struct k8c_sbuf body; /* encoded request records (cmd.h) */
+    struct k8c_sbuf body; /* room for the entry header, then the request records (cmd.h) */
     struct pending *pend;
     size_t n, cap;
     uint64_t term, seq;
@@ -108,6 +108,7 @@ struct store_raft {
     struct read_group *reads_queued, *reads_inflight;
     uint64_t seq;
     uint64_t fsm_applied;
+    size_t body_hint; /* bytes of the last proposed entry */
 
     /* Snapshot policy in requests (etcd's --snapshot-count), 0 = libraft's
      * entry threshold only (attached mode). See snapshot_policy(). */
@@ -177,10 +178,15 @@ static uint64_t get_le(const uint8_t *p, int bytes)
 
 static struct batch *batch_new(struct store_raft *sr)
 {
+    static const uint8_t header[STORE_CMD_HEADER_SIZE];
     struct batch *b = K8C_NEW(struct batch);
     b->sr = sr;
     b->req.data = b;
     k8c_sbuf_init(&b->body);
+    /* Sized like the last entry, so a busy batch does not grow by copies. */
+    k8c_sbuf_reserve(&b->body,
+                     sr->body_hint > STORE_CMD_HEADER_SIZE ? sr->body_hint : STORE_CMD_HEADER_SIZE);
+    k8c_sbuf_append(&b->body, header, sizeof header);
     return b;
 }
 
@@ -580,16 +586,15 @@ static int propose(struct store_raft *sr, struct batch *b)
     hdr.seq = ++sr->seq;
     b->term = hdr.term;
     b->seq = hdr.seq;
-    buf.len = STORE_CMD_HEADER_SIZE + b->body.len;
-    buf.len += store_cmd_pad(buf.len); /* libraft needs 8-byte multiples (cmd.h) */
-    buf.base = raft_malloc(buf.len);
-    if (buf.base == NULL) {
-        return K8C_ENOMEM;
-    }
-    store_cmd_put_header(buf.base, &hdr);
-    memcpy((uint8_t *)buf.base + STORE_CMD_HEADER_SIZE, b->body.data, b->body.len);
-    memset((uint8_t *)buf.base + STORE_CMD_HEADER_SIZE + b->body.len, 0,
-           buf.len - STORE_CMD_HEADER_SIZE - b->body.len);
+    /* The body becomes the entry: header in its reserved room, padding to
+     * the 8-byte multiple libraft needs (cmd.h); libraft frees it with
+     * raft_free, which is free() like k8c_free. */
+    static const uint8_t zeros[8];
+    k8c_sbuf_append(&b->body, zeros, store_cmd_pad(b->body.len));
+    store_cmd_put_header((uint8_t *)b->body.data, &hdr);
+    buf.len = b->body.len;
+    sr->body_hint = buf.len;
+    buf.base = k8c_sbuf_detach(&b->body);
     b->results = k8c_calloc(b->n, sizeof *b->results);
     b->next = sr->inflight;
     sr->inflight = b;
@@ -600,8 +605,6 @@ static int propose(struct store_raft *sr, struct batch *b)
         inflight_remove(sr, b);
         return map_raft_error(sr, rv);
     }
-    /* The encoded copy now lives in the raft log; drop ours. */
-    k8c_sbuf_free(&b->body);
     sr->stats.entries_proposed++;
     sr->stats.requests_proposed += b->n;
     return 0;
@@ -688,7 +691,8 @@ int store_raft_submit(struct store_raft *sr, enum store_cmd_type type, uint64_t 
     }
     b = sr->queue_tail;
     if (b == NULL || b->n >= sr->opts.max_batch_requests ||
-        (b->n > 0 && b->body.len + store_cmd_req_size(len) > sr->opts.max_batch_bytes)) {
+        (b->n > 0 && b->body.len + store_cmd_req_size(len) >
+                         STORE_CMD_HEADER_SIZE + sr->opts.max_batch_bytes)) {
         b = batch_new(sr);
         if (sr->queue_tail != NULL) {
             sr->queue_tail->next = b;

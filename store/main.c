@@ -790,6 +790,22 @@ static void on_signal(void *arg)
     }
 }
 
+/* This member was removed from the cluster: stop as on SIGTERM, from the
+ * loop (the maint service's tick is on the stack). */
+static void on_removed_idle(uv_idle_t *h)
+{
+    uv_idle_stop(h);
+    uv_close((uv_handle_t *)h, (uv_close_cb)k8c_free);
+    on_signal(&server);
+}
+
+static void on_removed(void)
+{
+    uv_idle_t *h = K8C_NEW(uv_idle_t);
+    uv_idle_init(server.loop, h);
+    uv_idle_start(h, on_removed_idle);
+}
+
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -928,6 +944,10 @@ int main(int argc, char **argv)
         mcfg.mvcc = server.mvcc;
         mcfg.member_id = server.member_id;
         mcfg.strict_reconfig_check = opt.strict_reconfig_check;
+        mcfg.ca_file = opt.trusted_ca_file;
+        mcfg.cert_file = opt.cert_file;
+        mcfg.key_file = opt.key_file;
+        mcfg.on_removed = on_removed;
         mcfg.name = opt.name;
         mcfg.client_urls = opt.advertise_client_urls;
         mcfg.peers = server.peers;

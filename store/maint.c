@@ -230,6 +230,18 @@ struct store_maint_service {
     bool changing;         /* a membership change of the promoter is running */
     bool publishing;       /* our record is being proposed or sent to the leader */
     bool nospace_inflight; /* the NOSPACE alarm is being proposed */
+    /* Removal watch (see removal_tick). */
+    bool was_member;          /* this member has been in the raft configuration */
+    uint64_t no_leader_since; /* uv_now when the leader was last lost, 0 while one is known */
+    struct probe *probe;      /* a MemberList call to another member in flight */
+    struct k8c_grpc_channel *probe_ch;
+    size_t probe_next; /* round robin over the other members */
+    bool removed;
+};
+
+/* A MemberList call of the removal watch; svc is NULL once the service stops. */
+struct probe {
+    struct store_maint_service *svc;
 };
 
 /* ---- helpers ---- */
@@ -1555,6 +1567,113 @@ void store_maint_fill_status(struct store_maint_service *svc, Etcdserverpb__Stat
         store_maint_record_get(svc->cfg.mvcc, svc->cfg.member_id, &rec) == 0 && rec.learner;
 }
 
+/* ---- the removal watch ---- */
+
+/*
+ * A member removed from the cluster stops, as etcd's does ("the member has
+ * been permanently removed from the cluster"). libraft stops replicating to
+ * a removed server, so it may never apply its own removal (and a
+ * configuration without it may also be one not yet committed); instead a member
+ * that has been in the configuration and has had no leader for
+ * REMOVAL_PROBE_MS asks the other members for their member list, one at a
+ * time, and stops once one of them answers without it.
+ */
+#define REMOVAL_PROBE_MS 3000
+
+static void removed(struct store_maint_service *svc, const char *how)
+{
+    if (svc->removed)
+        return;
+    svc->removed = true;
+    k8c_log_error("the member has been permanently removed from the cluster (%s); stopping "
+                  "member=%" PRIx64,
+                  how, svc->cfg.member_id);
+    if (svc->cfg.on_removed != NULL)
+        svc->cfg.on_removed();
+}
+
+static void on_probe_done(int status, const char *message, const ProtobufCMessage *response,
+                          void *arg)
+{
+    struct probe *p = arg;
+    struct store_maint_service *svc = p->svc;
+    k8c_free(p);
+    if (svc == NULL)
+        return;
+    svc->probe = NULL;
+    if (status != K8C_GRPC_OK || response == NULL)
+        return;
+    const Etcdserverpb__MemberListResponse *r = (const Etcdserverpb__MemberListResponse *)response;
+    for (size_t i = 0; i < r->n_members; i++)
+        if (r->members[i]->id == svc->cfg.member_id)
+            return;
+    removed(svc, "another member lists the cluster without it");
+}
+
+static void removal_tick(struct store_maint_service *svc)
+{
+    struct store_raft_member rm[MAX_MEMBERS];
+    size_t n = store_raft_members(svc->cfg.raft, rm, MAX_MEMBERS);
+    bool member = false;
+
+    for (size_t i = 0; i < n && i < MAX_MEMBERS; i++)
+        member |= rm[i].id == svc->cfg.member_id;
+    if (member)
+        svc->was_member = true;
+    if (store_raft_leader(svc->cfg.raft, NULL) != 0 || !svc->was_member) {
+        svc->no_leader_since = 0;
+        return;
+    }
+    uint64_t now = uv_now(svc->cfg.loop);
+    if (svc->no_leader_since == 0)
+        svc->no_leader_since = now;
+    if (now - svc->no_leader_since < REMOVAL_PROBE_MS || svc->probe != NULL)
+        return;
+    if (svc->probe_ch != NULL) { /* the last probe's channel */
+        k8c_grpc_channel_del(svc->probe_ch);
+        svc->probe_ch = NULL;
+    }
+    struct member_view *v = members_collect(svc, &n);
+    size_t others = 0;
+    for (size_t i = 0; i < n; i++)
+        others += v[i].pb.id != svc->cfg.member_id && v[i].nclient > 0;
+    for (size_t i = 0, k = 0; i < n && others > 0; i++) {
+        if (v[i].pb.id == svc->cfg.member_id || v[i].nclient == 0 ||
+            k++ != svc->probe_next % others)
+            continue;
+        const char *url = v[i].client[0];
+        bool tls = strncmp(url, "https://", 8) == 0;
+        char target[256], errmsg[K8C_ERRMSG_SIZE];
+        snprintf(target, sizeof(target), "%s",
+                 url + (tls                               ? 8
+                        : strncmp(url, "http://", 7) == 0 ? 7
+                                                          : 0));
+        if (strchr(target, '/'))
+            *strchr(target, '/') = '\0';
+        struct k8c_grpc_channel_options copts = {0};
+        if (tls) {
+            copts.ca_file = svc->cfg.ca_file;
+            copts.cert_file = svc->cfg.cert_file;
+            copts.key_file = svc->cfg.key_file;
+        }
+        svc->probe_ch = k8c_grpc_channel_new(svc->cfg.loop, target, &copts, errmsg);
+        if (svc->probe_ch == NULL)
+            break;
+        Etcdserverpb__MemberListRequest req = ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
+        struct probe *p = K8C_NEW(struct probe);
+        p->svc = svc;
+        if (k8c_grpc_unary(svc->probe_ch, "/etcdserverpb.Cluster/MemberList", &req.base,
+                           &etcdserverpb__member_list_response__descriptor, 2000, on_probe_done,
+                           p) == 0)
+            svc->probe = p;
+        else
+            k8c_free(p);
+        break;
+    }
+    svc->probe_next++;
+    k8c_free(v);
+}
+
 /* ---- life cycle ---- */
 
 static void on_tick(uv_timer_t *t)
@@ -1564,6 +1683,7 @@ static void on_tick(uv_timer_t *t)
         return;
     publish_tick(svc);
     promoter_tick(svc);
+    removal_tick(svc);
 }
 
 struct store_maint_service *store_maint_service_new(const struct store_maint_service_config *cfg)
@@ -1634,6 +1754,14 @@ void store_maint_service_stop(struct store_maint_service *svc)
     svc->stopped = true;
     svc->cfg.raft = NULL;
     uv_close((uv_handle_t *)&svc->tick, NULL);
+    if (svc->probe != NULL) {
+        svc->probe->svc = NULL;
+        svc->probe = NULL;
+    }
+    if (svc->probe_ch != NULL) {
+        k8c_grpc_channel_del(svc->probe_ch);
+        svc->probe_ch = NULL;
+    }
 }
 
 void store_maint_service_del(struct store_maint_service *svc)

@@ -141,6 +141,11 @@ struct store_maint_service_config {
     /* --strict-reconfig-check: refuse member add/remove/promote that would
      * leave fewer started voting members than a quorum (etcd's rule). */
     bool strict_reconfig_check;
+    /* Client TLS for https client URLs of other members (--trusted-ca-file,
+     * --cert-file, --key-file), and what to do once this member finds it was
+     * removed from the cluster (stop, as etcd does). */
+    const char *ca_file, *cert_file, *key_file;
+    void (*on_removed)(void);
     struct k8c_grpc_channel *(*leader_channel)(void);
     /* As store_lease_service_config.forward / forward_cancel. */
     void (*forward)(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,

@@ -223,8 +223,20 @@ expect_match "promote a voter" 'etcdserver: can only promote a learner member' "
 
 out=$(ctl --endpoints="$(ep 0)" member remove "$new_id")
 expect_match "member remove" "Member +$new_id removed from cluster" "$out"
-kill "${pids[3]}"
+# The removed member finds out (no leader, another member lists the cluster
+# without it) and stops by itself, as etcd's does.
+for _ in $(seq 1 150); do
+    kill -0 "${pids[3]}" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "${pids[3]}" 2>/dev/null; then
+    kill "${pids[3]}"
+    fail "the removed member s3 is still running 15 s after its removal: $(tail -3 "$tmp/s3.log")"
+fi
 wait "${pids[3]}" 2>/dev/null || true
+grep -q "the member has been permanently removed from the cluster" "$tmp/s3.log" ||
+    fail "the removed member stopped without saying why: $(tail -3 "$tmp/s3.log")"
+echo "ok: the removed member stopped by itself"
 eventually "member list back to the original three" "^$list3\$" ctl --endpoints="$all" member list
 out=$(ctl --endpoints="$all" member remove "$new_id" 2>&1 || true)
 expect_match "remove an unknown member" 'etcdserver: member not found' "$out"

@@ -1,8 +1,11 @@
 /*
- * Watch streams (GET ...?watch=true): a store watch on the resource's key
- * range, turned into Kubernetes watch events written as newline-delimited
- * JSON ({"type":"ADDED","object":{...}}), one per line, flushed as they
- * happen (chunked on HTTP/1.1, DATA frames on HTTP/2).
+ * Watch streams (GET ...?watch=true) served from the store, for what the
+ * watch cache does not serve (Table output): a store watch on the resource's
+ * key range, turned into Kubernetes watch events written as newline-delimited
+ * JSON ({"type":"ADDED","object":{...}}), one per line, or as length-prefixed
+ * protobuf WatchEvent frames when the client asked for protobuf (encodings:
+ * watchcache.h), flushed as they happen (chunked on HTTP/1.1, DATA frames on
+ * HTTP/2).
  *
  * resourceVersion semantics as upstream: unset or "0" starts with synthetic
  * ADDED events for every existing object (read at one revision) and goes on
@@ -27,6 +30,7 @@
 #include "object.h"
 #include "selector.h"
 #include "server.h"
+#include "watchcache.h"
 
 #define WATCH_MAX_QUEUED     (16u * 1024 * 1024)
 #define BOOKMARK_INTERVAL_MS 10000
@@ -40,6 +44,7 @@ struct watch_op {
     bool bookmarks;
     bool columns_sent;
     bool finished;
+    enum api_watch_format fmt;
     uv_timer_t *timeout, *bookmark;
     char prefix[1024], end[1024];
     int64_t rev; /* last revision sent */
@@ -82,24 +87,16 @@ static void watch_finish(struct watch_op *op)
         k8c_http_stream_finish(op->req->s, NULL, 0);
 }
 
-/* Writes one event line. object is the JSON of the object (or Status). */
-static void send_event(struct watch_op *op, const char *type, struct k8c_json *object,
-                       struct k8c_arena *a)
+/* Queues one whole event (line or frame; takes the reference). */
+static void send_event(struct watch_op *op, struct k8c_buf *ev)
 {
     struct api_req *req = op->req;
-    if (req->s == NULL || op->finished)
+    if (req->s == NULL || op->finished) {
+        k8c_buf_unref(ev);
         return;
-    struct k8c_json *ev = k8c_json_new_object(a);
-    k8c_json_set(a, ev, "type", k8c_json_new_string(a, type));
-    k8c_json_set(a, ev, "object", object);
-    struct k8c_sbuf out;
-    k8c_sbuf_init(&out);
-    k8c_json_write(&out, ev, 0, 0);
-    k8c_sbuf_putc(&out, '\n');
-    struct k8c_buf *b = k8c_sbuf_to_buf(&out);
-    k8c_http_stream_send(req->s, b);
-    k8c_buf_unref(b);
-    k8c_sbuf_free(&out);
+    }
+    k8c_http_stream_send(req->s, ev);
+    k8c_buf_unref(ev);
     if (k8c_http_stream_queued(req->s) > WATCH_MAX_QUEUED) {
         k8c_log_info("watch client too slow, closing path=%s user=%s", req->path, req->user);
         watch_finish(op);
@@ -108,49 +105,40 @@ static void send_event(struct watch_op *op, const char *type, struct k8c_json *o
 
 static void send_object(struct watch_op *op, const char *type, ProtobufCMessage *obj)
 {
-    struct k8c_arena *a = k8c_arena_new(0);
-    struct k8c_json *tree = NULL;
-    api_meta_t *m = api_obj_meta(obj);
+    struct k8c_sbuf out;
+    char errmsg[K8C_ERRMSG_SIZE];
+    k8c_sbuf_init(&out);
     if (op->req->table) {
+        struct k8c_arena *a = k8c_arena_new(0);
+        api_meta_t *m = api_obj_meta(obj);
         ProtobufCMessage *items[1] = {obj};
-        tree = api_table_tree(a, op->req, items, 1, m ? m->resourceversion : "", NULL, 0,
-                              !op->columns_sent);
+        struct k8c_json *tree = api_table_tree(a, op->req, items, 1, m ? m->resourceversion : "",
+                                               NULL, 0, !op->columns_sent);
         op->columns_sent = true;
-    } else if (k8c_codec_msg_to_tree(a, obj, K8C_CODEC_TYPE_META, &tree, NULL) != 0) {
+        if (tree == NULL) {
+            k8c_arena_del(a);
+            k8c_sbuf_free(&out);
+            return;
+        }
+        k8c_json_write(&out, tree, 0, 0);
         k8c_arena_del(a);
+    } else if (api_watch_encode_object(op->fmt, obj, &out, errmsg) != 0) {
+        k8c_log_error("watch: cannot encode an object err=%s", errmsg);
+        k8c_sbuf_free(&out);
         return;
     }
-    send_event(op, type, tree, a);
-    k8c_arena_del(a);
+    send_event(op, api_watch_event(op->fmt, type, out.data, out.len));
+    k8c_sbuf_free(&out);
 }
 
 static void send_bookmark(struct watch_op *op, int64_t rev)
 {
-    struct k8c_arena *a = k8c_arena_new(0);
-    struct k8c_json *o = k8c_json_new_object(a), *m = k8c_json_new_object(a);
-    char rv[24];
-    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
-    k8c_json_set(a, o, "kind", k8c_json_new_string(a, op->req->res->kind));
-    k8c_json_set(a, o, "apiVersion", k8c_json_new_string(a, op->req->res->api_version));
-    k8c_json_set(a, m, "resourceVersion", k8c_json_new_string(a, rv));
-    k8c_json_set(a, o, "metadata", m);
-    send_event(op, "BOOKMARK", o, a);
-    k8c_arena_del(a);
+    send_event(op, api_watch_bookmark(op->fmt, op->req->res, rev));
 }
 
 static void send_error(struct watch_op *op, int code, const char *reason, const char *message)
 {
-    struct k8c_arena *a = k8c_arena_new(0);
-    struct k8c_json *o = k8c_json_new_object(a);
-    k8c_json_set(a, o, "kind", k8c_json_new_string(a, "Status"));
-    k8c_json_set(a, o, "apiVersion", k8c_json_new_string(a, "v1"));
-    k8c_json_set(a, o, "metadata", k8c_json_new_object(a));
-    k8c_json_set(a, o, "status", k8c_json_new_string(a, "Failure"));
-    k8c_json_set(a, o, "message", k8c_json_new_string(a, message));
-    k8c_json_set(a, o, "reason", k8c_json_new_string(a, reason));
-    k8c_json_set(a, o, "code", k8c_json_new_int(a, code));
-    send_event(op, "ERROR", o, a);
-    k8c_arena_del(a);
+    send_event(op, api_watch_error(op->fmt, code, reason, message));
 }
 
 static bool matches(struct watch_op *op, ProtobufCMessage *obj)
@@ -299,12 +287,13 @@ void api_watch_start(struct api_req *req)
         op->has_fields = true;
     }
     op->bookmarks = api_query_bool(req, "allowWatchBookmarks");
+    op->fmt = api_watch_format_of(req);
     api_key(req->srv, req->res, req->ns, "", op->prefix, sizeof(op->prefix));
     api_etcd_prefix_end(op->prefix, op->end, sizeof(op->end));
     req->op = op;
     req->op_free = watch_op_free;
 
-    struct k8c_http_header h[] = {{"content-type", "application/json"},
+    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(op->fmt)},
                                   {"cache-control", "no-cache, private"}};
     k8c_http_stream_respond(req->s, 200, h, 2, false);
     req->code = 200;

@@ -2,12 +2,15 @@
  * The watch cache (see watchcache.h).
  *
  * Per resource: a sorted array of the current objects (struct cobj: the
- * decoded message, for selectors, and its JSON, encoded once on first use)
- * and a ring of the last api_watchcache_window events. A watch event line is
- * written as three shared buffers - `{"type":"MODIFIED","object":`, the
- * object's JSON, `}\n` - so a thousand watchers of one pod share one encoding
- * of it. The window decides how old a resourceVersion may be: a watch from a
- * version whose events have left the window gets 410 Expired, as upstream.
+ * decoded message, for selectors, and its encodings, each made once on first
+ * use) and a ring of the last api_watchcache_window events. A whole watch
+ * event - the JSON line `{"type":"MODIFIED","object":{...}}\n` or the
+ * protobuf frame - is built once per object, event type and encoding, and
+ * that one buffer is queued on every watcher it goes to, so ten thousand
+ * watchers of one pod share one encoding and cost one queue entry each. An
+ * encoding nobody watches in is never made. The window decides how old a
+ * resourceVersion may be: a watch from a version whose events have left the
+ * window gets 410 Expired, as upstream.
  *
  * Lifetimes: objects are reference-counted (the array holds one, each event
  * that names the object holds one). A watcher belongs to its request (freed
@@ -31,13 +34,8 @@
 #define BOOKMARK_INTERVAL_MS 10000
 #define RESTART_DELAY_MS     1000
 
-enum { EV_ADDED, EV_MODIFIED, EV_DELETED };
-static const char *const type_prefix[] = {
-    "{\"type\":\"ADDED\",\"object\":",
-    "{\"type\":\"MODIFIED\",\"object\":",
-    "{\"type\":\"DELETED\",\"object\":",
-};
-static struct k8c_buf *prefix_buf[3], *suffix_buf;
+enum { EV_ADDED, EV_MODIFIED, EV_DELETED, EV_NTYPES };
+static const char *const type_name[EV_NTYPES] = {"ADDED", "MODIFIED", "DELETED"};
 
 #define MAX_OBJECT_FIELDS 32
 
@@ -45,7 +43,10 @@ struct cobj {
     unsigned refs;
     char *key;
     ProtobufCMessage *msg;
-    struct k8c_buf *json; /* encoded on first use */
+    /* the object in each encoding (JSON, "k8s\0" envelope) and whole events
+     * (line or frame) per encoding and type, each made on first use */
+    struct k8c_buf *enc[API_WATCH_NFORMATS];
+    struct k8c_buf *event[API_WATCH_NFORMATS][EV_NTYPES];
     int64_t rev;
     /* field-selector values, computed once on first use (not per watcher) */
     struct k8c_arena *fields_arena;
@@ -77,6 +78,9 @@ struct cache {
     struct api_req **waiting;
     size_t nwaiting;
     uv_timer_t restart;
+    /* the bookmark at bookmark_rev, per encoding (shared by the watchers) */
+    struct k8c_buf *bookmark[API_WATCH_NFORMATS];
+    int64_t bookmark_rev[API_WATCH_NFORMATS];
     char prefix[512], end[512];
     struct cache *next;
 };
@@ -90,9 +94,12 @@ struct cwatcher {
     struct api_label_selector labels;
     struct api_field_selector fields;
     bool has_fields;
-    char key_prefix[1024]; /* namespace filter: <prefix>/<storage>/<ns>/ */
+    char *key_prefix; /* namespace filter <prefix>/<storage>/<ns>/, or NULL */
+    size_t key_prefix_len;
+    enum api_watch_format fmt;
     bool bookmarks;
-    int64_t sent_rev;
+    int64_t sent_rev; /* events up to here were delivered (or skipped: no match) */
+    int64_t told_rev; /* the newest version the client was sent (event or bookmark) */
     uv_timer_t *timeout, *bookmark;
 };
 #define CWATCHER_MAGIC 0x77636163u
@@ -108,7 +115,11 @@ static void cobj_unref(struct cobj *o)
     if (o == NULL || --o->refs > 0)
         return;
     api_obj_free(o->msg);
-    k8c_buf_unref(o->json);
+    for (int f = 0; f < API_WATCH_NFORMATS; f++) {
+        k8c_buf_unref(o->enc[f]);
+        for (int t = 0; t < EV_NTYPES; t++)
+            k8c_buf_unref(o->event[f][t]);
+    }
     k8c_arena_del(o->fields_arena);
     k8c_free(o->key);
     k8c_free(o);
@@ -130,18 +141,35 @@ static struct cobj *cobj_ref(struct cobj *o)
     return o;
 }
 
-static struct k8c_buf *cobj_json(struct cobj *o)
+/* The object alone in encoding f (list items, the inside of events). */
+static struct k8c_buf *cobj_encoded(struct cobj *o, enum api_watch_format f)
 {
-    if (o->json == NULL) {
+    if (o->enc[f] == NULL) {
         struct k8c_sbuf out;
         char errmsg[K8C_ERRMSG_SIZE];
         k8c_sbuf_init(&out);
-        if (k8c_codec_json_encode(&out, o->msg, K8C_CODEC_TYPE_META, 0, errmsg) != 0)
-            k8c_sbuf_puts(&out, "{}");
-        o->json = k8c_sbuf_to_buf(&out);
+        if (api_watch_encode_object(f, o->msg, &out, errmsg) != 0) {
+            /* cannot happen for a decoded object; an empty object keeps the
+             * stream well-formed */
+            k8c_log_error("watch cache: cannot encode key=%s err=%s", o->key, errmsg);
+            k8c_sbuf_reset(&out);
+            if (f == API_WATCH_JSON)
+                k8c_sbuf_puts(&out, "{}");
+        }
+        o->enc[f] = k8c_sbuf_to_buf(&out);
         k8c_sbuf_free(&out);
     }
-    return o->json;
+    return o->enc[f];
+}
+
+/* The whole event (JSON line or protobuf frame) of type t for o. */
+static struct k8c_buf *cobj_event(struct cobj *o, enum api_watch_format f, int t)
+{
+    if (o->event[f][t] == NULL) {
+        struct k8c_buf *enc = cobj_encoded(o, f);
+        o->event[f][t] = api_watch_event(f, type_name[t], enc->data, enc->len);
+    }
+    return o->event[f][t];
 }
 
 static struct cobj *cobj_decode(struct cache *c, const struct api_etcd_kv *kv, int64_t rev)
@@ -248,6 +276,7 @@ static void cwatcher_free(void *arg)
 {
     struct cwatcher *w = arg;
     unlink_watcher(w);
+    k8c_free(w->key_prefix);
     api_labels_free(&w->labels);
     if (w->has_fields)
         api_fields_free(&w->fields);
@@ -266,7 +295,7 @@ static bool wmatches(struct cwatcher *w, struct cobj *o)
 {
     if (o == NULL)
         return false;
-    if (w->key_prefix[0] != '\0' && strncmp(o->key, w->key_prefix, strlen(w->key_prefix)) != 0)
+    if (w->key_prefix != NULL && strncmp(o->key, w->key_prefix, w->key_prefix_len) != 0)
         return false;
     if (!api_labels_empty(&w->labels) && !api_labels_matches_meta(&w->labels, api_obj_meta(o->msg)))
         return false;
@@ -281,9 +310,7 @@ static void send_line(struct cwatcher *w, int type, struct cobj *o)
     struct k8c_http_stream *s = w->req->s;
     if (s == NULL)
         return;
-    k8c_http_stream_send(s, prefix_buf[type]);
-    k8c_http_stream_send(s, cobj_json(o));
-    k8c_http_stream_send(s, suffix_buf);
+    k8c_http_stream_send(s, cobj_event(o, w->fmt, type));
     if (k8c_http_stream_queued(s) > WATCH_MAX_QUEUED) {
         k8c_log_info("watch client too slow, closing path=%s user=%s", w->req->path, w->req->user);
         watcher_finish(w);
@@ -298,34 +325,40 @@ static void deliver(struct cwatcher *w, const struct cevent *ev)
     w->sent_rev = ev->rev;
     bool now = ev->type != EV_DELETED && wmatches(w, ev->obj);
     bool before = wmatches(w, ev->type == EV_DELETED ? ev->obj : ev->prev);
-    if (ev->type == EV_DELETED) {
-        if (before)
-            send_line(w, EV_DELETED, ev->obj);
-    } else if (now) {
-        send_line(w, before ? EV_MODIFIED : EV_ADDED, ev->obj);
-    } else if (before) {
-        send_line(w, EV_DELETED, ev->obj);
-    }
+    int type;
+    if (ev->type == EV_DELETED)
+        type = before ? EV_DELETED : -1;
+    else if (now)
+        type = before ? EV_MODIFIED : EV_ADDED;
+    else
+        type = before ? EV_DELETED : -1; /* no longer matches: gone from its view */
+    if (type < 0)
+        return;
+    w->told_rev = ev->rev;
+    send_line(w, type, ev->obj);
 }
 
 static void send_bookmark(struct cwatcher *w)
 {
-    char line[512];
     struct cache *c = w->c;
     if (w->req->s == NULL)
         return;
-    int n = snprintf(line, sizeof(line),
-                     "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
-                     "\"metadata\":{\"resourceVersion\":\"%lld\"}}}\n",
-                     c->res->kind, c->res->api_version, (long long)c->rev);
-    k8c_http_stream_send_copy(w->req->s, line, (size_t)n);
-    w->sent_rev = c->rev;
+    if (c->bookmark[w->fmt] == NULL || c->bookmark_rev[w->fmt] != c->rev) {
+        k8c_buf_unref(c->bookmark[w->fmt]);
+        c->bookmark[w->fmt] = api_watch_bookmark(w->fmt, c->res, c->rev);
+        c->bookmark_rev[w->fmt] = c->rev;
+    }
+    k8c_http_stream_send(w->req->s, c->bookmark[w->fmt]);
+    w->sent_rev = w->told_rev = c->rev;
 }
 
 static void on_bookmark_tick(uv_timer_t *t)
 {
     struct cwatcher *w = t->data;
-    if (w->linked && w->c->rev > w->sent_rev)
+    /* Every event up to c->rev went through deliver() already: a bookmark
+     * tells a watcher whose selector skipped the latest ones how far it got,
+     * so its reconnect does not start from a version that expired. */
+    if (w->linked && w->c->rev > w->told_rev)
         send_bookmark(w);
 }
 
@@ -419,6 +452,10 @@ static void cache_clear(struct cache *c)
     c->ring_len = 0;
     c->ring_start = 0;
     c->ready = false;
+    for (int f = 0; f < API_WATCH_NFORMATS; f++) {
+        k8c_buf_unref(c->bookmark[f]);
+        c->bookmark[f] = NULL;
+    }
 }
 
 static void on_restart(uv_timer_t *t)
@@ -485,11 +522,6 @@ static struct cache *cache_get(struct api_server *srv, const struct api_resource
     for (struct cache *c = caches; c != NULL; c = c->next)
         if (c->res == r)
             return c;
-    if (suffix_buf == NULL) {
-        for (int i = 0; i < 3; i++)
-            prefix_buf[i] = k8c_buf_copy(type_prefix[i], strlen(type_prefix[i]));
-        suffix_buf = k8c_buf_copy("}\n", 2);
-    }
     struct cache *c = K8C_NEW(struct cache);
     c->srv = srv;
     c->res = r;
@@ -535,7 +567,7 @@ static void serve_list(struct cache *c, struct api_req *req)
             continue;
         if (!first)
             k8c_http_stream_send(req->s, comma);
-        k8c_http_stream_send(req->s, cobj_json(o));
+        k8c_http_stream_send(req->s, cobj_encoded(o, API_WATCH_JSON));
         first = false;
     }
     k8c_buf_unref(comma);
@@ -557,8 +589,13 @@ static void serve_watch(struct cache *c, struct api_req *req)
         k8c_free(w);
         return;
     }
-    if (req->res->namespaced && req->ns[0] != '\0')
-        api_key(req->srv, req->res, req->ns, "", w->key_prefix, sizeof(w->key_prefix));
+    if (req->res->namespaced && req->ns[0] != '\0') {
+        char key_prefix[1024];
+        api_key(req->srv, req->res, req->ns, "", key_prefix, sizeof(key_prefix));
+        w->key_prefix = k8c_strdup(key_prefix);
+        w->key_prefix_len = strlen(key_prefix);
+    }
+    w->fmt = api_watch_format_of(req);
     w->bookmarks = api_query_bool(req, "allowWatchBookmarks");
     req->op = w;
     req->op_free = cwatcher_free;
@@ -574,18 +611,17 @@ static void serve_watch(struct cache *c, struct api_req *req)
             return;
         }
     }
-    struct k8c_http_header h[] = {{"content-type", "application/json"},
+    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(w->fmt)},
                                   {"cache-control", "no-cache, private"}};
     k8c_http_stream_respond(req->s, 200, h, 2, false);
     req->code = 200;
     if (!initial && from < c->oldest) {
-        char msg[512];
-        int n = snprintf(msg, sizeof(msg),
-                         "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":"
-                         "\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old "
-                         "resource version: %lld (%lld)\",\"reason\":\"Expired\",\"code\":410}}\n",
-                         (long long)from, (long long)c->oldest);
-        k8c_http_stream_send_copy(req->s, msg, (size_t)n);
+        char msg[128];
+        snprintf(msg, sizeof(msg), "too old resource version: %lld (%lld)", (long long)from,
+                 (long long)c->oldest);
+        struct k8c_buf *ev = api_watch_error(w->fmt, 410, "Expired", msg);
+        k8c_http_stream_send(req->s, ev);
+        k8c_buf_unref(ev);
         k8c_http_stream_finish(req->s, NULL, 0);
         return;
     }
@@ -595,7 +631,7 @@ static void serve_watch(struct cache *c, struct api_req *req)
                 send_line(w, EV_ADDED, c->objs[i]);
         w->sent_rev = c->rev;
     } else {
-        w->sent_rev = from;
+        w->sent_rev = w->told_rev = from;
         for (size_t i = 0; i < c->ring_len; i++)
             deliver(w, &c->ring[(c->ring_start + i) % api_watchcache_window]);
         if (w->sent_rev < from)
@@ -635,12 +671,13 @@ static void serve_now(struct cache *c, struct api_req *req)
 bool api_watchcache_serve(struct api_req *req)
 {
     char buf[32];
-    if (req->table || req->out != API_JSON || req->res == NULL || req->res->storage[0] == '\0')
+    if (req->table || req->res == NULL || req->res->storage[0] == '\0')
         return false;
     const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
     if (req->verb == VERB_LIST) {
         /* resourceVersion=0: any recent state will do (informers' relist) */
-        if (rv == NULL || strcmp(rv, "0") != 0 || api_query(req, "continue", buf, sizeof(buf)))
+        if (req->out != API_JSON || rv == NULL || strcmp(rv, "0") != 0 ||
+            api_query(req, "continue", buf, sizeof(buf)))
             return false;
     } else if (req->verb != VERB_WATCH) {
         return false;
@@ -668,4 +705,145 @@ void api_watchcache_shutdown(struct api_server *srv)
         uv_timer_stop(&c->restart);
     }
     (void)srv;
+}
+
+/* ---- watch stream encodings (see watchcache.h) ---- */
+
+enum api_watch_format api_watch_format_of(const struct api_req *req)
+{
+    return req->out == API_PROTOBUF && !req->table ? API_WATCH_PROTOBUF : API_WATCH_JSON;
+}
+
+const char *api_watch_content_type(enum api_watch_format f)
+{
+    return f == API_WATCH_PROTOBUF ? "application/vnd.kubernetes.protobuf;stream=watch"
+                                   : "application/json";
+}
+
+int api_watch_encode_object(enum api_watch_format f, const ProtobufCMessage *msg,
+                            struct k8c_sbuf *out, char *errmsg)
+{
+    if (f == API_WATCH_PROTOBUF)
+        return k8c_codec_proto_encode(out, msg, NULL, NULL, errmsg);
+    return k8c_codec_json_encode(out, msg, K8C_CODEC_TYPE_META, 0, errmsg);
+}
+
+static size_t varint_len(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, size_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+struct k8c_buf *api_watch_event(enum api_watch_format f, const char *type, const void *obj,
+                                size_t len)
+{
+    size_t type_len = strlen(type);
+    if (f == API_WATCH_JSON) {
+        /* {"type":"<type>","object":<obj>}\n */
+        struct k8c_buf *b = k8c_buf_new(9 + type_len + 11 + len + 2);
+        uint8_t *p = b->data;
+        memcpy(p, "{\"type\":\"", 9);
+        p += 9;
+        memcpy(p, type, type_len);
+        p += type_len;
+        memcpy(p, "\",\"object\":", 11);
+        p += 11;
+        memcpy(p, obj, len);
+        p += len;
+        memcpy(p, "}\n", 2);
+        p += 2;
+        b->len = (size_t)(p - b->data);
+        b->data[b->len] = '\0';
+        return b;
+    }
+    /* 4-byte big-endian length, then WatchEvent {1: type, 2: RawExtension {1: raw}} */
+    size_t ext_len = 1 + varint_len(len) + len;
+    size_t ev_len = 1 + varint_len(type_len) + type_len + 1 + varint_len(ext_len) + ext_len;
+    struct k8c_buf *b = k8c_buf_new(4 + ev_len);
+    uint8_t *p = b->data;
+    *p++ = (uint8_t)(ev_len >> 24);
+    *p++ = (uint8_t)(ev_len >> 16);
+    *p++ = (uint8_t)(ev_len >> 8);
+    *p++ = (uint8_t)ev_len;
+    *p++ = 0x0a;
+    p = put_varint(p, type_len);
+    memcpy(p, type, type_len);
+    p += type_len;
+    *p++ = 0x12;
+    p = put_varint(p, ext_len);
+    *p++ = 0x0a;
+    p = put_varint(p, len);
+    memcpy(p, obj, len);
+    return b;
+}
+
+/* An event around msg (ERROR, BOOKMARK); an unencodable msg (cannot happen
+ * for these) still gives a well-formed event. */
+static struct k8c_buf *message_event(enum api_watch_format f, const char *type,
+                                     const ProtobufCMessage *msg)
+{
+    struct k8c_sbuf out;
+    char errmsg[K8C_ERRMSG_SIZE];
+    k8c_sbuf_init(&out);
+    if (api_watch_encode_object(f, msg, &out, errmsg) != 0) {
+        k8c_log_error("watch: cannot encode a %s event err=%s", type, errmsg);
+        k8c_sbuf_reset(&out);
+        if (f == API_WATCH_JSON)
+            k8c_sbuf_puts(&out, "{}");
+    }
+    struct k8c_buf *b = api_watch_event(f, type, out.data, out.len);
+    k8c_sbuf_free(&out);
+    return b;
+}
+
+struct k8c_buf *api_watch_bookmark(enum api_watch_format f, const struct api_resource *r,
+                                   int64_t rev)
+{
+    char rv[24];
+    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+    if (f == API_WATCH_JSON) {
+        /* the kind with nothing but metadata.resourceVersion, as upstream */
+        char line[512];
+        int n = snprintf(line, sizeof(line),
+                         "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
+                         "\"metadata\":{\"resourceVersion\":\"%s\"}}}\n",
+                         r->kind, r->api_version, rv);
+        return k8c_buf_copy(line, (size_t)n);
+    }
+    ProtobufCMessage *obj = k8c_malloc(r->desc->sizeof_message);
+    protobuf_c_message_init(r->desc, obj);
+    api_set_str(&api_obj_meta_ensure(obj)->resourceversion, rv);
+    struct k8c_buf *b = message_event(f, "BOOKMARK", obj);
+    api_obj_free(obj);
+    return b;
+}
+
+struct k8c_buf *api_watch_error(enum api_watch_format f, int code, const char *reason,
+                                const char *message)
+{
+    K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Status st =
+        K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS__INIT;
+    K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ListMeta lm =
+        K8S__IO__APIMACHINERY__PKG__APIS__META__V1__LIST_META__INIT;
+    st.metadata = &lm;
+    st.status = (char *)"Failure";
+    st.message = (char *)message;
+    st.reason = (char *)reason;
+    st.has_code = true;
+    st.code = code;
+    return message_event(f, "ERROR", &st.base);
 }

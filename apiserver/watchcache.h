@@ -2,8 +2,9 @@
  * The watch cache: one store watch per resource feeds an in-memory copy of
  * every object of that resource and a window of recent events. Lists at
  * resourceVersion "0" and watches are served from it, so N watchers cost one
- * store watch, and every object and event is serialized to JSON once: the
- * same reference-counted buffer is written to every watcher that matches.
+ * store watch, and every object and event is serialized once per encoding
+ * (JSON, protobuf; each only if a watcher asks for it): the same
+ * reference-counted buffer is written to every watcher that matches.
  *
  * A cache starts on the first request for its resource: it lists the
  * resource at one revision, then watches from the next. Until that list has
@@ -15,13 +16,57 @@
 #define API_WATCHCACHE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "buf.h"
 #include "server.h"
 
-/* Serves req (a list with resourceVersion=0, or a JSON watch) from the
- * cache. Returns false when the request is not one the cache serves (the
- * caller goes to the store). */
+/* Serves req (a JSON list with resourceVersion=0, or a JSON or protobuf
+ * watch) from the cache. Returns false when the request is not one the cache
+ * serves (the caller goes to the store). */
 bool api_watchcache_serve(struct api_req *req);
+
+/*
+ * Watch stream encodings, shared with the store-backed watch (watch.c), as
+ * upstream's apiserver writes them (handlers/watch.go):
+ *
+ *   JSON      Content-Type application/json, one event per line:
+ *             {"type":"ADDED","object":{...}}\n
+ *   protobuf  Content-Type application/vnd.kubernetes.protobuf;stream=watch,
+ *             a sequence of frames, each a 4-byte big-endian length and a
+ *             metav1.WatchEvent {type = 1 (string), object = 2
+ *             (RawExtension {raw = 1: the object's "k8s\0" + runtime.Unknown
+ *             envelope})}. The frame itself carries no magic and no envelope:
+ *             the stream serializer is the raw protobuf one, only the embedded
+ *             object is self-describing.
+ *
+ * Bookmarks (the resource's kind with only metadata.resourceVersion) and
+ * ERROR events (a v1 Status) are framed the same way.
+ */
+enum api_watch_format { API_WATCH_JSON, API_WATCH_PROTOBUF, API_WATCH_NFORMATS };
+
+/* The stream encoding a watch request negotiated (YAML and Table requests get
+ * JSON: upstream has no YAML stream serializer). */
+enum api_watch_format api_watch_format_of(const struct api_req *req);
+/* The response Content-Type of format f. Static storage. */
+const char *api_watch_content_type(enum api_watch_format f);
+/* Appends msg encoded as an embedded watch object in format f (JSON with kind
+ * and apiVersion, or the protobuf envelope). Returns 0 or the codec's error
+ * (errmsg says why). */
+int api_watch_encode_object(enum api_watch_format f, const ProtobufCMessage *msg,
+                            struct k8c_sbuf *out, char *errmsg);
+/* One whole event (line or frame) of type ("ADDED", "MODIFIED", "DELETED",
+ * "BOOKMARK", "ERROR") around obj (len bytes encoded by
+ * api_watch_encode_object). Returns a new buffer (one reference, the
+ * caller's). */
+struct k8c_buf *api_watch_event(enum api_watch_format f, const char *type, const void *obj,
+                                size_t len);
+/* A BOOKMARK event at rev for resource r / an ERROR event carrying a Failure
+ * Status (code, reason, message). New buffers, the caller's reference. */
+struct k8c_buf *api_watch_bookmark(enum api_watch_format f, const struct api_resource *r,
+                                   int64_t rev);
+struct k8c_buf *api_watch_error(enum api_watch_format f, int code, const char *reason,
+                                const char *message);
 
 /* Stops every cache (shutdown). */
 void api_watchcache_shutdown(struct api_server *srv);

@@ -25,6 +25,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +46,7 @@
 #include "log.h"
 
 #define WRITE_HIGH_WATER (1024 * 1024)
-/* Staged output is encrypted and handed to the socket in batches of about
- * this size, so the staging buffer and the TLS BIO stay small and warm in
- * the cache instead of growing to the whole flush (a watch fan-out stages
- * megabytes per connection). */
-#define OUT_BATCH (64 * 1024)
+#define TLS_SPARES       2 /* output buffers a connection keeps for reuse */
 #define H2_WINDOW        (4 * 1024 * 1024)
 #define H1_MAX_URL       (16 * 1024)
 #define MAX_PEER_ORGS    16
@@ -169,7 +166,8 @@ struct conn {
     struct k8c_http_client *client; /* client side */
     struct conn *next, *prev;       /* srv->conns */
     SSL *ssl;
-    BIO *rbio, *wbio; /* TLS through memory BIOs */
+    BIO *rbio; /* TLS input through a memory BIO */
+    BIO *wbio; /* TLS output: appended to tls_out (conn_wbio_new) */
     bool tls_ready;
     enum conn_proto proto;
     nghttp2_session *session;
@@ -208,6 +206,11 @@ struct conn {
     uint64_t last_active;    /* uv_now of the last input */
     size_t writing;          /* bytes handed to uv_write, not completed */
     struct k8c_sbuf out;     /* plaintext staged during a flush, written as one */
+    struct k8c_sbuf tls_out; /* TLS records not yet handed to the socket */
+    /* buffers back from finished writes, for tls_out's next turns */
+    char *tls_spare[TLS_SPARES];
+    size_t tls_spare_cap[TLS_SPARES];
+    size_t ntls_spare;
     uv_connect_t connect_req;
     uv_getaddrinfo_t gai_req;
     char errmsg[K8C_ERRMSG_SIZE];
@@ -332,34 +335,27 @@ static void stream_close(struct k8c_http_stream *s, int error, uint32_t rst, con
     stream_free(s);
 }
 
-/* nghttp2 pulls outgoing DATA from the stream's queue. */
+static void conn_send(struct conn *c, const uint8_t *data, size_t len);
+
+/*
+ * nghttp2 pulls outgoing DATA from the stream's queue in two steps: the
+ * read callback only says how long the frame is (NGHTTP2_DATA_FLAG_NO_COPY),
+ * then data_send_cb writes the frame header and the payload straight from the
+ * queued buffers into the connection's staging buffer: one copy of every
+ * body byte fewer than nghttp2 copying the payload into its own frame buffer
+ * first (a watch fan-out sends hundreds of megabytes a second).
+ */
 static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t *out,
                             size_t length, uint32_t *flags, nghttp2_data_source *source,
                             void *user_data)
 {
     struct k8c_http_stream *s = source->ptr;
-    size_t n = 0;
+    size_t n = s->queued < length ? s->queued : length;
 
-    while (n < length && s->head != NULL) {
-        struct outbuf *b = s->head;
-        size_t take = b->buf->len - b->off;
-        if (take > length - n)
-            take = length - n;
-        memcpy(out + n, b->buf->data + b->off, take);
-        n += take;
-        b->off += take;
-        s->queued -= take;
-        if (b->off == b->buf->len) {
-            s->head = b->next;
-            if (s->head == NULL)
-                s->tail = NULL;
-            k8c_buf_unref(b->buf);
-            k8c_free(b);
-        }
-    }
-    if (n > 0 && s->conn != NULL && s->want_writable)
-        s->conn->drain_check = true;
-    if (s->head == NULL && s->end) {
+    (void)out;
+    if (n > 0)
+        *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (n == s->queued && s->end) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
         if (s->ntrailers > 0) {
             *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -372,6 +368,50 @@ static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t
         return NGHTTP2_ERR_DEFERRED;
     }
     return (ssize_t)n;
+}
+
+/* Writes one DATA frame whose length data_read_cb chose: called by nghttp2
+ * within the same nghttp2_session_mem_send, so the stream is still there. */
+static int data_send_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                        size_t length, nghttp2_data_source *source, void *user_data)
+{
+    static const uint8_t zeros[256];
+    struct conn *c = user_data;
+    struct k8c_http_stream *s = source->ptr;
+    size_t pad = frame->data.padlen;
+
+    (void)session;
+    conn_send(c, framehd, 9);
+    if (pad > 0) {
+        uint8_t pad_length = (uint8_t)(pad - 1);
+        conn_send(c, &pad_length, 1);
+    }
+    while (length > 0 && s->head != NULL) {
+        struct outbuf *b = s->head;
+        size_t take = b->buf->len - b->off;
+        if (take > length)
+            take = length;
+        conn_send(c, b->buf->data + b->off, take);
+        length -= take;
+        b->off += take;
+        s->queued -= take;
+        if (b->off == b->buf->len) {
+            s->head = b->next;
+            if (s->head == NULL)
+                s->tail = NULL;
+            k8c_buf_unref(b->buf);
+            k8c_free(b);
+        }
+    }
+    if (length > 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE; /* cannot happen: queued counts the buffers */
+    if (pad > 1)
+        conn_send(c, zeros, pad - 1);
+    if (s->conn != NULL && s->want_writable)
+        s->conn->drain_check = true;
+    /* nghttp2 would go on to the next frame in the same call: stop at the
+     * high-water mark as conn_flush does between calls */
+    return conn_pending(c) >= WRITE_HIGH_WATER ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static void stream_resume(struct k8c_http_stream *s)
@@ -1137,6 +1177,7 @@ static nghttp2_session_callbacks *make_callbacks(void)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+    nghttp2_session_callbacks_set_send_data_callback(cbs, data_send_cb);
     return cbs;
 }
 
@@ -1461,7 +1502,9 @@ struct write_req {
     uv_write_t req;
     struct conn *conn;
     size_t len;
-    char data[];
+    char *buf; /* TLS output: the bytes were tls_out's buffer (cap bytes), else NULL */
+    size_t cap;
+    char data[]; /* the bytes, when buf is NULL */
 };
 
 static void write_cb(uv_write_t *req, int status)
@@ -1469,6 +1512,14 @@ static void write_cb(uv_write_t *req, int status)
     struct write_req *w = (struct write_req *)req;
     struct conn *c = w->conn;
     c->writing -= w->len;
+    /* Keep buffers for tls_out's next turns: a fan-out writes megabytes
+     * per connection, and fresh memory costs a page fault per 4 KiB. */
+    if (w->buf != NULL && c->ntls_spare < TLS_SPARES && !c->closing) {
+        c->tls_spare[c->ntls_spare] = w->buf;
+        c->tls_spare_cap[c->ntls_spare++] = w->cap;
+    } else {
+        k8c_free(w->buf);
+    }
     k8c_free(w);
     if (c->closing)
         return;
@@ -1488,36 +1539,107 @@ static struct write_req *write_req_new(struct conn *c, size_t len)
     struct write_req *w = k8c_malloc(sizeof(*w) + len);
     w->conn = c;
     w->len = len;
+    w->buf = NULL;
     return w;
 }
 
 static void write_submit(struct conn *c, struct write_req *w)
 {
     c->writing += w->len;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
+    uv_buf_t b = uv_buf_init(w->buf != NULL ? w->buf : w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, &c->io.stream, &b, 1, write_cb);
     if (rc < 0) {
         c->writing -= w->len;
+        k8c_free(w->buf);
         k8c_free(w);
         conn_fail(c, uv_strerror(rc));
     }
 }
 
 /* Moves TLS output (handshake records or encrypted data) to the socket, in
- * one write. */
+ * one write: tls_out's buffer itself goes to the write (no copy), and
+ * tls_out goes on in a spare buffer, if finished writes left one. */
 static void tls_flush(struct conn *c)
 {
-    size_t pending = BIO_ctrl_pending(c->wbio);
-    if (pending == 0)
+    if (c->tls_out.len == 0)
         return;
-    struct write_req *w = write_req_new(c, pending);
-    int n = BIO_read(c->wbio, w->data, (int)pending);
-    if (n <= 0) {
-        k8c_free(w);
-        return;
+    struct write_req *w = k8c_malloc(sizeof(*w));
+    w->conn = c;
+    w->len = c->tls_out.len;
+    w->buf = c->tls_out.data;
+    w->cap = c->tls_out.cap;
+    c->tls_out.data = NULL;
+    c->tls_out.cap = c->tls_out.len = 0;
+    if (c->ntls_spare > 0) {
+        c->ntls_spare--;
+        c->tls_out.data = c->tls_spare[c->ntls_spare];
+        c->tls_out.cap = c->tls_spare_cap[c->ntls_spare];
+        c->tls_out.data[0] = '\0';
     }
-    w->len = (size_t)n;
     write_submit(c, w);
+}
+
+/*
+ * The TLS write BIO: SSL_write's records are appended to the connection's
+ * tls_out, which tls_flush hands to the socket as is. A memory BIO would
+ * zero each region it grows into, and tls_flush would copy its contents out
+ * again: two passes over every byte a watch fan-out sends.
+ */
+static int wbio_write(BIO *b, const char *data, int len)
+{
+    struct conn *c = BIO_get_data(b);
+    if (len <= 0)
+        return 0;
+    k8c_sbuf_append(&c->tls_out, data, (size_t)len);
+    return len;
+}
+
+static long wbio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    struct conn *c = BIO_get_data(b);
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_PENDING:
+    case BIO_CTRL_WPENDING:
+        return (long)c->tls_out.len;
+    default:
+        return 0;
+    }
+}
+
+static int wbio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *wbio_method;
+
+static void wbio_method_init(void)
+{
+    wbio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "k8c TLS output");
+    if (wbio_method == NULL || !BIO_meth_set_write(wbio_method, wbio_write) ||
+        !BIO_meth_set_ctrl(wbio_method, wbio_ctrl) ||
+        !BIO_meth_set_create(wbio_method, wbio_create)) {
+        fprintf(stderr, "k8c: out of memory (BIO_meth_new)\n");
+        abort(); /* as k8c_malloc does */
+    }
+}
+
+static BIO *conn_wbio_new(struct conn *c)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* clients run on several threads */
+    pthread_once(&once, wbio_method_init);
+    BIO *b = BIO_new(wbio_method);
+    if (b == NULL) {
+        fprintf(stderr, "k8c: out of memory (BIO_new)\n");
+        abort();
+    }
+    BIO_set_data(b, c);
+    return b;
 }
 
 /* Writes the staged output: encrypted as TLS records, or as is. */
@@ -1534,6 +1656,16 @@ static void conn_commit(struct conn *c)
     }
     const uint8_t *data = (const uint8_t *)c->out.data;
     size_t len = c->out.len;
+    /* Room for every record at once (a record adds well under 128 bytes to
+     * 16 KiB): grown by doubling, tls_out would be copied and faulted in
+     * again and again, as tls_flush hands each buffer to the socket. */
+    size_t need = len + (len / 16384 + 1) * 128;
+    if (c->tls_out.len == 0 && c->tls_out.cap < need + 1) {
+        k8c_free(c->tls_out.data); /* nothing to keep: no copy by realloc */
+        c->tls_out.data = NULL;
+        c->tls_out.cap = 0;
+    }
+    k8c_sbuf_reserve(&c->tls_out, need);
     while (len > 0) {
         int n = SSL_write(c->ssl, data, (int)(len > 16384 ? 16384 : len));
         if (n <= 0) {
@@ -1555,14 +1687,13 @@ static size_t conn_pending(const struct conn *c)
     return c->writing + c->out.len;
 }
 
-/* Queues output; during a flush it is staged and written in OUT_BATCH
- * batches, the rest at the end. */
+/* Queues output; during a flush it is staged and written once at the end. */
 static void conn_send(struct conn *c, const uint8_t *data, size_t len)
 {
     if (c->closing)
         return;
     k8c_sbuf_append(&c->out, data, len);
-    if (!c->flushing || c->out.len >= OUT_BATCH)
+    if (!c->flushing)
         conn_commit(c);
 }
 
@@ -1719,6 +1850,9 @@ static void conn_closed_cb(uv_handle_t *h)
         wslay_event_context_free(c->ws);
     k8c_sbuf_free(&c->in);
     k8c_sbuf_free(&c->out);
+    k8c_sbuf_free(&c->tls_out);
+    for (size_t i = 0; i < c->ntls_spare; i++)
+        k8c_free(c->tls_spare[i]);
     k8c_sbuf_free(&c->url);
     k8c_sbuf_free(&c->hname);
     k8c_sbuf_free(&c->hvalue);
@@ -2024,7 +2158,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (l->tls != NULL) {
         c->ssl = SSL_new(l->tls);
         c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = BIO_new(BIO_s_mem());
+        c->wbio = conn_wbio_new(c);
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
         SSL_set_accept_state(c->ssl);
     }
@@ -2073,6 +2207,13 @@ static int listener_make_ctx(struct listener *l, SSL_CTX **out, char *errmsg)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* TLS 1.3: AES-128-GCM first, chosen by the server, as Go's crypto/tls
+     * (kube-apiserver) does on CPUs with AES instructions; OpenSSL clients
+     * would pick AES-256-GCM: 14 rounds instead of 10 per block of every
+     * watch event a fan-out sends. */
+    SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                  "TLS_CHACHA20_POLY1305_SHA256");
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (SSL_CTX_use_certificate_chain_file(ctx, l->cert_file) != 1) {
         SSL_CTX_free(ctx);
         return tls_error(errmsg, "loading certificate", l->cert_file);
@@ -2435,7 +2576,7 @@ static void client_connected(struct conn *c)
     if (cl->tls != NULL) {
         c->ssl = SSL_new(cl->tls);
         c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = BIO_new(BIO_s_mem());
+        c->wbio = conn_wbio_new(c);
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
         SSL_set_connect_state(c->ssl);
         SSL_set_tlsext_host_name(c->ssl, cl->server_name);

@@ -39,7 +39,13 @@
  * usage: bench_watch --target=api|etcd --api=H:P --ca=FILE --token=T [--etcd=H:P]
  *        [--watchers=W] [--per-conn=N] [--watches-per-stream=K] [--pods=N] [--rate=R]
  *        [--seconds=S] [--selector] [--threads=T] [--api-pid=P] [--etcd-pid=P]
- *        [--settle=S] [--drain=S] [--max-inflight=N] [--label=L]
+ *        [--settle=S] [--drain=S] [--max-inflight=N] [--label=L] [--proto]
+ *
+ * --proto: the API server watchers ask for protobuf (Accept
+ * application/vnd.kubernetes.protobuf;stream=watch) and read length-prefixed
+ * WatchEvent frames instead of JSON lines. Also reported: stream bytes per
+ * delivery and the API server's CPU microseconds per delivery (the figure the
+ * machine's load disturbs least).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -51,7 +57,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +67,7 @@
 #include "error.h"
 #include "etcd/rpc.pb-c.h"
 #include "grpc.h"
+#include "h2bench.h"
 #include "http.h"
 
 #define MAX_THREADS  16
@@ -86,7 +92,7 @@ struct options {
     const char *target, *api, *etcd, *ca, *token, *label;
     int watchers, per_conn, per_stream, pods, threads, max_inflight;
     double rate, seconds, settle, drain;
-    bool selector;
+    bool selector, proto;
     int api_pid, etcd_pid;
 };
 
@@ -113,6 +119,10 @@ struct api_watch {
     bool open, closed, line_start;
     uint32_t pod;
     struct markscan ms;
+    /* --proto: the frame being read (4-byte big-endian length, then that many bytes) */
+    uint32_t frame_left;
+    uint8_t nhead;
+    uint8_t head[4];
 };
 
 struct etcd_stream {
@@ -142,6 +152,7 @@ struct worker {
     uint64_t stop_deadline;
     /* owned by the thread; read by main after join */
     uint64_t opened, failed, deliveries, other, closed_early, errors, before_ack, t_last;
+    uint64_t bytes; /* watch stream body bytes received */
     struct hist send_hist, ack_hist;
     char first_error[256];
     /* published every tick for main's progress checks */
@@ -188,78 +199,24 @@ static void note(char *dst, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-static bool proc_stat(int pid, uint64_t *ticks)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
-    if (p == NULL)
-        return false;
-    unsigned long long ut = 0, st = 0;
-    /* fields 3.. after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt
-     * cmajflt utime stime */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return false;
-    *ticks = ut + st;
-    return true;
-}
-
 static uint64_t proc_ticks(int pid)
 {
     uint64_t t = 0;
     if (pid > 0)
-        proc_stat(pid, &t);
+        h2bench_proc_ticks(pid, &t);
     return t;
 }
 
 /* VmRSS of pid in KiB, 0 if unknown. */
 static uint64_t proc_rss_kb(int pid)
 {
-    char path[64], line[256];
-    uint64_t kb = 0;
-    if (pid <= 0)
-        return 0;
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtoull(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
+    return h2bench_proc_number(pid, "status", "VmRSS");
 }
 
 /* Write syscalls pid made so far (syscw in /proc/<pid>/io), 0 if unknown. */
 static uint64_t proc_syscw(int pid)
 {
-    char path[64], line[256];
-    uint64_t n = 0;
-    if (pid <= 0)
-        return 0;
-    snprintf(path, sizeof(path), "/proc/%d/io", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "syscw:", 6) == 0)
-            n = strtoull(line + 6, NULL, 10);
-    fclose(f);
-    return n;
-}
-
-static double self_cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return h2bench_proc_number(pid, "io", "syscw");
 }
 
 static void hist_init(struct hist *h)
@@ -406,9 +363,8 @@ static void aw_header(struct k8c_http_client_stream *s, const char *name, const 
                       void *arg)
 {
     struct api_watch *a = arg;
-    if (strcmp(name, ":status") != 0 || a->status != 0)
+    if (!h2bench_status(name, value, &a->status))
         return;
-    a->status = atoi(value);
     if (a->status == 200) {
         a->open = true;
         a->w->opened++;
@@ -418,12 +374,58 @@ static void aw_header(struct k8c_http_client_stream *s, const char *name, const 
     }
 }
 
+/* --proto: length-prefixed WatchEvent frames; the marker is in the embedded pod's bytes. */
+static void aw_data_proto(struct api_watch *a, const uint8_t *p, const uint8_t *end)
+{
+    struct worker *w = a->w;
+    uint64_t now = uv_hrtime();
+    while (p < end) {
+        if (a->frame_left == 0) {
+            a->head[a->nhead++] = *p++;
+            if (a->nhead < 4)
+                continue;
+            a->nhead = 0;
+            a->frame_left = (uint32_t)a->head[0] << 24 | (uint32_t)a->head[1] << 16 |
+                            (uint32_t)a->head[2] << 8 | a->head[3];
+            a->line_start = true;
+            if (a->frame_left == 0)
+                w->other++;
+            continue;
+        }
+        size_t seg = (size_t)(end - p) < a->frame_left ? (size_t)(end - p) : a->frame_left;
+        /* WatchEvent.type is field 1: 0x0a, length 5, "ERROR" */
+        if (a->line_start && seg >= 7 &&
+            memcmp(p,
+                   "\x0a\x05"
+                   "ERROR",
+                   7) == 0) {
+            w->errors++;
+            note(w->first_error, sizeof(w->first_error), "watch error event (protobuf)");
+        }
+        a->line_start = false;
+        markscan_segment(w, &a->ms, (const char *)p, seg, now);
+        p += seg;
+        a->frame_left -= (uint32_t)seg;
+        if (a->frame_left == 0) {
+            if (!a->ms.have)
+                w->other++;
+            a->ms.have = false;
+            a->ms.ntail = 0;
+        }
+    }
+}
+
 static void aw_data(struct k8c_http_client_stream *s, const uint8_t *data, size_t len, void *arg)
 {
     struct api_watch *a = arg;
     struct worker *w = a->w;
     const char *p = (const char *)data, *end = p + len;
     uint64_t now = uv_hrtime();
+    w->bytes += len;
+    if (w->b->o.proto) {
+        aw_data_proto(a, data, data + len);
+        return;
+    }
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t seg = (size_t)((nl ? nl : end) - p);
@@ -472,17 +474,14 @@ static const struct k8c_http_client_ops aw_ops = {
 static void api_open(struct worker *w)
 {
     struct bench *b = w->b;
-    char errmsg[K8C_ERRMSG_SIZE], path[256];
-    struct k8c_http_client_options co = {.ca_file = b->o.ca};
+    char path[256];
     w->nconn = (w->count + b->o.per_conn - 1) / b->o.per_conn;
     w->hc = k8c_calloc((size_t)w->nconn + 1, sizeof(*w->hc));
     w->aw = k8c_calloc((size_t)w->count + 1, sizeof(*w->aw));
     for (int c = 0; c < w->nconn; c++) {
-        w->hc[c] = k8c_http_client_new(&w->loop, b->o.api, &co, errmsg);
-        if (w->hc[c] == NULL) {
-            fprintf(stderr, "bench_watch: %s: %s\n", b->o.api, errmsg);
+        w->hc[c] = h2bench_connect(&w->loop, "bench_watch", b->o.api, b->o.ca);
+        if (w->hc[c] == NULL)
             exit(1);
-        }
     }
     for (int i = 0; i < w->count; i++) {
         struct api_watch *a = &w->aw[i];
@@ -496,15 +495,12 @@ static void api_open(struct worker *w)
             snprintf(path + n, sizeof(path) - (size_t)n, "&fieldSelector=metadata.name%%3Dpod-%u",
                      a->pod);
         struct k8c_http_client *c = w->hc[i / b->o.per_conn];
-        struct k8c_http_header h[] = {
-            {":method", "GET"},
-            {":scheme", k8c_http_client_scheme(c)},
-            {":path", path},
-            {":authority", k8c_http_client_authority(c)},
-            {"authorization", b->authorization},
-            {"accept", "application/json"},
-        };
-        a->s = k8c_http_client_request(c, h, sizeof(h) / sizeof(h[0]), &aw_ops, a);
+        struct k8c_http_header h[H2BENCH_MAX_HEADERS];
+        size_t nh = h2bench_headers(h, c, "GET", path, b->authorization, NULL, NULL, NULL);
+        for (size_t k = 0; k < nh && b->o.proto; k++)
+            if (strcmp(h[k].name, "accept") == 0)
+                h[k].value = "application/vnd.kubernetes.protobuf;stream=watch";
+        a->s = k8c_http_client_request(c, h, nh, &aw_ops, a);
         if (a->s == NULL) {
             a->closed = true;
             w->failed++;
@@ -705,8 +701,7 @@ static void req_header(struct k8c_http_client_stream *s, const char *name, const
                        void *arg)
 {
     struct req *r = arg;
-    if (strcmp(name, ":status") == 0 && r->status == 0)
-        r->status = atoi(value);
+    h2bench_status(name, value, &r->status);
 }
 
 static void req_data(struct k8c_http_client_stream *s, const uint8_t *data, size_t len, void *arg)
@@ -732,18 +727,11 @@ static const struct k8c_http_client_ops req_ops = {
 static bool start_request(struct bench *b, struct req *r, const char *method, const char *path,
                           const char *content_type, const char *body)
 {
-    struct k8c_http_header h[] = {
-        {":method", method},
-        {":scheme", k8c_http_client_scheme(b->writer)},
-        {":path", path},
-        {":authority", k8c_http_client_authority(b->writer)},
-        {"authorization", b->authorization},
-        {"accept", "application/json"},
-        {"content-type", content_type},
-    };
+    struct k8c_http_header h[H2BENCH_MAX_HEADERS];
+    size_t n = h2bench_headers(h, b->writer, method, path, b->authorization, NULL,
+                               body ? content_type : NULL, NULL);
     k8c_sbuf_init(&r->body);
-    struct k8c_http_client_stream *s =
-        k8c_http_client_request(b->writer, h, body ? 7 : 6, &req_ops, r);
+    struct k8c_http_client_stream *s = k8c_http_client_request(b->writer, h, n, &req_ops, r);
     if (s == NULL) {
         k8c_free(r);
         return false;
@@ -949,7 +937,7 @@ static void usage(void)
             "usage: bench_watch --target=api|etcd --api=H:P --ca=FILE --token=T [--etcd=H:P]\n"
             "  [--watchers=W] [--per-conn=N] [--watches-per-stream=K] [--pods=N] [--rate=R]\n"
             "  [--seconds=S] [--selector] [--threads=T] [--api-pid=P] [--etcd-pid=P]\n"
-            "  [--settle=S] [--drain=S] [--max-inflight=N] [--label=L]\n");
+            "  [--settle=S] [--drain=S] [--max-inflight=N] [--label=L] [--proto]\n");
     exit(1);
 }
 
@@ -967,55 +955,30 @@ static void parse(struct options *o, int argc, char **argv)
                           .seconds = 10,
                           .settle = 2,
                           .drain = 30};
-    for (int i = 1; i < argc; i++) {
-        char *a = argv[i], *v = strchr(a, '=');
-        if (strcmp(a, "--selector") == 0) {
-            o->selector = true;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0 || v == NULL)
-            usage();
-        *v++ = '\0';
-        a += 2;
-        if (strcmp(a, "target") == 0)
-            o->target = v;
-        else if (strcmp(a, "api") == 0)
-            o->api = v;
-        else if (strcmp(a, "etcd") == 0)
-            o->etcd = v;
-        else if (strcmp(a, "ca") == 0)
-            o->ca = v;
-        else if (strcmp(a, "token") == 0)
-            o->token = v;
-        else if (strcmp(a, "label") == 0)
-            o->label = v;
-        else if (strcmp(a, "watchers") == 0)
-            o->watchers = atoi(v);
-        else if (strcmp(a, "per-conn") == 0)
-            o->per_conn = atoi(v);
-        else if (strcmp(a, "watches-per-stream") == 0)
-            o->per_stream = atoi(v);
-        else if (strcmp(a, "pods") == 0)
-            o->pods = atoi(v);
-        else if (strcmp(a, "threads") == 0)
-            o->threads = atoi(v);
-        else if (strcmp(a, "max-inflight") == 0)
-            o->max_inflight = atoi(v);
-        else if (strcmp(a, "rate") == 0)
-            o->rate = strtod(v, NULL);
-        else if (strcmp(a, "seconds") == 0)
-            o->seconds = strtod(v, NULL);
-        else if (strcmp(a, "settle") == 0)
-            o->settle = strtod(v, NULL);
-        else if (strcmp(a, "drain") == 0)
-            o->drain = strtod(v, NULL);
-        else if (strcmp(a, "api-pid") == 0)
-            o->api_pid = atoi(v);
-        else if (strcmp(a, "etcd-pid") == 0)
-            o->etcd_pid = atoi(v);
-        else
-            usage();
-    }
+    const struct h2bench_arg args[] = {
+        {"selector", H2BENCH_FLAG, &o->selector, NULL},
+        {"proto", H2BENCH_FLAG, &o->proto, NULL},
+        {"target", H2BENCH_STR, &o->target, NULL},
+        {"api", H2BENCH_STR, &o->api, NULL},
+        {"etcd", H2BENCH_STR, &o->etcd, NULL},
+        {"ca", H2BENCH_STR, &o->ca, NULL},
+        {"token", H2BENCH_STR, &o->token, NULL},
+        {"label", H2BENCH_STR, &o->label, NULL},
+        {"watchers", H2BENCH_INT, &o->watchers, NULL},
+        {"per-conn", H2BENCH_INT, &o->per_conn, NULL},
+        {"watches-per-stream", H2BENCH_INT, &o->per_stream, NULL},
+        {"pods", H2BENCH_INT, &o->pods, NULL},
+        {"threads", H2BENCH_INT, &o->threads, NULL},
+        {"max-inflight", H2BENCH_INT, &o->max_inflight, NULL},
+        {"rate", H2BENCH_DOUBLE, &o->rate, NULL},
+        {"seconds", H2BENCH_DOUBLE, &o->seconds, NULL},
+        {"settle", H2BENCH_DOUBLE, &o->settle, NULL},
+        {"drain", H2BENCH_DOUBLE, &o->drain, NULL},
+        {"api-pid", H2BENCH_INT, &o->api_pid, NULL},
+        {"etcd-pid", H2BENCH_INT, &o->etcd_pid, NULL},
+    };
+    if (!h2bench_parse_args(argc, argv, args, sizeof(args) / sizeof(args[0])))
+        usage();
     bool etcd = strcmp(o->target, "etcd") == 0;
     if ((!etcd && strcmp(o->target, "api") != 0) || o->api == NULL || o->ca == NULL ||
         o->token == NULL || (etcd && o->etcd == NULL) || o->watchers < 1 ||
@@ -1031,7 +994,6 @@ static void parse(struct options *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct bench *b = K8C_NEW(struct bench);
-    char errmsg[K8C_ERRMSG_SIZE];
     int rc = 0;
     long hz = sysconf(_SC_CLK_TCK);
 
@@ -1051,12 +1013,9 @@ int main(int argc, char **argv)
     uv_timer_init(&b->loop, &b->tick);
     b->tick.data = b;
     uv_timer_start(&b->tick, main_tick, 1, 1);
-    struct k8c_http_client_options co = {.ca_file = o->ca};
-    b->writer = k8c_http_client_new(&b->loop, o->api, &co, errmsg);
-    if (b->writer == NULL) {
-        fprintf(stderr, "bench_watch: %s: %s\n", o->api, errmsg);
+    b->writer = h2bench_connect(&b->loop, "bench_watch", o->api, o->ca);
+    if (b->writer == NULL)
         return 1;
-    }
 
     /* 1. pods, and the cache's resourceVersion */
     setup_next(b);
@@ -1104,7 +1063,7 @@ int main(int argc, char **argv)
     atomic_store(&b->phase, PHASE_RUN);
     uint64_t api_c0 = proc_ticks(o->api_pid), etcd_c0 = proc_ticks(o->etcd_pid);
     uint64_t api_w0 = proc_syscw(o->api_pid), etcd_w0 = proc_syscw(o->etcd_pid);
-    double self_c0 = self_cpu_s();
+    double self_c0 = h2bench_self_cpu_s();
     b->t0 = uv_hrtime();
     b->writing = nopen > 0; /* else nothing to measure */
     /* PATCHes outstanding at the end get 30 s */
@@ -1131,7 +1090,7 @@ int main(int argc, char **argv)
     uint64_t t_end = uv_hrtime();
     uint64_t api_c1 = proc_ticks(o->api_pid), etcd_c1 = proc_ticks(o->etcd_pid);
     uint64_t api_w1 = proc_syscw(o->api_pid), etcd_w1 = proc_syscw(o->etcd_pid);
-    double self_c1 = self_cpu_s();
+    double self_c1 = h2bench_self_cpu_s();
 
     /* 4. close */
     atomic_store(&b->phase, PHASE_STOP);
@@ -1150,7 +1109,7 @@ int main(int argc, char **argv)
     hist_init(&send_h);
     hist_init(&ack_h);
     uint64_t deliveries = 0, other = 0, closed = 0, errors = 0, failed = 0, before_ack = 0;
-    uint64_t t_last = 0, nopen_final = 0;
+    uint64_t t_last = 0, nopen_final = 0, bytes = 0;
     char first_error[256] = "";
     for (int t = 0; t < o->threads; t++) {
         struct worker *w = &b->workers[t];
@@ -1163,6 +1122,7 @@ int main(int argc, char **argv)
         failed += w->failed;
         before_ack += w->before_ack;
         nopen_final += w->opened;
+        bytes += w->bytes;
         if (w->t_last > t_last)
             t_last = w->t_last;
         if (first_error[0] == '\0' && w->first_error[0] != '\0')
@@ -1188,7 +1148,8 @@ int main(int argc, char **argv)
            " api_rss_loaded_kb=%" PRIu64 " api_bytes_per_watcher=%.0f etcd_rss_idle0_kb=%" PRIu64
            " etcd_rss_idle1_kb=%" PRIu64 " etcd_bytes_per_watcher=%.0f api_write_syscalls=%" PRIu64
            " api_writes_per_delivery=%.3f etcd_write_syscalls=%" PRIu64
-           " etcd_writes_per_delivery=%.3f",
+           " etcd_writes_per_delivery=%.3f proto=%d bytes_per_delivery=%.0f"
+           " api_cpu_us_per_delivery=%.2f",
            o->label, o->target, o->watchers, nopen_final, failed, open_s, nconn, o->per_conn,
            b->etcd_target ? o->per_stream : 1, o->selector, o->pods, o->rate, o->seconds,
            o->threads, b->issued, b->acked, b->write_errors, b->late, b->nwrites - b->issued,
@@ -1206,7 +1167,9 @@ int main(int argc, char **argv)
            api_rss1, api_rss2, ((double)api_rss1 - (double)api_rss0) * 1024.0 / (double)nw,
            etcd_rss0, etcd_rss1, ((double)etcd_rss1 - (double)etcd_rss0) * 1024.0 / (double)nw,
            api_w1 - api_w0, deliveries ? (double)(api_w1 - api_w0) / (double)deliveries : 0.0,
-           etcd_w1 - etcd_w0, deliveries ? (double)(etcd_w1 - etcd_w0) / (double)deliveries : 0.0);
+           etcd_w1 - etcd_w0, deliveries ? (double)(etcd_w1 - etcd_w0) / (double)deliveries : 0.0,
+           o->proto, deliveries ? (double)bytes / (double)deliveries : 0.0,
+           deliveries ? 1e6 * (double)(api_c1 - api_c0) / (double)hz / (double)deliveries : 0.0);
     if (!opened)
         printf(" open_timeout=1");
     if (write_stalled)

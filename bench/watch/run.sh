@@ -8,8 +8,8 @@
 # RATE writes/s for the case's seconds. Each case runs with every watcher on
 # all pods and with a selector (fieldSelector=metadata.name=pod-<j % PODS>
 # for the API server, the exact key for etcd), for each W in WATCHERS.
-# JSON only: k8c-apiserver serves watches in JSON (protobuf watch streams
-# are not implemented).
+# JSON watch streams, and protobuf ones (length-prefixed WatchEvent frames)
+# in the optional api_pb case.
 #
 # One etcd member (/usr/bin/etcd) and one k8c-apiserver, both restarted for
 # each case (etcd on the same data dir), so the idle memory per watcher (RSS
@@ -28,8 +28,10 @@
 #   WATCHERS="1000 10000" (add 50000 to try it), RATE=100, PODS=100,
 #   THREADS=1 (load generator threads), ETCD=/usr/bin/etcd,
 #   PERF=1: perf record the API server during each case, print its top symbols
-#   (PERF_KEEP=DIR keeps the perf.data files there),
+#   (PERF_KEEP=DIR keeps the perf.data files there; PERF_CALLGRAPH=dwarf for call
+#   chains through code built without frame pointers),
 #   CASES="api_all etcd_all api_sel etcd_sel": which kinds of case to run
+#   (api_pb: api_all with protobuf watch streams instead of JSON)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -117,7 +119,7 @@ run_case() {
     status=0
     local perf_pid=0
     if [ "${PERF:-0}" = 1 ]; then
-        perf record -F 499 -g -p "$api_pid" -o "$tmp/perf$napi.data" >/dev/null 2>&1 &
+        perf record -F 499 --call-graph "${PERF_CALLGRAPH:-fp}" -p "$api_pid" -o "$tmp/perf$napi.data" >/dev/null 2>&1 &
         perf_pid=$!
         pids+=("$perf_pid")
     fi
@@ -154,11 +156,12 @@ run_case() {
 
 cases=" ${CASES:-api_all etcd_all api_sel etcd_sel} "
 for w in $watchers; do
-    for c in api_all etcd_all api_sel etcd_sel; do
+    for c in api_all api_pb etcd_all api_sel etcd_sel; do
         [[ $cases == *" $c "* ]] || continue
         sel=()
         [[ $c == *_sel ]] && sel=(--selector)
-        run_case "${c}_$w" "${c%_*}" "$w" "${sel[@]}"
+        [[ $c == api_pb ]] && sel=(--proto)
+        run_case "${c}_$w" "${c%_*}" "$w" ${sel[@]+"${sel[@]}"}
     done
 done
 
@@ -182,8 +185,8 @@ def f(kv, k):
         return float("nan")
 print()
 hdr = ("case", "opened", "writes", "events/s", "offered/s", "missing", "cut", "p50 ms", "p99 ms",
-       "ack p99", "api cpu%", "etcd cpu%", "gen cpu%", "B/watcher")
-print("%-17s %7s %9s %10s %10s %9s %5s %8s %8s %8s %8s %9s %8s %9s" % hdr)
+       "ack p99", "api cpu%", "etcd cpu%", "gen cpu%", "B/watcher", "B/event", "us/event")
+print("%-17s %7s %9s %10s %10s %9s %5s %8s %8s %8s %8s %9s %8s %9s %7s %8s" % hdr)
 for name, kv in rows.items():
     if "events_per_sec" not in kv:
         print("%-17s %s" % (name, " ".join("%s=%s" % x for x in kv.items() if x[0] != "case")))
@@ -191,16 +194,18 @@ for name, kv in rows.items():
     etcd = kv.get("target") == "etcd"
     mem = f(kv, "etcd_bytes_per_watcher" if etcd else "api_bytes_per_watcher")
     planned = int(f(kv, "rate") * f(kv, "seconds") + 0.5)
-    print("%-17s %7s %9s %10.0f %10.0f %9s %5s %8.1f %8.1f %8.1f %8.0f %9.0f %8.0f %9.0f" % (
+    print("%-17s %7s %9s %10.0f %10.0f %9s %5s %8.1f %8.1f %8.1f %8.0f %9.0f %8.0f %9.0f %7.0f %8.2f" % (
         name, kv["opened"], "%s/%d" % (kv["acked"], planned), f(kv, "events_per_sec"), f(kv, "offered_per_sec"), kv["missing"],
         kv["cut_off"], f(kv, "p50_ms"), f(kv, "p99_ms"), f(kv, "ack_p99_ms"),
-        f(kv, "api_cpu_pct"), f(kv, "etcd_cpu_pct"), f(kv, "bench_cpu_pct"), mem))
+        f(kv, "api_cpu_pct"), f(kv, "etcd_cpu_pct"), f(kv, "bench_cpu_pct"), mem,
+        f(kv, "bytes_per_delivery"), f(kv, "api_cpu_us_per_delivery")))
 print("writes: PATCHes acknowledged / planned (the API server's own backlog slows them).")
 print("missing: events not delivered when the case ended (drain: 30 s, or 5 s without progress);")
 print("cut: watchers the server ended early. events/s: deliveries / (last delivery - first write).")
 print("p50/p99: PATCH sent -> event at the watcher; ack p99: PATCH response -> event (0 if first).")
 print("B/watcher: idle RSS growth of the serving process (api: k8c-apiserver, etcd: etcd) / W.")
 print("cpu%: of one core over the write phase and drain; gen = this load generator.")
+print("B/event: watch stream bytes per delivery (api cases); us/event: API server CPU per delivery.")
 goal = rows.get("api_all_10000")
 if goal and "events_per_sec" in goal:
     ok = (f(goal, "events_per_sec") >= 0.95 * f(goal, "offered_per_sec") and

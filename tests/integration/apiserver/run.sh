@@ -5,92 +5,34 @@
 #   kubectl-store  the same on three k8c-store peers
 #   python         the Python kubernetes client (HTTP/1.1) on etcd: CRUD, watch, patch
 #   watchcache     lists at resourceVersion=0, fan-out to many watchers, selector
-#                  transitions, 410 Expired (python, raw HTTP)
+#                  transitions, 410 Expired (python, raw HTTP); protobuf watch
+#                  frames, bookmarks and ERROR frames (watch_protobuf.py)
 #   hostile        bad bodies, limits, wrong types and methods: upstream Status answers
 set -euo pipefail
 scenario=$1 bin=$2 py=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common.sh"
-tmp=$(mktemp -d /tmp/k8c-api-test.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [ "${keep:-0}" = 0 ]; then rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-show_logs() { tail -n 30 "$tmp"/*.log >&2 || true; }
-trap 'show_logs' ERR
-
+test_env k8c-api-test
 make_certs "$tmp/pki" "/CN=admin/O=system:masters"
 api_port=$(free_port)
 etcd_urls=
 etcd_ctl_url=
 
-start_etcd() {
-    local cp pp
-    cp=$(free_port) pp=$(free_port)
-    etcd --data-dir "$tmp/etcd" --listen-client-urls "http://127.0.0.1:$cp" \
-        --advertise-client-urls "http://127.0.0.1:$cp" --listen-peer-urls "http://127.0.0.1:$pp" \
-        --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
-        --initial-cluster "default=http://127.0.0.1:$pp" >"$tmp/etcd.log" 2>&1 &
-    pids+=($!)
-    wait_listen "$cp"
-    etcd_urls="http://127.0.0.1:$cp"
-    etcd_ctl_url=$etcd_urls
-}
-
+# start_store: three k8c-store peers s0..s2 (50 ms heartbeat, 500 ms election).
 start_store() {
-    local cluster="" i
-    for i in 0 1 2; do cport[$i]=$(free_port); pport[$i]=$(free_port); done
-    cluster="s0=http://127.0.0.1:${pport[0]},s1=http://127.0.0.1:${pport[1]},s2=http://127.0.0.1:${pport[2]}"
-    for i in 0 1 2; do
-        "$bin/k8c-store" --name "s$i" --data-dir "$tmp/s$i" \
-            --listen-client-urls "http://127.0.0.1:${cport[$i]}" \
-            --advertise-client-urls "http://127.0.0.1:${cport[$i]}" \
-            --listen-peer-urls "http://127.0.0.1:${pport[$i]}" \
-            --initial-advertise-peer-urls "http://127.0.0.1:${pport[$i]}" \
-            --initial-cluster "$cluster" --heartbeat-interval 50 --election-timeout 500 \
-            >"$tmp/s$i.log" 2>&1 &
-        pids+=($!)
-    done
-    etcd_urls="http://127.0.0.1:${cport[0]},http://127.0.0.1:${cport[1]},http://127.0.0.1:${cport[2]}"
-    for i in 0 1 2; do wait_listen "${cport[$i]}"; done
+    start_cluster s "$bin/k8c-store" --heartbeat-interval 50 --election-timeout 500
+    etcd_urls=$(cluster_urls s)
 }
 
 start_api() {
-    "$bin/k8c-apiserver" --etcd-servers="$etcd_urls" --bind-address=127.0.0.1 \
-        --secure-port="$api_port" --tls-cert-file="$tmp/pki/server.crt" \
-        --tls-private-key-file="$tmp/pki/server.key" --client-ca-file="$tmp/pki/ca.crt" \
-        --token-auth-file="$tmp/tokens.csv" --service-cluster-ip-range=198.19.0.0/16 "$@" \
-        >"$tmp/api.log" 2>&1 &
-    pids+=($!)
-    wait_listen "$api_port"
-    for _ in $(seq 1 100); do
-        curl -sf --cacert "$tmp/pki/ca.crt" -H "Authorization: Bearer t0ken" \
-            "https://127.0.0.1:$api_port/readyz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    fail "apiserver not ready"
+    start_apiserver "$bin/k8c-apiserver" "$api_port" "$etcd_urls" "$tmp/api.log" \
+        --token-auth-file="$tmp/tokens.csv" "$@"
+    wait_apiserver_ready "$api_port" "${pids[-1]}" "$tmp/api.log" -H "Authorization: Bearer t0ken" ||
+        fail "apiserver not ready"
 }
 
 echo 't0ken,alice,1001,"dev,system:masters"' > "$tmp/tokens.csv"
-cat > "$tmp/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster: {certificate-authority: $tmp/pki/ca.crt, server: "https://127.0.0.1:$api_port"}
-  name: k8c
-contexts:
-- context: {cluster: k8c, user: admin}
-  name: k8c
-current-context: k8c
-users:
-- name: admin
-  user: {client-certificate: $tmp/pki/client.crt, client-key: $tmp/pki/client.key}
-KC
-export KUBECONFIG=$tmp/kubeconfig
-export HOME=$tmp # kubectl's discovery cache
+write_kubeconfig "$api_port"
 k() { kubectl "$@" 2>&1; }
 
 kubectl_suite() {
@@ -286,6 +228,7 @@ YAML
 case $scenario in
 kubectl-etcd)
     start_etcd
+    etcd_ctl_url=$etcd_urls
     start_api
     kubectl_suite
     # /readyz fails while the store is unreachable
@@ -311,19 +254,15 @@ watchcache)
     start_etcd
     start_api --watch-cache-size=20
     "$py" "$here/watchcache.py" "127.0.0.1:$api_port" "$tmp/pki"
+    "$py" "$here/watch_protobuf.py" "127.0.0.1:$api_port" "$tmp/pki"
     ;;
 multi)
     # two API servers on one store: service IPs and node ports stay unique
     start_etcd
     start_api
     api_port2=$(free_port)
-    "$bin/k8c-apiserver" --etcd-servers="$etcd_urls" --bind-address=127.0.0.1 \
-        --secure-port="$api_port2" --tls-cert-file="$tmp/pki/server.crt" \
-        --tls-private-key-file="$tmp/pki/server.key" --client-ca-file="$tmp/pki/ca.crt" \
-        --service-cluster-ip-range=198.19.0.0/16 --service-node-port-range=30000-30039 \
-        >"$tmp/api2.log" 2>&1 &
-    pids+=($!)
-    wait_listen "$api_port2"
+    start_apiserver "$bin/k8c-apiserver" "$api_port2" "$etcd_urls" "$tmp/api2.log" \
+        --service-node-port-range=30000-30039
     creators=()
     for srv in "$api_port" "$api_port2"; do
         (for i in $(seq 1 15); do

@@ -18,6 +18,7 @@
 #include "defaults.h"
 #include "error.h"
 #include "flags.h"
+#include "gc.h"
 #include "log.h"
 #include "object.h"
 #include "proxy.h"
@@ -84,6 +85,8 @@ static void boot_created(void *arg, const struct api_etcd_result *res)
     if (--pending_boot == 0 && res->err != K8C_ECLOSED) {
         server.ready = true;
         k8c_log_info("ready");
+        api_gc_index_start(&server);
+        api_gc_resume(&server);
     }
     k8c_free(b);
 }
@@ -197,6 +200,7 @@ static void on_signal(void *arg)
     uv_timer_stop(&probe_timer);
     uv_close((uv_handle_t *)&probe_timer, NULL);
     api_watchcache_shutdown(&server);
+    api_gc_shutdown(&server);
     k8c_http_server_del(http);
     http = NULL;
     api_etcd_del(server.etcd);

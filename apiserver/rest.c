@@ -29,6 +29,7 @@
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "log.h"
 #include "managed.h"
+#include "gc.h"
 #include "nsdelete.h"
 #include "object.h"
 #include "patch.h"
@@ -951,6 +952,24 @@ static void write_op_free(struct write_op *w)
 
 static void write_stored(void *arg, const struct api_etcd_result *res);
 static void write_reread(struct api_req *req);
+static void deleted_collect(struct api_server *srv, const struct api_resource *r,
+                            const struct api_etcd_result *res);
+
+/* An update took the last finalizer off an object being deleted: it is gone. */
+static void finalized_deleted(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    deleted_collect(req->srv, req->res, res);
+    if (res->err == 0 && strcmp(req->res->resource, "services") == 0)
+        api_alloc_release_service(req->srv, req->obj);
+    if (!api_req_gone(req)) {
+        if (res->err != 0)
+            api_respond_store_error(req, res->err, res->errmsg);
+        else
+            api_respond_object(req, 200, req->obj);
+    }
+    api_req_unref(req);
+}
 
 /* Stores req->obj (create when rev is 0, else compare-and-swap on rev). */
 static void store_object(struct api_req *req, int64_t rev)
@@ -967,6 +986,17 @@ static void store_object(struct api_req *req, int64_t rev)
     if (api_query(req, "dryRun", errmsg, sizeof(errmsg)) != NULL) {
         /* dryRun=All: everything but the store write */
         api_respond_object(req, w->code, req->obj);
+        k8c_sbuf_free(&val);
+        return;
+    }
+    /* Upstream: an object marked for deletion goes with its last finalizer
+     * (pods once their grace period is over). */
+    api_meta_t *m = api_obj_meta(req->obj);
+    if (rev != 0 && (w->verb == VERB_UPDATE || w->verb == VERB_PATCH) && m != NULL &&
+        m->deletiontimestamp != NULL && m->n_finalizers == 0 &&
+        !(m->has_deletiongraceperiodseconds && m->deletiongraceperiodseconds > 0)) {
+        api_req_ref(req);
+        api_etcd_delete(req->srv->etcd, req->key, rev, finalized_deleted, req);
         k8c_sbuf_free(&val);
         return;
     }
@@ -1014,6 +1044,10 @@ static void write_stored(void *arg, const struct api_etcd_result *res)
     api_respond_object(req, w->code, req->obj);
     if (w->verb == VERB_DELETE && strcmp(req->res->resource, "namespaces") == 0)
         api_namespace_delete_contents(req->srv, req->name);
+    else if (w->verb == VERB_DELETE && m != NULL && api_meta_has_finalizer(m, "foregroundDeletion"))
+        api_gc_start(req->srv, req->res, req->ns, req->name, m->uid, API_GC_FOREGROUND);
+    else if (w->verb == VERB_DELETE && m != NULL && api_meta_has_finalizer(m, "orphan"))
+        api_gc_start(req->srv, req->res, req->ns, req->name, m->uid, API_GC_ORPHAN);
     api_req_unref(req);
 }
 
@@ -1517,9 +1551,27 @@ static void patch_body(struct api_req *req)
 
 /* ======================= delete ======================= */
 
+/* An object is gone from the store (res->kv: its last value): its dependents
+ * go too (Background), as upstream's garbage collector does. */
+static void deleted_collect(struct api_server *srv, const struct api_resource *r,
+                            const struct api_etcd_result *res)
+{
+    ProtobufCMessage *obj;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (res->err != 0 || res->kv == NULL ||
+        api_obj_decode_storage(r, res->kv->value, res->kv->value_len, res->kv->mod_revision, &obj,
+                               errmsg) != 0)
+        return;
+    api_meta_t *m = api_obj_meta(obj);
+    if (m != NULL && m->name != NULL)
+        api_gc_start(srv, r, m->namespace_, m->name, m->uid, API_GC_BACKGROUND);
+    api_obj_free(obj);
+}
+
 static void delete_done(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
+    deleted_collect(req->srv, req->res, res);
     if (!api_req_gone(req)) {
         if (res->err == K8C_ECONFLICT) {
             api_respond_store_error(req, K8C_ECONFLICT, NULL);
@@ -1737,6 +1789,7 @@ static void delcol_next(struct api_req *req);
 static void delcol_one(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
+    deleted_collect(req->srv, req->res, res);
     delcol_next(req);
     api_req_unref(req);
 }

@@ -35,6 +35,75 @@ echo 't0ken,alice,1001,"dev,system:masters"' > "$tmp/tokens.csv"
 write_kubeconfig "$api_port"
 k() { kubectl "$@" 2>&1; }
 
+# dependent NAME OWNER: a ConfigMap NAME owned (blockOwnerDeletion) by deployment OWNER.
+dependent() {
+    local uid
+    uid=$(kubectl get deploy "$2" -o jsonpath='{.metadata.uid}')
+    kubectl create -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: $1
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: $2, uid: "$uid", blockOwnerDeletion: true}
+data: {a: b}
+YAML
+}
+# gone_within NAME CMD...: CMD (a kubectl get) answers NotFound within 20 s.
+gone_within() {
+    local name=$1 out=""
+    shift
+    for _ in $(seq 1 100); do
+        out=$("$@" 2>&1 || true)
+        [[ $out == *NotFound* ]] && break
+        sleep 0.2
+    done
+    expect_match "$name" "NotFound" "$out"
+}
+
+# Garbage collection by ownerReferences, as kube-controller-manager's
+# collector does: kubectl delete --cascade=background|foreground|orphan, and
+# an object marked for deletion going with its last finalizer.
+gc_suite() {
+    k create deployment gc-bg --image=nginx >/dev/null
+    dependent dep-bg gc-bg
+    expect "cascade background" 'deployment.apps "gc-bg" deleted' "$(k delete deploy gc-bg)"
+    gone_within "background: dependent deleted" kubectl get cm dep-bg
+
+    k create deployment gc-fg --image=nginx >/dev/null
+    dependent dep-fg gc-fg
+    kubectl patch cm dep-fg --type=merge -p '{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null
+    expect "cascade foreground, not waiting" 'deployment.apps "gc-fg" deleted' \
+        "$(k delete deploy gc-fg --cascade=foreground --wait=false)"
+    expect_match "foreground: owner waits with its finalizer" "foregroundDeletion" \
+        "$(kubectl get deploy gc-fg -o jsonpath='{.metadata.finalizers}')"
+    for _ in $(seq 1 50); do
+        ts=$(kubectl get cm dep-fg -o jsonpath='{.metadata.deletionTimestamp}' 2>&1 || true)
+        [ -n "$ts" ] && break
+        sleep 0.2
+    done
+    expect_match "foreground: dependent with a finalizer marked for deletion" '^[0-9]{4}-' "$ts"
+    kubectl patch cm dep-fg --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+    gone_within "dependent gone with its last finalizer" kubectl get cm dep-fg
+    gone_within "foreground: owner gone after its dependents" kubectl get deploy gc-fg
+
+    k create deployment gc-fw --image=nginx >/dev/null
+    dependent dep-fw gc-fw
+    expect "cascade foreground with --wait" 'deployment.apps "gc-fw" deleted' \
+        "$(k delete deploy gc-fw --cascade=foreground --timeout=30s)"
+    expect_match "foreground --wait: owner gone" "NotFound" "$(k get deploy gc-fw || true)"
+    expect_match "foreground --wait: dependent gone" "NotFound" "$(k get cm dep-fw || true)"
+
+    k create deployment gc-or --image=nginx >/dev/null
+    dependent dep-or gc-or
+    expect "cascade orphan" 'deployment.apps "gc-or" deleted' \
+        "$(k delete deploy gc-or --cascade=orphan --timeout=30s)"
+    expect_match "orphan: owner gone" "NotFound" "$(k get deploy gc-or || true)"
+    expect "orphan: dependent kept without the owner reference" "dep-or []" \
+        "$(kubectl get cm dep-or -o jsonpath='{.metadata.name} [{.metadata.ownerReferences}]')"
+    k delete cm dep-or >/dev/null
+}
+
 kubectl_suite() {
     expect_match "version" "Server Version: v1.32" "$(k version)"
     expect "namespaces at start" "default kube-node-lease kube-public kube-system" \
@@ -202,6 +271,7 @@ YAML
     expect "delete namespace" 'namespace "scratch" deleted' "$(k delete ns scratch --timeout=30s)"
     expect_match "namespace gone" "NotFound" "$(k get ns scratch || true)"
     expect "delete deployment" 'deployment.apps "api" deleted' "$(k delete deploy api)"
+    gc_suite
     expect "auth can-i" "yes" "$(k auth can-i create pods)"
     expect_match "auth whoami" "Username +admin.*Groups +\[system:masters system:authenticated\]" "$(k auth whoami | tr '\n' ' ')"
     expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \

@@ -268,7 +268,9 @@ static int fsm_snapshot(void *data, uint64_t *index, struct k8c_buf **out)
     if (fd < 0)
         return -errno;
     *index = fsm_applied_index(s);
-    rv = store_mvcc_snapshot_fd(s->mvcc, fd);
+    /* A raw page copy: compacting walks the whole tree, and raft snapshots
+     * are frequent (raft.c snapshot_policy). */
+    rv = store_mvcc_snapshot_fd(s->mvcc, fd, false);
     if (rv == 0 && fstat(fd, &st) != 0)
         rv = -errno;
     if (rv == 0) {

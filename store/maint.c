@@ -1217,7 +1217,7 @@ static void snap_pump(struct snap *s)
 static void snap_work(uv_work_t *w)
 {
     struct snap *s = w->data;
-    s->status = store_mvcc_snapshot_fd(s->svc->cfg.mvcc, s->fd);
+    s->status = store_mvcc_snapshot_fd(s->svc->cfg.mvcc, s->fd, true);
 }
 
 static void snap_after_work(uv_work_t *w, int status)

@@ -2591,10 +2591,10 @@ done:
 
 /* ------------------------------------------------------------ snapshots */
 
-int store_mvcc_snapshot_fd(struct store_mvcc *m, int fd)
+int store_mvcc_snapshot_fd(struct store_mvcc *m, int fd, bool compact)
 {
     pthread_rwlock_rdlock(&m->lock);
-    int rc = m->env ? mdb_env_copyfd2(m->env, fd, MDB_CP_COMPACT) : EINVAL;
+    int rc = m->env ? mdb_env_copyfd2(m->env, fd, compact ? MDB_CP_COMPACT : 0) : EINVAL;
     pthread_rwlock_unlock(&m->lock);
     return rc ? lmdb_fail(rc, "snapshot copy") : 0;
 }
@@ -2616,7 +2616,7 @@ int store_mvcc_snapshot_save(struct store_mvcc *m, const char *path)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int err = store_mvcc_snapshot_fd(m, fd);
+    int err = store_mvcc_snapshot_fd(m, fd, true);
     if (!err && fsync(fd))
         err = -errno;
     if (close(fd) && !err)

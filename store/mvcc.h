@@ -304,9 +304,10 @@ void store_mvcc_abort_batch(struct store_mvcc *m);
 
 /* ---- Snapshots ---- */
 
-/* Writes a consistent, compacted copy of the whole environment (an LMDB data
- * file) to fd (a file or a pipe); the copy reflects the last commit. 0, K8C_EIO. */
-int store_mvcc_snapshot_fd(struct store_mvcc *m, int fd);
+/* Writes a consistent copy of the whole environment (an LMDB data file) to fd
+ * (a file or a pipe); the copy reflects the last commit. compact: free pages
+ * left out (slower: it walks every tree). 0, K8C_EIO. */
+int store_mvcc_snapshot_fd(struct store_mvcc *m, int fd, bool compact);
 /* Same, into a new file at path (written to path.tmp, fsynced, renamed). */
 int store_mvcc_snapshot_save(struct store_mvcc *m, const char *path);
 /* Replaces the store by a snapshot file made by the functions above: checks it

@@ -129,11 +129,11 @@ out=$(ctl --endpoints="$all" move-leader 1234abcd 2>&1 || true)
 expect_match "move-leader to a non-member" 'etcdserver: bad leader transferee' "$out"
 expect "writes after move-leader" OK "$(ctl --endpoints="$all" put after-move yes)"
 
-# ---- Snapshots by request count: 3000 puts in flight at once land in a few
+# ---- Snapshots by request count: 10000 puts in flight at once land in a few
 # raft entries, and still every peer takes a snapshot and truncates its log.
 out=$(/usr/bin/python3 "$here/failover_client.py" burst "$here/../../../proto" "$tmp/py" \
-    "$(ep "$(leader_index "$all")")" 3000 burst/ 2>&1) || fail "burst: $out"
-expect "burst of concurrent puts" "burst: 3000 puts ok" "$out"
+    "$(ep "$(leader_index "$all")")" 10000 burst/ 2>&1) || fail "burst: $out"
+expect "burst of concurrent puts" "burst: 10000 puts ok" "$out"
 for i in 0 1 2; do
     snaps=""
     for _ in $(seq 1 50); do
@@ -141,7 +141,7 @@ for i in 0 1 2; do
         [ "$snaps" -gt 0 ] && break
         sleep 0.1
     done
-    [ "$snaps" -gt 0 ] || fail "peer s$i took no raft snapshot after 3000 requests (--snapshot-count 300)"
+    [ "$snaps" -gt 0 ] || fail "peer s$i took no raft snapshot after 10000 requests (--snapshot-count 300)"
 done
 echo "ok: every peer took a raft snapshot"
 
@@ -187,8 +187,8 @@ done
 expect "new peer caught up (serializable read)" "$(printf 'joined10\n10')" "$got"
 expect "new peer has the old data" "$(printf 'key2\nvalue2')" \
     "$(ctl --endpoints="$(ep 3)" get key2 --consistency=s)"
-expect "new peer has the burst" "$(printf 'burst/2999\nvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv')" \
-    "$(ctl --endpoints="$(ep 3)" get burst/2999 --consistency=s)"
+expect "new peer has the burst" "$(printf 'burst/9999\nvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv')" \
+    "$(ctl --endpoints="$(ep 3)" get burst/9999 --consistency=s)"
 grep -q "raft snapshot restored" "$tmp/s3.log" ||
     fail "the new peer did not catch up by snapshot (the log was truncated): $(tail -5 "$tmp/s3.log")"
 echo "ok: the new peer caught up by snapshot"

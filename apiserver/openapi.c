@@ -412,23 +412,7 @@ static bool is_inline(const ProtobufCMessageDescriptor *d, const ProtobufCFieldD
 {
     if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED)
         return false;
-    /* The codec's table, plus networking/v1 IngressRule.ingressRuleValue, which upstream
-     * also inlines (proto/k8s/README.md). */
-    return k8c_codec_is_inline_field(d->name, fd->name) ||
-           (strcmp(d->name, "k8s.io.api.networking.v1.IngressRule") == 0 &&
-            strcmp(fd->name, "ingressRuleValue") == 0);
-}
-
-static bool is_map_entry(const ProtobufCMessageDescriptor *d)
-{
-    size_t n;
-
-    if (d == NULL || d->n_fields != 2)
-        return false;
-    n = strlen(d->name);
-    return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 && d->fields[0].id == 1 &&
-           d->fields[1].id == 2 && strcmp(d->fields[0].name, "key") == 0 &&
-           strcmp(d->fields[1].name, "value") == 0;
+    return k8c_codec_is_inline_field(d->name, fd->name);
 }
 
 /* ---- schemas -------------------------------------------------------------------------------- */
@@ -482,7 +466,7 @@ static struct k8c_json *value_schema(struct gen *g, const ProtobufCFieldDescript
 static struct k8c_json *field_schema(struct gen *g, const ProtobufCFieldDescriptor *fd)
 {
     if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-        if (fd->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(fd->descriptor)) {
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE && k8c_codec_is_map_entry(fd->descriptor)) {
             const ProtobufCMessageDescriptor *ed = fd->descriptor;
             struct k8c_json *m = typed(g, "object", NULL);
             set(g, m, "additionalProperties", value_schema(g, &ed->fields[1]));

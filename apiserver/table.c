@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "codec.h"
 #include "error.h"
 #include "quantity.h"
 
@@ -271,33 +272,12 @@ static void cell_age(struct tctx *c, const META(ObjectMeta) * m)
     cell_str(c, since(c, time_of(m->creationtimestamp)));
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 /* Go's t.UTC().Format(time.RFC3339) for whole seconds. */
 static const char *rfc3339(struct tctx *c, struct gotime t)
 {
-    int64_t days = t.sec / 86400, rem = t.sec % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    int64_t y;
-    unsigned mo, d;
-    civil_from_days(days, &y, &mo, &d);
-    return afmt(c, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, mo, d, (unsigned)(rem / 3600),
-                (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+    char buf[64];
+    k8c_codec_format_time(buf, sizeof(buf), t.sec, 0, false);
+    return afmt(c, "%s", buf);
 }
 
 /* ---- maps, labels, selectors, quantities ------------------------------------------------------

@@ -309,27 +309,13 @@ static void go_intstr(struct k8c_sbuf *sb, const intstr_t *x)
 static void go_time(struct k8c_sbuf *sb, const time_t_msg *t)
 {
     int64_t secs = t != NULL && t->has_seconds ? t->seconds : -62135596800LL; /* year 1 */
-    int64_t days = secs / 86400, rem = secs % 86400;
-    int64_t y, m, d, era, doe, yoe, doy, mp;
-
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    /* civil_from_days (H. Hinnant) */
-    days += 719468;
-    era = (days >= 0 ? days : days - 146096) / 146097;
-    doe = days - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    k8c_sbuf_printf(sb, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld +0000 UTC", (long long)y,
-                    (long long)m, (long long)d, (long long)(rem / 3600),
-                    (long long)(rem % 3600 / 60), (long long)(rem % 60));
+    char buf[64];
+    int n = k8c_codec_format_time(buf, sizeof(buf), secs, 0, false); /* ...-02T03:04:05Z */
+    if (n < 20 || (size_t)n >= sizeof(buf))
+        return;
+    buf[n - 10] = ' ';
+    buf[n - 1] = '\0';
+    k8c_sbuf_printf(sb, "%s +0000 UTC", buf);
 }
 
 /* ---- context, paths and errors ------------------------------------------------------------- */

@@ -84,6 +84,7 @@ static const struct {
     {"k8s.io.api.core.v1.ConfigMapVolumeSource", "localObjectReference"},
     {"k8s.io.api.core.v1.ConfigMapProjection", "localObjectReference"},
     {"k8s.io.api.core.v1.SecretProjection", "localObjectReference"},
+    {"k8s.io.api.networking.v1.IngressRule", "ingressRuleValue"},
     {"k8s.io.api.admissionregistration.v1.RuleWithOperations", "rule"},
     {"k8s.io.api.admissionregistration.v1beta1.RuleWithOperations", "rule"},
     {"k8s.io.api.admissionregistration.v1.NamedRuleWithOperations", "ruleWithOperations"},
@@ -272,7 +273,7 @@ static int cmp_field_offset(const void *x, const void *y)
     return a->fd->offset < b->fd->offset ? -1 : a->fd->offset > b->fd->offset;
 }
 
-static bool is_map_entry(const ProtobufCMessageDescriptor *d)
+bool k8c_codec_is_map_entry(const ProtobufCMessageDescriptor *d)
 {
     size_t n;
 
@@ -398,7 +399,7 @@ static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
         const ProtobufCFieldDescriptor *fd = &desc->fields[i];
         mi->fields[i].fd = fd;
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED)
-            mi->fields[i].is_map = is_map_entry(fd->descriptor);
+            mi->fields[i].is_map = k8c_codec_is_map_entry(fd->descriptor);
         if (kept != NULL && mi->sp == SP_NONE && fd->label == PROTOBUF_C_LABEL_OPTIONAL &&
             fd->type != PROTOBUF_C_TYPE_MESSAGE && !(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
             mi->fields[i].go_omitempty = true;
@@ -731,6 +732,11 @@ static int format_time(char *buf, size_t size, int64_t secs, int32_t nanos, bool
                         (nanos < 0 ? 0 : nanos) / 1000);
     return snprintf(buf, size, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y, mo, d,
                     (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+int k8c_codec_format_time(char *buf, size_t size, int64_t secs, int32_t nanos, bool micro)
+{
+    return format_time(buf, size, secs, nanos, micro);
 }
 
 /* "2006-01-02T15:04:05Z" / "2006-01-02T15:04:05.000000Z" as format_time, without printf for

@@ -223,4 +223,12 @@ const char *const *k8c_codec_go_zero_kept(const char *message);
  */
 bool k8c_codec_is_inline_field(const char *message, const char *field);
 
+/* Whether d is a protobuf map entry (a Go map field: message "...Entry" with key = 1 and
+ * value = 2). */
+bool k8c_codec_is_map_entry(const ProtobufCMessageDescriptor *d);
+
+/* Go's RFC 3339 UTC time as upstream writes meta/v1 Time ("2006-01-02T15:04:05Z") or, with
+ * micro, MicroTime ("2006-01-02T15:04:05.000000Z"), into buf; returns the length, as snprintf. */
+int k8c_codec_format_time(char *buf, size_t size, int64_t secs, int32_t nanos, bool micro);
+
 #endif

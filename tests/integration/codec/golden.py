@@ -93,6 +93,8 @@ CREATES = [
     ["poddisruptionbudget", "pdb", "--selector=app=web", "--min-available=50%"],
     ["serviceaccount", "robot"],
     ["quota", "q", "--hard=cpu=1.5,memory=1Gi,pods=10"],
+    ["ingress", "ing", "--rule=a.example.com/=web:80", "--rule=b.example.com/api*=api:http",
+     "--default-backend=web:80"],
 ]
 
 

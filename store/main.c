@@ -421,26 +421,19 @@ static void on_write_applied(void *arg, int status, struct store_raft_result *re
 
 /* --- forwarding to the leader --------------------------------------------- */
 
-/* The channel to the current leader's client URL, from the member record the
- * leader published through raft; NULL when there is no leader or its record
- * has not been applied here yet. */
-static struct k8c_grpc_channel *leader_channel(void)
+/* The first client URL member id published through raft, as "host:port" in
+ * target (*tls for https); false when its record is not applied here. */
+static bool member_target(uint64_t id, char *target, size_t size, bool *tls)
 {
-    uint64_t leader = store_raft_leader(server.raft, NULL);
     struct store_mvcc_member *members = NULL;
     size_t n = 0;
-    char target[256] = "";
-    bool tls = false;
 
-    if (leader == 0 || leader == server.member_id)
-        return NULL;
-    if (server.leader_channel && server.leader_channel_id == leader)
-        return server.leader_channel;
+    target[0] = '\0';
     if (store_mvcc_member_list(server.mvcc, &members, &n) != 0)
-        return NULL;
+        return false;
     for (size_t i = 0; i < n; i++) {
         char rec[4096], *url, *end;
-        if (members[i].id != leader || members[i].len >= sizeof(rec))
+        if (members[i].id != id || members[i].len >= sizeof(rec))
             continue;
         memcpy(rec, members[i].data, members[i].len);
         rec[members[i].len] = '\0';
@@ -452,31 +445,188 @@ static struct k8c_grpc_channel *leader_channel(void)
             *end = '\0';
         if ((end = strchr(url, '\n')) != NULL)
             *end = '\0';
-        tls = strncmp(url, "https://", 8) == 0;
-        snprintf(target, sizeof(target), "%s", url + (tls ? 8 : 7));
+        *tls = strncmp(url, "https://", 8) == 0;
+        snprintf(target, size, "%s", url + (*tls ? 8 : 7));
         if (strchr(target, '/'))
             *strchr(target, '/') = '\0';
     }
     store_mvcc_members_free(members, n);
-    if (target[0] == '\0')
+    return target[0] != '\0';
+}
+
+/* A channel to a member's client URL, with our client credentials for https. */
+static struct k8c_grpc_channel *member_channel_new(uint64_t id)
+{
+    struct k8c_grpc_channel_options copts = {0};
+    char target[256], errmsg[K8C_ERRMSG_SIZE];
+    bool tls = false;
+    struct k8c_grpc_channel *ch;
+
+    if (!member_target(id, target, sizeof(target), &tls))
         return NULL;
+    if (tls) {
+        copts.ca_file = opt.trusted_ca_file;
+        copts.cert_file = opt.cert_file;
+        copts.key_file = opt.key_file;
+    }
+    copts.max_receive_message = (size_t)server.max_request_bytes + 64 * 1024 * 1024;
+    ch = k8c_grpc_channel_new(server.loop, target, &copts, errmsg);
+    if (ch == NULL)
+        k8c_log_warn("cannot reach member id=%" PRIx64 " target=%s err=%s", id, target, errmsg);
+    return ch;
+}
+
+/* The channel to the current leader's client URL, from the member record the
+ * leader published through raft; NULL when there is no leader or its record
+ * has not been applied here yet. */
+static struct k8c_grpc_channel *leader_channel(void)
+{
+    uint64_t leader = store_raft_leader(server.raft, NULL);
+
+    if (leader == 0 || leader == server.member_id)
+        return NULL;
+    if (server.leader_channel && server.leader_channel_id == leader)
+        return server.leader_channel;
     if (server.leader_channel)
         k8c_grpc_channel_del(server.leader_channel);
-    {
-        struct k8c_grpc_channel_options copts = {0};
-        char errmsg[K8C_ERRMSG_SIZE];
-        if (tls) {
-            copts.ca_file = opt.trusted_ca_file;
-            copts.cert_file = opt.cert_file;
-            copts.key_file = opt.key_file;
-        }
-        copts.max_receive_message = (size_t)server.max_request_bytes + 64 * 1024 * 1024;
-        server.leader_channel = k8c_grpc_channel_new(server.loop, target, &copts, errmsg);
-        if (server.leader_channel == NULL)
-            k8c_log_warn("cannot reach the leader target=%s err=%s", target, errmsg);
-    }
+    server.leader_channel = member_channel_new(leader);
     server.leader_channel_id = server.leader_channel ? leader : 0;
     return server.leader_channel;
+}
+
+/* --- read index: the other voters confirm the leader ---------------------- */
+
+#define READ_INDEX_METHOD     "/k8c.store.Internal/ReadIndex"
+#define READ_INDEX_TIMEOUT_MS 1000
+#define MAX_PEER_CHANNELS     16
+
+static struct {
+    uint64_t id;
+    struct k8c_grpc_channel *ch;
+} peer_channels[MAX_PEER_CHANNELS];
+
+static struct k8c_grpc_channel *peer_channel(uint64_t id)
+{
+    size_t free_slot = MAX_PEER_CHANNELS;
+    for (size_t i = 0; i < MAX_PEER_CHANNELS; i++) {
+        if (peer_channels[i].ch != NULL && peer_channels[i].id == id)
+            return peer_channels[i].ch;
+        if (peer_channels[i].ch == NULL && free_slot == MAX_PEER_CHANNELS)
+            free_slot = i;
+    }
+    if (free_slot == MAX_PEER_CHANNELS)
+        return NULL;
+    peer_channels[free_slot].ch = member_channel_new(id);
+    peer_channels[free_slot].id = id;
+    return peer_channels[free_slot].ch;
+}
+
+static void peer_channels_close(void)
+{
+    for (size_t i = 0; i < MAX_PEER_CHANNELS; i++)
+        if (peer_channels[i].ch != NULL) {
+            k8c_grpc_channel_del(peer_channels[i].ch);
+            peer_channels[i].ch = NULL;
+        }
+}
+
+/* One round: calls to the other voters; done once a quorum is known either way. */
+struct confirm_round {
+    store_raft_confirm_done done;
+    void *ctx;
+    unsigned need;    /* yes answers needed besides ours */
+    unsigned yes, no; /* answers so far */
+    unsigned asked, pending;
+    bool finished;
+};
+
+static void on_confirm_answer(struct k8c_grpc_client_call *cc, int status, const char *message,
+                              void *arg)
+{
+    struct confirm_round *r = arg;
+    if (status == K8C_GRPC_OK)
+        r->yes++;
+    else
+        r->no++;
+    if (!r->finished && (r->yes >= r->need || r->asked - r->no < r->need)) {
+        r->finished = true;
+        r->done(r->ctx, r->yes >= r->need);
+    }
+    if (--r->pending == 0)
+        k8c_free(r);
+}
+
+static int confirm_leadership(void *arg, uint64_t term, store_raft_confirm_done done, void *ctx)
+{
+    struct store_raft_member rm[MAX_PEER_CHANNELS];
+    size_t n = store_raft_members(server.raft, rm, MAX_PEER_CHANNELS), voters = 0;
+    struct k8c_grpc_client_call *calls[MAX_PEER_CHANNELS];
+    size_t ncalls = 0;
+    uint8_t payload[16];
+
+    if (n > MAX_PEER_CHANNELS)
+        return K8C_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        voters += rm[i].voter;
+    if (voters < 2)
+        return K8C_EINVAL; /* alone: the barrier costs no network */
+    struct confirm_round *r = K8C_NEW(struct confirm_round);
+    r->done = done;
+    r->ctx = ctx;
+    r->need = (unsigned)(voters / 2); /* a majority of voters, counting ourselves */
+    for (int b = 0; b < 8; b++) {
+        payload[b] = (uint8_t)(term >> (8 * b));
+        payload[8 + b] = (uint8_t)(server.member_id >> (8 * b));
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct k8c_grpc_channel *ch;
+        struct k8c_grpc_call_options copts = {0};
+        char errmsg[K8C_ERRMSG_SIZE];
+        if (!rm[i].voter || rm[i].id == server.member_id || (ch = peer_channel(rm[i].id)) == NULL)
+            continue;
+        copts.path = READ_INDEX_METHOD;
+        copts.timeout_ms = READ_INDEX_TIMEOUT_MS;
+        copts.on_done = on_confirm_answer;
+        copts.arg = r;
+        if ((calls[ncalls] = k8c_grpc_channel_call(ch, &copts, errmsg)) != NULL)
+            ncalls++;
+    }
+    if (ncalls < r->need) {
+        for (size_t i = 0; i < ncalls; i++)
+            k8c_grpc_client_call_cancel(calls[i]); /* on_done from the loop */
+        r->finished = true;
+        r->asked = r->pending = (unsigned)ncalls;
+        if (ncalls == 0)
+            k8c_free(r);
+        return K8C_EIO;
+    }
+    r->asked = r->pending = (unsigned)ncalls;
+    for (size_t i = 0; i < ncalls; i++) {
+        k8c_grpc_client_call_send_bytes(calls[i], payload, sizeof(payload));
+        k8c_grpc_client_call_close_send(calls[i]);
+    }
+    return 0;
+}
+
+/* A leader asks: am I your leader in this term? Yes when this member's term
+ * is that term and it follows that leader (it has voted for no one newer). */
+static void on_read_index(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg, void *arg)
+{
+    uint64_t term = 0, leader = 0;
+    if (msg->len != 16) {
+        k8c_grpc_call_finish(call, K8C_GRPC_INVALID_ARGUMENT, "malformed read index request");
+        return;
+    }
+    for (int b = 7; b >= 0; b--) {
+        term = (term << 8) | msg->data[b];
+        leader = (leader << 8) | msg->data[8 + b];
+    }
+    if (store_raft_term(server.raft) != term || store_raft_leader(server.raft, NULL) != leader) {
+        k8c_grpc_call_finish(call, K8C_GRPC_FAILED_PRECONDITION, "not following that leader");
+        return;
+    }
+    k8c_grpc_call_send_bytes(call, "", 0);
+    k8c_grpc_call_finish(call, K8C_GRPC_OK, NULL);
 }
 
 static void on_proxy_message(struct k8c_grpc_client_call *cc, const struct k8c_grpc_message *msg,
@@ -741,6 +891,7 @@ static const struct {
     {"/etcdserverpb.Lease/LeaseRevoke", on_write, on_pending_cancel, STORE_CMD_LEASE_REVOKE},
     {"/etcdserverpb.Maintenance/Status", on_status, NULL, 0},
     {"/etcdserverpb.Maintenance/Alarm", on_write, on_pending_cancel, STORE_CMD_ALARM},
+    {READ_INDEX_METHOD, on_read_index, NULL, 0},
 };
 
 /* "http://127.0.0.1:2379" -> "127.0.0.1:2379"; *tls set for https. */
@@ -782,6 +933,7 @@ static void on_signal(void *arg)
         k8c_grpc_channel_del(s->leader_channel);
         s->leader_channel = NULL;
     }
+    peer_channels_close(); /* unfinished read-index rounds end here */
     if (s->grpc) {
         k8c_grpc_server_del(s->grpc);
         s->grpc = NULL;
@@ -904,6 +1056,7 @@ int main(int argc, char **argv)
         k8c_log_error("cannot start raft err=%s", errmsg);
         return 1;
     }
+    store_raft_set_confirm(server.raft, confirm_leadership, NULL);
 
     server.metrics = k8c_metrics_new();
     server.health = k8c_health_new();

@@ -62,12 +62,14 @@ struct read_waiter {
     void *arg;
 };
 
-/* Reads sharing one barrier. */
+/* Reads sharing one barrier or one read-index round. */
 struct read_group {
     struct raft_barrier req;
     struct store_raft *sr;
     struct read_waiter *w;
     size_t n, cap;
+    uint64_t term;   /* the leader's term when the barrier or round started */
+    uint64_t commit; /* read index: the commit index when the round started */
 };
 
 /* A membership change or leadership transfer in progress. */
@@ -110,7 +112,14 @@ struct store_raft {
     struct batch *queue_head, *queue_tail;
     struct batch *inflight; /* singly linked, newest first */
     unsigned n_inflight;
-    struct read_group *reads_queued, *reads_inflight;
+    struct read_group *reads_queued, *reads_inflight; /* barriers */
+    /* Read-index rounds (store_raft_set_confirm): the leader's commit index
+     * is read once a quorum has confirmed its leadership, without a log
+     * entry; only after an entry of the current term has been applied. */
+    store_raft_confirm_fn confirm;
+    void *confirm_arg;
+    uint64_t term_applied; /* the leader's own entries of this term are applied */
+    struct read_group *ri_queued, *ri_inflight;
     uint64_t seq;
     uint64_t fsm_applied;
     size_t body_hint; /* bytes of the last proposed entry */
@@ -614,13 +623,16 @@ static void fail_queued(struct store_raft *sr, int status)
         batch_fail(b, status);
         batch_free(b);
     }
-    if ((g = sr->reads_queued) != NULL) {
-        sr->reads_queued = NULL;
-        for (size_t i = 0; i < g->n; i++) {
-            g->w[i].cb(g->w[i].arg, status);
+    for (int k = 0; k < 2; k++) {
+        struct read_group **q = k == 0 ? &sr->reads_queued : &sr->ri_queued;
+        if ((g = *q) != NULL) {
+            *q = NULL;
+            for (size_t i = 0; i < g->n; i++) {
+                g->w[i].cb(g->w[i].arg, status);
+            }
+            k8c_free(g->w);
+            k8c_free(g);
         }
-        k8c_free(g->w);
-        k8c_free(g);
     }
 }
 
@@ -663,6 +675,9 @@ static void on_applied(struct raft_apply *req, int status, void *result)
 
     (void)result;
     inflight_remove(sr, b);
+    if (status == 0 && b->applied && sr->raft != NULL && b->term == sr->raft->current_term) {
+        sr->term_applied = b->term;
+    }
     if (status == 0 && b->applied) {
         for (size_t i = 0; i < b->n; i++) {
             b->pend[i].cb(b->pend[i].arg, 0, &b->results[i]);
@@ -725,6 +740,9 @@ static void on_barrier(struct raft_barrier *req, int status)
     sr->reads_inflight = NULL;
     if (code == 0) {
         sr->stats.reads += g->n;
+        if (sr->raft != NULL && g->term == sr->raft->current_term) {
+            sr->term_applied = g->term;
+        }
     }
     for (size_t i = 0; i < g->n; i++) {
         g->w[i].cb(g->w[i].arg, code);
@@ -732,6 +750,86 @@ static void on_barrier(struct raft_barrier *req, int status)
     k8c_free(g->w);
     k8c_free(g);
     schedule_flush(sr);
+}
+
+/* Adds reads to the next barrier. */
+static void reads_to_barrier(struct store_raft *sr, struct read_waiter *w, size_t n)
+{
+    struct read_group *g = sr->reads_queued;
+    if (n == 0) {
+        return;
+    }
+    if (g == NULL) {
+        g = K8C_NEW(struct read_group);
+        g->sr = sr;
+        g->req.data = g;
+        sr->reads_queued = g;
+    }
+    if (g->n + n > g->cap) {
+        g->cap = g->n + n + 16;
+        g->w = k8c_realloc(g->w, g->cap * sizeof *g->w);
+    }
+    memcpy(g->w + g->n, w, n * sizeof *w);
+    g->n += n;
+    schedule_flush(sr);
+}
+
+/* A read-index round ended: ok when a quorum confirmed this server as the
+ * leader of the round's term after the round started. Reads whose index is
+ * applied are served; the others (and all, when not confirmed) go behind
+ * a barrier. */
+static void on_confirmed(void *ctx, bool ok)
+{
+    struct read_group *g = ctx;
+    struct store_raft *sr = g->sr;
+    size_t later = 0;
+
+    sr->ri_inflight = NULL;
+    ok = ok && !sr->closing && raft_is_leader(sr) && sr->raft->current_term == g->term;
+    if (ok) {
+        sr->stats.read_index_rounds++;
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        if (ok && raft_last_applied(sr->raft) >= g->commit) {
+            sr->stats.reads++;
+            g->w[i].cb(g->w[i].arg, 0);
+        } else {
+            g->w[later++] = g->w[i];
+        }
+    }
+    if (sr->closing) {
+        for (size_t i = 0; i < later; i++) {
+            g->w[i].cb(g->w[i].arg, K8C_ESHUTDOWN);
+        }
+    } else {
+        reads_to_barrier(sr, g->w, later);
+    }
+    k8c_free(g->w);
+    k8c_free(g);
+    if (!sr->closing) {
+        schedule_flush(sr);
+    }
+}
+
+static void start_read_index(struct store_raft *sr)
+{
+    struct read_group *g = sr->ri_queued;
+    sr->ri_queued = NULL;
+    g->term = sr->raft->current_term;
+    g->commit = sr->raft->commit_index;
+    sr->ri_inflight = g;
+    if (sr->confirm(sr->confirm_arg, g->term, on_confirmed, g) != 0) {
+        sr->ri_inflight = NULL;
+        reads_to_barrier(sr, g->w, g->n);
+        k8c_free(g->w);
+        k8c_free(g);
+    }
+}
+
+void store_raft_set_confirm(struct store_raft *sr, store_raft_confirm_fn fn, void *arg)
+{
+    sr->confirm = fn;
+    sr->confirm_arg = arg;
 }
 
 void store_raft_flush(struct store_raft *sr)
@@ -758,9 +856,23 @@ void store_raft_flush(struct store_raft *sr)
             batch_free(b);
         }
     }
+    if (sr->ri_queued != NULL && sr->ri_inflight == NULL) {
+        if (leader) {
+            start_read_index(sr);
+        } else {
+            struct read_group *g = sr->ri_queued;
+            sr->ri_queued = NULL;
+            for (size_t i = 0; i < g->n; i++) {
+                g->w[i].cb(g->w[i].arg, K8C_ENOTLEADER);
+            }
+            k8c_free(g->w);
+            k8c_free(g);
+        }
+    }
     if (sr->reads_queued != NULL && sr->reads_inflight == NULL) {
         struct read_group *g = sr->reads_queued;
         sr->reads_queued = NULL;
+        g->term = leader ? sr->raft->current_term : 0;
         rv = leader ? map_raft_error(sr, raft_barrier(sr->raft, &g->req, on_barrier))
                     : K8C_ENOTLEADER;
         if (rv == 0) {
@@ -832,12 +944,16 @@ int store_raft_read_index(struct store_raft *sr, store_raft_read_cb cb, void *ar
     if (!raft_is_leader(sr)) {
         return K8C_ENOTLEADER;
     }
-    g = sr->reads_queued;
+    /* A read index once this leader's own entries are applied; a barrier
+     * (which also gets there) before. */
+    bool ri = sr->confirm != NULL && sr->term_applied == sr->raft->current_term;
+    struct read_group **q = ri ? &sr->ri_queued : &sr->reads_queued;
+    g = *q;
     if (g == NULL) {
         g = K8C_NEW(struct read_group);
         g->sr = sr;
         g->req.data = g;
-        sr->reads_queued = g;
+        *q = g;
     }
     if (g->n == g->cap) {
         g->cap = g->cap ? 2 * g->cap : 16;

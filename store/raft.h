@@ -15,16 +15,22 @@
  *   - replay safety: the FSM persists its applied index with its data; entries
  *     at or below it are not applied again, and a snapshot older than it is
  *     not restored;
- *   - linearizable reads: store_raft_read_index queues a read; one raft
- *     barrier serves every read queued before it was issued;
+ *   - linearizable reads: store_raft_read_index queues a read; one
+ *     read-index round (a quorum confirms the leader, no log entry; see
+ *     store_raft_set_confirm) or, before the leader's first entry of its term
+ *     is applied and whenever a round fails, one raft barrier serves every
+ *     read queued before it started;
  *   - leader info, status, membership (add/remove/list), leadership transfer.
  *
- * Threading: everything runs on one thread (the uv loop's, or the test's).
- * Callbacks are never called from inside the call that registered them.
+ * Threading: everything runs on one thread (the uv loop's, or the test's),
+ * except the copy of a snapshot in owned-I/O mode (libraft's worker thread,
+ * store_fsm.snapshot). Callbacks are never called from inside the call that
+ * registered them.
  *
- * Snapshot payloads carry a small header {magic, FSM applied index} followed
- * by the bytes of store_fsm.snapshot; the FSM's own applied index (which can be
- * ahead of raft's during replay) is what a restore makes current.
+ * Snapshot payloads carry a small header {magic, raft index} followed by the
+ * bytes of store_fsm.snapshot, which may hold a later state; the FSM's own
+ * applied index (which can be ahead of raft's) is what a restore makes
+ * current.
  */
 #ifndef STORE_RAFT_H
 #define STORE_RAFT_H
@@ -199,6 +205,21 @@ typedef void (*store_raft_read_cb)(void *arg, int status);
  * Returns 0 or K8C_ENOTLEADER / K8C_ESHUTDOWN (cb not called). */
 int store_raft_read_index(struct store_raft *sr, store_raft_read_cb cb, void *arg);
 
+/*
+ * Read index without a log entry: fn asks the other voters whether this
+ * server is still the leader of `term` (asked after the read arrived) and
+ * calls done(ctx, true) once a quorum, counting this server, said yes, or
+ * done(ctx, false) (never from inside fn) when it cannot get one; returns
+ * non-zero when it cannot start. Reads then wait for the commit index taken
+ * when the round started. Used only once an entry of the leader's current
+ * term has been applied; reads fall back to a barrier whenever a round
+ * fails. Without fn every linearizable read goes behind a barrier.
+ */
+typedef void (*store_raft_confirm_done)(void *ctx, bool ok);
+typedef int (*store_raft_confirm_fn)(void *arg, uint64_t term, store_raft_confirm_done done,
+                                     void *ctx);
+void store_raft_set_confirm(struct store_raft *sr, store_raft_confirm_fn fn, void *arg);
+
 /* Proposes queued batches (up to max_inflight in flight) and a barrier for
  * queued reads. Fails queued work with K8C_ENOTLEADER if not leader. */
 void store_raft_flush(struct store_raft *sr);
@@ -222,8 +243,9 @@ struct store_raft_status {
     uint64_t last_index;       /* last index in the local log */
     uint64_t entries_proposed; /* batch entries proposed by this server */
     uint64_t requests_proposed;
-    uint64_t barriers; /* read barriers issued */
-    uint64_t reads;    /* reads completed by those barriers */
+    uint64_t barriers;          /* read barriers issued */
+    uint64_t read_index_rounds; /* read-index rounds confirmed */
+    uint64_t reads;             /* reads completed by barriers and rounds */
     uint64_t entries_applied;
     uint64_t entries_skipped; /* entries not reapplied (index <= FSM applied) */
     uint64_t restores;        /* snapshots restored into the FSM */

@@ -816,6 +816,90 @@ static void test_read_barrier(void **state)
     cluster_free(c);
 }
 
+/* A confirm hook whose answer the test gives later. */
+struct confirm_hook {
+    int calls;
+    uint64_t term;
+    store_raft_confirm_done done;
+    void *ctx;
+    int fail_start; /* non-zero: refuse to start */
+};
+
+static int confirm_hook_fn(void *arg, uint64_t term, store_raft_confirm_done done, void *ctx)
+{
+    struct confirm_hook *h = arg;
+    h->calls++;
+    if (h->fail_start)
+        return K8C_EIO;
+    h->term = term;
+    h->done = done;
+    h->ctx = ctx;
+    return 0;
+}
+
+/* Read index: no barrier once the leader's entry of its term is applied; a
+ * round serves the reads queued before it; a refused round falls back to a
+ * barrier; reads queued during a round wait for the next one. */
+static void test_read_index(void **state)
+{
+    struct cluster *c = cluster_new(3, NULL, true);
+    unsigned l = wait_leader(c, N_MAX);
+    static struct read_call reads[6];
+    struct confirm_hook h = {0};
+    struct store_raft_status st0, st;
+    struct call w = {0};
+
+    memset(reads, 0, sizeof reads);
+    for (unsigned i = 0; i < 6; i++)
+        reads[i].fsm = &c->fsm[l];
+    step_ms(c, 300);
+    store_raft_set_confirm(c->sr[l], confirm_hook_fn, &h);
+    /* A write of this term applied first: until then, barriers. */
+    assert_int_equal(submit(c, l, &w, 5), 0);
+    for (int k = 0; k < 2000 && w.calls == 0; k++)
+        step_ms(c, 5);
+    assert_int_equal(w.status, 0);
+    store_raft_get_status(c->sr[l], &st0);
+
+    assert_int_equal(store_raft_read_index(c->sr[l], on_read, &reads[0]), 0);
+    assert_int_equal(store_raft_read_index(c->sr[l], on_read, &reads[1]), 0);
+    store_raft_flush(c->sr[l]);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.term, store_raft_term(c->sr[l]));
+    /* Queued during the round: not served by it. */
+    assert_int_equal(store_raft_read_index(c->sr[l], on_read, &reads[2]), 0);
+    store_raft_flush(c->sr[l]);
+    assert_int_equal(h.calls, 1);
+    h.done(h.ctx, true);
+    assert_int_equal(reads[0].calls, 1);
+    assert_int_equal(reads[0].status, 0);
+    assert_int_equal(reads[1].calls, 1);
+    assert_true(reads[0].ops_seen >= 1);
+    assert_int_equal(reads[2].calls, 0);
+    store_raft_flush(c->sr[l]); /* the next round */
+    assert_int_equal(h.calls, 2);
+    /* Not confirmed: its reads go behind a barrier and still complete. */
+    h.done(h.ctx, false);
+    assert_int_equal(reads[2].calls, 0);
+    for (int k = 0; k < 2000 && reads[2].calls == 0; k++)
+        step_ms(c, 5);
+    assert_int_equal(reads[2].calls, 1);
+    assert_int_equal(reads[2].status, 0);
+    /* A round that cannot start: a barrier too. */
+    h.fail_start = 1;
+    assert_int_equal(store_raft_read_index(c->sr[l], on_read, &reads[3]), 0);
+    store_raft_flush(c->sr[l]);
+    for (int k = 0; k < 2000 && reads[3].calls == 0; k++)
+        step_ms(c, 5);
+    assert_int_equal(reads[3].calls, 1);
+    assert_int_equal(reads[3].status, 0);
+    store_raft_get_status(c->sr[l], &st);
+    assert_int_equal(st.read_index_rounds - st0.read_index_rounds, 1);
+    assert_int_equal(st.barriers - st0.barriers, 2);
+    assert_int_equal(st.reads - st0.reads, 4);
+    cluster_free(c);
+}
+
 struct change_call {
     int calls;
     int status;
@@ -1186,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_catch_up),
         cmocka_unit_test(test_replay_skip),
         cmocka_unit_test(test_read_barrier),
+        cmocka_unit_test(test_read_index),
         cmocka_unit_test(test_membership_and_transfer),
         cmocka_unit_test_teardown(test_raft_uv, uv_teardown),
     };

@@ -77,12 +77,22 @@ struct cache {
     struct cwatcher *watchers;
     struct api_req **waiting;
     size_t nwaiting;
+    /* lists waiting for the cache to reach a revision (see wait_fresh) */
+    struct rv_wait *rvwait;
+    size_t nrvwait;
+    uv_timer_t rvtimer;
     uv_timer_t restart;
     /* the bookmark at bookmark_rev, per encoding (shared by the watchers) */
     struct k8c_buf *bookmark[API_WATCH_NFORMATS];
     int64_t bookmark_rev[API_WATCH_NFORMATS];
     char prefix[512], end[512];
     struct cache *next;
+};
+
+struct rv_wait {
+    struct api_req *req;
+    int64_t rev;
+    uint64_t since; /* uv_now when it started waiting */
 };
 
 struct cwatcher {
@@ -387,6 +397,83 @@ static void ring_push(struct cache *c, struct cevent ev)
     c->ring_len++;
 }
 
+/*
+ * Lists at resourceVersion=N (not older than N) and consistent lists (no
+ * resourceVersion: N is the store's current revision) are served from the
+ * cache once it has caught up with N, as upstream's cache does
+ * (ConsistentListFromCache): the store is asked for a progress notification
+ * so a quiet resource catches up too; after FRESH_TIMEOUT_MS the answer is
+ * upstream's 504 "Too large resource version".
+ */
+#define FRESH_TIMEOUT_MS 3000
+#define FRESH_POLL_MS    100
+
+static void serve_list(struct cache *c, struct api_req *req);
+
+static void serve_fresh(struct cache *c)
+{
+    if (c->nrvwait == 0 || !c->ready)
+        return;
+    uint64_t now = uv_now(c->srv->loop);
+    size_t keep = 0;
+    for (size_t i = 0; i < c->nrvwait; i++) {
+        struct rv_wait w = c->rvwait[i];
+        if (!api_req_gone(w.req) && c->rev < w.rev && now - w.since < FRESH_TIMEOUT_MS) {
+            c->rvwait[keep++] = w;
+            continue;
+        }
+        if (!api_req_gone(w.req) && c->rev >= w.rev)
+            serve_list(c, w.req);
+        else if (!api_req_gone(w.req))
+            api_respond_statusf(w.req, 504, "Timeout",
+                                "Timeout: Too large resource version: %lld, current: %lld",
+                                (long long)w.rev, (long long)c->rev);
+        api_req_unref(w.req);
+    }
+    c->nrvwait = keep;
+    if (keep == 0)
+        uv_timer_stop(&c->rvtimer);
+}
+
+static void on_rvtimer(uv_timer_t *t)
+{
+    struct cache *c = t->data;
+    serve_fresh(c);
+    if (c->nrvwait > 0 && c->w != NULL)
+        api_etcd_watch_progress(c->w);
+}
+
+static void wait_fresh(struct cache *c, struct api_req *req, int64_t rev)
+{
+    if (c->ready && c->rev >= rev) {
+        serve_list(c, req);
+        return;
+    }
+    api_req_ref(req);
+    c->rvwait = k8c_realloc(c->rvwait, (c->nrvwait + 1) * sizeof(*c->rvwait));
+    c->rvwait[c->nrvwait++] = (struct rv_wait){req, rev, uv_now(c->srv->loop)};
+    if (c->w != NULL)
+        api_etcd_watch_progress(c->w);
+    if (!uv_is_active((uv_handle_t *)&c->rvtimer))
+        uv_timer_start(&c->rvtimer, on_rvtimer, FRESH_POLL_MS, FRESH_POLL_MS);
+}
+
+struct current_rev {
+    struct cache *c;
+    struct api_req *req;
+};
+
+static void on_current_rev(void *arg, const struct api_etcd_result *res)
+{
+    struct current_rev *q = arg;
+    if (!api_req_gone(q->req) && res->err != 0)
+        api_respond_store_error(q->req, res->err, res->errmsg);
+    else if (!api_req_gone(q->req))
+        wait_fresh(q->c, q->req, res->rev);
+    api_req_unref(q->req);
+    k8c_free(q);
+}
+
 static void on_store_event(void *arg, int type, const struct api_etcd_kv *kv,
                            const struct api_etcd_kv *prev_kv, int64_t revision)
 {
@@ -394,6 +481,7 @@ static void on_store_event(void *arg, int type, const struct api_etcd_kv *kv,
     if (kv == NULL) {
         if (revision > c->rev)
             c->rev = revision;
+        serve_fresh(c);
         return;
     }
     struct cevent ev = {.rev = revision};
@@ -437,6 +525,7 @@ static void on_store_event(void *arg, int type, const struct api_etcd_kv *kv,
         next = w->next;
         deliver(w, stored);
     }
+    serve_fresh(c);
 }
 
 static void cache_clear(struct cache *c)
@@ -509,6 +598,7 @@ static void cache_listed(void *arg, const struct api_etcd_result *res)
             serve_now(c, waiting[i]);
         api_req_unref(waiting[i]);
     }
+    serve_fresh(c);
     k8c_free(waiting);
 }
 
@@ -530,6 +620,8 @@ static struct cache *cache_get(struct api_server *srv, const struct api_resource
     uv_timer_init(srv->loop, &c->restart);
     c->restart.data = c;
     uv_unref((uv_handle_t *)&c->restart);
+    uv_timer_init(srv->loop, &c->rvtimer);
+    c->rvtimer.data = c;
     c->next = caches;
     caches = c;
     cache_start(c);
@@ -674,15 +766,48 @@ bool api_watchcache_serve(struct api_req *req)
     if (req->table || req->res == NULL || req->res->storage[0] == '\0')
         return false;
     const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
+    int64_t min_rev = 0; /* lists: the revision the cache must have reached; -1: the store's */
     if (req->verb == VERB_LIST) {
-        /* resourceVersion=0: any recent state will do (informers' relist) */
-        if (req->out != API_JSON || rv == NULL || strcmp(rv, "0") != 0 ||
-            api_query(req, "continue", buf, sizeof(buf)))
+        char mbuf[32], lbuf[32];
+        const char *match = api_query(req, "resourceVersionMatch", mbuf, sizeof(mbuf));
+        const char *limit = api_query(req, "limit", lbuf, sizeof(lbuf));
+        bool limited = limit != NULL && strcmp(limit, "") != 0 && strcmp(limit, "0") != 0;
+        char *end = NULL;
+        if (req->out != API_JSON || api_query(req, "continue", buf, sizeof(buf)))
             return false;
+        if (rv != NULL && strcmp(rv, "0") == 0) {
+            /* resourceVersion=0: any recent state will do (informers' relist) */
+            if (match != NULL && match[0] != '\0' && strcmp(match, "NotOlderThan") != 0)
+                return false;
+        } else if (limited ||
+                   (match != NULL && match[0] != '\0' && strcmp(match, "NotOlderThan") != 0)) {
+            return false; /* pages and exact revisions: the store (as upstream 1.32) */
+        } else if (rv == NULL || rv[0] == '\0') {
+            if (match != NULL && match[0] != '\0')
+                return false; /* upstream refuses it: the store path says so */
+            min_rev = -1;     /* consistent: the store's current revision */
+        } else {
+            long long n = strtoll(rv, &end, 10);
+            if (end == rv || *end != '\0' || n <= 0)
+                return false; /* the store path answers the bad value */
+            min_rev = n;
+        }
     } else if (req->verb != VERB_WATCH) {
         return false;
     }
     struct cache *c = cache_get(req->srv, req->res);
+    if (min_rev < 0) {
+        struct current_rev *q = K8C_NEW(struct current_rev);
+        q->c = c;
+        q->req = req;
+        api_req_ref(req);
+        api_etcd_range(req->srv->etcd, c->prefix, c->end, 1, 0, true, on_current_rev, q);
+        return true;
+    }
+    if (min_rev > 0) {
+        wait_fresh(c, req, min_rev);
+        return true;
+    }
     if (!c->ready) {
         api_req_ref(req);
         c->waiting = k8c_realloc(c->waiting, (c->nwaiting + 1) * sizeof(*c->waiting));
@@ -703,6 +828,10 @@ void api_watchcache_shutdown(struct api_server *srv)
         if (c->w != NULL)
             api_etcd_watch_cancel(c->w);
         uv_timer_stop(&c->restart);
+        uv_timer_stop(&c->rvtimer);
+        for (size_t i = 0; i < c->nrvwait; i++)
+            api_req_unref(c->rvwait[i].req);
+        c->nrvwait = 0;
     }
     (void)srv;
 }

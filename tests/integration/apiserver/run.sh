@@ -325,6 +325,20 @@ watchcache)
     start_api --watch-cache-size=20
     "$py" "$here/watchcache.py" "127.0.0.1:$api_port" "$tmp/pki"
     "$py" "$here/watch_protobuf.py" "127.0.0.1:$api_port" "$tmp/pki"
+    # Lists at resourceVersion=N and consistent lists (no resourceVersion)
+    # from the cache once it has caught up; too new a version: 504.
+    c=(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken')
+    u="https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps"
+    rv=$("${c[@]}" -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"fresh1"}}' "$u" |
+        "$py" -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+    expect_match "list at the write's resourceVersion sees it" '"name":"fresh1"' \
+        "$("${c[@]}" "$u?resourceVersion=$rv")"
+    "${c[@]}" -X POST -H 'Content-Type: application/json' -d '{"metadata":{"name":"fresh2"}}' "$u" >/dev/null
+    expect_match "consistent list sees the last write" '"name":"fresh2"' "$("${c[@]}" "$u")"
+    expect_match "list with a paging limit (store)" '"name":"fresh2"' "$("${c[@]}" "$u?limit=500")"
+    out=$("${c[@]}" -w ' %{http_code}' "$u?resourceVersion=$((rv + 1000000))")
+    expect_match "resourceVersion ahead of the store: 504" \
+        "Too large resource version: $((rv + 1000000)), current: [0-9]+.* 504\$" "$out"
     ;;
 multi)
     # two API servers on one store: service IPs and node ports stay unique

@@ -1099,9 +1099,7 @@ int main(int argc, char **argv)
         mcfg.mvcc = server.mvcc;
         mcfg.member_id = server.member_id;
         mcfg.strict_reconfig_check = opt.strict_reconfig_check;
-        mcfg.ca_file = opt.trusted_ca_file;
-        mcfg.cert_file = opt.cert_file;
-        mcfg.key_file = opt.key_file;
+        mcfg.member_channel = peer_channel;
         mcfg.on_removed = on_removed;
         mcfg.name = opt.name;
         mcfg.client_urls = opt.advertise_client_urls;

@@ -234,8 +234,7 @@ struct store_maint_service {
     bool was_member;          /* this member has been in the raft configuration */
     uint64_t no_leader_since; /* uv_now when the leader was last lost, 0 while one is known */
     struct probe *probe;      /* a MemberList call to another member in flight */
-    struct k8c_grpc_channel *probe_ch;
-    size_t probe_next; /* round robin over the other members */
+    size_t probe_next;        /* round robin over the other members */
     bool removed;
 };
 
@@ -1629,40 +1628,21 @@ static void removal_tick(struct store_maint_service *svc)
         svc->no_leader_since = now;
     if (now - svc->no_leader_since < REMOVAL_PROBE_MS || svc->probe != NULL)
         return;
-    if (svc->probe_ch != NULL) { /* the last probe's channel */
-        k8c_grpc_channel_del(svc->probe_ch);
-        svc->probe_ch = NULL;
-    }
     struct member_view *v = members_collect(svc, &n);
     size_t others = 0;
     for (size_t i = 0; i < n; i++)
-        others += v[i].pb.id != svc->cfg.member_id && v[i].nclient > 0;
+        others += v[i].pb.id != svc->cfg.member_id;
     for (size_t i = 0, k = 0; i < n && others > 0; i++) {
-        if (v[i].pb.id == svc->cfg.member_id || v[i].nclient == 0 ||
-            k++ != svc->probe_next % others)
+        if (v[i].pb.id == svc->cfg.member_id || k++ != svc->probe_next % others)
             continue;
-        const char *url = v[i].client[0];
-        bool tls = strncmp(url, "https://", 8) == 0;
-        char target[256], errmsg[K8C_ERRMSG_SIZE];
-        snprintf(target, sizeof(target), "%s",
-                 url + (tls                               ? 8
-                        : strncmp(url, "http://", 7) == 0 ? 7
-                                                          : 0));
-        if (strchr(target, '/'))
-            *strchr(target, '/') = '\0';
-        struct k8c_grpc_channel_options copts = {0};
-        if (tls) {
-            copts.ca_file = svc->cfg.ca_file;
-            copts.cert_file = svc->cfg.cert_file;
-            copts.key_file = svc->cfg.key_file;
-        }
-        svc->probe_ch = k8c_grpc_channel_new(svc->cfg.loop, target, &copts, errmsg);
-        if (svc->probe_ch == NULL)
+        struct k8c_grpc_channel *ch =
+            svc->cfg.member_channel ? svc->cfg.member_channel(v[i].pb.id) : NULL;
+        if (ch == NULL)
             break;
         Etcdserverpb__MemberListRequest req = ETCDSERVERPB__MEMBER_LIST_REQUEST__INIT;
         struct probe *p = K8C_NEW(struct probe);
         p->svc = svc;
-        if (k8c_grpc_unary(svc->probe_ch, "/etcdserverpb.Cluster/MemberList", &req.base,
+        if (k8c_grpc_unary(ch, "/etcdserverpb.Cluster/MemberList", &req.base,
                            &etcdserverpb__member_list_response__descriptor, 2000, on_probe_done,
                            p) == 0)
             svc->probe = p;
@@ -1757,10 +1737,6 @@ void store_maint_service_stop(struct store_maint_service *svc)
     if (svc->probe != NULL) {
         svc->probe->svc = NULL;
         svc->probe = NULL;
-    }
-    if (svc->probe_ch != NULL) {
-        k8c_grpc_channel_del(svc->probe_ch);
-        svc->probe_ch = NULL;
     }
 }
 

@@ -141,10 +141,10 @@ struct store_maint_service_config {
     /* --strict-reconfig-check: refuse member add/remove/promote that would
      * leave fewer started voting members than a quorum (etcd's rule). */
     bool strict_reconfig_check;
-    /* Client TLS for https client URLs of other members (--trusted-ca-file,
-     * --cert-file, --key-file), and what to do once this member finds it was
-     * removed from the cluster (stop, as etcd does). */
-    const char *ca_file, *cert_file, *key_file;
+    /* A channel to another member's client URL (the daemon's, kept by it),
+     * or NULL; and what to do once this member finds it was removed from
+     * the cluster (stop, as etcd does). */
+    struct k8c_grpc_channel *(*member_channel)(uint64_t id);
     void (*on_removed)(void);
     struct k8c_grpc_channel *(*leader_channel)(void);
     /* As store_lease_service_config.forward / forward_cancel. */

@@ -151,29 +151,39 @@ static void on_dependent_deleted(void *arg, const struct api_etcd_result *res)
     call_done(c);
 }
 
-/* Writes obj (read at rev) back to c->key, or deletes it when delete. */
-static void write_back(struct gc_call *c, ProtobufCMessage *obj, int64_t rev, bool delete)
+/*
+ * The storage encoding of obj with entry `at` of one of its pointer arrays
+ * (ownerReferences, finalizers: arr, *n entries) left out, into a new *out:
+ * the entry is swapped last and one fewer encoded, so the message keeps
+ * owning it and frees it with the rest. 0 or the encoder's error.
+ */
+static int encode_without(const struct api_resource *r, ProtobufCMessage *obj, void *arr, size_t *n,
+                          size_t at, struct k8c_sbuf *out, char *errmsg)
 {
-    struct api_server *srv = c->j->srv;
-    if (delete) {
-        c->obj = obj;
-        api_etcd_delete(srv->etcd, c->key, rev, on_dependent_deleted, c);
-        return;
-    }
-    struct k8c_sbuf val;
-    char errmsg[K8C_ERRMSG_SIZE];
-    k8c_sbuf_init(&val);
-    if (api_obj_encode_storage(c->res, obj, &val, errmsg) != 0) {
+    char *a = arr, *last = a + (*n - 1) * sizeof(void *), *t[1];
+    memcpy(t, a + at * sizeof(void *), sizeof(void *));
+    memcpy(a + at * sizeof(void *), last, sizeof(void *));
+    memcpy(last, t, sizeof(void *));
+    (*n)--;
+    k8c_sbuf_init(out);
+    int rc = api_obj_encode_storage(r, obj, out, errmsg);
+    (*n)++;
+    return rc;
+}
+
+/* Stores val (encoded with result rc) at c->key if it is still at rev. */
+static void update_dependent(struct gc_call *c, struct k8c_sbuf *val, int rc, const char *errmsg,
+                             int64_t rev)
+{
+    if (rc != 0) {
         k8c_log_error("garbage collector: cannot encode %s err=\"%s\"", c->key, errmsg);
         c->j->retry = true;
-        k8c_sbuf_free(&val);
-        api_obj_free(obj);
         call_done(c);
-        return;
+    } else {
+        api_etcd_update(c->j->srv->etcd, c->key, (const uint8_t *)val->data, val->len, rev, 0,
+                        on_written, c);
     }
-    api_obj_free(obj);
-    api_etcd_update(srv->etcd, c->key, (const uint8_t *)val.data, val.len, rev, 0, on_written, c);
-    k8c_sbuf_free(&val);
+    k8c_sbuf_free(val);
 }
 
 /* key: len bytes, not NUL-terminated (a store key) */
@@ -211,28 +221,13 @@ static void dependent(struct gc_job *j, const struct api_resource *r, const stru
     const api_owner_ref_t *o = m->ownerreferences[ref];
     if (j->mode != API_GC_FOREGROUND || (o->has_blockownerdeletion && o->blockownerdeletion))
         j->dependents++;
-    if (j->mode == API_GC_ORPHAN) {
-        /* Drop the reference: swap it last and encode one fewer (the
-         * message keeps owning it, so it is freed with the rest). */
-        api_owner_ref_t *t = m->ownerreferences[ref];
-        m->ownerreferences[ref] = m->ownerreferences[m->n_ownerreferences - 1];
-        m->ownerreferences[m->n_ownerreferences - 1] = t;
-        m->n_ownerreferences--;
-        struct k8c_sbuf val;
-        char errmsg[K8C_ERRMSG_SIZE];
-        k8c_sbuf_init(&val);
-        int rc = api_obj_encode_storage(r, obj, &val, errmsg);
-        m->n_ownerreferences++;
+    struct k8c_sbuf val;
+    char errmsg[K8C_ERRMSG_SIZE] = "";
+    int rc;
+    if (j->mode == API_GC_ORPHAN) { /* drop the reference */
+        rc = encode_without(r, obj, m->ownerreferences, &m->n_ownerreferences, ref, &val, errmsg);
         api_obj_free(obj);
-        if (rc != 0) {
-            j->retry = true;
-            k8c_sbuf_free(&val);
-            call_done(c);
-            return;
-        }
-        api_etcd_update(j->srv->etcd, c->key, (const uint8_t *)val.data, val.len, rev, 0,
-                        on_written, c);
-        k8c_sbuf_free(&val);
+        update_dependent(c, &val, rc, errmsg, rev);
         return;
     }
     if (m->deletiontimestamp != NULL) {
@@ -248,10 +243,14 @@ static void dependent(struct gc_job *j, const struct api_resource *r, const stru
         m->has_deletiongraceperiodseconds = true;
         m->deletiongraceperiodseconds = 0;
         j->retry = j->retry || j->mode == API_GC_FOREGROUND;
-        write_back(c, obj, rev, false);
+        k8c_sbuf_init(&val);
+        rc = api_obj_encode_storage(r, obj, &val, errmsg);
+        api_obj_free(obj);
+        update_dependent(c, &val, rc, errmsg, rev);
         return;
     }
-    write_back(c, obj, rev, true);
+    c->obj = obj;
+    api_etcd_delete(j->srv->etcd, c->key, rev, on_dependent_deleted, c);
 }
 
 static void on_listed(void *arg, const struct api_etcd_result *res)
@@ -280,6 +279,18 @@ static void on_listed(void *arg, const struct api_etcd_result *res)
     call_done(c);
 }
 
+/* Whether rs[i] has storage and is the first entry with it (a resource can
+ * be served under several groups, events for one). */
+static bool storage_first(const struct api_resource *rs, size_t i)
+{
+    if (rs[i].storage[0] == '\0')
+        return false;
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(rs[k].storage, rs[i].storage) == 0)
+            return false;
+    return true;
+}
+
 /* Lists every resource the owner's dependents may be in. */
 static void pass_start(struct gc_job *j)
 {
@@ -291,12 +302,7 @@ static void pass_start(struct gc_job *j)
     j->pending = 1;
     for (size_t i = 0; i < n; i++) {
         const struct api_resource *r = &rs[i];
-        bool seen = false;
-        if (r->storage[0] == '\0' || (j->res->namespaced && !r->namespaced))
-            continue;
-        for (size_t k = 0; k < i && !seen; k++) /* one resource under several groups */
-            seen = strcmp(rs[k].storage, r->storage) == 0;
-        if (seen)
+        if (!storage_first(rs, i) || (j->res->namespaced && !r->namespaced))
             continue;
         char prefix[1024], end[1024];
         api_key(j->srv, r, j->res->namespaced ? j->ns : NULL, "", prefix, sizeof(prefix));
@@ -360,14 +366,8 @@ static void on_owner_read(void *arg, const struct api_etcd_result *res)
         api_etcd_delete(j->srv->etcd, key, res->kv->mod_revision, on_owner_written, j);
         return;
     }
-    char *t = m->finalizers[at]; /* swap it last and encode one fewer */
-    m->finalizers[at] = m->finalizers[m->n_finalizers - 1];
-    m->finalizers[m->n_finalizers - 1] = t;
-    m->n_finalizers--;
     struct k8c_sbuf val;
-    k8c_sbuf_init(&val);
-    int rc = api_obj_encode_storage(j->res, obj, &val, errmsg);
-    m->n_finalizers++;
+    int rc = encode_without(j->res, obj, m->finalizers, &m->n_finalizers, at, &val, errmsg);
     api_obj_free(obj);
     if (rc != 0) {
         k8c_sbuf_free(&val);
@@ -727,12 +727,7 @@ void api_gc_resume(struct api_server *srv)
     size_t n;
     const struct api_resource *rs = api_resources(&n);
     for (size_t i = 0; i < n; i++) {
-        bool seen = false;
-        if (rs[i].storage[0] == '\0')
-            continue;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(rs[k].storage, rs[i].storage) == 0;
-        if (seen)
+        if (!storage_first(rs, i))
             continue;
         struct gc_scan *s = K8C_NEW(struct gc_scan);
         s->srv = srv;

@@ -952,16 +952,15 @@ static void write_op_free(struct write_op *w)
 
 static void write_stored(void *arg, const struct api_etcd_result *res);
 static void write_reread(struct api_req *req);
-static void deleted_collect(struct api_server *srv, const struct api_resource *r,
-                            const struct api_etcd_result *res);
+static void deleted(struct api_server *srv, const struct api_resource *r,
+                    const ProtobufCMessage *obj);
 
 /* An update took the last finalizer off an object being deleted: it is gone. */
 static void finalized_deleted(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
-    deleted_collect(req->srv, req->res, res);
-    if (res->err == 0 && strcmp(req->res->resource, "services") == 0)
-        api_alloc_release_service(req->srv, req->obj);
+    if (res->err == 0)
+        deleted(req->srv, req->res, req->obj);
     if (!api_req_gone(req)) {
         if (res->err != 0)
             api_respond_store_error(req, res->err, res->errmsg);
@@ -1551,57 +1550,47 @@ static void patch_body(struct api_req *req)
 
 /* ======================= delete ======================= */
 
-/* An object is gone from the store (res->kv: its last value): its dependents
- * go too (Background), as upstream's garbage collector does. */
-static void deleted_collect(struct api_server *srv, const struct api_resource *r,
-                            const struct api_etcd_result *res)
+/* The last value of a key a delete removed (res->kv), decoded; NULL if none. */
+static ProtobufCMessage *deleted_object(const struct api_resource *r,
+                                        const struct api_etcd_result *res)
 {
-    ProtobufCMessage *obj;
+    ProtobufCMessage *obj = NULL;
     char errmsg[K8C_ERRMSG_SIZE];
     if (res->err != 0 || res->kv == NULL ||
         api_obj_decode_storage(r, res->kv->value, res->kv->value_len, res->kv->mod_revision, &obj,
                                errmsg) != 0)
-        return;
-    api_meta_t *m = api_obj_meta(obj);
+        return NULL;
+    return obj;
+}
+
+/* obj is gone from the store: a service's IP and ports are free again, and
+ * its dependents go too (Background), as upstream's garbage collector does. */
+static void deleted(struct api_server *srv, const struct api_resource *r,
+                    const ProtobufCMessage *obj)
+{
+    api_meta_t *m = obj != NULL ? api_obj_meta(obj) : NULL;
+    if (obj != NULL && strcmp(r->resource, "services") == 0)
+        api_alloc_release_service(srv, obj);
     if (m != NULL && m->name != NULL)
         api_gc_start(srv, r, m->namespace_, m->name, m->uid, API_GC_BACKGROUND);
-    api_obj_free(obj);
 }
 
 static void delete_done(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
-    deleted_collect(req->srv, req->res, res);
+    ProtobufCMessage *obj = deleted_object(req->res, res);
+    deleted(req->srv, req->res, obj);
     if (!api_req_gone(req)) {
-        if (res->err == K8C_ECONFLICT) {
+        if (res->err == K8C_ECONFLICT)
             api_respond_store_error(req, K8C_ECONFLICT, NULL);
-        } else if (res->err != 0) {
+        else if (res->err != 0)
             api_respond_store_error(req, res->err, res->errmsg);
-        } else if (strcmp(req->res->resource, "services") == 0 && res->kv != NULL) {
-            ProtobufCMessage *obj;
-            char errmsg[K8C_ERRMSG_SIZE];
-            if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len,
-                                       res->kv->mod_revision, &obj, errmsg) == 0) {
-                api_alloc_release_service(req->srv, obj);
-                api_obj_free(obj);
-            }
+        else if (strcmp(req->res->resource, "pods") == 0 && obj != NULL)
+            api_respond_object(req, 200, obj);
+        else
             api_respond_status(req, 200, "", "");
-        } else if (strcmp(req->res->resource, "pods") == 0 && res->kv != NULL) {
-            ProtobufCMessage *obj;
-            char errmsg[K8C_ERRMSG_SIZE];
-            if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len,
-                                       res->kv->mod_revision, &obj, errmsg) == 0) {
-                api_respond_object(req, 200, obj);
-                api_obj_free(obj);
-            } else {
-                api_respond_status(req, 200, "", "");
-            }
-        } else {
-            status_t st = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS__INIT;
-            (void)st;
-            api_respond_status(req, 200, "", "");
-        }
     }
+    api_obj_free(obj);
     api_req_unref(req);
 }
 
@@ -1789,7 +1778,9 @@ static void delcol_next(struct api_req *req);
 static void delcol_one(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
-    deleted_collect(req->srv, req->res, res);
+    ProtobufCMessage *obj = deleted_object(req->res, res);
+    deleted(req->srv, req->res, obj);
+    api_obj_free(obj);
     delcol_next(req);
     api_req_unref(req);
 }

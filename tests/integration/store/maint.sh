@@ -55,6 +55,17 @@ eventually() {
     done
     expect_match "$name" "$re" "$out"
 }
+# stop_peers LABEL: SIGTERM to s0..s2; each must exit 0.
+stop_peers() {
+    local i rc
+    for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
+    for i in 0 1 2; do
+        rc=0
+        wait "${pids[$i]}" || rc=$?
+        expect "${1}s$i exit status after SIGTERM" 0 "$rc"
+    done
+    pids=()
+}
 # hashes ENDPOINTS: the distinct hashkv values (one line when all agree).
 hashes() {
     ctl --endpoints="$1" endpoint hashkv -w json |
@@ -260,13 +271,7 @@ expect_match "learner remove" "Member +$lid removed" "$(ctl --endpoints="$all" m
 eventually "member list without the learner" "^$list3\$" ctl --endpoints="$all" member list
 
 # Graceful stop: every peer exits 0 on SIGTERM.
-for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
-for i in 0 1 2; do
-    rc=0
-    wait "${pids[$i]}" || rc=$?
-    expect "s$i exit status after SIGTERM" 0 "$rc"
-done
-pids=()
+stop_peers ""
 unset 'cport[3]' 'pport[3]'
 
 # ---- Quota: NOSPACE alarm, then compaction and disarm restore writes ----
@@ -301,13 +306,7 @@ expect "writes work again" OK "$(ctl --endpoints="$all" put small x)"
 eventually "endpoint status without errors" "^$(ep 2), [0-9a-f]+, [^,]+, [^,]+, (true|false), false, [0-9]+, [0-9]+, [0-9]+, \$" \
     ctl --endpoints="$(ep 2)" endpoint status
 
-for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
-for i in 0 1 2; do
-    rc=0
-    wait "${pids[$i]}" || rc=$?
-    expect "quota cluster s$i exit status after SIGTERM" 0 "$rc"
-done
-pids=()
+stop_peers "quota cluster "
 if grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/*.log; then
     fail "sanitizer reports in the peer logs above"
 fi

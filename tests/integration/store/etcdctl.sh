@@ -48,6 +48,22 @@ import json,sys
 h=json.load(sys.stdin)["header"]
 print(all(h.get(f, 0) > 0 for f in ("cluster_id", "member_id", "revision", "raft_term")))')
 expect "txn response header has cluster_id, member_id, revision, raft_term" True "$hdr"
+# The internal ReadIndex method (leader -> followers) refuses malformed and
+# foreign requests and the peer keeps serving.
+out=$(/usr/bin/python3 - "$(ep 1)" <<'PY'
+import sys, grpc
+ch = grpc.insecure_channel(sys.argv[1])
+call = ch.unary_unary("/k8c.store.Internal/ReadIndex")
+for payload in (b"", b"abc", b"\xff" * 17, b"\x07" * 16):
+    try:
+        call(payload, timeout=5)
+        print("accepted")
+    except grpc.RpcError as e:
+        print(e.code().name)
+PY
+)
+expect "ReadIndex with bad payloads" "$(printf 'INVALID_ARGUMENT\nINVALID_ARGUMENT\nINVALID_ARGUMENT\nFAILED_PRECONDITION')" "$out"
+expect "peer still serves after them" "$(printf 'foo\nv2')" "$(ctl --endpoints="$(ep 1)" get foo)"
 
 # Txn: compare on value, success and failure branches.
 out=$(printf 'value("foo") = "v2"\n\nput foo txn-ok\n\nput foo txn-bad\n\n' | ctl --endpoints="$all" txn)

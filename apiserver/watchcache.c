@@ -20,6 +20,7 @@
 #include "watchcache.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -787,8 +788,9 @@ bool api_watchcache_serve(struct api_req *req)
                 return false; /* upstream refuses it: the store path says so */
             min_rev = -1;     /* consistent: the store's current revision */
         } else {
+            errno = 0;
             long long n = strtoll(rv, &end, 10);
-            if (end == rv || *end != '\0' || n <= 0)
+            if (end == rv || *end != '\0' || n <= 0 || errno == ERANGE)
                 return false; /* the store path answers the bad value */
             min_rev = n;
         }

@@ -9,34 +9,19 @@ for a watcher whose selector skipped events, and the ERROR frame (Status 410
 Expired) of a watch from a version older than the window (the apiserver runs
 with --watch-cache-size=20). Usage: watch_protobuf.py ADDR PKI_DIR"""
 import json
-import ssl
 import struct
 import sys
 import threading
 import urllib.request
 
+from apitest import Api, check
+
 addr, pki = sys.argv[1], sys.argv[2]
-ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
-ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
-base = "https://" + addr
+api = Api(addr, pki)
+ctx, base, call = api.ctx, api.base, api.call
 pods = "/api/v1/namespaces/default/pods"
 cms = "/api/v1/namespaces/default/configmaps"
 PB_STREAM = "application/vnd.kubernetes.protobuf;stream=watch"
-
-
-def call(method, path, body=None, ctype="application/json"):
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
-                                 method=method)
-    if body is not None:
-        req.add_header("Content-Type", ctype)
-    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def check(name, cond, detail=""):
-    if not cond:
-        raise SystemExit("FAIL: %s %s" % (name, detail))
-    print("ok:", name)
 
 
 # ---- protobuf wire format, by hand ----

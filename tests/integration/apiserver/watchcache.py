@@ -4,31 +4,16 @@ every event once and in order, selector transitions (ADDED/MODIFIED/DELETED as
 an object enters or leaves a selector), and 410 Expired for a watch from a
 version older than the cache's window."""
 import json
-import ssl
 import sys
 import threading
 import urllib.request
 
+from apitest import Api, check
+
 addr, pki = sys.argv[1], sys.argv[2]
-ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
-ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
-base = "https://" + addr
+api = Api(addr, pki)
+ctx, base, call = api.ctx, api.base, api.call
 cms = "/api/v1/namespaces/default/configmaps"
-
-
-def call(method, path, body=None, ctype="application/json"):
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
-                                 method=method)
-    if body is not None:
-        req.add_header("Content-Type", ctype)
-    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def check(name, cond, detail=""):
-    if not cond:
-        raise SystemExit("FAIL: %s %s" % (name, detail))
-    print("ok:", name)
 
 
 def watch(path, want, out, ready):

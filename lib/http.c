@@ -180,6 +180,8 @@ struct conn {
     bool resolving;         /* client: getaddrinfo pending */
     bool fail_pending;      /* conn_fail asked for inside a callback */
     bool close_after_write; /* HTTP/1.1: close once the output is written */
+    bool error_sent;        /* HTTP/1.1: an error response ends the connection, whatever the
+                               request being parsed */
     bool flushing;
     bool flush_pending; /* on its server's or client's flusher list */
     struct conn *flush_next;
@@ -1291,6 +1293,7 @@ static void h1_error(struct conn *c, int status, const char *msg)
                      status, reason_phrase(status), strlen(msg), msg);
     conn_send(c, (const uint8_t *)head, (size_t)n);
     c->close_after_write = true;
+    c->error_sent = true;
     c->keep_alive = false;
     if (c->writing == 0)
         conn_fail(c, "HTTP/1.1 error response sent");
@@ -1527,7 +1530,8 @@ static void write_cb(uv_write_t *req, int status)
         conn_fail(c, uv_strerror(status));
         return;
     }
-    if (c->close_after_write && c->writing == 0 && (c->h1 == NULL || c->h1->h1_done)) {
+    if (c->close_after_write && c->writing == 0 &&
+        (c->h1 == NULL || c->h1->h1_done || c->error_sent)) {
         conn_fail(c, "HTTP/1.1 connection done");
         return;
     }

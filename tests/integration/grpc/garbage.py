@@ -82,7 +82,10 @@ http, gs, gm, text = nghttp("/k8c.test.Echo/Missing", frame(b""))
 check("unknown method -> UNIMPLEMENTED (trailers-only)", http == 200 and gs == 12, (http, gs, gm))
 
 # Connection-level garbage: not HTTP/2 at all, and a broken frame after a valid preface.
+# (A first byte that can start a method makes the parser begin a request
+# before it fails: the error response must still end the connection.)
 for name, payload in (("random bytes", os.urandom(4096)),
+                      ("a method's first letter, then garbage", b"G\x01" + os.urandom(100)),
                       ("bad frame after preface",
                        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" +
                        b"\xff\xff\xff\x00\x00\x00\x00\x00\x01" + os.urandom(100))):

@@ -220,6 +220,11 @@ for w in key prefix prev burst hist; do
     pid_var="pid_$w"
     kill -0 "${!pid_var}" 2>/dev/null || fail "watch $w exited: $(cat "$tmp/$w.err")"
 done
+# (follower s1 applies the put on its own time after the leader acknowledged it)
+for _ in $(seq 1 50); do
+    [ "$(tail -n 3 "$tmp/key.out")" = "$(printf 'PUT\nfoo\nafter-compact')" ] && break
+    sleep 0.1
+done
 expect "watch foo saw the last put" "$(printf 'PUT\nfoo\nafter-compact')" "$(tail -n 3 "$tmp/key.out")"
 
 # Graceful stop with watches open: every peer exits 0 on SIGTERM.

@@ -421,59 +421,154 @@ static void on_write_applied(void *arg, int status, struct store_raft_result *re
 
 /* --- forwarding to the leader --------------------------------------------- */
 
+/* "host:port" of a client URL in target (*tls for https); false if it has
+ * no host. */
+static bool url_target(const char *url, size_t len, char *target, size_t size, bool *tls)
+{
+    *tls = len >= 8 && strncmp(url, "https://", 8) == 0;
+    size_t skip = *tls ? 8 : (len >= 7 && strncmp(url, "http://", 7) == 0 ? 7 : 0);
+    size_t n = skip;
+    while (n < len && url[n] != '/' && url[n] != ',' && url[n] != '\n')
+        n++;
+    if (n == skip || n - skip >= size)
+        return false;
+    memcpy(target, url + skip, n - skip);
+    target[n - skip] = '\0';
+    return true;
+}
+
 /* The first client URL member id published through raft, as "host:port" in
  * target (*tls for https); false when its record is not applied here. */
 static bool member_target(uint64_t id, char *target, size_t size, bool *tls)
 {
     struct store_mvcc_member *members = NULL;
     size_t n = 0;
+    bool found = false;
 
     target[0] = '\0';
     if (store_mvcc_member_list(server.mvcc, &members, &n) != 0)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        char rec[4096], *url, *end;
-        if (members[i].id != id || members[i].len >= sizeof(rec))
+    for (size_t i = 0; i < n && !found; i++) {
+        const char *rec = (const char *)members[i].data, *end = rec + members[i].len, *url;
+        if (members[i].id != id)
             continue;
-        memcpy(rec, members[i].data, members[i].len);
-        rec[members[i].len] = '\0';
-        url = strchr(rec, '\n') ? strchr(strchr(rec, '\n') + 1, '\n') : NULL;
-        if (url == NULL)
-            continue;
-        url++;
-        if ((end = strchr(url, ',')) != NULL)
-            *end = '\0';
-        if ((end = strchr(url, '\n')) != NULL)
-            *end = '\0';
-        *tls = strncmp(url, "https://", 8) == 0;
-        snprintf(target, size, "%s", url + (*tls ? 8 : 7));
-        if (strchr(target, '/'))
-            *strchr(target, '/') = '\0';
+        /* name \n peer URLs \n client URLs */
+        url = memchr(rec, '\n', members[i].len);
+        url = url ? memchr(url + 1, '\n', (size_t)(end - url - 1)) : NULL;
+        if (url != NULL)
+            found = url_target(url + 1, (size_t)(end - url - 1), target, size, tls);
     }
     store_mvcc_members_free(members, n);
-    return target[0] != '\0';
+    return found;
+}
+
+/* Channel options for a member's client URL: our client credentials for
+ * https. */
+static void member_channel_options(bool tls, struct k8c_grpc_channel_options *copts)
+{
+    memset(copts, 0, sizeof(*copts));
+    if (tls) {
+        copts->ca_file = opt.trusted_ca_file;
+        copts->cert_file = opt.cert_file;
+        copts->key_file = opt.key_file;
+    }
+    copts->max_receive_message = (size_t)server.max_request_bytes + 64 * 1024 * 1024;
 }
 
 /* A channel to a member's client URL, with our client credentials for https. */
 static struct k8c_grpc_channel *member_channel_new(uint64_t id)
 {
-    struct k8c_grpc_channel_options copts = {0};
+    struct k8c_grpc_channel_options copts;
     char target[256], errmsg[K8C_ERRMSG_SIZE];
     bool tls = false;
     struct k8c_grpc_channel *ch;
 
     if (!member_target(id, target, sizeof(target), &tls))
         return NULL;
-    if (tls) {
-        copts.ca_file = opt.trusted_ca_file;
-        copts.cert_file = opt.cert_file;
-        copts.key_file = opt.key_file;
-    }
-    copts.max_receive_message = (size_t)server.max_request_bytes + 64 * 1024 * 1024;
+    member_channel_options(tls, &copts);
     ch = k8c_grpc_channel_new(server.loop, target, &copts, errmsg);
     if (ch == NULL)
         k8c_log_warn("cannot reach member id=%" PRIx64 " target=%s err=%s", id, target, errmsg);
     return ch;
+}
+
+/* --- mark snapshots: the state stays in LMDB (store/raft.h) -------------- */
+
+#define FETCH_TIMEOUT_MS 60000 /* without a message: the peer's copy comes first */
+
+/* The mark names this member and its first client URL. */
+static int fsm_mark(void *data, uint64_t *index, struct k8c_buf **out)
+{
+    struct store_server *s = data;
+    const char *url = opt.advertise_client_urls;
+    size_t len = strcspn(url, ",");
+    char text[2200];
+    int rv, n;
+
+    *index = fsm_applied_index(s);
+    if ((rv = store_mvcc_sync(s->mvcc)) != 0)
+        return rv;
+    n = snprintf(text, sizeof(text), "%016" PRIx64 " %.*s", s->member_id, (int)len, url);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        return K8C_EINVAL;
+    *out = k8c_buf_new((size_t)n);
+    memcpy((*out)->data, text, (size_t)n);
+    return 0;
+}
+
+/* Copies the state from target into LMDB; 0 once it holds index. */
+static int fetch_from(struct store_server *s, const char *target, bool tls, uint64_t index)
+{
+    struct k8c_grpc_channel_options copts;
+    char path[2100], errmsg[K8C_ERRMSG_SIZE] = "";
+    int rv;
+
+    snprintf(path, sizeof(path), "%s/fetch.tmp", s->snapshot_dir);
+    member_channel_options(tls, &copts);
+    rv = store_maint_fetch_snapshot(target, &copts, path, FETCH_TIMEOUT_MS, errmsg);
+    if (rv == 0 && (rv = store_mvcc_restore(s->mvcc, path, errmsg)) == 0)
+        store_watch_hub_reset(s->watch);
+    unlink(path);
+    if (rv == 0 && fsm_applied_index(s) < index) {
+        snprintf(errmsg, sizeof(errmsg), "its state is at index %" PRIu64, fsm_applied_index(s));
+        rv = K8C_EIO;
+    }
+    if (rv != 0)
+        k8c_log_warn("cannot fetch the state for a raft snapshot target=%s index=%" PRIu64
+                     " err=%s",
+                     target, index, errmsg);
+    return rv;
+}
+
+/* Installs a peer's mark: the state from the member it names, else from any
+ * other member this one knows. Blocks the loop while copying. */
+static int fsm_fetch(void *data, uint64_t index, const uint8_t *mark, size_t len)
+{
+    struct store_server *s = data;
+    struct store_mvcc_member *members = NULL;
+    char target[256];
+    uint64_t from = 0;
+    size_t n = 0;
+    bool tls;
+
+    if (len > 17 && sscanf((const char *)mark, "%16" SCNx64, &from) == 1 && from != s->member_id &&
+        url_target((const char *)mark + 17, len - 17, target, sizeof(target), &tls) &&
+        fetch_from(s, target, tls, index) == 0)
+        return 0;
+    if (store_mvcc_member_list(s->mvcc, &members, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (members[i].id == s->member_id || members[i].id == from ||
+                !member_target(members[i].id, target, sizeof(target), &tls))
+                continue;
+            if (fetch_from(s, target, tls, index) == 0) {
+                store_mvcc_members_free(members, n);
+                return 0;
+            }
+        }
+        store_mvcc_members_free(members, n);
+    }
+    k8c_log_error("no member could send the state of raft snapshot index=%" PRIu64, index);
+    return K8C_EIO;
 }
 
 /* The channel to the current leader's client URL, from the member record the
@@ -1042,6 +1137,8 @@ int main(int argc, char **argv)
     fsm.snapshot = fsm_snapshot;
     fsm.restore = fsm_restore;
     fsm.state_bytes = fsm_state_bytes;
+    fsm.mark = fsm_mark;
+    fsm.fetch = fsm_fetch;
     snprintf(dir, sizeof(dir), "%s/member/raft", opt.data_dir);
     rcfg.name = opt.name;
     rcfg.data_dir = dir;

@@ -10,6 +10,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1285,6 +1286,134 @@ static void on_snapshot_writable(struct k8c_grpc_call *call, void *arg)
             return;
         }
     }
+}
+
+/* ---- fetching a peer's state (mark snapshots, store/raft.h) ---- */
+
+struct fetch {
+    uv_loop_t loop;
+    uv_timer_t timer;
+    struct k8c_grpc_client_call *call;
+    int fd;
+    EVP_MD_CTX *sha;
+    uint64_t bytes, timeout_ms;
+    bool data_done, digest_ok, done;
+    int status;
+    char message[K8C_ERRMSG_SIZE];
+};
+
+static void fetch_on_message(struct k8c_grpc_client_call *call, const struct k8c_grpc_message *msg,
+                             void *arg)
+{
+    struct fetch *f = arg;
+    const Etcdserverpb__SnapshotResponse *r = (const Etcdserverpb__SnapshotResponse *)msg->pb;
+
+    uv_timer_again(&f->timer);
+    if (f->digest_ok || f->fd < 0)
+        return;
+    if (f->data_done) {
+        /* The last message: the SHA-256 of every byte before it. */
+        uint8_t digest[SHA256_SIZE];
+        unsigned dlen = 0;
+        EVP_DigestFinal_ex(f->sha, digest, &dlen);
+        f->digest_ok = r->blob.len == dlen && memcmp(r->blob.data, digest, dlen) == 0;
+        if (!f->digest_ok)
+            snprintf(f->message, sizeof(f->message), "snapshot digest mismatch");
+        return;
+    }
+    if (r->blob.len > 0 && write(f->fd, r->blob.data, r->blob.len) != (ssize_t)r->blob.len) {
+        snprintf(f->message, sizeof(f->message), "write: %s", strerror(errno));
+        close(f->fd);
+        f->fd = -1;
+        k8c_grpc_client_call_cancel(call);
+        return;
+    }
+    EVP_DigestUpdate(f->sha, r->blob.data, r->blob.len);
+    f->bytes += r->blob.len;
+    f->data_done = r->remaining_bytes == 0;
+}
+
+static void fetch_on_done(struct k8c_grpc_client_call *call, int status, const char *message,
+                          void *arg)
+{
+    struct fetch *f = arg;
+    f->done = true;
+    f->call = NULL;
+    f->status = status;
+    if (status != K8C_GRPC_OK && f->message[0] == '\0')
+        snprintf(f->message, sizeof(f->message), "gRPC status %d: %s", status, message);
+    uv_timer_stop(&f->timer);
+}
+
+static void fetch_on_timeout(uv_timer_t *t)
+{
+    struct fetch *f = t->data;
+    snprintf(f->message, sizeof(f->message), "no snapshot data for %" PRIu64 " ms", f->timeout_ms);
+    if (f->call)
+        k8c_grpc_client_call_cancel(f->call);
+}
+
+int store_maint_fetch_snapshot(const char *target, const struct k8c_grpc_channel_options *copts,
+                               const char *path, uint64_t timeout_ms, char *errmsg)
+{
+    struct fetch *f = K8C_NEW(struct fetch);
+    struct k8c_grpc_channel *ch = NULL;
+    Etcdserverpb__SnapshotRequest req = ETCDSERVERPB__SNAPSHOT_REQUEST__INIT;
+    int rv = K8C_EIO;
+
+    f->timeout_ms = timeout_ms;
+    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (f->fd < 0) {
+        snprintf(errmsg, K8C_ERRMSG_SIZE, "open %s: %s", path, strerror(errno));
+        k8c_free(f);
+        return -errno;
+    }
+    f->sha = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL);
+    uv_loop_init(&f->loop);
+    uv_timer_init(&f->loop, &f->timer);
+    f->timer.data = f;
+    uv_timer_start(&f->timer, fetch_on_timeout, timeout_ms, timeout_ms);
+    ch = k8c_grpc_channel_new(&f->loop, target, copts, errmsg);
+    if (ch != NULL) {
+        struct k8c_grpc_call_options o = {
+            .path = "/etcdserverpb.Maintenance/Snapshot",
+            .response = &etcdserverpb__snapshot_response__descriptor,
+            .on_message = fetch_on_message,
+            .on_done = fetch_on_done,
+            .arg = f,
+        };
+        f->call = k8c_grpc_channel_call(ch, &o, errmsg);
+        if (f->call != NULL) {
+            k8c_grpc_client_call_send(f->call, &req.base);
+            k8c_grpc_client_call_close_send(f->call);
+            while (!f->done && uv_run(&f->loop, UV_RUN_ONCE) != 0) {
+            }
+            if (!f->done)
+                snprintf(errmsg, K8C_ERRMSG_SIZE, "snapshot stream did not end");
+            else if (f->status != K8C_GRPC_OK || !f->digest_ok || f->fd < 0)
+                snprintf(errmsg, K8C_ERRMSG_SIZE, "%s",
+                         f->message[0] ? f->message : "snapshot stream ended without its digest");
+            else if (fsync(f->fd) != 0)
+                snprintf(errmsg, K8C_ERRMSG_SIZE, "fsync %s: %s", path, strerror(errno));
+            else
+                rv = 0;
+        }
+        k8c_grpc_channel_del(ch);
+    }
+    uv_close((uv_handle_t *)&f->timer, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT); /* lets the channel and the timer close */
+    if (uv_loop_close(&f->loop) != 0)
+        k8c_log_warn("snapshot fetch loop still had handles open");
+    if (f->fd >= 0)
+        close(f->fd);
+    EVP_MD_CTX_free(f->sha);
+    if (rv == 0)
+        k8c_log_info("fetched snapshot target=%s bytes=%" PRIu64, target, f->bytes);
+    else
+        unlink(path);
+    k8c_free(f);
+    return rv;
 }
 
 /* Cancel of a snapshot stream: the copy may still run in the worker, then

@@ -176,6 +176,14 @@ void store_maint_raise_nospace(struct store_maint_service *svc);
 void store_maint_fill_status(struct store_maint_service *svc, Etcdserverpb__StatusResponse *resp,
                              char (*storage)[128], char **ptrs, size_t max);
 
+/* Copies a member's state with Maintenance.Snapshot from target ("host:port",
+ * TLS with copts' files when copts->ca_file is set) into a new file at path:
+ * the LMDB copy, its SHA-256 checked and stripped. Runs a loop of its own on
+ * the calling thread until the stream ends, so it blocks the caller; gives up
+ * after timeout_ms without a message. 0, or a negative code with errmsg. */
+int store_maint_fetch_snapshot(const char *target, const struct k8c_grpc_channel_options *copts,
+                               const char *path, uint64_t timeout_ms, char *errmsg);
+
 /* Stops the timer and forgets raft (shutdown): calls still running fail
  * with "etcdserver: server stopped". */
 void store_maint_service_stop(struct store_maint_service *svc);

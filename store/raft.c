@@ -29,9 +29,10 @@
 #define MAX_PEERS                  64
 
 /* Snapshot payload header: magic "K8CS", u32 format version, u64 FSM index. */
-#define SNAP_MAGIC       0x5343384bu
-#define SNAP_VERSION     1
-#define SNAP_HEADER_SIZE 16
+#define SNAP_MAGIC        0x5343384bu
+#define SNAP_VERSION      1 /* the FSM's state follows */
+#define SNAP_VERSION_MARK 2 /* a mark follows (store_fsm.mark) */
+#define SNAP_HEADER_SIZE  16
 
 /* A caller waiting for the outcome of one request. */
 struct pending {
@@ -287,10 +288,11 @@ static void snapshot_policy(struct store_raft *sr, uint64_t index)
     uint64_t base = sr->raft->log.snapshot.last_index;
     if (sr->snap_requests == 0 || sr->reqs_since_snap < sr->snap_requests || index <= base)
         return;
-    /* A snapshot copies the whole state: with a large state, wait for more
-     * requests so the copying stays a small cost per request. The log kept
-     * in memory meanwhile is about as large as the state. */
-    if (sr->fsm.state_bytes != NULL &&
+    /* A snapshot that copies the whole state: with a large state, wait for
+     * more requests so the copying stays a small cost per request. The log
+     * kept in memory meanwhile is about as large as the state. Marks cost an
+     * fsync whatever the state's size. */
+    if (sr->fsm.mark == NULL && sr->fsm.state_bytes != NULL &&
         sr->reqs_since_snap <
             sr->fsm.state_bytes(sr->fsm.data) / STORE_RAFT_SNAPSHOT_BYTES_PER_REQUEST)
         return;
@@ -362,7 +364,8 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
 }
 
 /*
- * A snapshot is the FSM's whole state (an LMDB copy) behind a header with
+ * A snapshot is the FSM's whole state (an LMDB copy), or a mark naming
+ * where that state can be fetched (store_fsm.mark), behind a header with
  * the raft index it stands for: raft's last applied index when it was
  * requested. Entries after the FSM's own applied index are ones that do not
  * reach the FSM (barriers, configuration changes), so the state then is the
@@ -389,14 +392,16 @@ static int snapshot_make(struct store_raft *sr, struct raft_buffer *bufs[], unsi
 {
     struct k8c_buf *data = NULL, *header;
     uint64_t fsm_index = 0;
-    int rv = sr->fsm.snapshot(sr->fsm.data, &fsm_index, &data);
+    bool mark = sr->fsm.mark != NULL;
+    int rv = mark ? sr->fsm.mark(sr->fsm.data, &fsm_index, &data)
+                  : sr->fsm.snapshot(sr->fsm.data, &fsm_index, &data);
     if (rv != 0) {
         k8c_log_warn("state machine snapshot failed; will retry err=%s", k8c_strerror(rv));
         return RAFT_BUSY;
     }
     header = k8c_buf_new(SNAP_HEADER_SIZE);
     put_le(header->data, SNAP_MAGIC, 4);
-    put_le(header->data + 4, SNAP_VERSION, 4);
+    put_le(header->data + 4, mark ? SNAP_VERSION_MARK : SNAP_VERSION, 4);
     put_le(header->data + 8, sr->snap_index, 8);
     sr->snap_header = header;
     sr->snap_data = data;
@@ -454,11 +459,12 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 {
     struct store_raft *sr = rf->data;
     const uint8_t *p = buf->base;
-    uint64_t index;
+    uint64_t index, version = buf->len >= 8 ? get_le(p + 4, 4) : 0;
     int rv;
 
     if (buf->len < SNAP_HEADER_SIZE || get_le(p, 4) != SNAP_MAGIC ||
-        get_le(p + 4, 4) != SNAP_VERSION) {
+        (version != SNAP_VERSION && version != SNAP_VERSION_MARK) ||
+        (version == SNAP_VERSION_MARK && sr->fsm.fetch == NULL)) {
         k8c_log_error("raft snapshot has an unknown format; not restoring it bytes=%zu", buf->len);
         return RAFT_MALFORMED;
     }
@@ -469,8 +475,12 @@ static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
         k8c_log_v(1, "raft snapshot not restored: state machine is newer snap=%llu fsm=%llu",
                   (unsigned long long)index, (unsigned long long)sr->fsm_applied);
     } else {
-        rv =
-            sr->fsm.restore(sr->fsm.data, index, p + SNAP_HEADER_SIZE, buf->len - SNAP_HEADER_SIZE);
+        const uint8_t *body = p + SNAP_HEADER_SIZE;
+        size_t len = buf->len - SNAP_HEADER_SIZE;
+        rv = version == SNAP_VERSION_MARK ? sr->fsm.fetch(sr->fsm.data, index, body, len)
+                                          : sr->fsm.restore(sr->fsm.data, index, body, len);
+        if (rv == 0 && sr->fsm.applied_index(sr->fsm.data) < index)
+            rv = K8C_EIO; /* the fetched state is older than the snapshot */
         if (rv != 0) {
             k8c_log_error("state machine failed to restore a snapshot index=%llu err=%s",
                           (unsigned long long)index, k8c_strerror(rv));

@@ -27,10 +27,14 @@
  * store_fsm.snapshot). Callbacks are never called from inside the call that
  * registered them.
  *
- * Snapshot payloads carry a small header {magic, raft index} followed by the
- * bytes of store_fsm.snapshot, which may hold a later state; the FSM's own
- * applied index (which can be ahead of raft's) is what a restore makes
- * current.
+ * Snapshot payloads carry a small header {magic, version, raft index}
+ * followed by either the bytes of store_fsm.snapshot (version 1) or, when the
+ * FSM has store_fsm.mark, a mark (version 2): the state stays in the FSM's
+ * own durable storage, as etcd's raft snapshots leave the database out, and a
+ * peer that must install the snapshot fetches the state from the member the
+ * mark names (store_fsm.fetch). Either state may be later than the raft
+ * index; the FSM's own applied index (which can be ahead of raft's) is what a
+ * restore makes current.
  */
 #ifndef STORE_RAFT_H
 #define STORE_RAFT_H
@@ -84,6 +88,17 @@ struct store_fsm {
      * snapshots so that their copying costs about STORE_RAFT_SNAPSHOT_BYTES_PER_REQUEST
      * per applied request however large the state grows. */
     uint64_t (*state_bytes)(void *data);
+    /* Optional, both or neither: mark snapshots. mark makes the state
+     * durable, sets *index to the applied index it holds, and returns in *out
+     * (one reference) what a peer needs to fetch it: a snapshot then costs an
+     * fsync, not a copy of the state, so snapshots are taken every
+     * snapshot_threshold requests whatever the state's size. May run on
+     * libraft's worker thread, like snapshot. fetch brings this FSM's state
+     * to at least applied index `index` from the source a peer's mark names
+     * (the bytes are borrowed); it may block the loop for as long as the copy
+     * takes. Return 0 or a negative code. */
+    int (*mark)(void *data, uint64_t *index, struct k8c_buf **out);
+    int (*fetch)(void *data, uint64_t index, const uint8_t *mark, size_t len);
 };
 
 /* 256: copying (and writing) the state costs about as much as each request

@@ -47,6 +47,7 @@ struct test_fsm {
     unsigned apply_calls;
     unsigned reapplied; /* apply called at or below applied: must stay 0 */
     unsigned restores;
+    unsigned marks, fetches; /* mark snapshots taken; states fetched for one */
 };
 
 static uint64_t tfsm_applied(void *data)
@@ -103,6 +104,38 @@ static int tfsm_restore(void *data, uint64_t index, const uint8_t *bytes, size_t
     return 0;
 }
 
+/* Mark snapshots (store_fsm.mark): the mark names the FSM that took it (its
+ * address: the members share this process), and fetch copies that FSM's
+ * current state, which may be later than the snapshot. */
+static bool tfsm_marks; /* tfsm_iface adds mark and fetch */
+
+static int tfsm_mark(void *data, uint64_t *index, struct k8c_buf **out)
+{
+    struct test_fsm *f = data;
+    *index = f->applied;
+    *out = k8c_buf_copy(&f, sizeof f);
+    f->marks++;
+    return 0;
+}
+
+static int tfsm_fetch(void *data, uint64_t index, const uint8_t *mark, size_t len)
+{
+    struct test_fsm *f = data, *src;
+    if (len != sizeof src) {
+        return K8C_EPROTO;
+    }
+    memcpy(&src, mark, sizeof src);
+    if (src == f || src->applied < index) {
+        return K8C_EIO;
+    }
+    memcpy(f->ops, src->ops, src->n_ops * sizeof *f->ops);
+    f->n_ops = src->n_ops;
+    f->applied = src->applied;
+    f->restores++;
+    f->fetches++;
+    return 0;
+}
+
 static struct store_fsm tfsm_iface(struct test_fsm *f)
 {
     struct store_fsm s = {.data = f,
@@ -110,6 +143,10 @@ static struct store_fsm tfsm_iface(struct test_fsm *f)
                           .apply = tfsm_apply,
                           .snapshot = tfsm_snapshot,
                           .restore = tfsm_restore};
+    if (tfsm_marks) {
+        s.mark = tfsm_mark;
+        s.fetch = tfsm_fetch;
+    }
     return s;
 }
 
@@ -655,10 +692,15 @@ static bool follower_caught_up(struct cluster *c, void *arg)
            raft_fixture_get(&c->f, i)->last_applied == raft_fixture_get(&c->f, l)->last_applied;
 }
 
-static void test_snapshot_catch_up(void **state)
+/* A follower that missed entries the leader's log no longer has catches up
+ * by snapshot: the state itself, or (marks) the state fetched from the
+ * member the mark names. */
+static void snapshot_catch_up(bool marks)
 {
     struct store_raft_options opts = {.max_inflight = 1, .max_batch_requests = 3};
+    tfsm_marks = marks;
     struct cluster *c = cluster_new(3, &opts, true);
+    tfsm_marks = false;
     static struct call calls[200];
     struct store_raft_status st;
 
@@ -690,6 +732,13 @@ static void test_snapshot_catch_up(void **state)
     store_raft_get_status(c->sr[lag], &st);
     assert_true(st.restores >= 1);
     assert_true(c->fsm[lag].restores >= 1);
+    if (marks) {
+        assert_true(c->fsm[l].marks >= 2);
+        assert_true(c->fsm[lag].fetches >= 1);
+    } else {
+        assert_int_equal(c->fsm[l].marks, 0);
+        assert_int_equal(c->fsm[lag].fetches, 0);
+    }
     assert_true(step_until(c, all_applied_equal, NULL, 20000));
     assert_same_history(c);
     assert_int_equal(c->fsm[lag].n_ops, 120);
@@ -704,6 +753,16 @@ static void test_snapshot_catch_up(void **state)
     assert_true(step_until(c, all_applied_equal, NULL, 20000));
     assert_same_history(c);
     cluster_free(c);
+}
+
+static void test_snapshot_catch_up(void **state)
+{
+    snapshot_catch_up(false);
+}
+
+static void test_snapshot_catch_up_marks(void **state)
+{
+    snapshot_catch_up(true);
 }
 
 /* Entries 2..6 are already in every server's persisted log (as after a
@@ -1268,6 +1327,7 @@ int main(void)
         cmocka_unit_test(test_partition),
         cmocka_unit_test(test_message_loss),
         cmocka_unit_test(test_snapshot_catch_up),
+        cmocka_unit_test(test_snapshot_catch_up_marks),
         cmocka_unit_test(test_replay_skip),
         cmocka_unit_test(test_read_barrier),
         cmocka_unit_test(test_read_index),

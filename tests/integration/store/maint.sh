@@ -202,6 +202,9 @@ expect "new peer has the burst" "$(printf 'burst/9999\nvvvvvvvvvvvvvvvvvvvvvvvvv
     "$(ctl --endpoints="$(ep 3)" get burst/9999 --consistency=s)"
 grep -q "raft snapshot restored" "$tmp/s3.log" ||
     fail "the new peer did not catch up by snapshot (the log was truncated): $(tail -5 "$tmp/s3.log")"
+# Raft snapshots are marks; the state itself comes over Maintenance.Snapshot.
+grep -q "fetched snapshot target=" "$tmp/s3.log" ||
+    fail "the new peer did not fetch the state its snapshot names: $(tail -5 "$tmp/s3.log")"
 echo "ok: the new peer caught up by snapshot"
 for _ in $(seq 1 50); do
     list=$(ctl --endpoints="$all" member list)

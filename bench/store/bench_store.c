@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <uv.h>
 
@@ -86,7 +87,8 @@ struct phase {
     uint64_t issued, ok, errors;
     int inflight;
     uint64_t t0, t_last;
-    uint64_t *lat; /* ok latencies, ns; count entries */
+    double cpu0, cpu1; /* this process's user+system seconds at start and end */
+    uint64_t *lat;     /* ok latencies, ns; count entries */
     size_t nlat;
     bool stalled;
     char first_error[K8C_ERRMSG_SIZE];
@@ -268,6 +270,15 @@ static void on_tick(uv_timer_t *t)
 {
 }
 
+/* User+system CPU seconds this process has used so far. */
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* Runs one phase: inflight calls at a time until count or seconds is reached,
  * then waits for the outstanding ones (30 s at most). */
 static void run_phase(struct bench *b, struct phase *p, int inflight, double seconds)
@@ -277,6 +288,7 @@ static void run_phase(struct bench *b, struct phase *p, int inflight, double sec
         p->keyspace = 1;
     b->phase = p;
     p->t0 = p->t_last = uv_hrtime();
+    p->cpu0 = self_cpu();
     p->deadline_ns = p->t0 + (uint64_t)(seconds * 1e9);
     for (int s = 0; s < inflight; s++)
         issue(b, (unsigned)s);
@@ -287,6 +299,7 @@ static void run_phase(struct bench *b, struct phase *p, int inflight, double sec
             break;
         }
     }
+    p->cpu1 = self_cpu();
 }
 
 static void print_phase(const struct bench *b, struct phase *p)
@@ -294,11 +307,11 @@ static void print_phase(const struct bench *b, struct phase *p)
     double secs = (double)(p->t_last - p->t0) / 1e9;
     qsort(p->lat, p->nlat, sizeof(uint64_t), cmp_u64);
     printf("case=%s label=%s ops=%" PRIu64 " errors=%" PRIu64 " secs=%.3f ops_per_sec=%.1f "
-           "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f inflight=%d conns=%d",
+           "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f inflight=%d conns=%d client_cpu_s=%.2f",
            b->opt.casename, b->opt.label, p->ok, p->errors, secs,
            secs > 0 ? (double)p->ok / secs : 0.0, quantile_ms(p->lat, p->nlat, 0.50),
            quantile_ms(p->lat, p->nlat, 0.99), quantile_ms(p->lat, p->nlat, 1.0), b->opt.inflight,
-           b->nch);
+           b->nch, p->cpu1 - p->cpu0);
     if (p->stalled)
         printf(" stalled=1 outstanding=%d", p->inflight);
     if (p->first_error[0] != '\0')

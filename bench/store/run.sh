@@ -17,7 +17,9 @@
 #              distinct 8-byte keys with 256-byte values in Txns of 128 puts;
 #              memory and data-dir growth per member per million keys
 # Also the CPU time the three members used per operation in each case
-# (user+system from /proc, including the preload of the get and range cases).
+# (user+system from /proc, including the preload of the get and range cases),
+# and the load generator's own CPU time per operation in the timed phase (the
+# machine's cores are shared by both).
 # Then the resident memory (VmRSS, VmHWM, and RssAnon: VmRSS counts the mapped
 # pages of LMDB's and bbolt's files too) of each member and its data-dir size
 # (both preallocate: etcd 64 MiB WAL files, libraft its segments).
@@ -193,10 +195,13 @@ for name, what in (("put_1", "put, 1 client"), ("put_100", "put, 100 clients"),
     if name.startswith("put_"):
         row("  p50", get(name, "k8c", "p50_ms"), get(name, "etcd", "p50_ms"), False, "ms")
     row("  p99", get(name, "k8c", "p99_ms"), get(name, "etcd", "p99_ms"), False, "ms")
-    def cpu(store):
+    def cpu(store, field):
         ops = get(name, store, "ops")
-        return get(name, store, "member_cpu_s") * 1e6 / ops if ops else 0.0
-    row("  members' CPU per op", cpu("k8c"), cpu("etcd"), False, "us")
+        return get(name, store, field) * 1e6 / ops if ops else 0.0
+    row("  members' CPU per op", cpu("k8c", "member_cpu_s"), cpu("etcd", "member_cpu_s"),
+        False, "us")
+    row("  load generator's CPU per op", cpu("k8c", "client_cpu_s"),
+        cpu("etcd", "client_cpu_s"), False, "us")
 def memsum(tag):
     mem = {"k8c": [0, 0, 0, 0], "etcd": [0, 0, 0, 0]}
     for kv in rows:

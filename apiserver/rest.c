@@ -275,16 +275,30 @@ static int encode_message(enum api_format f, const ProtobufCMessage *obj, struct
     }
 }
 
+/* What a Status's details name when they are not the request's object
+ * (kind NULL: no details). */
+struct status_subject {
+    const char *kind, *group;
+};
+
+static void respond_status_details(struct api_req *req, int code, const char *reason,
+                                   const char *message, const struct api_field_errors *errs,
+                                   const struct status_subject *subject);
+
 static void respond_status_causes(struct api_req *req, int code, const char *reason,
-                                  const char *message, const struct api_field_errors *errs);
+                                  const char *message, const struct api_field_errors *errs)
+{
+    respond_status_details(req, code, reason, message, errs, NULL);
+}
 
 void api_respond_status(struct api_req *req, int code, const char *reason, const char *message)
 {
     respond_status_causes(req, code, reason, message, NULL);
 }
 
-static void respond_status_causes(struct api_req *req, int code, const char *reason,
-                                  const char *message, const struct api_field_errors *errs)
+static void respond_status_details(struct api_req *req, int code, const char *reason,
+                                   const char *message, const struct api_field_errors *errs,
+                                   const struct status_subject *subject)
 {
     status_t st = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS__INIT;
     status_details_t d = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__STATUS_DETAILS__INIT;
@@ -302,7 +316,13 @@ static void respond_status_causes(struct api_req *req, int code, const char *rea
     st.has_code = true;
     st.code = code;
     K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusCause *causes = NULL, **cause_ptrs = NULL;
-    if (req->res != NULL && (req->name[0] != '\0' || code == 201 || errs != NULL)) {
+    if (subject != NULL) {
+        if (subject->kind != NULL) {
+            d.group = (char *)subject->group;
+            d.kind = (char *)subject->kind;
+            st.details = &d;
+        }
+    } else if (req->res != NULL && (req->name[0] != '\0' || code == 201 || errs != NULL)) {
         if (req->name[0] != '\0')
             d.name = req->name;
         if (req->res->group[0] != '\0')
@@ -877,6 +897,130 @@ bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
         }
     }
     return true;
+}
+
+/* ======================= list options ======================= */
+
+/* Go's strconv.ParseInt (is_signed) or ParseUint of s in base 10: NULL when
+ * it parses, else its error's reason; like Go, a value that overflows is
+ * "value out of range" as soon as it does. */
+static const char *go_parse_int(const char *s, bool is_signed)
+{
+    const char *p = s;
+    bool neg = false;
+    uint64_t v = 0;
+
+    if (is_signed && (*p == '+' || *p == '-'))
+        neg = *p++ == '-';
+    if (*p == '\0')
+        return "invalid syntax";
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return "invalid syntax";
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return "value out of range";
+        v = v * 10 + d;
+    }
+    if (is_signed && v > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+        return "value out of range";
+    return NULL;
+}
+
+/* "strconv.ParseInt: parsing \"<s>\": <why>" into out. */
+static void go_parse_error(struct k8c_sbuf *out, bool is_signed, const char *s, const char *why)
+{
+    k8c_sbuf_printf(out, "strconv.%s: parsing ", is_signed ? "ParseInt" : "ParseUint");
+    api_go_quote(out, s, strlen(s));
+    k8c_sbuf_printf(out, ": %s", why);
+}
+
+/*
+ * Upstream's checks of a list's or watch's options before anything is read,
+ * in its order: decoding the query into ListOptions (limit, timeoutSeconds:
+ * 400), ValidateListOptions (422 on ListOptions.meta.k8s.io), then the
+ * storage's parse of resourceVersion, whose error kube-apiserver 1.32
+ * answers as a 500 without a reason. A get checks resourceVersion only.
+ * Answers and returns false when one fails.
+ */
+static bool read_options_valid(struct api_req *req)
+{
+    bool list = req->verb == VERB_LIST, watch = req->verb == VERB_WATCH;
+    char buf[256], rv[256], match[256], cont[4096];
+    struct k8c_sbuf msg;
+    const char *v, *why;
+    bool ok = true;
+
+    k8c_sbuf_init(&msg);
+    if (list || watch) {
+        static const char *const ints[] = {"limit", "timeoutSeconds"};
+        for (size_t i = 0; i < 2 && ok; i++) {
+            if ((v = api_query(req, ints[i], buf, sizeof(buf))) != NULL &&
+                (why = go_parse_int(v, true)) != NULL) {
+                go_parse_error(&msg, true, v, why);
+                api_respond_status(req, 400, "BadRequest", msg.data);
+                ok = false;
+            }
+        }
+    }
+    const char *r = api_query(req, "resourceVersion", rv, sizeof(rv));
+    const char *m =
+        (list || watch) ? api_query(req, "resourceVersionMatch", match, sizeof(match)) : NULL;
+    const char *c = api_query(req, "continue", cont, sizeof(cont));
+    bool has_rv = r != NULL && r[0] != '\0', has_match = m != NULL && m[0] != '\0';
+    bool has_cont = c != NULL && c[0] != '\0';
+    if (ok && has_match) {
+        struct api_field_errors errs;
+        api_field_errors_init(&errs);
+        if (watch) {
+            /* sendInitialEvents (WatchList) is not served: a match is
+             * always without it */
+            api_field_errors_add(
+                &errs, "FieldValueForbidden", "resourceVersionMatch",
+                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+                "is provided");
+        } else if (!has_rv) {
+            api_field_errors_add(
+                &errs, "FieldValueForbidden", "resourceVersionMatch",
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided");
+        }
+        if (has_cont)
+            api_field_errors_add(
+                &errs, "FieldValueForbidden", "resourceVersionMatch",
+                "Forbidden: resourceVersionMatch is forbidden when continue is provided");
+        if (strcmp(m, "NotOlderThan") != 0 && (watch || strcmp(m, "Exact") != 0)) {
+            k8c_sbuf_reset(&msg);
+            k8c_sbuf_puts(&msg, "Unsupported value: ");
+            api_go_quote(&msg, m, strlen(m));
+            k8c_sbuf_puts(&msg, watch ? ": supported values: \"NotOlderThan\""
+                                      : ": supported values: \"Exact\", \"NotOlderThan\", \"\"");
+            api_field_errors_add(&errs, "FieldValueNotSupported", "resourceVersionMatch", msg.data);
+        }
+        if (!watch && strcmp(m, "Exact") == 0 && strcmp(r != NULL ? r : "", "0") == 0)
+            api_field_errors_add(&errs, "FieldValueForbidden", "resourceVersionMatch",
+                                 "Forbidden: resourceVersionMatch \"exact\" is forbidden for "
+                                 "resourceVersion \"0\"");
+        if (errs.n > 0) {
+            static const struct status_subject subject = {"ListOptions", "meta.k8s.io"};
+            k8c_sbuf_reset(&msg);
+            api_validate_format_message(subject.kind, subject.group, "", &errs, &msg);
+            respond_status_details(req, 422, "Invalid", msg.data, &errs, &subject);
+            ok = false;
+        }
+        api_field_errors_free(&errs);
+    }
+    if (ok && has_rv && strcmp(r, "0") != 0 && (why = go_parse_int(r, false)) != NULL) {
+        k8c_sbuf_reset(&msg);
+        k8c_sbuf_puts(&msg, "resourceVersion: Invalid value: ");
+        api_go_quote(&msg, r, strlen(r));
+        k8c_sbuf_puts(&msg, ": ");
+        go_parse_error(&msg, false, r, why);
+        static const struct status_subject none = {NULL, NULL};
+        respond_status_details(req, 500, NULL, msg.data, NULL, &none);
+        ok = false;
+    }
+    k8c_sbuf_free(&msg);
+    return ok;
 }
 
 static void do_list(struct api_req *req)
@@ -2009,6 +2153,9 @@ static void dispatch(struct api_req *req)
                            "Request entity too large: limit is 3145728");
         return;
     }
+    if ((req->verb == VERB_GET || req->verb == VERB_LIST || req->verb == VERB_WATCH) &&
+        !read_options_valid(req))
+        return;
     switch (req->verb) {
     case VERB_GET:
         do_get(req);

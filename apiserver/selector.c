@@ -117,9 +117,7 @@ static size_t utf8_decode(const unsigned char *s, size_t n, int32_t *rune)
     return need + 1;
 }
 
-/* Appends s quoted as Go's %q (strconv.Quote) does for the ASCII range; valid multi-byte
- * UTF-8 is copied, invalid bytes become \xNN. */
-static void append_go_quoted(struct k8c_sbuf *sb, const char *s, size_t len)
+void api_go_quote(struct k8c_sbuf *sb, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -506,7 +504,7 @@ static int requirement_new(struct slice key, enum api_selector_op op, const stru
 
     if (key_reasons(key.p, key.len, &reasons)) {
         k8c_sbuf_puts(&msg, "key: Invalid value: ");
-        append_go_quoted(&msg, key.p, key.len);
+        api_go_quote(&msg, key.p, key.len);
         k8c_sbuf_printf(&msg, ": %s", sbuf_str(&reasons));
         errlist_add(&el, &msg);
     }
@@ -546,7 +544,7 @@ static int requirement_new(struct slice key, enum api_selector_op op, const stru
             if (!parse_int64(v, &number)) {
                 k8c_sbuf_reset(&msg);
                 k8c_sbuf_printf(&msg, "values[%zu]: Invalid value: ", i);
-                append_go_quoted(&msg, values[i].p, values[i].len);
+                api_go_quote(&msg, values[i].p, values[i].len);
                 k8c_sbuf_puts(&msg, ": for 'Gt', 'Lt' operators, the value must be an integer");
                 errlist_add(&el, &msg);
             }
@@ -558,7 +556,7 @@ static int requirement_new(struct slice key, enum api_selector_op op, const stru
         if (value_reasons(values[i].p, values[i].len, &reasons)) {
             k8c_sbuf_reset(&msg);
             k8c_sbuf_printf(&msg, "values[%zu][%.*s]: Invalid value: ", i, (int)key.len, key.p);
-            append_go_quoted(&msg, values[i].p, values[i].len);
+            api_go_quote(&msg, values[i].p, values[i].len);
             k8c_sbuf_printf(&msg, ": %s", sbuf_str(&reasons));
             errlist_add(&el, &msg);
         }
@@ -907,7 +905,7 @@ static int parse_requirement(struct parser *p, struct api_label_requirement *r)
         if (key_reasons(key.p, key.len, &reasons)) {
             /* field.Invalid with the parser's nil path prints "<nil>". */
             k8c_sbuf_puts(&msg, "<nil>: Invalid value: ");
-            append_go_quoted(&msg, key.p, key.len);
+            api_go_quote(&msg, key.p, key.len);
             k8c_sbuf_printf(&msg, ": %s", sbuf_str(&reasons));
             set_errmsg(p->errmsg, sbuf_str(&msg));
             rc = K8C_EINVAL;
@@ -1112,7 +1110,7 @@ int api_labels_from_label_selector(const api_label_selector_msg_t *msg,
         } else {
             struct k8c_sbuf sb;
             k8c_sbuf_init(&sb);
-            append_go_quoted(&sb, opname.p, opname.len);
+            api_go_quote(&sb, opname.p, opname.len);
             k8c_sbuf_puts(&sb, " is not a valid label selector operator");
             set_errmsg(errmsg, sbuf_str(&sb));
             k8c_sbuf_free(&sb);

@@ -88,6 +88,10 @@ struct api_label {
 };
 
 /* An empty selector that matches everything (upstream labels.Everything()). Never fails. */
+/* Appends s quoted as Go's %q (strconv.Quote) does: ASCII escapes, valid
+ * multi-byte UTF-8 copied, invalid bytes as \xNN. */
+void api_go_quote(struct k8c_sbuf *sb, const char *s, size_t len);
+
 void api_labels_init(struct api_label_selector *sel);
 /* A selector that matches nothing (upstream labels.Nothing()). */
 void api_labels_init_nothing(struct api_label_selector *sel);

@@ -100,6 +100,19 @@ void api_field_errors_free(struct api_field_errors *errs)
     api_field_errors_init(errs);
 }
 
+void api_field_errors_add(struct api_field_errors *errs, const char *type, const char *field,
+                          const char *message)
+{
+    if (errs->n == errs->cap) {
+        errs->cap = errs->cap == 0 ? 8 : errs->cap * 2;
+        errs->items = k8c_realloc(errs->items, errs->cap * sizeof(*errs->items));
+    }
+    struct api_field_error *e = &errs->items[errs->n++];
+    e->type = k8c_strdup(type);
+    e->field = k8c_strdup(field);
+    e->message = k8c_strdup(message);
+}
+
 char *api_validate_error_string(const struct api_field_error *e)
 {
     struct k8c_sbuf sb;
@@ -402,27 +415,19 @@ static const struct {
 static void verr(struct vctx *v, enum etype t, const char *child, const char *value,
                  const char *detail)
 {
-    struct api_field_errors *errs = v->errs;
-    struct api_field_error *e;
     struct k8c_sbuf msg;
     size_t old = v->path.len;
 
     if (child != NULL)
         path_child(v, child);
-    if (errs->n == errs->cap) {
-        errs->cap = errs->cap == 0 ? 8 : errs->cap * 2;
-        errs->items = k8c_realloc(errs->items, errs->cap * sizeof(*errs->items));
-    }
-    e = &errs->items[errs->n++];
-    e->type = k8c_strdup(etypes[t].reason);
-    e->field = k8c_strdup(path_str(v));
     k8c_sbuf_init(&msg);
     k8c_sbuf_puts(&msg, etypes[t].text);
     if (t != E_REQUIRED && t != E_FORBIDDEN && t != E_TOO_LONG && value != NULL)
         k8c_sbuf_printf(&msg, ": %s", value);
     if (detail != NULL && detail[0] != '\0')
         k8c_sbuf_printf(&msg, ": %s", detail);
-    e->message = k8c_sbuf_detach(&msg);
+    api_field_errors_add(v->errs, etypes[t].reason, path_str(v), msg.len ? msg.data : "");
+    k8c_sbuf_free(&msg);
     path_pop(v, old);
 }
 

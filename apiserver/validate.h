@@ -69,6 +69,9 @@ struct api_field_errors {
 };
 
 void api_field_errors_init(struct api_field_errors *errs);
+/* Appends one error (strings copied). */
+void api_field_errors_add(struct api_field_errors *errs, const char *type, const char *field,
+                          const char *message);
 /* Frees every error; errs is left empty and initialised. */
 void api_field_errors_free(struct api_field_errors *errs);
 

@@ -53,6 +53,46 @@ check("deep nesting", call("POST", cms, b'{"metadata":{"name":"d"},"data":' + b"
 check("stale precondition",
       call("DELETE", cms + "/h1", b'{"preconditions":{"resourceVersion":"1"}}'), 409, "Conflict")
 check("delete", call("DELETE", cms + "/h1"), 200)
+
+
+def check_message(name, got, code, message, reason=None):
+    check(name, got, code, reason)
+    if got[1].get("message") != message or (reason is None and "reason" in got[1]):
+        raise SystemExit("FAIL: %s: message %r, reason %r; want %r" %
+                         (name, got[1].get("message"), got[1].get("reason"), message))
+
+
+# List and watch options as upstream 1.32 answers them: the query decoded into
+# ListOptions (400), ValidateListOptions (422 on ListOptions.meta.k8s.io), the
+# storage's resourceVersion parse (a 500 without a reason).
+check_message("limit not a number", call("GET", cms + "?limit=abc"), 400,
+              'strconv.ParseInt: parsing "abc": invalid syntax', "BadRequest")
+check_message("limit out of range", call("GET", cms + "?limit=99999999999999999999"), 400,
+              'strconv.ParseInt: parsing "99999999999999999999": value out of range', "BadRequest")
+check_message("timeoutSeconds not a number", call("GET", cms + "?watch=1&timeoutSeconds=x"), 400,
+              'strconv.ParseInt: parsing "x": invalid syntax', "BadRequest")
+check_message("resourceVersion not a number", call("GET", cms + "?resourceVersion=abc"), 500,
+              'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax')
+check_message("negative resourceVersion on a watch", call("GET", cms + "?watch=1&resourceVersion=-1"),
+              500, 'resourceVersion: Invalid value: "-1": strconv.ParseUint: parsing "-1": invalid syntax')
+check_message("resourceVersion not a number on a get",
+              call("GET", "/api/v1/namespaces/default?resourceVersion=x"), 500,
+              'resourceVersion: Invalid value: "x": strconv.ParseUint: parsing "x": invalid syntax')
+got = call("GET", cms + "?resourceVersionMatch=Exact")
+check_message("resourceVersionMatch without resourceVersion", got, 422,
+              'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+              'resourceVersionMatch is forbidden unless resourceVersion is provided', "Invalid")
+details = got[1].get("details", {})
+if details.get("kind") != "ListOptions" or details.get("group") != "meta.k8s.io" or \
+        [c.get("field") for c in details.get("causes", [])] != ["resourceVersionMatch"]:
+    raise SystemExit("FAIL: ListOptions details: %s" % details)
+check_message("unknown resourceVersionMatch", call("GET", cms + "?resourceVersion=5&resourceVersionMatch=foo"),
+              422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: '
+              '"foo": supported values: "Exact", "NotOlderThan", ""', "Invalid")
+check_message("Exact at resourceVersion 0", call("GET", cms + "?resourceVersion=0&resourceVersionMatch=Exact"),
+              422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+              'resourceVersionMatch "exact" is forbidden for resourceVersion "0"', "Invalid")
+check("valid options still list", call("GET", cms + "?limit=5&resourceVersion=0&timeoutSeconds=3"), 200)
 # garbage on the TLS socket
 raw = socket.create_connection(tuple(addr.split(":")) if False else (addr.split(":")[0], int(addr.split(":")[1])), 5)
 raw.sendall(b"\x00\x01garbage\r\n\r\n")

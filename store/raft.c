@@ -101,6 +101,13 @@ struct store_raft {
     int (*tcp_connect)(struct raft_uv_transport *t, struct raft_uv_connect *req, raft_id id,
                        const char *address, raft_uv_connect_cb cb);
     raft_uv_accept_cb accept_cb;
+    /* libraft's raft_io start and send, wrapped by the append guard */
+    int (*io_start)(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv);
+    int (*io_send)(struct raft_io *io, struct raft_io_send *req, const struct raft_message *message,
+                   raft_io_send_cb cb);
+    raft_io_recv_cb io_recv;
+    bool in_append;         /* libraft is handling an AppendEntries ... */
+    raft_index append_last; /* ... whose last entry is at this index */
     uv_check_t flush_check;
     uv_idle_t flush_idle;
     bool flush_armed;
@@ -562,6 +569,85 @@ static int nodelay_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
     return sr->tcp_listen(t, nodelay_accepted);
 }
 
+/* ---- the append guard ---- */
+
+/*
+ * libraft (0.15, and 0.18 alike) answers an AppendEntries that brings no new
+ * entry (a heartbeat, or entries it already holds) with its whole stored log
+ * as the index reached, and moves its commit index to min(leaderCommit,
+ * last stored). A leader back from a pause (SIGSTOP) still holds entries of
+ * its old term past the point the new leader's log shares with it. It then
+ * applied those uncommitted entries as committed, and the new leader took
+ * them as matched and dropped the follower's later rejections at those
+ * indexes as stale: the follower stalled for good, with a state the cluster
+ * never committed (integration.store.failover, about one SIGSTOP in ten).
+ * Raft bounds both by the request's last entry, prev_log_index + n_entries
+ * (Figure 3.1: "min(leaderCommit, index of last new entry)"; etcd's raft
+ * answers that index too). The wrapped receive clamps leaderCommit to it
+ * before libraft sees the request, and the wrapped send clamps the
+ * last_log_index of a success answered while the request is handled. An
+ * answer sent later, once new entries are stored, is right already: the log
+ * then ends at the request's last entry.
+ */
+static struct store_raft *io_owner(struct raft_io *io)
+{
+    return ((struct raft *)io->data)->data;
+}
+
+static void guard_recv(struct raft_io *io, struct raft_message *m)
+{
+    struct store_raft *sr = io_owner(io);
+    if (m->type != RAFT_IO_APPEND_ENTRIES) {
+        sr->io_recv(io, m);
+        return;
+    }
+    struct raft_append_entries *a = &m->append_entries;
+    raft_index last = a->prev_log_index + a->n_entries;
+    if (a->leader_commit > last) {
+        a->leader_commit = last;
+        sr->stats.commits_clamped++;
+    }
+    sr->in_append = true;
+    sr->append_last = last;
+    sr->io_recv(io, m);
+    sr->in_append = false;
+}
+
+static int guard_send(struct raft_io *io, struct raft_io_send *req,
+                      const struct raft_message *message, raft_io_send_cb cb)
+{
+    struct store_raft *sr = io_owner(io);
+    const struct raft_append_entries_result *r = &message->append_entries_result;
+    if (sr->in_append && message->type == RAFT_IO_APPEND_ENTRIES_RESULT && r->rejected == 0 &&
+        r->last_log_index > sr->append_last) {
+        struct raft_message m = *message; /* libraft's send encodes it now */
+        m.append_entries_result.last_log_index = sr->append_last;
+        sr->stats.answers_clamped++;
+        return sr->io_send(io, req, &m, cb);
+    }
+    return sr->io_send(io, req, message, cb);
+}
+
+static int guard_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                       raft_io_recv_cb recv)
+{
+    struct store_raft *sr = io_owner(io);
+    sr->io_recv = recv;
+    return sr->io_start(io, msecs, tick, guard_recv);
+}
+
+/* Before raft_start: raft->data is sr from now on. */
+static void guard_install(struct store_raft *sr, struct raft *raft)
+{
+    raft->data = sr;
+    if (raft->io->start == guard_start)
+        return;
+    sr->io_start = raft->io->start;
+    sr->io_send = raft->io->send;
+    raft->io->start = guard_start;
+    raft->io->send = guard_send;
+}
+
 /* ---- construction shared by both modes ---- */
 
 static struct store_raft *store_raft_alloc(const struct store_fsm *fsm,
@@ -611,6 +697,7 @@ struct raft_fsm *store_raft_fsm(struct store_raft *sr)
 void store_raft_attach(struct store_raft *sr, struct raft *raft)
 {
     sr->raft = raft;
+    guard_install(sr, raft);
     sr->fsm_applied = sr->fsm.applied_index(sr->fsm.data);
 }
 

@@ -614,6 +614,119 @@ static void test_partition(void **state)
     cluster_free(c);
 }
 
+/* ---- the append guard (store/raft.c) against a stand-in raft_io ---- */
+
+static struct {
+    raft_io_recv_cb guarded_recv;    /* what the guard gave the I/O to call */
+    struct raft_append_entries seen; /* what "libraft" got */
+    raft_index answer_last;          /* the last_log_index "libraft" answers with */
+    struct raft_message sent;        /* what reached the I/O's send */
+    unsigned sends;
+} gio;
+
+static int gio_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv)
+{
+    gio.guarded_recv = recv;
+    return 0;
+}
+
+static int gio_send(struct raft_io *io, struct raft_io_send *req,
+                    const struct raft_message *message, raft_io_send_cb cb)
+{
+    gio.sent = *message;
+    gio.sends++;
+    return 0;
+}
+
+/* libraft 0.15's answer to an AppendEntries that brings no new entry: a
+ * success with its whole stored log. */
+static void gio_libraft_recv(struct raft_io *io, struct raft_message *m)
+{
+    struct raft_message answer = {.type = RAFT_IO_APPEND_ENTRIES_RESULT};
+    struct raft_io_send req;
+
+    gio.seen = m->append_entries;
+    answer.append_entries_result.term = m->append_entries.term;
+    answer.append_entries_result.last_log_index = gio.answer_last;
+    io->send(io, &req, &answer, NULL);
+}
+
+static void deliver(struct raft_io *io, raft_index prev, unsigned n, raft_index commit,
+                    raft_index answer_last)
+{
+    struct raft_message m = {.type = RAFT_IO_APPEND_ENTRIES};
+    struct raft_entry entries[4];
+
+    memset(entries, 0, sizeof entries);
+    m.append_entries.term = 3;
+    m.append_entries.prev_log_index = prev;
+    m.append_entries.prev_log_term = 2;
+    m.append_entries.leader_commit = commit;
+    m.append_entries.entries = n ? entries : NULL;
+    m.append_entries.n_entries = n;
+    gio.answer_last = answer_last;
+    gio.guarded_recv(io, &m);
+}
+
+/*
+ * A follower holding entries past what the leader's request covers (an old
+ * leader's uncommitted tail) must neither commit nor claim them: leaderCommit
+ * reaches libraft bounded by the request's last entry, and a success
+ * answered while the request is handled claims no more than that entry.
+ */
+static void test_append_guard(void **state)
+{
+    struct test_fsm f;
+    struct store_fsm iface;
+    struct raft r;
+    struct raft_io io;
+    struct store_raft_status st;
+
+    tfsm_init(&f);
+    iface = tfsm_iface(&f);
+    struct store_raft *sr = store_raft_new_attached(&iface, NULL);
+    memset(&r, 0, sizeof r);
+    memset(&io, 0, sizeof io);
+    memset(&gio, 0, sizeof gio);
+    io.start = gio_start;
+    io.send = gio_send;
+    io.data = &r; /* as raft_init sets it */
+    r.io = &io;
+    store_raft_attach(sr, &r);
+    assert_int_equal(r.io->start(r.io, 100, NULL, gio_libraft_recv), 0);
+    assert_non_null(gio.guarded_recv);
+
+    /* A heartbeat at 5 while the follower has stored up to 8, leader at 9. */
+    deliver(&io, 5, 0, 9, 8);
+    assert_int_equal(gio.seen.leader_commit, 5);
+    assert_int_equal(gio.sends, 1);
+    assert_int_equal(gio.sent.type, RAFT_IO_APPEND_ENTRIES_RESULT);
+    assert_int_equal(gio.sent.append_entries_result.last_log_index, 5);
+    /* Entries 6..7 it already holds: bounded at 7. */
+    deliver(&io, 5, 2, 9, 8);
+    assert_int_equal(gio.seen.leader_commit, 7);
+    assert_int_equal(gio.sent.append_entries_result.last_log_index, 7);
+    /* Within bounds, nothing changes. */
+    deliver(&io, 8, 1, 9, 9);
+    assert_int_equal(gio.seen.leader_commit, 9);
+    assert_int_equal(gio.sent.append_entries_result.last_log_index, 9);
+    deliver(&io, 8, 0, 8, 6);
+    assert_int_equal(gio.seen.leader_commit, 8);
+    assert_int_equal(gio.sent.append_entries_result.last_log_index, 6);
+    /* An answer sent outside a request's handling is left alone. */
+    struct raft_message later = {.type = RAFT_IO_APPEND_ENTRIES_RESULT};
+    struct raft_io_send req;
+    later.append_entries_result.last_log_index = 12;
+    assert_int_equal(io.send(&io, &req, &later, NULL), 0);
+    assert_int_equal(gio.sent.append_entries_result.last_log_index, 12);
+
+    store_raft_get_status(sr, &st);
+    assert_int_equal(st.commits_clamped, 2);
+    assert_int_equal(st.answers_clamped, 2);
+    store_raft_del(sr);
+    k8c_free(f.ops);
+}
+
 /* Messages are dropped at random on every link while clients keep writing
  * to whoever is leader. */
 static void test_message_loss(void **state)
@@ -1328,6 +1441,7 @@ int main(void)
         cmocka_unit_test(test_message_loss),
         cmocka_unit_test(test_snapshot_catch_up),
         cmocka_unit_test(test_snapshot_catch_up_marks),
+        cmocka_unit_test(test_append_guard),
         cmocka_unit_test(test_replay_skip),
         cmocka_unit_test(test_read_barrier),
         cmocka_unit_test(test_read_index),

@@ -525,14 +525,18 @@ static int fetch_from(struct store_server *s, const char *target, bool tls, uint
 
     snprintf(path, sizeof(path), "%s/fetch.tmp", s->snapshot_dir);
     member_channel_options(tls, &copts);
+    uint64_t held = 0;
     rv = store_maint_fetch_snapshot(target, &copts, path, FETCH_TIMEOUT_MS, errmsg);
+    if (rv == 0)
+        rv = store_mvcc_snapshot_applied(path, &held, errmsg);
+    /* A member that is behind would take this one back: keep ours then. */
+    if (rv == 0 && held < index) {
+        snprintf(errmsg, sizeof(errmsg), "its state is at index %" PRIu64, held);
+        rv = K8C_EIO;
+    }
     if (rv == 0 && (rv = store_mvcc_restore(s->mvcc, path, errmsg)) == 0)
         store_watch_hub_reset(s->watch);
     unlink(path);
-    if (rv == 0 && fsm_applied_index(s) < index) {
-        snprintf(errmsg, sizeof(errmsg), "its state is at index %" PRIu64, fsm_applied_index(s));
-        rv = K8C_EIO;
-    }
     if (rv != 0)
         k8c_log_warn("cannot fetch the state for a raft snapshot target=%s index=%" PRIu64
                      " err=%s",

@@ -2814,7 +2814,7 @@ int store_mvcc_sync(struct store_mvcc *m)
 }
 
 /* Checks that path is an LMDB file holding a store of our schema. */
-static int snapshot_check(const char *path, char *errmsg)
+static int snapshot_check(const char *path, int64_t *applied, char *errmsg)
 {
     MDB_env *env;
     MDB_txn *txn = NULL;
@@ -2832,12 +2832,22 @@ static int snapshot_check(const char *path, char *errmsg)
     int64_t schema = 0;
     if (rc == 0 && meta_get_i64(txn, meta, "schema", &schema) == 0 && schema == STORE_MVCC_SCHEMA)
         err = 0;
+    if (err == 0 && applied != NULL && meta_get_i64(txn, meta, "applied_index", applied) != 0)
+        *applied = 0;
     if (txn)
         mdb_txn_abort(txn);
     mdb_env_close(env);
     if (err)
         k8c_errmsg_printf(errmsg, "%s is not a k8c store snapshot (%s)", path,
                           rc ? mdb_strerror(rc) : "wrong schema");
+    return err;
+}
+
+int store_mvcc_snapshot_applied(const char *path, uint64_t *applied, char *errmsg)
+{
+    int64_t ai = 0;
+    int err = snapshot_check(path, &ai, errmsg);
+    *applied = err == 0 && ai > 0 ? (uint64_t)ai : 0;
     return err;
 }
 
@@ -2895,7 +2905,7 @@ int store_mvcc_restore(struct store_mvcc *m, const char *path, char *errmsg)
         k8c_errmsg_printf(errmsg, "restore with an open batch");
         return K8C_EBUSY;
     }
-    int err = snapshot_check(path, errmsg);
+    int err = snapshot_check(path, NULL, errmsg);
     if (err)
         return err;
     char staged[4096], data[4096];

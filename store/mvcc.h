@@ -315,5 +315,8 @@ int store_mvcc_snapshot_save(struct store_mvcc *m, const char *path);
  * running reads, atomically renames it over data.mdb and reopens. No batch may
  * be open. On error the old store is kept (K8C_EPROTO: not a store snapshot). */
 int store_mvcc_restore(struct store_mvcc *m, const char *path, char *errmsg);
+/* The raft applied index a snapshot file holds (0 if none), once it is
+ * checked to be a store of our schema; else K8C_EPROTO with errmsg. */
+int store_mvcc_snapshot_applied(const char *path, uint64_t *applied, char *errmsg);
 
 #endif

@@ -101,13 +101,17 @@ struct store_raft {
     int (*tcp_connect)(struct raft_uv_transport *t, struct raft_uv_connect *req, raft_id id,
                        const char *address, raft_uv_connect_cb cb);
     raft_uv_accept_cb accept_cb;
-    /* libraft's raft_io start and send, wrapped by the append guard */
+    /* libraft's raft_io start, send and append, wrapped by the append guard */
     int (*io_start)(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv);
     int (*io_send)(struct raft_io *io, struct raft_io_send *req, const struct raft_message *message,
                    raft_io_send_cb cb);
     raft_io_recv_cb io_recv;
-    bool in_append;         /* libraft is handling an AppendEntries ... */
-    raft_index append_last; /* ... whose last entry is at this index */
+    int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned n, raft_io_append_cb cb);
+    bool in_append;           /* libraft is handling an AppendEntries ... */
+    raft_index append_last;   /* ... whose last entry is at this index ... */
+    raft_term append_term;    /* ... of this term */
+    raft_term answering_term; /* a follower's write completes: the term it came in */
     uv_check_t flush_check;
     uv_idle_t flush_idle;
     bool flush_armed;
@@ -588,6 +592,18 @@ static int nodelay_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
  * last_log_index of a success answered while the request is handled. An
  * answer sent later, once new entries are stored, is right already: the log
  * then ends at the request's last entry.
+ *
+ * Two more holes of 0.15, closed here as later releases did:
+ *   - The answer for entries written to disk is sent when the write
+ *     completes, to whoever leads then. If the term changed meanwhile, the new
+ *     leader takes a success it never asked for (fixed in libraft 0.17.1,
+ *     "Don't respond to AppendEntries if role/term has changed"). The wrapped
+ *     append remembers the term of the request that started each write, and
+ *     the answer is dropped when that term is over.
+ *   - A former leader can have committed entries it has not stored yet;
+ *     min(leaderCommit, last stored) then moves its commit index backwards
+ *     (fixed in 0.18, "Only update commit index if last stored is high
+ *     enough"). leaderCommit is not passed on above the commit index then.
  */
 static struct store_raft *io_owner(struct raft_io *io)
 {
@@ -607,10 +623,54 @@ static void guard_recv(struct raft_io *io, struct raft_message *m)
         a->leader_commit = last;
         sr->stats.commits_clamped++;
     }
+    struct raft *r = sr->raft;
+    if (r->last_stored < r->commit_index && a->leader_commit > r->commit_index) {
+        a->leader_commit = r->commit_index;
+        sr->stats.commits_clamped++;
+    }
     sr->in_append = true;
     sr->append_last = last;
+    sr->append_term = a->term;
     sr->io_recv(io, m);
     sr->in_append = false;
+}
+
+/* A follower's write started while handling an AppendEntries. */
+struct guard_write {
+    struct raft_io_append req; /* ours, given to the I/O */
+    struct raft_io_append *orig;
+    raft_io_append_cb cb;
+    struct store_raft *sr;
+    raft_term term; /* of the request that started it */
+};
+
+static void guard_append_done(struct raft_io_append *req, int status)
+{
+    struct guard_write *w = req->data;
+    struct store_raft *sr = w->sr;
+    raft_term saved = sr->answering_term;
+    sr->answering_term = w->term;
+    w->cb(w->orig, status);
+    sr->answering_term = saved;
+    k8c_free(w);
+}
+
+static int guard_append(struct raft_io *io, struct raft_io_append *req,
+                        const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
+{
+    struct store_raft *sr = io_owner(io);
+    if (!sr->in_append)
+        return sr->io_append(io, req, entries, n, cb); /* the leader's own */
+    struct guard_write *w = K8C_NEW(struct guard_write);
+    w->req.data = w;
+    w->orig = req;
+    w->cb = cb;
+    w->sr = sr;
+    w->term = sr->append_term;
+    int rv = sr->io_append(io, &w->req, entries, n, guard_append_done);
+    if (rv != 0)
+        k8c_free(w);
+    return rv;
 }
 
 static int guard_send(struct raft_io *io, struct raft_io_send *req,
@@ -618,6 +678,11 @@ static int guard_send(struct raft_io *io, struct raft_io_send *req,
 {
     struct store_raft *sr = io_owner(io);
     const struct raft_append_entries_result *r = &message->append_entries_result;
+    if (sr->answering_term != 0 && message->type == RAFT_IO_APPEND_ENTRIES_RESULT &&
+        sr->raft->current_term != sr->answering_term) {
+        sr->stats.answers_dropped++;
+        return RAFT_CANCELED; /* libraft frees req and sends nothing */
+    }
     if (sr->in_append && message->type == RAFT_IO_APPEND_ENTRIES_RESULT && r->rejected == 0 &&
         r->last_log_index > sr->append_last) {
         struct raft_message m = *message; /* libraft's send encodes it now */
@@ -644,8 +709,10 @@ static void guard_install(struct store_raft *sr, struct raft *raft)
         return;
     sr->io_start = raft->io->start;
     sr->io_send = raft->io->send;
+    sr->io_append = raft->io->append;
     raft->io->start = guard_start;
     raft->io->send = guard_send;
+    raft->io->append = guard_append;
 }
 
 /* ---- construction shared by both modes ---- */

@@ -265,9 +265,9 @@ struct store_raft_status {
     uint64_t entries_skipped; /* entries not reapplied (index <= FSM applied) */
     uint64_t restores;        /* snapshots restored into the FSM */
     uint64_t restores_skipped;
-    /* AppendEntries bounded by the request's last entry (see raft.c, the
-     * append guard): leaderCommit on receipt, last_log_index in answers */
-    uint64_t commits_clamped, answers_clamped;
+    /* The append guard (raft.c): leaderCommit bounded on receipt,
+     * last_log_index bounded in answers, answers of a past term dropped */
+    uint64_t commits_clamped, answers_clamped, answers_dropped;
     uint64_t snapshots; /* snapshots taken */
 };
 

@@ -617,10 +617,13 @@ static void test_partition(void **state)
 /* ---- the append guard (store/raft.c) against a stand-in raft_io ---- */
 
 static struct {
-    raft_io_recv_cb guarded_recv;    /* what the guard gave the I/O to call */
-    struct raft_append_entries seen; /* what "libraft" got */
-    raft_index answer_last;          /* the last_log_index "libraft" answers with */
-    struct raft_message sent;        /* what reached the I/O's send */
+    raft_io_recv_cb guarded_recv;               /* what the guard gave the I/O to call */
+    struct raft_append_entries seen;            /* what "libraft" got */
+    raft_index answer_last;                     /* the last_log_index "libraft" answers with */
+    bool write;                                 /* "libraft" writes the entries and answers later */
+    struct raft_io_append libraft_req, *io_req; /* the write: libraft's, the I/O's */
+    raft_io_append_cb io_cb;
+    struct raft_message sent; /* what reached the I/O's send */
     unsigned sends;
 } gio;
 
@@ -638,17 +641,54 @@ static int gio_send(struct raft_io *io, struct raft_io_send *req,
     return 0;
 }
 
-/* libraft 0.15's answer to an AppendEntries that brings no new entry: a
- * success with its whole stored log. */
-static void gio_libraft_recv(struct raft_io *io, struct raft_message *m)
+static int gio_append(struct raft_io *io, struct raft_io_append *req,
+                      const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
+{
+    gio.io_req = req;
+    gio.io_cb = cb;
+    return 0;
+}
+
+static void gio_answer(struct raft_io *io)
 {
     struct raft_message answer = {.type = RAFT_IO_APPEND_ENTRIES_RESULT};
     struct raft_io_send req;
 
-    gio.seen = m->append_entries;
-    answer.append_entries_result.term = m->append_entries.term;
+    answer.append_entries_result.term = ((struct raft *)io->data)->current_term;
     answer.append_entries_result.last_log_index = gio.answer_last;
     io->send(io, &req, &answer, NULL);
+}
+
+/* libraft answering once the write is done. */
+static void gio_libraft_written(struct raft_io_append *req, int status)
+{
+    assert_ptr_equal(req, &gio.libraft_req);
+    gio_answer(req->data);
+}
+
+/* libraft 0.15: an AppendEntries that brings no new entry is answered at
+ * once, a success with its whole stored log; new entries are written first
+ * (when gio.write). */
+static void gio_libraft_recv(struct raft_io *io, struct raft_message *m)
+{
+    gio.seen = m->append_entries;
+    if (gio.write && m->append_entries.n_entries > 0) {
+        gio.libraft_req.data = io;
+        assert_int_equal(io->append(io, &gio.libraft_req, m->append_entries.entries,
+                                    m->append_entries.n_entries, gio_libraft_written),
+                         0);
+        return;
+    }
+    gio_answer(io);
+}
+
+/* The I/O completes the pending write. */
+static void gio_write_done(void)
+{
+    struct raft_io_append *req = gio.io_req;
+    gio.io_req = NULL;
+    req->cb = gio.io_cb;
+    gio.io_cb(req, 0);
 }
 
 static void deliver(struct raft_io *io, raft_index prev, unsigned n, raft_index commit,
@@ -690,6 +730,7 @@ static void test_append_guard(void **state)
     memset(&gio, 0, sizeof gio);
     io.start = gio_start;
     io.send = gio_send;
+    io.append = gio_append;
     io.data = &r; /* as raft_init sets it */
     r.io = &io;
     store_raft_attach(sr, &r);
@@ -720,9 +761,35 @@ static void test_append_guard(void **state)
     assert_int_equal(io.send(&io, &req, &later, NULL), 0);
     assert_int_equal(gio.sent.append_entries_result.last_log_index, 12);
 
+    /* Entries written to disk are answered when the write is done, in the
+     * term they came in... */
+    gio.write = true;
+    r.current_term = 3;
+    unsigned sends = gio.sends;
+    deliver(&io, 9, 2, 9, 11);
+    assert_non_null(gio.io_req);
+    assert_int_equal(gio.sends, sends);
+    gio_write_done();
+    assert_int_equal(gio.sends, sends + 1);
+    assert_int_equal(gio.sent.append_entries_result.last_log_index, 11);
+    /* ...and not at all once a new term has begun. */
+    deliver(&io, 11, 1, 11, 12);
+    r.current_term = 4;
+    gio_write_done();
+    assert_int_equal(gio.sends, sends + 1);
+
+    /* A former leader that committed more than it stored: leaderCommit
+     * does not pass its commit index. */
+    gio.write = false;
+    r.commit_index = 10;
+    r.last_stored = 8;
+    deliver(&io, 12, 0, 12, 12);
+    assert_int_equal(gio.seen.leader_commit, 10);
+
     store_raft_get_status(sr, &st);
-    assert_int_equal(st.commits_clamped, 2);
+    assert_int_equal(st.commits_clamped, 3);
     assert_int_equal(st.answers_clamped, 2);
+    assert_int_equal(st.answers_dropped, 1);
     store_raft_del(sr);
     k8c_free(f.ops);
 }

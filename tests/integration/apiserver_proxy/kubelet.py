@@ -204,6 +204,11 @@ def exit_status(code):
 def exec_stream(c, headers, parts, query):
     if ws_accept(c, headers, ["v5.channel.k8s.io"]) is None:
         return
+    # A real process writes some time after the upgrade. client-go starts
+    # reading before it has registered its streams and drops data for a
+    # stream it has not created yet ("Unknown stream id 2, discarding
+    # message"), so output sent at once is occasionally lost.
+    time.sleep(0.1)
     cmd = query.get("command", [])
     if parts[1] == "attach":
         c.ws_send(2, b"\x01" + f"attached to {parts[4]}\n".encode())

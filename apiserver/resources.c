@@ -51,6 +51,7 @@ static struct api_resource table[] = {
     {"authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", false, "", "", "", CREATE, 0},
     {"authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false, "", "", "", CREATE, 0},
     {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, "", "", "", CREATE, 0},
+    {"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, "", "", "", CREATE, 0},
     {"autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, "horizontalpodautoscalers", "hpa", "all", CRUD, API_SUB_STATUS},
     {"batch", "v1", "cronjobs", "cronjob", "CronJob", true, "cronjobs", "cj", "all", CRUD, API_SUB_STATUS},
     {"batch", "v1", "jobs", "job", "Job", true, "jobs", "", "all", CRUD, API_SUB_STATUS},

@@ -3,7 +3,9 @@
  * one of ours, and whose is it), SubjectAccessReview and
  * SelfSubjectAccessReview (may this user do that: today the authorizer lets
  * every authenticated user do everything, so the answer is always allowed),
- * and POST .../bindings, the older form of pods/binding.
+ * SelfSubjectRulesReview (what may this user do: everything, said as the
+ * rules "*" on every resource and non-resource URL; kubectl auth can-i
+ * --list), and POST .../bindings, the older form of pods/binding.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,39 @@ static sar_status_t *allowed_status(void)
     st->has_allowed = true;
     st->allowed = true;
     st->reason = k8c_strdup("k8c allows every authenticated user");
+    return st;
+}
+
+typedef K8s__Io__Api__Authorization__V1__SubjectRulesReviewStatus rules_status_t;
+
+static char **star_list(size_t *n)
+{
+    char **v = k8c_calloc(1, sizeof(char *));
+    v[0] = k8c_strdup("*");
+    *n = 1;
+    return v;
+}
+
+/* The authorizer's rules for any user: every verb on everything. */
+static rules_status_t *all_rules(void)
+{
+    rules_status_t *st = k8c_malloc(sizeof(*st));
+    k8s__io__api__authorization__v1__subject_rules_review_status__init(st);
+    K8s__Io__Api__Authorization__V1__ResourceRule *rr = k8c_malloc(sizeof(*rr));
+    k8s__io__api__authorization__v1__resource_rule__init(rr);
+    rr->verbs = star_list(&rr->n_verbs);
+    rr->apigroups = star_list(&rr->n_apigroups);
+    rr->resources = star_list(&rr->n_resources);
+    st->resourcerules = k8c_calloc(1, sizeof(*st->resourcerules));
+    st->resourcerules[st->n_resourcerules++] = rr;
+    K8s__Io__Api__Authorization__V1__NonResourceRule *nr = k8c_malloc(sizeof(*nr));
+    k8s__io__api__authorization__v1__non_resource_rule__init(nr);
+    nr->verbs = star_list(&nr->n_verbs);
+    nr->nonresourceurls = star_list(&nr->n_nonresourceurls);
+    st->nonresourcerules = k8c_calloc(1, sizeof(*st->nonresourcerules));
+    st->nonresourcerules[st->n_nonresourcerules++] = nr;
+    st->has_incomplete = true;
+    st->incomplete = false;
     return st;
 }
 
@@ -103,13 +138,20 @@ bool api_review(struct api_req *req)
     bool token = strcmp(r, "tokenreviews") == 0;
     bool sar = strcmp(r, "subjectaccessreviews") == 0;
     bool self = strcmp(r, "selfsubjectaccessreviews") == 0;
-    if (!token && !sar && !self)
+    bool rules = strcmp(r, "selfsubjectrulesreviews") == 0;
+    if (!token && !sar && !self && !rules)
         return false;
     ProtobufCMessage *obj = api_decode_body(req, req->res->desc);
     if (obj == NULL)
         return true;
     if (token) {
         token_review(req, obj);
+    } else if (rules) {
+        ProtobufCMessage **st = api_obj_field(obj, "status");
+        if (st != NULL) {
+            api_obj_free(*st);
+            *st = &all_rules()->base;
+        }
     } else {
         ProtobufCMessage **st = api_obj_field(obj, "status");
         if (st != NULL) {

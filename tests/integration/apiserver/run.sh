@@ -273,6 +273,9 @@ YAML
     expect "delete deployment" 'deployment.apps "api" deleted' "$(k delete deploy api)"
     gc_suite
     expect "auth can-i" "yes" "$(k auth can-i create pods)"
+    # SelfSubjectRulesReview: every verb on every resource and URL
+    expect_match "auth can-i --list" "^\*\.\* +\[\] +\[\] +\[\*\] +\[\*\] +\[\] +\[\*\]$" \
+        "$(k auth can-i --list | tail -n +2 | tr -s ' \n' ' ' | sed 's/ $//')"
     expect_match "auth whoami" "Username +admin.*Groups +\[system:masters system:authenticated\]" "$(k auth whoami | tr '\n' ' ')"
     expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
         "https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps" -X POST \

@@ -143,10 +143,4 @@ expect "acknowledged write kept" "$(printf 'after-failover\nyes')" \
     "$(ctl --endpoints="$(ep $leader)" get after-failover)"
 
 # Graceful stop: every peer exits 0 on SIGTERM.
-for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
-for i in 0 1 2; do
-    rc=0
-    wait "${pids[$i]}" || rc=$?
-    expect "s$i exit status after SIGTERM" 0 "$rc"
-done
-pids=()
+stop_peers

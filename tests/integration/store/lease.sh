@@ -186,10 +186,4 @@ start "$leader"
 wait_gone "rejoined peer has the expiry" soon "$(ep $leader)" 10
 wait_gone "rejoined peer has the revoke" long "$(ep $leader)" 10
 
-for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
-for i in 0 1 2; do
-    rc=0
-    wait "${pids[$i]}" || rc=$?
-    expect "s$i exit status after SIGTERM" 0 "$rc"
-done
-pids=()
+stop_peers

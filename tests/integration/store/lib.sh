@@ -9,6 +9,18 @@ store_ports() {
     for i in 0 1 2; do cport[$i]=$(free_port); pport[$i]=$(free_port); done
     cluster="s0=http://127.0.0.1:${pport[0]},s1=http://127.0.0.1:${pport[1]},s2=http://127.0.0.1:${pport[2]}"
 }
+# stop_peers [PREFIX [SUFFIX]]: SIGTERM to s0..s2; each must exit 0 (checked
+# as "PREFIXsI exit status after SIGTERMSUFFIX").
+stop_peers() {
+    local i rc
+    for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
+    for i in 0 1 2; do
+        rc=0
+        wait "${pids[$i]}" || rc=$?
+        expect "${1:-}s$i exit status after SIGTERM${2:-}" 0 "$rc"
+    done
+    pids=()
+}
 # store_start I [FLAGS...]: starts peer sI of $STORE with its data in $tmp/sI
 # and its log in $tmp/sI.log (50 ms heartbeat, 500 ms election); pids[I].
 store_start() {

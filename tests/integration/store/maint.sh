@@ -55,17 +55,6 @@ eventually() {
     done
     expect_match "$name" "$re" "$out"
 }
-# stop_peers LABEL: SIGTERM to s0..s2; each must exit 0.
-stop_peers() {
-    local i rc
-    for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
-    for i in 0 1 2; do
-        rc=0
-        wait "${pids[$i]}" || rc=$?
-        expect "${1}s$i exit status after SIGTERM" 0 "$rc"
-    done
-    pids=()
-}
 # hashes ENDPOINTS: the distinct hashkv values (one line when all agree).
 hashes() {
     ctl --endpoints="$1" endpoint hashkv -w json |

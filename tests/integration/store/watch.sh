@@ -228,10 +228,4 @@ done
 expect "watch foo saw the last put" "$(printf 'PUT\nfoo\nafter-compact')" "$(tail -n 3 "$tmp/key.out")"
 
 # Graceful stop with watches open: every peer exits 0 on SIGTERM.
-for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
-for i in 0 1 2; do
-    rc=0
-    wait "${pids[$i]}" || rc=$?
-    expect "s$i exit status after SIGTERM with open watches" 0 "$rc"
-done
-pids=()
+stop_peers "" " with open watches"

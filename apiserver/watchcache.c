@@ -784,14 +784,12 @@ bool api_watchcache_serve(struct api_req *req)
                    (match != NULL && match[0] != '\0' && strcmp(match, "NotOlderThan") != 0)) {
             return false; /* pages and exact revisions: the store (as upstream 1.32) */
         } else if (rv == NULL || rv[0] == '\0') {
-            if (match != NULL && match[0] != '\0')
-                return false; /* upstream refuses it: the store path says so */
-            min_rev = -1;     /* consistent: the store's current revision */
+            min_rev = -1; /* consistent: the store's current revision */
         } else {
             errno = 0;
             long long n = strtoll(rv, &end, 10);
             if (end == rv || *end != '\0' || n <= 0 || errno == ERANGE)
-                return false; /* the store path answers the bad value */
+                return false; /* beyond int64 (a valid uint64): the store path */
             min_rev = n;
         }
     } else if (req->verb != VERB_WATCH) {
@@ -859,26 +857,6 @@ int api_watch_encode_object(enum api_watch_format f, const ProtobufCMessage *msg
     return k8c_codec_json_encode(out, msg, K8C_CODEC_TYPE_META, 0, errmsg);
 }
 
-static size_t varint_len(size_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, size_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 struct k8c_buf *api_watch_event(enum api_watch_format f, const char *type, const void *obj,
                                 size_t len)
 {
@@ -902,8 +880,9 @@ struct k8c_buf *api_watch_event(enum api_watch_format f, const char *type, const
         return b;
     }
     /* 4-byte big-endian length, then WatchEvent {1: type, 2: RawExtension {1: raw}} */
-    size_t ext_len = 1 + varint_len(len) + len;
-    size_t ev_len = 1 + varint_len(type_len) + type_len + 1 + varint_len(ext_len) + ext_len;
+    size_t ext_len = 1 + k8c_codec_varint_len(len) + len;
+    size_t ev_len =
+        1 + k8c_codec_varint_len(type_len) + type_len + 1 + k8c_codec_varint_len(ext_len) + ext_len;
     struct k8c_buf *b = k8c_buf_new(4 + ev_len);
     uint8_t *p = b->data;
     *p++ = (uint8_t)(ev_len >> 24);
@@ -911,13 +890,13 @@ struct k8c_buf *api_watch_event(enum api_watch_format f, const char *type, const
     *p++ = (uint8_t)(ev_len >> 8);
     *p++ = (uint8_t)ev_len;
     *p++ = 0x0a;
-    p = put_varint(p, type_len);
+    p = k8c_codec_varint_put(p, type_len);
     memcpy(p, type, type_len);
     p += type_len;
     *p++ = 0x12;
-    p = put_varint(p, ext_len);
+    p = k8c_codec_varint_put(p, ext_len);
     *p++ = 0x0a;
-    p = put_varint(p, len);
+    p = k8c_codec_varint_put(p, len);
     memcpy(p, obj, len);
     return b;
 }

@@ -3328,22 +3328,7 @@ int k8c_codec_yaml_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg, uns
 
 /* ---- Kubernetes protobuf -------------------------------------------------------------------- */
 
-static void put_varint(struct k8c_sbuf *out, uint64_t v)
-{
-    uint8_t b[10];
-    size_t n = 0;
-
-    do {
-        b[n] = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v != 0)
-            b[n] |= 0x80;
-        n++;
-    } while (v != 0);
-    k8c_sbuf_append(out, b, n);
-}
-
-static size_t varint_len(uint64_t v)
+size_t k8c_codec_varint_len(uint64_t v)
 {
     size_t n = 1;
 
@@ -3352,6 +3337,22 @@ static size_t varint_len(uint64_t v)
         n++;
     }
     return n;
+}
+
+uint8_t *k8c_codec_varint_put(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static void put_varint(struct k8c_sbuf *out, uint64_t v)
+{
+    uint8_t b[10];
+    k8c_sbuf_append(out, b, (size_t)(k8c_codec_varint_put(b, v) - b));
 }
 
 static void put_bytes_field(struct k8c_sbuf *out, uint8_t tag, const void *data, size_t len)
@@ -4375,13 +4376,8 @@ static inline ALWAYS_INLINE void we_varint(struct wenc *e, uint64_t v)
             *p = (uint8_t)v;
         return;
     }
-    if ((p = we_put(e, varint_len(v))) == NULL)
-        return;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p = (uint8_t)v;
+    if ((p = we_put(e, k8c_codec_varint_len(v))) != NULL)
+        k8c_codec_varint_put(p, v);
 }
 
 static inline void we_key(struct wenc *e, uint32_t id, unsigned wt)
@@ -4607,7 +4603,8 @@ int k8c_codec_proto_encode(struct k8c_sbuf *out, const ProtobufCMessage *msg,
     /* Types the fast codec does not handle: protobuf-c. */
     av_len = strlen(api_version);
     kind_len = strlen(kind);
-    tm_len = 1 + varint_len(av_len) + av_len + 1 + varint_len(kind_len) + kind_len;
+    tm_len =
+        1 + k8c_codec_varint_len(av_len) + av_len + 1 + k8c_codec_varint_len(kind_len) + kind_len;
     raw_len = protobuf_c_message_get_packed_size(msg);
     if (raw_len > K8C_CODEC_MAX_INPUT) {
         k8c_errmsg_printf(errmsg, "encoded object of %zu bytes exceeds the limit", raw_len);

@@ -231,4 +231,9 @@ bool k8c_codec_is_map_entry(const ProtobufCMessageDescriptor *d);
  * micro, MicroTime ("2006-01-02T15:04:05.000000Z"), into buf; returns the length, as snprintf. */
 int k8c_codec_format_time(char *buf, size_t size, int64_t secs, int32_t nanos, bool micro);
 
+/* Protobuf base-128 varints: the bytes v takes (1..10), and v written at p
+ * (room for k8c_codec_varint_len(v) bytes), returning the end. */
+size_t k8c_codec_varint_len(uint64_t v);
+uint8_t *k8c_codec_varint_put(uint8_t *p, uint64_t v);
+
 #endif

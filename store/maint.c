@@ -1309,7 +1309,7 @@ static void fetch_on_message(struct k8c_grpc_client_call *call, const struct k8c
     const Etcdserverpb__SnapshotResponse *r = (const Etcdserverpb__SnapshotResponse *)msg->pb;
 
     uv_timer_again(&f->timer);
-    if (f->digest_ok || f->fd < 0)
+    if (f->digest_ok || f->fd < 0 || r == NULL)
         return;
     if (f->data_done) {
         /* The last message: the SHA-256 of every byte before it. */
@@ -1403,8 +1403,7 @@ int store_maint_fetch_snapshot(const char *target, const struct k8c_grpc_channel
     }
     uv_close((uv_handle_t *)&f->timer, NULL);
     uv_run(&f->loop, UV_RUN_DEFAULT); /* lets the channel and the timer close */
-    if (uv_loop_close(&f->loop) != 0)
-        k8c_log_warn("snapshot fetch loop still had handles open");
+    bool closed = uv_loop_close(&f->loop) == 0;
     if (f->fd >= 0)
         close(f->fd);
     EVP_MD_CTX_free(f->sha);
@@ -1412,7 +1411,10 @@ int store_maint_fetch_snapshot(const char *target, const struct k8c_grpc_channel
         k8c_log_info("fetched snapshot target=%s bytes=%" PRIu64, target, f->bytes);
     else
         unlink(path);
-    k8c_free(f);
+    if (closed)
+        k8c_free(f);
+    else /* a handle still points into it: kept, not freed under it */
+        k8c_log_warn("snapshot fetch loop still had handles open");
     return rv;
 }
 

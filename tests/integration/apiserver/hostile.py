@@ -92,6 +92,17 @@ check_message("unknown resourceVersionMatch", call("GET", cms + "?resourceVersio
 check_message("Exact at resourceVersion 0", call("GET", cms + "?resourceVersion=0&resourceVersionMatch=Exact"),
               422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
               'resourceVersionMatch "exact" is forbidden for resourceVersion "0"', "Invalid")
+ssrr = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+check("rules review: malformed JSON", call("POST", ssrr, b"{nope"), 400, "BadRequest")
+check("rules review: wrong type", call("POST", ssrr, b'{"spec":{"namespace":7}}'), 400, "BadRequest")
+check("rules review: over 3 MiB", call("POST", ssrr, b"{" + b" " * (3 * 1024 * 1024 + 10) + b"}"), 413)
+got = call("POST", ssrr, b'{"spec":{"namespace":"default"}}')
+check("rules review", got, 201)
+st = got[1].get("status", {})
+if st.get("resourceRules") != [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}] or \
+        st.get("nonResourceRules") != [{"verbs": ["*"], "nonResourceURLs": ["*"]}] or \
+        st.get("incomplete") is not False:
+    raise SystemExit("FAIL: rules review status: %s" % st)
 check("valid options still list", call("GET", cms + "?limit=5&resourceVersion=0&timeoutSeconds=3"), 200)
 # garbage on the TLS socket
 raw = socket.create_connection(tuple(addr.split(":")) if False else (addr.split(":")[0], int(addr.split(":")[1])), 5)

@@ -335,7 +335,9 @@ int main(int argc, char **argv)
                               "verb,group,version,resource,subresource,scope,component", buckets,
                               sizeof(buckets) / sizeof(buckets[0]));
 
-    struct k8c_http_server_options ho = {0};
+    /* A watch event goes to each connection's streams in turn (see
+     * flush_early_bytes): 32 KiB is about 50 protobuf pod events. */
+    struct k8c_http_server_options ho = {.flush_early_bytes = 32 * 1024};
     http = k8c_http_server_new(server.loop, &ho, api_on_request, &server);
     if (secure_port != 0) {
         struct k8c_http_listen_options lo = {

@@ -108,6 +108,14 @@ struct k8c_http_server_options {
     unsigned setup_timeout_ms;    /* 0: 10000 */
     uint32_t max_concurrent;      /* HTTP/2 streams per connection; 0: 1000 */
     size_t max_websocket_message; /* 0: 1 MiB */
+    /* HTTP/2: when k8c_http_stream_send moves on to another connection and
+     * the previous one has this many bytes queued since its last flush, that
+     * one is flushed at once rather than at the end of the loop turn (a fan-out
+     * writes each connection's share while its streams are still in the
+     * cache); a connection with 8 times as many is flushed in any case. Such a
+     * flush calls nothing back: streams it ends are closed for the
+     * application at the next regular flush. 0: never. */
+    size_t flush_early_bytes;
 };
 
 struct k8c_http_listen_options {
@@ -136,6 +144,10 @@ int k8c_http_server_port(const struct k8c_http_server *srv);
 int k8c_http_server_reload_tls(struct k8c_http_server *srv, char *errmsg);
 /* Number of open connections (for tests and metrics). */
 size_t k8c_http_server_connections(const struct k8c_http_server *srv);
+/* Early flushes so far (flush_early_bytes), and streams whose close they
+ * deferred to the next regular flush (for tests and metrics). */
+void k8c_http_server_flush_stats(const struct k8c_http_server *srv, uint64_t *early,
+                                 uint64_t *closed_late);
 /* Graceful stop: no new connections, GOAWAY on HTTP/2 connections, every
  * open stream closed (on_close with K8C_ECLOSED). Frees the server once its
  * handles have closed: run the loop afterwards. */

@@ -7,7 +7,12 @@
  *   GET  /big?bytes=N     N bytes of 'x', produced only while the peer reads
  *   GET  /whoami          the verified client certificate: "cn=<CN> o=<O>,<O>\n"
  *   GET  /proto           "HTTP/2\n" or "HTTP/1.1\n"
- *   GET  /stats           "streams=<open> max_queued=<bytes> closed_early=<n>\n"
+ *   GET  /stats           "streams=<open> max_queued=<bytes> closed_early=<n> early=<n>
+ *                         late=<n>\n" (early: early flushes, late: closes they deferred)
+ *   GET  /sub?n=N&bytes=B a subscriber: every 20 ms all subscribers, in the order they
+ *                         came, get a line "sub <id> line <i> ..." of B bytes; the
+ *                         stream ends after N lines (a watch fan-out, for
+ *                         --flush-early)
  *   POST /-/reload        reloads the TLS certificate and key from disk
  *   GET  /ws              websocket echo (offers back the first subprotocol asked for)
  * Stops on SIGTERM/SIGINT.
@@ -30,15 +35,60 @@ static uv_loop_t *loop;
 static struct k8c_http_server *server;
 static int64_t max_body = 3 * 1024 * 1024;
 static size_t open_streams, max_queued, closed_early;
+static int64_t flush_early;
+
+/* /sub subscribers, in the order they came, and the timer feeding them */
+static struct req *subs, *subs_tail;
+static uv_timer_t fan_timer;
+static long next_sub_id;
 
 struct req {
     struct k8c_http_stream *s;
     struct k8c_sbuf body;
     bool too_big;
     uv_timer_t *timer; /* /stream */
-    long n, sent;      /* /stream lines, /big bytes */
+    long n, sent;      /* /stream lines, /big bytes, /sub lines */
     bool done;
+    long sub_id, line_bytes; /* /sub */
+    struct req *sub_next, *sub_prev;
+    bool subscribed;
 };
+
+static void unsubscribe(struct req *r)
+{
+    if (!r->subscribed)
+        return;
+    r->subscribed = false;
+    if (r->sub_prev)
+        r->sub_prev->sub_next = r->sub_next;
+    else
+        subs = r->sub_next;
+    if (r->sub_next)
+        r->sub_next->sub_prev = r->sub_prev;
+    else
+        subs_tail = r->sub_prev;
+    if (subs == NULL)
+        uv_timer_stop(&fan_timer);
+}
+
+/* One line to every subscriber, in turn: the streams of each connection are
+ * consecutive when their requests came so, as a watch cache's are. */
+static void fan_tick(uv_timer_t *t)
+{
+    char line[4096];
+    for (struct req *r = subs, *next; r != NULL; r = next) {
+        next = r->sub_next;
+        int len = snprintf(line, sizeof(line), "sub %ld line %ld ", r->sub_id, r->sent);
+        memset(line + len, '.', (size_t)(r->line_bytes - 1 - len));
+        line[r->line_bytes - 1] = '\n';
+        k8c_http_stream_send_copy(r->s, line, (size_t)r->line_bytes);
+        if (++r->sent >= r->n) {
+            r->done = true;
+            unsubscribe(r);
+            k8c_http_stream_finish(r->s, NULL, 0);
+        }
+    }
+}
 
 static long query_long(const char *path, const char *name, long def)
 {
@@ -127,8 +177,11 @@ static void answer(struct req *r)
         const char *p = k8c_http_stream_version(s) == 2 ? "HTTP/2\n" : "HTTP/1.1\n";
         k8c_http_stream_reply(s, 200, text, p, strlen(p));
     } else if (path_is(path, "/stats")) {
-        snprintf(buf, sizeof(buf), "streams=%zu max_queued=%zu closed_early=%zu\n", open_streams,
-                 max_queued, closed_early);
+        uint64_t early, late;
+        k8c_http_server_flush_stats(server, &early, &late);
+        snprintf(buf, sizeof(buf),
+                 "streams=%zu max_queued=%zu closed_early=%zu early=%llu late=%llu\n", open_streams,
+                 max_queued, closed_early, (unsigned long long)early, (unsigned long long)late);
         k8c_http_stream_reply(s, 200, text, buf, strlen(buf));
     } else if (path_is(path, "/whoami")) {
         size_t n;
@@ -149,6 +202,25 @@ static void answer(struct req *r)
         uv_timer_init(loop, r->timer);
         r->timer->data = r;
         uv_timer_start(r->timer, stream_tick, 0, 20);
+    } else if (path_is(path, "/sub")) {
+        struct k8c_http_header h[] = {{"content-type", text}};
+        r->n = query_long(path, "n", 5);
+        r->line_bytes = query_long(path, "bytes", 100);
+        if (r->n < 1 || r->n > 100000)
+            r->n = 5;
+        if (r->line_bytes < 64 || r->line_bytes > 4096)
+            r->line_bytes = 100;
+        r->sub_id = next_sub_id++;
+        k8c_http_stream_respond(s, 200, h, 1, false);
+        r->subscribed = true;
+        r->sub_prev = subs_tail;
+        if (subs_tail)
+            subs_tail->sub_next = r;
+        else
+            subs = r;
+        subs_tail = r;
+        if (!uv_is_active((uv_handle_t *)&fan_timer))
+            uv_timer_start(&fan_timer, fan_tick, 20, 20);
     } else if (path_is(path, "/big")) {
         struct k8c_http_header h[] = {{"content-type", "application/octet-stream"}};
         r->n = query_long(path, "bytes", 1024);
@@ -195,6 +267,7 @@ static void on_close(struct k8c_http_stream *s, int error, void *arg)
 {
     struct req *r = arg;
     open_streams--;
+    unsubscribe(r);
     if (error != 0 || !r->done)
         closed_early += error != 0;
     if (r->timer != NULL) {
@@ -242,6 +315,8 @@ static void on_request(void *arg, struct k8c_http_stream *s)
 
 static void on_signal(void *arg)
 {
+    uv_timer_stop(&fan_timer);
+    uv_close((uv_handle_t *)&fan_timer, NULL);
     k8c_http_server_del(server);
     k8c_signals_close();
 }
@@ -262,6 +337,9 @@ int main(int argc, char **argv)
         {"max-body", K8C_FLAG_SIZE, &max_body, "largest request body /echo accepts"},
         {"setup-timeout", K8C_FLAG_DURATION, &setup_timeout, "time to the first request head"},
         {"idle-timeout", K8C_FLAG_DURATION, &idle_timeout, "idle connections are closed after"},
+        {"flush-early", K8C_FLAG_SIZE, &flush_early,
+         "flush a connection's streams as soon as the next send goes elsewhere, from this many "
+         "bytes (0: at the end of the loop turn)"},
         {"v", K8C_FLAG_INT, &k8c_log_verbosity, "log verbosity"},
     };
     int rc = k8c_flags_parse(flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &first, errmsg);
@@ -273,8 +351,10 @@ int main(int argc, char **argv)
     k8c_log_init("http-test-server");
     loop = uv_default_loop();
     struct k8c_http_server_options so = {.setup_timeout_ms = (unsigned)setup_timeout,
-                                         .idle_timeout_ms = (unsigned)idle_timeout};
+                                         .idle_timeout_ms = (unsigned)idle_timeout,
+                                         .flush_early_bytes = (size_t)flush_early};
     server = k8c_http_server_new(loop, &so, on_request, NULL);
+    uv_timer_init(loop, &fan_timer);
     struct k8c_http_listen_options lo = {.cert_file = cert,
                                          .key_file = key,
                                          .client_ca_file = client_ca,

@@ -7,6 +7,7 @@
 #   h2load     h2load over h2c and TLS: every request succeeds
 #   websocket  python websocket-client: text, binary, ping/pong, close
 #   hostile    malformed and oversized input, slow and vanishing clients (hostile.py)
+#   fanout     early flushes: a fan-out to 80 streams on two curl connections
 set -euo pipefail
 scenario=$1 bin=$2 py=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,6 +124,33 @@ websocket)
     start
     "$py" "$here/ws_check.py" "127.0.0.1:$port"
     alive websocket
+    ;;
+fanout)
+    # Each tick sends 40 lines of 1000 bytes to each connection's streams, more
+    # than --flush-early: a connection is flushed when the sends move on to
+    # the other one, and streams ended meanwhile are closed at the next
+    # regular flush. Every stream must get all its lines, whole and in order.
+    # (nghttp: curl 7.88 --parallel fails over h2c.) A line is one send and
+    # fits a DATA frame, so nghttp prints whole lines, streams interleaved
+    # (windows large enough that flow control splits none).
+    start --flush-early=16384
+    nghttp -w 20 -W 24 -m 40 "$url/sub?n=20&bytes=1000" >"$tmp/a" 2>"$tmp/a.err" &
+    pid_a=$!
+    nghttp -w 20 -W 24 -m 40 "$url/sub?n=20&bytes=1000" >"$tmp/b" 2>"$tmp/b.err" &
+    pid_b=$!
+    wait "$pid_a" || { cat "$tmp/a.err"; fail "nghttp a failed"; }
+    wait "$pid_b" || { cat "$tmp/b.err"; fail "nghttp b failed"; }
+    bad=$(cat "$tmp/a" "$tmp/b" | awk '
+        length($0) != 999 || $1 != "sub" || $3 != "line" { bad++; next }
+        { if ($4 != next_line[$2] + 0) bad++; next_line[$2] = $4 + 1 }
+        END { n = 0; for (id in next_line) { n++; if (next_line[id] != 20) bad++ }
+              if (n != 80) bad++; print bad + 0 }')
+    expect "80 streams with all 20 lines, whole and in order" 0 "$bad"
+    stats=$(curl -sS --http2-prior-knowledge "$url/stats")
+    expect_match "early flushes happened" "early=[1-9]" "$stats"
+    expect_match "no stream ended in error" "closed_early=0 " "$stats"
+    echo "stats: $stats"
+    alive fanout
     ;;
 hostile)
     start --setup-timeout=1s --max-body=1Mi

@@ -7,7 +7,7 @@
  * After every batch of input or handler operation, conn_flush() moves
  * pending output (nghttp2's frames, or HTTP/1.1 response bytes from the
  * current stream's queue) through TLS into uv_write, as long as less than
- * WRITE_HIGH_WATER bytes wait in the kernel-bound queue; write_cb continues
+ * the high-water mark waits in the kernel-bound queue; write_cb continues
  * the flush. That is the whole of backpressure: a peer that does not read
  * stops our flushes, the streams' queues grow, and handlers see
  * k8c_http_stream_queued() rise and wait for on_writable.
@@ -45,12 +45,9 @@
 #include "json.h"
 #include "log.h"
 
-/* Output a connection has on its way to the kernel before its flushes stop.
- * Per connection, so small: 1 MiB made a watch fan-out to 100 connections
- * keep (and page-fault in) 400 MB of TLS buffers, and let every connection
- * fall a megabyte behind; bench/watch at 10k watchers went from p99 2.8 s to
- * 0.3 s with 64 KiB. */
-#define WRITE_HIGH_WATER (64 * 1024)
+/* Output a connection has on its way to the kernel before its flushes stop,
+ * unless the server says otherwise (write_high_water). */
+#define WRITE_HIGH_WATER (1024 * 1024)
 #define TLS_SPARES       2 /* output buffers a connection keeps for reuse */
 #define H2_WINDOW        (4 * 1024 * 1024)
 #define H1_MAX_URL       (16 * 1024)
@@ -237,6 +234,11 @@ struct conn {
 
 static void conn_flush(struct conn *c);
 static void conn_flush_early(struct conn *c);
+
+static size_t conn_high_water(const struct conn *c)
+{
+    return c->srv != NULL ? c->srv->o.write_high_water : WRITE_HIGH_WATER;
+}
 static void conn_flush_soon(struct conn *c);
 static void conn_fail(struct conn *c, const char *why);
 static void conn_check_fail(struct conn *c);
@@ -443,7 +445,7 @@ static int data_send_cb(nghttp2_session *session, nghttp2_frame *frame, const ui
         s->conn->drain_check = true;
     /* nghttp2 would go on to the next frame in the same call: stop at the
      * high-water mark as conn_flush does between calls */
-    return conn_pending(c) >= WRITE_HIGH_WATER ? NGHTTP2_ERR_PAUSE : 0;
+    return conn_pending(c) >= conn_high_water(c) ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static void stream_resume(struct k8c_http_stream *s)
@@ -924,7 +926,7 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
-    if (conn_pending(c) >= WRITE_HIGH_WATER) {
+    if (conn_pending(c) >= conn_high_water(c)) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
@@ -1521,7 +1523,7 @@ static void h1_flush(struct conn *c)
     struct k8c_http_stream *s = c->h1;
     if (s == NULL || !s->headers_sent || s->websocket)
         return;
-    while (s->head != NULL && conn_pending(c) < WRITE_HIGH_WATER && !c->closing) {
+    while (s->head != NULL && conn_pending(c) < conn_high_water(c) && !c->closing) {
         struct outbuf *b = s->head;
         size_t len = b->buf->len - b->off;
         if (!s->no_body) {
@@ -1786,7 +1788,7 @@ static void ws_flush(struct conn *c)
 {
     if (c->ws == NULL)
         return;
-    while (!c->closing && wslay_event_want_write(c->ws) && conn_pending(c) < WRITE_HIGH_WATER) {
+    while (!c->closing && wslay_event_want_write(c->ws) && conn_pending(c) < conn_high_water(c)) {
         size_t before = conn_pending(c);
         if (wslay_event_send(c->ws) != 0) {
             conn_fail(c, "websocket send failed");
@@ -1841,7 +1843,7 @@ static void conn_flush_early(struct conn *c)
     c->srv->early_flushes++;
     c->flushing = true;
     c->early = true;
-    while (conn_pending(c) < WRITE_HIGH_WATER) {
+    while (conn_pending(c) < conn_high_water(c)) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->session, &data);
         if (n < 0) {
@@ -1876,7 +1878,7 @@ static void conn_flush(struct conn *c)
     for (int rounds = 0; rounds < 64; rounds++) {
         c->dirty = false;
         if (c->proto == PROTO_H2 && c->session != NULL) {
-            while (conn_pending(c) < WRITE_HIGH_WATER && !c->closing) {
+            while (conn_pending(c) < conn_high_water(c) && !c->closing) {
                 const uint8_t *data;
                 ssize_t n = nghttp2_session_mem_send(c->session, &data);
                 if (n < 0) {
@@ -2395,6 +2397,8 @@ struct k8c_http_server *k8c_http_server_new(uv_loop_t *loop,
         srv->o.setup_timeout_ms = 10000;
     if (srv->o.max_concurrent == 0)
         srv->o.max_concurrent = 1000;
+    if (srv->o.write_high_water == 0)
+        srv->o.write_high_water = WRITE_HIGH_WATER;
     srv->on_request = on_request;
     srv->arg = arg;
     uv_timer_init(loop, &srv->idle_timer);

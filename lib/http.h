@@ -116,6 +116,11 @@ struct k8c_http_server_options {
      * flush calls nothing back: streams it ends are closed for the
      * application at the next regular flush. 0: never. */
     size_t flush_early_bytes;
+    /* Output bytes a connection may have on their way to the kernel before
+     * its streams wait (0: 1 MiB). Fewer means more, smaller writes and less
+     * memory per connection: a watch fan-out to many connections wants it
+     * small, a store answering 300 KB ranges large. */
+    size_t write_high_water;
 };
 
 struct k8c_http_listen_options {

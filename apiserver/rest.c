@@ -158,6 +158,23 @@ const char *api_query(const struct api_req *req, const char *name, char *buf, si
     return NULL;
 }
 
+int api_send_initial_events(const struct api_req *req)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    char buf[16];
+    const char *v = api_query(req, "sendInitialEvents", buf, sizeof(buf));
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < 6; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return 1;
+        if (strcmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -2;
+}
+
 bool api_query_bool(const struct api_req *req, const char *name)
 {
     char buf[16];
@@ -935,6 +952,17 @@ static void go_parse_error(struct k8c_sbuf *out, bool is_signed, const char *s, 
     k8c_sbuf_printf(out, ": %s", why);
 }
 
+/* field.NotSupported on resourceVersionMatch (msg is scratch space). */
+static void add_unsupported_match(struct api_field_errors *errs, struct k8c_sbuf *msg,
+                                  const char *m, const char *supported)
+{
+    k8c_sbuf_reset(msg);
+    k8c_sbuf_puts(msg, "Unsupported value: ");
+    api_go_quote(msg, m, strlen(m));
+    k8c_sbuf_puts(msg, supported);
+    api_field_errors_add(errs, "FieldValueNotSupported", "resourceVersionMatch", msg->data);
+}
+
 /*
  * Upstream's checks of a list's or watch's options before anything is read,
  * in its order: decoding the query into ListOptions (limit, timeoutSeconds:
@@ -963,43 +991,65 @@ static bool read_options_valid(struct api_req *req)
             }
         }
     }
+    int sie = (list || watch) ? api_send_initial_events(req) : -1;
+    if (ok && sie == -2) {
+        /* as strconv.ParseBool, when the query is decoded */
+        k8c_sbuf_reset(&msg);
+        k8c_sbuf_puts(&msg, "strconv.ParseBool: parsing ");
+        v = api_query(req, "sendInitialEvents", buf, sizeof(buf));
+        api_go_quote(&msg, v, strlen(v));
+        k8c_sbuf_puts(&msg, ": invalid syntax");
+        api_respond_status(req, 400, "BadRequest", msg.data);
+        ok = false;
+    }
     const char *r = api_query(req, "resourceVersion", rv, sizeof(rv));
     const char *m =
         (list || watch) ? api_query(req, "resourceVersionMatch", match, sizeof(match)) : NULL;
     const char *c = api_query(req, "continue", cont, sizeof(cont));
     bool has_rv = r != NULL && r[0] != '\0', has_match = m != NULL && m[0] != '\0';
     bool has_cont = c != NULL && c[0] != '\0';
-    if (ok && has_match) {
+    if (ok && (has_match || sie >= 0)) {
         struct api_field_errors errs;
         api_field_errors_init(&errs);
+        /* ValidateListOptions (WatchList on, as in 1.32), in its order */
+        static const char unsupported_watch[] = ": supported values: \"NotOlderThan\"";
+        static const char unsupported_list[] =
+            ": supported values: \"Exact\", \"NotOlderThan\", \"\"";
+        bool not_older = has_match && strcmp(m, "NotOlderThan") == 0;
         if (watch) {
-            /* sendInitialEvents (WatchList) is not served: a match is
-             * always without it */
-            api_field_errors_add(
-                &errs, "FieldValueForbidden", "resourceVersionMatch",
-                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents "
-                "is provided");
-        } else if (!has_rv) {
-            api_field_errors_add(
-                &errs, "FieldValueForbidden", "resourceVersionMatch",
-                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided");
+            if (sie >= 0 && !not_older)
+                api_field_errors_add(&errs, "FieldValueForbidden", "resourceVersionMatch",
+                                     "Forbidden: sendInitialEvents requires setting "
+                                     "resourceVersionMatch to NotOlderThan");
+            if (has_match && sie < 0)
+                api_field_errors_add(&errs, "FieldValueForbidden", "resourceVersionMatch",
+                                     "Forbidden: resourceVersionMatch is forbidden for watch "
+                                     "unless sendInitialEvents is provided");
+            if (has_match && !not_older)
+                add_unsupported_match(&errs, &msg, m, unsupported_watch);
+            if (has_match && has_cont)
+                api_field_errors_add(
+                    &errs, "FieldValueForbidden", "resourceVersionMatch",
+                    "Forbidden: resourceVersionMatch is forbidden when continue is provided");
+        } else {
+            if (has_match && !has_rv)
+                api_field_errors_add(&errs, "FieldValueForbidden", "resourceVersionMatch",
+                                     "Forbidden: resourceVersionMatch is forbidden unless "
+                                     "resourceVersion is provided");
+            if (has_match && has_cont)
+                api_field_errors_add(
+                    &errs, "FieldValueForbidden", "resourceVersionMatch",
+                    "Forbidden: resourceVersionMatch is forbidden when continue is provided");
+            if (has_match && !not_older && strcmp(m, "Exact") != 0)
+                add_unsupported_match(&errs, &msg, m, unsupported_list);
+            if (has_match && strcmp(m, "Exact") == 0 && strcmp(r != NULL ? r : "", "0") == 0)
+                api_field_errors_add(&errs, "FieldValueForbidden", "resourceVersionMatch",
+                                     "Forbidden: resourceVersionMatch \"exact\" is forbidden for "
+                                     "resourceVersion \"0\"");
+            if (sie >= 0)
+                api_field_errors_add(&errs, "FieldValueForbidden", "sendInitialEvents",
+                                     "Forbidden: sendInitialEvents is forbidden for list");
         }
-        if (has_cont)
-            api_field_errors_add(
-                &errs, "FieldValueForbidden", "resourceVersionMatch",
-                "Forbidden: resourceVersionMatch is forbidden when continue is provided");
-        if (strcmp(m, "NotOlderThan") != 0 && (watch || strcmp(m, "Exact") != 0)) {
-            k8c_sbuf_reset(&msg);
-            k8c_sbuf_puts(&msg, "Unsupported value: ");
-            api_go_quote(&msg, m, strlen(m));
-            k8c_sbuf_puts(&msg, watch ? ": supported values: \"NotOlderThan\""
-                                      : ": supported values: \"Exact\", \"NotOlderThan\", \"\"");
-            api_field_errors_add(&errs, "FieldValueNotSupported", "resourceVersionMatch", msg.data);
-        }
-        if (!watch && strcmp(m, "Exact") == 0 && strcmp(r != NULL ? r : "", "0") == 0)
-            api_field_errors_add(&errs, "FieldValueForbidden", "resourceVersionMatch",
-                                 "Forbidden: resourceVersionMatch \"exact\" is forbidden for "
-                                 "resourceVersion \"0\"");
         if (errs.n > 0) {
             static const struct status_subject subject = {"ListOptions", "meta.k8s.io"};
             k8c_sbuf_reset(&msg);

@@ -114,6 +114,9 @@ bool api_req_gone(const struct api_req *req);
 /* Query parameter (URL-decoded into buf), or NULL. */
 const char *api_query(const struct api_req *req, const char *name, char *buf, size_t size);
 bool api_query_bool(const struct api_req *req, const char *name);
+/* sendInitialEvents, parsed as Go's strconv.ParseBool: -1 absent, 0 false,
+ * 1 true, -2 not a boolean (read_options_valid answers 400 for that). */
+int api_send_initial_events(const struct api_req *req);
 /* Store key of an object: <prefix>/<storage>/<ns>/<name> (no ns when cluster-scoped). */
 void api_key(const struct api_server *srv, const struct api_resource *r, const char *ns,
              const char *name, char *out, size_t size);

@@ -44,6 +44,8 @@ struct watch_op {
     bool bookmarks;
     bool columns_sent;
     bool finished;
+    int initial; /* 1: send the initial state (and, if sendInitialEvents, its end); 0: skip it */
+    bool initial_end;
     enum api_watch_format fmt;
     uv_timer_t *timeout, *bookmark;
     char prefix[1024], end[1024];
@@ -131,9 +133,9 @@ static void send_object(struct watch_op *op, const char *type, ProtobufCMessage 
     k8c_sbuf_free(&out);
 }
 
-static void send_bookmark(struct watch_op *op, int64_t rev)
+static void send_bookmark(struct watch_op *op, int64_t rev, bool initial_end)
 {
-    send_event(op, api_watch_bookmark(op->fmt, op->req->res, rev));
+    send_event(op, api_watch_bookmark(op->fmt, op->req->res, rev, initial_end));
 }
 
 static void send_error(struct watch_op *op, int code, const char *reason, const char *message)
@@ -170,7 +172,7 @@ static void on_event(void *arg, int type, const struct api_etcd_kv *kv,
         /* progress notification: a bookmark */
         if (op->bookmarks && revision > op->rev) {
             op->rev = revision;
-            send_bookmark(op, revision);
+            send_bookmark(op, revision, false);
         }
         return;
     }
@@ -238,7 +240,10 @@ static void on_bookmark_tick(uv_timer_t *t)
         api_etcd_watch_progress(op->w);
 }
 
-/* Initial state for resourceVersion "" / "0": ADDED for everything, then watch. */
+/* Initial state for resourceVersion "" / "0" or sendInitialEvents=true:
+ * ADDED for everything (then, for sendInitialEvents, the bookmark that ends
+ * them), then watch; sendInitialEvents=false with no resourceVersion only
+ * learns the store's revision to watch from. */
 static void initial_listed(void *arg, const struct api_etcd_result *res)
 {
     struct watch_op *op = arg;
@@ -253,13 +258,15 @@ static void initial_listed(void *arg, const struct api_etcd_result *res)
         api_req_unref(req);
         return;
     }
-    for (size_t i = 0; i < res->n && !op->finished; i++) {
+    for (size_t i = 0; i < res->n && !op->finished && op->initial; i++) {
         ProtobufCMessage *obj = decode(op, &res->kvs[i], res->kvs[i].mod_revision);
         if (obj != NULL && matches(op, obj))
             send_object(op, "ADDED", obj);
         api_obj_free(obj);
     }
     op->rev = res->rev;
+    if (op->initial_end && op->bookmarks && !op->finished && !op->req->table)
+        send_bookmark(op, res->rev, true);
     if (!op->finished)
         start_store_watch(op, res->rev + 1);
     api_req_unref(req);
@@ -314,9 +321,15 @@ void api_watch_start(struct api_req *req)
     }
 
     const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
-    if (rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0) {
+    bool unset = rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0;
+    int sie = api_send_initial_events(req);
+    if (sie == 1 || unset) {
+        /* the store's current state is never older than resourceVersion */
+        op->initial = sie != 0;
+        op->initial_end = sie == 1;
         api_req_ref(req);
-        api_etcd_range(req->srv->etcd, op->prefix, op->end, 0, 0, false, initial_listed, op);
+        api_etcd_range(req->srv->etcd, op->prefix, op->end, op->initial ? 0 : 1, 0, !op->initial,
+                       initial_listed, op);
         return;
     }
     char *end;

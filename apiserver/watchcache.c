@@ -356,7 +356,7 @@ static void send_bookmark(struct cwatcher *w)
         return;
     if (c->bookmark[w->fmt] == NULL || c->bookmark_rev[w->fmt] != c->rev) {
         k8c_buf_unref(c->bookmark[w->fmt]);
-        c->bookmark[w->fmt] = api_watch_bookmark(w->fmt, c->res, c->rev);
+        c->bookmark[w->fmt] = api_watch_bookmark(w->fmt, c->res, c->rev, false);
         c->bookmark_rev[w->fmt] = c->rev;
     }
     k8c_http_stream_send(w->req->s, c->bookmark[w->fmt]);
@@ -410,6 +410,29 @@ static void ring_push(struct cache *c, struct cevent ev)
 #define FRESH_POLL_MS    100
 
 static void serve_list(struct cache *c, struct api_req *req);
+static void serve_now(struct cache *c, struct api_req *req);
+
+/* A list (504) or a WatchList (an ERROR event, as upstream's error watcher)
+ * that the cache did not catch up with in time. */
+static void respond_not_fresh(struct api_req *req, int64_t rev, int64_t cur)
+{
+    char msg[128];
+    snprintf(msg, sizeof(msg), "Timeout: Too large resource version: %lld, current: %lld",
+             (long long)rev, (long long)cur);
+    if (req->verb != VERB_WATCH) {
+        api_respond_status(req, 504, "Timeout", msg);
+        return;
+    }
+    enum api_watch_format f = api_watch_format_of(req);
+    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(f)},
+                                  {"cache-control", "no-cache, private"}};
+    k8c_http_stream_respond(req->s, 200, h, 2, false);
+    req->code = 200;
+    struct k8c_buf *ev = api_watch_error(f, 504, "Timeout", msg);
+    k8c_http_stream_send(req->s, ev);
+    k8c_buf_unref(ev);
+    k8c_http_stream_finish(req->s, NULL, 0);
+}
 
 static void serve_fresh(struct cache *c)
 {
@@ -424,11 +447,9 @@ static void serve_fresh(struct cache *c)
             continue;
         }
         if (!api_req_gone(w.req) && c->rev >= w.rev)
-            serve_list(c, w.req);
+            serve_now(c, w.req);
         else if (!api_req_gone(w.req))
-            api_respond_statusf(w.req, 504, "Timeout",
-                                "Timeout: Too large resource version: %lld, current: %lld",
-                                (long long)w.rev, (long long)c->rev);
+            respond_not_fresh(w.req, w.rev, c->rev);
         api_req_unref(w.req);
     }
     c->nrvwait = keep;
@@ -447,7 +468,7 @@ static void on_rvtimer(uv_timer_t *t)
 static void wait_fresh(struct cache *c, struct api_req *req, int64_t rev)
 {
     if (c->ready && c->rev >= rev) {
-        serve_list(c, req);
+        serve_now(c, req);
         return;
     }
     api_req_ref(req);
@@ -695,8 +716,18 @@ static void serve_watch(struct cache *c, struct api_req *req)
 
     const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
     int64_t from = 0;
-    bool initial = rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0;
-    if (!initial) {
+    bool unset = rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0;
+    /* sendInitialEvents (WatchList): true is the state at the cache's
+     * revision (which api_watchcache_serve made at least resourceVersion, or
+     * the store's if unset) whatever resourceVersion says; false with no
+     * resourceVersion starts from now, without it. */
+    int sie = api_send_initial_events(req);
+    bool initial = sie == 1 || (sie < 0 && unset);
+    if (sie == 0 && unset) {
+        rv = NULL;
+        from = c->rev;
+    }
+    if (!initial && rv != NULL) {
         char *end;
         from = strtoll(rv, &end, 10);
         if (*end != '\0' || from < 0) {
@@ -723,6 +754,13 @@ static void serve_watch(struct cache *c, struct api_req *req)
             if (wmatches(w, c->objs[i]))
                 send_line(w, EV_ADDED, c->objs[i]);
         w->sent_rev = c->rev;
+        if (sie == 1 && w->bookmarks && req->s != NULL) {
+            /* the end of the initial events, as upstream marks it */
+            struct k8c_buf *bm = api_watch_bookmark(w->fmt, c->res, c->rev, true);
+            k8c_http_stream_send(req->s, bm);
+            k8c_buf_unref(bm);
+            w->told_rev = c->rev;
+        }
     } else {
         w->sent_rev = w->told_rev = from;
         for (size_t i = 0; i < c->ring_len; i++)
@@ -794,6 +832,19 @@ bool api_watchcache_serve(struct api_req *req)
         }
     } else if (req->verb != VERB_WATCH) {
         return false;
+    } else if (api_send_initial_events(req) == 1) {
+        /* WatchList: the initial state is a consistent read (resourceVersion
+         * unset) or not older than resourceVersion, like a list's */
+        char *end = NULL;
+        if (rv == NULL || rv[0] == '\0') {
+            min_rev = -1;
+        } else if (strcmp(rv, "0") != 0) {
+            errno = 0;
+            long long n = strtoll(rv, &end, 10);
+            if (end == rv || *end != '\0' || n <= 0 || errno == ERANGE)
+                return false; /* beyond int64: the store path */
+            min_rev = n;
+        }
     }
     struct cache *c = cache_get(req->srv, req->res);
     if (min_rev < 0) {
@@ -921,22 +972,26 @@ static struct k8c_buf *message_event(enum api_watch_format f, const char *type,
 }
 
 struct k8c_buf *api_watch_bookmark(enum api_watch_format f, const struct api_resource *r,
-                                   int64_t rev)
+                                   int64_t rev, bool initial_events_end)
 {
     char rv[24];
     snprintf(rv, sizeof(rv), "%lld", (long long)rev);
     if (f == API_WATCH_JSON) {
         /* the kind with nothing but metadata.resourceVersion, as upstream */
         char line[512];
-        int n = snprintf(line, sizeof(line),
-                         "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
-                         "\"metadata\":{\"resourceVersion\":\"%s\"}}}\n",
-                         r->kind, r->api_version, rv);
+        int n = snprintf(
+            line, sizeof(line),
+            "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
+            "\"metadata\":{\"resourceVersion\":\"%s\"%s}}}\n",
+            r->kind, r->api_version, rv,
+            initial_events_end ? ",\"annotations\":{\"" API_INITIAL_EVENTS_END "\":\"true\"}" : "");
         return k8c_buf_copy(line, (size_t)n);
     }
     ProtobufCMessage *obj = k8c_malloc(r->desc->sizeof_message);
     protobuf_c_message_init(r->desc, obj);
     api_set_str(&api_obj_meta_ensure(obj)->resourceversion, rv);
+    if (initial_events_end)
+        api_meta_set_annotation(api_obj_meta_ensure(obj), API_INITIAL_EVENTS_END, "true");
     struct k8c_buf *b = message_event(f, "BOOKMARK", obj);
     api_obj_free(obj);
     return b;

@@ -61,10 +61,14 @@ int api_watch_encode_object(enum api_watch_format f, const ProtobufCMessage *msg
  * caller's). */
 struct k8c_buf *api_watch_event(enum api_watch_format f, const char *type, const void *obj,
                                 size_t len);
-/* A BOOKMARK event at rev for resource r / an ERROR event carrying a Failure
+/* The annotation of the bookmark that ends a WatchList's initial events. */
+#define API_INITIAL_EVENTS_END "k8s.io/initial-events-end"
+
+/* A BOOKMARK event at rev for resource r (annotated as the end of the
+ * initial events if initial_events_end) / an ERROR event carrying a Failure
  * Status (code, reason, message). New buffers, the caller's reference. */
 struct k8c_buf *api_watch_bookmark(enum api_watch_format f, const struct api_resource *r,
-                                   int64_t rev);
+                                   int64_t rev, bool initial_events_end);
 struct k8c_buf *api_watch_error(enum api_watch_format f, int code, const char *reason,
                                 const char *message);
 

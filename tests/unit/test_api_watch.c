@@ -106,11 +106,24 @@ static void test_protobuf_bookmark(void **state)
     (void)state;
     const struct api_resource *r = api_resource_find("apps", "v1", "deployments");
     assert_non_null(r);
-    struct k8c_buf *b = api_watch_bookmark(API_WATCH_PROTOBUF, r, 1234);
+    struct k8c_buf *b = api_watch_bookmark(API_WATCH_PROTOBUF, r, 1234, false);
     watch_event_t *ev = unframe(b);
     assert_string_equal(ev->type, "BOOKMARK");
     ProtobufCMessage *msg = embedded(ev, "apps/v1", "Deployment", r->desc);
     assert_string_equal(api_obj_meta(msg)->resourceversion, "1234");
+    assert_int_equal(api_obj_meta(msg)->n_annotations, 0);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    protobuf_c_message_free_unpacked(&ev->base, NULL);
+    k8c_buf_unref(b);
+    /* the end of a WatchList's initial events */
+    b = api_watch_bookmark(API_WATCH_PROTOBUF, r, 99, true);
+    ev = unframe(b);
+    msg = embedded(ev, "apps/v1", "Deployment", r->desc);
+    api_meta_t *m = api_obj_meta(msg);
+    assert_string_equal(m->resourceversion, "99");
+    assert_int_equal(m->n_annotations, 1);
+    assert_string_equal(m->annotations[0]->key, "k8s.io/initial-events-end");
+    assert_string_equal(m->annotations[0]->value, "true");
     protobuf_c_message_free_unpacked(msg, NULL);
     protobuf_c_message_free_unpacked(&ev->base, NULL);
     k8c_buf_unref(b);
@@ -142,10 +155,16 @@ static void test_json_events(void **state)
     assert_int_equal(b->len, strlen((char *)b->data));
     k8c_buf_unref(b);
     const struct api_resource *r = api_resource_find("", "v1", "pods");
-    b = api_watch_bookmark(API_WATCH_JSON, r, 7);
+    b = api_watch_bookmark(API_WATCH_JSON, r, 7, false);
     assert_string_equal((char *)b->data, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\","
                                          "\"apiVersion\":\"v1\",\"metadata\":{"
                                          "\"resourceVersion\":\"7\"}}}\n");
+    k8c_buf_unref(b);
+    b = api_watch_bookmark(API_WATCH_JSON, r, 8, true);
+    assert_string_equal((char *)b->data,
+                        "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+                        "\"metadata\":{\"resourceVersion\":\"8\",\"annotations\":{"
+                        "\"k8s.io/initial-events-end\":\"true\"}}}}\n");
     k8c_buf_unref(b);
     b = api_watch_error(API_WATCH_JSON, 410, "Expired", "too old");
     assert_string_equal((char *)b->data,

@@ -103,6 +103,23 @@ if st.get("resourceRules") != [{"verbs": ["*"], "apiGroups": ["*"], "resources":
         st.get("nonResourceRules") != [{"verbs": ["*"], "nonResourceURLs": ["*"]}] or \
         st.get("incomplete") is not False:
     raise SystemExit("FAIL: rules review status: %s" % st)
+# sendInitialEvents (WatchList): only on a watch, and only with NotOlderThan
+check_message("sendInitialEvents on a list", call("GET", cms + "?sendInitialEvents=true"), 422,
+              'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: '
+              'sendInitialEvents is forbidden for list', "Invalid")
+check_message("sendInitialEvents without NotOlderThan",
+              call("GET", cms + "?watch=1&sendInitialEvents=true"), 422,
+              'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+              'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', "Invalid")
+check_message("sendInitialEvents with Exact",
+              call("GET", cms + "?watch=1&sendInitialEvents=false&resourceVersionMatch=Exact"), 422,
+              'ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: '
+              'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, '
+              'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"]',
+              "Invalid")
+check_message("sendInitialEvents not a boolean",
+              call("GET", cms + "?watch=1&sendInitialEvents=yes&resourceVersionMatch=NotOlderThan"),
+              400, 'strconv.ParseBool: parsing "yes": invalid syntax', "BadRequest")
 check("valid options still list", call("GET", cms + "?limit=5&resourceVersion=0&timeoutSeconds=3"), 200)
 # garbage on the TLS socket
 raw = socket.create_connection(tuple(addr.split(":")) if False else (addr.split(":")[0], int(addr.split(":")[1])), 5)

@@ -4,6 +4,7 @@ every event once and in order, selector transitions (ADDED/MODIFIED/DELETED as
 an object enters or leaves a selector), and 410 Expired for a watch from a
 version older than the cache's window."""
 import json
+import time
 import sys
 import threading
 import urllib.request
@@ -86,3 +87,56 @@ call("POST", cms, {"metadata": {"name": "fs"}})
 call("DELETE", cms + "/fs")
 t.join(15)
 check("field selector watch", out == [("ADDED", "fs", None), ("DELETED", "fs", None)], out)
+
+# WatchList (sendInitialEvents, on by default in 1.32): the current objects
+# as ADDED, then a BOOKMARK annotated k8s.io/initial-events-end at the
+# state's version, then the changes after it.
+def watch_raw(path, want, out, ready):
+    req = urllib.request.Request(base + path)
+    with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+        ready.release()
+        for line in r:
+            ev = json.loads(line)
+            meta = ev["object"]["metadata"]
+            out.append((ev["type"], meta.get("name"), meta.get("annotations"),
+                        int(meta["resourceVersion"])))
+            if len(out) >= want:
+                return
+
+
+wl = "/api/v1/namespaces/wl/configmaps"
+call("POST", "/api/v1/namespaces", {"metadata": {"name": "wl"}})
+for i in range(3):
+    last = call("POST", wl, {"metadata": {"name": "wl-%d" % i}})
+last_rv = int(last["metadata"]["resourceVersion"])
+for n, rv_param in enumerate(("", "&resourceVersion=0", "&resourceVersion=%d" % last_rv)):
+    out, ready = [], threading.Semaphore(0)
+    t = threading.Thread(target=watch_raw, args=(
+        wl + "?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+        "&allowWatchBookmarks=true" + rv_param, 5, out, ready))
+    t.start()
+    ready.acquire(timeout=10)
+    time.sleep(0.3)
+    after = call("POST", wl, {"metadata": {"name": "wl-new-%d" % n}})
+    t.join(15)
+    names = [(o[0], o[1]) for o in out]
+    ok = names[:3] == [("ADDED", "wl-%d" % i) for i in range(3)] and len(out) == 5 and \
+        out[3][0] == "BOOKMARK" and out[3][2] == {"k8s.io/initial-events-end": "true"} and \
+        out[3][3] >= last_rv and out[4][0] == "ADDED" and \
+        out[4][3] == int(after["metadata"]["resourceVersion"]) > out[3][3]
+    check("sendInitialEvents=true%s: initial events, their end, then changes" % rv_param, ok, out)
+    call("DELETE", wl + "/" + after["metadata"]["name"])
+    for o in out[:3]:
+        if o[2]:
+            raise SystemExit("FAIL: an initial event carries annotations: %s" % (o,))
+
+# sendInitialEvents=false without resourceVersion: from now, nothing initial
+out, ready = [], threading.Semaphore(0)
+t = threading.Thread(target=watch_raw, args=(
+    wl + "?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan", 1, out, ready))
+t.start()
+ready.acquire(timeout=10)
+time.sleep(0.3)
+call("POST", wl, {"metadata": {"name": "wl-late"}})
+t.join(15)
+check("sendInitialEvents=false: only what comes after", [(o[0], o[1]) for o in out] == [("ADDED", "wl-late")], out)

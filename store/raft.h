@@ -266,8 +266,9 @@ struct store_raft_status {
     uint64_t restores;        /* snapshots restored into the FSM */
     uint64_t restores_skipped;
     /* The append guard (raft.c): leaderCommit bounded on receipt,
-     * last_log_index bounded in answers, answers of a past term dropped */
-    uint64_t commits_clamped, answers_clamped, answers_dropped;
+     * last_log_index bounded in answers, answers of a past term dropped,
+     * commits a majority of followers allowed before the leader's own write */
+    uint64_t commits_clamped, answers_clamped, answers_dropped, commits_ahead;
     uint64_t snapshots; /* snapshots taken */
 };
 

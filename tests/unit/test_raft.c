@@ -625,6 +625,8 @@ static struct {
     raft_io_append_cb io_cb;
     struct raft_message sent; /* what reached the I/O's send */
     unsigned sends;
+    unsigned results;       /* AppendEntries results "libraft" got */
+    raft_index commit_seen; /* the commit index when it got the last one */
 } gio;
 
 static int gio_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv)
@@ -671,6 +673,11 @@ static void gio_libraft_written(struct raft_io_append *req, int status)
  * (when gio.write). */
 static void gio_libraft_recv(struct raft_io *io, struct raft_message *m)
 {
+    if (m->type == RAFT_IO_APPEND_ENTRIES_RESULT) {
+        gio.results++;
+        gio.commit_seen = ((struct raft *)io->data)->commit_index;
+        return;
+    }
     gio.seen = m->append_entries;
     if (gio.write && m->append_entries.n_entries > 0) {
         gio.libraft_req.data = io;
@@ -790,6 +797,107 @@ static void test_append_guard(void **state)
     assert_int_equal(st.commits_clamped, 3);
     assert_int_equal(st.answers_clamped, 2);
     assert_int_equal(st.answers_dropped, 1);
+    store_raft_del(sr);
+    k8c_free(f.ops);
+}
+
+/* A follower's success as the leader's I/O delivers it. */
+static void deliver_result(struct raft_io *io, raft_id from, raft_term term, raft_index last,
+                           raft_index rejected)
+{
+    struct raft_message m = {.type = RAFT_IO_APPEND_ENTRIES_RESULT, .server_id = from};
+    m.append_entries_result.term = term;
+    m.append_entries_result.rejected = rejected;
+    m.append_entries_result.last_log_index = last;
+    gio.guarded_recv(io, &m);
+}
+
+/* libraft 0.15 commits only what the leader itself has stored; the guard
+ * commits what a majority (the leader's own match index counted like the
+ * others) holds, entries of the current term only. */
+static void test_commit_ahead(void **state)
+{
+    struct test_fsm f;
+    struct store_fsm iface;
+    struct raft r;
+    struct raft_io io;
+    struct store_raft_status st;
+    struct raft_entry entries[8];
+    struct raft_server servers[3] = {
+        {.id = 1, .address = "a", .role = RAFT_VOTER},
+        {.id = 2, .address = "b", .role = RAFT_VOTER},
+        {.id = 3, .address = "c", .role = RAFT_VOTER},
+    };
+    struct raft_progress progress[3];
+
+    (void)state;
+    tfsm_init(&f);
+    iface = tfsm_iface(&f);
+    struct store_raft *sr = store_raft_new_attached(&iface, NULL);
+    memset(&r, 0, sizeof r);
+    memset(&io, 0, sizeof io);
+    memset(&gio, 0, sizeof gio);
+    memset(entries, 0, sizeof entries);
+    memset(progress, 0, sizeof progress);
+    io.start = gio_start;
+    io.send = gio_send;
+    io.append = gio_append;
+    io.data = &r;
+    r.io = &io;
+    r.id = 1;
+    r.state = RAFT_LEADER;
+    r.current_term = 5;
+    /* entries 1..4 of term 4, 5..7 of term 5, in a ring of 8 */
+    for (unsigned i = 0; i < 7; i++)
+        entries[i].term = i < 4 ? 4 : 5;
+    r.log.entries = entries;
+    r.log.size = 8;
+    r.log.front = 0;
+    r.log.back = 7;
+    r.configuration.servers = servers;
+    r.configuration.n = 3;
+    r.leader_state.progress = progress;
+    r.commit_index = 4;
+    r.last_stored = 4;
+    progress[0].match_index = 4; /* the leader: what it stored */
+    progress[1].match_index = 4;
+    progress[2].match_index = 4;
+    store_raft_attach(sr, &r);
+    assert_int_equal(r.io->start(r.io, 100, NULL, gio_libraft_recv), 0);
+    assert_int_equal(raft_last_index(&r), 7);
+
+    /* One follower at 6: two of three do not hold it yet. */
+    deliver_result(&io, 2, 5, 6, 0);
+    assert_int_equal(r.commit_index, 4);
+    assert_int_equal(gio.results, 1);
+    progress[1].match_index = 6; /* as libraft records it */
+    /* The other at 5: both followers hold 5, the leader has not stored it. */
+    deliver_result(&io, 3, 5, 5, 0);
+    assert_int_equal(r.commit_index, 5);
+    assert_int_equal(gio.commit_seen, 5); /* before libraft handles the answer */
+    progress[2].match_index = 5;
+    /* A rejection, an answer of another term, or past the log: no commit. */
+    deliver_result(&io, 3, 5, 7, 3);
+    deliver_result(&io, 3, 4, 7, 0);
+    assert_int_equal(r.commit_index, 5);
+    deliver_result(&io, 3, 5, 9, 0); /* bounded by the last index, 7 */
+    assert_int_equal(r.commit_index, 6);
+    /* Entries of an earlier term are not committed by counting replicas. */
+    r.commit_index = 2;
+    progress[0].match_index = progress[1].match_index = progress[2].match_index = 2;
+    deliver_result(&io, 2, 5, 4, 0);
+    deliver_result(&io, 3, 5, 4, 0);
+    assert_int_equal(r.commit_index, 2);
+    /* A follower does nothing of the kind. */
+    r.state = RAFT_FOLLOWER;
+    r.commit_index = 4;
+    progress[1].match_index = 7;
+    deliver_result(&io, 3, 5, 7, 0);
+    assert_int_equal(r.commit_index, 4);
+    assert_int_equal(gio.results, 8);
+
+    store_raft_get_status(sr, &st);
+    assert_int_equal(st.commits_ahead, 2);
     store_raft_del(sr);
     k8c_free(f.ops);
 }
@@ -1509,6 +1617,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_catch_up),
         cmocka_unit_test(test_snapshot_catch_up_marks),
         cmocka_unit_test(test_append_guard),
+        cmocka_unit_test(test_commit_ahead),
         cmocka_unit_test(test_replay_skip),
         cmocka_unit_test(test_read_barrier),
         cmocka_unit_test(test_read_index),

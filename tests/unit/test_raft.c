@@ -715,6 +715,25 @@ static void deliver(struct raft_io *io, raft_index prev, unsigned n, raft_index 
     gio.guarded_recv(io, &m);
 }
 
+/* A store_raft attached to a stand-in raft whose I/O is gio's: sends,
+ * appends and what "libraft" receives are recorded (r and io zeroed first). */
+static struct store_raft *gio_attach(struct test_fsm *f, struct store_fsm *iface, struct raft *r,
+                                     struct raft_io *io)
+{
+    tfsm_init(f);
+    *iface = tfsm_iface(f);
+    struct store_raft *sr = store_raft_new_attached(iface, NULL);
+    memset(r, 0, sizeof *r);
+    memset(io, 0, sizeof *io);
+    memset(&gio, 0, sizeof gio);
+    io->start = gio_start;
+    io->send = gio_send;
+    io->append = gio_append;
+    io->data = r; /* as raft_init sets it */
+    r->io = io;
+    return sr;
+}
+
 /*
  * A follower holding entries past what the leader's request covers (an old
  * leader's uncommitted tail) must neither commit nor claim them: leaderCommit
@@ -729,17 +748,7 @@ static void test_append_guard(void **state)
     struct raft_io io;
     struct store_raft_status st;
 
-    tfsm_init(&f);
-    iface = tfsm_iface(&f);
-    struct store_raft *sr = store_raft_new_attached(&iface, NULL);
-    memset(&r, 0, sizeof r);
-    memset(&io, 0, sizeof io);
-    memset(&gio, 0, sizeof gio);
-    io.start = gio_start;
-    io.send = gio_send;
-    io.append = gio_append;
-    io.data = &r; /* as raft_init sets it */
-    r.io = &io;
+    struct store_raft *sr = gio_attach(&f, &iface, &r, &io);
     store_raft_attach(sr, &r);
     assert_int_equal(r.io->start(r.io, 100, NULL, gio_libraft_recv), 0);
     assert_non_null(gio.guarded_recv);
@@ -831,19 +840,9 @@ static void test_commit_ahead(void **state)
     struct raft_progress progress[3];
 
     (void)state;
-    tfsm_init(&f);
-    iface = tfsm_iface(&f);
-    struct store_raft *sr = store_raft_new_attached(&iface, NULL);
-    memset(&r, 0, sizeof r);
-    memset(&io, 0, sizeof io);
-    memset(&gio, 0, sizeof gio);
+    struct store_raft *sr = gio_attach(&f, &iface, &r, &io);
     memset(entries, 0, sizeof entries);
     memset(progress, 0, sizeof progress);
-    io.start = gio_start;
-    io.send = gio_send;
-    io.append = gio_append;
-    io.data = &r;
-    r.io = &io;
     r.id = 1;
     r.state = RAFT_LEADER;
     r.current_term = 5;

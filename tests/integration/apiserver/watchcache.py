@@ -17,14 +17,17 @@ ctx, base, call = api.ctx, api.base, api.call
 cms = "/api/v1/namespaces/default/configmaps"
 
 
-def watch(path, want, out, ready):
+def brief(ev):
+    return ev["type"], ev["object"]["metadata"].get("name"), ev["object"].get("code")
+
+
+def watch(path, want, out, ready, pick=brief):
+    """Appends pick(event) to out for the first want events of a watch."""
     req = urllib.request.Request(base + path)
     with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
         ready.release()
         for line in r:
-            ev = json.loads(line)
-            out.append((ev["type"], ev["object"]["metadata"].get("name"),
-                        ev["object"].get("code")))
+            out.append(pick(json.loads(line)))
             if len(out) >= want:
                 return
 
@@ -91,17 +94,9 @@ check("field selector watch", out == [("ADDED", "fs", None), ("DELETED", "fs", N
 # WatchList (sendInitialEvents, on by default in 1.32): the current objects
 # as ADDED, then a BOOKMARK annotated k8s.io/initial-events-end at the
 # state's version, then the changes after it.
-def watch_raw(path, want, out, ready):
-    req = urllib.request.Request(base + path)
-    with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
-        ready.release()
-        for line in r:
-            ev = json.loads(line)
-            meta = ev["object"]["metadata"]
-            out.append((ev["type"], meta.get("name"), meta.get("annotations"),
-                        int(meta["resourceVersion"])))
-            if len(out) >= want:
-                return
+def with_meta(ev):
+    meta = ev["object"]["metadata"]
+    return ev["type"], meta.get("name"), meta.get("annotations"), int(meta["resourceVersion"])
 
 
 wl = "/api/v1/namespaces/wl/configmaps"
@@ -111,9 +106,9 @@ for i in range(3):
 last_rv = int(last["metadata"]["resourceVersion"])
 for n, rv_param in enumerate(("", "&resourceVersion=0", "&resourceVersion=%d" % last_rv)):
     out, ready = [], threading.Semaphore(0)
-    t = threading.Thread(target=watch_raw, args=(
+    t = threading.Thread(target=watch, args=(
         wl + "?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-        "&allowWatchBookmarks=true" + rv_param, 5, out, ready))
+        "&allowWatchBookmarks=true" + rv_param, 5, out, ready, with_meta))
     t.start()
     ready.acquire(timeout=10)
     time.sleep(0.3)
@@ -132,8 +127,9 @@ for n, rv_param in enumerate(("", "&resourceVersion=0", "&resourceVersion=%d" % 
 
 # sendInitialEvents=false without resourceVersion: from now, nothing initial
 out, ready = [], threading.Semaphore(0)
-t = threading.Thread(target=watch_raw, args=(
-    wl + "?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan", 1, out, ready))
+t = threading.Thread(target=watch, args=(
+    wl + "?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan", 1, out, ready,
+    with_meta))
 t.start()
 ready.acquire(timeout=10)
 time.sleep(0.3)

@@ -942,6 +942,66 @@ static void on_status(struct k8c_grpc_call *call, const struct k8c_grpc_message 
     k8c_grpc_call_reply(call, &resp.base);
 }
 
+/* --- etcd's server and mvcc gauges, by the names its dashboards use ------- */
+
+enum etcd_gauge {
+    G_HAS_LEADER,
+    G_IS_LEADER,
+    G_COMMITTED,
+    G_APPLIED,
+    G_DB_SIZE,
+    G_DB_IN_USE,
+    G_QUOTA,
+    G_REVISION,
+};
+
+/* Read at scrape time (the registry is locked: nothing here touches it). */
+static double etcd_gauge(void *arg)
+{
+    struct store_raft_status rst;
+    struct store_mvcc_status mst;
+    enum etcd_gauge g = (enum etcd_gauge)(intptr_t)arg;
+
+    if (g <= G_APPLIED) {
+        store_raft_get_status(server.raft, &rst);
+        return g == G_HAS_LEADER  ? rst.leader_id != 0
+               : g == G_IS_LEADER ? rst.role == STORE_RAFT_LEADER
+               : g == G_COMMITTED ? (double)rst.commit_index
+                                  : (double)rst.applied_index;
+    }
+    if (g == G_QUOTA)
+        return (double)opt.quota_backend_bytes;
+    if (store_mvcc_status(server.mvcc, &mst) != 0)
+        return 0;
+    return g == G_DB_SIZE     ? (double)mst.db_size
+           : g == G_DB_IN_USE ? (double)mst.db_size_in_use
+                              : (double)mst.revision;
+}
+
+static void register_etcd_gauges(struct k8c_metrics *reg)
+{
+    static const struct {
+        const char *name, *help;
+        enum etcd_gauge g;
+    } gauges[] = {
+        {"etcd_server_has_leader", "1 when this member knows a leader, else 0.", G_HAS_LEADER},
+        {"etcd_server_is_leader", "1 when this member is the leader, else 0.", G_IS_LEADER},
+        {"etcd_server_proposals_committed_total", "Raft index this member knows to be committed.",
+         G_COMMITTED},
+        {"etcd_server_proposals_applied_total", "Raft index this member has applied.", G_APPLIED},
+        {"etcd_mvcc_db_total_size_in_bytes", "Size of the database file in bytes.", G_DB_SIZE},
+        {"etcd_mvcc_db_total_size_in_use_in_bytes",
+         "Bytes of the database file's pages in use (free pages not counted).", G_DB_IN_USE},
+        {"etcd_server_quota_backend_bytes", "The storage quota (--quota-backend-bytes) in bytes.",
+         G_QUOTA},
+        {"etcd_debugging_mvcc_current_revision", "The current revision of the key space.",
+         G_REVISION},
+    };
+    for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+        k8c_metrics_gauge_func(reg, gauges[i].name, gauges[i].help, etcd_gauge,
+                               (void *)(intptr_t)gauges[i].g);
+}
+
 /* --- HTTP on the client port ---------------------------------------------- */
 
 static int health_raft(void *arg, char *errmsg)
@@ -1160,6 +1220,7 @@ int main(int argc, char **argv)
     store_raft_set_confirm(server.raft, confirm_leadership, NULL);
 
     server.metrics = k8c_metrics_new();
+    register_etcd_gauges(server.metrics);
     server.health = k8c_health_new();
     k8c_health_add(server.health, "raft", K8C_HEALTH_HEALTHZ | K8C_HEALTH_READYZ, health_raft,
                    NULL);

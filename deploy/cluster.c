@@ -683,6 +683,9 @@ int cluster_cmd_status(int argc, char **argv)
             if (ok && strncmp(procs[i].name, "store", 5) == 0) {
                 ok = store_has_leader(procs[i].port);
                 what = ok ? "healthy" : "no leader";
+            } else if (ok && strncmp(procs[i].name, "apiserver", 9) == 0) {
+                ok = apiserver_ready(procs[i].port);
+                what = ok ? "ready" : "not ready (GET /readyz)";
             }
             printf("%-10s %-8ld %-22s %s\n", procs[i].name, (long)pid, addr, what);
             down += !ok;

@@ -38,7 +38,10 @@ for port in 32379 32380 32381 32390 32391 32392 6443 6444; do
     fi
 done
 "$K8C" up
-"$K8C" status
+out=$("$K8C" status) || fail "status after up: $out"
+echo "$out"
+expect "every store healthy, every API server ready (GET /readyz)" 5 \
+    "$(echo "$out" | grep -cE '^(store[0-2] .*healthy|apiserver2? .*ready)$')"
 pki=$state/pki
 ctl() {
     etcdctl --endpoints=https://127.0.0.1:32379,https://127.0.0.1:32380,https://127.0.0.1:32381 \

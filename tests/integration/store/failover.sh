@@ -142,6 +142,9 @@ echo "leader is s$leader"
 # The watch starts on the leader, so killing it breaks the stream.
 all="$(ep 0),$(ep 1),$(ep 2)"
 t=$(now)
+# The load's own deadline grows with the rounds (a soak with the default
+# 150 s ended its load early and failed with "no put succeeded").
+export FAILOVER_MAX_SECONDS=${FAILOVER_MAX_SECONDS:-$((150 * ${FAILOVER_ROUNDS:-1}))}
 $PY "$here/failover_client.py" load "$PROTO_ROOT" "$tmp/py" "$all" "$leader" /failover/ \
     "$tmp/history.jsonl" "$tmp/result.json" "$tmp/stop" >"$tmp/load.log" 2>&1 &
 loadpid=$!

@@ -544,6 +544,23 @@ static int fetch_from(struct store_server *s, const char *target, bool tls, uint
     return rv;
 }
 
+/* The member id a mark starts with ("%016x "); false if it does not. The
+ * mark comes from a peer or the disk, without a NUL: no sscanf. */
+static bool mark_member(const uint8_t *mark, size_t len, uint64_t *id)
+{
+    *id = 0;
+    if (len <= 17 || mark[16] != ' ')
+        return false;
+    for (size_t i = 0; i < 16; i++) {
+        uint8_t c = mark[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        *id = *id << 4 | (uint64_t)d;
+    }
+    return true;
+}
+
 /* Installs a peer's mark: the state from the member it names, else from any
  * other member this one knows. Blocks the loop while copying. */
 static int fsm_fetch(void *data, uint64_t index, const uint8_t *mark, size_t len)
@@ -555,7 +572,7 @@ static int fsm_fetch(void *data, uint64_t index, const uint8_t *mark, size_t len
     size_t n = 0;
     bool tls;
 
-    if (len > 17 && sscanf((const char *)mark, "%16" SCNx64, &from) == 1 && from != s->member_id &&
+    if (mark_member(mark, len, &from) && from != s->member_id &&
         url_target((const char *)mark + 17, len - 17, target, sizeof(target), &tls) &&
         fetch_from(s, target, tls, index) == 0)
         return 0;

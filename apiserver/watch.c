@@ -300,10 +300,7 @@ void api_watch_start(struct api_req *req)
     req->op = op;
     req->op_free = watch_op_free;
 
-    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(op->fmt)},
-                                  {"cache-control", "no-cache, private"}};
-    k8c_http_stream_respond(req->s, 200, h, 2, false);
-    req->code = 200;
+    api_watch_respond(req, op->fmt);
 
     const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
     int64_t timeout = to ? strtoll(to, NULL, 10) : 0;

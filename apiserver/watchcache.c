@@ -424,10 +424,7 @@ static void respond_not_fresh(struct api_req *req, int64_t rev, int64_t cur)
         return;
     }
     enum api_watch_format f = api_watch_format_of(req);
-    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(f)},
-                                  {"cache-control", "no-cache, private"}};
-    k8c_http_stream_respond(req->s, 200, h, 2, false);
-    req->code = 200;
+    api_watch_respond(req, f);
     struct k8c_buf *ev = api_watch_error(f, 504, "Timeout", msg);
     k8c_http_stream_send(req->s, ev);
     k8c_buf_unref(ev);
@@ -735,10 +732,7 @@ static void serve_watch(struct cache *c, struct api_req *req)
             return;
         }
     }
-    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(w->fmt)},
-                                  {"cache-control", "no-cache, private"}};
-    k8c_http_stream_respond(req->s, 200, h, 2, false);
-    req->code = 200;
+    api_watch_respond(req, w->fmt);
     if (!initial && from < c->oldest) {
         char msg[128];
         snprintf(msg, sizeof(msg), "too old resource version: %lld (%lld)", (long long)from,
@@ -799,52 +793,54 @@ static void serve_now(struct cache *c, struct api_req *req)
         serve_list(c, req);
 }
 
+/* The revision the cache must have reached to serve a read "not older than"
+ * rv: -1 for none given (consistent: the store's current one), 0 for "0"
+ * (any recent state). False for a value beyond int64 (a valid uint64): the
+ * store path answers it (options were validated before). */
+static bool not_older_than(const char *rv, int64_t *min_rev)
+{
+    char *end = NULL;
+    *min_rev = 0;
+    if (rv == NULL || rv[0] == '\0') {
+        *min_rev = -1;
+        return true;
+    }
+    if (strcmp(rv, "0") == 0)
+        return true;
+    errno = 0;
+    long long n = strtoll(rv, &end, 10);
+    if (end == rv || *end != '\0' || n <= 0 || errno == ERANGE)
+        return false;
+    *min_rev = n;
+    return true;
+}
+
 bool api_watchcache_serve(struct api_req *req)
 {
     char buf[32];
     if (req->table || req->res == NULL || req->res->storage[0] == '\0')
         return false;
     const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
-    int64_t min_rev = 0; /* lists: the revision the cache must have reached; -1: the store's */
+    int64_t min_rev = 0; /* the revision the cache must have reached; -1: the store's */
     if (req->verb == VERB_LIST) {
         char mbuf[32], lbuf[32];
         const char *match = api_query(req, "resourceVersionMatch", mbuf, sizeof(mbuf));
         const char *limit = api_query(req, "limit", lbuf, sizeof(lbuf));
         bool limited = limit != NULL && strcmp(limit, "") != 0 && strcmp(limit, "0") != 0;
-        char *end = NULL;
+        bool any = rv != NULL && strcmp(rv, "0") == 0; /* informers' relist */
         if (req->out != API_JSON || api_query(req, "continue", buf, sizeof(buf)))
             return false;
-        if (rv != NULL && strcmp(rv, "0") == 0) {
-            /* resourceVersion=0: any recent state will do (informers' relist) */
-            if (match != NULL && match[0] != '\0' && strcmp(match, "NotOlderThan") != 0)
-                return false;
-        } else if (limited ||
-                   (match != NULL && match[0] != '\0' && strcmp(match, "NotOlderThan") != 0)) {
-            return false; /* pages and exact revisions: the store (as upstream 1.32) */
-        } else if (rv == NULL || rv[0] == '\0') {
-            min_rev = -1; /* consistent: the store's current revision */
-        } else {
-            errno = 0;
-            long long n = strtoll(rv, &end, 10);
-            if (end == rv || *end != '\0' || n <= 0 || errno == ERANGE)
-                return false; /* beyond int64 (a valid uint64): the store path */
-            min_rev = n;
-        }
+        if (match != NULL && match[0] != '\0' && strcmp(match, "NotOlderThan") != 0)
+            return false; /* exact revisions: the store (as upstream 1.32) */
+        if (limited && !any)
+            return false; /* pages: the store */
+        if (!not_older_than(rv, &min_rev))
+            return false;
     } else if (req->verb != VERB_WATCH) {
         return false;
-    } else if (api_send_initial_events(req) == 1) {
-        /* WatchList: the initial state is a consistent read (resourceVersion
-         * unset) or not older than resourceVersion, like a list's */
-        char *end = NULL;
-        if (rv == NULL || rv[0] == '\0') {
-            min_rev = -1;
-        } else if (strcmp(rv, "0") != 0) {
-            errno = 0;
-            long long n = strtoll(rv, &end, 10);
-            if (end == rv || *end != '\0' || n <= 0 || errno == ERANGE)
-                return false; /* beyond int64: the store path */
-            min_rev = n;
-        }
+    } else if (api_send_initial_events(req) == 1 && !not_older_than(rv, &min_rev)) {
+        /* WatchList: the initial state is read like a list's */
+        return false;
     }
     struct cache *c = cache_get(req->srv, req->res);
     if (min_rev < 0) {
@@ -898,6 +894,14 @@ const char *api_watch_content_type(enum api_watch_format f)
 {
     return f == API_WATCH_PROTOBUF ? "application/vnd.kubernetes.protobuf;stream=watch"
                                    : "application/json";
+}
+
+void api_watch_respond(struct api_req *req, enum api_watch_format f)
+{
+    struct k8c_http_header h[] = {{"content-type", api_watch_content_type(f)},
+                                  {"cache-control", "no-cache, private"}};
+    k8c_http_stream_respond(req->s, 200, h, 2, false);
+    req->code = 200;
 }
 
 int api_watch_encode_object(enum api_watch_format f, const ProtobufCMessage *msg,

@@ -50,6 +50,8 @@ enum api_watch_format { API_WATCH_JSON, API_WATCH_PROTOBUF, API_WATCH_NFORMATS }
 enum api_watch_format api_watch_format_of(const struct api_req *req);
 /* The response Content-Type of format f. Static storage. */
 const char *api_watch_content_type(enum api_watch_format f);
+/* The 200 that starts a watch stream in format f (the events follow). */
+void api_watch_respond(struct api_req *req, enum api_watch_format f);
 /* Appends msg encoded as an embedded watch object in format f (JSON with kind
  * and apiVersion, or the protobuf envelope). Returns 0 or the codec's error
  * (errmsg says why). */

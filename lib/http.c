@@ -177,8 +177,10 @@ struct conn {
     struct k8c_http_client *client; /* client side */
     struct conn *next, *prev;       /* srv->conns */
     SSL *ssl;
-    BIO *rbio; /* TLS input through a memory BIO */
-    BIO *wbio; /* TLS output: appended to tls_out (conn_wbio_new) */
+    BIO *rbio;             /* TLS input: reads tls_in (conn_bio_new) */
+    BIO *wbio;             /* TLS output: appended to tls_out (conn_bio_new) */
+    const uint8_t *tls_in; /* the socket bytes read_cb is handing to OpenSSL */
+    size_t tls_in_len;
     bool tls_ready;
     enum conn_proto proto;
     nghttp2_session *session;
@@ -1633,10 +1635,11 @@ static void tls_flush(struct conn *c)
 }
 
 /*
- * The TLS write BIO: SSL_write's records are appended to the connection's
- * tls_out, which tls_flush hands to the socket as is. A memory BIO would
- * zero each region it grows into, and tls_flush would copy its contents out
- * again: two passes over every byte a watch fan-out sends.
+ * The TLS BIOs. Output: SSL_write's records are appended to the connection's
+ * tls_out, which tls_flush hands to the socket as is. Input: OpenSSL reads
+ * straight from the buffer libuv read into (tls_in, set by read_cb for the
+ * time it runs OpenSSL). Memory BIOs would zero each region they grow into
+ * and copy every byte once more on each side.
  */
 static int wbio_write(BIO *b, const char *data, int len)
 {
@@ -1647,7 +1650,24 @@ static int wbio_write(BIO *b, const char *data, int len)
     return len;
 }
 
-static long wbio_ctrl(BIO *b, int cmd, long num, void *ptr)
+static int rbio_read(BIO *b, char *out, int len)
+{
+    struct conn *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (len <= 0)
+        return 0;
+    if (c->tls_in_len == 0) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    size_t n = (size_t)len < c->tls_in_len ? (size_t)len : c->tls_in_len;
+    memcpy(out, c->tls_in, n);
+    c->tls_in += n;
+    c->tls_in_len -= n;
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
     struct conn *c = BIO_get_data(b);
     (void)num;
@@ -1656,43 +1676,55 @@ static long wbio_ctrl(BIO *b, int cmd, long num, void *ptr)
     case BIO_CTRL_FLUSH:
         return 1;
     case BIO_CTRL_PENDING:
+        return b == c->rbio ? (long)c->tls_in_len : 0;
     case BIO_CTRL_WPENDING:
-        return (long)c->tls_out.len;
+        return b == c->wbio ? (long)c->tls_out.len : 0;
     default:
         return 0;
     }
 }
 
-static int wbio_create(BIO *b)
+static int bio_create(BIO *b)
 {
     BIO_set_init(b, 1);
     return 1;
 }
 
-static BIO_METHOD *wbio_method;
+static BIO_METHOD *wbio_method, *rbio_method;
 
-static void wbio_method_init(void)
+static BIO_METHOD *bio_method(const char *name, int (*wr)(BIO *, const char *, int),
+                              int (*rd)(BIO *, char *, int))
 {
-    wbio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "k8c TLS output");
-    if (wbio_method == NULL || !BIO_meth_set_write(wbio_method, wbio_write) ||
-        !BIO_meth_set_ctrl(wbio_method, wbio_ctrl) ||
-        !BIO_meth_set_create(wbio_method, wbio_create)) {
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, name);
+    if (m == NULL || (wr != NULL && !BIO_meth_set_write(m, wr)) ||
+        (rd != NULL && !BIO_meth_set_read(m, rd)) || !BIO_meth_set_ctrl(m, bio_ctrl) ||
+        !BIO_meth_set_create(m, bio_create)) {
         fprintf(stderr, "k8c: out of memory (BIO_meth_new)\n");
         abort(); /* as k8c_malloc does */
     }
+    return m;
 }
 
-static BIO *conn_wbio_new(struct conn *c)
+static void bio_methods_init(void)
+{
+    wbio_method = bio_method("k8c TLS output", wbio_write, NULL);
+    rbio_method = bio_method("k8c TLS input", NULL, rbio_read);
+}
+
+/* The connection's TLS input and output BIOs, given to c->ssl. */
+static void conn_bio_new(struct conn *c)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT; /* clients run on several threads */
-    pthread_once(&once, wbio_method_init);
-    BIO *b = BIO_new(wbio_method);
-    if (b == NULL) {
+    pthread_once(&once, bio_methods_init);
+    c->rbio = BIO_new(rbio_method);
+    c->wbio = BIO_new(wbio_method);
+    if (c->rbio == NULL || c->wbio == NULL) {
         fprintf(stderr, "k8c: out of memory (BIO_new)\n");
         abort();
     }
-    BIO_set_data(b, c);
-    return b;
+    BIO_set_data(c->rbio, c);
+    BIO_set_data(c->wbio, c);
+    SSL_set_bio(c->ssl, c->rbio, c->wbio);
 }
 
 /* Writes the staged output: encrypted as TLS records, or as is. */
@@ -2132,6 +2164,62 @@ static void conn_peer_subject(struct conn *c)
     X509_free(cert);
 }
 
+/* Runs OpenSSL over the bytes read (c->tls_in): the handshake, then the
+ * records, decrypted into conn_feed. False when the connection failed. */
+static bool tls_read(struct conn *c)
+{
+    if (!c->tls_ready) {
+        int rc = SSL_do_handshake(c->ssl);
+        tls_flush(c);
+        if (rc != 1) {
+            int err = SSL_get_error(c->ssl, rc);
+            if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+                char msg[200];
+                const char *r = ERR_reason_error_string(ERR_peek_last_error());
+                snprintf(msg, sizeof(msg), "TLS handshake failed: %s", r ? r : "peer closed");
+                ERR_clear_error();
+                conn_fail(c, msg);
+                return false;
+            }
+        } else {
+            const unsigned char *alpn = NULL;
+            unsigned alpn_len = 0;
+            SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+            bool h2 = alpn_len == 2 && memcmp(alpn, "h2", 2) == 0;
+            if (!h2 && !c->is_server) {
+                conn_fail(c, "TLS peer did not negotiate HTTP/2 (ALPN h2)");
+                return false;
+            }
+            c->tls_ready = true;
+            if (c->is_server)
+                conn_peer_subject(c);
+            if (h2)
+                conn_start_session(c);
+            else
+                conn_start_h1(c);
+        }
+    }
+    if (c->tls_ready) {
+        uint8_t plain[16384];
+        int n = 0;
+        while (!c->closing && (n = SSL_read(c->ssl, plain, sizeof(plain))) > 0)
+            conn_feed(c, plain, (size_t)n);
+        if (!c->closing) {
+            int err = SSL_get_error(c->ssl, n);
+            if (err == SSL_ERROR_ZERO_RETURN) {
+                conn_fail(c, "TLS connection closed by peer");
+                return false;
+            }
+            if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+                ERR_clear_error();
+                conn_fail(c, "TLS read failed");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = stream->data;
@@ -2143,56 +2231,13 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (c->ssl == NULL) {
         conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
     } else {
-        BIO_write(c->rbio, buf->base, (int)nread);
-        if (!c->tls_ready) {
-            int rc = SSL_do_handshake(c->ssl);
-            tls_flush(c);
-            if (rc != 1) {
-                int err = SSL_get_error(c->ssl, rc);
-                if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-                    char msg[200];
-                    const char *r = ERR_reason_error_string(ERR_peek_last_error());
-                    snprintf(msg, sizeof(msg), "TLS handshake failed: %s", r ? r : "peer closed");
-                    ERR_clear_error();
-                    conn_fail(c, msg);
-                    return;
-                }
-            } else {
-                const unsigned char *alpn = NULL;
-                unsigned alpn_len = 0;
-                SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
-                bool h2 = alpn_len == 2 && memcmp(alpn, "h2", 2) == 0;
-                if (!h2 && !c->is_server) {
-                    conn_fail(c, "TLS peer did not negotiate HTTP/2 (ALPN h2)");
-                    return;
-                }
-                c->tls_ready = true;
-                if (c->is_server)
-                    conn_peer_subject(c);
-                if (h2)
-                    conn_start_session(c);
-                else
-                    conn_start_h1(c);
-            }
-        }
-        if (c->tls_ready) {
-            uint8_t plain[16384];
-            int n = 0;
-            while (!c->closing && (n = SSL_read(c->ssl, plain, sizeof(plain))) > 0)
-                conn_feed(c, plain, (size_t)n);
-            if (!c->closing) {
-                int err = SSL_get_error(c->ssl, n);
-                if (err == SSL_ERROR_ZERO_RETURN) {
-                    conn_fail(c, "TLS connection closed by peer");
-                    return;
-                }
-                if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-                    ERR_clear_error();
-                    conn_fail(c, "TLS read failed");
-                    return;
-                }
-            }
-        }
+        c->tls_in = (const uint8_t *)buf->base;
+        c->tls_in_len = (size_t)nread;
+        bool ok = tls_read(c);
+        c->tls_in = NULL; /* libuv's buffer is not ours after this call */
+        c->tls_in_len = 0;
+        if (!ok)
+            return;
     }
     conn_flush(c);
 }
@@ -2272,9 +2317,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->last_active = uv_now(srv->loop);
     if (l->tls != NULL) {
         c->ssl = SSL_new(l->tls);
-        c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = conn_wbio_new(c);
-        SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        conn_bio_new(c);
         SSL_set_accept_state(c->ssl);
     }
     uv_read_start(&c->io.stream, alloc_cb, read_cb);
@@ -2699,9 +2742,7 @@ static void client_connected(struct conn *c)
     uv_read_start(&c->io.stream, alloc_cb, read_cb);
     if (cl->tls != NULL) {
         c->ssl = SSL_new(cl->tls);
-        c->rbio = BIO_new(BIO_s_mem());
-        c->wbio = conn_wbio_new(c);
-        SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        conn_bio_new(c);
         SSL_set_connect_state(c->ssl);
         SSL_set_tlsext_host_name(c->ssl, cl->server_name);
         SSL_set1_host(c->ssl, cl->server_name);

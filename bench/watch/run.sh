@@ -27,6 +27,8 @@
 # Usage: bench/watch/run.sh [seconds-per-case]   (default 10)
 #   WATCHERS="1000 10000" (add 50000 to try it), RATE=100, PODS=100,
 #   THREADS=1 (load generator threads), ETCD=/usr/bin/etcd,
+#   STORE=etcd: the store behind the API server in the api cases (etcd, or k8c
+#   for a one-member k8c-store; the etcd cases always watch etcd),
 #   PERF=1: perf record the API server during each case, print its top symbols
 #   (PERF_KEEP=DIR keeps the perf.data files there; PERF_CALLGRAPH=dwarf for call
 #   chains through code built without frame pointers),
@@ -42,10 +44,12 @@ watchers=${WATCHERS:-1000 10000}
 rate=${RATE:-100}
 pods=${PODS:-100}
 threads=${THREADS:-1}
+store=${STORE:-etcd}
+case $store in etcd | k8c) ;; *) echo "STORE must be etcd or k8c" >&2; exit 1 ;; esac
 etcd_bin=${ETCD:-/usr/bin/etcd}
 [ -x "$etcd_bin" ] || { echo "no etcd at $etcd_bin (apt-get install etcd-server)" >&2; exit 1; }
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DK8C_SANITIZE=OFF >/dev/null
-cmake --build "$build" --target k8c-apiserver bench_watch -j2 >/dev/null
+cmake --build "$build" --target k8c-store k8c-apiserver bench_watch -j2 >/dev/null
 bench="$build/bench/bench_watch"
 tmp=$(mktemp -d /tmp/bench-watch.XXXXXX)
 pids=()
@@ -63,9 +67,11 @@ echo 'tok,bench,1' >"$tmp/tokens.csv"
 ulimit -n 65536 2>/dev/null || true
 
 etcd_port=$(free_port) etcd_peer=$(free_port) etcd_pid=0
-# start_etcd: the one member, on its data dir from the previous case if any.
+# start_etcd [BIN]: the one member, on its data dir from the previous case if any.
 start_etcd() {
-    "$etcd_bin" --name e0 --data-dir "$tmp/etcd" \
+    local bin=${1:-$etcd_bin} dir=$tmp/etcd
+    [ "$bin" = "$etcd_bin" ] || dir=$tmp/k8c-store
+    "$bin" --name e0 --data-dir "$dir" \
         --listen-client-urls "http://127.0.0.1:$etcd_port" \
         --advertise-client-urls "http://127.0.0.1:$etcd_port" \
         --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
@@ -108,13 +114,17 @@ stop_pid() { # stop_pid PID: SIGTERM, then SIGKILL after 10 s
 }
 
 # The machine may be shared: its load says how much the figures can be trusted.
-echo "seconds_per_case=$secs rate=$rate pods=$pods watchers=\"$watchers\" threads=$threads cpus=$(nproc) loadavg_start=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+echo "seconds_per_case=$secs store=$store rate=$rate pods=$pods watchers=\"$watchers\" threads=$threads cpus=$(nproc) loadavg_start=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 
 # run_case NAME TARGET W [--selector]
 run_case() {
     local name=$1 target=$2 w=$3 line status
     shift 3
-    start_etcd
+    if [ "$target" = api ] && [ "$store" = k8c ]; then
+        start_etcd "$build/bin/k8c-store"
+    else
+        start_etcd
+    fi
     start_api || { echo "case=$name target=$target watchers=$w skipped=api_not_ready" | tee -a "$tmp/out"; stop_pid "$etcd_pid"; return; }
     status=0
     local perf_pid=0
@@ -185,8 +195,8 @@ def f(kv, k):
         return float("nan")
 print()
 hdr = ("case", "opened", "writes", "events/s", "offered/s", "missing", "cut", "p50 ms", "p99 ms",
-       "ack p99", "api cpu%", "etcd cpu%", "gen cpu%", "B/watcher", "B/event", "us/event")
-print("%-17s %7s %9s %10s %10s %9s %5s %8s %8s %8s %8s %9s %8s %9s %7s %8s" % hdr)
+       "ack p99", "api cpu%", "store cpu%", "gen cpu%", "B/watcher", "B/event", "us/event")
+print("%-17s %7s %9s %10s %10s %9s %5s %8s %8s %8s %8s %10s %8s %9s %7s %8s" % hdr)
 for name, kv in rows.items():
     if "events_per_sec" not in kv:
         print("%-17s %s" % (name, " ".join("%s=%s" % x for x in kv.items() if x[0] != "case")))
@@ -194,7 +204,7 @@ for name, kv in rows.items():
     etcd = kv.get("target") == "etcd"
     mem = f(kv, "etcd_bytes_per_watcher" if etcd else "api_bytes_per_watcher")
     planned = int(f(kv, "rate") * f(kv, "seconds") + 0.5)
-    print("%-17s %7s %9s %10.0f %10.0f %9s %5s %8.1f %8.1f %8.1f %8.0f %9.0f %8.0f %9.0f %7.0f %8.2f" % (
+    print("%-17s %7s %9s %10.0f %10.0f %9s %5s %8.1f %8.1f %8.1f %8.0f %10.0f %8.0f %9.0f %7.0f %8.2f" % (
         name, kv["opened"], "%s/%d" % (kv["acked"], planned), f(kv, "events_per_sec"), f(kv, "offered_per_sec"), kv["missing"],
         kv["cut_off"], f(kv, "p50_ms"), f(kv, "p99_ms"), f(kv, "ack_p99_ms"),
         f(kv, "api_cpu_pct"), f(kv, "etcd_cpu_pct"), f(kv, "bench_cpu_pct"), mem,

@@ -74,6 +74,14 @@ struct cache {
     size_t ring_start, ring_len;
     int64_t rev;    /* the revision the cache reflects */
     int64_t oldest; /* events after this revision are all in the ring */
+    /* Events after fanned_rev wait in the ring for cache_fanout: a pass over
+     * the watchers (cursor: the next one) that every loop turn takes
+     * FANOUT_BATCH further (fanout_check, or fanout_idle not to block in
+     * poll) until it ends, pass_rev being the newest event when it began. */
+    int64_t fanned_rev, pass_rev;
+    struct cwatcher *cursor;
+    uv_check_t fanout_check;
+    uv_idle_t fanout_idle;
     struct api_etcd_watch *w;
     struct cwatcher *watchers;
     struct api_req **waiting;
@@ -278,6 +286,8 @@ static void unlink_watcher(struct cwatcher *w)
         w->c->watchers = w->next;
     if (w->next)
         w->next->prev = w->prev;
+    if (w->c->cursor == w)
+        w->c->cursor = w->next;
     w->linked = false;
     stop_timer(&w->timeout);
     stop_timer(&w->bookmark);
@@ -349,6 +359,8 @@ static void deliver(struct cwatcher *w, const struct cevent *ev)
     send_line(w, type, ev->obj);
 }
 
+static void catch_up(struct cache *c, struct cwatcher *w);
+
 static void send_bookmark(struct cwatcher *w)
 {
     struct cache *c = w->c;
@@ -366,7 +378,8 @@ static void send_bookmark(struct cwatcher *w)
 static void on_bookmark_tick(uv_timer_t *t)
 {
     struct cwatcher *w = t->data;
-    /* Every event up to c->rev went through deliver() already: a bookmark
+    catch_up(w->c, w);
+    /* Every event up to c->rev went through deliver() now: a bookmark
      * tells a watcher whose selector skipped the latest ones how far it got,
      * so its reconnect does not start from a version that expired. */
     if (w->linked && w->c->rev > w->told_rev)
@@ -382,10 +395,19 @@ static void on_timeout(uv_timer_t *t)
 
 static void cache_start(struct cache *c);
 
+static struct cevent *ring_at(struct cache *c, size_t i)
+{
+    return &c->ring[(c->ring_start + i) % api_watchcache_window];
+}
+
+static void cache_fanout(struct cache *c, size_t max);
+
 static void ring_push(struct cache *c, struct cevent ev)
 {
     if (c->ring == NULL)
         c->ring = k8c_calloc(api_watchcache_window, sizeof(*c->ring));
+    if (c->ring_len == api_watchcache_window && ring_at(c, 0)->rev > c->fanned_rev)
+        cache_fanout(c, SIZE_MAX); /* the oldest event may not have been sent */
     if (c->ring_len == api_watchcache_window) {
         struct cevent *old = &c->ring[c->ring_start];
         c->oldest = old->rev;
@@ -394,8 +416,87 @@ static void ring_push(struct cache *c, struct cevent ev)
         c->ring_start = (c->ring_start + 1) % api_watchcache_window;
         c->ring_len--;
     }
-    c->ring[(c->ring_start + c->ring_len) % api_watchcache_window] = ev;
+    *ring_at(c, c->ring_len) = ev;
     c->ring_len++;
+}
+
+/* The index of the first event in the ring after rev (ring_len if none). */
+static size_t ring_after(struct cache *c, int64_t rev)
+{
+    size_t lo = 0, hi = c->ring_len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ring_at(c, mid)->rev <= rev)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Every event in the ring that w has not had, to w. */
+static void catch_up(struct cache *c, struct cwatcher *w)
+{
+    for (size_t i = ring_after(c, w->sent_rev); i < c->ring_len && w->linked; i++)
+        deliver(w, ring_at(c, i));
+}
+
+/*
+ * The events the store sent, to every watcher, at most max watchers this
+ * call. Each watcher gets all it has not had at once: when several events
+ * came in one loop turn (the API server fell behind), a watcher's stream
+ * carries them in one frame, so a fan-out costs less per event just when it
+ * has to catch up. And it goes on in the next loop turn after FANOUT_BATCH
+ * watchers: a write that arrives meanwhile, or any other request, waits for
+ * a batch, not for a fan-out to ten thousand watchers.
+ */
+#define FANOUT_BATCH 1000
+
+static void fanout_soon(struct cache *c);
+
+static void cache_fanout(struct cache *c, size_t max)
+{
+    uv_check_stop(&c->fanout_check);
+    uv_idle_stop(&c->fanout_idle);
+    for (size_t done = 0;;) {
+        if (c->cursor == NULL) {
+            if (c->pass_rev > c->fanned_rev)
+                c->fanned_rev = c->pass_rev; /* a pass ended */
+            if (c->rev <= c->fanned_rev || c->watchers == NULL) {
+                c->fanned_rev = c->rev;
+                return;
+            }
+            c->pass_rev = c->rev;
+            c->cursor = c->watchers;
+        }
+        for (; c->cursor != NULL && done < max; done++) {
+            struct cwatcher *w = c->cursor;
+            c->cursor = w->next; /* first: catch_up may unlink w */
+            catch_up(c, w);
+        }
+        if (c->cursor != NULL) {
+            fanout_soon(c);
+            return;
+        }
+    }
+}
+
+static void on_fanout_check(uv_check_t *h)
+{
+    cache_fanout(h->data, FANOUT_BATCH);
+}
+
+static void on_fanout_idle(uv_idle_t *h)
+{
+    cache_fanout(h->data, FANOUT_BATCH);
+}
+
+static void fanout_soon(struct cache *c)
+{
+    if (!uv_is_active((uv_handle_t *)&c->fanout_check)) {
+        uv_check_start(&c->fanout_check, on_fanout_check);
+        uv_idle_start(&c->fanout_idle, on_fanout_idle);
+    }
 }
 
 /*
@@ -538,12 +639,7 @@ static void on_store_event(void *arg, int type, const struct api_etcd_kv *kv,
     k8c_free(key);
     c->rev = revision;
     ring_push(c, ev);
-    const struct cevent *stored =
-        &c->ring[(c->ring_start + c->ring_len - 1) % api_watchcache_window];
-    for (struct cwatcher *w = c->watchers, *next; w != NULL; w = next) {
-        next = w->next;
-        deliver(w, stored);
-    }
+    fanout_soon(c);
     serve_fresh(c);
 }
 
@@ -553,7 +649,7 @@ static void cache_clear(struct cache *c)
         cobj_unref(c->objs[i]);
     c->n = 0;
     for (size_t i = 0; i < c->ring_len; i++) {
-        struct cevent *ev = &c->ring[(c->ring_start + i) % api_watchcache_window];
+        struct cevent *ev = ring_at(c, i);
         cobj_unref(ev->obj);
         cobj_unref(ev->prev);
     }
@@ -602,7 +698,7 @@ static void cache_listed(void *arg, const struct api_etcd_result *res)
         if (o != NULL)
             cobj_unref(map_put(c, o));
     }
-    c->rev = c->oldest = res->rev;
+    c->rev = c->oldest = c->fanned_rev = res->rev;
     c->ready = true;
     c->w = api_etcd_watch(c->srv->etcd, c->prefix, c->end, res->rev + 1, true, true, on_store_event,
                           on_store_watch_done, c);
@@ -641,6 +737,11 @@ static struct cache *cache_get(struct api_server *srv, const struct api_resource
     uv_unref((uv_handle_t *)&c->restart);
     uv_timer_init(srv->loop, &c->rvtimer);
     c->rvtimer.data = c;
+    uv_check_init(srv->loop, &c->fanout_check);
+    uv_idle_init(srv->loop, &c->fanout_idle);
+    c->fanout_check.data = c->fanout_idle.data = c;
+    uv_unref((uv_handle_t *)&c->fanout_check);
+    uv_unref((uv_handle_t *)&c->fanout_idle);
     c->next = caches;
     caches = c;
     cache_start(c);
@@ -758,7 +859,7 @@ static void serve_watch(struct cache *c, struct api_req *req)
     } else {
         w->sent_rev = w->told_rev = from;
         for (size_t i = 0; i < c->ring_len; i++)
-            deliver(w, &c->ring[(c->ring_start + i) % api_watchcache_window]);
+            deliver(w, ring_at(c, i));
         if (w->sent_rev < from)
             w->sent_rev = from;
     }
@@ -876,6 +977,8 @@ void api_watchcache_shutdown(struct api_server *srv)
             api_etcd_watch_cancel(c->w);
         uv_timer_stop(&c->restart);
         uv_timer_stop(&c->rvtimer);
+        uv_check_stop(&c->fanout_check);
+        uv_idle_stop(&c->fanout_idle);
         for (size_t i = 0; i < c->nrvwait; i++)
             api_req_unref(c->rvwait[i].req);
         c->nrvwait = 0;

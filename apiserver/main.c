@@ -214,7 +214,7 @@ int main(int argc, char **argv)
          *etcd_key = "", *bind = "0.0.0.0", *tls_cert = "", *tls_key = "", *client_ca = "",
          *token_file = "", *svc_range = "10.0.0.0/24", *node_ports = "30000-32767", *advertise = "",
          *insecure_bind = "127.0.0.1";
-    int watch_cache_size = 4096;
+    int watch_cache_size = 4096, fanout_batch = 1000;
     char *kubelet_ca = "", *kubelet_cert = "", *kubelet_key = "";
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
     int64_t request_timeout = 60000;
@@ -260,6 +260,8 @@ int main(int argc, char **argv)
         {"kubelet-client-key", K8C_FLAG_STRING, &kubelet_key, "its key"},
         {"watch-cache-size", K8C_FLAG_INT, &watch_cache_size,
          "events the watch cache keeps per resource"},
+        {"watch-cache-fanout-batch", K8C_FLAG_INT, &fanout_batch,
+         "watchers an event fan-out serves per event-loop turn (k8c only)"},
         {"v", K8C_FLAG_INT, &k8c_log_verbosity, "log verbosity"},
     };
     rc = k8c_flags_parse(flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &first, errmsg);
@@ -297,6 +299,11 @@ int main(int argc, char **argv)
         return 2;
     }
     api_watchcache_window = (size_t)watch_cache_size;
+    if (fanout_batch < 1) {
+        fprintf(stderr, "Error: --watch-cache-fanout-batch must be at least 1\n");
+        return 2;
+    }
+    api_watchcache_fanout_batch = (size_t)fanout_batch;
     if (token_file[0] != '\0' && api_load_tokens(&server, token_file, errmsg) != 0) {
         fprintf(stderr, "Error: %s\n", errmsg);
         return 2;

@@ -75,9 +75,9 @@ struct cache {
     int64_t rev;    /* the revision the cache reflects */
     int64_t oldest; /* events after this revision are all in the ring */
     /* Events after fanned_rev wait in the ring for cache_fanout: a pass over
-     * the watchers (cursor: the next one) that every loop turn takes
-     * FANOUT_BATCH further (fanout_check, or fanout_idle not to block in
-     * poll) until it ends, pass_rev being the newest event when it began. */
+     * the watchers (cursor: the next one) that every loop turn takes a batch
+     * further (fanout_check, or fanout_idle not to block in poll) until it
+     * ends, pass_rev being the newest event when it began. */
     int64_t fanned_rev, pass_rev;
     struct cwatcher *cursor;
     uv_check_t fanout_check;
@@ -124,6 +124,7 @@ struct cwatcher {
 #define CWATCHER_MAGIC 0x77636163u
 
 size_t api_watchcache_window = 4096;
+size_t api_watchcache_fanout_batch = 1000;
 static struct cache *caches;
 static bool shutting_down;
 
@@ -446,12 +447,11 @@ static void catch_up(struct cache *c, struct cwatcher *w)
  * call. Each watcher gets all it has not had at once: when several events
  * came in one loop turn (the API server fell behind), a watcher's stream
  * carries them in one frame, so a fan-out costs less per event just when it
- * has to catch up. And it goes on in the next loop turn after FANOUT_BATCH
- * watchers: a write that arrives meanwhile, or any other request, waits for
- * a batch, not for a fan-out to ten thousand watchers.
+ * has to catch up. And it goes on in the next loop turn after a batch of
+ * api_watchcache_fanout_batch watchers: a write that arrives meanwhile, or
+ * any other request, waits for a batch, not for a fan-out to ten thousand
+ * watchers.
  */
-#define FANOUT_BATCH 1000
-
 static void fanout_soon(struct cache *c);
 
 static void cache_fanout(struct cache *c, size_t max)
@@ -483,12 +483,12 @@ static void cache_fanout(struct cache *c, size_t max)
 
 static void on_fanout_check(uv_check_t *h)
 {
-    cache_fanout(h->data, FANOUT_BATCH);
+    cache_fanout(h->data, api_watchcache_fanout_batch);
 }
 
 static void on_fanout_idle(uv_idle_t *h)
 {
-    cache_fanout(h->data, FANOUT_BATCH);
+    cache_fanout(h->data, api_watchcache_fanout_batch);
 }
 
 static void fanout_soon(struct cache *c)

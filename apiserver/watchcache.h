@@ -80,5 +80,8 @@ void api_watchcache_shutdown(struct api_server *srv);
 /* Events kept per resource (older watches get 410 Expired):
  * --watch-cache-size, default 4096. */
 extern size_t api_watchcache_window;
+/* Watchers a fan-out serves per loop turn before it lets other work in:
+ * --watch-cache-fanout-batch, default 1000. */
+extern size_t api_watchcache_fanout_batch;
 
 #endif

@@ -325,7 +325,7 @@ python)
     ;;
 watchcache)
     start_etcd
-    start_api --watch-cache-size=20
+    start_api --watch-cache-size=20 --watch-cache-fanout-batch=1
     "$py" "$here/watchcache.py" "127.0.0.1:$api_port" "$tmp/pki"
     "$py" "$here/watch_protobuf.py" "127.0.0.1:$api_port" "$tmp/pki"
     # Lists at resourceVersion=N and consistent lists (no resourceVersion)

@@ -1,8 +1,10 @@
-"""The watch cache (apiserver started with --watch-cache-size=20): lists at
-resourceVersion=0 from the cache, many watchers of one resource each getting
-every event once and in order, selector transitions (ADDED/MODIFIED/DELETED as
-an object enters or leaves a selector), and 410 Expired for a watch from a
-version older than the cache's window."""
+"""The watch cache (apiserver started with --watch-cache-size=20 and
+--watch-cache-fanout-batch=1: a fan-out serves one watcher per loop turn):
+lists at resourceVersion=0 from the cache, many watchers of one resource each
+getting every event once and in order, also when more events than the window
+holds come while a fan-out is under way, selector transitions
+(ADDED/MODIFIED/DELETED as an object enters or leaves a selector), and 410
+Expired for a watch from a version older than the cache's window."""
 import json
 import time
 import sys
@@ -57,6 +59,37 @@ for t in threads:
     t.join(15)
 want = [("ADDED", "fan-%d" % i, None) for i in range(5)]
 check("40 watchers, same events in order", all(o == want for o in outs), outs[:2])
+
+# 25 creates at once, more than the window (20), while the 40 watchers are
+# served one per loop turn: an event leaves the ring only after every
+# watcher had it, so each still gets all 25, once each, in version order.
+rv = call("GET", cms)["metadata"]["resourceVersion"]
+outs, threads, ready = [], [], threading.Semaphore(0)
+
+
+def rv_pick(ev):
+    return ev["type"], ev["object"]["metadata"]["name"], int(ev["object"]["metadata"]["resourceVersion"])
+
+
+for i in range(40):
+    out = []
+    outs.append(out)
+    t = threading.Thread(target=watch, args=(cms + "?watch=1&resourceVersion=%s" % rv, 25, out, ready, rv_pick))
+    t.start()
+    threads.append(t)
+for _ in range(40):
+    ready.acquire(timeout=10)
+writers = [threading.Thread(target=call, args=("POST", cms, {"metadata": {"name": "bulk-%d" % i}}))
+           for i in range(25)]
+for t in writers:
+    t.start()
+for t in writers + threads:
+    t.join(30)
+names = sorted("bulk-%d" % i for i in range(25))
+check("25 events at once past the window, to 40 watchers",
+      all(len(o) == 25 and sorted(e[1] for e in o) == names and all(e[0] == "ADDED" for e in o)
+          and all(o[k][2] < o[k + 1][2] for k in range(24)) for o in outs),
+      [(len(o), o[:3]) for o in outs if len(o) != 25][:3] or outs[0][:3])
 
 # selector transitions
 out, ready = [], threading.Semaphore(0)

@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "satoken.h"
 #include "server.h"
 
 #define MAX_TOKENS     10000
@@ -116,6 +117,9 @@ bool api_authenticate(struct api_req *req)
                 return true;
             }
         }
+        if (api_satoken_authenticate(srv, tok, req->user, sizeof(req->user), req->groups,
+                                     sizeof(req->groups)) == 1)
+            return true;
         api_respond_status(req, 401, "Unauthorized", "Unauthorized");
         return false;
     }

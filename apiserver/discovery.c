@@ -114,6 +114,8 @@ static void resource_list(struct api_req *req, const char *group, const char *ve
             add_sub(a, list, r, "binding", NULL, NULL, "Binding", "create");
         if (s & API_SUB_EVICTION)
             add_sub(a, list, r, "eviction", "policy", "v1", "Eviction", "create");
+        if (s & API_SUB_TOKEN)
+            add_sub(a, list, r, "token", "authentication.k8s.io", "v1", "TokenRequest", "create");
         if (s & API_SUB_LOG)
             add_sub(a, list, r, "log", NULL, NULL, "Pod", "get");
         if (s & API_SUB_EXEC)
@@ -285,6 +287,9 @@ static struct k8c_json *agg_resource(struct k8c_arena *a, const struct api_resou
         agg_sub(a, subs, "binding", response_kind(a, "", "v1", "Binding"), "create");
     if (s & API_SUB_EVICTION)
         agg_sub(a, subs, "eviction", response_kind(a, "policy", "v1", "Eviction"), "create");
+    if (s & API_SUB_TOKEN)
+        agg_sub(a, subs, "token", response_kind(a, "authentication.k8s.io", "v1", "TokenRequest"),
+                "create");
     if (s & API_SUB_LOG)
         agg_sub(a, subs, "log", response_kind(a, "", "v1", "Pod"), "get");
     if (s & API_SUB_EXEC)

@@ -23,6 +23,7 @@
 #include "object.h"
 #include "proxy.h"
 #include "resources.h"
+#include "satoken.h"
 #include "server.h"
 #include "signals.h"
 #include "svcalloc.h"
@@ -204,6 +205,7 @@ static void on_signal(void *arg)
     k8c_http_server_del(http);
     http = NULL;
     api_etcd_del(server.etcd);
+    api_satoken_free(&server);
     server.etcd = NULL;
     k8c_signals_close();
 }
@@ -215,6 +217,8 @@ int main(int argc, char **argv)
          *token_file = "", *svc_range = "10.0.0.0/24", *node_ports = "30000-32767", *advertise = "",
          *insecure_bind = "127.0.0.1";
     int watch_cache_size = 4096, fanout_batch = 1000;
+    char *sa_issuer = "", *sa_signing_key = "", *sa_key = "", *api_audiences = "";
+    int64_t sa_max_expiration = 0;
     char *kubelet_ca = "", *kubelet_cert = "", *kubelet_key = "";
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
     int64_t request_timeout = 60000;
@@ -260,6 +264,17 @@ int main(int argc, char **argv)
         {"kubelet-client-key", K8C_FLAG_STRING, &kubelet_key, "its key"},
         {"watch-cache-size", K8C_FLAG_INT, &watch_cache_size,
          "events the watch cache keeps per resource"},
+        {"service-account-issuer", K8C_FLAG_STRING, &sa_issuer,
+         "iss of the service account tokens this server issues (TokenRequest needs it)"},
+        {"service-account-signing-key-file", K8C_FLAG_STRING, &sa_signing_key,
+         "RSA private key (PEM) that signs service account tokens"},
+        {"service-account-key-file", K8C_FLAG_STRING, &sa_key,
+         "PEM keys (public, private or certificates) that verify service account tokens "
+         "(default: the signing key)"},
+        {"api-audiences", K8C_FLAG_STRING, &api_audiences,
+         "audiences of the API, comma-separated (default: the issuer)"},
+        {"service-account-max-token-expiration", K8C_FLAG_DURATION, &sa_max_expiration,
+         "longest life of a requested token (0: as asked)"},
         {"watch-cache-fanout-batch", K8C_FLAG_INT, &fanout_batch,
          "watchers an event fan-out serves per event-loop turn (k8c only)"},
         {"v", K8C_FLAG_INT, &k8c_log_verbosity, "log verbosity"},
@@ -310,6 +325,16 @@ int main(int argc, char **argv)
     }
     if (secure_port != 0 && (tls_cert[0] == '\0' || tls_key[0] == '\0')) {
         fprintf(stderr, "Error: --secure-port needs --tls-cert-file and --tls-private-key-file\n");
+        return 2;
+    }
+    struct api_satoken_config sac = {.issuer = sa_issuer,
+                                     .signing_key_file = sa_signing_key,
+                                     .key_file = sa_key,
+                                     .audiences = api_audiences,
+                                     .max_expiration_s = sa_max_expiration / 1000};
+    if (api_satoken_init(&server, &sac, errmsg, sizeof(errmsg)) != 0) {
+        fprintf(stderr, "Error: %s\n", errmsg);
+        api_satoken_free(&server);
         return 2;
     }
     struct api_etcd_options eo = {.servers = etcd_servers,

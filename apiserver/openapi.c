@@ -1124,13 +1124,15 @@ static void add_resource_paths(struct gen *g, struct k8c_json *paths, const stru
         add_operation(g, it, OP_PATCH, &so);
     }
 
-    /* Subresources created by POST: pods/binding, pods/eviction. */
+    /* Subresources created by POST: pods/binding, pods/eviction,
+     * serviceaccounts/token. */
     static const struct {
         unsigned bit;
         const char *path, *suffix, *api_version, *kind;
     } post_subs[] = {
         {API_SUB_BINDING, "binding", "Binding", "v1", "Binding"},
         {API_SUB_EVICTION, "eviction", "Eviction", "policy/v1", "Eviction"},
+        {API_SUB_TOKEN, "token", "Token", "authentication.k8s.io/v1", "TokenRequest"},
     };
     for (size_t i = 0; i < sizeof(post_subs) / sizeof(post_subs[0]); i++) {
         if (!(r->subresources & post_subs[i].bit))

@@ -40,7 +40,7 @@ static struct api_resource table[] = {
     {"", "v1", "replicationcontrollers", "replicationcontroller", "ReplicationController", true, "controllers", "rc", "all", CRUD, API_SUB_STATUS | API_SUB_SCALE},
     {"", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, "resourcequotas", "quota", "", CRUD, API_SUB_STATUS},
     {"", "v1", "secrets", "secret", "Secret", true, "secrets", "", "", CRUD, 0},
-    {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, "serviceaccounts", "sa", "", CRUD, 0},
+    {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, "serviceaccounts", "sa", "", CRUD, API_SUB_TOKEN},
     {"", "v1", "services", "service", "Service", true, "services/specs", "svc", "all", CRUD & ~API_VERB_DELETECOLLECTION, API_SUB_STATUS | API_SUB_PROXY},
     {"apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", true, "controllerrevisions", "", "", CRUD, 0},
     {"apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, "daemonsets", "ds", "all", CRUD, API_SUB_STATUS},

@@ -44,6 +44,7 @@ enum {
     API_SUB_PORTFORWARD = 1u << 7, /* pods/portforward */
     API_SUB_PROXY = 1u << 8,       /* pods/proxy, nodes/proxy, services/proxy */
     API_SUB_EPHEMERAL = 1u << 9,   /* pods/ephemeralcontainers */
+    API_SUB_TOKEN = 1u << 10,      /* serviceaccounts/token (TokenRequest) */
 };
 
 struct api_resource {

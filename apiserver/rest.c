@@ -337,6 +337,8 @@ static void respond_status_details(struct api_req *req, int code, const char *re
         if (subject->kind != NULL) {
             d.group = (char *)subject->group;
             d.kind = (char *)subject->kind;
+            if (req->name[0] != '\0')
+                d.name = req->name;
             st.details = &d;
         }
     } else if (req->res != NULL && (req->name[0] != '\0' || code == 201 || errs != NULL)) {
@@ -517,6 +519,17 @@ void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *o
     }
     api_respond_raw(req, code, format_ctype(req->out), out.data, out.len);
     k8c_sbuf_free(&out);
+}
+
+void api_respond_invalid(struct api_req *req, const char *kind, const char *group, const char *name,
+                         const struct api_field_errors *errs)
+{
+    struct status_subject subject = {kind, group};
+    struct k8c_sbuf msg;
+    k8c_sbuf_init(&msg);
+    api_validate_format_message(kind, group, name, errs, &msg);
+    respond_status_details(req, 422, "Invalid", msg.data, errs, &subject);
+    k8c_sbuf_free(&msg);
 }
 
 /* ======================= decoding request bodies ======================= */

@@ -48,10 +48,11 @@ struct api_server {
     int secure_port;
     struct k8c_metrics *metrics;
     struct k8c_metric *requests_total, *request_seconds;
-    int64_t event_lease;      /* reused lease for events (1 h TTL) */
-    int64_t event_lease_time; /* when it was granted */
-    bool ready;               /* bootstrap done */
-    bool store_ok;            /* the last store probe answered */
+    int64_t event_lease;         /* reused lease for events (1 h TTL) */
+    int64_t event_lease_time;    /* when it was granted */
+    bool ready;                  /* bootstrap done */
+    bool store_ok;               /* the last store probe answered */
+    struct api_satoken *satoken; /* service account tokens (satoken.c), or NULL */
 };
 
 enum api_format { API_JSON, API_YAML, API_PROTOBUF };
@@ -125,6 +126,11 @@ void api_key(const struct api_server *srv, const struct api_resource *r, const c
 void api_respond_status(struct api_req *req, int code, const char *reason, const char *message);
 void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* 422 Invalid for an object of kind (group) named name that is not the
+ * request's resource (a TokenRequest, say), errs as its causes. */
+struct api_field_errors;
+void api_respond_invalid(struct api_req *req, const char *kind, const char *group, const char *name,
+                         const struct api_field_errors *errs);
 /* Answers with an object (or list) in the negotiated format. */
 void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *obj);
 /* Adds a Warning header to the response (at most 8 are kept). */

@@ -19,6 +19,7 @@
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "object.h"
 #include "proxy.h"
+#include "satoken.h"
 #include "selector.h"
 #include "server.h"
 
@@ -329,6 +330,17 @@ static void sub_read(struct api_req *req)
     api_etcd_range(req->srv->etcd, req->key, NULL, 0, 0, false, sub_got, req);
 }
 
+/* A subresource only created (POSTed): fn serves it, any other method is 405. */
+static bool post_only(struct api_req *req, const char *method, void (*fn)(struct api_req *))
+{
+    if (strcmp(method, "POST") != 0)
+        api_respond_status(req, 405, "MethodNotAllowed",
+                           "the server does not allow this method on the requested resource");
+    else
+        fn(req);
+    return true;
+}
+
 bool api_subresource(struct api_req *req)
 {
     const char *method = k8c_http_stream_method(req->s);
@@ -340,14 +352,10 @@ bool api_subresource(struct api_req *req)
         return false;
     if (api_proxy(req)) /* log, exec, attach, portforward, proxy: proxy.c */
         return true;
-    if (strcmp(req->sub, "eviction") == 0 && (r->subresources & API_SUB_EVICTION)) {
-        if (strcmp(method, "POST") != 0)
-            api_respond_status(req, 405, "MethodNotAllowed",
-                               "the server does not allow this method on the requested resource");
-        else
-            api_evict(req);
-        return true;
-    }
+    if (strcmp(req->sub, "token") == 0 && (r->subresources & API_SUB_TOKEN))
+        return post_only(req, method, api_token_request);
+    if (strcmp(req->sub, "eviction") == 0 && (r->subresources & API_SUB_EVICTION))
+        return post_only(req, method, api_evict);
     if (strcmp(req->sub, "scale") == 0 && (r->subresources & API_SUB_SCALE)) {
         if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0 &&
             strcmp(method, "PATCH") != 0) {

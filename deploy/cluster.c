@@ -155,6 +155,10 @@ static int plan(struct proc *procs)
         add_arg(p, "--tls-private-key-file=%s/pki/apiserver.key", state_dir);
         add_arg(p, "--client-ca-file=%s/pki/ca.crt", state_dir);
         add_arg(p, "--service-cluster-ip-range=198.19.0.0/16");
+        /* service account tokens (kubectl create token), one key for both */
+        add_arg(p, "--service-account-issuer=https://kubernetes.default.svc.cluster.local");
+        add_arg(p, "--service-account-signing-key-file=%s/pki/sa.key", state_dir);
+        add_arg(p, "--service-account-key-file=%s/pki/sa.pub", state_dir);
         n++;
     }
     return n;
@@ -202,6 +206,10 @@ static int make_pki(void)
             fprintf(stderr, "error: %s\n", errmsg);
             return rv;
         }
+    }
+    if ((rv = k8c_pki_ensure_rsa_key(dir, "sa", 2048, errmsg)) != 0) {
+        fprintf(stderr, "error: %s\n", errmsg);
+        return rv;
     }
     return 0;
 }

@@ -100,6 +100,35 @@ static int path_join(char *out, size_t size, const char *dir, const char *name, 
     return n > 0 && (size_t)n < size ? 0 : K8C_ETOOBIG;
 }
 
+int k8c_pki_ensure_rsa_key(const char *dir, const char *name, unsigned bits, char *errmsg)
+{
+    char key_path[4096], pub_path[4096];
+    int rv;
+    if ((rv = path_join(key_path, sizeof(key_path), dir, name, ".key")) != 0 ||
+        (rv = path_join(pub_path, sizeof(pub_path), dir, name, ".pub")) != 0) {
+        k8c_errmsg_printf(errmsg, "path too long: %s/%s", dir, name);
+        return rv;
+    }
+    if (access(key_path, R_OK) == 0 && access(pub_path, R_OK) == 0)
+        return 0;
+    EVP_PKEY *key = EVP_RSA_gen(bits);
+    if (key == NULL) {
+        k8c_errmsg_printf(errmsg, "cannot generate an RSA key");
+        return K8C_EIO;
+    }
+    rv = write_pem(key_path, key, NULL, errmsg);
+    FILE *f = rv == 0 ? fopen(pub_path, "w") : NULL;
+    if (rv == 0 && (f == NULL || !PEM_write_PUBKEY(f, key) || fclose(f) != 0)) {
+        if (f == NULL)
+            k8c_errmsg_printf(errmsg, "cannot write %s: %s", pub_path, strerror(errno));
+        else
+            k8c_errmsg_printf(errmsg, "cannot write %s", pub_path);
+        rv = K8C_EIO;
+    }
+    EVP_PKEY_free(key);
+    return rv;
+}
+
 int k8c_pki_ensure_ca(const char *dir, const char *common_name, char *errmsg)
 {
     char crt[4096], key_path[4096];

@@ -40,4 +40,11 @@ int k8c_pki_ensure_ca(const char *dir, const char *common_name, char *errmsg);
  */
 int k8c_pki_issue(const char *dir, const struct k8c_pki_cert_spec *spec, char *errmsg);
 
+/*
+ * Creates <dir>/<name>.key (an RSA private key of bits) and <dir>/<name>.pub
+ * (its public key) unless the key exists already: the service account token
+ * keys, which kube-apiserver wants RSA (or ECDSA) and kubeadm makes RSA 2048.
+ */
+int k8c_pki_ensure_rsa_key(const char *dir, const char *name, unsigned bits, char *errmsg);
+
 #endif

@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common.sh"
 test_env k8c-api-test
 make_certs "$tmp/pki" "/CN=admin/O=system:masters"
+openssl genrsa -out "$tmp/pki/sa.key" 2048 2>/dev/null
 api_port=$(free_port)
 etcd_urls=
 etcd_ctl_url=
@@ -26,7 +27,8 @@ start_store() {
 
 start_api() {
     start_apiserver "$bin/k8c-apiserver" "$api_port" "$etcd_urls" "$tmp/api.log" \
-        --token-auth-file="$tmp/tokens.csv" "$@"
+        --token-auth-file="$tmp/tokens.csv" --service-account-signing-key-file="$tmp/pki/sa.key" \
+        --service-account-issuer=https://kubernetes.default.svc.cluster.local "$@"
     wait_apiserver_ready "$api_port" "${pids[-1]}" "$tmp/api.log" -H "Authorization: Bearer t0ken" ||
         fail "apiserver not ready"
 }
@@ -102,6 +104,46 @@ gc_suite() {
     expect "orphan: dependent kept without the owner reference" "dep-or []" \
         "$(kubectl get cm dep-or -o jsonpath='{.metadata.name} [{.metadata.ownerReferences}]')"
     k delete cm dep-or >/dev/null
+}
+
+# jwt_claims TOKEN: the token's payload (base64url, unpadded) decoded.
+jwt_claims() {
+    local p
+    p=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
+    while [ $((${#p} % 4)) -ne 0 ]; do p+="="; done
+    base64 -d <<<"$p"
+}
+# token_suite: TokenRequest (kubectl create token) and the tokens it gives.
+token_suite() {
+    local tok bad sa=(kubectl --kubeconfig=/dev/null --server="https://127.0.0.1:$api_port"
+        --certificate-authority="$tmp/pki/ca.crt")
+    k create sa bot >/dev/null
+    tok=$(kubectl create token bot --duration=15m)
+    expect_match "create token" '^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "$tok"
+    expect_match "token claims" '"aud":\["https://kubernetes.default.svc.cluster.local"\].*"kubernetes.io":\{"namespace":"default","serviceaccount":\{"name":"bot","uid":"[0-9a-f-]{36}"\}\}.*"sub":"system:serviceaccount:default:bot"' \
+        "$(jwt_claims "$tok")"
+    expect_match "token whoami" "Username +system:serviceaccount:default:bot .*Groups +\[system:serviceaccounts system:serviceaccounts:default system:authenticated\]" \
+        "$("${sa[@]}" --token="$tok" auth whoami | tr '\n' ' ')"
+    expect_match "token lists" "^bot$" "$("${sa[@]}" --token="$tok" get sa bot -o name | cut -d/ -f2)"
+    # the payload changed (its sub), the signature not: refused
+    bad=$(cut -d. -f1 <<<"$tok").$(cut -d. -f2 <<<"$tok" | tr 'A-Za-z' 'B-ZAb-za').$(cut -d. -f3 <<<"$tok")
+    expect_match "forged token" "Unauthorized" "$("${sa[@]}" --token="$bad" get sa 2>&1 || true)"
+    expect_match "other audience" "Unauthorized" \
+        "$("${sa[@]}" --token="$(kubectl create token bot --audience=vault)" get sa 2>&1 || true)"
+    expect "token for a missing account" 'error: failed to create token: serviceaccounts "nobody" not found' \
+        "$(k create token nobody || true)"
+    expect "token too short" 'error: failed to create token: TokenRequest.authentication.k8s.io "bot" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes' \
+        "$(k create token bot --duration=1m || true)"
+    expect "token bound to a missing pod" 'error: failed to create token: pods "nopod" not found' \
+        "$(k create token bot --bound-object-kind=Pod --bound-object-name=nopod || true)"
+    k create secret generic botsecret --from-literal=a=b >/dev/null
+    tok=$(kubectl create token bot --bound-object-kind=Secret --bound-object-name=botsecret)
+    expect_match "token bound to a secret" '"secret":\{"name":"botsecret","uid":"[0-9a-f-]{36}"\}' \
+        "$(jwt_claims "$tok")"
+    expect_match "api-resources lists the token subresource" "serviceaccounts/token" \
+        "$(kubectl get --raw /api/v1 | tr '{' '\n' | grep -o '"name":"serviceaccounts/token"' | tr -d '"' | sed 's/name://')"
+    k delete sa bot >/dev/null
+    k delete secret botsecret >/dev/null
 }
 
 kubectl_suite() {
@@ -277,6 +319,7 @@ YAML
     expect_match "auth can-i --list" "^\*\.\* +\[\] +\[\] +\[\*\] +\[\*\] +\[\] +\[\*\]$" \
         "$(k auth can-i --list | tail -n +2 | tr -s ' \n' ' ' | sed 's/ $//')"
     expect_match "auth whoami" "Username +admin.*Groups +\[system:masters system:authenticated\]" "$(k auth whoami | tr '\n' ' ')"
+    token_suite
     expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
         "https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps" -X POST \
         -H 'Content-Type: application/json' -d '{"metadata":{"name":"by-alice"}}' >/dev/null; echo alice)"

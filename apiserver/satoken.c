@@ -6,10 +6,10 @@
  * nbf and sub "system:serviceaccount:<ns>:<name>".
  *
  * A token is checked by its signature, issuer, audiences and times (with
- * the minute of leeway upstream's JWT library allows). Upstream also looks
- * the service account (and a bound pod or secret) up in its cache and refuses
- * the token once it is gone; we do not yet: a deleted account's token stays
- * valid until it expires.
+ * the minute of leeway upstream's JWT library allows), and its service
+ * account must still exist with the UID in the token (the watch cache of
+ * serviceaccounts answers, as upstream's informer cache does). Upstream
+ * also checks that a bound pod or secret still exists; we do not yet.
  */
 #include "satoken.h"
 
@@ -32,6 +32,7 @@
 #include "resources.h"
 #include "server.h"
 #include "validate.h"
+#include "watchcache.h"
 
 #define MAX_KEYS          16
 #define MAX_AUDIENCES     16
@@ -628,7 +629,7 @@ static bool signature_ok(const struct api_satoken *st, const char *signed_part, 
     return false;
 }
 
-int api_satoken_authenticate(const struct api_server *srv, const char *token, char *user,
+int api_satoken_authenticate(struct api_server *srv, const char *token, char *user,
                              size_t user_size, char *groups, size_t groups_size)
 {
     const struct api_satoken *st = srv->satoken;
@@ -660,13 +661,19 @@ int api_satoken_authenticate(const struct api_server *srv, const char *token, ch
         goto out;
     const struct k8c_json *k8s = k8c_json_get(claims, "kubernetes.io");
     const char *ns = json_str(k8s, "namespace");
-    const char *name = json_str(k8s != NULL ? k8c_json_get(k8s, "serviceaccount") : NULL, "name");
+    const struct k8c_json *sa = k8s != NULL ? k8c_json_get(k8s, "serviceaccount") : NULL;
+    const char *name = json_str(sa, "name"), *sa_uid = json_str(sa, "uid");
     const char *sub = json_str(claims, "sub");
     char want[600];
     if (ns == NULL || name == NULL || sub == NULL ||
         (size_t)snprintf(want, sizeof(want), SA_USER_PREFIX "%s:%s", ns, name) >= sizeof(want) ||
-        strcmp(sub, want) != 0)
+        strcmp(sub, want) != 0 || sa_uid == NULL)
         goto out;
+    const struct api_resource *r = api_resource_find("", "v1", "serviceaccounts");
+    char key[1024], uid[64];
+    api_key(srv, r, ns, name, key, sizeof(key));
+    if (api_watchcache_lookup_uid(srv, r, key, uid, sizeof(uid)) != 1 || strcmp(uid, sa_uid) != 0)
+        goto out; /* gone, made anew, or not known yet */
     snprintf(user, user_size, "%s", want);
     snprintf(groups, groups_size, "system:serviceaccounts,system:serviceaccounts:%s", ns);
     rc = 1;

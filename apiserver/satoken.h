@@ -42,8 +42,10 @@ void api_token_request(struct api_req *req);
  * (user and groups set: "system:serviceaccount:<ns>:<name>",
  * "system:serviceaccounts,system:serviceaccounts:<ns>"), 0 when it is not a
  * JWT of our issuer (other authenticators may know it), -1 when it is ours
- * and not valid (expired, bad signature, wrong audience). */
-int api_satoken_authenticate(const struct api_server *srv, const char *token, char *user,
+ * and not valid (expired, bad signature, wrong audience, or its service
+ * account is gone or was made anew: looked up in the watch cache of
+ * serviceaccounts, which api_satoken_init's caller primes). */
+int api_satoken_authenticate(struct api_server *srv, const char *token, char *user,
                              size_t user_size, char *groups, size_t groups_size);
 
 #endif

@@ -966,6 +966,26 @@ bool api_watchcache_serve(struct api_req *req)
     return true;
 }
 
+void api_watchcache_prime(struct api_server *srv, const struct api_resource *r)
+{
+    cache_get(srv, r);
+}
+
+int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
+                              char *uid, size_t size)
+{
+    struct cache *c = cache_get(srv, r);
+    bool found;
+    if (!c->ready)
+        return -1;
+    size_t i = find(c, key, &found);
+    if (!found)
+        return 0;
+    api_meta_t *m = api_obj_meta(c->objs[i]->msg);
+    snprintf(uid, size, "%s", m != NULL && m->uid != NULL ? m->uid : "");
+    return 1;
+}
+
 void api_watchcache_shutdown(struct api_server *srv)
 {
     shutting_down = true;

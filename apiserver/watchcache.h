@@ -77,6 +77,14 @@ struct k8c_buf *api_watch_error(enum api_watch_format f, int code, const char *r
 /* Stops every cache (shutdown). */
 void api_watchcache_shutdown(struct api_server *srv);
 
+/* Starts the cache of r now (it otherwise starts with the first list or
+ * watch of r), for api_watchcache_lookup_uid. */
+void api_watchcache_prime(struct api_server *srv, const struct api_resource *r);
+/* The UID of the object at store key in r's cache: 1 found (uid set), 0 not
+ * there, -1 the cache is not ready (started if it was not). */
+int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
+                              char *uid, size_t size);
+
 /* Events kept per resource (older watches get 410 Expired):
  * --watch-cache-size, default 4096. */
 extern size_t api_watchcache_window;

@@ -142,6 +142,14 @@ token_suite() {
         "$(jwt_claims "$tok")"
     expect_match "api-resources lists the token subresource" "serviceaccounts/token" \
         "$(kubectl get --raw /api/v1 | tr '{' '\n' | grep -o '"name":"serviceaccounts/token"' | tr -d '"' | sed 's/name://')"
+    # the account deleted, then made anew (another UID): its old token is refused
+    k delete sa bot >/dev/null
+    expect_match "token of a deleted account" "Unauthorized" \
+        "$(for _ in 1 2 3 4 5 6 7 8 9 10; do "${sa[@]}" --token="$tok" get sa 2>&1 | grep -q Unauthorized && break; sleep 0.2; done; "${sa[@]}" --token="$tok" get sa 2>&1 || true)"
+    k create sa bot >/dev/null
+    expect_match "token of an account made anew" "Unauthorized" "$("${sa[@]}" --token="$tok" get sa 2>&1 || true)"
+    tok=$(kubectl create token bot)
+    expect_match "new account's token" "^bot$" "$("${sa[@]}" --token="$tok" get sa bot -o name | cut -d/ -f2)"
     k delete sa bot >/dev/null
     k delete secret botsecret >/dev/null
 }

@@ -140,6 +140,13 @@ token_suite() {
     tok=$(kubectl create token bot --bound-object-kind=Secret --bound-object-name=botsecret)
     expect_match "token bound to a secret" '"secret":\{"name":"botsecret","uid":"[0-9a-f-]{36}"\}' \
         "$(jwt_claims "$tok")"
+    k run botpod --image=busybox --restart=Never --overrides='{"spec":{"serviceAccountName":"bot"}}' >/dev/null
+    k run otherpod --image=busybox --restart=Never >/dev/null
+    expect_match "token bound to a pod" '"pod":\{"name":"botpod","uid":"[0-9a-f-]{36}"\}' \
+        "$(jwt_claims "$(kubectl create token bot --bound-object-kind=Pod --bound-object-name=botpod)")"
+    expect "token bound to another account's pod" 'error: failed to create token: cannot bind token for serviceaccount "bot" to pod running with different serviceaccount name.' \
+        "$(k create token bot --bound-object-kind=Pod --bound-object-name=otherpod || true)"
+    k delete pod botpod otherpod --grace-period=0 --force >/dev/null 2>&1
     expect_match "api-resources lists the token subresource" "serviceaccounts/token" \
         "$(kubectl get --raw /api/v1 | tr '{' '\n' | grep -o '"name":"serviceaccounts/token"' | tr -d '"' | sed 's/name://')"
     # the account deleted, then made anew (another UID): its old token is refused

@@ -974,6 +974,8 @@ void api_watchcache_prime(struct api_server *srv, const struct api_resource *r)
 int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
                               char *uid, size_t size)
 {
+    if (srv->etcd == NULL)
+        return -1; /* no store: nothing is known */
     struct cache *c = cache_get(srv, r);
     bool found;
     if (!c->ready)

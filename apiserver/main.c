@@ -347,8 +347,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "Error: %s\n", errmsg);
         return 2;
     }
-    if (server.satoken != NULL) /* tokens are checked against it */
-        api_watchcache_prime(&server, api_resource_find("", "v1", "serviceaccounts"));
+    api_satoken_prime(&server);
     struct api_proxy_options po = {
         .kubelet_ca_file = kubelet_ca[0] ? kubelet_ca : NULL,
         .kubelet_cert_file = kubelet_cert[0] ? kubelet_cert : NULL,

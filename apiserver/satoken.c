@@ -8,8 +8,8 @@
  * A token is checked by its signature, issuer, audiences and times (with
  * the minute of leeway upstream's JWT library allows), and its service
  * account must still exist with the UID in the token (the watch cache of
- * serviceaccounts answers, as upstream's informer cache does). Upstream
- * also checks that a bound pod or secret still exists; we do not yet.
+ * serviceaccounts answers, as upstream's informer cache does), and so must
+ * the pod, secret or node it is bound to, with the UID in the token.
  */
 #include "satoken.h"
 
@@ -570,6 +570,21 @@ void api_token_request(struct api_req *req)
 
 /* ---- authenticating ---- */
 
+/* The objects a token can be bound to: its claim under kubernetes.io, and
+ * the resource whose watch cache says whether it still exists. */
+static const struct {
+    const char *claim, *resource;
+} bound_kinds[] = {{"pod", "pods"}, {"secret", "secrets"}, {"node", "nodes"}};
+
+void api_satoken_prime(struct api_server *srv)
+{
+    if (srv->satoken == NULL)
+        return;
+    api_watchcache_prime(srv, api_resource_find("", "v1", "serviceaccounts"));
+    for (size_t i = 0; i < sizeof(bound_kinds) / sizeof(bound_kinds[0]); i++)
+        api_watchcache_prime(srv, api_resource_find("", "v1", bound_kinds[i].resource));
+}
+
 static const char *json_str(const struct k8c_json *o, const char *key)
 {
     const struct k8c_json *v = o != NULL ? k8c_json_get(o, key) : NULL;
@@ -674,6 +689,19 @@ int api_satoken_authenticate(struct api_server *srv, const char *token, char *us
     api_key(srv, r, ns, name, key, sizeof(key));
     if (api_watchcache_lookup_uid(srv, r, key, uid, sizeof(uid)) != 1 || strcmp(uid, sa_uid) != 0)
         goto out; /* gone, made anew, or not known yet */
+    for (size_t i = 0; i < sizeof(bound_kinds) / sizeof(bound_kinds[0]); i++) {
+        const struct k8c_json *b = k8c_json_get(k8s, bound_kinds[i].claim);
+        if (b == NULL)
+            continue;
+        const char *bname = json_str(b, "name"), *buid = json_str(b, "uid");
+        const struct api_resource *br = api_resource_find("", "v1", bound_kinds[i].resource);
+        if (bname == NULL || buid == NULL)
+            goto out;
+        api_key(srv, br, br->namespaced ? ns : NULL, bname, key, sizeof(key));
+        if (api_watchcache_lookup_uid(srv, br, key, uid, sizeof(uid)) != 1 ||
+            strcmp(uid, buid) != 0)
+            goto out; /* the object it was bound to is gone */
+    }
     snprintf(user, user_size, "%s", want);
     snprintf(groups, groups_size, "system:serviceaccounts,system:serviceaccounts:%s", ns);
     rc = 1;

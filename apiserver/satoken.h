@@ -35,6 +35,11 @@ int api_satoken_init(struct api_server *srv, const struct api_satoken_config *cf
                      size_t size);
 void api_satoken_free(struct api_server *srv);
 
+/* Starts the watch caches that tokens are checked against (service
+ * accounts, and the pods, secrets and nodes tokens may be bound to), once
+ * the store client exists; nothing without tokens. */
+void api_satoken_prime(struct api_server *srv);
+
 /* serviceaccounts/<name>/token. */
 void api_token_request(struct api_req *req);
 
@@ -43,8 +48,8 @@ void api_token_request(struct api_req *req);
  * "system:serviceaccounts,system:serviceaccounts:<ns>"), 0 when it is not a
  * JWT of our issuer (other authenticators may know it), -1 when it is ours
  * and not valid (expired, bad signature, wrong audience, or its service
- * account is gone or was made anew: looked up in the watch cache of
- * serviceaccounts, which api_satoken_init's caller primes). */
+ * account, or the object it is bound to, is gone or was made anew: looked
+ * up in the watch caches api_satoken_prime started). */
 int api_satoken_authenticate(struct api_server *srv, const char *token, char *user,
                              size_t user_size, char *groups, size_t groups_size);
 

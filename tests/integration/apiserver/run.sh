@@ -113,6 +113,17 @@ jwt_claims() {
     while [ $((${#p} % 4)) -ne 0 ]; do p+="="; done
     base64 -d <<<"$p"
 }
+# refused TOKEN: kubectl with TOKEN (sa, token_suite's) until it answers
+# Unauthorized, 2 s at most (the watch cache learns of a deletion): its last answer.
+refused() {
+    local out
+    for _ in $(seq 1 10); do
+        out=$("${sa[@]}" --token="$1" get sa 2>&1 || true)
+        [[ $out == *Unauthorized* ]] && break
+        sleep 0.2
+    done
+    echo "$out"
+}
 # token_suite: TokenRequest (kubectl create token) and the tokens it gives.
 token_suite() {
     local tok bad sa=(kubectl --kubeconfig=/dev/null --server="https://127.0.0.1:$api_port"
@@ -140,6 +151,9 @@ token_suite() {
     tok=$(kubectl create token bot --bound-object-kind=Secret --bound-object-name=botsecret)
     expect_match "token bound to a secret" '"secret":\{"name":"botsecret","uid":"[0-9a-f-]{36}"\}' \
         "$(jwt_claims "$tok")"
+    expect_match "secret-bound token" "^bot$" "$("${sa[@]}" --token="$tok" get sa bot -o name | cut -d/ -f2)"
+    k delete secret botsecret >/dev/null
+    expect_match "token of a deleted secret" "Unauthorized" "$(refused "$tok")"
     k run botpod --image=busybox --restart=Never --overrides='{"spec":{"serviceAccountName":"bot"}}' >/dev/null
     k run otherpod --image=busybox --restart=Never >/dev/null
     expect_match "token bound to a pod" '"pod":\{"name":"botpod","uid":"[0-9a-f-]{36}"\}' \
@@ -150,15 +164,14 @@ token_suite() {
     expect_match "api-resources lists the token subresource" "serviceaccounts/token" \
         "$(kubectl get --raw /api/v1 | tr '{' '\n' | grep -o '"name":"serviceaccounts/token"' | tr -d '"' | sed 's/name://')"
     # the account deleted, then made anew (another UID): its old token is refused
+    tok=$(kubectl create token bot)
     k delete sa bot >/dev/null
-    expect_match "token of a deleted account" "Unauthorized" \
-        "$(for _ in 1 2 3 4 5 6 7 8 9 10; do "${sa[@]}" --token="$tok" get sa 2>&1 | grep -q Unauthorized && break; sleep 0.2; done; "${sa[@]}" --token="$tok" get sa 2>&1 || true)"
+    expect_match "token of a deleted account" "Unauthorized" "$(refused "$tok")"
     k create sa bot >/dev/null
     expect_match "token of an account made anew" "Unauthorized" "$("${sa[@]}" --token="$tok" get sa 2>&1 || true)"
     tok=$(kubectl create token bot)
     expect_match "new account's token" "^bot$" "$("${sa[@]}" --token="$tok" get sa bot -o name | cut -d/ -f2)"
     k delete sa bot >/dev/null
-    k delete secret botsecret >/dev/null
 }
 
 kubectl_suite() {

@@ -34,15 +34,33 @@
 #include "validate.h"
 #include "watchcache.h"
 
-#define MAX_KEYS          16
-#define MAX_AUDIENCES     16
-#define MAX_TOKEN_BYTES   16384
-#define LEEWAY_S          60
-#define DEFAULT_EXPIRY_S  3600
-#define MIN_EXPIRY_S      600
-#define MAX_EXPIRY_S      (1LL << 32)
-#define SA_USER_PREFIX    "system:serviceaccount:"
-#define BOUND_KIND_TARGET "authentication.k8s.io"
+#define MAX_KEYS            16
+#define MAX_AUDIENCES       16
+#define MAX_TOKEN_BYTES     16384
+#define LEEWAY_S            60
+#define DEFAULT_EXPIRY_S    3600
+#define MIN_EXPIRY_S        600
+#define MAX_EXPIRY_S        (1LL << 32)
+#define SA_USER_PREFIX      "system:serviceaccount:"
+#define TOKEN_REQUEST_GROUP "authentication.k8s.io"
+
+/* The objects a token can be bound to: their kind in a boundObjectRef, their
+ * claim under kubernetes.io, and their resource (whose watch cache says
+ * whether one still exists). */
+struct bound_kind {
+    const char *kind, *claim, *resource;
+};
+static const struct bound_kind bound_kinds[] = {
+    {"Pod", "pod", "pods"}, {"Secret", "secret", "secrets"}, {"Node", "node", "nodes"}};
+#define NBOUND_KINDS (sizeof(bound_kinds) / sizeof(bound_kinds[0]))
+
+static const struct bound_kind *bound_kind_of(const char *kind)
+{
+    for (size_t i = 0; kind != NULL && i < NBOUND_KINDS; i++)
+        if (strcmp(bound_kinds[i].kind, kind) == 0)
+            return &bound_kinds[i];
+    return NULL;
+}
 
 struct api_satoken {
     char *issuer;
@@ -261,7 +279,8 @@ void api_satoken_free(struct api_server *srv)
 /* ---- issuing ---- */
 
 struct bound {
-    const char *kind, *name, *uid; /* kind "" when the token is not bound */
+    const struct bound_kind *bk; /* NULL when the token is not bound */
+    const char *name, *uid;
 };
 
 /* The signed token for service account ns/name (uid) into out. */
@@ -278,15 +297,11 @@ static int sign_token(const struct api_satoken *st, const char *ns, const char *
     snprintf(sub, sizeof(sub), SA_USER_PREFIX "%s:%s", ns, name);
     struct k8c_json *k8s = k8c_json_new_object(a), *sa = k8c_json_new_object(a);
     k8c_json_set(a, k8s, "namespace", k8c_json_new_string(a, ns));
-    if (bound->kind[0] != '\0') {
+    if (bound->bk != NULL) {
         struct k8c_json *o = k8c_json_new_object(a);
         k8c_json_set(a, o, "name", k8c_json_new_string(a, bound->name));
         k8c_json_set(a, o, "uid", k8c_json_new_string(a, bound->uid));
-        k8c_json_set(a, k8s,
-                     strcmp(bound->kind, "Pod") == 0      ? "pod"
-                     : strcmp(bound->kind, "Secret") == 0 ? "secret"
-                                                          : "node",
-                     o);
+        k8c_json_set(a, k8s, bound->bk->claim, o);
     }
     k8c_json_set(a, sa, "name", k8c_json_new_string(a, name));
     k8c_json_set(a, sa, "uid", k8c_json_new_string(a, uid));
@@ -333,6 +348,7 @@ typedef K8s__Io__Api__Authentication__V1__TokenRequest token_request_t;
 
 struct token_op {
     token_request_t *tr;
+    const struct bound_kind *bk; /* of spec.boundObjectRef, or NULL */
     char sa_uid[64];
     char bound_uid[64];
 };
@@ -351,10 +367,10 @@ static void issue(struct api_req *req)
     struct token_op *op = req->op;
     K8s__Io__Api__Authentication__V1__TokenRequestSpec *spec = op->tr->spec;
     K8s__Io__Api__Authentication__V1__BoundObjectReference *ref = spec->boundobjectref;
-    struct bound bound = {"", "", ""};
+    struct bound bound = {NULL, "", ""};
     if (ref != NULL) {
-        bound.kind = ref->kind;
-        bound.name = ref->name != NULL ? ref->name : "";
+        bound.bk = op->bk;
+        bound.name = ref->name;
         bound.uid = op->bound_uid;
         if (ref->uid == NULL || ref->uid[0] == '\0') {
             k8c_free(ref->uid);
@@ -396,11 +412,8 @@ static void bound_read(void *arg, const struct api_etcd_result *res)
     struct api_req *req = arg;
     struct token_op *op = req->op;
     K8s__Io__Api__Authentication__V1__BoundObjectReference *ref = op->tr->spec->boundobjectref;
-    bool pod = strcmp(ref->kind, "Pod") == 0;
-    const struct api_resource *r = api_resource_find("", "v1",
-                                                     pod                                ? "pods"
-                                                     : strcmp(ref->kind, "Secret") == 0 ? "secrets"
-                                                                                        : "nodes");
+    bool pod = strcmp(op->bk->kind, "Pod") == 0;
+    const struct api_resource *r = api_resource_find("", "v1", op->bk->resource);
     char errmsg[K8C_ERRMSG_SIZE];
     ProtobufCMessage *obj = NULL;
     if (api_req_gone(req))
@@ -470,12 +483,8 @@ static void sa_read(void *arg, const struct api_etcd_result *res)
         issue(req);
         goto out;
     }
-    bool node = strcmp(ref->kind, "Node") == 0;
-    const struct api_resource *r = api_resource_find("", "v1",
-                                                     node                               ? "nodes"
-                                                     : strcmp(ref->kind, "Secret") == 0 ? "secrets"
-                                                                                        : "pods");
-    api_key(req->srv, r, node ? NULL : req->ns, ref->name, key, sizeof(key));
+    const struct api_resource *r = api_resource_find("", "v1", op->bk->resource);
+    api_key(req->srv, r, r->namespaced ? req->ns : NULL, ref->name, key, sizeof(key));
     api_req_ref(req);
     if (api_etcd_range(req->srv->etcd, key, NULL, 0, 0, false, bound_read, req) != 0) {
         api_req_unref(req);
@@ -523,21 +532,20 @@ void api_token_request(struct api_req *req)
         api_field_errors_add(&errs, "FieldValueInvalid", "spec.expirationSeconds", msg);
     }
     if (errs.n > 0) {
-        api_respond_invalid(req, "TokenRequest", BOUND_KIND_TARGET, req->name, &errs);
+        api_respond_invalid(req, "TokenRequest", TOKEN_REQUEST_GROUP, req->name, &errs);
         api_field_errors_free(&errs);
         api_obj_free(&tr->base);
         return;
     }
     api_field_errors_free(&errs);
     K8s__Io__Api__Authentication__V1__BoundObjectReference *ref = spec->boundobjectref;
+    const struct bound_kind *bk = NULL;
     if (ref != NULL) {
         const char *kind = ref->kind ? ref->kind : "", *av = ref->apiversion ? ref->apiversion : "";
-        bool known =
-            strcmp(av, "v1") == 0 &&
-            (strcmp(kind, "Pod") == 0 || strcmp(kind, "Secret") == 0 || strcmp(kind, "Node") == 0);
-        if (!known || ref->name == NULL || ref->name[0] == '\0') {
+        bk = strcmp(av, "v1") == 0 ? bound_kind_of(kind) : NULL;
+        if (bk == NULL || ref->name == NULL || ref->name[0] == '\0') {
             const char *slash = strchr(av, '/');
-            if (!known)
+            if (bk == NULL)
                 api_respond_statusf(
                     req, 400, "BadRequest", "cannot bind token to object of type %.*s/%s, Kind=%s",
                     slash ? (int)(slash - av) : 0, av, slash ? slash + 1 : av, kind);
@@ -557,6 +565,7 @@ void api_token_request(struct api_req *req)
         spec->expirationseconds = st->max_exp;
     struct token_op *op = K8C_NEW(struct token_op);
     op->tr = tr;
+    op->bk = bk;
     req->op = op;
     req->op_free = token_op_free;
     char key[1024];
@@ -570,18 +579,12 @@ void api_token_request(struct api_req *req)
 
 /* ---- authenticating ---- */
 
-/* The objects a token can be bound to: its claim under kubernetes.io, and
- * the resource whose watch cache says whether it still exists. */
-static const struct {
-    const char *claim, *resource;
-} bound_kinds[] = {{"pod", "pods"}, {"secret", "secrets"}, {"node", "nodes"}};
-
 void api_satoken_prime(struct api_server *srv)
 {
     if (srv->satoken == NULL)
         return;
     api_watchcache_prime(srv, api_resource_find("", "v1", "serviceaccounts"));
-    for (size_t i = 0; i < sizeof(bound_kinds) / sizeof(bound_kinds[0]); i++)
+    for (size_t i = 0; i < NBOUND_KINDS; i++)
         api_watchcache_prime(srv, api_resource_find("", "v1", bound_kinds[i].resource));
 }
 
@@ -689,7 +692,7 @@ int api_satoken_authenticate(struct api_server *srv, const char *token, char *us
     api_key(srv, r, ns, name, key, sizeof(key));
     if (api_watchcache_lookup_uid(srv, r, key, uid, sizeof(uid)) != 1 || strcmp(uid, sa_uid) != 0)
         goto out; /* gone, made anew, or not known yet */
-    for (size_t i = 0; i < sizeof(bound_kinds) / sizeof(bound_kinds[0]); i++) {
+    for (size_t i = 0; i < NBOUND_KINDS; i++) {
         const struct k8c_json *b = k8c_json_get(k8s, bound_kinds[i].claim);
         if (b == NULL)
             continue;

@@ -161,6 +161,15 @@ token_suite() {
     expect "token bound to another account's pod" 'error: failed to create token: cannot bind token for serviceaccount "bot" to pod running with different serviceaccount name.' \
         "$(k create token bot --bound-object-kind=Pod --bound-object-name=otherpod || true)"
     k delete pod botpod otherpod --grace-period=0 --force >/dev/null 2>&1
+    # bad TokenRequests, with curl
+    local c=(curl -s --cacert "$tmp/pki/ca.crt" --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key")
+    local u="https://127.0.0.1:$api_port/api/v1/namespaces/default/serviceaccounts/bot/token"
+    expect_match "token request not JSON" '"code":400' "$("${c[@]}" -X POST -H 'Content-Type: application/json' -d '{"spec":' "$u")"
+    expect_match "token bound to a ConfigMap" '"message":"cannot bind token to object of type /v1, Kind=ConfigMap".*"code":400' \
+        "$("${c[@]}" -X POST -H 'Content-Type: application/json' -d '{"spec":{"boundObjectRef":{"kind":"ConfigMap","apiVersion":"v1","name":"x"}}}' "$u")"
+    expect_match "token expirationSeconds of the wrong type" '"code":400' \
+        "$("${c[@]}" -X POST -H 'Content-Type: application/json' -d '{"spec":{"expirationSeconds":"soon"}}' "$u")"
+    expect_match "GET on token" '"code":405' "$("${c[@]}" "$u")"
     expect_match "api-resources lists the token subresource" "serviceaccounts/token" \
         "$(kubectl get --raw /api/v1 | tr '{' '\n' | grep -o '"name":"serviceaccounts/token"' | tr -d '"' | sed 's/name://')"
     # the account deleted, then made anew (another UID): its old token is refused

@@ -410,7 +410,7 @@ static void ring_push(struct cache *c, struct cevent ev)
     if (c->ring_len == api_watchcache_window && ring_at(c, 0)->rev > c->fanned_rev)
         cache_fanout(c, SIZE_MAX); /* the oldest event may not have been sent */
     if (c->ring_len == api_watchcache_window) {
-        struct cevent *old = &c->ring[c->ring_start];
+        struct cevent *old = ring_at(c, 0);
         c->oldest = old->rev;
         cobj_unref(old->obj);
         cobj_unref(old->prev);
@@ -442,6 +442,8 @@ static void catch_up(struct cache *c, struct cwatcher *w)
         deliver(w, ring_at(c, i));
 }
 
+static void fanout_soon(struct cache *c);
+
 /*
  * The events the store sent, to every watcher, at most max watchers this
  * call. Each watcher gets all it has not had at once: when several events
@@ -452,8 +454,6 @@ static void catch_up(struct cache *c, struct cwatcher *w)
  * any other request, waits for a batch, not for a fan-out to ten thousand
  * watchers.
  */
-static void fanout_soon(struct cache *c);
-
 static void cache_fanout(struct cache *c, size_t max)
 {
     uv_check_stop(&c->fanout_check);

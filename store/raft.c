@@ -7,17 +7,21 @@
  * library header is reached through <raft/uv.h>, whose own include of
  * "../raft.h" resolves next to it in the system include directory.
  */
+#define _GNU_SOURCE /* fallocate, RTLD_NEXT: see posix_fallocate below */
 #include "raft.h"
 
 #include <raft/uv.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "error.h"
@@ -1655,6 +1659,60 @@ void store_raft_close(struct store_raft *sr, bool transfer, void (*cb)(void *arg
 }
 
 /* mkdir -p with mode 0700 for new directories. */
+/*
+ * libraft's open segments are made ahead of use with posix_fallocate, which
+ * leaves unwritten extents. Each append rewrites the segment's last partly
+ * filled block together with fresh blocks after it, so on ext4 the write
+ * spans a written and an unwritten extent: with RWF_NOWAIT that is refused
+ * (EAGAIN), libraft sends the write again through the thread pool, and the
+ * O_DSYNC write then waits for the journal to record the extent conversion.
+ * This definition takes the place of libc's for the whole process (libraft
+ * calls it from its thread pool): open segments ("open-N") are filled with
+ * zeros and synced once when made, and their pages dropped from the page
+ * cache (cached pages also make a direct write wait), so every append is an
+ * overwrite of written blocks that the kernel completes asynchronously with
+ * a plain data sync. Other files get libc's posix_fallocate. bench/store measured
+ * the leader's own append at 4-6 ms instead of 10-12 ms at 1000 clients.
+ */
+static bool is_open_segment(int fd)
+{
+    char link[64], path[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0)
+        return false;
+    path[n] = '\0';
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    return strncmp(base, "open-", 5) == 0;
+}
+
+int posix_fallocate(int fd, off_t offset, off_t len)
+{
+    static char zeros[1 << 20]; /* never written: every page is the zero page */
+    int (*libc_fallocate)(int, off_t, off_t);
+    *(void **)&libc_fallocate = dlsym(RTLD_NEXT, "posix_fallocate");
+    if (libc_fallocate == NULL)
+        return ENOSYS;
+    int rv = libc_fallocate(fd, offset, len);
+    if (rv != 0 || offset < 0 || len <= 0 || !is_open_segment(fd))
+        return rv;
+    for (off_t at = offset; at < offset + len;) {
+        size_t n = (size_t)(offset + len - at);
+        ssize_t w = pwrite(fd, zeros, n < sizeof zeros ? n : sizeof zeros, at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : EIO;
+        at += w;
+    }
+    if (fdatasync(fd) != 0)
+        return errno;
+    /* cached pages would make libraft's direct writes fall back again */
+    (void)posix_fadvise(fd, offset, len, POSIX_FADV_DONTNEED);
+    return 0;
+}
+
 static int make_dirs(const char *path)
 {
     char buf[4096];

@@ -18,8 +18,12 @@
 #include <raft/fixture.h>
 #include <raft/uv.h>
 
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1598,6 +1602,69 @@ static void test_raft_uv(void **state)
     k8c_free(u);
 }
 
+/* Counts fd's extents and, of them, the unwritten ones; -1 when the file
+ * system cannot tell (no FIEMAP). */
+static int count_extents(int fd, int *unwritten)
+{
+    size_t size = sizeof(struct fiemap) + 64 * sizeof(struct fiemap_extent);
+    struct fiemap *fm = k8c_calloc(1, size);
+    fm->fm_length = FIEMAP_MAX_OFFSET;
+    fm->fm_flags = FIEMAP_FLAG_SYNC;
+    fm->fm_extent_count = 64;
+    int n = -1;
+    if (ioctl(fd, FS_IOC_FIEMAP, fm) == 0) {
+        n = (int)fm->fm_mapped_extents;
+        *unwritten = 0;
+        for (unsigned i = 0; i < fm->fm_mapped_extents; i++)
+            *unwritten += (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) != 0;
+    }
+    k8c_free(fm);
+    return n;
+}
+
+/* store/raft.c's posix_fallocate: libraft's open segments ("open-N") get
+ * written zeros (no unwritten extents, so appends are overwrites); other
+ * files get libc's allocation, which on ext4 is unwritten extents. */
+static void test_segment_prefill(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/k8c-test-seg-XXXXXX", seg[64], other[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(seg, sizeof seg, "%s/open-7", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    int fs = open(seg, O_WRONLY | O_CREAT | O_EXCL | O_DSYNC, 0600);
+    int fo = open(other, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fs >= 0 && fo >= 0);
+    const off_t size = 3 * 1024 * 1024 + 4096;
+    assert_int_equal(posix_fallocate(fs, 0, size), 0);
+    assert_int_equal(posix_fallocate(fo, 0, size), 0);
+    struct stat st;
+    assert_int_equal(fstat(fs, &st), 0);
+    assert_int_equal(st.st_size, size);
+    assert_true(st.st_blocks * 512 >= size);
+    assert_int_equal(fstat(fo, &st), 0);
+    assert_int_equal(st.st_size, size);
+    int seg_unwritten = 0, other_unwritten = 0;
+    int seg_n = count_extents(fs, &seg_unwritten), other_n = count_extents(fo, &other_unwritten);
+    if (seg_n < 0) {
+        print_message("no FIEMAP on %s: extent states not checked\n", dir);
+    } else {
+        assert_true(seg_n > 0);
+        assert_int_equal(seg_unwritten, 0);
+        print_message("open segment: %d extents, none unwritten; other file: %d extents, %d "
+                      "unwritten\n",
+                      seg_n, other_n, other_unwritten);
+    }
+    /* bad arguments keep libc's answers */
+    assert_int_equal(posix_fallocate(-1, 0, 4096), EBADF);
+    assert_int_equal(posix_fallocate(fs, 0, -1), EINVAL);
+    close(fs);
+    close(fo);
+    unlink(seg);
+    unlink(other);
+    rmdir(dir);
+}
+
 int main(void)
 {
     /* A peer closing its socket must not kill us while we write to it. */
@@ -1608,6 +1675,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_initial_cluster),
+        cmocka_unit_test(test_segment_prefill),
         cmocka_unit_test(test_elect),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_leader_crash),

@@ -1254,6 +1254,10 @@ static void conn_start_session(struct conn *c)
      * instead (method and path present, header limits). */
     if (c->is_server)
         nghttp2_option_set_no_http_messaging(opt, 1);
+    /* Closed streams would stay in the session's stream map for RFC 7540
+     * priorities we never use, making every lookup slower (bench/store:
+     * nghttp2_map_find 4.7% -> 3.0% of the leader at 1000 clients). */
+    nghttp2_option_set_no_closed_streams(opt, 1);
     c->proto = PROTO_H2;
     if (c->is_server)
         nghttp2_session_server_new2(&c->session, cbs, c, opt);

@@ -277,6 +277,14 @@ struct k8c_metric *k8c_metrics_gauge_func(struct k8c_metrics *reg, const char *n
     return family_register(reg, K8C_METRIC_GAUGE, name, help, NULL, NULL, 0, fn, arg);
 }
 
+struct k8c_metric *k8c_metrics_counter_func(struct k8c_metrics *reg, const char *name,
+                                            const char *help, double (*fn)(void *arg), void *arg)
+{
+    if (fn == NULL)
+        return NULL;
+    return family_register(reg, K8C_METRIC_COUNTER, name, help, NULL, NULL, 0, fn, arg);
+}
+
 struct k8c_metric_series *k8c_metric_series(struct k8c_metric *m, const char *const *values)
 {
     struct k8c_metric_series *s = NULL;

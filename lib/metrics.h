@@ -76,6 +76,9 @@ struct k8c_metric *k8c_metrics_histogram(struct k8c_metrics *reg, const char *na
  * not call into the registry. */
 struct k8c_metric *k8c_metrics_gauge_func(struct k8c_metrics *reg, const char *name,
                                           const char *help, double (*fn)(void *arg), void *arg);
+/* The same for a counter kept elsewhere (fn must never go down). */
+struct k8c_metric *k8c_metrics_counter_func(struct k8c_metrics *reg, const char *name,
+                                            const char *help, double (*fn)(void *arg), void *arg);
 
 /*
  * The series for the given label values (an array with exactly as many

@@ -970,6 +970,7 @@ enum etcd_gauge {
     G_DB_IN_USE,
     G_QUOTA,
     G_REVISION,
+    G_LEADER_CHANGES,
 };
 
 /* Read at scrape time (the registry is locked: nothing here touches it). */
@@ -979,8 +980,10 @@ static double etcd_gauge(void *arg)
     struct store_mvcc_status mst;
     enum etcd_gauge g = (enum etcd_gauge)(intptr_t)arg;
 
-    if (g <= G_APPLIED) {
+    if (g <= G_APPLIED || g == G_LEADER_CHANGES) {
         store_raft_get_status(server.raft, &rst);
+        if (g == G_LEADER_CHANGES)
+            return (double)rst.leader_changes;
         return g == G_HAS_LEADER  ? rst.leader_id != 0
                : g == G_IS_LEADER ? rst.role == STORE_RAFT_LEADER
                : g == G_COMMITTED ? (double)rst.commit_index
@@ -1017,6 +1020,9 @@ static void register_etcd_gauges(struct k8c_metrics *reg)
     for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
         k8c_metrics_gauge_func(reg, gauges[i].name, gauges[i].help, etcd_gauge,
                                (void *)(intptr_t)gauges[i].g);
+    k8c_metrics_counter_func(reg, "etcd_server_leader_changes_seen_total",
+                             "The number of leader changes seen.", etcd_gauge,
+                             (void *)(intptr_t)G_LEADER_CHANGES);
 }
 
 /* --- HTTP on the client port ---------------------------------------------- */

@@ -110,6 +110,8 @@ struct store_raft {
     int (*io_send)(struct raft_io *io, struct raft_io_send *req, const struct raft_message *message,
                    raft_io_send_cb cb);
     raft_io_recv_cb io_recv;
+    raft_io_tick_cb io_tick;
+    raft_id last_leader; /* the leader seen last (0: none yet), for leader_changes */
     int (*io_append)(struct raft_io *io, struct raft_io_append *req,
                      const struct raft_entry entries[], unsigned n, raft_io_append_cb cb);
     bool in_append;           /* libraft is handling an AppendEntries ... */
@@ -679,6 +681,21 @@ static void guard_commit_ahead(struct store_raft *sr, const struct raft_message 
     }
 }
 
+/* Counts a leader as etcd's etcd_server_leader_changes_seen_total does: each
+ * time a leader is known that differs from the one known before. Checked on
+ * every tick and after every message, where libraft changes its leader. */
+static void leader_seen(struct store_raft *sr)
+{
+    raft_id id = 0;
+    const char *addr;
+    if (sr->raft == NULL)
+        return;
+    raft_leader(sr->raft, &id, &addr);
+    if (id != 0 && id != sr->last_leader)
+        sr->stats.leader_changes++;
+    sr->last_leader = id;
+}
+
 static void guard_recv(struct raft_io *io, struct raft_message *m)
 {
     struct store_raft *sr = io_owner(io);
@@ -686,6 +703,7 @@ static void guard_recv(struct raft_io *io, struct raft_message *m)
         guard_commit_ahead(sr, m);
     if (m->type != RAFT_IO_APPEND_ENTRIES) {
         sr->io_recv(io, m);
+        leader_seen(sr);
         return;
     }
     struct raft_append_entries *a = &m->append_entries;
@@ -704,6 +722,7 @@ static void guard_recv(struct raft_io *io, struct raft_message *m)
     sr->append_term = a->term;
     sr->io_recv(io, m);
     sr->in_append = false;
+    leader_seen(sr);
 }
 
 /* A follower's write started while handling an AppendEntries. */
@@ -764,12 +783,20 @@ static int guard_send(struct raft_io *io, struct raft_io_send *req,
     return sr->io_send(io, req, message, cb);
 }
 
+static void guard_tick(struct raft_io *io)
+{
+    struct store_raft *sr = io_owner(io);
+    sr->io_tick(io);
+    leader_seen(sr);
+}
+
 static int guard_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
                        raft_io_recv_cb recv)
 {
     struct store_raft *sr = io_owner(io);
     sr->io_recv = recv;
-    return sr->io_start(io, msecs, tick, guard_recv);
+    sr->io_tick = tick;
+    return sr->io_start(io, msecs, guard_tick, guard_recv);
 }
 
 /* Before raft_start: raft->data is sr from now on. */

@@ -269,7 +269,8 @@ struct store_raft_status {
      * last_log_index bounded in answers, answers of a past term dropped,
      * commits a majority of followers allowed before the leader's own write */
     uint64_t commits_clamped, answers_clamped, answers_dropped, commits_ahead;
-    uint64_t snapshots; /* snapshots taken */
+    uint64_t snapshots;      /* snapshots taken */
+    uint64_t leader_changes; /* a leader known that differs from the one before */
 };
 
 /* The current raft term (0 before raft runs). */

@@ -144,14 +144,15 @@ expect "acknowledged write kept" "$(printf 'after-failover\nyes')" \
 
 # etcd's server and mvcc gauges on /metrics, as its dashboards read them:
 # every member has the leader, exactly one is it, and what each reports
-# matches its endpoint status.
+# matches its endpoint status. Leader changes: each member saw one at least,
+# and the two that lived through the failover above saw two.
 got=$(/usr/bin/python3 - "$(ep 0)" "$(ep 1)" "$(ep 2)" <<'PY'
 import json, subprocess, sys, urllib.request
 names = ("etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_proposals_committed_total",
          "etcd_server_proposals_applied_total", "etcd_mvcc_db_total_size_in_bytes",
          "etcd_mvcc_db_total_size_in_use_in_bytes", "etcd_server_quota_backend_bytes",
-         "etcd_debugging_mvcc_current_revision")
-leaders, bad = 0, []
+         "etcd_debugging_mvcc_current_revision", "etcd_server_leader_changes_seen_total")
+leaders, bad, changes = 0, [], []
 for ep in sys.argv[1:]:
     text = urllib.request.urlopen("http://%s/metrics" % ep, timeout=5).read().decode()
     m = {}
@@ -159,17 +160,21 @@ for ep in sys.argv[1:]:
         if line and not line.startswith("#"):
             k, v = line.rsplit(" ", 1)
             m[k] = float(v)
-    if any(n not in m for n in names) or "# TYPE etcd_server_has_leader gauge" not in text:
+    if any(n not in m for n in names) or "# TYPE etcd_server_has_leader gauge" not in text or \
+            "# TYPE etcd_server_leader_changes_seen_total counter" not in text:
         bad.append("%s lacks some: %s" % (ep, [n for n in names if n not in m]))
         continue
     st = json.loads(subprocess.run(["etcdctl", "--endpoints=" + ep, "endpoint", "status", "-w", "json"],
                                    capture_output=True, text=True, check=True).stdout)[0]["Status"]
     leaders += m["etcd_server_is_leader"] == 1
+    changes.append(int(m["etcd_server_leader_changes_seen_total"]))
     if m["etcd_server_has_leader"] != 1 or m["etcd_server_quota_backend_bytes"] != 2 ** 31 or \
             not 0 < m["etcd_server_proposals_applied_total"] <= m["etcd_server_proposals_committed_total"] or \
             not 0 < m["etcd_mvcc_db_total_size_in_use_in_bytes"] <= m["etcd_mvcc_db_total_size_in_bytes"] or \
             m["etcd_debugging_mvcc_current_revision"] < st["header"]["revision"]:
         bad.append("%s: %s / status %s" % (ep, {n: m[n] for n in names}, st))
+if len(changes) == 3 and (min(changes) < 1 or sorted(changes)[1] < 2):
+    bad.append("leader changes seen %s" % changes)
 print("ok" if not bad and leaders == 1 else "leaders=%d %s" % (leaders, bad))
 PY
 )

@@ -29,7 +29,8 @@ struct fixture {
     /* server side */
     struct k8c_grpc_call *held;
     int cancels;
-    int busy_at; /* bytes sent when send() first returned K8C_EBUSY */
+    int busy_at;         /* bytes sent when send() first returned K8C_EBUSY */
+    char park_order[16]; /* x-n of the parked calls, in the order they were cancelled */
     bool saw_unwritable;
 };
 
@@ -70,6 +71,29 @@ static void hold_cancel(struct k8c_grpc_call *call, void *arg)
     assert_true(k8c_grpc_call_cancelled(call));
     assert_ptr_equal(call, fx->held);
     fx->held = NULL;
+    assert_int_equal(k8c_grpc_call_finish(call, 0, NULL), K8C_ECANCELED);
+}
+
+/* Park: a bidi call that ends only by half-close or by its deadline. */
+static void park_start(struct k8c_grpc_call *call, void *arg)
+{
+}
+
+static void park_message(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg, void *arg)
+{
+}
+
+static void park_end(struct k8c_grpc_call *call, void *arg)
+{
+    assert_int_equal(k8c_grpc_call_finish(call, 0, NULL), 0);
+}
+
+static void park_cancel(struct k8c_grpc_call *call, void *arg)
+{
+    const char *n = k8c_grpc_call_metadata(call, "x-n");
+    size_t len = strlen(fx->park_order);
+    if (n != NULL && len + 1 < sizeof(fx->park_order))
+        fx->park_order[len] = n[0];
     assert_int_equal(k8c_grpc_call_finish(call, 0, NULL), K8C_ECANCELED);
 }
 
@@ -120,8 +144,10 @@ static int setup(void **state)
         {"/t.S/Hold", K8C_GRPC_BIDI_STREAMING, .on_start = hold_start, .on_message = hold_message,
          .on_half_close = hold_end, .on_cancel = hold_cancel},
         {"/t.S/Flood", K8C_GRPC_SERVER_STREAMING, .on_request = flood},
+        {"/t.S/Park", K8C_GRPC_BIDI_STREAMING, .on_start = park_start, .on_message = park_message,
+         .on_half_close = park_end, .on_cancel = park_cancel},
     };
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         assert_int_equal(k8c_grpc_server_register(fx->srv, &methods[i]), 0);
     assert_int_equal(k8c_grpc_server_listen(fx->srv, "127.0.0.1:0", NULL, errmsg), 0);
     snprintf(fx->target, sizeof(fx->target), "127.0.0.1:%d", k8c_grpc_server_port(fx->srv));
@@ -256,6 +282,32 @@ static void test_deadline(void **state)
     assert_int_equal(fx->cancels, 1);
 }
 
+/* The server's own deadlines (grpc-timeout sent as metadata, so the client
+ * keeps no timer of its own): calls started out of deadline order end in
+ * deadline order, and one that ends first leaves the heap. */
+static void test_server_deadline_order(void **state)
+{
+    static const char *const md[][5] = {
+        {"grpc-timeout", "400m", "x-n", "a", NULL}, {"grpc-timeout", "100m", "x-n", "b", NULL},
+        {"grpc-timeout", "300m", "x-n", "c", NULL}, {"grpc-timeout", "250m", "x-n", "e", NULL},
+        {"grpc-timeout", "200m", "x-n", "d", NULL},
+    };
+    uint64_t t0 = uv_now(&fx->loop);
+    for (size_t i = 0; i < 5; i++) {
+        struct k8c_grpc_client_call *c = start("/t.S/Park", 0, md[i]);
+        if (md[i][3][0] == 'e')
+            assert_int_equal(k8c_grpc_client_call_close_send(c), 0);
+    }
+    run_until_done(1); /* e: its half-close ends it at once */
+    assert_int_equal(fx->done_status, K8C_GRPC_OK);
+    assert_true(uv_now(&fx->loop) - t0 < 100);
+    run_until_done(5);
+    assert_string_equal(fx->park_order, "bdca");
+    assert_int_equal(fx->done_status, K8C_GRPC_DEADLINE_EXCEEDED);
+    assert_string_equal(fx->done_message, "context deadline exceeded");
+    assert_true(uv_now(&fx->loop) - t0 >= 390);
+}
+
 static void test_server_shutdown_with_open_call(void **state)
 {
     struct k8c_grpc_client_call *c = start("/t.S/Hold", 0, NULL);
@@ -294,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backpressure_hard_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_cancel_reaches_server, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_deadline_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_shutdown_with_open_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channel_del_with_open_call, setup, teardown),
     };

@@ -39,7 +39,135 @@ static int cli_send_end(struct k8c_grpc_client_call *c);
 static void cli_reset(struct k8c_grpc_client_call *c);
 static void channel_free(struct k8c_grpc_channel *ch);
 static void channel_transport_close(struct k8c_grpc_channel *ch);
+/* ======================= deadlines ======================= */
+
+/*
+ * Calls with a deadline (server calls with grpc-timeout, client calls with a
+ * timeout or a deferred completion) sit in a binary min-heap by deadline
+ * under one libuv timer armed for the earliest: a timer per call cost a
+ * handle, an allocation and an asynchronous close per request, and libuv's
+ * pointer heap's cache misses showed in the store at 1000 clients. The heap
+ * holds no reference: every way a call ends takes it out (dl_remove).
+ */
+struct dl_node {
+    uint64_t deadline; /* uv_now ms */
+    size_t pos;        /* 1 + index in the heap, 0 when not in it */
+};
+
+struct dl_heap {
+    struct dl_node **v;
+    size_t n, cap;
+    uv_loop_t *loop;
+    uv_timer_t *timer;                 /* allocated on first use; dl_close */
+    void (*expired)(struct dl_node *); /* called for each node due, taken out first */
+};
+
+static void dl_set(struct dl_heap *h, size_t i, struct dl_node *n)
+{
+    h->v[i] = n;
+    n->pos = i + 1;
+}
+
+/* Moves the node at i up or down to its place. */
+static void dl_fix(struct dl_heap *h, size_t i)
+{
+    struct dl_node *n = h->v[i];
+    while (i > 0 && h->v[(i - 1) / 2]->deadline > n->deadline) {
+        dl_set(h, i, h->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t l = 2 * i + 1, min = i;
+        uint64_t d = n->deadline;
+        if (l < h->n && h->v[l]->deadline < d)
+            min = l, d = h->v[l]->deadline;
+        if (l + 1 < h->n && h->v[l + 1]->deadline < d)
+            min = l + 1;
+        if (min == i)
+            break;
+        dl_set(h, i, h->v[min]);
+        i = min;
+    }
+    dl_set(h, i, n);
+}
+
+/* Takes n out if it is in; the timer stays armed (firing early re-arms it). */
+static void dl_remove(struct dl_heap *h, struct dl_node *n)
+{
+    if (n->pos == 0)
+        return;
+    size_t i = n->pos - 1;
+    n->pos = 0;
+    struct dl_node *last = h->v[--h->n];
+    if (last != n) {
+        h->v[i] = last;
+        dl_fix(h, i);
+    }
+}
+
+static void dl_timer_cb(uv_timer_t *t);
+
+static void dl_arm(struct dl_heap *h)
+{
+    if (h->n == 0)
+        return;
+    uint64_t now = uv_now(h->loop), at = h->v[0]->deadline;
+    uv_timer_start(h->timer, dl_timer_cb, at > now ? at - now : 0, 0);
+}
+
+static void dl_timer_cb(uv_timer_t *t)
+{
+    struct dl_heap *h = t->data;
+    uint64_t now = uv_now(h->loop);
+    while (h->n > 0 && h->v[0]->deadline <= now) {
+        struct dl_node *n = h->v[0];
+        dl_remove(h, n);
+        h->expired(n);
+    }
+    dl_arm(h);
+}
+
+/* Puts n in (taking it out first if it was) to expire at deadline. */
+static void dl_add(struct dl_heap *h, struct dl_node *n, uint64_t deadline)
+{
+    dl_remove(h, n);
+    if (h->timer == NULL) {
+        h->timer = k8c_malloc(sizeof(*h->timer));
+        uv_timer_init(h->loop, h->timer);
+        h->timer->data = h;
+    }
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 64;
+        h->v = k8c_realloc(h->v, h->cap * sizeof(*h->v));
+    }
+    n->deadline = deadline;
+    dl_set(h, h->n++, n);
+    dl_fix(h, h->n - 1);
+    if (h->v[0] == n)
+        dl_arm(h);
+}
+
+static void free_handle_cb(uv_handle_t *h)
+{
+    k8c_free(h);
+}
+
+/* The heap's owner is going away (the heap is empty by then). */
+static void dl_close(struct dl_heap *h)
+{
+    if (h->timer != NULL)
+        uv_close((uv_handle_t *)h->timer, free_handle_cb);
+    h->timer = NULL;
+    k8c_free(h->v);
+    h->v = NULL;
+    h->n = h->cap = 0;
+}
+
+#define DL_OWNER(node, type) ((type *)(void *)((char *)(node)-offsetof(type, dl)))
+
 /* ======================= server engine ======================= */
+
+static void server_deadline(struct dl_node *n);
 
 /*
  * A call's lifetime is shared by three holders, counted in `refs`:
@@ -70,14 +198,8 @@ struct k8c_grpc_server {
     bool deleting;
     k8c_grpc_http_fn http_fn; /* plain HTTP requests (GET /metrics, ...) */
     void *http_arg;
-    void *transport; /* listener and connections (part 3) */
-    /* Deadlines: a binary min-heap of calls by deadline under one timer
-     * armed for the earliest. A libuv timer per call cost a handle, an
-     * allocation and an asynchronous close per request, and its pointer
-     * heap's cache misses showed in the store at 1000 clients. */
-    struct k8c_grpc_call **dl_heap;
-    size_t dl_n, dl_cap;
-    uv_timer_t *dl_timer; /* allocated on first use; closed by server_free */
+    void *transport;          /* listener and connections (part 3) */
+    struct dl_heap deadlines; /* calls with a grpc-timeout */
 };
 
 struct metadata_entry {
@@ -105,13 +227,12 @@ struct k8c_grpc_call {
     struct metadata_entry *md;
     size_t nmd;
     uint64_t deadline; /* uv_now ms, 0 none */
-    size_t dl_pos;     /* 1 + index in srv->dl_heap, 0 when not in it */
+    struct dl_node dl; /* in srv->deadlines while the deadline is pending */
     uint64_t start_ns;
     void *data;
 };
 
 static void call_unref(struct k8c_grpc_call *call);
-static void deadline_remove(struct k8c_grpc_call *call);
 
 static const char *const camel_codes[] = {
     "OK",       "Canceled",        "Unknown",          "InvalidArgument",   "DeadlineExceeded",
@@ -127,6 +248,8 @@ struct k8c_grpc_server *k8c_grpc_server_new(uv_loop_t *loop,
 {
     struct k8c_grpc_server *srv = K8C_NEW(struct k8c_grpc_server);
     srv->loop = loop;
+    srv->deadlines.loop = loop;
+    srv->deadlines.expired = server_deadline;
     srv->max_receive = opts && opts->max_receive_message ? opts->max_receive_message
                                                          : K8C_GRPC_DEFAULT_MAX_MESSAGE;
     srv->high_water = opts && opts->send_high_water ? opts->send_high_water : 1024 * 1024;
@@ -213,16 +336,9 @@ static struct server_method *find_method(struct k8c_grpc_server *srv, const char
     return NULL;
 }
 
-static void free_handle_cb(uv_handle_t *h)
-{
-    k8c_free(h);
-}
-
 static void server_free(struct k8c_grpc_server *srv)
 {
-    if (srv->dl_timer != NULL)
-        uv_close((uv_handle_t *)srv->dl_timer, free_handle_cb);
-    k8c_free(srv->dl_heap);
+    dl_close(&srv->deadlines);
     for (size_t i = 0; i < srv->nmethods; i++) {
         k8c_free(srv->methods[i].path);
         k8c_free(srv->methods[i].service);
@@ -322,7 +438,7 @@ static void call_cancel(struct k8c_grpc_call *call)
     if (call->cancelled)
         return;
     call->cancelled = true;
-    deadline_remove(call);
+    dl_remove(&call->srv->deadlines, &call->dl);
     if (call->handed && !call->handler_done && call->method->m.on_cancel != NULL)
         call->method->m.on_cancel(call, call->method->m.arg);
 }
@@ -430,7 +546,7 @@ int k8c_grpc_call_finish(struct k8c_grpc_call *call, int status, const char *mes
         rc = K8C_ECANCELED;
     else
         call_respond(call, status < 0 || status > 16 ? K8C_GRPC_UNKNOWN : status, message);
-    deadline_remove(call);
+    dl_remove(&call->srv->deadlines, &call->dl);
     call_unref(call);
     call_unref(call); /* the handler's reference */
     return rc;
@@ -468,7 +584,7 @@ static void call_free(struct k8c_grpc_call *call)
         srv->calls = call->next;
     if (call->next)
         call->next->prev = call->prev;
-    deadline_remove(call);
+    dl_remove(&call->srv->deadlines, &call->dl);
     k8c_grpc_decoder_free(&call->decoder);
     k8c_free(call->request);
     for (size_t i = 0; i < call->nmd; i++) {
@@ -487,93 +603,12 @@ static void call_unref(struct k8c_grpc_call *call)
         call_free(call);
 }
 
-/* ---- the deadline heap ---- */
-
-static void dl_set(struct k8c_grpc_server *srv, size_t i, struct k8c_grpc_call *call)
+static void server_deadline(struct dl_node *n)
 {
-    srv->dl_heap[i] = call;
-    call->dl_pos = i + 1;
-}
-
-/* Moves the call at i up or down to its place. */
-static void dl_fix(struct k8c_grpc_server *srv, size_t i)
-{
-    struct k8c_grpc_call *call = srv->dl_heap[i];
-    while (i > 0 && srv->dl_heap[(i - 1) / 2]->deadline > call->deadline) {
-        dl_set(srv, i, srv->dl_heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        size_t l = 2 * i + 1, min = i;
-        uint64_t d = call->deadline;
-        if (l < srv->dl_n && srv->dl_heap[l]->deadline < d)
-            min = l, d = srv->dl_heap[l]->deadline;
-        if (l + 1 < srv->dl_n && srv->dl_heap[l + 1]->deadline < d)
-            min = l + 1;
-        if (min == i)
-            break;
-        dl_set(srv, i, srv->dl_heap[min]);
-        i = min;
-    }
-    dl_set(srv, i, call);
-}
-
-static void deadline_remove(struct k8c_grpc_call *call)
-{
-    struct k8c_grpc_server *srv = call->srv;
-    if (call->dl_pos == 0)
-        return;
-    size_t i = call->dl_pos - 1;
-    call->dl_pos = 0;
-    struct k8c_grpc_call *last = srv->dl_heap[--srv->dl_n];
-    if (last != call) {
-        srv->dl_heap[i] = last;
-        dl_fix(srv, i);
-    }
-    /* the timer stays armed: firing early only re-arms it */
-}
-
-static void deadline_cb(uv_timer_t *t);
-
-static void deadline_arm(struct k8c_grpc_server *srv)
-{
-    if (srv->dl_n == 0)
-        return;
-    uint64_t now = uv_now(srv->loop), at = srv->dl_heap[0]->deadline;
-    uv_timer_start(srv->dl_timer, deadline_cb, at > now ? at - now : 0, 0);
-}
-
-/* Fails every call whose deadline has passed, earliest first. */
-static void deadline_cb(uv_timer_t *t)
-{
-    struct k8c_grpc_server *srv = t->data;
-    uint64_t now = uv_now(srv->loop);
-    while (srv->dl_n > 0 && srv->dl_heap[0]->deadline <= now) {
-        struct k8c_grpc_call *call = srv->dl_heap[0];
-        deadline_remove(call);
-        call->refs++; /* failing it may close its stream */
-        call_fail(call, K8C_GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
-        call_unref(call);
-    }
-    deadline_arm(srv);
-}
-
-static void deadline_add(struct k8c_grpc_call *call)
-{
-    struct k8c_grpc_server *srv = call->srv;
-    if (srv->dl_timer == NULL) {
-        srv->dl_timer = k8c_malloc(sizeof(*srv->dl_timer));
-        uv_timer_init(srv->loop, srv->dl_timer);
-        srv->dl_timer->data = srv;
-    }
-    if (srv->dl_n == srv->dl_cap) {
-        srv->dl_cap = srv->dl_cap ? 2 * srv->dl_cap : 64;
-        srv->dl_heap = k8c_realloc(srv->dl_heap, srv->dl_cap * sizeof(*srv->dl_heap));
-    }
-    dl_set(srv, srv->dl_n++, call);
-    dl_fix(srv, srv->dl_n - 1);
-    if (srv->dl_heap[0] == call)
-        deadline_arm(srv);
+    struct k8c_grpc_call *call = DL_OWNER(n, struct k8c_grpc_call);
+    call->refs++; /* failing it may close its stream */
+    call_fail(call, K8C_GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
+    call_unref(call);
 }
 
 /* ---- events from the transport ---- */
@@ -650,7 +685,7 @@ static struct k8c_grpc_call *srv_stream_open(struct k8c_grpc_server *srv, void *
         }
         uint64_t ms = (uint64_t)(ns / 1000000) + (ns % 1000000 != 0);
         call->deadline = uv_now(srv->loop) + ms;
-        deadline_add(call);
+        dl_add(&srv->deadlines, &call->dl, call->deadline);
     }
     if (call->method->m.kind == K8C_GRPC_CLIENT_STREAMING ||
         call->method->m.kind == K8C_GRPC_BIDI_STREAMING) {
@@ -795,7 +830,7 @@ static void srv_stream_closed(struct k8c_grpc_call *call)
         call_cancel(call);
         call_unref(call);
     }
-    deadline_remove(call);
+    dl_remove(&call->srv->deadlines, &call->dl);
     call_unref(call);
 }
 
@@ -826,9 +861,9 @@ void k8c_grpc_server_del(struct k8c_grpc_server *srv)
 
 /*
  * A client call is shared by the user (until on_done has run) and the
- * transport (until the HTTP/2 stream is closed), plus the call's timer while
- * its handle is open. on_done runs exactly once: on the final status from the
- * server, a transport failure, the deadline or a cancel.
+ * transport (until the HTTP/2 stream is closed); every caller of
+ * ccall_complete holds a reference of its own across it. on_done runs exactly once: on the final
+ * status from the server, a transport failure, the deadline or a cancel.
  */
 
 struct k8c_grpc_client_call {
@@ -841,7 +876,7 @@ struct k8c_grpc_client_call {
     char *path;
     char **metadata; /* copied name/value pairs, NULL-terminated */
     struct k8c_grpc_decoder decoder;
-    uv_timer_t *timer; /* deadline and deferred completion */
+    struct dl_node dl; /* in ch->deadlines: the deadline, or now for a deferred completion */
     bool done;         /* on_done delivered */
     bool send_closed;  /* half-close requested */
     bool headers_seen;
@@ -858,12 +893,14 @@ struct k8c_grpc_channel {
     char *target;
     struct k8c_grpc_channel_options opts;
     struct k8c_grpc_client_call *calls;
-    void *transport; /* the connection (part 3) */
-    bool closing;    /* _del called: no new calls */
-    bool deleting;   /* free when the last call is gone */
+    void *transport;          /* the connection (part 3) */
+    struct dl_heap deadlines; /* calls with a timeout or a deferred completion */
+    bool closing;             /* _del called: no new calls */
+    bool deleting;            /* free when the last call is gone */
 };
 
 static void ccall_unref(struct k8c_grpc_client_call *c);
+static void client_deadline(struct dl_node *n);
 
 /* Maps an HTTP status without grpc-status to a gRPC code, as the gRPC spec says. */
 static int status_from_http(int http)
@@ -887,23 +924,12 @@ static int status_from_http(int http)
     }
 }
 
-static void ccall_timer_closed(uv_handle_t *h)
-{
-    struct k8c_grpc_client_call *c = h->data;
-    k8c_free(h);
-    ccall_unref(c);
-}
-
 static void ccall_complete(struct k8c_grpc_client_call *c, int status, const char *message)
 {
     if (c->done)
         return;
     c->done = true;
-    if (c->timer != NULL) {
-        uv_timer_stop(c->timer);
-        uv_close((uv_handle_t *)c->timer, ccall_timer_closed);
-        c->timer = NULL;
-    }
+    dl_remove(&c->ch->deadlines, &c->dl);
     c->o.on_done(c, status, message ? message : "", c->o.arg);
     ccall_unref(c); /* the user's reference */
 }
@@ -946,9 +972,9 @@ static void ccall_abort(struct k8c_grpc_client_call *c, int status, const char *
     ccall_unref(c);
 }
 
-static void ccall_timer_cb(uv_timer_t *t)
+static void client_deadline(struct dl_node *n)
 {
-    struct k8c_grpc_client_call *c = t->data;
+    struct k8c_grpc_client_call *c = DL_OWNER(n, struct k8c_grpc_client_call);
     if (c->pending_status >= 0) {
         /* Deferred completion from cancel(). */
         int st = c->pending_status;
@@ -978,7 +1004,7 @@ struct k8c_grpc_client_call *k8c_grpc_channel_call(struct k8c_grpc_channel *ch,
     c->o.path = c->path;
     c->status = -1;
     c->pending_status = -1;
-    c->refs = 2; /* the user's (until on_done) and the timer's */
+    c->refs = 1; /* the user's (until on_done) */
     size_t n = 0;
     while (o->metadata && o->metadata[n] && o->metadata[n + 1])
         n += 2;
@@ -991,11 +1017,8 @@ struct k8c_grpc_client_call *k8c_grpc_channel_call(struct k8c_grpc_channel *ch,
     if (ch->calls)
         ch->calls->prev = c;
     ch->calls = c;
-    c->timer = k8c_malloc(sizeof(*c->timer));
-    uv_timer_init(ch->loop, c->timer);
-    c->timer->data = c;
     if (o->timeout_ms > 0)
-        uv_timer_start(c->timer, ccall_timer_cb, (uint64_t)o->timeout_ms, 0);
+        dl_add(&ch->deadlines, &c->dl, uv_now(ch->loop) + (uint64_t)o->timeout_ms);
 
     char timeout[16];
     const char *to =
@@ -1049,7 +1072,7 @@ void k8c_grpc_client_call_cancel(struct k8c_grpc_client_call *c)
         return;
     c->pending_status = K8C_GRPC_CANCELLED;
     c->pending_message = k8c_strdup("context canceled");
-    uv_timer_start(c->timer, ccall_timer_cb, 0, 0);
+    dl_add(&c->ch->deadlines, &c->dl, uv_now(c->ch->loop)); /* on_done never from inside cancel */
 }
 
 void k8c_grpc_client_call_set_data(struct k8c_grpc_client_call *c, void *data)
@@ -1430,6 +1453,8 @@ struct k8c_grpc_channel *k8c_grpc_channel_new(uv_loop_t *loop, const char *targe
         return NULL;
     struct k8c_grpc_channel *ch = K8C_NEW(struct k8c_grpc_channel);
     ch->loop = loop;
+    ch->deadlines.loop = loop;
+    ch->deadlines.expired = client_deadline;
     ch->target = k8c_strdup(target);
     if (opts != NULL)
         ch->opts = *opts;
@@ -1448,6 +1473,7 @@ static void channel_transport_close(struct k8c_grpc_channel *ch)
 static void channel_free(struct k8c_grpc_channel *ch)
 {
     channel_transport_close(ch);
+    dl_close(&ch->deadlines);
     k8c_free(ch->target);
     k8c_free(ch);
 }

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "object.h"
 #include "selector.h"
+#include "turn.h"
 
 #define WATCH_MAX_QUEUED     (16u * 1024 * 1024)
 #define BOOKMARK_INTERVAL_MS 10000
@@ -76,12 +77,11 @@ struct cache {
     int64_t oldest; /* events after this revision are all in the ring */
     /* Events after fanned_rev wait in the ring for cache_fanout: a pass over
      * the watchers (cursor: the next one) that every loop turn takes a batch
-     * further (fanout_check, or fanout_idle not to block in poll) until it
-     * ends, pass_rev being the newest event when it began. */
+     * further (fanout_turn) until it ends, pass_rev being the newest event
+     * when it began. */
     int64_t fanned_rev, pass_rev;
     struct cwatcher *cursor;
-    uv_check_t fanout_check;
-    uv_idle_t fanout_idle;
+    struct k8c_turn fanout_turn; /* the next fan-out batch (lib/turn.h) */
     struct api_etcd_watch *w;
     struct cwatcher *watchers;
     struct api_req **waiting;
@@ -456,8 +456,7 @@ static void fanout_soon(struct cache *c);
  */
 static void cache_fanout(struct cache *c, size_t max)
 {
-    uv_check_stop(&c->fanout_check);
-    uv_idle_stop(&c->fanout_idle);
+    k8c_turn_disarm(&c->fanout_turn);
     for (size_t done = 0;;) {
         if (c->cursor == NULL) {
             if (c->pass_rev > c->fanned_rev)
@@ -481,22 +480,14 @@ static void cache_fanout(struct cache *c, size_t max)
     }
 }
 
-static void on_fanout_check(uv_check_t *h)
+static void on_fanout_turn(struct k8c_turn *t)
 {
-    cache_fanout(h->data, api_watchcache_fanout_batch);
-}
-
-static void on_fanout_idle(uv_idle_t *h)
-{
-    cache_fanout(h->data, api_watchcache_fanout_batch);
+    cache_fanout(t->data, api_watchcache_fanout_batch);
 }
 
 static void fanout_soon(struct cache *c)
 {
-    if (!uv_is_active((uv_handle_t *)&c->fanout_check)) {
-        uv_check_start(&c->fanout_check, on_fanout_check);
-        uv_idle_start(&c->fanout_idle, on_fanout_idle);
-    }
+    k8c_turn_arm(&c->fanout_turn);
 }
 
 /*
@@ -737,11 +728,8 @@ static struct cache *cache_get(struct api_server *srv, const struct api_resource
     uv_unref((uv_handle_t *)&c->restart);
     uv_timer_init(srv->loop, &c->rvtimer);
     c->rvtimer.data = c;
-    uv_check_init(srv->loop, &c->fanout_check);
-    uv_idle_init(srv->loop, &c->fanout_idle);
-    c->fanout_check.data = c->fanout_idle.data = c;
-    uv_unref((uv_handle_t *)&c->fanout_check);
-    uv_unref((uv_handle_t *)&c->fanout_idle);
+    k8c_turn_init(srv->loop, &c->fanout_turn, on_fanout_turn, c,
+                  K8C_TURN_IDLE_RUNS | K8C_TURN_UNREF);
     c->next = caches;
     caches = c;
     cache_start(c);
@@ -999,8 +987,7 @@ void api_watchcache_shutdown(struct api_server *srv)
             api_etcd_watch_cancel(c->w);
         uv_timer_stop(&c->restart);
         uv_timer_stop(&c->rvtimer);
-        uv_check_stop(&c->fanout_check);
-        uv_idle_stop(&c->fanout_idle);
+        k8c_turn_disarm(&c->fanout_turn);
         for (size_t i = 0; i < c->nrvwait; i++)
             api_req_unref(c->rvwait[i].req);
         c->nrvwait = 0;

@@ -44,6 +44,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "turn.h"
 
 /* Output a connection has on its way to the kernel before its flushes stop,
  * unless the server says otherwise (write_high_water). */
@@ -124,13 +125,10 @@ struct listener {
 /*
  * Output produced during one loop turn (responses completed by one raft
  * apply, a watch fan-out writing to thousands of streams) goes out in one
- * flush per connection at the end of the turn: the check handle runs after
- * poll, the idle handle keeps poll from blocking when the output came from a
- * phase before it (timers) or from another check callback.
+ * flush per connection at the end of the turn (lib/turn.h).
  */
 struct flusher {
-    uv_check_t check;
-    uv_idle_t idle;
+    struct k8c_turn turn;
     struct conn *list; /* connections with output waiting */
     struct conn *last; /* server: the connection the last stream send went to */
 };
@@ -729,12 +727,11 @@ int k8c_http_stream_respond(struct k8c_http_stream *s, int status, const struct 
     return 0;
 }
 
-static void flusher_run(struct flusher *f)
+static void flusher_run(struct k8c_turn *t)
 {
+    struct flusher *f = t->data;
     struct conn *list = f->list;
     f->list = NULL;
-    uv_check_stop(&f->check);
-    uv_idle_stop(&f->idle);
     while (list != NULL) {
         struct conn *c = list;
         list = c->flush_next;
@@ -744,39 +741,22 @@ static void flusher_run(struct flusher *f)
     }
 }
 
-static void flusher_check_cb(uv_check_t *h)
-{
-    flusher_run(h->data);
-}
-
-static void flusher_idle_cb(uv_idle_t *h)
-{
-    flusher_run(h->data);
-}
-
 static void flusher_init(uv_loop_t *loop, struct flusher *f)
 {
-    uv_check_init(loop, &f->check);
-    uv_idle_init(loop, &f->idle);
-    f->check.data = f->idle.data = f;
-    uv_unref((uv_handle_t *)&f->check);
-    uv_unref((uv_handle_t *)&f->idle);
+    k8c_turn_init(loop, &f->turn, flusher_run, f, K8C_TURN_IDLE_RUNS | K8C_TURN_UNREF);
     f->list = NULL;
     f->last = NULL;
 }
 
-/* Stops f and closes its two handles; done is called for each. */
-static void flusher_close(struct flusher *f, uv_close_cb done)
+/* Stops f and closes it; done is called once it is closed. */
+static void flusher_close(struct flusher *f, void (*done)(struct k8c_turn *t))
 {
-    uv_check_stop(&f->check);
-    uv_idle_stop(&f->idle);
     /* Connections still waiting flush at once from now on (conn_flusher
      * answers NULL for a closing server or client). */
     for (struct conn *c = f->list; c != NULL; c = c->flush_next)
         c->flush_pending = false;
     f->list = NULL;
-    uv_close((uv_handle_t *)&f->check, done);
-    uv_close((uv_handle_t *)&f->idle, done);
+    k8c_turn_close(&f->turn, done);
 }
 
 /* The flusher c's output may wait for, or NULL (flush now). */
@@ -809,10 +789,7 @@ static void conn_flush_soon(struct conn *c)
     c->flush_pending = true;
     c->flush_next = f->list;
     f->list = c;
-    if (!uv_is_active((uv_handle_t *)&f->check)) {
-        uv_check_start(&f->check, flusher_check_cb);
-        uv_idle_start(&f->idle, flusher_idle_cb);
-    }
+    k8c_turn_arm(&f->turn);
 }
 
 int k8c_http_stream_send(struct k8c_http_stream *s, struct k8c_buf *buf)
@@ -2451,7 +2428,7 @@ struct k8c_http_server *k8c_http_server_new(uv_loop_t *loop,
     uv_timer_init(loop, &srv->idle_timer);
     srv->idle_timer.data = srv;
     flusher_init(loop, &srv->flush);
-    srv->handles = 3;
+    srv->handles = 2; /* the idle timer and the flusher */
     unsigned period = srv->o.idle_timeout_ms / 4 ? srv->o.idle_timeout_ms / 4 : 1;
     uv_timer_start(&srv->idle_timer, idle_cb, period, period);
     uv_unref((uv_handle_t *)&srv->idle_timer);
@@ -2585,10 +2562,10 @@ static void idle_timer_closed(uv_handle_t *h)
         k8c_free(srv);
 }
 
-static void server_flusher_closed(uv_handle_t *h)
+static void server_flusher_closed(struct k8c_turn *t)
 {
     struct k8c_http_server *srv =
-        (struct k8c_http_server *)((char *)h->data - offsetof(struct k8c_http_server, flush));
+        (struct k8c_http_server *)((char *)t->data - offsetof(struct k8c_http_server, flush));
     if (--srv->handles == 0 && srv->closing)
         k8c_free(srv);
 }
@@ -2690,10 +2667,10 @@ const char *k8c_http_client_scheme(const struct k8c_http_client *cl)
     return cl->tls ? "https" : "http";
 }
 
-static void client_flusher_closed(uv_handle_t *h)
+static void client_flusher_closed(struct k8c_turn *t)
 {
     struct k8c_http_client *cl =
-        (struct k8c_http_client *)((char *)h->data - offsetof(struct k8c_http_client, flush));
+        (struct k8c_http_client *)((char *)t->data - offsetof(struct k8c_http_client, flush));
     if (--cl->nconns == 0)
         client_free(cl);
 }
@@ -2705,7 +2682,7 @@ void k8c_http_client_del(struct k8c_http_client *cl)
     cl->deleting = true;
     if (cl->flush_init) {
         flusher_close(&cl->flush, client_flusher_closed);
-        cl->nconns += 2;
+        cl->nconns += 1;
     }
     if (cl->conn != NULL)
         conn_fail(cl->conn, "client closed");

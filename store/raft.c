@@ -26,6 +26,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "log.h"
+#include "turn.h"
 
 #define DEFAULT_MAX_BATCH_REQUESTS 1024
 #define DEFAULT_MAX_BATCH_BYTES    (4u * 1024 * 1024)
@@ -114,14 +115,11 @@ struct store_raft {
     raft_id last_leader; /* the leader seen last (0: none yet), for leader_changes */
     int (*io_append)(struct raft_io *io, struct raft_io_append *req,
                      const struct raft_entry entries[], unsigned n, raft_io_append_cb cb);
-    bool in_append;           /* libraft is handling an AppendEntries ... */
-    raft_index append_last;   /* ... whose last entry is at this index ... */
-    raft_term append_term;    /* ... of this term */
-    raft_term answering_term; /* a follower's write completes: the term it came in */
-    uv_check_t flush_check;
-    uv_idle_t flush_idle;
-    bool flush_armed;
-    int handles_open;
+    bool in_append;             /* libraft is handling an AppendEntries ... */
+    raft_index append_last;     /* ... whose last entry is at this index ... */
+    raft_term append_term;      /* ... of this term */
+    raft_term answering_term;   /* a follower's write completes: the term it came in */
+    struct k8c_turn flush_turn; /* store_raft_flush at the end of the turn */
     struct raft_transfer close_transfer;
     void (*close_cb)(void *arg);
     void *close_arg;
@@ -270,21 +268,17 @@ static struct batch *inflight_find(struct store_raft *sr, const struct store_cmd
     return NULL;
 }
 
-static void on_flush_check(uv_check_t *h);
-static void on_flush_idle(uv_idle_t *h);
+static void on_flush_turn(struct k8c_turn *t);
 
 /* In owned-I/O mode, proposes what is queued at the end of this loop
- * iteration (the check phase), so everything submitted by the callbacks of
- * one iteration shares an entry. The idle handle keeps poll from blocking
- * when the submit came from a phase before poll. */
+ * iteration (lib/turn.h, after poll only), so everything submitted by the
+ * callbacks of one iteration shares an entry. */
 static void schedule_flush(struct store_raft *sr)
 {
-    if (!sr->owns_io || sr->flush_armed || sr->closing) {
+    if (!sr->owns_io || sr->closing) {
         return;
     }
-    sr->flush_armed = true;
-    uv_check_start(&sr->flush_check, on_flush_check);
-    uv_idle_start(&sr->flush_idle, on_flush_idle);
+    k8c_turn_arm(&sr->flush_turn);
 }
 
 /* ---- the FSM adapter ---- */
@@ -1606,28 +1600,14 @@ err:
 
 /* ---- owned I/O mode ---- */
 
-static void on_flush_check(uv_check_t *h)
+static void on_flush_turn(struct k8c_turn *t)
 {
-    struct store_raft *sr = h->data;
-
-    sr->flush_armed = false;
-    uv_check_stop(&sr->flush_check);
-    uv_idle_stop(&sr->flush_idle);
-    store_raft_flush(sr);
+    store_raft_flush(t->data);
 }
 
-static void on_flush_idle(uv_idle_t *h)
+static void on_flush_turn_closed(struct k8c_turn *t)
 {
-    (void)h; /* only keeps the loop from blocking in poll while a flush is due */
-}
-
-static void on_handle_closed(uv_handle_t *h)
-{
-    struct store_raft *sr = h->data;
-
-    if (--sr->handles_open > 0) {
-        return;
-    }
+    struct store_raft *sr = t->data;
     void (*cb)(void *) = sr->close_cb;
     void *arg = sr->close_arg;
     store_raft_del(sr);
@@ -1643,9 +1623,7 @@ static void on_raft_closed(struct raft *r)
     raft_uv_close(&sr->io);
     raft_uv_tcp_close(&sr->transport);
     sr->raft = NULL;
-    sr->handles_open = 2;
-    uv_close((uv_handle_t *)&sr->flush_check, on_handle_closed);
-    uv_close((uv_handle_t *)&sr->flush_idle, on_handle_closed);
+    k8c_turn_close(&sr->flush_turn, on_flush_turn_closed);
 }
 
 static void close_raft(struct store_raft *sr)
@@ -1806,10 +1784,7 @@ int store_raft_new(uv_loop_t *loop, const struct store_raft_config *cfg,
     sr->raft_fsm.snapshot_async = fsm_snapshot_async;
     sr->owns_io = true;
     sr->loop = loop;
-    uv_check_init(loop, &sr->flush_check);
-    uv_idle_init(loop, &sr->flush_idle);
-    sr->flush_check.data = sr;
-    sr->flush_idle.data = sr;
+    k8c_turn_init(loop, &sr->flush_turn, on_flush_turn, sr, 0);
 
     rv = raft_uv_tcp_init(&sr->transport, loop);
     if (rv != 0) {
@@ -1904,9 +1879,7 @@ err_raft:
     return rv;
 err_handles:
     k8c_free(peers);
-    sr->handles_open = 2;
     sr->raft = NULL;
-    uv_close((uv_handle_t *)&sr->flush_check, on_handle_closed);
-    uv_close((uv_handle_t *)&sr->flush_idle, on_handle_closed);
+    k8c_turn_close(&sr->flush_turn, on_flush_turn_closed);
     return K8C_EIO;
 }

@@ -969,7 +969,7 @@ static int merge_value(struct ctx *c, struct k8c_json *target, struct k8c_json *
     keymap_init(c, &km, target, patch->len);
     for (uint32_t i = 0; i < patch->len; i++) {
         const struct k8c_json_member *m = &patch->u.members[i];
-        struct k8c_json *merged;
+        struct k8c_json *merged = NULL;
         int rc;
         if (m->value->type == K8C_JSON_NULL) {
             keymap_del(&km, m->key, m->key_len);

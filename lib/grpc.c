@@ -226,8 +226,7 @@ struct k8c_grpc_call {
     unsigned requests; /* messages received */
     struct metadata_entry *md;
     size_t nmd;
-    uint64_t deadline; /* uv_now ms, 0 none */
-    struct dl_node dl; /* in srv->deadlines while the deadline is pending */
+    struct dl_node dl; /* deadline: uv_now ms, 0 none; in srv->deadlines while pending */
     uint64_t start_ns;
     void *data;
 };
@@ -371,7 +370,7 @@ const char *k8c_grpc_call_metadata(const struct k8c_grpc_call *call, const char 
 
 uint64_t k8c_grpc_call_deadline(const struct k8c_grpc_call *call)
 {
-    return call->deadline;
+    return call->dl.deadline;
 }
 
 bool k8c_grpc_call_cancelled(const struct k8c_grpc_call *call)
@@ -684,8 +683,7 @@ static struct k8c_grpc_call *srv_stream_open(struct k8c_grpc_server *srv, void *
             return call;
         }
         uint64_t ms = (uint64_t)(ns / 1000000) + (ns % 1000000 != 0);
-        call->deadline = uv_now(srv->loop) + ms;
-        dl_add(&srv->deadlines, &call->dl, call->deadline);
+        dl_add(&srv->deadlines, &call->dl, uv_now(srv->loop) + ms);
     }
     if (call->method->m.kind == K8C_GRPC_CLIENT_STREAMING ||
         call->method->m.kind == K8C_GRPC_BIDI_STREAMING) {
@@ -862,8 +860,9 @@ void k8c_grpc_server_del(struct k8c_grpc_server *srv)
 /*
  * A client call is shared by the user (until on_done has run) and the
  * transport (until the HTTP/2 stream is closed); every caller of
- * ccall_complete holds a reference of its own across it. on_done runs exactly once: on the final
- * status from the server, a transport failure, the deadline or a cancel.
+ * ccall_complete holds a reference of its own across it. on_done runs
+ * exactly once: on the final status from the server, a transport failure,
+ * the deadline or a cancel.
  */
 
 struct k8c_grpc_client_call {

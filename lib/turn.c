@@ -49,11 +49,6 @@ void k8c_turn_disarm(struct k8c_turn *t)
     uv_idle_stop(&t->idle);
 }
 
-bool k8c_turn_armed(const struct k8c_turn *t)
-{
-    return uv_is_active((const uv_handle_t *)&t->check);
-}
-
 static void on_closed(uv_handle_t *h)
 {
     struct k8c_turn *t = h->data;

@@ -39,7 +39,6 @@ void k8c_turn_init(uv_loop_t *loop, struct k8c_turn *t, k8c_turn_cb cb, void *da
 void k8c_turn_arm(struct k8c_turn *t);
 /* Cancels a pending run (the callback is disarmed before it is called). */
 void k8c_turn_disarm(struct k8c_turn *t);
-bool k8c_turn_armed(const struct k8c_turn *t);
 /* Closes both handles; closed(t) is called once both are closed. */
 void k8c_turn_close(struct k8c_turn *t, void (*closed)(struct k8c_turn *t));
 

@@ -966,11 +966,11 @@ enum etcd_gauge {
     G_IS_LEADER,
     G_COMMITTED,
     G_APPLIED,
+    G_LEADER_CHANGES, /* the last read from the raft status */
     G_DB_SIZE,
     G_DB_IN_USE,
     G_QUOTA,
     G_REVISION,
-    G_LEADER_CHANGES,
 };
 
 /* Read at scrape time (the registry is locked: nothing here touches it). */
@@ -980,14 +980,13 @@ static double etcd_gauge(void *arg)
     struct store_mvcc_status mst;
     enum etcd_gauge g = (enum etcd_gauge)(intptr_t)arg;
 
-    if (g <= G_APPLIED || g == G_LEADER_CHANGES) {
+    if (g <= G_LEADER_CHANGES) {
         store_raft_get_status(server.raft, &rst);
-        if (g == G_LEADER_CHANGES)
-            return (double)rst.leader_changes;
         return g == G_HAS_LEADER  ? rst.leader_id != 0
                : g == G_IS_LEADER ? rst.role == STORE_RAFT_LEADER
                : g == G_COMMITTED ? (double)rst.commit_index
-                                  : (double)rst.applied_index;
+               : g == G_APPLIED   ? (double)rst.applied_index
+                                  : (double)rst.leader_changes;
     }
     if (g == G_QUOTA)
         return (double)opt.quota_backend_bytes;

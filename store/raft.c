@@ -1663,7 +1663,6 @@ void store_raft_close(struct store_raft *sr, bool transfer, void (*cb)(void *arg
     close_raft(sr);
 }
 
-/* mkdir -p with mode 0700 for new directories. */
 /*
  * libraft's open segments are made ahead of use with posix_fallocate, which
  * leaves unwritten extents. Each append rewrites the segment's last partly
@@ -1676,8 +1675,9 @@ void store_raft_close(struct store_raft *sr, bool transfer, void (*cb)(void *arg
  * zeros and synced once when made, and their pages dropped from the page
  * cache (cached pages also make a direct write wait), so every append is an
  * overwrite of written blocks that the kernel completes asynchronously with
- * a plain data sync. Other files get libc's posix_fallocate. bench/store measured
- * the leader's own append at 4-6 ms instead of 10-12 ms at 1000 clients.
+ * a plain data sync. Other files get libc's posix_fallocate. bench/store
+ * measured the leader's own append at 4-6 ms instead of 10-12 ms at 1000
+ * clients.
  */
 static bool is_open_segment(int fd)
 {
@@ -1718,6 +1718,7 @@ int posix_fallocate(int fd, off_t offset, off_t len)
     return 0;
 }
 
+/* mkdir -p with mode 0700 for new directories. */
 static int make_dirs(const char *path)
 {
     char buf[4096];

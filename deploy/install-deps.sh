@@ -9,7 +9,7 @@ packages=(
   # libraries the tree links
   libraft-dev libuv1-dev liblmdb-dev libnghttp2-dev libprotobuf-c-dev
   protobuf-c-compiler libssl-dev libyaml-dev libhttp-parser-dev libwslay-dev
-  libcmocka-dev libjemalloc-dev
+  libcmocka-dev libjemalloc-dev liblz4-dev
   # real peers the tests and benchmarks talk to
   nghttp2-client curl openssl python3 python3-grpcio python3-protobuf
   protobuf-compiler python3-kubernetes etcd-server etcd-client nginx-light

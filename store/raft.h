@@ -325,4 +325,10 @@ int store_raft_assign(struct store_raft *sr, uint64_t id, int role, store_raft_c
 /* Transfers leadership to id (0: any up-to-date voter). Same errors. */
 int store_raft_transfer(struct store_raft *sr, uint64_t id, store_raft_change_cb cb, void *arg);
 
+/* libraft's checksum of segments and snapshots, under libraft's own name:
+ * CRC-32 with polynomial 0x04C11DB7, most significant bit first, no final
+ * xor, continuing from init (CRC-32/MPEG-2 when init is 0xFFFFFFFF). raft.c
+ * defines it when K8C_RAFT_CRC is set; store/CMakeLists.txt explains. */
+unsigned byteCrc32(const void *buf, size_t size, unsigned init);
+
 #endif

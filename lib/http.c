@@ -1097,11 +1097,11 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
         stream_add_header(s, (const char *)name, namelen, (const char *)value, valuelen,
                           c->srv->o.max_header_bytes);
     } else if (s->cops != NULL && s->cops->on_header != NULL) {
-        char *n = k8c_strndup((const char *)name, namelen);
-        char *v = k8c_strndup((const char *)value, valuelen);
-        s->cops->on_header((struct k8c_http_client_stream *)s, n, v, s->arg);
-        k8c_free(n);
-        k8c_free(v);
+        /* nghttp2 hands both NUL-terminated; an embedded NUL (possible only
+         * without its HTTP messaging checks, which clients keep) ends them
+         * early, as a copy with strndup would. */
+        s->cops->on_header((struct k8c_http_client_stream *)s, (const char *)name,
+                           (const char *)value, s->arg);
     }
     return 0;
 }

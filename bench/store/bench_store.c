@@ -456,12 +456,13 @@ static int run_watch(struct bench *b)
         until = uv_hrtime() + 30ull * 1000000000ull;
         while (b->events_received < want && b->watchers_done < nw && uv_hrtime() < until)
             uv_run(&b->loop, UV_RUN_ONCE);
+        double cpu_end = self_cpu(); /* puts and event delivery both */
         double secs = (double)(b->t_last_event - p.t0) / 1e9;
         qsort(b->event_lat, b->nevent_lat, sizeof(uint64_t), cmp_u64);
         printf("case=watch label=%s watchers=%d puts=%" PRIu64 " put_errors=%" PRIu64
                " events=%" PRIu64 " events_expected=%" PRIu64 " watch_errors=%" PRIu64
                " secs=%.3f ops=%" PRIu64 " errors=%" PRIu64 " ops_per_sec=%.1f p50_ms=%.3f "
-               "p99_ms=%.3f max_ms=%.3f inflight=%d conns=%d",
+               "p99_ms=%.3f max_ms=%.3f inflight=%d conns=%d client_cpu_s=%.2f",
                b->opt.label, b->watchers_created, p.ok, p.errors, b->events_received, want,
                b->watch_errors, secs, b->events_received,
                (want - (b->events_received < want ? b->events_received : want)) + p.errors +
@@ -469,7 +470,8 @@ static int run_watch(struct bench *b)
                secs > 0 ? (double)b->events_received / secs : 0.0,
                quantile_ms(b->event_lat, b->nevent_lat, 0.50),
                quantile_ms(b->event_lat, b->nevent_lat, 0.99),
-               quantile_ms(b->event_lat, b->nevent_lat, 1.0), b->opt.inflight, b->nch);
+               quantile_ms(b->event_lat, b->nevent_lat, 1.0), b->opt.inflight, b->nch,
+               cpu_end - p.cpu0);
         if (p.stalled)
             printf(" stalled=1");
         if (p.first_error[0] != '\0')

@@ -100,8 +100,13 @@ struct k8c_http_stream {
     void *raw_arg;
     nghttp2_nv *trailers;
     size_t ntrailers;
-    struct k8c_http_header *hdrs; /* request headers (server) or request (client), owned */
-    size_t nhdrs, hdr_bytes;
+    /* Request headers (server) or the request (client). Names and values
+     * live NUL-terminated in hblob, so a request costs two allocations,
+     * not two per header; hdrs points into it (stream_add_header). */
+    struct k8c_http_header *hdrs;
+    size_t nhdrs, hdrs_cap, hdr_bytes;
+    char *hblob;
+    size_t hblob_len, hblob_cap;
     const char *method, *path;
     /* callbacks */
     const struct k8c_http_stream_ops *ops;
@@ -305,11 +310,8 @@ static void stream_free(struct k8c_http_stream *s)
         k8c_free(s->trailers[i].value);
     }
     k8c_free(s->trailers);
-    for (size_t i = 0; i < s->nhdrs; i++) {
-        k8c_free((char *)s->hdrs[i].name);
-        k8c_free((char *)s->hdrs[i].value);
-    }
     k8c_free(s->hdrs);
+    k8c_free(s->hblob);
     k8c_free(s);
 }
 
@@ -337,13 +339,39 @@ static bool stream_add_header(struct k8c_http_stream *s, const char *name, size_
         s->too_big = true;
         return false;
     }
-    s->hdrs = k8c_realloc(s->hdrs, (s->nhdrs + 1) * sizeof(*s->hdrs));
-    char *n = k8c_strndup(name, nlen);
-    for (char *p = n; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
+    /* As a copy with strndup would, a name or value ends at a NUL in it. */
+    nlen = strnlen(name, nlen);
+    vlen = strnlen(value, vlen);
+    if (s->nhdrs == s->hdrs_cap) {
+        s->hdrs_cap = s->hdrs_cap ? 2 * s->hdrs_cap : 8;
+        s->hdrs = k8c_realloc(s->hdrs, s->hdrs_cap * sizeof(*s->hdrs));
+    }
+    size_t need = s->hblob_len + nlen + vlen + 2;
+    if (need > s->hblob_cap) {
+        size_t cap = s->hblob_cap ? s->hblob_cap : 256;
+        while (cap < need)
+            cap *= 2;
+        char *blob = k8c_malloc(cap);
+        if (s->hblob_len > 0)
+            memcpy(blob, s->hblob, s->hblob_len);
+        for (size_t i = 0; i < s->nhdrs; i++) { /* the same offsets in the new blob */
+            s->hdrs[i].name = blob + (s->hdrs[i].name - s->hblob);
+            s->hdrs[i].value = blob + (s->hdrs[i].value - s->hblob);
+        }
+        k8c_free(s->hblob);
+        s->hblob = blob;
+        s->hblob_cap = cap;
+    }
+    char *n = s->hblob + s->hblob_len;
+    for (size_t i = 0; i < nlen; i++)
+        n[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+    n[nlen] = '\0';
+    char *v = n + nlen + 1;
+    memcpy(v, value, vlen);
+    v[vlen] = '\0';
+    s->hblob_len = need;
     s->hdrs[s->nhdrs].name = n;
-    s->hdrs[s->nhdrs].value = k8c_strndup(value, vlen);
+    s->hdrs[s->nhdrs].value = v;
     s->nhdrs++;
     s->hdr_bytes += nlen + vlen;
     return true;

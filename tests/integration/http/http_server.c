@@ -171,6 +171,16 @@ static void answer(struct req *r)
         int rc = k8c_http_server_reload_tls(server, errmsg);
         snprintf(buf, sizeof(buf), "%s\n", rc == 0 ? "reloaded" : errmsg);
         k8c_http_stream_reply(s, rc == 0 ? 200 : 500, text, buf, strlen(buf));
+    } else if (path_is(path, "/headers")) {
+        /* the request's headers as the server keeps them, one per line */
+        size_t n;
+        const struct k8c_http_header *h = k8c_http_stream_headers(s, &n);
+        struct k8c_sbuf out;
+        k8c_sbuf_init(&out);
+        for (size_t i = 0; i < n; i++)
+            k8c_sbuf_printf(&out, "%s: %s\n", h[i].name, h[i].value);
+        k8c_http_stream_reply(s, 200, text, out.data, out.len);
+        k8c_sbuf_free(&out);
     } else if (path_is(path, "/hello")) {
         k8c_http_stream_reply(s, 200, text, "hello\n", 6);
     } else if (path_is(path, "/proto")) {

@@ -67,6 +67,18 @@ h2c)
     # curl --http2 on cleartext asks for Upgrade: h2c; we answer in HTTP/1.1.
     expect "upgrade ignored" "hello" "$(curl -sS --http2 "$url/hello")"
     expect "POST echo" "h2 body" "$(curl -sS --http2-prior-knowledge --data-binary 'h2 body' "$url/echo")"
+    # 40 headers of 60-byte values (mixed-case names): the server keeps every
+    # one, names lower-cased, in order, past the first 256-byte header block.
+    hargs=() want=""
+    for i in $(seq 1 40); do
+        v=$(printf 'v%02d-%057d' "$i" "$i")
+        hargs+=(-H "X-Hdr-$i: $v")
+        want+="x-hdr-$i: $v"$'\n'
+    done
+    got=$(curl -sS --http2-prior-knowledge "${hargs[@]}" "$url/headers" | grep '^x-hdr-')
+    expect "40 request headers over h2" "${want%$'\n'}" "$got"
+    got=$(curl -sS --http1.1 "${hargs[@]}" "$url/headers" | grep '^x-hdr-')
+    expect "40 request headers over HTTP/1.1" "${want%$'\n'}" "$got"
     out=$(nghttp -n -m 100 -s "$url/hello" 2>&1)
     expect "nghttp: 100 concurrent streams" "100" "$(echo "$out" | grep -c '/hello' || true)"
     out=$(nghttp -v "$url/stream?n=3" 2>&1)

@@ -586,11 +586,7 @@ static void call_free(struct k8c_grpc_call *call)
     dl_remove(&call->srv->deadlines, &call->dl);
     k8c_grpc_decoder_free(&call->decoder);
     k8c_free(call->request);
-    for (size_t i = 0; i < call->nmd; i++) {
-        k8c_free(call->md[i].name);
-        k8c_free(call->md[i].value);
-    }
-    k8c_free(call->md);
+    k8c_free(call->md); /* names and values in the same block */
     k8c_free(call);
     if (srv->deleting && srv->calls == NULL)
         server_free(srv);
@@ -631,7 +627,13 @@ static struct k8c_grpc_call *srv_stream_open(struct k8c_grpc_server *srv, void *
         srv->calls->prev = call;
     srv->calls = call;
 
-    call->md = k8c_calloc(nheaders ? nheaders : 1, sizeof(*call->md));
+    /* The metadata in one block: entries, then names and values. */
+    size_t bytes = (nheaders ? nheaders : 1) * sizeof(*call->md);
+    for (size_t i = 0; i < nheaders; i++)
+        if (headers[i].name[0] != ':')
+            bytes += strlen(headers[i].name) + strlen(headers[i].value) + 2;
+    call->md = k8c_malloc(bytes);
+    char *text = (char *)(call->md + (nheaders ? nheaders : 1));
     for (size_t i = 0; i < nheaders; i++) {
         if (headers[i].name[0] == ':')
             continue;
@@ -639,8 +641,10 @@ static struct k8c_grpc_call *srv_stream_open(struct k8c_grpc_server *srv, void *
             ctype = headers[i].value;
         else if (strcmp(headers[i].name, "grpc-timeout") == 0)
             timeout = headers[i].value;
-        call->md[call->nmd].name = k8c_strdup(headers[i].name);
-        call->md[call->nmd].value = k8c_strdup(headers[i].value);
+        size_t nl = strlen(headers[i].name) + 1, vl = strlen(headers[i].value) + 1;
+        call->md[call->nmd].name = memcpy(text, headers[i].name, nl);
+        call->md[call->nmd].value = memcpy(text + nl, headers[i].value, vl);
+        text += nl + vl;
         call->nmd++;
     }
 

@@ -305,11 +305,7 @@ static void stream_free(struct k8c_http_stream *s)
     stream_unlink(s);
     while (s->head)
         stream_pop(s);
-    for (size_t i = 0; i < s->ntrailers; i++) {
-        k8c_free(s->trailers[i].name);
-        k8c_free(s->trailers[i].value);
-    }
-    k8c_free(s->trailers);
+    k8c_free(s->trailers); /* nv_pack: names and values in the same block */
     k8c_free(s->hdrs);
     k8c_free(s->hblob);
     k8c_free(s);
@@ -492,33 +488,32 @@ static void stream_resume(struct k8c_http_stream *s)
     conn_flush_soon(c);
 }
 
-static nghttp2_nv *make_nv(const struct k8c_http_header *h, size_t n, bool copy, bool lower)
+/*
+ * Headers for nghttp2 in one allocation: the nv array, then each name
+ * (lower-cased when asked) and value NUL-terminated. nghttp2 copies what it
+ * submits; k8c_free releases the whole. One malloc per response, trailer
+ * set or request instead of one per name and value.
+ */
+static nghttp2_nv *nv_pack(const struct k8c_http_header *h, size_t n, bool lower)
 {
-    nghttp2_nv *nv = k8c_calloc(n ? n : 1, sizeof(*nv));
+    size_t bytes = (n ? n : 1) * sizeof(nghttp2_nv);
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(h[i].name) + strlen(h[i].value) + 2;
+    nghttp2_nv *nv = k8c_malloc(bytes);
+    char *p = (char *)(nv + (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
-        char *name = copy || lower ? k8c_strdup(h[i].name) : (char *)h[i].name;
-        if (lower)
-            for (char *p = name; *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                    *p = (char)(*p - 'A' + 'a');
-        nv[i].name = (uint8_t *)name;
-        nv[i].value = (uint8_t *)(copy ? k8c_strdup(h[i].value) : h[i].value);
-        nv[i].namelen = strlen(h[i].name);
-        nv[i].valuelen = strlen(h[i].value);
-        nv[i].flags = NGHTTP2_NV_FLAG_NONE; /* nghttp2 copies when a frame is submitted */
+        size_t nl = strlen(h[i].name), vl = strlen(h[i].value);
+        for (size_t j = 0; j < nl; j++) {
+            char ch = h[i].name[j];
+            p[j] = lower && ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+        }
+        p[nl] = '\0';
+        memcpy(p + nl + 1, h[i].value, vl);
+        p[nl + 1 + vl] = '\0';
+        nv[i] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)p + nl + 1, nl, vl, NGHTTP2_NV_FLAG_NONE};
+        p += nl + vl + 2;
     }
     return nv;
-}
-
-static void free_nv(nghttp2_nv *nv, size_t n, bool names, bool values)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (names)
-            k8c_free(nv[i].name);
-        if (values)
-            k8c_free(nv[i].value);
-    }
-    k8c_free(nv);
 }
 
 /* ======================= server streams: the public API ======================= */
@@ -737,15 +732,14 @@ int k8c_http_stream_respond(struct k8c_http_stream *s, int status, const struct 
     if (c->session == NULL)
         return K8C_ECLOSED;
     char code[8];
-    struct k8c_http_header *all = k8c_calloc(n + 1, sizeof(*all));
+    struct k8c_http_header all[K8C_HTTP_MAX_HEADERS + 1];
     snprintf(code, sizeof(code), "%d", status);
     all[0] = (struct k8c_http_header){":status", code};
     memcpy(all + 1, h, n * sizeof(*h));
-    nghttp2_nv *nv = make_nv(all, n + 1, false, true);
+    nghttp2_nv *nv = nv_pack(all, n + 1, true);
     nghttp2_data_provider prd = {.source.ptr = s, .read_callback = data_read_cb};
     int rc = nghttp2_submit_response(c->session, s->id, nv, n + 1, end ? NULL : &prd);
-    free_nv(nv, n + 1, true, false);
-    k8c_free(all);
+    k8c_free(nv);
     if (rc != 0)
         return K8C_EPROTO;
     s->provider = !end;
@@ -861,7 +855,7 @@ int k8c_http_stream_finish(struct k8c_http_stream *s, const struct k8c_http_head
         return K8C_EINVAL;
     s->finished = true;
     if (s->conn->proto == PROTO_H2 && n > 0) {
-        s->trailers = make_nv(trailers, n, true, true);
+        s->trailers = nv_pack(trailers, n, true);
         s->ntrailers = n;
     }
     s->end = true;
@@ -2722,7 +2716,7 @@ void k8c_http_client_del(struct k8c_http_client *cl)
 /* Submits the HTTP/2 request for a stream waiting on the connection. */
 static void client_submit(struct conn *c, struct k8c_http_stream *s)
 {
-    nghttp2_nv *nv = make_nv(s->hdrs, s->nhdrs, false, false);
+    nghttp2_nv *nv = nv_pack(s->hdrs, s->nhdrs, false);
     nghttp2_data_provider prd = {.source.ptr = s, .read_callback = data_read_cb};
     int32_t id = nghttp2_submit_request(c->session, NULL, nv, s->nhdrs, &prd, s);
     k8c_free(nv);

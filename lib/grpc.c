@@ -586,8 +586,7 @@ static void call_free(struct k8c_grpc_call *call)
     dl_remove(&call->srv->deadlines, &call->dl);
     k8c_grpc_decoder_free(&call->decoder);
     k8c_free(call->request);
-    k8c_free(call->md); /* names and values in the same block */
-    k8c_free(call);
+    k8c_free(call); /* its metadata with it (srv_stream_open) */
     if (srv->deleting && srv->calls == NULL)
         server_free(srv);
 }
@@ -614,7 +613,14 @@ static struct k8c_grpc_call *srv_stream_open(struct k8c_grpc_server *srv, void *
                                              const char *method, const char *path,
                                              const struct grpc_header *headers, size_t nheaders)
 {
-    struct k8c_grpc_call *call = K8C_NEW(struct k8c_grpc_call);
+    /* The call and its metadata in one block: the call, the entries, then
+     * the names and values. */
+    size_t bytes =
+        sizeof(struct k8c_grpc_call) + (nheaders ? nheaders : 1) * sizeof(struct metadata_entry);
+    for (size_t i = 0; i < nheaders; i++)
+        if (headers[i].name[0] != ':')
+            bytes += strlen(headers[i].name) + strlen(headers[i].value) + 2;
+    struct k8c_grpc_call *call = k8c_calloc(1, bytes);
     const char *ctype = NULL, *timeout = NULL;
 
     call->srv = srv;
@@ -627,12 +633,7 @@ static struct k8c_grpc_call *srv_stream_open(struct k8c_grpc_server *srv, void *
         srv->calls->prev = call;
     srv->calls = call;
 
-    /* The metadata in one block: entries, then names and values. */
-    size_t bytes = (nheaders ? nheaders : 1) * sizeof(*call->md);
-    for (size_t i = 0; i < nheaders; i++)
-        if (headers[i].name[0] != ':')
-            bytes += strlen(headers[i].name) + strlen(headers[i].value) + 2;
-    call->md = k8c_malloc(bytes);
+    call->md = (struct metadata_entry *)(call + 1);
     char *text = (char *)(call->md + (nheaders ? nheaders : 1));
     for (size_t i = 0; i < nheaders; i++) {
         if (headers[i].name[0] == ':')

@@ -339,7 +339,7 @@ static bool stream_add_header(struct k8c_http_stream *s, const char *name, size_
     nlen = strnlen(name, nlen);
     vlen = strnlen(value, vlen);
     if (s->nhdrs == s->hdrs_cap) {
-        s->hdrs_cap = s->hdrs_cap ? 2 * s->hdrs_cap : 8;
+        s->hdrs_cap = s->hdrs_cap ? 2 * s->hdrs_cap : 16; /* a gRPC request has 8-10 */
         s->hdrs = k8c_realloc(s->hdrs, s->hdrs_cap * sizeof(*s->hdrs));
     }
     size_t need = s->hblob_len + nlen + vlen + 2;

@@ -733,7 +733,14 @@ int k8c_http_stream_respond(struct k8c_http_stream *s, int status, const struct 
         return K8C_ECLOSED;
     char code[8];
     struct k8c_http_header all[K8C_HTTP_MAX_HEADERS + 1];
-    snprintf(code, sizeof(code), "%d", status);
+    if (status >= 100 && status <= 999) { /* every real status: no snprintf per response */
+        code[0] = (char)('0' + status / 100);
+        code[1] = (char)('0' + status / 10 % 10);
+        code[2] = (char)('0' + status % 10);
+        code[3] = '\0';
+    } else {
+        snprintf(code, sizeof(code), "%d", status);
+    }
     all[0] = (struct k8c_http_header){":status", code};
     memcpy(all + 1, h, n * sizeof(*h));
     nghttp2_nv *nv = nv_pack(all, n + 1, true);

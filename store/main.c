@@ -33,6 +33,7 @@
 #include "error.h"
 #include "flags.h"
 #include "grpc.h"
+#include "grpc_frame.h"
 #include "json.h" /* k8c_arena */
 #include "log.h"
 #include "metrics.h"
@@ -252,9 +253,11 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
             results[i].status = res.err;
             if (res.err == 0 && res.resp) {
                 fill_response_header(res.resp);
+                /* framed for gRPC here: on_write_applied sends it as it is */
                 size_t len = protobuf_c_message_get_packed_size(res.resp);
-                results[i].data = k8c_buf_new(len);
-                protobuf_c_message_pack(res.resp, results[i].data->data);
+                results[i].data = k8c_buf_new(K8C_GRPC_PREFIX_SIZE + len);
+                k8c_grpc_frame_prefix(results[i].data->data, len);
+                protobuf_c_message_pack(res.resp, results[i].data->data + K8C_GRPC_PREFIX_SIZE);
             }
         }
         store_mvcc_result_free(&res);
@@ -426,7 +429,7 @@ static void on_write_applied(void *arg, int status, struct store_raft_result *re
         else if (result->data == NULL)
             finish_error(p->call, K8C_EIO);
         else {
-            k8c_grpc_call_send_bytes(p->call, result->data->data, result->data->len);
+            k8c_grpc_call_send_framed(p->call, result->data);
             k8c_grpc_call_finish(p->call, K8C_GRPC_OK, NULL);
         }
     }

@@ -296,6 +296,8 @@ struct store_mvcc {
 
     /* The open batch. */
     MDB_txn *txn;
+    MDB_cursor *b_icur; /* its index cursor for key_live, opened on first use; LMDB
+                           closes it with the transaction */
     bool broken;
     int64_t b_rev, b_compact, b_kv_bytes;
     bool b_nospace;
@@ -339,6 +341,7 @@ struct view {
     MDB_txn *txn;
     int64_t rev;
     int64_t compact_rev;
+    bool batch; /* txn is the write batch's: key_live may use its cursor */
 };
 
 /* -------------------------------------------------------------- lookups */
@@ -395,16 +398,21 @@ static int rec_get(const struct view *v, const struct ientry *e, struct rec *r)
 static int key_live(const struct view *v, const uint8_t *key, size_t klen, int64_t rev,
                     struct rec *r, struct ientry *eout)
 {
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(v->txn, v->m->index, &c);
-    if (rc)
+    /* A put looks its key up in every request of a batch: one cursor for
+     * the batch instead of an allocation and a close per lookup. */
+    MDB_cursor *c = v->batch ? v->m->b_icur : NULL;
+    int rc = 0;
+    if (c == NULL && (rc = mdb_cursor_open(v->txn, v->m->index, &c)) != 0)
         return lmdb_fail(rc, "cursor open");
+    if (v->batch)
+        v->m->b_icur = c;
     MDB_val k = {klen, (void *)key}, d;
     struct ientry e;
     rc = mdb_cursor_get(c, &k, &d, MDB_SET);
     if (rc == 0)
         rc = index_latest(c, &k, rev, v->rev, &e);
-    mdb_cursor_close(c);
+    if (!v->batch)
+        mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND)
         return 1;
     if (rc)
@@ -778,7 +786,8 @@ struct wctx {
 
 static struct view wview(const struct wctx *w)
 {
-    struct view v = {w->m, w->m->txn, w->sub ? w->begin_rev + 1 : w->begin_rev, w->m->b_compact};
+    struct view v = {w->m, w->m->txn, w->sub ? w->begin_rev + 1 : w->begin_rev, w->m->b_compact,
+                     true};
     return v;
 }
 
@@ -1925,6 +1934,7 @@ int store_mvcc_begin_batch(struct store_mvcc *m)
         m->txn = NULL;
         return lmdb_fail(rc, "begin batch");
     }
+    m->b_icur = NULL;
     m->broken = false;
     m->b_rev = m->rev;
     m->b_compact = m->compact_rev;
@@ -1940,6 +1950,7 @@ void store_mvcc_abort_batch(struct store_mvcc *m)
         return;
     mdb_txn_abort(m->txn);
     m->txn = NULL;
+    m->b_icur = NULL; /* closed with it */
     store_mvcc_events_free(m->b_events);
     m->b_events = NULL;
     m->broken = false;
@@ -2101,6 +2112,7 @@ int store_mvcc_commit_batch(struct store_mvcc *m, uint64_t applied_index, uint64
     }
     int rc = mdb_txn_commit(m->txn);
     m->txn = NULL;
+    m->b_icur = NULL; /* closed with it */
     if (rc) {
         store_mvcc_events_free(m->b_events);
         m->b_events = NULL;
@@ -2132,6 +2144,7 @@ static int read_begin(struct store_mvcc *m, struct view *v)
         return K8C_EIO;
     }
     v->m = m;
+    v->batch = false;
     int rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &v->txn);
     if (rc) {
         pthread_rwlock_unlock(&m->lock);

@@ -55,7 +55,8 @@ struct store_raft;
 /* Outcome of one applied request, filled in by store_fsm.apply. */
 struct store_raft_result {
     int status;           /* 0, or a negative code: why this request failed */
-    struct k8c_buf *data; /* encoded response or NULL; one reference owned here */
+    struct k8c_buf *data; /* the response (k8c-store: framed for gRPC) or NULL; one
+                             reference owned here */
 };
 
 /*

@@ -328,6 +328,13 @@ static struct k8c_http_stream *stream_new(struct conn *c)
     return s;
 }
 
+/* n bytes of src into dst with ASCII upper case lowered (header names). */
+static void copy_lower(char *dst, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? (char)(src[i] - 'A' + 'a') : src[i];
+}
+
 static bool stream_add_header(struct k8c_http_stream *s, const char *name, size_t nlen,
                               const char *value, size_t vlen, size_t max_bytes)
 {
@@ -359,8 +366,7 @@ static bool stream_add_header(struct k8c_http_stream *s, const char *name, size_
         s->hblob_cap = cap;
     }
     char *n = s->hblob + s->hblob_len;
-    for (size_t i = 0; i < nlen; i++)
-        n[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+    copy_lower(n, name, nlen);
     n[nlen] = '\0';
     char *v = n + nlen + 1;
     memcpy(v, value, vlen);
@@ -503,10 +509,10 @@ static nghttp2_nv *nv_pack(const struct k8c_http_header *h, size_t n, bool lower
     char *p = (char *)(nv + (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         size_t nl = strlen(h[i].name), vl = strlen(h[i].value);
-        for (size_t j = 0; j < nl; j++) {
-            char ch = h[i].name[j];
-            p[j] = lower && ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-        }
+        if (lower)
+            copy_lower(p, h[i].name, nl);
+        else
+            memcpy(p, h[i].name, nl);
         p[nl] = '\0';
         memcpy(p + nl + 1, h[i].value, vl);
         p[nl + 1 + vl] = '\0';

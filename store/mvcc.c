@@ -401,11 +401,13 @@ static int key_live(const struct view *v, const uint8_t *key, size_t klen, int64
     /* A put looks its key up in every request of a batch: one cursor for
      * the batch instead of an allocation and a close per lookup. */
     MDB_cursor *c = v->batch ? v->m->b_icur : NULL;
-    int rc = 0;
-    if (c == NULL && (rc = mdb_cursor_open(v->txn, v->m->index, &c)) != 0)
-        return lmdb_fail(rc, "cursor open");
-    if (v->batch)
-        v->m->b_icur = c;
+    int rc;
+    if (c == NULL) {
+        if ((rc = mdb_cursor_open(v->txn, v->m->index, &c)) != 0)
+            return lmdb_fail(rc, "cursor open");
+        if (v->batch)
+            v->m->b_icur = c;
+    }
     MDB_val k = {klen, (void *)key}, d;
     struct ientry e;
     rc = mdb_cursor_get(c, &k, &d, MDB_SET);

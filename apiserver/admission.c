@@ -146,9 +146,11 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     } else {
         api_defaults_apply(r, obj);
     }
-    if (sub != NULL && sub[0] != '\0')
+    bool ephemeral = sub != NULL && strcmp(sub, "ephemeralcontainers") == 0;
+    if (sub != NULL && sub[0] != '\0' && !ephemeral)
         return 0; /* status updates: the object's shape is the stored one's */
-    if (api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs) != 0) {
+    if ((ephemeral ? api_validate_pod_ephemeral_update(obj, old, errs)
+                   : api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs)) != 0) {
         struct k8c_sbuf msg;
         api_meta_t *m = api_obj_meta(obj);
         k8c_sbuf_init(&msg);

@@ -1304,6 +1304,32 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
     ProtobufCMessage **old_spec = api_obj_field(old, "spec");
     bool status_sub = strcmp(req->sub, "status") == 0;
     bool has_status_sub = (req->res->subresources & API_SUB_STATUS) != 0;
+    if (strcmp(req->sub, "ephemeralcontainers") == 0) {
+        /* Only spec.ephemeralContainers changes (upstream's dropNonEphemeralContainerUpdates). */
+        K8s__Io__Api__Core__V1__Pod *pod = (K8s__Io__Api__Core__V1__Pod *)obj;
+        K8s__Io__Api__Core__V1__Pod *copy = (K8s__Io__Api__Core__V1__Pod *)api_obj_copy(old);
+        if (copy->spec == NULL) {
+            copy->spec = k8c_calloc(1, sizeof(*copy->spec));
+            k8s__io__api__core__v1__pod_spec__init(copy->spec);
+        }
+        for (size_t i = 0; i < copy->spec->n_ephemeralcontainers; i++)
+            api_obj_free(&copy->spec->ephemeralcontainers[i]->base);
+        k8c_free(copy->spec->ephemeralcontainers);
+        copy->spec->ephemeralcontainers = NULL;
+        copy->spec->n_ephemeralcontainers = 0;
+        if (pod->spec != NULL) {
+            copy->spec->ephemeralcontainers = pod->spec->ephemeralcontainers;
+            copy->spec->n_ephemeralcontainers = pod->spec->n_ephemeralcontainers;
+            pod->spec->ephemeralcontainers = NULL;
+            pod->spec->n_ephemeralcontainers = 0;
+        }
+        api_meta_t *cm = api_obj_meta(&copy->base);
+        if (cm != NULL)
+            api_set_str(&cm->resourceversion, m->resourceversion);
+        api_obj_free(req->obj);
+        req->obj = &copy->base;
+        return;
+    }
     if (status_sub) {
         /* Only the status changes: everything else comes from the stored object. */
         ProtobufCMessage *new_status = status ? *status : NULL;
@@ -2200,9 +2226,18 @@ static void dispatch(struct api_req *req)
          * subresources are handled in subresource.c */
         if (api_subresource(req))
             return;
-        if (strcmp(req->sub, "status") != 0 || !(r->subresources & API_SUB_STATUS)) {
+        bool status = strcmp(req->sub, "status") == 0 && (r->subresources & API_SUB_STATUS);
+        bool ephemeral =
+            strcmp(req->sub, "ephemeralcontainers") == 0 && (r->subresources & API_SUB_EPHEMERAL);
+        if (!status && !ephemeral) {
             api_respond_status(req, 404, "NotFound",
                                "the server could not find the requested resource");
+            return;
+        }
+        /* both read and write the object: get, update and patch only */
+        if (req->verb != VERB_GET && req->verb != VERB_UPDATE && req->verb != VERB_PATCH) {
+            api_respond_statusf(req, 405, "MethodNotAllowed",
+                                "the server does not allow this method on the requested resource");
             return;
         }
     }

@@ -51,6 +51,8 @@ typedef K8s__Io__Api__Core__V1__Container container_t;
 typedef K8s__Io__Api__Core__V1__ContainerPort container_port_t;
 typedef K8s__Io__Api__Core__V1__EnvVar env_var_t;
 typedef K8s__Io__Api__Core__V1__VolumeMount volume_mount_t;
+typedef K8s__Io__Api__Core__V1__EphemeralContainer ephemeral_container_t;
+typedef K8s__Io__Api__Core__V1__EphemeralContainerCommon ephemeral_common_t;
 typedef K8s__Io__Api__Core__V1__Volume volume_t;
 typedef K8s__Io__Api__Core__V1__ResourceRequirements resources_t;
 typedef K8s__Io__Api__Core__V1__ResourceRequirements__LimitsEntry quantity_entry_t;
@@ -1790,6 +1792,90 @@ static void validate_tolerations(struct vctx *v, K8s__Io__Api__Core__V1__Tolerat
 
 /* ValidatePodSpec at the current path ("spec", "spec.template.spec", ...). extra_vols are
  * volume names a container may also mount (a StatefulSet's volumeClaimTemplates). */
+/*
+ * validateEphemeralContainers at "ephemeralContainers": the checks common to every container,
+ * a name unique across all containers, a target that is a regular or init container, and none
+ * of the fields kept for the pod's own workload (ports, resources, probes, lifecycle, restart
+ * and resize policies, volume subpaths).
+ */
+static void validate_ephemeral_containers(struct vctx *v, const pod_spec_t *s,
+                                          const struct name_set *vols)
+{
+    static const char not_ephemeral[] = "cannot be set for an Ephemeral Container";
+    struct name_set others = {0}, all = {0};
+    size_t old;
+
+    if (s->n_ephemeralcontainers == 0)
+        return;
+    old = path_child(v, "ephemeralContainers");
+    for (size_t i = 0; i < s->n_containers; i++)
+        name_set_add(&others, s->containers[i]->name);
+    for (size_t i = 0; i < s->n_initcontainers; i++)
+        name_set_add(&others, s->initcontainers[i]->name);
+    for (size_t i = 0; i < others.n; i++)
+        name_set_add(&all, others.names[i]);
+    for (size_t i = 0; i < s->n_ephemeralcontainers; i++) {
+        static const ephemeral_common_t none =
+            K8S__IO__API__CORE__V1__EPHEMERAL_CONTAINER_COMMON__INIT;
+        const ephemeral_container_t *ec = s->ephemeralcontainers[i];
+        const ephemeral_common_t *c =
+            ec->ephemeralcontainercommon ? ec->ephemeralcontainercommon : &none;
+        container_t as_container = K8S__IO__API__CORE__V1__CONTAINER__INIT;
+        size_t old_i = path_index(v, i);
+
+        as_container.name = c->name;
+        as_container.image = c->image;
+        as_container.terminationmessagepolicy = c->terminationmessagepolicy;
+        as_container.imagepullpolicy = c->imagepullpolicy;
+        as_container.n_ports = c->n_ports;
+        as_container.ports = c->ports;
+        as_container.n_env = c->n_env;
+        as_container.env = c->env;
+        as_container.n_volumemounts = c->n_volumemounts;
+        as_container.volumemounts = c->volumemounts;
+        as_container.resources = c->resources;
+        validate_container_common(v, &as_container, vols);
+        if (name_set_has(&all, c->name))
+            duplicate_str(v, "name", str_or_empty(c->name));
+        else
+            name_set_add(&all, c->name);
+        if (!str_empty(ec->targetcontainername) && !name_set_has(&others, ec->targetcontainername))
+            not_found_str(v, "targetContainerName", ec->targetcontainername);
+        /* in the field order of EphemeralContainerCommon, as upstream's allow list walks it */
+        if (c->n_ports > 0)
+            forbidden(v, "ports", not_ephemeral);
+        if (c->resources != NULL && (c->resources->n_limits > 0 || c->resources->n_requests > 0 ||
+                                     c->resources->n_claims > 0))
+            forbidden(v, "resources", not_ephemeral);
+        if (c->n_resizepolicy > 0)
+            forbidden(v, "resizePolicy", not_ephemeral);
+        if (c->restartpolicy != NULL)
+            forbidden(v, "restartPolicy", not_ephemeral);
+        if (c->livenessprobe != NULL)
+            forbidden(v, "livenessProbe", not_ephemeral);
+        if (c->readinessprobe != NULL)
+            forbidden(v, "readinessProbe", not_ephemeral);
+        if (c->startupprobe != NULL)
+            forbidden(v, "startupProbe", not_ephemeral);
+        if (c->lifecycle != NULL)
+            forbidden(v, "lifecycle", not_ephemeral);
+
+        for (size_t m = 0; m < c->n_volumemounts; m++) {
+            size_t old_m = path_child(v, "volumeMounts");
+            path_index(v, m);
+            if (!str_empty(c->volumemounts[m]->subpath))
+                forbidden(v, "subPath", not_ephemeral);
+            if (!str_empty(c->volumemounts[m]->subpathexpr))
+                forbidden(v, "subPathExpr", not_ephemeral);
+            path_pop(v, old_m);
+        }
+        path_pop(v, old_i);
+    }
+    name_set_free(&others);
+    name_set_free(&all);
+    path_pop(v, old);
+}
+
 static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct name_set *extra)
 {
     static const pod_spec_t empty = K8S__IO__API__CORE__V1__POD_SPEC__INIT;
@@ -1808,6 +1894,7 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
     validate_containers(v, s->containers, s->n_containers, &vols);
     validate_init_containers(v, s->initcontainers, s->n_initcontainers, s->containers,
                              s->n_containers, &vols);
+    validate_ephemeral_containers(v, s, &vols);
     if (str_empty(s->restartpolicy))
         required(v, "restartPolicy", NULL);
     else if (!one_of(s->restartpolicy, restart_policies))
@@ -3155,6 +3242,55 @@ int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
         validate_object_meta_update(&v, object_meta(obj), object_meta(old));
     validate_kind(&v, obj, old);
 
+    k8c_sbuf_free(&v.path);
+    k8c_sbuf_free(&v.val);
+    return errs->n > before ? K8C_EINVAL : 0;
+}
+
+/*
+ * ValidatePodEphemeralContainersUpdate: the whole pod as an update, then the ephemeral
+ * containers it had before, each still there and unchanged (they can only be added).
+ */
+int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const ProtobufCMessage *old,
+                                      struct api_field_errors *errs)
+{
+    struct vctx v = {.errs = errs, .namespaced = true};
+    size_t before = errs->n, saved;
+    const pod_t *pod = (const pod_t *)obj, *old_pod = (const pod_t *)old;
+    static const pod_spec_t empty = K8S__IO__API__CORE__V1__POD_SPEC__INIT;
+
+    if (obj == NULL || old == NULL || obj->descriptor != &k8s__io__api__core__v1__pod__descriptor ||
+        old->descriptor != obj->descriptor)
+        return K8C_EINVAL;
+    const pod_spec_t *s = pod->spec != NULL ? pod->spec : &empty;
+    const pod_spec_t *o = old_pod->spec != NULL ? old_pod->spec : &empty;
+    v.name_rule = name_rule_of(api_resource_find("", "v1", "pods"));
+    k8c_sbuf_init(&v.path);
+    k8c_sbuf_init(&v.val);
+    validate_object_meta_update(&v, object_meta(obj), object_meta(old));
+    saved = path_child(&v, "spec");
+    validate_pod_spec(&v, s, NULL);
+    path_child(&v, "ephemeralContainers");
+    for (size_t i = 0; i < o->n_ephemeralcontainers; i++) {
+        const ephemeral_container_t *oc = o->ephemeralcontainers[i], *nc = NULL;
+        const char *name = oc->ephemeralcontainercommon ? oc->ephemeralcontainercommon->name : NULL;
+        struct k8c_sbuf msg;
+
+        for (size_t j = 0; j < s->n_ephemeralcontainers && nc == NULL; j++) {
+            const ephemeral_common_t *c = s->ephemeralcontainers[j]->ephemeralcontainercommon;
+            if (strcmp(str_or_empty(c ? c->name : NULL), str_or_empty(name)) == 0)
+                nc = s->ephemeralcontainers[j];
+        }
+        if (nc != NULL && msg_equal(&nc->base, &oc->base))
+            continue;
+        k8c_sbuf_init(&msg);
+        k8c_sbuf_puts(&msg, "existing ephemeral containers ");
+        goq(&msg, str_or_empty(name));
+        k8c_sbuf_puts(&msg, nc == NULL ? " may not be removed" : " may not be changed");
+        forbidden(&v, NULL, msg.data);
+        k8c_sbuf_free(&msg);
+    }
+    path_pop(&v, saved);
     k8c_sbuf_free(&v.path);
     k8c_sbuf_free(&v.val);
     return errs->n > before ? K8C_EINVAL : 0;

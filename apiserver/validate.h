@@ -84,6 +84,15 @@ void api_field_errors_free(struct api_field_errors *errs);
 int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
                  const ProtobufCMessage *old, struct api_field_errors *errs);
 
+/*
+ * The pods/ephemeralcontainers subresource: obj is the pod as it would be stored (the stored
+ * pod old with the request's spec.ephemeralContainers, defaulted). Validates it as upstream's
+ * ValidatePodEphemeralContainersUpdate: the pod, its ephemeral containers, and that every
+ * ephemeral container of old is still there unchanged. Returns 0 or K8C_EINVAL (errors in errs).
+ */
+int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const ProtobufCMessage *old,
+                                      struct api_field_errors *errs);
+
 /* "<field>: <message>" (upstream field.Error.Error()); caller frees with k8c_free. */
 char *api_validate_error_string(const struct api_field_error *e);
 

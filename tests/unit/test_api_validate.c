@@ -76,6 +76,8 @@ static ProtobufCMessage *object(const char *json_sq)
 
 /* Validates obj (against old unless NULL) and returns the errors as lines
  * "<reason> <field>: <message>"; the caller frees. */
+static bool g_ephemeral; /* validate as the pods/ephemeralcontainers subresource */
+
 static char *validate(ProtobufCMessage *obj, ProtobufCMessage *old)
 {
     struct api_field_errors errs;
@@ -83,7 +85,8 @@ static char *validate(ProtobufCMessage *obj, ProtobufCMessage *old)
     int rc;
 
     api_field_errors_init(&errs);
-    rc = api_validate(resource_of(obj), obj, old, &errs);
+    rc = g_ephemeral ? api_validate_pod_ephemeral_update(obj, old, &errs)
+                     : api_validate(resource_of(obj), obj, old, &errs);
     assert_int_equal(rc, errs.n == 0 ? 0 : K8C_EINVAL);
     k8c_sbuf_init(&sb);
     k8c_sbuf_puts(&sb, "");
@@ -406,6 +409,58 @@ static void test_pod_update(void **state)
                   "remove containers\n");
 }
 
+#define RV_REQUIRED                                                                                \
+    "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be specified for an "     \
+    "update\n"
+#define EPOD(eph)                                                                                  \
+    POD("'containers':[{'name':'c','image':'i'}],'initContainers':[{'name':'init','image':'i'}],"  \
+        "'volumes':[{'name':'v','emptyDir':{}}],'ephemeralContainers':[" eph "]")
+
+static void test_pod_ephemeral(void **state)
+{
+    (void)state;
+    g_ephemeral = true;
+    /* added: fine; a target that is a regular or init container is fine */
+    expect_update(EPOD("{'name':'d','image':'i','targetContainerName':'init'}"), EPOD(""),
+                  RV_REQUIRED);
+    /* names unique over every kind of container, and set */
+    expect_update(EPOD("{'name':'c','image':'i'},{'name':'d','image':'i'},{'name':'d','image':'i'},"
+                       "{'image':'i'}"),
+                  EPOD(""),
+                  RV_REQUIRED "FieldValueDuplicate spec.ephemeralContainers[0].name: Duplicate "
+                              "value: ~c~\n"
+                              "FieldValueDuplicate spec.ephemeralContainers[2].name: Duplicate "
+                              "value: ~d~\n"
+                              "FieldValueRequired spec.ephemeralContainers[3].name: Required "
+                              "value\n");
+    /* the fields kept for the pod's workload, and a target that is not a container */
+    expect_update(
+        EPOD("{'name':'d','image':'i','targetContainerName':'d','resources':{'limits':{'cpu':'1'}},"
+             "'livenessProbe':{'exec':{'command':['x']}},'lifecycle':{'preStop':{'exec':{'command':"
+             "['x']}}},'volumeMounts':[{'name':'v','mountPath':'/v','subPath':'s'}]}"),
+        EPOD(""),
+        RV_REQUIRED "FieldValueNotFound spec.ephemeralContainers[0].targetContainerName: Not "
+                    "found: ~d~\n"
+                    "FieldValueForbidden spec.ephemeralContainers[0].resources: Forbidden: cannot "
+                    "be set for an Ephemeral Container\n"
+                    "FieldValueForbidden spec.ephemeralContainers[0].livenessProbe: Forbidden: "
+                    "cannot be set for an Ephemeral Container\n"
+                    "FieldValueForbidden spec.ephemeralContainers[0].lifecycle: Forbidden: cannot "
+                    "be set for an Ephemeral Container\n"
+                    "FieldValueForbidden spec.ephemeralContainers[0].volumeMounts[0].subPath: "
+                    "Forbidden: cannot be set for an Ephemeral Container\n");
+    /* existing ones stay, unchanged */
+    expect_update(EPOD("{'name':'e','image':'i'}"),
+                  EPOD("{'name':'d','image':'i'},{'name':'e','image':'i'}"),
+                  RV_REQUIRED "FieldValueForbidden spec.ephemeralContainers: Forbidden: existing "
+                              "ephemeral containers ~d~ may not be removed\n");
+    expect_update(EPOD("{'name':'d','image':'j'},{'name':'x','image':'i'}"),
+                  EPOD("{'name':'d','image':'i'}"),
+                  RV_REQUIRED "FieldValueForbidden spec.ephemeralContainers: Forbidden: existing "
+                              "ephemeral containers ~d~ may not be changed\n");
+    g_ephemeral = false;
+}
+
 static void test_deployment(void **state)
 {
     (void)state;
@@ -636,17 +691,12 @@ static void test_format_message(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_objects),
-        cmocka_unit_test(test_metadata),
-        cmocka_unit_test(test_annotation_size),
-        cmocka_unit_test(test_metadata_update),
-        cmocka_unit_test(test_pod_spec),
-        cmocka_unit_test(test_pod_update),
-        cmocka_unit_test(test_deployment),
-        cmocka_unit_test(test_workloads),
-        cmocka_unit_test(test_jobs),
-        cmocka_unit_test(test_service),
-        cmocka_unit_test(test_config_and_secrets),
+        cmocka_unit_test(test_valid_objects),   cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_annotation_size), cmocka_unit_test(test_metadata_update),
+        cmocka_unit_test(test_pod_spec),        cmocka_unit_test(test_pod_update),
+        cmocka_unit_test(test_pod_ephemeral),   cmocka_unit_test(test_deployment),
+        cmocka_unit_test(test_workloads),       cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_service),         cmocka_unit_test(test_config_and_secrets),
         cmocka_unit_test(test_format_message),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

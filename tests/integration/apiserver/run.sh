@@ -342,6 +342,22 @@ YAML
     # pods: table columns and delete of an unscheduled pod
     expect "run" "pod/p1 created" "$(k run p1 --image=busybox --restart=Never -- sleep 1)"
     expect_match "pod table" "^NAME +READY +STATUS +RESTARTS +AGE.*p1 +0/1 +Pending +0 " "$(k get pods)"
+    # pods/ephemeralcontainers: kubectl debug adds one; existing ones stay as they are
+    k debug p1 --image=busybox --profile=general -c dbg >/dev/null
+    expect "debug: ephemeral container added" "dbg busybox File SYS_PTRACE" \
+        "$(kubectl get pod p1 -o jsonpath='{.spec.ephemeralContainers[0].name} {.spec.ephemeralContainers[0].image} {.spec.ephemeralContainers[0].terminationMessagePolicy} {.spec.ephemeralContainers[0].securityContext.capabilities.add[0]}')"
+    expect "debug: managed through the subresource" "ephemeralcontainers" \
+        "$(kubectl get pod p1 -o jsonpath='{.metadata.managedFields[?(@.manager=="kubectl")].subresource}')"
+    expect "ephemeral container removed" 'The Pod "p1" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be removed' \
+        "$(k patch pod p1 --subresource=ephemeralcontainers --type=json -p '[{"op":"remove","path":"/spec/ephemeralContainers/0"}]' || true)"
+    expect "ephemeral container changed" 'The Pod "p1" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be changed' \
+        "$(k patch pod p1 --subresource=ephemeralcontainers --type=json -p '[{"op":"replace","path":"/spec/ephemeralContainers/0/image","value":"alpine"}]' || true)"
+    expect_match "ephemeral container fields" 'spec.ephemeralContainers\[0\].targetContainerName: Not found: "nope".*spec.ephemeralContainers\[0\].ports: Forbidden: cannot be set for an Ephemeral Container' \
+        "$(k patch pod p1 --subresource=ephemeralcontainers --type=strategic -p '{"spec":{"ephemeralContainers":[{"name":"d2","image":"busybox","targetContainerName":"nope","ports":[{"containerPort":80}]}]}}' | tr '\n' ' ' || true)"
+    k patch pod p1 --subresource=ephemeralcontainers --type=merge -p '{"metadata":{"labels":{"x":"y"}}}' >/dev/null
+    expect "ephemeral: nothing but the containers changes" "" "$(kubectl get pod p1 -o jsonpath='{.metadata.labels.x}')"
+    expect "status subresource: no DELETE" "Error from server (MethodNotAllowed): the server does not allow this method on the requested resource" \
+        "$(k delete --raw /api/v1/namespaces/default/pods/p1/status || true)"
     expect "delete pod" 'pod "p1" deleted' "$(k delete pod p1 --wait=true --timeout=20s)"
     # namespaces: delete takes the contents with it
     k create ns scratch >/dev/null

@@ -81,8 +81,8 @@ void api_namespace_delete_contents(struct api_server *srv, const char *ns)
     for (size_t i = 0; i < n; i++) {
         const struct api_resource *r = &rs[i];
         char prefix[1024], end[1024];
-        if (!r->namespaced || r->storage[0] == '\0')
-            continue;
+        if (!r->namespaced || r->storage[0] == '\0' || r->stored_as != NULL)
+            continue; /* another version of the same keys: deleted through its storage entry */
         api_key(srv, r, ns, "", prefix, sizeof(prefix));
         api_etcd_prefix_end(prefix, end, sizeof(end));
         d->pending++;

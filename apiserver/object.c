@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "codec.h"
+#include "convert.h"
 #include "error.h"
 
 static int64_t real_now(void)
@@ -158,6 +159,14 @@ void api_obj_free(ProtobufCMessage *obj)
 int api_obj_encode_storage(const struct api_resource *r, ProtobufCMessage *obj,
                            struct k8c_sbuf *out, char *errmsg)
 {
+    if (r->stored_as != NULL) {
+        ProtobufCMessage *stored;
+        int rc = api_convert_to_storage(r, obj, &stored, errmsg);
+        if (rc == 0)
+            rc = api_obj_encode_storage(r->stored_as, stored, out, errmsg);
+        api_obj_free(stored);
+        return rc;
+    }
     api_meta_t *m = api_obj_meta(obj);
     char *rv = NULL;
     if (m != NULL) {
@@ -173,9 +182,18 @@ int api_obj_encode_storage(const struct api_resource *r, ProtobufCMessage *obj,
 int api_obj_decode_storage(const struct api_resource *r, const uint8_t *data, size_t len,
                            int64_t mod_rev, ProtobufCMessage **out, char *errmsg)
 {
-    int rc = k8c_codec_proto_decode(r->desc, data, len, NULL, out, errmsg);
+    int rc = k8c_codec_proto_decode(r->stored_as ? r->stored_as->desc : r->desc, data, len, NULL,
+                                    out, errmsg);
     if (rc != 0)
         return rc;
+    if (r->stored_as != NULL) {
+        ProtobufCMessage *served;
+        rc = api_convert_from_storage(r, *out, &served, errmsg);
+        api_obj_free(*out);
+        *out = served;
+        if (rc != 0)
+            return rc;
+    }
     api_meta_t *m = api_obj_meta_ensure(*out);
     if (m != NULL) {
         char rv[24];

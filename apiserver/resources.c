@@ -53,6 +53,7 @@ static struct api_resource table[] = {
     {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, "", "", "", CREATE, 0},
     {"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, "", "", "", CREATE, 0},
     {"autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, "horizontalpodautoscalers", "hpa", "all", CRUD, API_SUB_STATUS},
+    {"autoscaling", "v1", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, "horizontalpodautoscalers", "hpa", "all", CRUD, API_SUB_STATUS, "v2"},
     {"batch", "v1", "cronjobs", "cronjob", "CronJob", true, "cronjobs", "cj", "all", CRUD, API_SUB_STATUS},
     {"batch", "v1", "jobs", "job", "Job", true, "jobs", "", "all", CRUD, API_SUB_STATUS},
     {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, "leases", "", "", CRUD, 0},
@@ -95,6 +96,14 @@ int api_resources_init(char *errmsg)
         if (r->api_version == NULL) {
             r->api_version = k8c_strdup(av);
             r->list_kind = k8c_strdup(lk);
+        }
+        if (r->storage_version != NULL) {
+            r->stored_as = api_resource_find(r->group, r->storage_version, r->resource);
+            if (r->stored_as == NULL) {
+                k8c_errmsg_printf(errmsg, "%s %s: no storage version %s", av, r->resource,
+                                  r->storage_version);
+                return K8C_ENOTFOUND;
+            }
         }
         bool seen = false;
         for (size_t j = 0; j < n_group_versions && !seen; j++)

@@ -59,9 +59,12 @@ struct api_resource {
     const char *categories;  /* comma-separated, "" for none: "all" */
     unsigned verbs;          /* API_VERB_* */
     unsigned subresources;   /* API_SUB_* */
+    /* The version the objects are stored at when not this one (apiserver/convert.h), or NULL */
+    const char *storage_version;
     /* filled by api_resources_init */
-    const char *api_version; /* "v1", "apps/v1" */
-    const char *list_kind;   /* "PodList" */
+    const struct api_resource *stored_as; /* the entry of storage_version, or NULL */
+    const char *api_version;              /* "v1", "apps/v1" */
+    const char *list_kind;                /* "PodList" */
     const ProtobufCMessageDescriptor *desc, *list_desc;
 };
 

@@ -25,6 +25,7 @@
 #include "selector.h"
 
 #include "k8s/api/apps/v1/generated.pb-c.h"
+#include "k8s/api/autoscaling/v2/generated.pb-c.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/api/resource/generated.pb-c.h"
@@ -3136,6 +3137,53 @@ static enum name_rule name_rule_of(const struct api_resource *r)
 }
 
 /* The kind-specific checks after the metadata ones (old NULL on create). */
+/* ---- HorizontalPodAutoscaler (autoscaling/v2; v1 is validated after conversion to it) ------- */
+
+typedef K8s__Io__Api__Autoscaling__V2__HorizontalPodAutoscaler hpa_t;
+
+/* IsValidPathSegmentName at child (value non-empty) */
+static void path_segment_name(struct vctx *v, const char *child, const char *value)
+{
+    if (strcmp(value, ".") == 0)
+        invalid_str(v, child, value, "may not be '.'");
+    else if (strcmp(value, "..") == 0)
+        invalid_str(v, child, value, "may not be '..'");
+    if (strchr(value, '/') != NULL)
+        invalid_str(v, child, value, "may not contain '/'");
+    if (strchr(value, '%') != NULL)
+        invalid_str(v, child, value, "may not contain '%'");
+}
+
+/* validateHorizontalPodAutoscalerSpec: replica bounds and the target reference */
+static void validate_hpa(struct vctx *v, const hpa_t *hpa)
+{
+    static const K8s__Io__Api__Autoscaling__V2__HorizontalPodAutoscalerSpec empty =
+        K8S__IO__API__AUTOSCALING__V2__HORIZONTAL_POD_AUTOSCALER_SPEC__INIT;
+    const K8s__Io__Api__Autoscaling__V2__HorizontalPodAutoscalerSpec *s =
+        hpa->spec != NULL ? hpa->spec : &empty;
+    size_t old = path_child(v, "spec");
+
+    if (s->has_minreplicas && s->minreplicas < 1)
+        invalid_int(v, "minReplicas", s->minreplicas, "must be greater than or equal to 1");
+    if (s->maxreplicas < 1)
+        invalid_int(v, "maxReplicas", s->maxreplicas, "must be greater than 0");
+    if (s->has_minreplicas && s->maxreplicas < s->minreplicas)
+        invalid_int(v, "maxReplicas", s->maxreplicas,
+                    "must be greater than or equal to `minReplicas`");
+    path_child(v, "scaleTargetRef");
+    const char *kind = s->scaletargetref ? str_or_empty(s->scaletargetref->kind) : "";
+    const char *name = s->scaletargetref ? str_or_empty(s->scaletargetref->name) : "";
+    if (kind[0] == '\0')
+        required(v, "kind", NULL);
+    else
+        path_segment_name(v, "kind", kind);
+    if (name[0] == '\0')
+        required(v, "name", NULL);
+    else
+        path_segment_name(v, "name", name);
+    path_pop(v, old);
+}
+
 static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const ProtobufCMessage *old)
 {
     const ProtobufCMessageDescriptor *d = obj->descriptor;
@@ -3184,6 +3232,8 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
             validate_job_update(v, (const job_t *)obj, (const job_t *)old);
     } else if (d == &k8s__io__api__batch__v1__cron_job__descriptor) {
         validate_cron_job(v, (const cron_job_t *)obj, old == NULL);
+    } else if (d == &k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler__descriptor) {
+        validate_hpa(v, (const hpa_t *)obj);
     } else if (d == &k8s__io__api__core__v1__service__descriptor) {
         if (old != NULL) {
             validate_service_update(v, (const service_t *)obj, (const service_t *)old);

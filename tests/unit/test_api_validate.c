@@ -461,6 +461,30 @@ static void test_pod_ephemeral(void **state)
     g_ephemeral = false;
 }
 
+#define HPA(spec)                                                                                  \
+    "{'kind':'HorizontalPodAutoscaler','apiVersion':'autoscaling/v2','metadata':{'name':'h'},"     \
+    "'spec':{" spec "}}"
+
+static void test_hpa(void **state)
+{
+    (void)state;
+    expect(HPA("'scaleTargetRef':{'apiVersion':'apps/v1','kind':'Deployment','name':'d'},"
+               "'minReplicas':1,'maxReplicas':3"),
+           "");
+    expect(HPA("'scaleTargetRef':{'kind':'Deployment','name':'d'},'minReplicas':0,'maxReplicas':0"),
+           "FieldValueInvalid spec.minReplicas: Invalid value: 0: must be greater than or equal "
+           "to 1\n"
+           "FieldValueInvalid spec.maxReplicas: Invalid value: 0: must be greater than 0\n");
+    expect(HPA("'scaleTargetRef':{'kind':'a/b','name':'..'},'minReplicas':4,'maxReplicas':3"),
+           "FieldValueInvalid spec.maxReplicas: Invalid value: 3: must be greater than or equal "
+           "to `minReplicas`\n"
+           "FieldValueInvalid spec.scaleTargetRef.kind: Invalid value: ~a/b~: may not contain "
+           "'/'\n"
+           "FieldValueInvalid spec.scaleTargetRef.name: Invalid value: ~..~: may not be '..'\n");
+    expect(HPA("'maxReplicas':3"), "FieldValueRequired spec.scaleTargetRef.kind: Required value\n"
+                                   "FieldValueRequired spec.scaleTargetRef.name: Required value\n");
+}
+
 static void test_deployment(void **state)
 {
     (void)state;
@@ -691,12 +715,19 @@ static void test_format_message(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_objects),   cmocka_unit_test(test_metadata),
-        cmocka_unit_test(test_annotation_size), cmocka_unit_test(test_metadata_update),
-        cmocka_unit_test(test_pod_spec),        cmocka_unit_test(test_pod_update),
-        cmocka_unit_test(test_pod_ephemeral),   cmocka_unit_test(test_deployment),
-        cmocka_unit_test(test_workloads),       cmocka_unit_test(test_jobs),
-        cmocka_unit_test(test_service),         cmocka_unit_test(test_config_and_secrets),
+        cmocka_unit_test(test_valid_objects),
+        cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_annotation_size),
+        cmocka_unit_test(test_metadata_update),
+        cmocka_unit_test(test_pod_spec),
+        cmocka_unit_test(test_pod_update),
+        cmocka_unit_test(test_pod_ephemeral),
+        cmocka_unit_test(test_hpa),
+        cmocka_unit_test(test_deployment),
+        cmocka_unit_test(test_workloads),
+        cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_service),
+        cmocka_unit_test(test_config_and_secrets),
         cmocka_unit_test(test_format_message),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -239,6 +239,25 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
         "$(k create service clusterip bad --tcp=80 --clusterip=10.9.9.9 || true)"
     expect "scale" "deployment.apps/api scaled" "$(k scale deploy api --replicas=3)"
     expect "scale subresource" "3 3" "$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    # autoscaling/v1 (kubectl autoscale posts one), stored as autoscaling/v2
+    local hv1=/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers
+    expect "autoscale" "horizontalpodautoscaler.autoscaling/api autoscaled" \
+        "$(k autoscale deploy api --min=2 --max=5 --cpu-percent=70)"
+    expect "autoscale: stored as v2" "Resource cpu Utilization 70 2 5" \
+        "$(kubectl get hpa api -o jsonpath='{.spec.metrics[0].type} {.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.type} {.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas} {.spec.maxReplicas}')"
+    k patch hpa api --type=merge -p '{"spec":{"metrics":[{"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue","averageValue":"100Mi"}}},{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":70}}}]}}' >/dev/null
+    kubectl get --raw "$hv1/api" >"$tmp/hpa1.json"
+    expect_match "autoscaling/v1 read" '"apiVersion":"autoscaling/v1".*"autoscaling.alpha.kubernetes.io/metrics":"\[\{\\"type\\":\\"Resource\\",\\"resource\\":\{\\"name\\":\\"memory\\".*"targetCPUUtilizationPercentage":70' \
+        "$(cat "$tmp/hpa1.json")"
+    sed -e 's/"maxReplicas":5/"maxReplicas":6/' -e 's/"targetCPUUtilizationPercentage":70/"targetCPUUtilizationPercentage":60/' "$tmp/hpa1.json" >"$tmp/hpa1b.json"
+    kubectl replace --raw "$hv1/api" -f "$tmp/hpa1b.json" >/dev/null
+    expect "autoscaling/v1 write keeps v2-only metrics" "memory 100Mi cpu 60 6" \
+        "$(kubectl get hpa api -o jsonpath='{.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.averageValue} {.spec.metrics[1].resource.name} {.spec.metrics[1].resource.target.averageUtilization} {.spec.maxReplicas}')"
+    expect "autoscaling/v1 annotations not stored" "" "$(kubectl get hpa api -o jsonpath='{.metadata.annotations}')"
+    expect "autoscaling/v1 validated as v2" 'The HorizontalPodAutoscaler "bad" is invalid: spec.minReplicas: Invalid value: 0: must be greater than or equal to 1' \
+        "$(echo '{"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"bad"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"api"},"minReplicas":0,"maxReplicas":3}}' | k create -f - || true)"
+    kubectl delete --raw "$hv1/api" >/dev/null
+    expect_match "autoscaling/v1 delete" "NotFound" "$(k get hpa api || true)"
     expect "label" "deployment.apps/api labeled" "$(k label deploy api tier=backend)"
     expect "label selector" "api" "$(kubectl get deploy -l 'tier in (backend),app' -o name | sed 's|.*/||')"
     expect "field selector" "web" "$(kubectl get deploy --field-selector metadata.name=web -o name | sed 's|.*/||')"

@@ -3139,7 +3139,8 @@ static enum name_rule name_rule_of(const struct api_resource *r)
 /* The kind-specific checks after the metadata ones (old NULL on create). */
 /* ---- HorizontalPodAutoscaler (autoscaling/v2; v1 is validated after conversion to it) ------- */
 
-typedef K8s__Io__Api__Autoscaling__V2__HorizontalPodAutoscaler hpa_t;
+#define HPA2(t) K8s__Io__Api__Autoscaling__V2__##t
+typedef HPA2(HorizontalPodAutoscaler) hpa_t;
 
 /* IsValidPathSegmentName at child (value non-empty) */
 static void path_segment_name(struct vctx *v, const char *child, const char *value)
@@ -3154,25 +3155,14 @@ static void path_segment_name(struct vctx *v, const char *child, const char *val
         invalid_str(v, child, value, "may not contain '%'");
 }
 
-/* validateHorizontalPodAutoscalerSpec: replica bounds and the target reference */
-static void validate_hpa(struct vctx *v, const hpa_t *hpa)
+/* ValidateCrossVersionObjectReference at child */
+static void hpa_object_ref(struct vctx *v, const char *child,
+                           const HPA2(CrossVersionObjectReference) * ref)
 {
-    static const K8s__Io__Api__Autoscaling__V2__HorizontalPodAutoscalerSpec empty =
-        K8S__IO__API__AUTOSCALING__V2__HORIZONTAL_POD_AUTOSCALER_SPEC__INIT;
-    const K8s__Io__Api__Autoscaling__V2__HorizontalPodAutoscalerSpec *s =
-        hpa->spec != NULL ? hpa->spec : &empty;
-    size_t old = path_child(v, "spec");
+    size_t old = path_child(v, child);
+    const char *kind = ref ? str_or_empty(ref->kind) : "",
+               *name = ref ? str_or_empty(ref->name) : "";
 
-    if (s->has_minreplicas && s->minreplicas < 1)
-        invalid_int(v, "minReplicas", s->minreplicas, "must be greater than or equal to 1");
-    if (s->maxreplicas < 1)
-        invalid_int(v, "maxReplicas", s->maxreplicas, "must be greater than 0");
-    if (s->has_minreplicas && s->maxreplicas < s->minreplicas)
-        invalid_int(v, "maxReplicas", s->maxreplicas,
-                    "must be greater than or equal to `minReplicas`");
-    path_child(v, "scaleTargetRef");
-    const char *kind = s->scaletargetref ? str_or_empty(s->scaletargetref->kind) : "";
-    const char *name = s->scaletargetref ? str_or_empty(s->scaletargetref->name) : "";
     if (kind[0] == '\0')
         required(v, "kind", NULL);
     else
@@ -3181,6 +3171,246 @@ static void validate_hpa(struct vctx *v, const hpa_t *hpa)
         required(v, "name", NULL);
     else
         path_segment_name(v, "name", name);
+    path_pop(v, old);
+}
+
+/* validateMetricIdentifier at "metric" */
+static void hpa_metric_id(struct vctx *v, const HPA2(MetricIdentifier) * id)
+{
+    size_t old = path_child(v, "metric");
+    const char *name = id ? str_or_empty(id->name) : "";
+
+    if (name[0] == '\0')
+        required(v, "name", "must specify a metric name");
+    else
+        path_segment_name(v, "name", name);
+    path_pop(v, old);
+}
+
+/* A quantity target that is not positive: Invalid with its canonical text (upstream prints
+ * the Go struct of the Quantity there). */
+static void hpa_positive(struct vctx *v, const char *child, const quantity_t *q)
+{
+    struct k8c_quantity parsed;
+    char canon[64];
+    const char *text = q ? str_or_empty(q->string) : "";
+
+    if (q == NULL || k8c_quantity_parse(text, strlen(text), &parsed) != 0)
+        return; /* the codec refuses quantities that do not parse */
+    k8c_quantity_format(&parsed, canon);
+    if (k8c_quantity_is_zero(&parsed) || canon[0] == '-')
+        invalid_str(v, child, canon, "must be positive");
+}
+
+/* validateMetricTarget at "target" */
+static void hpa_target(struct vctx *v, const HPA2(MetricTarget) * t)
+{
+    static const HPA2(MetricTarget) empty = K8S__IO__API__AUTOSCALING__V2__METRIC_TARGET__INIT;
+    size_t old = path_child(v, "target");
+    const char *type;
+
+    if (t == NULL)
+        t = &empty;
+    type = str_or_empty(t->type);
+    if (type[0] == '\0')
+        required(v, "type", "must specify a metric target type");
+    if (strcmp(type, "Utilization") != 0 && strcmp(type, "Value") != 0 &&
+        strcmp(type, "AverageValue") != 0)
+        invalid_str(v, "type", type, "must be either Utilization, Value, or AverageValue");
+    hpa_positive(v, "value", t->value);
+    hpa_positive(v, "averageValue", t->averagevalue);
+    if (t->has_averageutilization && t->averageutilization < 1)
+        invalid_int(v, "averageUtilization", t->averageutilization, "must be greater than 0");
+    path_pop(v, old);
+}
+
+/* The target-field checks each source makes after validateMetricTarget: required is the field
+ * one of which must be set (NULL: none), both the one forbidden when two are. */
+static void hpa_target_needs(struct vctx *v, bool missing, const char *required_child,
+                             const char *required_msg, bool both, const char *both_child,
+                             const char *both_msg)
+{
+    size_t old = path_child(v, "target");
+
+    if (missing)
+        required(v, required_child, required_msg);
+    if (both)
+        forbidden(v, both_child, both_msg);
+    path_pop(v, old);
+}
+
+/* The source of a metric, at its field: validateObjectSource and the like */
+static void hpa_source(struct vctx *v, const HPA2(MetricSpec) * m, const char *which)
+{
+    static const char raw_or_util[] = "must set either a target raw value or a target utilization";
+    static const char not_both[] = "may not set both a target raw value and a target utilization";
+    size_t old = path_child(v, which);
+
+    if (strcmp(which, "object") == 0) {
+        const HPA2(ObjectMetricSource) *o = m->object;
+        const HPA2(MetricTarget) *t = o->target;
+        hpa_object_ref(v, "describedObject", o->describedobject);
+        hpa_metric_id(v, o->metric);
+        hpa_target(v, t);
+        hpa_target_needs(v, t == NULL || (t->value == NULL && t->averagevalue == NULL),
+                         "averageValue", "must set either a target value or averageValue", false,
+                         NULL, NULL);
+    } else if (strcmp(which, "external") == 0) {
+        const HPA2(MetricTarget) *t = m->external->target;
+        hpa_metric_id(v, m->external->metric);
+        hpa_target(v, t);
+        hpa_target_needs(v, t == NULL || (t->value == NULL && t->averagevalue == NULL),
+                         "averageValue",
+                         "must set either a target value for metric or a per-pod target",
+                         t != NULL && t->value != NULL && t->averagevalue != NULL, "value",
+                         "may not set both a target value for metric and a per-pod target");
+    } else if (strcmp(which, "pods") == 0) {
+        const HPA2(MetricTarget) *t = m->pods->target;
+        hpa_metric_id(v, m->pods->metric);
+        hpa_target(v, t);
+        hpa_target_needs(v, t == NULL || t->averagevalue == NULL, "averageValue",
+                         "must specify a positive target averageValue", false, NULL, NULL);
+    } else {
+        bool container = strcmp(which, "containerResource") == 0;
+        const char *name = container ? m->containerresource->name : m->resource->name;
+        const HPA2(MetricTarget) *t =
+            container ? m->containerresource->target : m->resource->target;
+        if (str_empty(name))
+            required(v, "name", "must specify a resource name");
+        if (container) {
+            const char *c = m->containerresource->container;
+            if (str_empty(c))
+                required(v, "container", "must specify a container");
+            else
+                dns1123_label(v, "container", c);
+        }
+        hpa_target(v, t);
+        hpa_target_needs(v, t == NULL || (!t->has_averageutilization && t->averagevalue == NULL),
+                         "averageUtilization", raw_or_util,
+                         t != NULL && t->has_averageutilization && t->averagevalue != NULL,
+                         "averageValue", not_both);
+    }
+    path_pop(v, old);
+}
+
+/* validateMetricSpec at the metric's index */
+static void hpa_metric(struct vctx *v, const HPA2(MetricSpec) * m)
+{
+    /* validMetricSourceTypes.List(): sorted */
+    static const char *const types[] = {"ContainerResource", "External", "Object", "Pods",
+                                        "Resource",          NULL};
+    /* the sources in the order upstream looks at them, with their type names */
+    const struct {
+        const char *field, *type;
+        bool set;
+    } sources[] = {{"object", "Object", m->object != NULL},
+                   {"external", "External", m->external != NULL},
+                   {"pods", "Pods", m->pods != NULL},
+                   {"resource", "Resource", m->resource != NULL},
+                   {"containerResource", "ContainerResource", m->containerresource != NULL}};
+    const char *type = str_or_empty(m->type), *expected = NULL;
+    size_t n_set = 0;
+
+    if (type[0] == '\0')
+        required(v, "type", "must specify a metric source type");
+    if (!one_of(type, types))
+        not_supported(v, "type", type, types);
+    for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+        if (sources[i].set && n_set++ == 0)
+            hpa_source(v, m, sources[i].field);
+    for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+        if (strcmp(type, sources[i].type) != 0)
+            continue;
+        expected = sources[i].field;
+        if (!sources[i].set)
+            required(v, sources[i].field, "must populate information for the given metric source");
+    }
+    if (expected == NULL)
+        not_supported(v, "type", type, types); /* upstream says it twice; the message once */
+    for (size_t i = 0; n_set != 1 && i < sizeof(sources) / sizeof(sources[0]); i++)
+        if (sources[i].set && (expected == NULL || strcmp(sources[i].field, expected) != 0))
+            forbidden(v, sources[i].field, "must populate the given metric source only");
+}
+
+/* validateScalingRules at child */
+static void hpa_rules(struct vctx *v, const char *child, const HPA2(HPAScalingRules) * r)
+{
+    static const char *const selects[] = {"Disabled", "Max", "Min", NULL};
+    static const char *const policy_types[] = {"Percent", "Pods", NULL};
+    size_t old;
+
+    if (r == NULL)
+        return;
+    old = path_child(v, child);
+    if (r->has_stabilizationwindowseconds && r->stabilizationwindowseconds < 0)
+        invalid_int(v, "stabilizationWindowSeconds", r->stabilizationwindowseconds,
+                    "must be greater than or equal to zero");
+    if (r->has_stabilizationwindowseconds && r->stabilizationwindowseconds > 3600)
+        invalid_int(v, "stabilizationWindowSeconds", r->stabilizationwindowseconds,
+                    "must be less than or equal to 3600");
+    if (r->selectpolicy != NULL && !one_of(r->selectpolicy, selects))
+        not_supported(v, "selectPolicy", r->selectpolicy, selects);
+    if (r->n_policies == 0)
+        required(v, "policies", "must specify at least one Policy");
+    for (size_t i = 0; i < r->n_policies; i++) {
+        const HPA2(HPAScalingPolicy) *p = r->policies[i];
+        size_t o = path_child(v, "policies");
+        path_index(v, i);
+        if (!one_of(str_or_empty(p->type), policy_types))
+            not_supported(v, "type", str_or_empty(p->type), policy_types);
+        if (p->value <= 0)
+            invalid_int(v, "value", p->value, "must be greater than zero");
+        if (p->periodseconds <= 0)
+            invalid_int(v, "periodSeconds", p->periodseconds, "must be greater than zero");
+        if (p->periodseconds > 1800)
+            invalid_int(v, "periodSeconds", p->periodseconds, "must be less than or equal to 1800");
+        path_pop(v, o);
+    }
+    path_pop(v, old);
+}
+
+/* validateHorizontalPodAutoscalerSpec: replica bounds (minReplicas may stay 0 on an update
+ * of an object that has it), the target, the metrics and the scaling behavior */
+static void validate_hpa(struct vctx *v, const hpa_t *hpa, const hpa_t *old_hpa)
+{
+    static const HPA2(HorizontalPodAutoscalerSpec) empty =
+        K8S__IO__API__AUTOSCALING__V2__HORIZONTAL_POD_AUTOSCALER_SPEC__INIT;
+    const HPA2(HorizontalPodAutoscalerSpec) *s = hpa->spec != NULL ? hpa->spec : &empty;
+    int32_t lower = old_hpa != NULL && old_hpa->spec != NULL && old_hpa->spec->has_minreplicas &&
+                            old_hpa->spec->minreplicas == 0
+                        ? 0
+                        : 1;
+    size_t old = path_child(v, "spec");
+    bool scales_on_objects = false;
+
+    if (s->has_minreplicas && s->minreplicas < lower)
+        invalid_int(v, "minReplicas", s->minreplicas,
+                    lower ? "must be greater than or equal to 1"
+                          : "must be greater than or equal to 0");
+    if (s->maxreplicas < 1)
+        invalid_int(v, "maxReplicas", s->maxreplicas, "must be greater than 0");
+    if (s->has_minreplicas && s->maxreplicas < s->minreplicas)
+        invalid_int(v, "maxReplicas", s->maxreplicas,
+                    "must be greater than or equal to `minReplicas`");
+    hpa_object_ref(v, "scaleTargetRef", s->scaletargetref);
+    for (size_t i = 0; i < s->n_metrics; i++) {
+        size_t o = path_child(v, "metrics");
+        const char *type = str_or_empty(s->metrics[i]->type);
+        path_index(v, i);
+        hpa_metric(v, s->metrics[i]);
+        path_pop(v, o);
+        scales_on_objects |= strcmp(type, "Object") == 0 || strcmp(type, "External") == 0;
+    }
+    if (s->has_minreplicas && s->minreplicas == 0 && !scales_on_objects)
+        forbidden(v, "metrics",
+                  "must specify at least one Object or External metric to support scaling to zero "
+                  "replicas");
+    if (s->behavior != NULL) {
+        size_t o = path_child(v, "behavior");
+        hpa_rules(v, "scaleUp", s->behavior->scaleup);
+        hpa_rules(v, "scaleDown", s->behavior->scaledown);
+        path_pop(v, o);
+    }
     path_pop(v, old);
 }
 
@@ -3233,7 +3463,7 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
     } else if (d == &k8s__io__api__batch__v1__cron_job__descriptor) {
         validate_cron_job(v, (const cron_job_t *)obj, old == NULL);
     } else if (d == &k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler__descriptor) {
-        validate_hpa(v, (const hpa_t *)obj);
+        validate_hpa(v, (const hpa_t *)obj, (const hpa_t *)old);
     } else if (d == &k8s__io__api__core__v1__service__descriptor) {
         if (old != NULL) {
             validate_service_update(v, (const service_t *)obj, (const service_t *)old);

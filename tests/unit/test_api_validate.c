@@ -474,7 +474,46 @@ static void test_hpa(void **state)
     expect(HPA("'scaleTargetRef':{'kind':'Deployment','name':'d'},'minReplicas':0,'maxReplicas':0"),
            "FieldValueInvalid spec.minReplicas: Invalid value: 0: must be greater than or equal "
            "to 1\n"
-           "FieldValueInvalid spec.maxReplicas: Invalid value: 0: must be greater than 0\n");
+           "FieldValueInvalid spec.maxReplicas: Invalid value: 0: must be greater than 0\n"
+           "FieldValueForbidden spec.metrics: Forbidden: must specify at least one Object or "
+           "External metric to support scaling to zero replicas\n");
+    /* metrics: the source type, the target, what each source needs */
+    expect(HPA("'scaleTargetRef':{'kind':'Deployment','name':'d'},'maxReplicas':3,"
+               "'metrics':[{'resource':{'name':'cpu'}},{'type':'Pods','resource':{'name':'cpu',"
+               "'target':{'type':'Utilization','averageUtilization':0}}},{'type':'External',"
+               "'external':{'metric':{'name':'q'},'target':{'type':'Value','value':'-1',"
+               "'averageValue':'2'}}}]"),
+           "FieldValueRequired spec.metrics[0].type: Required value: must specify a metric source "
+           "type\n"
+           "FieldValueNotSupported spec.metrics[0].type: Unsupported value: ~~: supported values: "
+           "~ContainerResource~, ~External~, ~Object~, ~Pods~, ~Resource~\n"
+           "FieldValueRequired spec.metrics[0].resource.target.type: Required value: must specify "
+           "a metric target type\n"
+           "FieldValueInvalid spec.metrics[0].resource.target.type: Invalid value: ~~: must be "
+           "either Utilization, Value, or AverageValue\n"
+           "FieldValueRequired spec.metrics[0].resource.target.averageUtilization: Required value: "
+           "must set either a target raw value or a target utilization\n"
+           "FieldValueNotSupported spec.metrics[0].type: Unsupported value: ~~: supported values: "
+           "~ContainerResource~, ~External~, ~Object~, ~Pods~, ~Resource~\n"
+           "FieldValueInvalid spec.metrics[1].resource.target.averageUtilization: Invalid value: "
+           "0: must be greater than 0\n"
+           "FieldValueRequired spec.metrics[1].pods: Required value: must populate information "
+           "for the given metric source\n"
+           "FieldValueInvalid spec.metrics[2].external.target.value: Invalid value: ~-1~: must be "
+           "positive\n"
+           "FieldValueForbidden spec.metrics[2].external.target.value: Forbidden: may not set both "
+           "a target value for metric and a per-pod target\n");
+    expect(HPA("'scaleTargetRef':{'kind':'Deployment','name':'d'},'maxReplicas':3,"
+               "'behavior':{'scaleUp':{'stabilizationWindowSeconds':4000,'policies':[{'type':'Foo',"
+               "'value':0,'periodSeconds':2000}]}}"),
+           "FieldValueInvalid spec.behavior.scaleUp.stabilizationWindowSeconds: Invalid value: "
+           "4000: must be less than or equal to 3600\n"
+           "FieldValueNotSupported spec.behavior.scaleUp.policies[0].type: Unsupported value: "
+           "~Foo~: supported values: ~Percent~, ~Pods~\n"
+           "FieldValueInvalid spec.behavior.scaleUp.policies[0].value: Invalid value: 0: must be "
+           "greater than zero\n"
+           "FieldValueInvalid spec.behavior.scaleUp.policies[0].periodSeconds: Invalid value: "
+           "2000: must be less than or equal to 1800\n");
     expect(HPA("'scaleTargetRef':{'kind':'a/b','name':'..'},'minReplicas':4,'maxReplicas':3"),
            "FieldValueInvalid spec.maxReplicas: Invalid value: 3: must be greater than or equal "
            "to `minReplicas`\n"

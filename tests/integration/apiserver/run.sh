@@ -254,8 +254,8 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
     expect "autoscaling/v1 write keeps v2-only metrics" "memory 100Mi cpu 60 6" \
         "$(kubectl get hpa api -o jsonpath='{.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.averageValue} {.spec.metrics[1].resource.name} {.spec.metrics[1].resource.target.averageUtilization} {.spec.maxReplicas}')"
     expect "autoscaling/v1 annotations not stored" "" "$(kubectl get hpa api -o jsonpath='{.metadata.annotations}')"
-    expect "autoscaling/v1 validated as v2" 'The HorizontalPodAutoscaler "bad" is invalid: spec.minReplicas: Invalid value: 0: must be greater than or equal to 1' \
-        "$(echo '{"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"bad"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"api"},"minReplicas":0,"maxReplicas":3}}' | k create -f - || true)"
+    expect_match "autoscaling/v1 validated as v2" 'The HorizontalPodAutoscaler "bad" is invalid: +\* spec.minReplicas: Invalid value: 0: must be greater than or equal to 1 \* spec.metrics: Forbidden: must specify at least one Object or External metric to support scaling to zero replicas' \
+        "$(echo '{"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"bad"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"api"},"minReplicas":0,"maxReplicas":3}}' | k create -f - | tr '\n' ' ' || true)"
     kubectl delete --raw "$hv1/api" >/dev/null
     expect_match "autoscaling/v1 delete" "NotFound" "$(k get hpa api || true)"
     expect "label" "deployment.apps/api labeled" "$(k label deploy api tier=backend)"

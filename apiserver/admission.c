@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "convert.h"
 #include "defaults.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
@@ -133,27 +132,6 @@ static void job_selector(ProtobufCMessage *obj)
     set_label(tm, "job-name", m->name ? m->name : "");
 }
 
-/* api_validate; a version stored as another is validated as the stored one, as upstream
- * validates the internal object whatever version came in (same field paths for both). */
-static int validate(const struct api_resource *r, const ProtobufCMessage *obj,
-                    const ProtobufCMessage *old, struct api_field_errors *errs)
-{
-    char errmsg[K8C_ERRMSG_SIZE];
-    ProtobufCMessage *sobj = NULL, *sold = NULL;
-    int rc;
-
-    if (r->stored_as == NULL)
-        return api_validate(r, obj, old, errs);
-    rc = api_convert_to_storage(r, obj, &sobj, errmsg);
-    if (rc == 0 && old != NULL)
-        rc = api_convert_to_storage(r, old, &sold, errmsg);
-    if (rc == 0)
-        rc = api_validate(r->stored_as, sobj, sold, errs);
-    api_obj_free(sobj);
-    api_obj_free(sold);
-    return rc;
-}
-
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
               const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
               struct api_field_errors *errs, char *errmsg, size_t size)
@@ -172,7 +150,7 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     if (sub != NULL && sub[0] != '\0' && !ephemeral)
         return 0; /* status updates: the object's shape is the stored one's */
     if ((ephemeral ? api_validate_pod_ephemeral_update(obj, old, errs)
-                   : validate(r, obj, verb == VERB_CREATE ? NULL : old, errs)) != 0) {
+                   : api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs)) != 0) {
         struct k8c_sbuf msg;
         api_meta_t *m = api_obj_meta(obj);
         k8c_sbuf_init(&msg);

@@ -1281,6 +1281,60 @@ static void prepare_create(struct api_req *req, api_meta_t *m)
     api_set_str(&m->selflink, NULL);
 }
 
+/* The request's status into the copy of the stored object (replacing the copy's). */
+static void move_status(ProtobufCMessage *from, ProtobufCMessage *to)
+{
+    ProtobufCMessage **src = api_obj_field(from, "status"), **dst = api_obj_field(to, "status");
+    ProtobufCMessage *status = src ? *src : NULL;
+    if (src)
+        *src = NULL;
+    if (dst != NULL) {
+        api_obj_free(*dst);
+        *dst = status;
+    } else {
+        api_obj_free(status);
+    }
+}
+
+/* The request's spec.ephemeralContainers into the copy of the stored pod. */
+static void move_ephemeral_containers(ProtobufCMessage *from, ProtobufCMessage *to)
+{
+    K8s__Io__Api__Core__V1__Pod *pod = (K8s__Io__Api__Core__V1__Pod *)from;
+    K8s__Io__Api__Core__V1__Pod *copy = (K8s__Io__Api__Core__V1__Pod *)to;
+    if (copy->spec == NULL) {
+        copy->spec = k8c_calloc(1, sizeof(*copy->spec));
+        k8s__io__api__core__v1__pod_spec__init(copy->spec);
+    }
+    for (size_t i = 0; i < copy->spec->n_ephemeralcontainers; i++)
+        api_obj_free(&copy->spec->ephemeralcontainers[i]->base);
+    k8c_free(copy->spec->ephemeralcontainers);
+    copy->spec->ephemeralcontainers = NULL;
+    copy->spec->n_ephemeralcontainers = 0;
+    if (pod->spec != NULL) {
+        copy->spec->ephemeralcontainers = pod->spec->ephemeralcontainers;
+        copy->spec->n_ephemeralcontainers = pod->spec->n_ephemeralcontainers;
+        pod->spec->ephemeralcontainers = NULL;
+        pod->spec->n_ephemeralcontainers = 0;
+    }
+}
+
+/*
+ * An update through a subresource that changes one part of the object (status,
+ * ephemeralcontainers): req->obj becomes the stored object old with that part moved over from
+ * the request (move), keeping the client's metadata.resourceVersion precondition m.
+ */
+static void update_part(struct api_req *req, const api_meta_t *m, ProtobufCMessage *old,
+                        void (*move)(ProtobufCMessage *from, ProtobufCMessage *to))
+{
+    ProtobufCMessage *copy = api_obj_copy(old);
+    move(req->obj, copy);
+    api_meta_t *cm = api_obj_meta(copy);
+    if (cm != NULL)
+        api_set_str(&cm->resourceversion, m->resourceversion);
+    api_obj_free(req->obj); /* the caller's obj */
+    req->obj = copy;
+}
+
 /* Carries server-owned fields of the stored object into an update. */
 static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufCMessage *old)
 {
@@ -1302,54 +1356,14 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
     ProtobufCMessage **old_status = api_obj_field(old, "status");
     ProtobufCMessage **spec = api_obj_field(obj, "spec");
     ProtobufCMessage **old_spec = api_obj_field(old, "spec");
-    bool status_sub = strcmp(req->sub, "status") == 0;
     bool has_status_sub = (req->res->subresources & API_SUB_STATUS) != 0;
     if (strcmp(req->sub, "ephemeralcontainers") == 0) {
-        /* Only spec.ephemeralContainers changes (upstream's dropNonEphemeralContainerUpdates). */
-        K8s__Io__Api__Core__V1__Pod *pod = (K8s__Io__Api__Core__V1__Pod *)obj;
-        K8s__Io__Api__Core__V1__Pod *copy = (K8s__Io__Api__Core__V1__Pod *)api_obj_copy(old);
-        if (copy->spec == NULL) {
-            copy->spec = k8c_calloc(1, sizeof(*copy->spec));
-            k8s__io__api__core__v1__pod_spec__init(copy->spec);
-        }
-        for (size_t i = 0; i < copy->spec->n_ephemeralcontainers; i++)
-            api_obj_free(&copy->spec->ephemeralcontainers[i]->base);
-        k8c_free(copy->spec->ephemeralcontainers);
-        copy->spec->ephemeralcontainers = NULL;
-        copy->spec->n_ephemeralcontainers = 0;
-        if (pod->spec != NULL) {
-            copy->spec->ephemeralcontainers = pod->spec->ephemeralcontainers;
-            copy->spec->n_ephemeralcontainers = pod->spec->n_ephemeralcontainers;
-            pod->spec->ephemeralcontainers = NULL;
-            pod->spec->n_ephemeralcontainers = 0;
-        }
-        api_meta_t *cm = api_obj_meta(&copy->base);
-        if (cm != NULL)
-            api_set_str(&cm->resourceversion, m->resourceversion);
-        api_obj_free(req->obj);
-        req->obj = &copy->base;
+        /* upstream's dropNonEphemeralContainerUpdates */
+        update_part(req, m, old, move_ephemeral_containers);
         return;
     }
-    if (status_sub) {
-        /* Only the status changes: everything else comes from the stored object. */
-        ProtobufCMessage *new_status = status ? *status : NULL;
-        if (status)
-            *status = NULL;
-        ProtobufCMessage *copy = api_obj_copy(old);
-        ProtobufCMessage **cs = api_obj_field(copy, "status");
-        if (cs != NULL) {
-            api_obj_free(*cs);
-            *cs = new_status;
-        } else {
-            api_obj_free(new_status);
-        }
-        /* keep the client's metadata.resourceVersion precondition */
-        api_meta_t *cm = api_obj_meta(copy);
-        if (cm != NULL)
-            api_set_str(&cm->resourceversion, m->resourceversion);
-        /* swap contents: the caller owns obj */
-        api_obj_free(req->obj);
-        req->obj = copy;
+    if (strcmp(req->sub, "status") == 0) {
+        update_part(req, m, old, move_status);
         return;
     }
     if (has_status_sub && status != NULL && old_status != NULL) {

@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "codec.h"
+#include "convert.h"
 #include "error.h"
 #include "quantity.h"
 #include "selector.h"
@@ -3239,58 +3240,66 @@ static void hpa_target_needs(struct vctx *v, bool missing, const char *required_
     path_pop(v, old);
 }
 
-/* The source of a metric, at its field: validateObjectSource and the like */
-static void hpa_source(struct vctx *v, const HPA2(MetricSpec) * m, const char *which)
+/* validateObjectSource, validateExternalSource, validatePodsSource, validateResourceSource
+ * and validateContainerResourceSource, at the source's field */
+static void hpa_object_source(struct vctx *v, const HPA2(MetricSpec) * m)
 {
-    static const char raw_or_util[] = "must set either a target raw value or a target utilization";
-    static const char not_both[] = "may not set both a target raw value and a target utilization";
-    size_t old = path_child(v, which);
+    const HPA2(MetricTarget) *t = m->object->target;
+    hpa_object_ref(v, "describedObject", m->object->describedobject);
+    hpa_metric_id(v, m->object->metric);
+    hpa_target(v, t);
+    hpa_target_needs(v, t == NULL || (t->value == NULL && t->averagevalue == NULL), "averageValue",
+                     "must set either a target value or averageValue", false, NULL, NULL);
+}
 
-    if (strcmp(which, "object") == 0) {
-        const HPA2(ObjectMetricSource) *o = m->object;
-        const HPA2(MetricTarget) *t = o->target;
-        hpa_object_ref(v, "describedObject", o->describedobject);
-        hpa_metric_id(v, o->metric);
-        hpa_target(v, t);
-        hpa_target_needs(v, t == NULL || (t->value == NULL && t->averagevalue == NULL),
-                         "averageValue", "must set either a target value or averageValue", false,
-                         NULL, NULL);
-    } else if (strcmp(which, "external") == 0) {
-        const HPA2(MetricTarget) *t = m->external->target;
-        hpa_metric_id(v, m->external->metric);
-        hpa_target(v, t);
-        hpa_target_needs(v, t == NULL || (t->value == NULL && t->averagevalue == NULL),
-                         "averageValue",
-                         "must set either a target value for metric or a per-pod target",
-                         t != NULL && t->value != NULL && t->averagevalue != NULL, "value",
-                         "may not set both a target value for metric and a per-pod target");
-    } else if (strcmp(which, "pods") == 0) {
-        const HPA2(MetricTarget) *t = m->pods->target;
-        hpa_metric_id(v, m->pods->metric);
-        hpa_target(v, t);
-        hpa_target_needs(v, t == NULL || t->averagevalue == NULL, "averageValue",
-                         "must specify a positive target averageValue", false, NULL, NULL);
-    } else {
-        bool container = strcmp(which, "containerResource") == 0;
-        const char *name = container ? m->containerresource->name : m->resource->name;
-        const HPA2(MetricTarget) *t =
-            container ? m->containerresource->target : m->resource->target;
-        if (str_empty(name))
-            required(v, "name", "must specify a resource name");
-        if (container) {
-            const char *c = m->containerresource->container;
-            if (str_empty(c))
-                required(v, "container", "must specify a container");
-            else
-                dns1123_label(v, "container", c);
-        }
-        hpa_target(v, t);
-        hpa_target_needs(v, t == NULL || (!t->has_averageutilization && t->averagevalue == NULL),
-                         "averageUtilization", raw_or_util,
-                         t != NULL && t->has_averageutilization && t->averagevalue != NULL,
-                         "averageValue", not_both);
-    }
-    path_pop(v, old);
+static void hpa_external_source(struct vctx *v, const HPA2(MetricSpec) * m)
+{
+    const HPA2(MetricTarget) *t = m->external->target;
+    hpa_metric_id(v, m->external->metric);
+    hpa_target(v, t);
+    hpa_target_needs(v, t == NULL || (t->value == NULL && t->averagevalue == NULL), "averageValue",
+                     "must set either a target value for metric or a per-pod target",
+                     t != NULL && t->value != NULL && t->averagevalue != NULL, "value",
+                     "may not set both a target value for metric and a per-pod target");
+}
+
+static void hpa_pods_source(struct vctx *v, const HPA2(MetricSpec) * m)
+{
+    const HPA2(MetricTarget) *t = m->pods->target;
+    hpa_metric_id(v, m->pods->metric);
+    hpa_target(v, t);
+    hpa_target_needs(v, t == NULL || t->averagevalue == NULL, "averageValue",
+                     "must specify a positive target averageValue", false, NULL, NULL);
+}
+
+/* The target of a resource or container resource metric (after its names) */
+static void hpa_resource_target(struct vctx *v, const HPA2(MetricTarget) * t)
+{
+    hpa_target(v, t);
+    hpa_target_needs(
+        v, t == NULL || (!t->has_averageutilization && t->averagevalue == NULL),
+        "averageUtilization", "must set either a target raw value or a target utilization",
+        t != NULL && t->has_averageutilization && t->averagevalue != NULL, "averageValue",
+        "may not set both a target raw value and a target utilization");
+}
+
+static void hpa_resource_source(struct vctx *v, const HPA2(MetricSpec) * m)
+{
+    if (str_empty(m->resource->name))
+        required(v, "name", "must specify a resource name");
+    hpa_resource_target(v, m->resource->target);
+}
+
+static void hpa_container_resource_source(struct vctx *v, const HPA2(MetricSpec) * m)
+{
+    const HPA2(ContainerResourceMetricSource) *c = m->containerresource;
+    if (str_empty(c->name))
+        required(v, "name", "must specify a resource name");
+    if (str_empty(c->container))
+        required(v, "container", "must specify a container");
+    else
+        dns1123_label(v, "container", c->container);
+    hpa_resource_target(v, c->target);
 }
 
 /* validateMetricSpec at the metric's index */
@@ -3299,15 +3308,20 @@ static void hpa_metric(struct vctx *v, const HPA2(MetricSpec) * m)
     /* validMetricSourceTypes.List(): sorted */
     static const char *const types[] = {"ContainerResource", "External", "Object", "Pods",
                                         "Resource",          NULL};
-    /* the sources in the order upstream looks at them, with their type names */
+    /* the sources in the order upstream looks at them: field, type, set, check */
     const struct {
         const char *field, *type;
         bool set;
-    } sources[] = {{"object", "Object", m->object != NULL},
-                   {"external", "External", m->external != NULL},
-                   {"pods", "Pods", m->pods != NULL},
-                   {"resource", "Resource", m->resource != NULL},
-                   {"containerResource", "ContainerResource", m->containerresource != NULL}};
+        void (*check)(struct vctx *v, const HPA2(MetricSpec) * m);
+    } sources[] = {
+        {"object", "Object", m->object != NULL, hpa_object_source},
+        {"external", "External", m->external != NULL, hpa_external_source},
+        {"pods", "Pods", m->pods != NULL, hpa_pods_source},
+        {"resource", "Resource", m->resource != NULL, hpa_resource_source},
+        {"containerResource", "ContainerResource", m->containerresource != NULL,
+         hpa_container_resource_source},
+    };
+    const size_t n_sources = sizeof(sources) / sizeof(sources[0]);
     const char *type = str_or_empty(m->type), *expected = NULL;
     size_t n_set = 0;
 
@@ -3315,10 +3329,14 @@ static void hpa_metric(struct vctx *v, const HPA2(MetricSpec) * m)
         required(v, "type", "must specify a metric source type");
     if (!one_of(type, types))
         not_supported(v, "type", type, types);
-    for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-        if (sources[i].set && n_set++ == 0)
-            hpa_source(v, m, sources[i].field);
-    for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+    for (size_t i = 0; i < n_sources; i++) {
+        if (!sources[i].set || n_set++ > 0)
+            continue; /* only the first source present is looked into */
+        size_t old = path_child(v, sources[i].field);
+        sources[i].check(v, m);
+        path_pop(v, old);
+    }
+    for (size_t i = 0; i < n_sources; i++) {
         if (strcmp(type, sources[i].type) != 0)
             continue;
         expected = sources[i].field;
@@ -3327,7 +3345,7 @@ static void hpa_metric(struct vctx *v, const HPA2(MetricSpec) * m)
     }
     if (expected == NULL)
         not_supported(v, "type", type, types); /* upstream says it twice; the message once */
-    for (size_t i = 0; n_set != 1 && i < sizeof(sources) / sizeof(sources[0]); i++)
+    for (size_t i = 0; n_set != 1 && i < n_sources; i++)
         if (sources[i].set && (expected == NULL || strcmp(sources[i].field, expected) != 0))
             forbidden(v, sources[i].field, "must populate the given metric source only");
 }
@@ -3491,12 +3509,48 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
     }
 }
 
+/* A validation of an object of r (NULL: namespaced, default name rule) into errs. */
+static void vctx_begin(struct vctx *v, const struct api_resource *r, struct api_field_errors *errs)
+{
+    *v = (struct vctx){.errs = errs, .namespaced = r == NULL || r->namespaced};
+    v->name_rule = name_rule_of(r);
+    k8c_sbuf_init(&v->path);
+    k8c_sbuf_init(&v->val);
+}
+
+/* Ends it: K8C_EINVAL when errors were added since there were `before`, else 0. */
+static int vctx_end(struct vctx *v, size_t before)
+{
+    k8c_sbuf_free(&v->path);
+    k8c_sbuf_free(&v->val);
+    return v->errs->n > before ? K8C_EINVAL : 0;
+}
+
+/* A version stored as another is validated as the stored one, as upstream validates the
+ * internal object whatever version came in (the field paths are the same). */
+static int validate_as_stored(const struct api_resource *r, const ProtobufCMessage *obj,
+                              const ProtobufCMessage *old, struct api_field_errors *errs)
+{
+    char errmsg[K8C_ERRMSG_SIZE];
+    ProtobufCMessage *sobj = NULL, *sold = NULL;
+    int rc = api_convert_to_storage(r, obj, &sobj, errmsg);
+
+    if (rc == 0 && old != NULL)
+        rc = api_convert_to_storage(r, old, &sold, errmsg);
+    if (rc == 0)
+        rc = api_validate(r->stored_as, sobj, sold, errs);
+    if (sobj != NULL)
+        protobuf_c_message_free_unpacked(sobj, NULL);
+    if (sold != NULL)
+        protobuf_c_message_free_unpacked(sold, NULL);
+    return rc;
+}
+
 int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
                  const ProtobufCMessage *old, struct api_field_errors *errs)
 {
-    struct vctx v = {.errs = errs};
+    struct vctx v;
     size_t before = errs->n;
-    bool namespaced = true;
     const ProtobufCMessageDescriptor *d;
 
     if (obj == NULL)
@@ -3509,22 +3563,15 @@ int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
         if (k != NULL)
             r = api_resource_by_kind(k->api_version, k->kind);
     }
-    if (r != NULL)
-        namespaced = r->namespaced;
-    v.namespaced = namespaced;
-    v.name_rule = name_rule_of(r);
-    k8c_sbuf_init(&v.path);
-    k8c_sbuf_init(&v.val);
-
+    if (r != NULL && r->stored_as != NULL)
+        return validate_as_stored(r, obj, old, errs);
+    vctx_begin(&v, r, errs);
     if (old == NULL)
-        validate_object_meta(&v, object_meta(obj), namespaced, name_rule_of(r));
+        validate_object_meta(&v, object_meta(obj), v.namespaced, v.name_rule);
     else
         validate_object_meta_update(&v, object_meta(obj), object_meta(old));
     validate_kind(&v, obj, old);
-
-    k8c_sbuf_free(&v.path);
-    k8c_sbuf_free(&v.val);
-    return errs->n > before ? K8C_EINVAL : 0;
+    return vctx_end(&v, before);
 }
 
 /*
@@ -3534,7 +3581,7 @@ int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
 int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const ProtobufCMessage *old,
                                       struct api_field_errors *errs)
 {
-    struct vctx v = {.errs = errs, .namespaced = true};
+    struct vctx v;
     size_t before = errs->n, saved;
     const pod_t *pod = (const pod_t *)obj, *old_pod = (const pod_t *)old;
     static const pod_spec_t empty = K8S__IO__API__CORE__V1__POD_SPEC__INIT;
@@ -3544,9 +3591,7 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
         return K8C_EINVAL;
     const pod_spec_t *s = pod->spec != NULL ? pod->spec : &empty;
     const pod_spec_t *o = old_pod->spec != NULL ? old_pod->spec : &empty;
-    v.name_rule = name_rule_of(api_resource_find("", "v1", "pods"));
-    k8c_sbuf_init(&v.path);
-    k8c_sbuf_init(&v.val);
+    vctx_begin(&v, api_resource_find("", "v1", "pods"), errs);
     validate_object_meta_update(&v, object_meta(obj), object_meta(old));
     saved = path_child(&v, "spec");
     validate_pod_spec(&v, s, NULL);
@@ -3571,9 +3616,7 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
         k8c_sbuf_free(&msg);
     }
     path_pop(&v, saved);
-    k8c_sbuf_free(&v.path);
-    k8c_sbuf_free(&v.val);
-    return errs->n > before ? K8C_EINVAL : 0;
+    return vctx_end(&v, before);
 }
 
 /* ---- messages ------------------------------------------------------------------------------ */

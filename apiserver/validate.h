@@ -79,7 +79,8 @@ void api_field_errors_free(struct api_field_errors *errs);
  * Validates obj (a create when old is NULL, else an update from old; both of the type of r,
  * already defaulted). Appends the errors found to errs (initialised by the caller) and returns
  * 0 when there are none, K8C_EINVAL otherwise. r may be NULL: the kind then comes from obj's
- * descriptor through the resource table (and defaults to namespaced when unknown).
+ * descriptor through the resource table (and defaults to namespaced when unknown). A version
+ * stored as another (r->stored_as) is validated as the object it is stored as.
  */
 int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
                  const ProtobufCMessage *old, struct api_field_errors *errs);

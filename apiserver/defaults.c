@@ -544,9 +544,12 @@ static void containers_defaults(container_t **cs, size_t n)
 static void ephemeral_containers_defaults(ephemeral_container_t **cs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (cs[i] == NULL || cs[i]->ephemeralcontainercommon == NULL)
+        if (cs[i] == NULL)
             continue;
-        struct container_view v = CONTAINER_VIEW(cs[i]->ephemeralcontainercommon);
+        /* upstream embeds the common part: it is there, and defaulted, even for {} */
+        struct container_view v =
+            CONTAINER_VIEW(ENSURE(cs[i]->ephemeralcontainercommon,
+                                  k8s__io__api__core__v1__ephemeral_container_common__descriptor));
         container_view_defaults(&v);
     }
 }

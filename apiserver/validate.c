@@ -1118,10 +1118,35 @@ static void port_num_or_name(struct vctx *v, const char *child, const intstr_t *
 }
 
 /* The set of volume names a container may mount (upstream's map from ValidateVolumes). */
+/*
+ * A set of names (borrowed strings) in insertion order. Membership is a scan while the set is
+ * small and a hash lookup past that: uniqueness checks run over every container, port or key
+ * of an object, so a body of many thousands of them must not cost their square.
+ */
 struct name_set {
     const char **names;
     size_t n, cap;
+    uint32_t *slots; /* open addressing: index + 1 into names, 0 = empty; NULL while small */
+    size_t mask;
 };
+
+#define NAME_SET_SCAN 16 /* up to this many names, no index */
+
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static void name_set_index(struct name_set *s, size_t i)
+{
+    size_t j = name_hash(s->names[i]) & s->mask;
+    while (s->slots[j] != 0)
+        j = (j + 1) & s->mask;
+    s->slots[j] = (uint32_t)(i + 1);
+}
 
 static void name_set_add(struct name_set *s, const char *name)
 {
@@ -1130,21 +1155,49 @@ static void name_set_add(struct name_set *s, const char *name)
         s->names = k8c_realloc(s->names, s->cap * sizeof(*s->names));
     }
     s->names[s->n++] = str_or_empty(name);
+    if (s->n <= NAME_SET_SCAN)
+        return;
+    if (s->slots == NULL || 2 * s->n > s->mask + 1) { /* (re)build at most half full */
+        size_t size = 64;
+        while (size < 4 * s->n)
+            size *= 2;
+        k8c_free(s->slots);
+        s->slots = k8c_calloc(size, sizeof(*s->slots));
+        s->mask = size - 1;
+        for (size_t i = 0; i < s->n; i++)
+            name_set_index(s, i);
+    } else {
+        name_set_index(s, s->n - 1);
+    }
+}
+
+/* The index of the first name equal to name (in insertion order), or SIZE_MAX. */
+static size_t name_set_find(const struct name_set *s, const char *name)
+{
+    size_t found = SIZE_MAX;
+    name = str_or_empty(name);
+    if (s->slots == NULL) {
+        for (size_t i = 0; i < s->n && found == SIZE_MAX; i++)
+            if (strcmp(s->names[i], name) == 0)
+                found = i;
+        return found;
+    }
+    for (size_t j = name_hash(name) & s->mask; s->slots[j] != 0; j = (j + 1) & s->mask)
+        if (s->slots[j] - 1 < found && strcmp(s->names[s->slots[j] - 1], name) == 0)
+            found = s->slots[j] - 1;
+    return found;
 }
 
 static bool name_set_has(const struct name_set *s, const char *name)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->names[i], str_or_empty(name)) == 0)
-            return true;
-    return false;
+    return name_set_find(s, name) != SIZE_MAX;
 }
 
 static void name_set_free(struct name_set *s)
 {
     k8c_free(s->names);
-    s->names = NULL;
-    s->n = s->cap = 0;
+    k8c_free(s->slots);
+    *s = (struct name_set){0};
 }
 
 /* validatePathNoBacksteps */
@@ -3596,16 +3649,19 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
     saved = path_child(&v, "spec");
     validate_pod_spec(&v, s, NULL);
     path_child(&v, "ephemeralContainers");
+    struct name_set now = {0}; /* the new list's names, at their indexes */
+    for (size_t j = 0; j < s->n_ephemeralcontainers; j++) {
+        const ephemeral_common_t *c = s->ephemeralcontainers[j]->ephemeralcontainercommon;
+        name_set_add(&now, c ? c->name : NULL);
+    }
     for (size_t i = 0; i < o->n_ephemeralcontainers; i++) {
         const ephemeral_container_t *oc = o->ephemeralcontainers[i], *nc = NULL;
         const char *name = oc->ephemeralcontainercommon ? oc->ephemeralcontainercommon->name : NULL;
+        size_t j = name_set_find(&now, name);
         struct k8c_sbuf msg;
 
-        for (size_t j = 0; j < s->n_ephemeralcontainers && nc == NULL; j++) {
-            const ephemeral_common_t *c = s->ephemeralcontainers[j]->ephemeralcontainercommon;
-            if (strcmp(str_or_empty(c ? c->name : NULL), str_or_empty(name)) == 0)
-                nc = s->ephemeralcontainers[j];
-        }
+        if (j != SIZE_MAX)
+            nc = s->ephemeralcontainers[j];
         if (nc != NULL && msg_equal(&nc->base, &oc->base))
             continue;
         k8c_sbuf_init(&msg);
@@ -3615,6 +3671,7 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
         forbidden(&v, NULL, msg.data);
         k8c_sbuf_free(&msg);
     }
+    name_set_free(&now);
     path_pop(&v, saved);
     return vctx_end(&v, before);
 }

@@ -323,9 +323,29 @@ static void test_metadata_update(void **state)
                   "immutable\n");
 }
 
+/* n containers c0..c<n-1>, the last one named as container dup */
+static char *many_containers(size_t n, size_t dup)
+{
+    struct k8c_sbuf sb;
+    k8c_sbuf_init(&sb);
+    k8c_sbuf_puts(&sb,
+                  "{'kind':'Pod','apiVersion':'v1','metadata':{'name':'p'},'spec':{'containers':[");
+    for (size_t i = 0; i < n; i++)
+        k8c_sbuf_printf(&sb, "%s{'name':'c%zu','image':'i'}", i ? "," : "", i + 1 < n ? i : dup);
+    k8c_sbuf_puts(&sb, "]}}");
+    return k8c_sbuf_detach(&sb);
+}
+
 static void test_pod_spec(void **state)
 {
     (void)state;
+    /* names past the size where the set switches from a scan to a hash index */
+    char *json = many_containers(200, 3);
+    expect(json, "FieldValueDuplicate spec.containers[199].name: Duplicate value: ~c3~\n");
+    k8c_free(json);
+    json = many_containers(200, 199);
+    expect(json, "");
+    k8c_free(json);
     expect(POD("'containers':[]"), "FieldValueRequired spec.containers: Required value\n");
     expect(POD("'containers':[" NGINX "," NGINX "]"),
            "FieldValueDuplicate spec.containers[1].name: Duplicate value: ~nginx~\n");
@@ -449,11 +469,45 @@ static void test_pod_ephemeral(void **state)
                     "be set for an Ephemeral Container\n"
                     "FieldValueForbidden spec.ephemeralContainers[0].volumeMounts[0].subPath: "
                     "Forbidden: cannot be set for an Ephemeral Container\n");
+    /* an empty entry gets its defaults: only the name and the image are missing */
+    expect_update(EPOD("{}"), EPOD(""),
+                  RV_REQUIRED
+                  "FieldValueRequired spec.ephemeralContainers[0].name: Required value\n"
+                  "FieldValueRequired spec.ephemeralContainers[0].image: Required "
+                  "value\n");
     /* existing ones stay, unchanged */
     expect_update(EPOD("{'name':'e','image':'i'}"),
                   EPOD("{'name':'d','image':'i'},{'name':'e','image':'i'}"),
                   RV_REQUIRED "FieldValueForbidden spec.ephemeralContainers: Forbidden: existing "
                               "ephemeral containers ~d~ may not be removed\n");
+    /* the same past the size where names are looked up by hash (e0..e29 kept, e30 dropped) */
+    {
+        struct k8c_sbuf was, now;
+        k8c_sbuf_init(&was);
+        k8c_sbuf_init(&now);
+        for (int i = 0; i <= 30; i++) {
+            k8c_sbuf_printf(&was, "%s{'name':'e%d','image':'i'}", i ? "," : "", i);
+            if (i < 30)
+                k8c_sbuf_printf(&now, "%s{'name':'e%d','image':'i'}", i ? "," : "", 29 - i);
+        }
+        char *new_pod = k8c_strdup(EPOD("@")), *old_pod = k8c_strdup(EPOD("@"));
+        char *at = strchr(new_pod, '@');
+        struct k8c_sbuf a, b;
+        k8c_sbuf_init(&a);
+        k8c_sbuf_init(&b);
+        k8c_sbuf_printf(&a, "%.*s%s%s", (int)(at - new_pod), new_pod, now.data, at + 1);
+        at = strchr(old_pod, '@');
+        k8c_sbuf_printf(&b, "%.*s%s%s", (int)(at - old_pod), old_pod, was.data, at + 1);
+        expect_update(a.data, b.data,
+                      RV_REQUIRED "FieldValueForbidden spec.ephemeralContainers: Forbidden: "
+                                  "existing ephemeral containers ~e30~ may not be removed\n");
+        k8c_free(new_pod);
+        k8c_free(old_pod);
+        k8c_sbuf_free(&a);
+        k8c_sbuf_free(&b);
+        k8c_sbuf_free(&was);
+        k8c_sbuf_free(&now);
+    }
     expect_update(EPOD("{'name':'d','image':'j'},{'name':'x','image':'i'}"),
                   EPOD("{'name':'d','image':'i'}"),
                   RV_REQUIRED "FieldValueForbidden spec.ephemeralContainers: Forbidden: existing "

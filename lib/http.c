@@ -1577,6 +1577,17 @@ struct write_req {
     char data[]; /* the bytes, when buf is NULL */
 };
 
+/* Closes a connection that was to close once its output is written, when
+ * it is: after a write, or a flush whose bytes the kernel took at once. */
+static bool conn_close_if_written(struct conn *c)
+{
+    if (c->closing || !c->close_after_write || conn_pending(c) != 0 ||
+        (c->h1 != NULL && !c->h1->h1_done && !c->error_sent))
+        return false;
+    conn_fail(c, "HTTP/1.1 connection done");
+    return true;
+}
+
 static void write_cb(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
@@ -1597,11 +1608,8 @@ static void write_cb(uv_write_t *req, int status)
         conn_fail(c, uv_strerror(status));
         return;
     }
-    if (c->close_after_write && c->writing == 0 &&
-        (c->h1 == NULL || c->h1->h1_done || c->error_sent)) {
-        conn_fail(c, "HTTP/1.1 connection done");
+    if (conn_close_if_written(c))
         return;
-    }
     conn_flush(c);
 }
 
@@ -1627,11 +1635,31 @@ static void write_submit(struct conn *c, struct write_req *w)
     }
 }
 
-/* Moves TLS output (handshake records or encrypted data) to the socket, in
- * one write: tls_out's buffer itself goes to the write (no copy), and
- * tls_out goes on in a spare buffer, if finished writes left one. */
+/*
+ * Hands the kernel what it takes at once of sb's bytes, when no write is
+ * queued (in order: else they wait behind it), and drops them from sb. An
+ * error is left for the queued write that follows to report, from write_cb:
+ * callers may have a stream in hand that conn_fail would close under them.
+ */
+static void try_write(struct conn *c, struct k8c_sbuf *sb)
+{
+    if (c->writing != 0 || sb->len == 0)
+        return;
+    uv_buf_t b = uv_buf_init(sb->data, (unsigned)sb->len);
+    int n = uv_try_write(&c->io.stream, &b, 1);
+    if (n > 0)
+        k8c_sbuf_consume(sb, (size_t)n);
+}
+
+/* Moves TLS output (handshake records or encrypted data) to the socket.
+ * The kernel takes what it can at once (try_write), and tls_out keeps its
+ * buffer: the next records are encrypted into memory still in the cache.
+ * The rest goes in one queued write: tls_out's buffer itself goes to the
+ * write (no copy), and tls_out goes on in a spare buffer, if finished
+ * writes left one. */
 static void tls_flush(struct conn *c)
 {
+    try_write(c, &c->tls_out);
     if (c->tls_out.len == 0)
         return;
     struct write_req *w = k8c_malloc(sizeof(*w));
@@ -1749,6 +1777,9 @@ static void conn_commit(struct conn *c)
     if (c->out.len == 0 || c->closing)
         return;
     if (c->ssl == NULL) {
+        try_write(c, &c->out);
+        if (c->out.len == 0)
+            return;
         struct write_req *w = write_req_new(c, c->out.len);
         memcpy(w->data, c->out.data, c->out.len);
         k8c_sbuf_reset(&c->out);
@@ -1891,18 +1922,25 @@ static void conn_flush_early(struct conn *c)
     c->srv->early_flushes++;
     c->flushing = true;
     c->early = true;
-    while (conn_pending(c) < conn_high_water(c)) {
-        const uint8_t *data;
-        ssize_t n = nghttp2_session_mem_send(c->session, &data);
-        if (n < 0) {
-            conn_fail(c, nghttp2_strerror((int)n));
-            break;
+    /* Round after round while the kernel takes each at once (tls_flush):
+     * the streams' bytes go out while they are still in the cache. */
+    for (bool more = true; more && !c->closing;) {
+        more = false;
+        while (conn_pending(c) < conn_high_water(c)) {
+            const uint8_t *data;
+            ssize_t n = nghttp2_session_mem_send(c->session, &data);
+            if (n < 0) {
+                conn_fail(c, nghttp2_strerror((int)n));
+                break;
+            }
+            if (n == 0)
+                break;
+            conn_send(c, data, (size_t)n);
         }
-        if (n == 0)
-            break;
-        conn_send(c, data, (size_t)n);
+        more = conn_pending(c) >= conn_high_water(c);
+        conn_commit(c);
+        more = more && conn_pending(c) < conn_high_water(c);
     }
-    conn_commit(c);
     c->early = false;
     c->flushing = false;
     conn_flush_soon(c);
@@ -1923,7 +1961,8 @@ static void conn_flush(struct conn *c)
     }
     c->unflushed = 0;
     c->flushing = true;
-    for (int rounds = 0; rounds < 64; rounds++) {
+    int rounds;
+    for (rounds = 0; rounds < 64; rounds++) {
         c->dirty = false;
         if (c->proto == PROTO_H2 && c->session != NULL) {
             while (conn_pending(c) < conn_high_water(c) && !c->closing) {
@@ -1945,9 +1984,14 @@ static void conn_flush(struct conn *c)
         } else if (c->proto == PROTO_RAW && c->h1 != NULL && c->h1->want_writable) {
             c->drain_check = true;
         }
+        /* Output stopped at the high-water mark goes on at once when the
+         * kernel took the staged bytes (tls_flush), as after a write. */
+        bool full = conn_pending(c) >= conn_high_water(c);
         conn_commit(c);
         if (c->closing)
             break;
+        if (full && conn_pending(c) < conn_high_water(c))
+            c->dirty = true;
         conn_check_drain(c);
         if (c->proto == PROTO_H1 && c->h1 != NULL && c->h1->h1_done && !c->closing) {
             c->flushing = false;
@@ -1960,7 +2004,11 @@ static void conn_flush(struct conn *c)
             break;
     }
     c->flushing = false;
+    if (rounds == 64 && !c->closing)
+        conn_flush_soon(c); /* more to do: in the next loop turn, after others */
     conn_check_fail(c);
+    if (conn_close_if_written(c))
+        return;
     if (!c->closing && c->proto == PROTO_H2 && c->session != NULL &&
         !nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session) &&
         c->writing == 0)

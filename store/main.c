@@ -38,6 +38,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "signals.h"
+#include "turn.h"
 
 #include "etcd/rpc.pb-c.h"
 
@@ -75,7 +76,13 @@ struct store_server {
     /* Where requests are decoded (on_write's check, fsm_apply): reset after
      * each request, so a decode costs no malloc and free per field. */
     struct k8c_arena *write_scratch, *apply_scratch;
+    struct pending *rev_waiters; /* forwarded answers waiting for a revision */
+    struct k8c_turn rev_turn;    /* looks at them after applied batches */
+    struct k8c_turn push_turn;   /* leader: store_raft_push_commit for forwarded calls */
 };
+
+/* Marks a call a follower forwarded to the leader. */
+#define FORWARDED_METADATA "k8c-forwarded"
 
 /* The decoding allocator of an arena made on first use (freed at exit). */
 static ProtobufCAllocator *scratch_allocator(struct k8c_arena **a)
@@ -264,6 +271,8 @@ static int fsm_apply(void *data, uint64_t index, uint64_t term, const struct sto
     }
     rv = store_mvcc_commit_batch(s->mvcc, index, term, &events);
     store_watch_hub_notify(s->watch, events);
+    if (s->rev_waiters != NULL)
+        k8c_turn_arm(&s->rev_turn);
     return rv;
 }
 
@@ -368,6 +377,9 @@ struct pending {
     void *handler_arg;
     struct k8c_buf *request;
     int tries;
+    /* A forwarded answer waiting for this member to apply its revision. */
+    int64_t wait_rev;
+    struct pending *wait_next;
 };
 
 /* Attempts already made for the request being dispatched (0 when fresh);
@@ -417,11 +429,29 @@ static void on_pending_cancel(struct k8c_grpc_call *call, void *arg)
     k8c_grpc_call_finish(call, K8C_GRPC_CANCELLED, "context canceled");
 }
 
+/* A call a follower forwarded (forward_to_leader) is answered here: the
+ * follower answers it once it has applied the revision, so the commit index
+ * goes to the followers at once (store_raft_push_commit), at the end of the
+ * turn (when the entries proposed in it are on their way, and carry it). */
+static void push_commit_if_forwarded(struct k8c_grpc_call *call)
+{
+    if (k8c_grpc_call_metadata(call, FORWARDED_METADATA) != NULL)
+        k8c_turn_arm(&server.push_turn);
+}
+
+static void on_push_turn(struct k8c_turn *t)
+{
+    (void)t;
+    if (server.raft != NULL)
+        store_raft_push_commit(server.raft);
+}
+
 static void on_write_applied(void *arg, int status, struct store_raft_result *result)
 {
     struct pending *p = arg;
 
     if (pending_detach(p)) {
+        push_commit_if_forwarded(p->call);
         if (status != 0)
             finish_error(p->call, status);
         else if (result->status != 0)
@@ -770,10 +800,137 @@ static void on_proxy_message(struct k8c_grpc_client_call *cc, const struct k8c_g
     p->proxied = k8c_buf_copy(msg->data, msg->len);
 }
 
+/*
+ * etcd answers a write sent to a follower once the follower has applied it,
+ * so a serializable read there right after sees the write (and a read at a
+ * revision the leader reported is not "future"). The leader's answer waits
+ * in server.rev_waiters until this member's revision reaches the one in its
+ * header, for at most two election timeouts (a member cut off from raft but
+ * not from the leader's gRPC answers then, as the write did commit).
+ */
+static void proxy_answer(struct pending *p, int status, const char *message);
+
+/* A base-128 varint at b[*i], moving *i past it; false if cut short. */
+static bool pb_varint(const uint8_t *b, size_t n, size_t *i, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; *i < n && shift < 64; shift += 7) {
+        uint8_t c = b[(*i)++];
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* ResponseHeader.revision (field 3, a varint), or 0. */
+static int64_t header_revision_field(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint64_t key = 0, v = 0;
+        if (!pb_varint(b, n, &i, &key) || (key & 7) != 0 || !pb_varint(b, n, &i, &v))
+            return 0; /* the header holds varints only */
+        if (key >> 3 == 3)
+            return (int64_t)v;
+    }
+    return 0;
+}
+
+/* The revision in a response's header (field 1, its field 3), or 0. */
+static int64_t header_revision(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint64_t key = 0, v = 0;
+        if (!pb_varint(b, n, &i, &key))
+            return 0;
+        switch (key & 7) {
+        case 0:
+            if (!pb_varint(b, n, &i, &v))
+                return 0;
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2:
+            if (!pb_varint(b, n, &i, &v) || v > n - i)
+                return 0;
+            if (key >> 3 == 1) /* the header: find its revision */
+                return header_revision_field(b + i, (size_t)v);
+            i += (size_t)v;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int64_t local_revision(void)
+{
+    struct store_mvcc_status st;
+    return store_mvcc_status(server.mvcc, &st) == 0 ? st.revision : 0;
+}
+
+static void rev_wait_unlink(struct pending *p)
+{
+    for (struct pending **pp = &server.rev_waiters; *pp != NULL; pp = &(*pp)->wait_next) {
+        if (*pp == p) {
+            *pp = p->wait_next;
+            return;
+        }
+    }
+}
+
+static void on_rev_wait_timeout(uv_timer_t *t)
+{
+    struct pending *p = t->data;
+    rev_wait_unlink(p);
+    proxy_answer(p, K8C_GRPC_OK, NULL);
+}
+
+/* After an applied batch: the waiting answers whose revision is here. */
+static void on_rev_turn(struct k8c_turn *t)
+{
+    (void)t;
+    int64_t rev = local_revision();
+    for (struct pending **pp = &server.rev_waiters; *pp != NULL;) {
+        struct pending *p = *pp;
+        if (p->wait_rev > rev) {
+            pp = &p->wait_next;
+            continue;
+        }
+        *pp = p->wait_next;
+        proxy_answer(p, K8C_GRPC_OK, NULL);
+    }
+}
+
 static void on_proxy_done(struct k8c_grpc_client_call *cc, int status, const char *message,
                           void *arg)
 {
     struct pending *p = arg;
+    (void)cc;
+    p->proxy = NULL; /* done: nothing to cancel */
+    if (status == K8C_GRPC_OK && p->proxied != NULL && !p->detached) {
+        int64_t rev = header_revision((const uint8_t *)p->proxied->data, p->proxied->len);
+        if (rev > local_revision()) {
+            p->wait_rev = rev;
+            p->wait_next = server.rev_waiters;
+            server.rev_waiters = p;
+            p->retry = K8C_NEW(uv_timer_t);
+            uv_timer_init(server.loop, p->retry);
+            p->retry->data = p;
+            uv_timer_start(p->retry, on_rev_wait_timeout, (uint64_t)(2 * opt.election_ms), 0);
+            return;
+        }
+    }
+    proxy_answer(p, status, message);
+}
+
+static void proxy_answer(struct pending *p, int status, const char *message)
+{
     if (pending_detach(p)) {
         if (status == K8C_GRPC_OK && p->proxied) {
             k8c_grpc_call_send_bytes(p->call, p->proxied->data, p->proxied->len);
@@ -827,8 +984,10 @@ static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_
         uv_timer_start(p->retry, on_retry, 50, 0);
         return;
     }
+    static const char *const metadata[] = {FORWARDED_METADATA, "1", NULL};
     p = pending_new(call);
     copts.path = k8c_grpc_call_path(call);
+    copts.metadata = metadata;
     copts.timeout_ms = 5000;
     copts.on_message = on_proxy_message;
     copts.on_done = on_proxy_done;
@@ -892,6 +1051,7 @@ static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *
 
 static void serve_range(struct k8c_grpc_call *call, const Etcdserverpb__RangeRequest *req)
 {
+    push_commit_if_forwarded(call);
     struct store_mvcc_result res = {0};
     int rv = store_mvcc_range(server.mvcc, req, &res);
 
@@ -1133,6 +1293,14 @@ static void on_signal(void *arg)
         s->leader_channel = NULL;
     }
     peer_channels_close(); /* unfinished read-index rounds end here */
+    /* Answers waiting for this member to catch up go now, as they are. */
+    while (s->rev_waiters != NULL) {
+        struct pending *p = s->rev_waiters;
+        s->rev_waiters = p->wait_next;
+        proxy_answer(p, K8C_GRPC_OK, NULL);
+    }
+    k8c_turn_close(&s->rev_turn, NULL);
+    k8c_turn_close(&s->push_turn, NULL);
     if (s->grpc) {
         k8c_grpc_server_del(s->grpc);
         s->grpc = NULL;
@@ -1218,6 +1386,8 @@ int main(int argc, char **argv)
     server.max_request_bytes = opt.max_request_bytes;
 
     server.loop = uv_default_loop();
+    k8c_turn_init(server.loop, &server.rev_turn, on_rev_turn, &server, 0);
+    k8c_turn_init(server.loop, &server.push_turn, on_push_turn, &server, 0);
     mkdir(opt.data_dir, 0700);
     snprintf(dir, sizeof(dir), "%s/member", opt.data_dir);
     mkdir(dir, 0700);

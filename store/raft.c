@@ -136,6 +136,7 @@ struct store_raft {
     void *confirm_arg;
     uint64_t term_applied; /* the leader's own entries of this term are applied */
     struct read_group *ri_queued, *ri_inflight;
+    bool push_inflight; /* store_raft_push_commit's barrier */
     uint64_t seq;
     uint64_t fsm_applied;
     size_t body_hint; /* bytes of the last proposed entry */
@@ -1142,6 +1143,29 @@ void store_raft_flush(struct store_raft *sr)
             k8c_free(g);
         }
     }
+}
+
+static void on_push_done(struct raft_barrier *req, int status)
+{
+    struct store_raft *sr = req->data;
+    (void)status;
+    sr->push_inflight = false;
+    k8c_free(req);
+}
+
+void store_raft_push_commit(struct store_raft *sr)
+{
+    if (sr->closing || !raft_is_leader(sr) || sr->push_inflight || sr->queue_head != NULL ||
+        sr->n_inflight > 0 || sr->reads_inflight != NULL)
+        return; /* not leading, or entries on their way carry the commit index already */
+    struct raft_barrier *req = K8C_NEW(struct raft_barrier);
+    req->data = sr;
+    if (raft_barrier(sr->raft, req, on_push_done) != 0) {
+        k8c_free(req);
+        return;
+    }
+    sr->push_inflight = true;
+    sr->stats.barriers++;
 }
 
 int store_raft_submit(struct store_raft *sr, enum store_cmd_type type, uint64_t request_id,

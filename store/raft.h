@@ -240,6 +240,13 @@ void store_raft_set_confirm(struct store_raft *sr, store_raft_confirm_fn fn, voi
  * queued reads. Fails queued work with K8C_ENOTLEADER if not leader. */
 void store_raft_flush(struct store_raft *sr);
 
+/* Leader: tells the followers the commit index now. libraft sends it with
+ * the next entries or, without any, the next heartbeat (--heartbeat-interval
+ * later); etcd's leader sends it at once. With no entry on its way, this
+ * proposes a barrier (an empty entry), whose replication carries it. For
+ * writes forwarded by a follower, which answers once it has applied them. */
+void store_raft_push_commit(struct store_raft *sr);
+
 enum store_raft_role {
     STORE_RAFT_UNAVAILABLE = 0,
     STORE_RAFT_FOLLOWER,

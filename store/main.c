@@ -20,7 +20,9 @@
  * Maintenance methods (Hash, HashKV, Defragment, Snapshot, MoveLeader) and
  * Cluster (member add/remove/update/promote/list, member records, each
  * member publishing its name and client URLs) in store/maint.c. A follower
- * forwards writes and linearizable reads to the leader.
+ * forwards writes and linearizable reads to the leader, and answers once it
+ * has applied the revision the leader's answer reports (as etcd's followers
+ * answer after their own apply).
  */
 #include "cmd.h"
 #include "lease.h"

@@ -80,7 +80,17 @@ struct cache {
      * further (fanout_turn) until it ends, pass_rev being the newest event
      * when it began. */
     int64_t fanned_rev, pass_rev;
-    struct cwatcher *cursor;
+    struct cwatcher *cursor; /* in plain */
+    /* Watchers whose field selector asks one indexed field (ifields) for one
+     * value sit in buckets by that value, the others in plain: a pass visits
+     * plain, and of the indexed ones only those in the buckets of the values
+     * its events have (visit_indexed), as upstream's cacher does for pods'
+     * spec.nodeName (a kubelet each). indexed_rev: every event up to it has
+     * been through the buckets; icursor: the next watcher of a bucket there. */
+    struct cwatcher *plain;
+    struct cwatcher **buckets; /* IBUCKETS heads, made for the first indexed watcher */
+    int64_t indexed_rev;
+    struct cwatcher *icursor;
     struct k8c_turn fanout_turn; /* the next fan-out batch (lib/turn.h) */
     struct api_etcd_watch *w;
     struct cwatcher *watchers;
@@ -108,8 +118,11 @@ struct cwatcher {
     unsigned magic;
     struct cache *c;
     struct api_req *req;
-    struct cwatcher *next, *prev;
+    struct cwatcher *next, *prev;   /* c->watchers: all */
+    struct cwatcher *pnext, *pprev; /* c->plain, or the bucket's chain */
     bool linked;
+    bool indexed; /* in c->buckets[bucket] */
+    size_t bucket;
     struct api_label_selector labels;
     struct api_field_selector fields;
     bool has_fields;
@@ -122,6 +135,20 @@ struct cwatcher {
     uv_timer_t *timeout, *bookmark;
 };
 #define CWATCHER_MAGIC 0x77636163u
+
+#define IBUCKETS 4096
+
+/* Fields a watcher can be indexed by, in order of preference. */
+static const char *const ifields[] = {"spec.nodeName", "metadata.name"};
+#define NIFIELDS (sizeof(ifields) / sizeof(ifields[0]))
+
+static size_t ibucket(size_t field, const char *value)
+{
+    uint64_t h = 1469598103934665603ull ^ field;
+    for (const char *p = value ? value : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return (size_t)(h % IBUCKETS);
+}
 
 size_t api_watchcache_window = 4096;
 size_t api_watchcache_fanout_batch = 1000;
@@ -277,18 +304,56 @@ static void stop_timer(uv_timer_t **t)
     }
 }
 
+static void link_watcher(struct cache *c, struct cwatcher *w)
+{
+    w->next = c->watchers;
+    if (c->watchers)
+        c->watchers->prev = w;
+    c->watchers = w;
+    /* the first indexed field the selector asks for exactly */
+    const char *v = NULL;
+    for (size_t f = 0; f < NIFIELDS && !w->indexed && w->has_fields; f++) {
+        if (api_fields_requires_exact_match(&w->fields, ifields[f], &v)) {
+            w->indexed = true;
+            w->bucket = ibucket(f, v);
+        }
+    }
+    struct cwatcher **head = &c->plain;
+    if (w->indexed) {
+        if (c->buckets == NULL)
+            c->buckets = k8c_calloc(IBUCKETS, sizeof(*c->buckets));
+        head = &c->buckets[w->bucket];
+    }
+    w->pnext = *head;
+    if (*head)
+        (*head)->pprev = w;
+    *head = w;
+    w->linked = true;
+}
+
 static void unlink_watcher(struct cwatcher *w)
 {
     if (!w->linked)
         return;
+    struct cache *c = w->c;
     if (w->prev)
         w->prev->next = w->next;
     else
-        w->c->watchers = w->next;
+        c->watchers = w->next;
     if (w->next)
         w->next->prev = w->prev;
-    if (w->c->cursor == w)
-        w->c->cursor = w->next;
+    if (w->pprev)
+        w->pprev->pnext = w->pnext;
+    else if (w->indexed)
+        c->buckets[w->bucket] = w->pnext;
+    else
+        c->plain = w->pnext;
+    if (w->pnext)
+        w->pnext->pprev = w->pprev;
+    if (c->cursor == w)
+        c->cursor = w->pnext;
+    if (c->icursor == w)
+        c->icursor = w->pnext;
     w->linked = false;
     stop_timer(&w->timeout);
     stop_timer(&w->bookmark);
@@ -379,6 +444,10 @@ static void send_bookmark(struct cwatcher *w)
 static void on_bookmark_tick(uv_timer_t *t)
 {
     struct cwatcher *w = t->data;
+    /* the buckets took an indexed watcher through the events up to
+     * indexed_rev: the ring from there on is all that may be new to it */
+    if (w->indexed && w->sent_rev < w->c->indexed_rev)
+        w->sent_rev = w->c->indexed_rev;
     catch_up(w->c, w);
     /* Every event up to c->rev went through deliver() now: a bookmark
      * tells a watcher whose selector skipped the latest ones how far it got,
@@ -454,6 +523,36 @@ static void fanout_soon(struct cache *c);
  * any other request, waits for a batch, not for a fan-out to ten thousand
  * watchers.
  */
+/* The events after indexed_rev up to upto, each to the indexed watchers in
+ * the buckets of its object's (and previous state's) indexed field values. */
+static void visit_indexed(struct cache *c, int64_t upto)
+{
+    for (size_t i = ring_after(c, c->indexed_rev); c->buckets != NULL && i < c->ring_len; i++) {
+        struct cevent *ev = ring_at(c, i);
+        if (ev->rev > upto)
+            break;
+        struct cobj *states[2] = {ev->obj, ev->prev};
+        for (size_t k = 0; k < 2; k++) {
+            if (states[k] == NULL)
+                continue;
+            cobj_fields(states[k]);
+            for (size_t f = 0; f < NIFIELDS; f++) {
+                const char *v = NULL;
+                for (size_t j = 0; j < states[k]->nfields; j++)
+                    if (strcmp(states[k]->fields[j].name, ifields[f]) == 0)
+                        v = states[k]->fields[j].value;
+                for (c->icursor = c->buckets[ibucket(f, v)]; c->icursor != NULL;) {
+                    struct cwatcher *w = c->icursor;
+                    c->icursor = w->pnext; /* first: deliver may unlink w */
+                    deliver(w, ev);
+                }
+            }
+        }
+    }
+    if (upto > c->indexed_rev)
+        c->indexed_rev = upto;
+}
+
 static void cache_fanout(struct cache *c, size_t max)
 {
     k8c_turn_disarm(&c->fanout_turn);
@@ -462,15 +561,16 @@ static void cache_fanout(struct cache *c, size_t max)
             if (c->pass_rev > c->fanned_rev)
                 c->fanned_rev = c->pass_rev; /* a pass ended */
             if (c->rev <= c->fanned_rev || c->watchers == NULL) {
-                c->fanned_rev = c->rev;
+                c->fanned_rev = c->indexed_rev = c->rev;
                 return;
             }
             c->pass_rev = c->rev;
-            c->cursor = c->watchers;
+            visit_indexed(c, c->pass_rev);
+            c->cursor = c->plain;
         }
         for (; c->cursor != NULL && done < max; done++) {
             struct cwatcher *w = c->cursor;
-            c->cursor = w->next; /* first: catch_up may unlink w */
+            c->cursor = w->pnext; /* first: catch_up may unlink w */
             catch_up(c, w);
         }
         if (c->cursor != NULL) {
@@ -689,7 +789,7 @@ static void cache_listed(void *arg, const struct api_etcd_result *res)
         if (o != NULL)
             cobj_unref(map_put(c, o));
     }
-    c->rev = c->oldest = c->fanned_rev = res->rev;
+    c->rev = c->oldest = c->fanned_rev = c->indexed_rev = res->rev;
     c->ready = true;
     c->w = api_etcd_watch(c->srv->etcd, c->prefix, c->end, res->rev + 1, true, true, on_store_event,
                           on_store_watch_done, c);
@@ -853,11 +953,7 @@ static void serve_watch(struct cache *c, struct api_req *req)
     }
     if (req->s == NULL || k8c_http_stream_queued(req->s) > WATCH_MAX_QUEUED)
         return;
-    w->next = c->watchers;
-    if (c->watchers)
-        c->watchers->prev = w;
-    c->watchers = w;
-    w->linked = true;
+    link_watcher(c, w);
     const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
     int64_t timeout = to ? strtoll(to, NULL, 10) : 0;
     if (timeout <= 0)

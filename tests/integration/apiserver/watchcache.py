@@ -169,3 +169,42 @@ time.sleep(0.3)
 call("POST", wl, {"metadata": {"name": "wl-late"}})
 t.join(15)
 check("sendInitialEvents=false: only what comes after", [(o[0], o[1]) for o in out] == [("ADDED", "wl-late")], out)
+
+# Watchers indexed by an exact field value (spec.nodeName, as kubelets and the
+# scheduler watch pods; metadata.name): a fan-out visits only the watchers of
+# the values its events have, old and new state, with the same transitions.
+pods = "/api/v1/namespaces/default/pods"
+rv = call("GET", pods)["metadata"]["resourceVersion"]
+sels = [("spec.nodeName%3Dn1", 4)] * 6 + [("spec.nodeName%3D", 2), ("metadata.name%3Dp2", 2),
+                                         ("spec.nodeName%3Dn2", 1),
+                                         ("metadata.name%3Dp2,spec.nodeName%3Dn1", 2)]
+outs, threads, ready = [], [], threading.Semaphore(0)
+for sel, want in sels:
+    out = []
+    outs.append(out)
+    t = threading.Thread(target=watch, args=(pods + "?watch=1&fieldSelector=%s&resourceVersion=%s"
+                                             % (sel, rv), want, out, ready))
+    t.start()
+    threads.append(t)
+for _ in sels:
+    ready.acquire(timeout=10)
+spec = {"containers": [{"name": "c", "image": "busybox"}]}
+call("POST", pods, {"metadata": {"name": "p1"}, "spec": spec})
+call("POST", pods + "/p1/binding", {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p1"},
+                                    "target": {"kind": "Node", "name": "n1"}})
+call("POST", pods, {"metadata": {"name": "p2"}, "spec": dict(spec, nodeName="n1")})
+call("PATCH", pods + "/p2", {"metadata": {"labels": {"x": "y"}}}, "application/merge-patch+json")
+call("DELETE", pods + "/p1?gracePeriodSeconds=0")
+call("POST", pods, {"metadata": {"name": "p3"}, "spec": dict(spec, nodeName="n2")})
+for t in threads:
+    t.join(15)
+want = {"spec.nodeName%3Dn1": [("ADDED", "p1", None), ("ADDED", "p2", None),
+                               ("MODIFIED", "p2", None), ("DELETED", "p1", None)],
+        "spec.nodeName%3D": [("ADDED", "p1", None), ("DELETED", "p1", None)],
+        "metadata.name%3Dp2": [("ADDED", "p2", None), ("MODIFIED", "p2", None)],
+        "spec.nodeName%3Dn2": [("ADDED", "p3", None)],
+        "metadata.name%3Dp2,spec.nodeName%3Dn1": [("ADDED", "p2", None), ("MODIFIED", "p2", None)]}
+for (sel, _), out in zip(sels, outs):
+    check("indexed watch fieldSelector=%s" % sel.replace("%3D", "="), out == want[sel], out)
+for name in ("p2", "p3"):
+    call("DELETE", pods + "/%s?gracePeriodSeconds=0" % name)

@@ -208,3 +208,18 @@ for (sel, _), out in zip(sels, outs):
     check("indexed watch fieldSelector=%s" % sel.replace("%3D", "="), out == want[sel], out)
 for name in ("p2", "p3"):
     call("DELETE", pods + "/%s?gracePeriodSeconds=0" % name)
+
+# An indexed watcher whose pods see no change still gets the periodic
+# bookmark (every 10 s) at the version the others' changes reached.
+out, ready = [], threading.Semaphore(0)
+rv = call("GET", pods)["metadata"]["resourceVersion"]
+t = threading.Thread(target=watch, args=(
+    pods + "?watch=1&allowWatchBookmarks=true&fieldSelector=spec.nodeName%%3Dn9&resourceVersion=%s" % rv,
+    1, out, ready, with_meta))
+t.start()
+ready.acquire(timeout=10)
+last = call("POST", pods, {"metadata": {"name": "p4"}, "spec": dict(spec, nodeName="n1")})
+t.join(15)
+check("bookmark for an indexed watcher", len(out) == 1 and out[0][0] == "BOOKMARK" and
+      out[0][3] >= int(last["metadata"]["resourceVersion"]), out)
+call("DELETE", pods + "/p4?gracePeriodSeconds=0")

@@ -1054,20 +1054,18 @@ static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *
 static void serve_range(struct k8c_grpc_call *call, const Etcdserverpb__RangeRequest *req)
 {
     push_commit_if_forwarded(call);
-    struct store_mvcc_result res = {0};
-    int rv = store_mvcc_range(server.mvcc, req, &res);
+    struct k8c_buf *frame = NULL;
+    int rv = store_mvcc_range_frame(server.mvcc, req, fill_header, &frame);
 
-    if (rv == 0)
-        rv = res.err;
     if (rv != 0) {
         finish_error(call, rv);
-    } else {
-        Etcdserverpb__RangeResponse *resp = (Etcdserverpb__RangeResponse *)res.resp;
-        if (resp->header)
-            fill_header(resp->header);
-        k8c_grpc_call_reply(call, res.resp);
+        return;
     }
-    store_mvcc_result_free(&res);
+    if (k8c_grpc_call_send_framed(call, frame) == 0)
+        k8c_grpc_call_finish(call, K8C_GRPC_OK, NULL);
+    else
+        k8c_grpc_call_finish(call, K8C_GRPC_INTERNAL, "failed to send the reply");
+    k8c_buf_unref(frame);
 }
 
 static void on_read_ready(void *arg, int status)

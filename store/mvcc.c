@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "codec.h"
 #include "error.h"
 #include "grpc_frame.h"
 #include "log.h"
@@ -342,6 +343,9 @@ struct view {
     int64_t rev;
     int64_t compact_rev;
     bool batch; /* txn is the write batch's: key_live may use its cursor */
+    /* range_core's KeyValues point into the txn's pages instead of copies:
+     * the response is packed before the txn ends (store_mvcc_range_frame) */
+    bool borrow;
 };
 
 /* -------------------------------------------------------------- lookups */
@@ -641,7 +645,21 @@ static int range_cb(void *ctx, const MDB_val *key, const struct ientry *e)
         rc->cap = rc->cap ? rc->cap * 2 : 16;
         rc->kvs = k8c_realloc(rc->kvs, rc->cap * sizeof(*rc->kvs));
     }
-    rc->kvs[rc->n++] = kv_from_rec(rc->a, &r, true);
+    if (rc->v->borrow) {
+        Mvccpb__KeyValue *kv = arena_alloc(rc->a, sizeof(*kv));
+        mvccpb__key_value__init(kv);
+        kv->key.data = (uint8_t *)r.key;
+        kv->key.len = r.key_len;
+        kv->create_revision = r.create;
+        kv->mod_revision = r.mod;
+        kv->version = r.version;
+        kv->lease = r.lease;
+        kv->value.data = (uint8_t *)r.value;
+        kv->value.len = r.value_len;
+        rc->kvs[rc->n++] = kv;
+    } else {
+        rc->kvs[rc->n++] = kv_from_rec(rc->a, &r, true);
+    }
     return 0;
 }
 
@@ -2147,6 +2165,7 @@ static int read_begin(struct store_mvcc *m, struct view *v)
     }
     v->m = m;
     v->batch = false;
+    v->borrow = false;
     int rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &v->txn);
     if (rc) {
         pthread_rwlock_unlock(&m->lock);
@@ -2185,6 +2204,114 @@ int store_mvcc_range(struct store_mvcc *m, const Etcdserverpb__RangeRequest *req
     err = range_core(&v, req, res->arena, v.rev, &resp);
     read_end(&v);
     result_set(res, err, resp);
+    return err;
+}
+
+/* ---- RangeResponse packed by hand: byte for byte what protobuf-c's
+ * descriptor-driven pack writes (fields in number order, proto3 zero values
+ * left out, int64 as 64-bit varints), without walking the descriptors for
+ * each of a large range's KeyValues twice (size, then pack). */
+
+static size_t varint_field_len(uint64_t v)
+{
+    return v ? 1 + k8c_codec_varint_len(v) : 0;
+}
+
+static size_t bytes_field_len(size_t len)
+{
+    return len ? 1 + k8c_codec_varint_len(len) + len : 0;
+}
+
+static uint8_t *put_varint_field(uint8_t *p, unsigned field, uint64_t v)
+{
+    if (v == 0)
+        return p;
+    *p++ = (uint8_t)(field << 3);
+    return k8c_codec_varint_put(p, v);
+}
+
+static uint8_t *put_bytes_field(uint8_t *p, unsigned field, const void *data, size_t len)
+{
+    if (len == 0)
+        return p;
+    *p++ = (uint8_t)(field << 3 | 2);
+    p = k8c_codec_varint_put(p, len);
+    memcpy(p, data, len);
+    return p + len;
+}
+
+static size_t header_len(const Etcdserverpb__ResponseHeader *h)
+{
+    return varint_field_len(h->cluster_id) + varint_field_len(h->member_id) +
+           varint_field_len((uint64_t)h->revision) + varint_field_len(h->raft_term);
+}
+
+static size_t kv_len(const Mvccpb__KeyValue *kv)
+{
+    return bytes_field_len(kv->key.len) + varint_field_len((uint64_t)kv->create_revision) +
+           varint_field_len((uint64_t)kv->mod_revision) + varint_field_len((uint64_t)kv->version) +
+           bytes_field_len(kv->value.len) + varint_field_len((uint64_t)kv->lease);
+}
+
+struct k8c_buf *store_mvcc_range_response_frame(const Etcdserverpb__RangeResponse *r)
+{
+    size_t hlen = r->header ? header_len(r->header) : 0;
+    size_t len = r->header ? 1 + k8c_codec_varint_len(hlen) + hlen : 0;
+    for (size_t i = 0; i < r->n_kvs; i++) {
+        size_t l = kv_len(r->kvs[i]);
+        len += 1 + k8c_codec_varint_len(l) + l;
+    }
+    len += r->more ? 2 : 0;
+    len += varint_field_len((uint64_t)r->count);
+
+    struct k8c_buf *b = k8c_buf_new(K8C_GRPC_PREFIX_SIZE + len);
+    k8c_grpc_frame_prefix(b->data, len);
+    uint8_t *p = b->data + K8C_GRPC_PREFIX_SIZE;
+    if (r->header) {
+        const Etcdserverpb__ResponseHeader *h = r->header;
+        *p++ = 1 << 3 | 2;
+        p = k8c_codec_varint_put(p, hlen);
+        p = put_varint_field(p, 1, h->cluster_id);
+        p = put_varint_field(p, 2, h->member_id);
+        p = put_varint_field(p, 3, (uint64_t)h->revision);
+        p = put_varint_field(p, 4, h->raft_term);
+    }
+    for (size_t i = 0; i < r->n_kvs; i++) {
+        const Mvccpb__KeyValue *kv = r->kvs[i];
+        *p++ = 2 << 3 | 2;
+        p = k8c_codec_varint_put(p, kv_len(kv));
+        p = put_bytes_field(p, 1, kv->key.data, kv->key.len);
+        p = put_varint_field(p, 2, (uint64_t)kv->create_revision);
+        p = put_varint_field(p, 3, (uint64_t)kv->mod_revision);
+        p = put_varint_field(p, 4, (uint64_t)kv->version);
+        p = put_bytes_field(p, 5, kv->value.data, kv->value.len);
+        p = put_varint_field(p, 6, (uint64_t)kv->lease);
+    }
+    p = put_varint_field(p, 3, r->more ? 1 : 0);
+    put_varint_field(p, 4, (uint64_t)r->count);
+    return b;
+}
+
+int store_mvcc_range_frame(struct store_mvcc *m, const Etcdserverpb__RangeRequest *req,
+                           void (*fill_header)(Etcdserverpb__ResponseHeader *h),
+                           struct k8c_buf **frame)
+{
+    struct view v;
+    *frame = NULL;
+    int err = read_begin(m, &v);
+    if (err)
+        return err;
+    v.borrow = true;
+    struct store_mvcc_arena *a = arena_new();
+    Etcdserverpb__RangeResponse *resp = NULL;
+    err = range_core(&v, req, a, v.rev, &resp);
+    if (!err) {
+        if (fill_header != NULL)
+            fill_header(resp->header);
+        *frame = store_mvcc_range_response_frame(resp);
+    }
+    read_end(&v);
+    arena_free(a);
     return err;
 }
 

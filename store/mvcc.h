@@ -201,6 +201,16 @@ int64_t store_mvcc_request_cost(const ProtobufCMessage *req);
  * sort option), K8C_EIO. Returns res->err. */
 int store_mvcc_range(struct store_mvcc *m, const Etcdserverpb__RangeRequest *req,
                      struct store_mvcc_result *res);
+/* A RangeResponse as a gRPC message frame (5-byte prefix, then the bytes
+ * protobuf_c_message_pack would write), packed without the descriptors. */
+struct k8c_buf *store_mvcc_range_response_frame(const Etcdserverpb__RangeResponse *r);
+/* store_mvcc_range's answer as such a frame in *frame, its header first given
+ * to fill_header (if not NULL): packed inside the read transaction, from the
+ * database's pages, without copying each key and value first. 0 or the
+ * error store_mvcc_range would report (*frame NULL). */
+int store_mvcc_range_frame(struct store_mvcc *m, const Etcdserverpb__RangeRequest *req,
+                           void (*fill_header)(Etcdserverpb__ResponseHeader *h),
+                           struct k8c_buf **frame);
 
 /* Lease.LeaseTimeToLive data: ID, TTL (= last checkpointed remaining TTL, or
  * the granted TTL: the leader's timer owner overrides it with the real

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "error.h"
 #include "mvcc.h"
 
@@ -1280,6 +1281,134 @@ static void test_members(void **state)
     store_mvcc_close(m);
 }
 
+/* The hand-packed RangeResponse is what protobuf-c packs, for empty and
+ * zero fields, large and negative numbers, long keys and values, with and
+ * without a header. */
+static void check_frame(const Etcdserverpb__RangeResponse *r)
+{
+    size_t len = protobuf_c_message_get_packed_size(&r->base);
+    uint8_t *want = k8c_malloc(len + 1);
+    protobuf_c_message_pack(&r->base, want);
+    struct k8c_buf *b = store_mvcc_range_response_frame(r);
+    assert_int_equal(b->len, len + 5);
+    assert_int_equal(b->data[0], 0);
+    assert_int_equal(((size_t)b->data[1] << 24 | (size_t)b->data[2] << 16 |
+                      (size_t)b->data[3] << 8 | b->data[4]),
+                     len);
+    assert_memory_equal(b->data + 5, want, len);
+    k8c_buf_unref(b);
+    k8c_free(want);
+}
+
+static void test_range_response_frame(void **state)
+{
+    (void)state;
+    Etcdserverpb__RangeResponse r = ETCDSERVERPB__RANGE_RESPONSE__INIT;
+    check_frame(&r); /* nothing at all */
+    Etcdserverpb__ResponseHeader h = ETCDSERVERPB__RESPONSE_HEADER__INIT;
+    r.header = &h;
+    check_frame(&r); /* an empty header is still there */
+    h.cluster_id = UINT64_MAX;
+    h.member_id = 0x1234567890abcdefull;
+    h.revision = 300;
+    h.raft_term = 1;
+    static uint8_t big[70000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7);
+    Mvccpb__KeyValue kv[4];
+    Mvccpb__KeyValue *kvs[4];
+    for (int i = 0; i < 4; i++) {
+        mvccpb__key_value__init(&kv[i]);
+        kvs[i] = &kv[i];
+    }
+    /* kv[0] all zero */
+    kv[1].key.data = (uint8_t *)"k";
+    kv[1].key.len = 1;
+    kv[1].create_revision = 1;
+    kv[1].mod_revision = 127;
+    kv[1].version = 128;
+    kv[1].value.data = (uint8_t *)"v";
+    kv[1].value.len = 1;
+    kv[2].key.data = big;
+    kv[2].key.len = 300;
+    kv[2].value.data = big;
+    kv[2].value.len = sizeof(big);
+    kv[2].lease = INT64_MAX;
+    kv[3].key.data = (uint8_t *)"neg";
+    kv[3].key.len = 3;
+    kv[3].create_revision = -1;
+    kv[3].lease = INT64_MIN;
+    r.kvs = kvs;
+    r.n_kvs = 4;
+    check_frame(&r);
+    r.more = true;
+    r.count = 1LL << 40;
+    check_frame(&r);
+    r.header = NULL;
+    r.count = -5;
+    check_frame(&r);
+}
+
+static void test_header_fill(Etcdserverpb__ResponseHeader *h)
+{
+    h->cluster_id = 7;
+    h->raft_term = 3;
+}
+
+/* store_mvcc_range_frame packs, from the database's pages, what
+ * store_mvcc_range answers, for every option that shapes the answer; its
+ * errors are store_mvcc_range's. */
+static void test_range_frame(void **state)
+{
+    (void)state;
+    char dir[300];
+    struct store_mvcc *m = open_new(dir, sizeof(dir));
+    char k[16], v[400];
+    for (int i = 0; i < 50; i++) {
+        snprintf(k, sizeof(k), "r/%02d", (i * 17) % 50);
+        memset(v, 'a' + i % 26, sizeof(v) - 1);
+        v[(i * 37) % 399 + 1] = '\0';
+        put_full(m, k, v, 0);
+    }
+    put(m, "r/07", "again");
+    Etcdserverpb__RangeRequest q = ETCDSERVERPB__RANGE_REQUEST__INIT;
+    q.key = bin("r/");
+    q.range_end = bin("r0");
+    for (int c = 0; c < 7; c++) {
+        q.limit = c == 1 ? 10 : 0;
+        q.keys_only = c == 2;
+        q.count_only = c == 3;
+        q.sort_order = c == 4 ? ETCDSERVERPB__RANGE_REQUEST__SORT_ORDER__DESCEND : 0;
+        q.sort_target = c == 4 ? ETCDSERVERPB__RANGE_REQUEST__SORT_TARGET__VALUE : 0;
+        q.revision = c == 5 ? 20 : 0;
+        q.min_mod_revision = c == 6 ? 30 : 0;
+        struct store_mvcc_result res = {0};
+        assert_int_equal(store_mvcc_range(m, &q, &res), 0);
+        test_header_fill(((Etcdserverpb__RangeResponse *)res.resp)->header);
+        size_t len = protobuf_c_message_get_packed_size(res.resp);
+        uint8_t *want = k8c_malloc(len + 1);
+        protobuf_c_message_pack(res.resp, want);
+        struct k8c_buf *frame = NULL;
+        assert_int_equal(store_mvcc_range_frame(m, &q, test_header_fill, &frame), 0);
+        assert_non_null(frame);
+        assert_int_equal(frame->len, len + 5);
+        assert_memory_equal(frame->data + 5, want, len);
+        assert_true(q.count_only || ((Etcdserverpb__RangeResponse *)res.resp)->n_kvs > 0);
+        k8c_buf_unref(frame);
+        k8c_free(want);
+        store_mvcc_result_free(&res);
+    }
+    struct k8c_buf *frame = NULL;
+    q = (Etcdserverpb__RangeRequest)ETCDSERVERPB__RANGE_REQUEST__INIT;
+    q.key = bin("r/");
+    q.revision = 1000;
+    assert_int_equal(store_mvcc_range_frame(m, &q, NULL, &frame), K8C_ETCD_FUTURE_REV);
+    assert_null(frame);
+    q.key = bin("");
+    assert_int_equal(store_mvcc_range_frame(m, &q, NULL, &frame), K8C_ETCD_EMPTY_KEY);
+    store_mvcc_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1294,6 +1423,8 @@ int main(void)
         cmocka_unit_test(test_hash_equal_and_snapshot),
         cmocka_unit_test(test_quota),
         cmocka_unit_test(test_members),
+        cmocka_unit_test(test_range_response_frame),
+        cmocka_unit_test(test_range_frame),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -369,14 +369,16 @@ int main(int argc, char **argv)
                               sizeof(buckets) / sizeof(buckets[0]));
 
     /* A watch event goes to each connection's streams in turn (see
-     * flush_early_bytes): 32 KiB is about 50 protobuf pod events. With 1 MiB
-     * per connection in flight, a fan-out to 100 connections kept (and
-     * page-faulted in) 400 MB of TLS buffers and let each fall a megabyte
-     * behind: bench/watch at 10k watchers had a p99 of 2.8 s, 0.15-0.4 s with
-     * 64 KiB. Writes the kernel takes at once (lib/http's try_write) let an
-     * early flush go on past the mark: 10k JSON watchers, p99 0.9-2 s before,
-     * 45-210 ms after. */
-    struct k8c_http_server_options ho = {.flush_early_bytes = 32 * 1024,
+     * flush_early_bytes). With 1 MiB per connection in flight, a fan-out to
+     * 100 connections kept (and page-faulted in) 400 MB of TLS buffers and
+     * let each fall a megabyte behind: bench/watch at 10k watchers had a p99
+     * of 2.8 s, 0.15-0.4 s with 64 KiB. Writes the kernel takes at once
+     * (lib/http's try_write) let an early flush go on past the mark: 10k JSON
+     * watchers, p99 0.9-2 s before, 45-210 ms after. An early flush at 64 KiB
+     * (about 55 JSON pod events) fills one write: p50 27-31 ms against 25-52
+     * ms at 32 KiB, p99 under 110 ms in 7 of 8 runs against 8 of 15 (the
+     * machine is the noise). */
+    struct k8c_http_server_options ho = {.flush_early_bytes = 64 * 1024,
                                          .write_high_water = 64 * 1024};
     http = k8c_http_server_new(server.loop, &ho, api_on_request, &server);
     if (secure_port != 0) {

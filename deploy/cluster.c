@@ -389,20 +389,46 @@ static int start(const struct proc *p)
     for (int i = 0; i < p->nargs; i++)
         argv[i + 1] = (char *)p->args[i];
     argv[p->nargs + 1] = NULL;
-    pid = fork();
-    if (pid < 0)
+    /* The child reports a failure before its exec through the pipe; the
+     * exec closes it. Returning only then, the process is the binary by the
+     * time running_pid looks (a child not yet exec'd still runs this
+     * program, and up took it for one that had exited). */
+    int sync[2];
+    if (pipe(sync) != 0)
         return -errno;
+    fcntl(sync[0], F_SETFD, FD_CLOEXEC);
+    fcntl(sync[1], F_SETFD, FD_CLOEXEC);
+    pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        close(sync[0]);
+        close(sync[1]);
+        return -err;
+    }
     if (pid == 0) {
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         int null = open("/dev/null", O_RDONLY);
-        if (fd < 0 || null < 0)
-            _exit(127);
-        setsid();
-        dup2(null, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(p->binary, argv);
+        if (fd >= 0 && null >= 0) {
+            setsid();
+            dup2(null, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            execv(p->binary, argv);
+        }
+        int err = errno;
+        ssize_t w = write(sync[1], &err, sizeof(err));
+        (void)w;
         _exit(127);
+    }
+    close(sync[1]);
+    int err = 0;
+    ssize_t got;
+    while ((got = read(sync[0], &err, sizeof(err))) < 0 && errno == EINTR)
+        ;
+    close(sync[0]);
+    if (got > 0) {
+        waitpid(pid, NULL, 0);
+        return -(err ? err : EIO);
     }
     pid_path(p, pidfile, sizeof(pidfile));
     if ((f = fopen(pidfile, "w")) == NULL)
@@ -605,8 +631,8 @@ int cluster_cmd_up(int argc, char **argv)
             printf("%-10s already running\n", procs[i].name);
             continue;
         }
-        if (start(&procs[i]) != 0) {
-            fprintf(stderr, "error: cannot start %s\n", procs[i].name);
+        if ((rv = start(&procs[i])) != 0) {
+            fprintf(stderr, "error: cannot start %s: %s\n", procs[i].name, strerror(-rv));
             return 1;
         }
         printf("%-10s started, log %s/logs/%s.log\n", procs[i].name, state_dir, procs[i].name);

@@ -1528,6 +1528,15 @@ bool api_fields_empty(const struct api_field_selector *sel)
     return !sel->nothing && sel->n_requirements == 0;
 }
 
+const char *api_fields_value(const struct api_field *fields, size_t n, const char *name)
+{
+    for (size_t j = 0; fields != NULL && j < n; j++) {
+        if (fields[j].name != NULL && strcmp(fields[j].name, name) == 0)
+            return fields[j].value != NULL ? fields[j].value : "";
+    }
+    return "";
+}
+
 bool api_fields_matches(const struct api_field_selector *sel, const struct api_field *fields,
                         size_t n)
 {
@@ -1535,16 +1544,7 @@ bool api_fields_matches(const struct api_field_selector *sel, const struct api_f
         return false;
     for (size_t i = 0; i < sel->n_requirements; i++) {
         const struct api_field_requirement *r = &sel->requirements[i];
-        const char *v = "";
-        bool equal;
-
-        for (size_t j = 0; fields != NULL && j < n; j++) {
-            if (fields[j].name != NULL && strcmp(fields[j].name, r->field) == 0) {
-                v = fields[j].value != NULL ? fields[j].value : "";
-                break;
-            }
-        }
-        equal = strcmp(v, r->value) == 0;
+        bool equal = strcmp(api_fields_value(fields, n, r->field), r->value) == 0;
         if (equal != (r->op == API_SELECTOR_EQUALS))
             return false;
     }

@@ -196,6 +196,8 @@ void api_fields_free(struct api_field_selector *sel);
 int api_fields_parse(const char *s, size_t len, struct api_field_selector *sel, char *errmsg);
 
 bool api_fields_empty(const struct api_field_selector *sel);
+/* The value of the field called name, "" if it is not in the set (or NULL). */
+const char *api_fields_value(const struct api_field *fields, size_t n, const char *name);
 /* Whether the fields satisfy every requirement; a field not in the set has the value "". */
 bool api_fields_matches(const struct api_field_selector *sel, const struct api_field *fields,
                         size_t n);

@@ -1117,7 +1117,6 @@ static void port_num_or_name(struct vctx *v, const char *child, const intstr_t *
     }
 }
 
-/* The set of volume names a container may mount (upstream's map from ValidateVolumes). */
 /*
  * A set of names (borrowed strings) in insertion order. Membership is a scan while the set is
  * small and a hash lookup past that: uniqueness checks run over every container, port or key

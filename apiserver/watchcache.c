@@ -145,7 +145,7 @@ static const char *const ifields[] = {"spec.nodeName", "metadata.name"};
 static size_t ibucket(size_t field, const char *value)
 {
     uint64_t h = 1469598103934665603ull ^ field;
-    for (const char *p = value ? value : ""; *p; p++)
+    for (const char *p = value; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211ull;
     return (size_t)(h % IBUCKETS);
 }
@@ -513,16 +513,6 @@ static void catch_up(struct cache *c, struct cwatcher *w)
 
 static void fanout_soon(struct cache *c);
 
-/*
- * The events the store sent, to every watcher, at most max watchers this
- * call. Each watcher gets all it has not had at once: when several events
- * came in one loop turn (the API server fell behind), a watcher's stream
- * carries them in one frame, so a fan-out costs less per event just when it
- * has to catch up. And it goes on in the next loop turn after a batch of
- * api_watchcache_fanout_batch watchers: a write that arrives meanwhile, or
- * any other request, waits for a batch, not for a fan-out to ten thousand
- * watchers.
- */
 /* The events after indexed_rev up to upto, each to the indexed watchers in
  * the buckets of its object's (and previous state's) indexed field values. */
 static void visit_indexed(struct cache *c, int64_t upto)
@@ -532,15 +522,10 @@ static void visit_indexed(struct cache *c, int64_t upto)
         if (ev->rev > upto)
             break;
         struct cobj *states[2] = {ev->obj, ev->prev};
-        for (size_t k = 0; k < 2; k++) {
-            if (states[k] == NULL)
-                continue;
+        for (size_t k = 0; k < 2 && states[k] != NULL; k++) {
             cobj_fields(states[k]);
             for (size_t f = 0; f < NIFIELDS; f++) {
-                const char *v = NULL;
-                for (size_t j = 0; j < states[k]->nfields; j++)
-                    if (strcmp(states[k]->fields[j].name, ifields[f]) == 0)
-                        v = states[k]->fields[j].value;
+                const char *v = api_fields_value(states[k]->fields, states[k]->nfields, ifields[f]);
                 for (c->icursor = c->buckets[ibucket(f, v)]; c->icursor != NULL;) {
                     struct cwatcher *w = c->icursor;
                     c->icursor = w->pnext; /* first: deliver may unlink w */
@@ -553,6 +538,16 @@ static void visit_indexed(struct cache *c, int64_t upto)
         c->indexed_rev = upto;
 }
 
+/*
+ * The events the store sent, to every watcher, at most max watchers this
+ * call. Each watcher gets all it has not had at once: when several events
+ * came in one loop turn (the API server fell behind), a watcher's stream
+ * carries them in one frame, so a fan-out costs less per event just when it
+ * has to catch up. And it goes on in the next loop turn after a batch of
+ * api_watchcache_fanout_batch watchers: a write that arrives meanwhile, or
+ * any other request, waits for a batch, not for a fan-out to ten thousand
+ * watchers.
+ */
 static void cache_fanout(struct cache *c, size_t max)
 {
     k8c_turn_disarm(&c->fanout_turn);

@@ -3362,8 +3362,7 @@ static void put_bytes_field(struct k8c_sbuf *out, uint8_t tag, const void *data,
     k8c_sbuf_append(out, data, len);
 }
 
-/* Reads a varint at *p (< end); -1 on truncation or overlong. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+int k8c_codec_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
     uint64_t r = 0;
 
@@ -3396,11 +3395,11 @@ int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_env
     }
     while (p < end) {
         uint64_t tag, l;
-        if (get_varint(&p, end, &tag) != 0)
+        if (k8c_codec_varint_get(&p, end, &tag) != 0)
             goto bad;
         switch (tag & 7) {
         case 0:
-            if (get_varint(&p, end, &l) != 0)
+            if (k8c_codec_varint_get(&p, end, &l) != 0)
                 goto bad;
             continue;
         case 1:
@@ -3414,7 +3413,7 @@ int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_env
             p += 4;
             continue;
         case 2:
-            if (get_varint(&p, end, &l) != 0 || l > (uint64_t)(end - p))
+            if (k8c_codec_varint_get(&p, end, &l) != 0 || l > (uint64_t)(end - p))
                 goto bad;
             break;
         default:
@@ -3424,8 +3423,8 @@ int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_env
             const uint8_t *q = p, *qend = p + l;
             while (q < qend) {
                 uint64_t t2, l2;
-                if (get_varint(&q, qend, &t2) != 0 || (t2 & 7) != 2 ||
-                    get_varint(&q, qend, &l2) != 0 || l2 > (uint64_t)(qend - q))
+                if (k8c_codec_varint_get(&q, qend, &t2) != 0 || (t2 & 7) != 2 ||
+                    k8c_codec_varint_get(&q, qend, &l2) != 0 || l2 > (uint64_t)(qend - q))
                     goto bad;
                 if (t2 >> 3 == 1) {
                     env->api_version = (const char *)q;
@@ -3464,11 +3463,11 @@ static int check_message(const ProtobufCMessageDescriptor *desc, const uint8_t *
     while (p < end) {
         uint64_t tag, l;
         const ProtobufCFieldDescriptor *fd;
-        if (get_varint(&p, end, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
+        if (k8c_codec_varint_get(&p, end, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
             goto bad;
         switch (tag & 7) {
         case 0:
-            if (get_varint(&p, end, &l) != 0)
+            if (k8c_codec_varint_get(&p, end, &l) != 0)
                 goto bad;
             continue;
         case 1:
@@ -3482,7 +3481,7 @@ static int check_message(const ProtobufCMessageDescriptor *desc, const uint8_t *
             p += 4;
             continue;
         case 2:
-            if (get_varint(&p, end, &l) != 0 || l > (uint64_t)(end - p))
+            if (k8c_codec_varint_get(&p, end, &l) != 0 || l > (uint64_t)(end - p))
                 goto bad;
             break;
         default:

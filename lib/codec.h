@@ -235,5 +235,7 @@ int k8c_codec_format_time(char *buf, size_t size, int64_t secs, int32_t nanos, b
  * (room for k8c_codec_varint_len(v) bytes), returning the end. */
 size_t k8c_codec_varint_len(uint64_t v);
 uint8_t *k8c_codec_varint_put(uint8_t *p, uint64_t v);
+/* Reads a varint at *p (< end), moving *p past it; -1 on truncation or overlong. */
+int k8c_codec_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v);
 
 #endif

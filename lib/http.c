@@ -1886,6 +1886,32 @@ static void ws_flush(struct conn *c)
     }
 }
 
+/* Stages nghttp2's frames until the high-water mark (or nothing is left);
+ * 0 or an nghttp2 error. */
+static int h2_stage(struct conn *c)
+{
+    while (conn_pending(c) < conn_high_water(c) && !c->closing) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(c->session, &data);
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            break;
+        conn_send(c, data, (size_t)n);
+    }
+    return 0;
+}
+
+/* Commits the staged output. True when staging had stopped at the
+ * high-water mark and the kernel took the bytes at once (tls_flush): it can
+ * go on now rather than after a write. */
+static bool conn_commit_more(struct conn *c)
+{
+    bool full = conn_pending(c) >= conn_high_water(c);
+    conn_commit(c);
+    return full && !c->closing && conn_pending(c) < conn_high_water(c);
+}
+
 /* Closes, for the application, the streams nghttp2 closed during an early
  * flush. */
 static void conn_close_late(struct conn *c)
@@ -1924,22 +1950,11 @@ static void conn_flush_early(struct conn *c)
     c->early = true;
     /* Round after round while the kernel takes each at once (tls_flush):
      * the streams' bytes go out while they are still in the cache. */
-    for (bool more = true; more && !c->closing;) {
-        more = false;
-        while (conn_pending(c) < conn_high_water(c)) {
-            const uint8_t *data;
-            ssize_t n = nghttp2_session_mem_send(c->session, &data);
-            if (n < 0) {
-                conn_fail(c, nghttp2_strerror((int)n));
-                break;
-            }
-            if (n == 0)
-                break;
-            conn_send(c, data, (size_t)n);
-        }
-        more = conn_pending(c) >= conn_high_water(c);
-        conn_commit(c);
-        more = more && conn_pending(c) < conn_high_water(c);
+    for (bool more = true; more;) {
+        int rv = h2_stage(c);
+        if (rv < 0)
+            conn_fail(c, nghttp2_strerror(rv));
+        more = conn_commit_more(c) && rv == 0;
     }
     c->early = false;
     c->flushing = false;
@@ -1965,17 +1980,11 @@ static void conn_flush(struct conn *c)
     for (rounds = 0; rounds < 64; rounds++) {
         c->dirty = false;
         if (c->proto == PROTO_H2 && c->session != NULL) {
-            while (conn_pending(c) < conn_high_water(c) && !c->closing) {
-                const uint8_t *data;
-                ssize_t n = nghttp2_session_mem_send(c->session, &data);
-                if (n < 0) {
-                    c->flushing = false;
-                    conn_fail(c, nghttp2_strerror((int)n));
-                    return;
-                }
-                if (n == 0)
-                    break;
-                conn_send(c, data, (size_t)n);
+            int rv = h2_stage(c);
+            if (rv < 0) {
+                c->flushing = false;
+                conn_fail(c, nghttp2_strerror(rv));
+                return;
             }
         } else if (c->proto == PROTO_H1) {
             h1_flush(c);
@@ -1984,14 +1993,10 @@ static void conn_flush(struct conn *c)
         } else if (c->proto == PROTO_RAW && c->h1 != NULL && c->h1->want_writable) {
             c->drain_check = true;
         }
-        /* Output stopped at the high-water mark goes on at once when the
-         * kernel took the staged bytes (tls_flush), as after a write. */
-        bool full = conn_pending(c) >= conn_high_water(c);
-        conn_commit(c);
+        if (conn_commit_more(c))
+            c->dirty = true; /* as after a write */
         if (c->closing)
             break;
-        if (full && conn_pending(c) < conn_high_water(c))
-            c->dirty = true;
         conn_check_drain(c);
         if (c->proto == PROTO_H1 && c->h1 != NULL && c->h1->h1_done && !c->closing) {
             c->flushing = false;

@@ -32,6 +32,7 @@
 #include "watch.h"
 
 #include "alloc.h"
+#include "codec.h"
 #include "error.h"
 #include "flags.h"
 #include "grpc.h"
@@ -373,7 +374,8 @@ struct pending {
     Etcdserverpb__RangeRequest *range;  /* read waiting for a barrier */
     struct k8c_grpc_client_call *proxy; /* forwarded to the leader */
     struct k8c_buf *proxied;            /* the leader's response bytes */
-    /* Waiting for a leader to be known here: the handler runs again later. */
+    /* Waiting for a leader to be known here: the handler runs again when
+     * retry fires. Waiting for a revision (wait_rev): retry is the deadline. */
     uv_timer_t *retry;
     k8c_grpc_message_fn handler;
     void *handler_arg;
@@ -812,60 +814,22 @@ static void on_proxy_message(struct k8c_grpc_client_call *cc, const struct k8c_g
  */
 static void proxy_answer(struct pending *p, int status, const char *message);
 
-/* A base-128 varint at b[*i], moving *i past it; false if cut short. */
-static bool pb_varint(const uint8_t *b, size_t n, size_t *i, uint64_t *v)
+/* The revision in a response's header (field 1, a ResponseHeader, whose
+ * field 3 it is), or 0. Every etcd response has its header first. */
+static int64_t header_revision(const uint8_t *p, size_t n)
 {
-    *v = 0;
-    for (unsigned shift = 0; *i < n && shift < 64; shift += 7) {
-        uint8_t c = b[(*i)++];
-        *v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return true;
-    }
-    return false;
-}
-
-/* ResponseHeader.revision (field 3, a varint), or 0. */
-static int64_t header_revision_field(const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint64_t key = 0, v = 0;
-        if (!pb_varint(b, n, &i, &key) || (key & 7) != 0 || !pb_varint(b, n, &i, &v))
-            return 0; /* the header holds varints only */
+    const uint8_t *end = p + n;
+    uint64_t key, len, v;
+    if (k8c_codec_varint_get(&p, end, &key) != 0 || key != (1 << 3 | 2) ||
+        k8c_codec_varint_get(&p, end, &len) != 0 || len > (uint64_t)(end - p))
+        return 0;
+    for (end = p + len; p < end;) {
+        /* the header holds varints only */
+        if (k8c_codec_varint_get(&p, end, &key) != 0 || (key & 7) != 0 ||
+            k8c_codec_varint_get(&p, end, &v) != 0)
+            return 0;
         if (key >> 3 == 3)
             return (int64_t)v;
-    }
-    return 0;
-}
-
-/* The revision in a response's header (field 1, its field 3), or 0. */
-static int64_t header_revision(const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint64_t key = 0, v = 0;
-        if (!pb_varint(b, n, &i, &key))
-            return 0;
-        switch (key & 7) {
-        case 0:
-            if (!pb_varint(b, n, &i, &v))
-                return 0;
-            break;
-        case 1:
-            i += 8;
-            break;
-        case 5:
-            i += 4;
-            break;
-        case 2:
-            if (!pb_varint(b, n, &i, &v) || v > n - i)
-                return 0;
-            if (key >> 3 == 1) /* the header: find its revision */
-                return header_revision_field(b + i, (size_t)v);
-            i += (size_t)v;
-            break;
-        default:
-            return 0;
-        }
     }
     return 0;
 }
@@ -1053,7 +1017,8 @@ static void on_write(struct k8c_grpc_call *call, const struct k8c_grpc_message *
 
 static void serve_range(struct k8c_grpc_call *call, const Etcdserverpb__RangeRequest *req)
 {
-    push_commit_if_forwarded(call);
+    if (!req->serializable) /* a follower forwards only these */
+        push_commit_if_forwarded(call);
     struct k8c_buf *frame = NULL;
     int rv = store_mvcc_range_frame(server.mvcc, req, fill_header, &frame);
 

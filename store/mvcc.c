@@ -518,19 +518,20 @@ static Etcdserverpb__ResponseHeader *header_new(struct store_mvcc_arena *a, int6
     return h;
 }
 
-static Mvccpb__KeyValue *kv_from_rec(struct store_mvcc_arena *a, const struct rec *r,
-                                     bool with_value)
+/* A KeyValue of r: key and value copied into a, or, borrowed, pointing at
+ * r's (the read transaction's pages: packed before it ends). */
+static Mvccpb__KeyValue *kv_from_rec(struct store_mvcc_arena *a, const struct rec *r, bool borrow)
 {
     Mvccpb__KeyValue *kv = arena_alloc(a, sizeof(*kv));
     mvccpb__key_value__init(kv);
-    kv->key.data = arena_dup(a, r->key, r->key_len);
+    kv->key.data = borrow ? (uint8_t *)r->key : arena_dup(a, r->key, r->key_len);
     kv->key.len = r->key_len;
     kv->create_revision = r->create;
     kv->mod_revision = r->mod;
     kv->version = r->version;
     kv->lease = r->lease;
-    if (with_value && r->value_len) {
-        kv->value.data = arena_dup(a, r->value, r->value_len);
+    if (r->value_len) {
+        kv->value.data = borrow ? (uint8_t *)r->value : arena_dup(a, r->value, r->value_len);
         kv->value.len = r->value_len;
     }
     return kv;
@@ -645,21 +646,7 @@ static int range_cb(void *ctx, const MDB_val *key, const struct ientry *e)
         rc->cap = rc->cap ? rc->cap * 2 : 16;
         rc->kvs = k8c_realloc(rc->kvs, rc->cap * sizeof(*rc->kvs));
     }
-    if (rc->v->borrow) {
-        Mvccpb__KeyValue *kv = arena_alloc(rc->a, sizeof(*kv));
-        mvccpb__key_value__init(kv);
-        kv->key.data = (uint8_t *)r.key;
-        kv->key.len = r.key_len;
-        kv->create_revision = r.create;
-        kv->mod_revision = r.mod;
-        kv->version = r.version;
-        kv->lease = r.lease;
-        kv->value.data = (uint8_t *)r.value;
-        kv->value.len = r.value_len;
-        rc->kvs[rc->n++] = kv;
-    } else {
-        rc->kvs[rc->n++] = kv_from_rec(rc->a, &r, true);
-    }
+    rc->kvs[rc->n++] = kv_from_rec(rc->a, &r, rc->v->borrow);
     return 0;
 }
 
@@ -951,7 +938,7 @@ static int quota_charge(struct wctx *w, int64_t cost)
 /* Copies a live record for prev_kv use into arena a. */
 static Mvccpb__KeyValue *prev_copy(struct store_mvcc_arena *a, const struct rec *r)
 {
-    return kv_from_rec(a, r, true);
+    return kv_from_rec(a, r, false);
 }
 
 /*
@@ -2752,7 +2739,7 @@ int store_mvcc_history(struct store_mvcc *m, const struct store_mvcc_history_que
             e->kv->mod_revision = r.mod;
         } else {
             e->type = MVCCPB__EVENT__EVENT_TYPE__PUT;
-            e->kv = kv_from_rec(ev->arena, &r, true);
+            e->kv = kv_from_rec(ev->arena, &r, false);
         }
         if (q->prev_kv) {
             struct rec pr;
@@ -2762,7 +2749,7 @@ int store_mvcc_history(struct store_mvcc *m, const struct store_mvcc_history_que
                 break;
             }
             if (prc == 0)
-                e->prev_kv = kv_from_rec(ev->arena, &pr, true);
+                e->prev_kv = kv_from_rec(ev->arena, &pr, false);
         }
         events_push(ev, e);
     }

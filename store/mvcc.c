@@ -2942,6 +2942,21 @@ int store_mvcc_sync(struct store_mvcc *m)
     return rc ? lmdb_fail(rc, "sync") : 0;
 }
 
+int store_mvcc_writeback(struct store_mvcc *m)
+{
+    int fd = -1, rc = 0;
+    pthread_rwlock_rdlock(&m->lock);
+    if (m->env != NULL && mdb_env_get_fd(m->env, &fd) == 0 &&
+        sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0)
+        rc = errno;
+    pthread_rwlock_unlock(&m->lock);
+    if (rc != 0) {
+        k8c_log_warn("cannot start the database's writeback err=%s", strerror(rc));
+        return K8C_EIO;
+    }
+    return 0;
+}
+
 /* Checks that path is an LMDB file holding a store of our schema. */
 static int snapshot_check(const char *path, int64_t *applied, char *errmsg)
 {

@@ -164,6 +164,11 @@ int store_mvcc_open(const struct store_mvcc_options *opts, struct store_mvcc **o
 void store_mvcc_close(struct store_mvcc *m);
 /* Forces everything committed so far to disk (mdb_env_sync force). 0 or K8C_EIO. */
 int store_mvcc_sync(struct store_mvcc *m);
+/* Starts the disk writes of what commits left in the page cache, without
+ * waiting for them (sync_file_range), so that a later store_mvcc_sync has
+ * little left to write. Blocks while the disk's queue is full: call it off
+ * the loop. 0 or K8C_EIO. */
+int store_mvcc_writeback(struct store_mvcc *m);
 
 /* The bytes of the pages the database uses up to its highest one (no
  * transaction: cheap; free pages inside are counted). */

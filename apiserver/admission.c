@@ -147,10 +147,13 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
         api_defaults_apply(r, obj);
     }
     bool ephemeral = sub != NULL && strcmp(sub, "ephemeralcontainers") == 0;
-    if (sub != NULL && sub[0] != '\0' && !ephemeral)
-        return 0; /* status updates: the object's shape is the stored one's */
-    if ((ephemeral ? api_validate_pod_ephemeral_update(obj, old, errs)
-                   : api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs)) != 0) {
+    bool status = sub != NULL && strcmp(sub, "status") == 0 && old != NULL;
+    if (sub != NULL && sub[0] != '\0' && !ephemeral && !status)
+        return 0; /* other subresources write objects of their own */
+    int rc = ephemeral ? api_validate_pod_ephemeral_update(obj, old, errs)
+             : status  ? api_validate_status_update(r, obj, old, errs)
+                       : api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs);
+    if (rc != 0) {
         struct k8c_sbuf msg;
         api_meta_t *m = api_obj_meta(obj);
         k8c_sbuf_init(&msg);

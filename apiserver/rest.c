@@ -2162,7 +2162,11 @@ static bool route(struct api_req *req)
         goto done;
     }
     const char *resource;
-    if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3) {
+    if (strcmp(segs[i], "namespaces") == 0 && n - i == 3 && strcmp(segs[i + 2], "status") == 0) {
+        /* namespaces/<name>/status: a namespace's subresource, not a resource "status" */
+        resource = segs[i];
+        i += 1;
+    } else if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3) {
         snprintf(req->ns, sizeof(req->ns), "%s", segs[i + 1]);
         resource = segs[i + 2];
         i += 3;

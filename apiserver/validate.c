@@ -11,6 +11,7 @@
  */
 #include "validate.h"
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "codec.h"
 #include "convert.h"
 #include "error.h"
+#include "object.h"
 #include "quantity.h"
 #include "selector.h"
 
@@ -29,6 +31,7 @@
 #include "k8s/api/autoscaling/v2/generated.pb-c.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/api/policy/v1/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/api/resource/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/apis/meta/v1/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/util/intstr/generated.pb-c.h"
@@ -3581,7 +3584,9 @@ static int vctx_end(struct vctx *v, size_t before)
 /* A version stored as another is validated as the stored one, as upstream validates the
  * internal object whatever version came in (the field paths are the same). */
 static int validate_as_stored(const struct api_resource *r, const ProtobufCMessage *obj,
-                              const ProtobufCMessage *old, struct api_field_errors *errs)
+                              const ProtobufCMessage *old, struct api_field_errors *errs,
+                              int (*validate)(const struct api_resource *, const ProtobufCMessage *,
+                                              const ProtobufCMessage *, struct api_field_errors *))
 {
     char errmsg[K8C_ERRMSG_SIZE];
     ProtobufCMessage *sobj = NULL, *sold = NULL;
@@ -3590,7 +3595,7 @@ static int validate_as_stored(const struct api_resource *r, const ProtobufCMessa
     if (rc == 0 && old != NULL)
         rc = api_convert_to_storage(r, old, &sold, errmsg);
     if (rc == 0)
-        rc = api_validate(r->stored_as, sobj, sold, errs);
+        rc = validate(r->stored_as, sobj, sold, errs);
     if (sobj != NULL)
         protobuf_c_message_free_unpacked(sobj, NULL);
     if (sold != NULL)
@@ -3616,7 +3621,7 @@ int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
             r = api_resource_by_kind(k->api_version, k->kind);
     }
     if (r != NULL && r->stored_as != NULL)
-        return validate_as_stored(r, obj, old, errs);
+        return validate_as_stored(r, obj, old, errs, api_validate);
     vctx_begin(&v, r, errs);
     if (old == NULL)
         validate_object_meta(&v, object_meta(obj), v.namespaced, v.name_rule);
@@ -3672,6 +3677,241 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
     }
     name_set_free(&now);
     path_pop(&v, saved);
+    return vctx_end(&v, before);
+}
+
+/* ---- status updates ------------------------------------------------------------------------ */
+
+/* An integer field of a status message by its JSON (proto) name: false when unset. */
+static bool status_int(const ProtobufCMessage *m, const char *name, int64_t *out)
+{
+    const ProtobufCFieldDescriptor *f =
+        m != NULL ? protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name) : NULL;
+    if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return false;
+    const char *base = (const char *)m;
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset != 0 &&
+        !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
+        return false;
+    if (f->type == PROTOBUF_C_TYPE_INT32)
+        *out = *(const int32_t *)(base + f->offset);
+    else if (f->type == PROTOBUF_C_TYPE_INT64)
+        *out = *(const int64_t *)(base + f->offset);
+    else
+        return false;
+    return true;
+}
+
+/* A string field by its name (NULL when unset). */
+static const char *msg_str(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        m != NULL ? protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name) : NULL;
+    if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    return *(char *const *)((const char *)m + f->offset);
+}
+
+/* The value a Go int field holds: 0 when unset. */
+static int64_t status_int0(const ProtobufCMessage *m, const char *name)
+{
+    int64_t v = 0;
+    return status_int(m, name, &v) ? v : 0;
+}
+
+/*
+ * The counters of a workload's status (upstream's Validate<Kind>Status): nonneg fields must
+ * not be negative (unset ones are 0, or skipped for pointers in Go, which are the ones
+ * set), each `le` field must not exceed its bound, and a collisionCount must not go down
+ * (IsDecremented).
+ */
+struct status_rule {
+    const ProtobufCMessageDescriptor *desc[2]; /* the kinds it is for */
+    bool status_first; /* StatefulSet: the status errors come before the metadata ones */
+    const char *nonneg[10];
+    struct {
+        const char *field, *bound, *detail;
+    } le[5];
+    bool collision; /* collisionCount may not be decremented */
+};
+
+#define GT_REPLICAS "cannot be greater than status.replicas"
+
+static const struct status_rule status_rules[] = {
+    {{&k8s__io__api__apps__v1__deployment__descriptor},
+     false,
+     {"observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
+      "unavailableReplicas", "collisionCount"},
+     {{"updatedReplicas", "replicas", GT_REPLICAS},
+      {"readyReplicas", "replicas", GT_REPLICAS},
+      {"availableReplicas", "replicas", GT_REPLICAS},
+      {"availableReplicas", "readyReplicas", "cannot be greater than readyReplicas"}},
+     true},
+    {{&k8s__io__api__apps__v1__replica_set__descriptor,
+      &k8s__io__api__core__v1__replication_controller__descriptor},
+     false,
+     {"replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
+      "observedGeneration"},
+     {{"fullyLabeledReplicas", "replicas", GT_REPLICAS},
+      {"readyReplicas", "replicas", GT_REPLICAS},
+      {"availableReplicas", "replicas", GT_REPLICAS},
+      {"availableReplicas", "readyReplicas", "cannot be greater than readyReplicas"}},
+     false},
+    {{&k8s__io__api__apps__v1__stateful_set__descriptor},
+     true,
+     {"replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas",
+      "observedGeneration", "collisionCount"},
+     {{"readyReplicas", "replicas", GT_REPLICAS},
+      {"currentReplicas", "replicas", GT_REPLICAS},
+      {"updatedReplicas", "replicas", GT_REPLICAS},
+      {"availableReplicas", "replicas", GT_REPLICAS},
+      {"availableReplicas", "readyReplicas", "cannot be greater than status.readyReplicas"}},
+     true},
+    {{&k8s__io__api__apps__v1__daemon_set__descriptor},
+     false,
+     {"currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady",
+      "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable",
+      "collisionCount"},
+     {{NULL}},
+     true},
+    {{&k8s__io__api__batch__v1__job__descriptor},
+     false,
+     {"active", "succeeded", "failed", "ready", "terminating"},
+     {{NULL}},
+     false},
+    {{&k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler__descriptor},
+     false,
+     {"currentReplicas", "desiredReplicas"},
+     {{NULL}},
+     false},
+    {{&k8s__io__api__policy__v1__pod_disruption_budget__descriptor},
+     false,
+     {"disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"},
+     {{NULL}},
+     false},
+};
+
+static void status_counters(struct vctx *v, const struct status_rule *rule,
+                            const ProtobufCMessage *st, const ProtobufCMessage *old_st)
+{
+    size_t saved = path_child(v, "status");
+    int64_t x, y;
+
+    for (size_t i = 0; i < 10 && rule->nonneg[i] != NULL; i++)
+        if (status_int(st, rule->nonneg[i], &x))
+            nonnegative(v, rule->nonneg[i], x);
+    for (size_t i = 0; i < 5 && rule->le[i].field != NULL; i++) {
+        x = status_int0(st, rule->le[i].field);
+        if (x > status_int0(st, rule->le[i].bound))
+            invalid_int(v, rule->le[i].field, x, rule->le[i].detail);
+    }
+    if (rule->collision && status_int(old_st, "collisionCount", &y) &&
+        (!status_int(st, "collisionCount", &x) || x < y))
+        invalid_int(v, "collisionCount", status_int0(st, "collisionCount"),
+                    "cannot be decremented");
+    path_pop(v, saved);
+}
+
+/* IsValidIP (netutils.ParseIPSloppy: IPv4 octets may have leading zeros) */
+static bool ip_ok(const char *s)
+{
+    unsigned char buf[16];
+    if (s == NULL || s[0] == '\0')
+        return false;
+    if (inet_pton(AF_INET6, s, buf) == 1)
+        return true;
+    int parts = 0;
+    for (const char *p = s;; p++) {
+        unsigned n = 0, digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 4; p++, digits++)
+            n = n * 10 + (unsigned)(*p - '0');
+        if (digits == 0 || digits > 3 || n > 255)
+            return false;
+        parts++;
+        if (*p == '\0')
+            return parts == 4;
+        if (*p != '.' || parts == 4)
+            return false;
+    }
+}
+
+#define IP_DETAIL "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+
+/* Each item's "ip" (PodIP, HostIP) at child[i] is an IP address. */
+static void ips_valid(struct vctx *v, const char *child, ProtobufCMessage *const *items, size_t n)
+{
+    size_t at = path_child(v, child);
+    for (size_t i = 0; i < n; i++) {
+        const char *ip = msg_str(items[i], "ip");
+        size_t here = path_index(v, i);
+        if (!ip_ok(ip))
+            invalid_str(v, NULL, ip, IP_DETAIL);
+        path_pop(v, here);
+    }
+    path_pop(v, at);
+}
+
+/* The parts of ValidatePodStatusUpdate that look at the status: the nominated node's name
+ * (when it changes) and the pod's and host's IPs (validatePodIPs, validateHostIPs). */
+static void pod_status_update(struct vctx *v, const pod_t *pod, const pod_t *old_pod)
+{
+    static const K8s__Io__Api__Core__V1__PodStatus empty = K8S__IO__API__CORE__V1__POD_STATUS__INIT;
+    const K8s__Io__Api__Core__V1__PodStatus *s = pod->status ? pod->status : &empty;
+    const K8s__Io__Api__Core__V1__PodStatus *o = old_pod->status ? old_pod->status : &empty;
+    const char *msgs[MAX_MSGS];
+    size_t saved = path_child(v, "status");
+
+    if (!str_eq(s->nominatednodename, o->nominatednodename) && !str_empty(s->nominatednodename))
+        invalid_msgs(v, "nominatedNodeName", s->nominatednodename, msgs,
+                     dns1123_subdomain_msgs(s->nominatednodename, msgs));
+    ips_valid(v, "podIPs", (ProtobufCMessage *const *)s->podips, s->n_podips);
+    ips_valid(v, "hostIPs", (ProtobufCMessage *const *)s->hostips, s->n_hostips);
+    path_pop(v, saved);
+}
+
+/* ValidateNamespaceStatusUpdate: the phase follows the deletion timestamp. */
+static void namespace_status_update(struct vctx *v, const namespace_t *ns)
+{
+    const meta_t *m = ns->metadata;
+    const char *phase = ns->status != NULL ? ns->status->phase : NULL;
+    if (m == NULL || m->deletiontimestamp == NULL) {
+        if (!str_eq(phase, "Active"))
+            invalid_str(v, "status.Phase", phase,
+                        "may only be 'Active' if `deletionTimestamp` is empty");
+    } else if (!str_eq(phase, "Terminating")) {
+        invalid_str(v, "status.Phase", phase,
+                    "may only be 'Terminating' if `deletionTimestamp` is not empty");
+    }
+}
+
+int api_validate_status_update(const struct api_resource *r, const ProtobufCMessage *obj,
+                               const ProtobufCMessage *old, struct api_field_errors *errs)
+{
+    struct vctx v;
+    size_t before = errs->n;
+    const ProtobufCMessageDescriptor *d;
+
+    if (obj == NULL || old == NULL || old->descriptor != obj->descriptor)
+        return K8C_EINVAL;
+    d = obj->descriptor;
+    if (r != NULL && r->stored_as != NULL)
+        return validate_as_stored(r, obj, old, errs, api_validate_status_update);
+    vctx_begin(&v, r, errs);
+    const struct status_rule *rule = NULL;
+    for (size_t i = 0; i < sizeof(status_rules) / sizeof(status_rules[0]); i++)
+        if (status_rules[i].desc[0] == d || status_rules[i].desc[1] == d)
+            rule = &status_rules[i];
+    ProtobufCMessage *const *st = api_obj_field((ProtobufCMessage *)obj, "status");
+    ProtobufCMessage *const *old_st = api_obj_field((ProtobufCMessage *)old, "status");
+    if (rule != NULL && rule->status_first)
+        status_counters(&v, rule, st ? *st : NULL, old_st ? *old_st : NULL);
+    validate_object_meta_update(&v, object_meta(obj), object_meta(old));
+    if (rule != NULL && !rule->status_first)
+        status_counters(&v, rule, st ? *st : NULL, old_st ? *old_st : NULL);
+    if (d == &k8s__io__api__core__v1__pod__descriptor)
+        pod_status_update(&v, (const pod_t *)obj, (const pod_t *)old);
+    else if (d == &k8s__io__api__core__v1__namespace__descriptor)
+        namespace_status_update(&v, (const namespace_t *)obj);
     return vctx_end(&v, before);
 }
 

@@ -94,6 +94,16 @@ int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
 int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const ProtobufCMessage *old,
                                       struct api_field_errors *errs);
 
+/*
+ * A status subresource update: obj is the stored object old with the request's status. As
+ * upstream's Validate<Kind>StatusUpdate: the metadata update, the counters of workload
+ * statuses (not negative, not above status.replicas, collisionCount not decremented),
+ * a pod's nominated node name and IPs, a namespace's phase against its deletion. Returns 0 or
+ * K8C_EINVAL (errors in errs).
+ */
+int api_validate_status_update(const struct api_resource *r, const ProtobufCMessage *obj,
+                               const ProtobufCMessage *old, struct api_field_errors *errs);
+
 /* "<field>: <message>" (upstream field.Error.Error()); caller frees with k8c_free. */
 char *api_validate_error_string(const struct api_field_error *e);
 

@@ -77,6 +77,7 @@ static ProtobufCMessage *object(const char *json_sq)
 /* Validates obj (against old unless NULL) and returns the errors as lines
  * "<reason> <field>: <message>"; the caller frees. */
 static bool g_ephemeral; /* validate as the pods/ephemeralcontainers subresource */
+static bool g_status;    /* validate as a status subresource update */
 
 static char *validate(ProtobufCMessage *obj, ProtobufCMessage *old)
 {
@@ -86,6 +87,7 @@ static char *validate(ProtobufCMessage *obj, ProtobufCMessage *old)
 
     api_field_errors_init(&errs);
     rc = g_ephemeral ? api_validate_pod_ephemeral_update(obj, old, &errs)
+         : g_status  ? api_validate_status_update(resource_of(obj), obj, old, &errs)
                      : api_validate(resource_of(obj), obj, old, &errs);
     assert_int_equal(rc, errs.n == 0 ? 0 : K8C_EINVAL);
     k8c_sbuf_init(&sb);
@@ -519,6 +521,63 @@ static void test_pod_ephemeral(void **state)
     "{'kind':'HorizontalPodAutoscaler','apiVersion':'autoscaling/v2','metadata':{'name':'h'},"     \
     "'spec':{" spec "}}"
 
+/* Status subresource updates (Validate<Kind>StatusUpdate): counters, bounds, collisionCount,
+ * the order of the metadata and status errors, a version stored as another (HPA v1). */
+#define STSS(name, status)                                                                         \
+    "{'apiVersion':'apps/v1','kind':'StatefulSet','metadata':{'name':'" name "',"                  \
+    "'resourceVersion':'1'},'spec':{'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':"  \
+    "{'labels':{'a':'b'}},'spec':{'containers':[{'name':'c','image':'i'}]}}},'status':{" status    \
+    "}}"
+#define DS(status)                                                                                 \
+    "{'apiVersion':'apps/v1','kind':'DaemonSet','metadata':{'name':'d','resourceVersion':'1'},"    \
+    "'spec':{'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':{'labels':{'a':'b'}},"    \
+    "'spec':{'containers':[{'name':'c','image':'i'}]}}},'status':{" status "}}"
+#define RS(status)                                                                                 \
+    "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':'r','resourceVersion':'1'},"   \
+    "'spec':{'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':{'labels':{'a':'b'}},"    \
+    "'spec':{'containers':[{'name':'c','image':'i'}]}}},'status':{" status "}}"
+#define HPA1(status)                                                                               \
+    "{'apiVersion':'autoscaling/v1','kind':'HorizontalPodAutoscaler','metadata':{'name':'h',"      \
+    "'resourceVersion':'1'},'spec':{'scaleTargetRef':{'kind':'Deployment','name':'d'},"            \
+    "'maxReplicas':3},'status':{" status "}}"
+
+static void test_status_update(void **state)
+{
+    (void)state;
+    g_status = true;
+    expect_update(STSS("s", "'replicas':2,'readyReplicas':2,'availableReplicas':1"),
+                  STSS("s", "'replicas':1"), "");
+    /* StatefulSet: the status errors before the metadata ones */
+    expect_update(STSS("t", "'replicas':1,'readyReplicas':2,'currentReplicas':-1,"
+                            "'availableReplicas':2,'collisionCount':1"),
+                  STSS("s", "'collisionCount':2"),
+                  "FieldValueInvalid status.currentReplicas: Invalid value: -1: must be greater "
+                  "than or equal to 0\n"
+                  "FieldValueInvalid status.readyReplicas: Invalid value: 2: cannot be greater "
+                  "than status.replicas\n"
+                  "FieldValueInvalid status.availableReplicas: Invalid value: 2: cannot be greater "
+                  "than status.replicas\n"
+                  "FieldValueInvalid status.collisionCount: Invalid value: 1: cannot be "
+                  "decremented\n"
+                  "FieldValueInvalid metadata.name: Invalid value: ~t~: field is immutable\n");
+    /* a collisionCount that goes away is decremented too */
+    expect_update(DS("'numberReady':-1"), DS("'collisionCount':1"),
+                  "FieldValueInvalid status.numberReady: Invalid value: -1: must be greater than "
+                  "or equal to 0\n"
+                  "FieldValueInvalid status.collisionCount: Invalid value: 0: cannot be "
+                  "decremented\n");
+    expect_update(RS("'replicas':1,'fullyLabeledReplicas':2,'readyReplicas':1,"
+                     "'availableReplicas':1"),
+                  RS(""),
+                  "FieldValueInvalid status.fullyLabeledReplicas: Invalid value: 2: cannot be "
+                  "greater than status.replicas\n");
+    /* autoscaling/v1, validated as the autoscaling/v2 object it is stored as */
+    expect_update(HPA1("'currentReplicas':-1,'desiredReplicas':2"), HPA1(""),
+                  "FieldValueInvalid status.currentReplicas: Invalid value: -1: must be greater "
+                  "than or equal to 0\n");
+    g_status = false;
+}
+
 static void test_hpa(void **state)
 {
     (void)state;
@@ -815,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_pod_spec),
         cmocka_unit_test(test_pod_update),
         cmocka_unit_test(test_pod_ephemeral),
+        cmocka_unit_test(test_status_update),
         cmocka_unit_test(test_hpa),
         cmocka_unit_test(test_deployment),
         cmocka_unit_test(test_workloads),

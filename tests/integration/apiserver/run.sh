@@ -319,6 +319,17 @@ web    2" "$(k get deploy web -o custom-columns=NAME:.metadata.name,REPLICAS:.sp
     expect "edited" "6" "$(kubectl get deploy web -o jsonpath='{.spec.replicas}')"
     k patch deploy web --subresource=status --type=merge -p '{"status":{"conditions":[{"type":"Available","status":"True","reason":"Test","message":"ok"}]}}' >/dev/null
     expect "wait --for=condition" "deployment.apps/web condition met" "$(k wait deploy/web --for=condition=Available --timeout=20s)"
+    # status updates are validated as upstream's Validate<Kind>StatusUpdate
+    expect "status: negative counter" 'The Deployment "web" is invalid: status.updatedReplicas: Invalid value: -1: must be greater than or equal to 0' \
+        "$(k patch deploy web --subresource=status --type=merge -p '{"status":{"updatedReplicas":-1}}' || true)"
+    k patch deploy web --subresource=status --type=merge -p '{"status":{"replicas":2,"readyReplicas":2,"availableReplicas":1,"collisionCount":2}}' >/dev/null
+    expect "status: above status.replicas" 'The Deployment "web" is invalid: status.readyReplicas: Invalid value: 3: cannot be greater than status.replicas' \
+        "$(k patch deploy web --subresource=status --type=merge -p '{"status":{"readyReplicas":3}}' || true)"
+    expect "status: collisionCount decremented" 'The Deployment "web" is invalid: status.collisionCount: Invalid value: 1: cannot be decremented' \
+        "$(k patch deploy web --subresource=status --type=merge -p '{"status":{"collisionCount":1}}' || true)"
+    expect "status: valid update kept" "2 2 1 2" "$(kubectl get deploy web -o jsonpath='{.status.replicas} {.status.readyReplicas} {.status.availableReplicas} {.status.collisionCount}')"
+    expect "namespace status: phase" "The Namespace \"default\" is invalid: status.Phase: Invalid value: \"Terminating\": may only be 'Active' if \`deletionTimestamp\` is empty" \
+        "$(k patch ns default --subresource=status --type=merge -p '{"status":{"phase":"Terminating"}}' || true)"
     # server-side apply: field ownership, conflicts, force
     cat > "$tmp/ssa.yaml" <<'YAML'
 apiVersion: apps/v1
@@ -375,6 +386,10 @@ YAML
         "$(k patch pod p1 --subresource=ephemeralcontainers --type=strategic -p '{"spec":{"ephemeralContainers":[{"name":"d2","image":"busybox","targetContainerName":"nope","ports":[{"containerPort":80}]}]}}' | tr '\n' ' ' || true)"
     k patch pod p1 --subresource=ephemeralcontainers --type=merge -p '{"metadata":{"labels":{"x":"y"}}}' >/dev/null
     expect "ephemeral: nothing but the containers changes" "" "$(kubectl get pod p1 -o jsonpath='{.metadata.labels.x}')"
+    expect "pod status: IPs" 'The Pod "p1" is invalid: status.podIPs[0]: Invalid value: "10.0.0.300": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)' \
+        "$(k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIP":"10.0.0.300","podIPs":[{"ip":"10.0.0.300"}]}}' || true)"
+    k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIP":"fd00::5","podIPs":[{"ip":"fd00::5"}]}}' >/dev/null
+    expect "pod status: valid IP kept" "fd00::5" "$(kubectl get pod p1 -o jsonpath='{.status.podIPs[0].ip}')"
     expect "status subresource: no DELETE" "Error from server (MethodNotAllowed): the server does not allow this method on the requested resource" \
         "$(k delete --raw /api/v1/namespaces/default/pods/p1/status || true)"
     expect "delete pod" 'pod "p1" deleted' "$(k delete pod p1 --wait=true --timeout=20s)"

@@ -3792,15 +3792,20 @@ static const struct status_rule status_rules[] = {
 };
 
 static void status_counters(struct vctx *v, const struct status_rule *rule,
-                            const ProtobufCMessage *st, const ProtobufCMessage *old_st)
+                            const ProtobufCMessage *obj, const ProtobufCMessage *old)
 {
+    ProtobufCMessage *const *f = api_obj_field((ProtobufCMessage *)obj, "status");
+    ProtobufCMessage *const *of = api_obj_field((ProtobufCMessage *)old, "status");
+    const ProtobufCMessage *st = f ? *f : NULL, *old_st = of ? *of : NULL;
     size_t saved = path_child(v, "status");
     int64_t x, y;
 
-    for (size_t i = 0; i < 10 && rule->nonneg[i] != NULL; i++)
+    for (size_t i = 0;
+         i < sizeof(rule->nonneg) / sizeof(rule->nonneg[0]) && rule->nonneg[i] != NULL; i++)
         if (status_int(st, rule->nonneg[i], &x))
             nonnegative(v, rule->nonneg[i], x);
-    for (size_t i = 0; i < 5 && rule->le[i].field != NULL; i++) {
+    for (size_t i = 0; i < sizeof(rule->le) / sizeof(rule->le[0]) && rule->le[i].field != NULL;
+         i++) {
         x = status_int0(st, rule->le[i].field);
         if (x > status_int0(st, rule->le[i].bound))
             invalid_int(v, rule->le[i].field, x, rule->le[i].detail);
@@ -3901,13 +3906,11 @@ int api_validate_status_update(const struct api_resource *r, const ProtobufCMess
     for (size_t i = 0; i < sizeof(status_rules) / sizeof(status_rules[0]); i++)
         if (status_rules[i].desc[0] == d || status_rules[i].desc[1] == d)
             rule = &status_rules[i];
-    ProtobufCMessage *const *st = api_obj_field((ProtobufCMessage *)obj, "status");
-    ProtobufCMessage *const *old_st = api_obj_field((ProtobufCMessage *)old, "status");
     if (rule != NULL && rule->status_first)
-        status_counters(&v, rule, st ? *st : NULL, old_st ? *old_st : NULL);
+        status_counters(&v, rule, obj, old);
     validate_object_meta_update(&v, object_meta(obj), object_meta(old));
     if (rule != NULL && !rule->status_first)
-        status_counters(&v, rule, st ? *st : NULL, old_st ? *old_st : NULL);
+        status_counters(&v, rule, obj, old);
     if (d == &k8s__io__api__core__v1__pod__descriptor)
         pod_status_update(&v, (const pod_t *)obj, (const pod_t *)old);
     else if (d == &k8s__io__api__core__v1__namespace__descriptor)

@@ -400,6 +400,7 @@ enum etype {
     E_FORBIDDEN,
     E_TOO_LONG,
     E_NOT_FOUND,
+    E_INTERNAL,
 };
 
 static const struct {
@@ -412,6 +413,7 @@ static const struct {
     [E_FORBIDDEN] = {"FieldValueForbidden", "Forbidden"},
     [E_TOO_LONG] = {"FieldValueTooLong", "Too long"},
     [E_NOT_FOUND] = {"FieldValueNotFound", "Not found"},
+    [E_INTERNAL] = {"InternalError", "Internal error"},
 };
 
 /*
@@ -429,7 +431,7 @@ static void verr(struct vctx *v, enum etype t, const char *child, const char *va
         path_child(v, child);
     k8c_sbuf_init(&msg);
     k8c_sbuf_puts(&msg, etypes[t].text);
-    if (t != E_REQUIRED && t != E_FORBIDDEN && t != E_TOO_LONG && value != NULL)
+    if (t != E_REQUIRED && t != E_FORBIDDEN && t != E_TOO_LONG && t != E_INTERNAL && value != NULL)
         k8c_sbuf_printf(&msg, ": %s", value);
     if (detail != NULL && detail[0] != '\0')
         k8c_sbuf_printf(&msg, ": %s", detail);
@@ -3842,22 +3844,106 @@ static bool ip_ok(const char *s)
 
 #define IP_DETAIL "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
-/* Each item's "ip" (PodIP, HostIP) at child[i] is an IP address. */
-static void ips_valid(struct vctx *v, const char *child, ProtobufCMessage *const *items, size_t n)
+/* netutils.IPFamilyOf for an address ip_ok accepts: 4, or 6 (an IPv4-mapped IPv6 address is 4) */
+static int ip_family(const char *s)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    unsigned char buf[16];
+    if (inet_pton(AF_INET6, s, buf) != 1)
+        return 4;
+    return memcmp(buf, mapped, sizeof(mapped)) == 0 ? 4 : 6;
+}
+
+/* The list's %#v, as upstream prints it in an error: []core.PodIP{core.PodIP{IP:"..."}, ...} */
+static void ips_gov(struct k8c_sbuf *sb, const char *type, ProtobufCMessage *const *items, size_t n)
+{
+    k8c_sbuf_printf(sb, "[]core.%s{", type);
+    for (size_t i = 0; i < n; i++) {
+        k8c_sbuf_printf(sb, "%score.%s{IP:", i ? ", " : "", type);
+        goq(sb, msg_str(items[i], "ip"));
+        k8c_sbuf_puts(sb, "}");
+    }
+    k8c_sbuf_puts(sb, "}");
+}
+
+/* Duplicate for each item whose IP an earlier item has. */
+static void ips_duplicates(struct vctx *v, const char *type, ProtobufCMessage *const *items,
+                           size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        const char *ip = str_or_empty(msg_str(items[i], "ip"));
+        size_t j = 0;
+        while (j < i && strcmp(str_or_empty(msg_str(items[j], "ip")), ip) != 0)
+            j++;
+        if (j == i)
+            continue;
+        struct k8c_sbuf *d = val_begin(v);
+        k8c_sbuf_printf(d, "core.%s{IP:", type);
+        goq(d, ip);
+        k8c_sbuf_puts(d, "}");
+        size_t here = path_index(v, i);
+        verr(v, E_DUPLICATE, NULL, val_str(v), NULL);
+        path_pop(v, here);
+    }
+}
+
+/* At most one IP of each family (netutils.IsDualStackIPStrings; bad is the first invalid
+ * item's index, or n). */
+static void ips_dual_stack(struct vctx *v, const char *type, ProtobufCMessage *const *items,
+                           size_t n, size_t bad)
+{
+    bool v4 = false, v6 = false;
+    if (bad < n) {
+        struct k8c_sbuf *d = val_begin(v);
+        k8c_sbuf_printf(d, "failed to check for dual stack with error:invalid IP[%zu]: %s", bad,
+                        str_or_empty(msg_str(items[bad], "ip")));
+        verr(v, E_INTERNAL, NULL, NULL, val_str(v));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (ip_family(msg_str(items[i], "ip")) == 6)
+                v6 = true;
+            else
+                v4 = true;
+        }
+    }
+    if (!(v4 && v6) || n > 2) {
+        ips_gov(val_begin(v), type, items, n);
+        invalid_val(v, NULL, "may specify no more than one IP for each IP family");
+    }
+}
+
+/*
+ * validatePodIPs and validateHostIPs: status.<child> (items of type core.<type>) are valid
+ * IPs, and a list of more than one is a dual-stack pair without duplicates. The host list
+ * checks its duplicates before the pair, the pod list after, as upstream does.
+ */
+static void ips_valid(struct vctx *v, const char *child, const char *type,
+                      ProtobufCMessage *const *items, size_t n, bool host)
 {
     size_t at = path_child(v, child);
+    size_t bad = n;
     for (size_t i = 0; i < n; i++) {
         const char *ip = msg_str(items[i], "ip");
         size_t here = path_index(v, i);
-        if (!ip_ok(ip))
+        if (!ip_ok(ip)) {
             invalid_str(v, NULL, ip, IP_DETAIL);
+            if (bad == n)
+                bad = i;
+        }
         path_pop(v, here);
     }
+    if (n > 1 && host)
+        ips_duplicates(v, type, items, n);
+    if (n > 1)
+        ips_dual_stack(v, type, items, n, bad);
+    if (n > 1 && !host)
+        ips_duplicates(v, type, items, n);
     path_pop(v, at);
 }
 
 /* The parts of ValidatePodStatusUpdate that look at the status: the nominated node's name
- * (when it changes) and the pod's and host's IPs (validatePodIPs, validateHostIPs). */
+ * (when it changes) and the pod's and host's IPs (validatePodIPs, validateHostIPs; the host's
+ * first IP is status.hostIP). */
 static void pod_status_update(struct vctx *v, const pod_t *pod, const pod_t *old_pod)
 {
     static const K8s__Io__Api__Core__V1__PodStatus empty = K8S__IO__API__CORE__V1__POD_STATUS__INIT;
@@ -3869,8 +3955,16 @@ static void pod_status_update(struct vctx *v, const pod_t *pod, const pod_t *old
     if (!str_eq(s->nominatednodename, o->nominatednodename) && !str_empty(s->nominatednodename))
         invalid_msgs(v, "nominatedNodeName", s->nominatednodename, msgs,
                      dns1123_subdomain_msgs(s->nominatednodename, msgs));
-    ips_valid(v, "podIPs", (ProtobufCMessage *const *)s->podips, s->n_podips);
-    ips_valid(v, "hostIPs", (ProtobufCMessage *const *)s->hostips, s->n_hostips);
+    ips_valid(v, "podIPs", "PodIP", (ProtobufCMessage *const *)s->podips, s->n_podips, false);
+    if (s->n_hostips > 0 &&
+        strcmp(str_or_empty(s->hostip), str_or_empty(msg_str(&s->hostips[0]->base, "ip"))) != 0) {
+        size_t at = path_child(v, "hostIPs");
+        size_t here = path_index(v, 0);
+        invalid_str(v, "ip", msg_str(&s->hostips[0]->base, "ip"), "must be equal to `hostIP`");
+        path_pop(v, here);
+        path_pop(v, at);
+    }
+    ips_valid(v, "hostIPs", "HostIP", (ProtobufCMessage *const *)s->hostips, s->n_hostips, true);
     path_pop(v, saved);
 }
 

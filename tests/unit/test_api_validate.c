@@ -528,6 +528,9 @@ static void test_pod_ephemeral(void **state)
     "'resourceVersion':'1'},'spec':{'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':"  \
     "{'labels':{'a':'b'}},'spec':{'containers':[{'name':'c','image':'i'}]}}},'status':{" status    \
     "}}"
+#define PODS(status)                                                                               \
+    "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p','resourceVersion':'1'},'spec':{"       \
+    "'containers':[{'name':'c','image':'i'}]},'status':{" status "}}"
 #define DS(status)                                                                                 \
     "{'apiVersion':'apps/v1','kind':'DaemonSet','metadata':{'name':'d','resourceVersion':'1'},"    \
     "'spec':{'selector':{'matchLabels':{'a':'b'}},'template':{'metadata':{'labels':{'a':'b'}},"    \
@@ -575,6 +578,37 @@ static void test_status_update(void **state)
     expect_update(HPA1("'currentReplicas':-1,'desiredReplicas':2"), HPA1(""),
                   "FieldValueInvalid status.currentReplicas: Invalid value: -1: must be greater "
                   "than or equal to 0\n");
+    /* pod IPs: one of each family at most, no duplicates; the host's first IP is hostIP */
+    expect_update(
+        PODS("'podIPs':[{'ip':'10.0.0.1'},{'ip':'fd00::1'}],'hostIP':'10.1.0.1',"
+             "'hostIPs':[{'ip':'10.1.0.1'},{'ip':'::ffff:10.1.0.2'}]"),
+        PODS(""),
+        "FieldValueInvalid status.hostIPs: Invalid value: []core.HostIP{core.HostIP{IP:"
+        "~10.1.0.1~}, core.HostIP{IP:~::ffff:10.1.0.2~}}: may specify no more than one IP "
+        "for each IP family\n");
+    expect_update(PODS("'podIPs':[{'ip':'10.0.0.1'},{'ip':'fd00::1'},{'ip':'10.0.0.1'}],"
+                       "'hostIP':'10.1.0.1','hostIPs':[{'ip':'10.1.0.2'},{'ip':'10.1.0.2'}]"),
+                  PODS(""),
+                  "FieldValueInvalid status.podIPs: Invalid value: []core.PodIP{core.PodIP{IP:"
+                  "~10.0.0.1~}, core.PodIP{IP:~fd00::1~}, core.PodIP{IP:~10.0.0.1~}}: may specify "
+                  "no more than one IP for each IP family\n"
+                  "FieldValueDuplicate status.podIPs[2]: Duplicate value: core.PodIP{IP:"
+                  "~10.0.0.1~}\n"
+                  "FieldValueInvalid status.hostIPs[0].ip: Invalid value: ~10.1.0.2~: must be "
+                  "equal to `hostIP`\n"
+                  "FieldValueDuplicate status.hostIPs[1]: Duplicate value: core.HostIP{IP:"
+                  "~10.1.0.2~}\n"
+                  "FieldValueInvalid status.hostIPs: Invalid value: []core.HostIP{core.HostIP{IP:"
+                  "~10.1.0.2~}, core.HostIP{IP:~10.1.0.2~}}: may specify no more than one IP for "
+                  "each IP family\n");
+    expect_update(PODS("'podIPs':[{'ip':'fd00::1'},{'ip':'x'}]"), PODS(""),
+                  "FieldValueInvalid status.podIPs[1]: Invalid value: ~x~: must be a valid IP "
+                  "address, (e.g. 10.9.8.7 or 2001:db8::ffff)\n"
+                  "InternalError status.podIPs: Internal error: failed to check for dual stack "
+                  "with error:invalid IP[1]: x\n"
+                  "FieldValueInvalid status.podIPs: Invalid value: []core.PodIP{core.PodIP{IP:"
+                  "~fd00::1~}, core.PodIP{IP:~x~}}: may specify no more than one IP for each IP "
+                  "family\n");
     g_status = false;
 }
 

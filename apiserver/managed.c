@@ -1827,6 +1827,57 @@ static void opctx_init(struct opctx *o, struct k8c_arena *a, const struct api_ma
 }
 
 /*
+ * What changed from old to new as seen in each manager's version (upstream Updater.update
+ * compares the objects converted to every version a manager wrote in). changed[i] and
+ * removed[i] are entry i's; the request's own version (base, computed by the caller) is
+ * shared. Versions the op cannot convert to are compared in the request's version.
+ */
+struct versioned {
+    struct fnode **changed, **removed;
+};
+
+static int compare_versioned(struct opctx *o, const struct mlist *l, const struct k8c_json *old,
+                             const struct k8c_json *new_obj, const struct comparison *base,
+                             struct versioned *out)
+{
+    struct mctx *x = &o->x;
+    struct fnode *base_changed = fs_union(x->a, base->modified, base->added);
+    size_t n = l->n ? l->n : 1;
+
+    out->changed = k8c_arena_alloc(x->a, n * sizeof(*out->changed));
+    out->removed = k8c_arena_alloc(x->a, n * sizeof(*out->removed));
+    for (size_t i = 0; i < l->n; i++) {
+        const char *v = l->e[i].api_version;
+        out->changed[i] = base_changed;
+        out->removed[i] = base->removed;
+        if (o->op->convert == NULL || strcmp(nz(v), nz(o->op->api_version)) == 0 || !*nz(v))
+            continue;
+        size_t j = 0; /* an earlier entry of the same version: its comparison */
+        while (j < i && strcmp(nz(l->e[j].api_version), v) != 0)
+            j++;
+        if (j < i) {
+            out->changed[i] = out->changed[j];
+            out->removed[i] = out->removed[j];
+            continue;
+        }
+        struct k8c_json *old_v, *new_v;
+        int rc = o->op->convert(o->op->convert_arg, x->a, old, v, &old_v);
+        if (rc == 0)
+            rc = o->op->convert(o->op->convert_arg, x->a, new_obj, v, &new_v);
+        if (rc == K8C_EUNSUPPORTED)
+            continue;
+        if (rc != 0)
+            return fail(x, rc, "managed fields: converting to %s failed", v);
+        struct comparison c;
+        if ((rc = compare_objects(x, old_v, new_v, &o->root, o->reset, &c)) != 0)
+            return rc;
+        out->changed[i] = fs_union(x->a, c.modified, c.added);
+        out->removed[i] = c.removed;
+    }
+    return 0;
+}
+
+/*
  * upstream Updater.Update for manager `manager` (wrapped as the managedFieldsUpdater does):
  * the fields that changed from old to new go to manager's Update entry; every entry loses the
  * fields that changed or were removed.
@@ -1841,8 +1892,11 @@ static int record_update(struct opctx *o, struct mlist *l, const struct k8c_json
     if (rc != 0)
         return rc;
     struct fnode *changed = fs_union(x->a, c.modified, c.added);
+    struct versioned vc;
+    if ((rc = compare_versioned(o, l, old, new_obj, &c, &vc)) != 0)
+        return rc;
     for (size_t i = 0; i < l->n; i++)
-        l->e[i].set = fs_diff(x->a, fs_diff(x->a, l->e[i].set, changed), c.removed);
+        l->e[i].set = fs_diff(x->a, fs_diff(x->a, l->e[i].set, vc.changed[i]), vc.removed[i]);
     mlist_compact(l);
     struct fnode *self = fs_diff(x->a, changed, o->strip);
     if (!fs_empty(self)) {
@@ -2135,13 +2189,15 @@ static int apply_once(struct opctx *o, const struct mlist *stored, const struct 
     const struct k8c_json *before = live != NULL ? live : zero_object(x->a, o->op->kind);
     if ((rc = compare_objects(x, before, merged, &o->root, o->reset, &c)) != 0)
         return rc;
-    struct fnode *changed = fs_union(x->a, c.modified, c.added);
+    struct versioned vc;
+    if ((rc = compare_versioned(o, &l, before, merged, &c, &vc)) != 0)
+        return rc;
     struct conflict_set *cs = k8c_arena_alloc(x->a, (l.n + 1) * sizeof(*cs));
     size_t ncs = 0;
     for (size_t i = 0; i < l.n; i++) {
         if ((long)i == me)
             continue;
-        struct fnode *conflict = fs_inter(x->a, l.e[i].set, changed);
+        struct fnode *conflict = fs_inter(x->a, l.e[i].set, vc.changed[i]);
         if (!fs_empty(conflict))
             cs[ncs++] = (struct conflict_set){i, manager_id(x->a, &l.e[i]),
                                               print_manager(x->a, &l.e[i]), conflict};
@@ -2155,7 +2211,7 @@ static int apply_once(struct opctx *o, const struct mlist *stored, const struct 
     }
     for (size_t i = 0; i < l.n; i++)
         if ((long)i != me)
-            l.e[i].set = fs_diff(x->a, fs_diff(x->a, l.e[i].set, changed), c.removed);
+            l.e[i].set = fs_diff(x->a, fs_diff(x->a, l.e[i].set, vc.changed[i]), vc.removed[i]);
 
     out->changed = live == NULL || !k8c_json_equal(live, merged);
     /* stripMetaManager, then managedFieldsUpdater's timestamp. */

@@ -68,6 +68,14 @@ struct api_managed_op {
     const char *kind;        /* "Deployment": picks the schema (api_patch_schema_for_kind) */
     const char *subresource; /* NULL or "" for the main resource, "status", ... */
     const char *time;        /* the write's time, RFC 3339 UTC: "2024-05-01T10:00:00Z" */
+    /* Converts obj (an object of api_version) to to_version, the version another manager
+     * wrote in, into *out (nodes from a): that manager's fields are compared there, as
+     * upstream's versioned field manager does. 0, or K8C_EUNSUPPORTED when the two versions are
+     * not convertible (the manager's fields are then compared in api_version). NULL: no
+     * conversions. */
+    int (*convert)(void *arg, struct k8c_arena *a, const struct k8c_json *obj,
+                   const char *to_version, struct k8c_json **out);
+    void *convert_arg;
 };
 
 /*

@@ -25,6 +25,7 @@
 #include "validate.h"
 #include "alloc.h"
 #include "codec.h"
+#include "convert.h"
 #include "error.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "log.h"
@@ -1550,6 +1551,48 @@ static void field_manager(struct api_req *req, char *out, size_t size)
         snprintf(out, size, "unknown");
 }
 
+/*
+ * api_managed_op.convert: obj, an object of resource r's version, as the same kind at `to`
+ * (the group/version another field manager wrote in). Versions convert through a storage
+ * version (the autoscaling/v1 and v2 HorizontalPodAutoscalers); any other pair, or an object
+ * that does not convert, is K8C_EUNSUPPORTED: those fields are then compared unconverted.
+ */
+static int managed_convert(void *arg, struct k8c_arena *a, const struct k8c_json *obj,
+                           const char *to, struct k8c_json **out)
+{
+    const struct api_resource *r = arg, *t;
+    const char *slash = strchr(to, '/');
+    char group[64], errmsg[K8C_ERRMSG_SIZE] = "";
+    size_t glen = slash != NULL ? (size_t)(slash - to) : 0;
+
+    if (glen >= sizeof(group))
+        return K8C_EUNSUPPORTED;
+    memcpy(group, to, glen);
+    group[glen] = '\0';
+    if (strcmp(group, r->group) != 0 ||
+        (t = api_resource_find(group, slash != NULL ? slash + 1 : to, r->resource)) == NULL ||
+        (r->stored_as != t && t->stored_as != r))
+        return K8C_EUNSUPPORTED;
+    struct k8c_codec_diag d;
+    ProtobufCMessage *msg = NULL, *conv = NULL;
+    k8c_codec_diag_init(&d);
+    d.ignore_fields = true;
+    int rc = k8c_codec_tree_to_msg(r->desc, obj, NULL, &d, &msg);
+    k8c_codec_diag_free(&d);
+    if (rc == 0)
+        rc = r->stored_as == t ? api_convert_to_storage(r, msg, &conv, errmsg)
+                               : api_convert_from_storage(t, msg, &conv, errmsg);
+    if (rc == 0)
+        rc = k8c_codec_msg_to_tree(a, conv, K8C_CODEC_TYPE_META, out, errmsg);
+    api_obj_free(msg);
+    api_obj_free(conv);
+    if (rc != 0) {
+        k8c_log_v(1, "managed fields: no %s form of %s err=%s", to, r->kind, errmsg);
+        return K8C_EUNSUPPORTED;
+    }
+    return 0;
+}
+
 static void managed_op(struct api_req *req, struct api_managed_op *op, char *manager, size_t msize,
                        char *when, size_t wsize)
 {
@@ -1563,6 +1606,8 @@ static void managed_op(struct api_req *req, struct api_managed_op *op, char *man
     op->kind = req->res->kind;
     op->subresource = req->sub[0] ? req->sub : NULL;
     op->time = when;
+    op->convert = managed_convert;
+    op->convert_arg = (void *)req->res;
 }
 
 /* Records the write in metadata.managedFields (upstream's Update

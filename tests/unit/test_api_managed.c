@@ -479,6 +479,66 @@ static void test_apply_several_conflicts(void **state)
     assert_string_equal(res.conflicts[1].manager, "\"kubectl-client-side-apply\" using apps/v1");
 }
 
+/* A Thing's spec.target at example.com/v1 is spec.goal at example.com/v2; example.com/v0 does
+ * not convert. */
+static int convert_thing(void *arg, struct k8c_arena *a, const struct k8c_json *obj, const char *to,
+                         struct k8c_json **out)
+{
+    (void)arg;
+    const char *from = strcmp(to, "example.com/v1") == 0 ? "goal" : "target";
+    if (strcmp(to, "example.com/v1") != 0 && strcmp(to, "example.com/v2") != 0)
+        return K8C_EUNSUPPORTED;
+    *out = k8c_json_copy(a, obj);
+    k8c_json_set(a, *out, "apiVersion", k8c_json_new_string(a, to));
+    struct k8c_json *spec = k8c_json_get(*out, "spec"), *v;
+    if (spec != NULL && (v = k8c_json_get(spec, from)) != NULL) {
+        k8c_json_remove(spec, from);
+        k8c_json_set(a, spec, strcmp(from, "goal") == 0 ? "target" : "goal", v);
+    }
+    return 0;
+}
+
+static void test_apply_conflicts_in_the_managers_version(void **state)
+{
+    (void)state;
+    struct api_managed_op op = {"scaler", "example.com/v1", "Thing", NULL, T1, convert_thing, NULL};
+    char err[K8C_ERRMSG_SIZE] = "";
+    struct k8c_json *obj = q("{'apiVersion':'example.com/v1','kind':'Thing','metadata':"
+                             "{'name':'x'},'spec':{'target':5,'size':1,'color':'red'}}");
+    assert_int_equal(api_managed_update(A, NULL, obj, &op, err), 0);
+    op.manager = "painter";
+    op.api_version = "example.com/v0";
+    struct k8c_json *painted = k8c_json_copy(A, obj);
+    k8c_json_set(A, k8c_json_get(painted, "spec"), "color", k8c_json_new_string(A, "blue"));
+    assert_int_equal(api_managed_update(A, obj, painted, &op, err), 0);
+
+    /* the stored object as the v2 request sees it, with the v1 and v0 entries */
+    struct k8c_json *live = k8c_json_copy(A, painted);
+    k8c_json_set(A, live, "apiVersion", k8c_json_new_string(A, "example.com/v2"));
+    struct k8c_json *spec = k8c_json_get(live, "spec");
+    k8c_json_set(A, spec, "goal", k8c_json_get(spec, "target"));
+    k8c_json_remove(spec, "target");
+
+    op.manager = "tool";
+    op.api_version = "example.com/v2";
+    op.time = T2;
+    struct api_managed_apply_result res;
+    struct k8c_json *config = q("{'apiVersion':'example.com/v2','kind':'Thing','metadata':"
+                                "{'name':'x'},'spec':{'goal':7,'color':'green'}}");
+    assert_int_equal(api_managed_apply(A, live, config, false, &op, &res, err), K8C_ECONFLICT);
+    /* scaler's field is .spec.target in its v1; painter's v0 does not convert: its
+     * .spec.color is compared as it is */
+    assert_string_equal(res.conflict_message,
+                        "Apply failed with 2 conflicts: conflicts with \"painter\" using "
+                        "example.com/v0:\n- .spec.color\n"
+                        "conflicts with \"scaler\" using example.com/v1:\n- .spec.target");
+    assert_int_equal(api_managed_apply(A, live, config, true, &op, &res, err), 0);
+    struct k8c_json *out = res.object;
+    assert_string_equal(fields(out, "scaler", "Update"), "{'f:spec':{'.':{},'f:size':{}}}");
+    assert_null(entry(out, "painter", "Update"));
+    assert_string_equal(fields(out, "tool", "Apply"), "{'f:spec':{'f:color':{},'f:goal':{}}}");
+}
+
 static void test_apply_removes_dropped_fields(void **state)
 {
     (void)state;
@@ -745,6 +805,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_apply_untracked_object_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fieldsv1_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_conflicts_in_the_managers_version, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

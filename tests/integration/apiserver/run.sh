@@ -245,6 +245,20 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
         "$(k autoscale deploy api --min=2 --max=5 --cpu-percent=70)"
     expect "autoscale: stored as v2" "Resource cpu Utilization 70 2 5" \
         "$(kubectl get hpa api -o jsonpath='{.spec.metrics[0].type} {.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.type} {.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas} {.spec.maxReplicas}')"
+    # a server-side apply at v2 conflicts with the v1 fields kubectl autoscale owns, named as v1 names them
+    cat > "$tmp/hpa2.yaml" <<'YAML'
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  maxReplicas: 6
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}
+YAML
+    expect_match "apply at v2: conflicts in v1 terms" 'Apply failed with 2 conflicts: conflicts with "kubectl-autoscale" using autoscaling/v1: - \.spec\.maxReplicas - \.spec\.targetCPUUtilizationPercentage ' \
+        "$(k apply --server-side -f "$tmp/hpa2.yaml" 2>&1 | tr '\n' ' ' || true)"
     k patch hpa api --type=merge -p '{"spec":{"metrics":[{"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue","averageValue":"100Mi"}}},{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":70}}}]}}' >/dev/null
     kubectl get --raw "$hv1/api" >"$tmp/hpa1.json"
     expect_match "autoscaling/v1 read" '"apiVersion":"autoscaling/v1".*"autoscaling.alpha.kubernetes.io/metrics":"\[\{\\"type\\":\\"Resource\\",\\"resource\\":\{\\"name\\":\\"memory\\".*"targetCPUUtilizationPercentage":70' \

@@ -1984,6 +1984,95 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
     name_set_free(&vols);
 }
 
+/* ---- pod-specific annotations ----------------------------------------------------------- */
+
+#define MIRROR_POD_ANNOTATION    "kubernetes.io/config.mirror"
+#define DELETION_COST_ANNOTATION "controller.kubernetes.io/pod-deletion-cost"
+#define APPARMOR_PREFIX          "container.apparmor.security.beta.kubernetes.io/"
+
+/* The value of annotation key, or NULL when m does not have it. */
+static const char *annotation_of(const meta_t *m, const char *key)
+{
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
+        if (str_eq(m->annotations[i]->key, key))
+            return str_or_empty(m->annotations[i]->value);
+    return NULL;
+}
+
+/* GetDeletionCostFromPodAnnotations: a decimal int32 without "+" or leading zeros. */
+static bool deletion_cost_ok(const char *s)
+{
+    const char *p = s[0] == '-' ? s + 1 : s;
+    if (p[0] < '0' || p[0] > '9' || (p[0] == '0' && (p != s || p[1] != '\0')))
+        return false;
+    long long x = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || x > 2147483648LL)
+            return false;
+        x = x * 10 + (*p - '0');
+    }
+    return s[0] == '-' ? x <= 2147483648LL : x <= 2147483647LL;
+}
+
+/*
+ * ValidatePodSpecificAnnotations at child "annotations" of the current path: a mirror pod's
+ * node is set, the deletion cost is an int32. (Upstream lets an update keep a deletion cost
+ * that was already invalid; this server never stored one. The deprecated tolerations,
+ * seccomp and AppArmor annotations are not checked.)
+ */
+static void pod_annotations(struct vctx *v, const meta_t *m, const pod_spec_t *s)
+{
+    const char *mirror = annotation_of(m, MIRROR_POD_ANNOTATION);
+    const char *cost = annotation_of(m, DELETION_COST_ANNOTATION);
+    size_t at = path_child(v, "annotations"), key;
+
+    if (mirror != NULL && (s == NULL || str_empty(s->nodename))) {
+        key = path_key(v, MIRROR_POD_ANNOTATION);
+        invalid_str(v, NULL, mirror, "must set spec.nodeName if mirror pod annotation is set");
+        path_pop(v, key);
+    }
+    if (cost != NULL && !deletion_cost_ok(cost)) {
+        key = path_key(v, DELETION_COST_ANNOTATION);
+        invalid_str(v, NULL, cost, "must be a 32bit integer");
+        path_pop(v, key);
+    }
+    path_pop(v, at);
+}
+
+/* ValidatePodSpecificAnnotationUpdates at "metadata": the mirror pod and AppArmor annotations
+ * neither come, go nor change; then the new annotations as on create. */
+static void pod_annotation_updates(struct vctx *v, const pod_t *pod, const pod_t *old_pod)
+{
+    const meta_t *m = pod->metadata, *o = old_pod->metadata;
+    size_t at = path_child(v, "metadata"), ann = path_child(v, "annotations");
+
+    for (size_t i = 0; o != NULL && i < o->n_annotations; i++) {
+        const char *k = str_or_empty(o->annotations[i]->key), *now = annotation_of(m, k);
+        if (now != NULL && str_eq(now, o->annotations[i]->value))
+            continue;
+        size_t key = path_key(v, k);
+        if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) == 0)
+            forbidden(v, NULL, "may not remove or update AppArmor annotations");
+        if (strcmp(k, MIRROR_POD_ANNOTATION) == 0)
+            forbidden(v, NULL, "may not remove or update mirror pod annotation");
+        path_pop(v, key);
+    }
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++) {
+        const char *k = str_or_empty(m->annotations[i]->key);
+        if (annotation_of(o, k) != NULL)
+            continue;
+        size_t key = path_key(v, k);
+        if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) == 0)
+            forbidden(v, NULL, "may not add AppArmor annotations");
+        if (strcmp(k, MIRROR_POD_ANNOTATION) == 0)
+            forbidden(v, NULL, "may not add mirror pod annotation");
+        path_pop(v, key);
+    }
+    path_pop(v, ann);
+    pod_annotations(v, m, pod->spec);
+    path_pop(v, at);
+}
+
 /* ValidatePodTemplateSpec at the current path ("template", "spec.template") */
 static void validate_pod_template_spec(struct vctx *v, const pod_template_spec_t *t,
                                        const struct name_set *extra)
@@ -1996,6 +2085,7 @@ static void validate_pod_template_spec(struct vctx *v, const pod_template_spec_t
         validate_labels(v, "labels", (void *const *)m->labels, m->n_labels);
         validate_annotations(v, "annotations", (void *const *)m->annotations, m->n_annotations);
     }
+    pod_annotations(v, m, s);
     old = path_child(v, "spec");
     validate_pod_spec(v, s, extra);
     path_pop(v, old);
@@ -2034,7 +2124,11 @@ static void selector_mismatch(struct vctx *v, const char *child, const pod_templ
 
 static void validate_pod(struct vctx *v, const pod_t *pod)
 {
-    size_t old = path_child(v, "spec");
+    size_t old = path_child(v, "metadata");
+
+    pod_annotations(v, pod->metadata, pod->spec);
+    path_pop(v, old);
+    old = path_child(v, "spec");
 
     validate_pod_spec(v, pod->spec, NULL);
     if (pod->spec != NULL && pod->spec->n_ephemeralcontainers > 0)
@@ -2102,6 +2196,7 @@ static void validate_pod_update(struct vctx *v, const pod_t *pod, const pod_t *o
     size_t old;
 
     validate_pod(v, pod);
+    pod_annotation_updates(v, pod, old_pod);
     old = path_child(v, "spec");
     if (container_updates(v, "containers", s->containers, s->n_containers, o->n_containers) ||
         container_updates(v, "initContainers", s->initcontainers, s->n_initcontainers,
@@ -3941,6 +4036,51 @@ static void ips_valid(struct vctx *v, const char *child, const char *type,
     path_pop(v, at);
 }
 
+typedef K8s__Io__Api__Core__V1__ContainerStatus container_status_t;
+
+static bool terminated(const container_status_t *c)
+{
+    return c->state != NULL && c->state->terminated != NULL;
+}
+
+/* A restartable init container (restartPolicy Always) of spec, by name. */
+static bool restartable_init(const pod_spec_t *spec, const char *name)
+{
+    for (size_t i = 0; spec != NULL && i < spec->n_initcontainers; i++)
+        if (str_eq(spec->initcontainers[i]->name, name))
+            return str_eq(spec->initcontainers[i]->restartpolicy, "Always");
+    return false;
+}
+
+/*
+ * ValidateContainerStateTransition, and ValidateInitContainerStateTransition when init_spec
+ * (the old pod's spec) is given: unless the pod restarts Always, a terminated container stays
+ * terminated; one that failed may restart OnFailure, and so may a restartable init container.
+ * The index is the old status's, as upstream reports it.
+ */
+static void state_transitions(struct vctx *v, const char *child, container_status_t *const *now,
+                              size_t n, container_status_t *const *old, size_t n_old,
+                              const char *policy, const pod_spec_t *init_spec)
+{
+    if (str_eq(policy, "Always"))
+        return;
+    size_t at = path_child(v, child);
+    for (size_t i = 0; i < n_old; i++) {
+        if (!terminated(old[i]) ||
+            (old[i]->state->terminated->exitcode != 0 && str_eq(policy, "OnFailure")) ||
+            (init_spec != NULL && restartable_init(init_spec, old[i]->name)))
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            if (!str_eq(now[j]->name, old[i]->name) || terminated(now[j]))
+                continue;
+            size_t here = path_index(v, i);
+            forbidden(v, "state", "may not be transitioned to non-terminated state");
+            path_pop(v, here);
+        }
+    }
+    path_pop(v, at);
+}
+
 /* The parts of ValidatePodStatusUpdate that look at the status: the nominated node's name
  * (when it changes) and the pod's and host's IPs (validatePodIPs, validateHostIPs; the host's
  * first IP is status.hostIP). */
@@ -3949,12 +4089,34 @@ static void pod_status_update(struct vctx *v, const pod_t *pod, const pod_t *old
     static const K8s__Io__Api__Core__V1__PodStatus empty = K8S__IO__API__CORE__V1__POD_STATUS__INIT;
     const K8s__Io__Api__Core__V1__PodStatus *s = pod->status ? pod->status : &empty;
     const K8s__Io__Api__Core__V1__PodStatus *o = old_pod->status ? old_pod->status : &empty;
+    static const char *const system_conditions[] = {"PodScheduled", "Ready", "Initialized", NULL};
+    const pod_spec_t *old_spec = old_pod->spec;
+    const char *policy = old_spec != NULL ? old_spec->restartpolicy : NULL;
     const char *msgs[MAX_MSGS];
-    size_t saved = path_child(v, "status");
+    size_t saved;
 
+    pod_annotation_updates(v, pod, old_pod);
+    /* validatePodConditions, at upstream's path "metadata.conditions" */
+    saved = path_child(v, "metadata.conditions");
+    for (size_t i = 0; i < s->n_conditions; i++) {
+        size_t here = path_index(v, i);
+        if (!one_of(s->conditions[i]->type, system_conditions))
+            qualified_name(v, "Type", s->conditions[i]->type);
+        path_pop(v, here);
+    }
+    path_pop(v, saved);
+    saved = path_child(v, "status");
     if (!str_eq(s->nominatednodename, o->nominatednodename) && !str_empty(s->nominatednodename))
         invalid_msgs(v, "nominatedNodeName", s->nominatednodename, msgs,
                      dns1123_subdomain_msgs(s->nominatednodename, msgs));
+    state_transitions(v, "containerStatuses", s->containerstatuses, s->n_containerstatuses,
+                      o->containerstatuses, o->n_containerstatuses, policy, NULL);
+    state_transitions(v, "initContainerStatuses", s->initcontainerstatuses,
+                      s->n_initcontainerstatuses, o->initcontainerstatuses,
+                      o->n_initcontainerstatuses, policy, old_spec);
+    state_transitions(v, "ephemeralContainerStatuses", s->ephemeralcontainerstatuses,
+                      s->n_ephemeralcontainerstatuses, o->ephemeralcontainerstatuses,
+                      o->n_ephemeralcontainerstatuses, "Never", NULL);
     ips_valid(v, "podIPs", "PodIP", (ProtobufCMessage *const *)s->podips, s->n_podips, false);
     if (s->n_hostips > 0 &&
         strcmp(str_or_empty(s->hostip), str_or_empty(msg_str(&s->hostips[0]->base, "ip"))) != 0) {

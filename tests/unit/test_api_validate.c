@@ -431,6 +431,107 @@ static void test_pod_update(void **state)
                   "remove containers\n");
 }
 
+#define APOD(ann, spec)                                                                            \
+    "{'kind':'Pod','apiVersion':'v1','metadata':{'name':'p','resourceVersion':'1','annotations':"  \
+    "{" ann "}},'spec':{'containers':[{'name':'c','image':'i'}]" spec "}}"
+
+static void test_pod_annotations(void **state)
+{
+    (void)state;
+    expect(APOD("'kubernetes.io/config.mirror':'m','controller.kubernetes.io/pod-deletion-cost':"
+                "'+5'",
+                ""),
+           "FieldValueInvalid metadata.annotations[kubernetes.io/config.mirror]: Invalid value: "
+           "~m~: must set spec.nodeName if mirror pod annotation is set\n"
+           "FieldValueInvalid metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: "
+           "Invalid value: ~+5~: must be a 32bit integer\n");
+    expect(APOD("'controller.kubernetes.io/pod-deletion-cost':'-2147483648'", ""), "");
+    expect(APOD("'controller.kubernetes.io/pod-deletion-cost':'2147483648'", ""),
+           "FieldValueInvalid metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: "
+           "Invalid value: ~2147483648~: must be a 32bit integer\n");
+    expect(APOD("'controller.kubernetes.io/pod-deletion-cost':'007'", ""),
+           "FieldValueInvalid metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: "
+           "Invalid value: ~007~: must be a 32bit integer\n");
+    /* the mirror pod annotation neither comes nor goes; updates see the create rules too */
+    expect_update(APOD("'kubernetes.io/config.mirror':'m'", ",'nodeName':'n'"),
+                  APOD("'a':'b'", ",'nodeName':'n'"),
+                  "FieldValueForbidden metadata.annotations[kubernetes.io/config.mirror]: "
+                  "Forbidden: may not add mirror pod annotation\n");
+    expect_update(APOD("'controller.kubernetes.io/pod-deletion-cost':'x'", ""),
+                  APOD("'container.apparmor.security.beta.kubernetes.io/c':'runtime/default'", ""),
+                  "FieldValueInvalid metadata.annotations[controller.kubernetes.io/"
+                  "pod-deletion-cost]: Invalid value: ~x~: must be a 32bit integer\n"
+                  "FieldValueForbidden metadata.annotations[container.apparmor.security.beta."
+                  "kubernetes.io/c]: Forbidden: may not remove or update AppArmor annotations\n"
+                  "FieldValueInvalid metadata.annotations[controller.kubernetes.io/"
+                  "pod-deletion-cost]: Invalid value: ~x~: must be a 32bit integer\n");
+    /* templates: at the template's own annotations */
+    expect(DEPLOYMENT(WEB_META, "'selector':{'matchLabels':{'app':'web'}},'template':{'metadata':"
+                                "{'labels':{'app':'web'},'annotations':{'controller.kubernetes.io/"
+                                "pod-deletion-cost':'1.5'}},'spec':{'containers':[" NGINX "]}}"),
+           "FieldValueInvalid spec.template.annotations[controller.kubernetes.io/"
+           "pod-deletion-cost]: Invalid value: ~1.5~: must be a 32bit integer\n");
+}
+
+#define CSTATUS(name, state)                                                                       \
+    "{'name':'" name "','ready':false,'restartCount':0,'image':'i',"                               \
+    "'imageID':'','state':{" state "}}"
+#define TERMINATED(code) "'terminated':{'exitCode':" code "}"
+#define RUNNING          "'running':{}"
+#define SPOD(policy, status)                                                                       \
+    "{'kind':'Pod','apiVersion':'v1','metadata':{'name':'p','resourceVersion':'1'},'spec':{"       \
+    "'restartPolicy':'" policy                                                                     \
+    "','containers':[{'name':'c','image':'i'},{'name':'d','image':'i'}],"                          \
+    "'initContainers':[{'name':'i','image':'i'},{'name':'s','image':'i','restartPolicy':"          \
+    "'Always'}]},'status':{" status "}}"
+
+static void test_pod_status_transitions(void **state)
+{
+    (void)state;
+    g_status = true;
+    /* Never: terminated stays terminated; conditions of other types are qualified names */
+    expect_update(SPOD("Never", "'conditions':[{'type':'Ready','status':'True'},{'type':'a b',"
+                                "'status':'True'}],'containerStatuses':[" CSTATUS(
+                                    "c", RUNNING) "," CSTATUS("d", RUNNING) "]"),
+                  SPOD("Never", "'containerStatuses':[" CSTATUS("d", TERMINATED("0")) "," CSTATUS(
+                                    "c", TERMINATED("1")) "]"),
+                  "FieldValueInvalid metadata.conditions[1].Type: Invalid value: ~a b~: name part "
+                  "must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+                  "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
+                  "'123-abc', regex used for validation is "
+                  "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+                  "FieldValueForbidden status.containerStatuses[0].state: Forbidden: may not be "
+                  "transitioned to non-terminated state\n"
+                  "FieldValueForbidden status.containerStatuses[1].state: Forbidden: may not be "
+                  "transitioned to non-terminated state\n");
+    /* OnFailure: a failed container may run again, one that succeeded may not */
+    expect_update(
+        SPOD("OnFailure",
+             "'containerStatuses':[" CSTATUS("c", RUNNING) "," CSTATUS("d", RUNNING) "]"),
+        SPOD("OnFailure", "'containerStatuses':[" CSTATUS("c", TERMINATED("1")) "," CSTATUS(
+                              "d", TERMINATED("0")) "]"),
+        "FieldValueForbidden status.containerStatuses[1].state: Forbidden: may not be "
+        "transitioned to non-terminated state\n");
+    /* init containers: a restartable one may; ephemeral containers never */
+    expect_update(
+        SPOD("Never",
+             "'initContainerStatuses':[" CSTATUS("i", RUNNING) "," CSTATUS(
+                 "s", RUNNING) "],'ephemeralContainerStatuses':[" CSTATUS("e", RUNNING) "]"),
+        SPOD("Never",
+             "'initContainerStatuses':[" CSTATUS("i", TERMINATED("0")) "," CSTATUS(
+                 "s",
+                 TERMINATED("0")) "],'ephemeralContainerStatuses':[" CSTATUS("e",
+                                                                             TERMINATED("0")) "]"),
+        "FieldValueForbidden status.initContainerStatuses[0].state: Forbidden: may not "
+        "be transitioned to non-terminated state\n"
+        "FieldValueForbidden status.ephemeralContainerStatuses[0].state: Forbidden: "
+        "may not be transitioned to non-terminated state\n");
+    /* Always: anything goes */
+    expect_update(SPOD("Always", "'containerStatuses':[" CSTATUS("c", RUNNING) "]"),
+                  SPOD("Always", "'containerStatuses':[" CSTATUS("c", TERMINATED("0")) "]"), "");
+    g_status = false;
+}
+
 #define RV_REQUIRED                                                                                \
     "FieldValueInvalid metadata.resourceVersion: Invalid value: ~~: must be specified for an "     \
     "update\n"
@@ -907,6 +1008,8 @@ int main(void)
         cmocka_unit_test(test_metadata_update),
         cmocka_unit_test(test_pod_spec),
         cmocka_unit_test(test_pod_update),
+        cmocka_unit_test(test_pod_annotations),
+        cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),
         cmocka_unit_test(test_hpa),

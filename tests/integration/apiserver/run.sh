@@ -404,6 +404,8 @@ YAML
         "$(k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIP":"10.0.0.300","podIPs":[{"ip":"10.0.0.300"}]}}' || true)"
     k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIP":"fd00::5","podIPs":[{"ip":"fd00::5"}]}}' >/dev/null
     expect "pod status: valid IP kept" "fd00::5" "$(kubectl get pod p1 -o jsonpath='{.status.podIPs[0].ip}')"
+    expect "pod deletion cost" 'The Pod "dc" is invalid: metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: Invalid value: "abc": must be a 32bit integer' \
+        "$(k run dc --image=nginx --annotations=controller.kubernetes.io/pod-deletion-cost=abc || true)"
     expect "pod status: one IP per family" 'The Pod "p1" is invalid: status.podIPs: Invalid value: []core.PodIP{core.PodIP{IP:"fd00::5"}, core.PodIP{IP:"fd00::6"}}: may specify no more than one IP for each IP family' \
         "$(k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIPs":[{"ip":"fd00::5"},{"ip":"fd00::6"}]}}' || true)"
     expect "status subresource: no DELETE" "Error from server (MethodNotAllowed): the server does not allow this method on the requested resource" \

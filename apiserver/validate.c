@@ -2039,6 +2039,24 @@ static void pod_annotations(struct vctx *v, const meta_t *m, const pod_spec_t *s
     path_pop(v, at);
 }
 
+/* Forbidden at annotations[k] when k is the mirror pod or an AppArmor annotation: "may not
+ * <verb> ..." */
+static void fixed_annotation(struct vctx *v, const char *k, const char *verb)
+{
+    char detail[96];
+    size_t key = path_key(v, k);
+
+    if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) == 0) {
+        snprintf(detail, sizeof(detail), "may not %s AppArmor annotations", verb);
+        forbidden(v, NULL, detail);
+    }
+    if (strcmp(k, MIRROR_POD_ANNOTATION) == 0) {
+        snprintf(detail, sizeof(detail), "may not %s mirror pod annotation", verb);
+        forbidden(v, NULL, detail);
+    }
+    path_pop(v, key);
+}
+
 /* ValidatePodSpecificAnnotationUpdates at "metadata": the mirror pod and AppArmor annotations
  * neither come, go nor change; then the new annotations as on create. */
 static void pod_annotation_updates(struct vctx *v, const pod_t *pod, const pod_t *old_pod)
@@ -2048,25 +2066,13 @@ static void pod_annotation_updates(struct vctx *v, const pod_t *pod, const pod_t
 
     for (size_t i = 0; o != NULL && i < o->n_annotations; i++) {
         const char *k = str_or_empty(o->annotations[i]->key), *now = annotation_of(m, k);
-        if (now != NULL && str_eq(now, o->annotations[i]->value))
-            continue;
-        size_t key = path_key(v, k);
-        if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) == 0)
-            forbidden(v, NULL, "may not remove or update AppArmor annotations");
-        if (strcmp(k, MIRROR_POD_ANNOTATION) == 0)
-            forbidden(v, NULL, "may not remove or update mirror pod annotation");
-        path_pop(v, key);
+        if (now == NULL || !str_eq(now, o->annotations[i]->value))
+            fixed_annotation(v, k, "remove or update");
     }
     for (size_t i = 0; m != NULL && i < m->n_annotations; i++) {
         const char *k = str_or_empty(m->annotations[i]->key);
-        if (annotation_of(o, k) != NULL)
-            continue;
-        size_t key = path_key(v, k);
-        if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) == 0)
-            forbidden(v, NULL, "may not add AppArmor annotations");
-        if (strcmp(k, MIRROR_POD_ANNOTATION) == 0)
-            forbidden(v, NULL, "may not add mirror pod annotation");
-        path_pop(v, key);
+        if (annotation_of(o, k) == NULL)
+            fixed_annotation(v, k, "add");
     }
     path_pop(v, ann);
     pod_annotations(v, m, pod->spec);

@@ -27,6 +27,8 @@
 #include "codec.h"
 #include "convert.h"
 #include "error.h"
+#include "k8s/api/apps/v1/generated.pb-c.h"
+#include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "log.h"
 #include "managed.h"
@@ -669,72 +671,122 @@ struct list_op {
     char prefix[1024], end[1024], start[1024];
 };
 
-/* The field values a field selector can name for obj (as upstream supports
- * them per kind). Values point into arena a. */
-static size_t object_fields(struct k8c_arena *a, const struct api_resource *r,
-                            const ProtobufCMessage *obj, struct api_field *out, size_t max)
+static const char *fs_str(const char *s)
 {
-    static const char *const paths[] = {
-        "metadata.name",
-        "metadata.namespace",
-        "spec.nodeName",
-        "spec.restartPolicy",
-        "spec.schedulerName",
-        "spec.serviceAccountName",
-        "spec.hostNetwork",
-        "status.phase",
-        "status.podIP",
-        "status.nominatedNodeName",
-        "spec.unschedulable",
-        "type",
-        "reason",
-        "reportingComponent",
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "source",
-        "status.replicas",
-        "status.successful",
-    };
-    struct k8c_json *tree = NULL;
+    return s != NULL ? s : "";
+}
+
+static const char *fs_int(struct k8c_arena *a, long long x)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%lld", x);
+    return k8c_arena_strndup(a, buf, (size_t)n);
+}
+
+/*
+ * The fields a field selector can name in obj, with their values (upstream's per-kind
+ * ToSelectableFields: metadata.name and metadata.namespace for every kind, plus a few per
+ * kind, with Go's zero values: "false", "0"). The names are also the labels a field selector
+ * may use on the kind (field_labels_supported). Values point into arena a or obj.
+ */
+static size_t object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, struct api_field *out,
+                            size_t max)
+{
+    const ProtobufCMessageDescriptor *d = obj->descriptor;
+    const api_meta_t *m = api_obj_meta(obj);
     size_t n = 0;
-    if (k8c_codec_msg_to_tree(a, obj, 0, &tree, NULL) != 0)
-        return 0;
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && n < max; i++) {
-        const struct k8c_json *v = tree;
-        char buf[128];
-        snprintf(buf, sizeof(buf), "%s", paths[i]);
-        for (char *save = NULL, *part = strtok_r(buf, ".", &save); part && v;
-             part = strtok_r(NULL, ".", &save))
-            v = v->type == K8C_JSON_OBJECT ? k8c_json_get(v, part) : NULL;
-        const char *val = "";
-        if (v != NULL) {
-            if (v->type == K8C_JSON_STRING)
-                val = v->u.str;
-            else if (v->type == K8C_JSON_BOOL)
-                val = v->boolean ? "true" : "false";
-            else if (v->type == K8C_JSON_NUMBER) {
-                struct k8c_sbuf s;
-                k8c_sbuf_init(&s);
-                k8c_json_write(&s, v, 0, 0);
-                val = k8c_arena_strndup(a, s.data, s.len);
-                k8c_sbuf_free(&s);
-            }
-        }
-        out[n++] = (struct api_field){paths[i], val};
+#define FIELD(label, value)                                                                        \
+    do {                                                                                           \
+        if (n < max)                                                                               \
+            out[n++] = (struct api_field){label, value};                                           \
+    } while (0)
+
+    FIELD("metadata.name", fs_str(m != NULL ? m->name : NULL));
+    FIELD("metadata.namespace", fs_str(m != NULL ? m->namespace_ : NULL));
+    if (d == &k8s__io__api__core__v1__pod__descriptor) {
+        const K8s__Io__Api__Core__V1__Pod *p = (const K8s__Io__Api__Core__V1__Pod *)obj;
+        static const K8s__Io__Api__Core__V1__PodSpec no_spec =
+            K8S__IO__API__CORE__V1__POD_SPEC__INIT;
+        static const K8s__Io__Api__Core__V1__PodStatus no_status =
+            K8S__IO__API__CORE__V1__POD_STATUS__INIT;
+        const K8s__Io__Api__Core__V1__PodSpec *sp = p->spec != NULL ? p->spec : &no_spec;
+        const K8s__Io__Api__Core__V1__PodStatus *st = p->status != NULL ? p->status : &no_status;
+        FIELD("spec.nodeName", fs_str(sp->nodename));
+        FIELD("spec.restartPolicy", fs_str(sp->restartpolicy));
+        FIELD("spec.schedulerName", fs_str(sp->schedulername));
+        FIELD("spec.serviceAccountName", fs_str(sp->serviceaccountname));
+        FIELD("spec.hostNetwork", sp->hostnetwork ? "true" : "false");
+        FIELD("status.phase", fs_str(st->phase));
+        /* the first of podIPs (which status.podIP stands for when they are missing) */
+        FIELD("status.podIP", st->n_podips > 0 ? fs_str(st->podips[0]->ip) : fs_str(st->podip));
+        FIELD("status.nominatedNodeName", fs_str(st->nominatednodename));
+    } else if (d == &k8s__io__api__core__v1__event__descriptor) {
+        const K8s__Io__Api__Core__V1__Event *e = (const K8s__Io__Api__Core__V1__Event *)obj;
+        static const K8s__Io__Api__Core__V1__ObjectReference no_ref =
+            K8S__IO__API__CORE__V1__OBJECT_REFERENCE__INIT;
+        const K8s__Io__Api__Core__V1__ObjectReference *io =
+            e->involvedobject != NULL ? e->involvedobject : &no_ref;
+        const char *source = e->source != NULL ? fs_str(e->source->component) : "";
+        FIELD("involvedObject.kind", fs_str(io->kind));
+        FIELD("involvedObject.namespace", fs_str(io->namespace_));
+        FIELD("involvedObject.name", fs_str(io->name));
+        FIELD("involvedObject.uid", fs_str(io->uid));
+        FIELD("involvedObject.apiVersion", fs_str(io->apiversion));
+        FIELD("involvedObject.resourceVersion", fs_str(io->resourceversion));
+        FIELD("involvedObject.fieldPath", fs_str(io->fieldpath));
+        FIELD("reason", fs_str(e->reason));
+        FIELD("reportingComponent", fs_str(e->reportingcomponent));
+        FIELD("source", source[0] != '\0' ? source : fs_str(e->reportingcomponent));
+        FIELD("type", fs_str(e->type));
+    } else if (d == &k8s__io__api__core__v1__node__descriptor) {
+        const K8s__Io__Api__Core__V1__Node *no = (const K8s__Io__Api__Core__V1__Node *)obj;
+        FIELD("spec.unschedulable", no->spec != NULL && no->spec->unschedulable ? "true" : "false");
+    } else if (d == &k8s__io__api__core__v1__secret__descriptor) {
+        FIELD("type", fs_str(((const K8s__Io__Api__Core__V1__Secret *)obj)->type));
+    } else if (d == &k8s__io__api__core__v1__namespace__descriptor) {
+        const K8s__Io__Api__Core__V1__Namespace *ns =
+            (const K8s__Io__Api__Core__V1__Namespace *)obj;
+        FIELD("status.phase", ns->status != NULL ? fs_str(ns->status->phase) : "");
+    } else if (d == &k8s__io__api__core__v1__replication_controller__descriptor) {
+        const K8s__Io__Api__Core__V1__ReplicationController *rc =
+            (const K8s__Io__Api__Core__V1__ReplicationController *)obj;
+        FIELD("status.replicas", fs_int(a, rc->status != NULL ? rc->status->replicas : 0));
+    } else if (d == &k8s__io__api__apps__v1__replica_set__descriptor) {
+        const K8s__Io__Api__Apps__V1__ReplicaSet *rs =
+            (const K8s__Io__Api__Apps__V1__ReplicaSet *)obj;
+        FIELD("status.replicas", fs_int(a, rs->status != NULL ? rs->status->replicas : 0));
+    } else if (d == &k8s__io__api__batch__v1__job__descriptor) {
+        const K8s__Io__Api__Batch__V1__Job *j = (const K8s__Io__Api__Batch__V1__Job *)obj;
+        FIELD("status.successful", fs_int(a, j->status != NULL ? j->status->succeeded : 0));
     }
-    (void)r;
+#undef FIELD
     return n;
+}
+
+/* The field labels r's objects have (object_fields of an empty one) support every requirement
+ * of sel; else "field label not supported: <label>" in errmsg. */
+static int field_labels_supported(const struct api_resource *r,
+                                  const struct api_field_selector *sel, char *errmsg)
+{
+    ProtobufCMessage *blank = k8c_malloc(r->desc->sizeof_message);
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct api_field f[API_MAX_OBJECT_FIELDS];
+    const char *labels[API_MAX_OBJECT_FIELDS];
+
+    protobuf_c_message_init(r->desc, blank);
+    size_t n = object_fields(a, blank, f, API_MAX_OBJECT_FIELDS);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = f[i].name;
+    int rc = api_fields_check_supported(sel, labels, n, errmsg);
+    k8c_arena_del(a);
+    k8c_free(blank);
+    return rc;
 }
 
 size_t api_object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, struct api_field *out,
                          size_t max)
 {
-    return object_fields(a, NULL, obj, out, max);
+    return object_fields(a, obj, out, max);
 }
 
 bool api_object_matches(const struct api_label_selector *labels,
@@ -745,8 +797,8 @@ bool api_object_matches(const struct api_label_selector *labels,
         return false;
     if (has_fields) {
         struct k8c_arena *a = k8c_arena_new(0);
-        struct api_field f[32];
-        size_t n = object_fields(a, NULL, obj, f, 32);
+        struct api_field f[API_MAX_OBJECT_FIELDS];
+        size_t n = object_fields(a, obj, f, API_MAX_OBJECT_FIELDS);
         bool ok = api_fields_matches(fields, f, n);
         k8c_arena_del(a);
         return ok;
@@ -904,22 +956,13 @@ bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
     }
     const char *fs = api_query(req, "fieldSelector", buf, sizeof(buf));
     if (fs != NULL && fs[0] != '\0') {
-        static const char *const common[] = {"metadata.name", "metadata.namespace"};
         if (api_fields_parse(fs, strlen(fs), fields, errmsg) != 0) {
             api_respond_status(req, 400, "BadRequest", errmsg);
             api_labels_free(labels);
             return false;
         }
         *has_fields = true;
-        /* Kinds with more field labels accept them all (checked per kind upstream). */
-        if (strcmp(req->res->resource, "pods") != 0 && strcmp(req->res->resource, "events") != 0 &&
-            strcmp(req->res->resource, "nodes") != 0 &&
-            strcmp(req->res->resource, "secrets") != 0 &&
-            strcmp(req->res->resource, "namespaces") != 0 &&
-            strcmp(req->res->resource, "replicasets") != 0 &&
-            strcmp(req->res->resource, "replicationcontrollers") != 0 &&
-            strcmp(req->res->resource, "jobs") != 0 &&
-            api_fields_check_supported(fields, common, 2, errmsg) != 0) {
+        if (field_labels_supported(req->res, fields, errmsg) != 0) {
             api_respond_status(req, 400, "BadRequest", errmsg);
             api_labels_free(labels);
             api_fields_free(fields);

@@ -161,7 +161,9 @@ struct api_field_selector;
 bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
                          struct api_field_selector *fields, bool *has_fields);
 /* The field-selector values of obj (metadata.name, spec.nodeName, ...) into
- * out (at most max; strings in arena a). Returns the count. */
+ * out (at most max; strings in arena a or obj). Returns the count, at most
+ * API_MAX_OBJECT_FIELDS for any kind. */
+#define API_MAX_OBJECT_FIELDS 16
 struct api_field;
 size_t api_object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, struct api_field *out,
                          size_t max);

@@ -39,8 +39,6 @@
 enum { EV_ADDED, EV_MODIFIED, EV_DELETED, EV_NTYPES };
 static const char *const type_name[EV_NTYPES] = {"ADDED", "MODIFIED", "DELETED"};
 
-#define MAX_OBJECT_FIELDS 32
-
 struct cobj {
     unsigned refs;
     char *key;
@@ -177,8 +175,8 @@ static void cobj_fields(struct cobj *o)
     if (o->fields_arena != NULL)
         return;
     o->fields_arena = k8c_arena_new(0);
-    o->fields = k8c_arena_alloc(o->fields_arena, MAX_OBJECT_FIELDS * sizeof(*o->fields));
-    o->nfields = api_object_fields(o->fields_arena, o->msg, o->fields, MAX_OBJECT_FIELDS);
+    o->fields = k8c_arena_alloc(o->fields_arena, API_MAX_OBJECT_FIELDS * sizeof(*o->fields));
+    o->nfields = api_object_fields(o->fields_arena, o->msg, o->fields, API_MAX_OBJECT_FIELDS);
 }
 
 static struct cobj *cobj_ref(struct cobj *o)

@@ -308,6 +308,12 @@ YAML
     if [ -n "$etcd_ctl_url" ]; then
         expect_match "event lease" '"lease":[1-9]' "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json)"
     fi
+    # field labels per kind, with upstream's values (an event's source is its component or
+    # reporting controller; a pod's spec.hostNetwork is false unless set, tested below)
+    echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev2"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","source":{"component":"tester"}}' | k create -f - >/dev/null
+    expect "event field selectors" "ev2" "$(kubectl get events --field-selector source=tester,reason=Test -o name | sed 's|.*/||')"
+    expect_match "unknown field label" 'field selector "spec.nodeName=x": field label not supported: spec.nodeName' \
+        "$(k get events --field-selector spec.nodeName=x 2>&1 || true)"
     # output forms and read-only commands
     expect_match "get -o wide" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR" "$(k get deploy -o wide)"
     expect_match "get -o yaml" "kind: Deployment" "$(k get deploy web -o yaml)"
@@ -385,6 +391,7 @@ YAML
     expect_match "conflict" "the object has been modified" "$(k replace -f "$tmp/api.json" || true)"
     # pods: table columns and delete of an unscheduled pod
     expect "run" "pod/p1 created" "$(k run p1 --image=busybox --restart=Never -- sleep 1)"
+    expect_match "pod field selector: hostNetwork" "(^| )p1( |$)" "$(kubectl get pods --field-selector spec.hostNetwork=false -o name | sed 's|.*/||' | tr '\n' ' ')"
     expect_match "pod table" "^NAME +READY +STATUS +RESTARTS +AGE.*p1 +0/1 +Pending +0 " "$(k get pods)"
     # pods/ephemeralcontainers: kubectl debug adds one; existing ones stay as they are
     k debug p1 --image=busybox --profile=general -c dbg >/dev/null

@@ -3753,8 +3753,25 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
     const pod_spec_t *o = old_pod->spec != NULL ? old_pod->spec : &empty;
     vctx_begin(&v, api_resource_find("", "v1", "pods"), errs);
     validate_object_meta_update(&v, object_meta(obj), object_meta(old));
+    saved = path_child(&v, "metadata");
+    pod_annotations(&v, pod->metadata, pod->spec);
+    path_pop(&v, saved);
     saved = path_child(&v, "spec");
     validate_pod_spec(&v, s, NULL);
+    path_pop(&v, saved);
+    pod_annotation_updates(&v, pod, old_pod);
+    if (annotation_of(old_pod->metadata, MIRROR_POD_ANNOTATION) != NULL) {
+        /* upstream returns this error alone (#113935) */
+        while (errs->n > before) {
+            struct api_field_error *e = &errs->items[--errs->n];
+            k8c_free(e->type);
+            k8c_free(e->field);
+            k8c_free(e->message);
+        }
+        forbidden(&v, NULL, "static pods do not support ephemeral containers");
+        return vctx_end(&v, before);
+    }
+    saved = path_child(&v, "spec");
     path_child(&v, "ephemeralContainers");
     struct name_set now = {0}; /* the new list's names, at their indexes */
     for (size_t j = 0; j < s->n_ephemeralcontainers; j++) {

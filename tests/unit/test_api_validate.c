@@ -543,6 +543,12 @@ static void test_pod_ephemeral(void **state)
 {
     (void)state;
     g_ephemeral = true;
+    /* static (mirror) pods: that error alone, whatever else is wrong */
+    expect_update(APOD("'kubernetes.io/config.mirror':'m'",
+                       ",'nodeName':'n','ephemeralContainers':[{'name':'c','image':'i'}]"),
+                  APOD("'kubernetes.io/config.mirror':'m'", ",'nodeName':'n'"),
+                  "FieldValueForbidden : Forbidden: static pods do not support ephemeral "
+                  "containers\n");
     /* added: fine; a target that is a regular or init container is fine */
     expect_update(EPOD("{'name':'d','image':'i','targetContainerName':'init'}"), EPOD(""),
                   RV_REQUIRED);

@@ -10,6 +10,7 @@
 #include "defaults.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
+#include "limitrange.h"
 #include "object.h"
 
 typedef K8s__Io__Api__Core__V1__Pod pod_t;
@@ -136,7 +137,6 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
               const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
               struct api_field_errors *errs, char *errmsg, size_t size)
 {
-    (void)srv;
     errmsg[0] = '\0';
     if (verb == VERB_CREATE) {
         prepare_create(r, obj);
@@ -146,6 +146,10 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     } else {
         api_defaults_apply(r, obj);
     }
+    /* mutating admission, then validation, then validating admission */
+    int code = api_limitranger(srv, r, verb, sub, obj, false, errmsg, size);
+    if (code != 0)
+        return code;
     bool ephemeral = sub != NULL && strcmp(sub, "ephemeralcontainers") == 0;
     bool status = sub != NULL && strcmp(sub, "status") == 0 && old != NULL;
     if (sub != NULL && sub[0] != '\0' && !ephemeral && !status)
@@ -162,5 +166,5 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
         k8c_sbuf_free(&msg);
         return 422;
     }
-    return 0;
+    return api_limitranger(srv, r, verb, sub, obj, true, errmsg, size);
 }

@@ -1,9 +1,10 @@
 /*
  * Admission: what happens to an object between decoding and the store, in
  * upstream's order: per-kind preparation (status reset on create, pod phase),
- * defaults (defaults.c), validation (validate.c), and allocation of service
- * IPs and node ports. Returns 0 when the object may be stored, else the HTTP
- * code (422 Invalid, 400) with upstream's message in errmsg.
+ * defaults (defaults.c), the LimitRanger's defaults, validation (validate.c),
+ * the LimitRanger's bounds (limitrange.c), and allocation of service IPs and
+ * node ports. Returns 0 when the object may be stored, else the HTTP code
+ * (422 Invalid, 403 Forbidden, 400) with upstream's message in errmsg.
  */
 #ifndef API_ADMISSION_H
 #define API_ADMISSION_H

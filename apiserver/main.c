@@ -23,6 +23,7 @@
 #include "object.h"
 #include "proxy.h"
 #include "resources.h"
+#include "limitrange.h"
 #include "satoken.h"
 #include "server.h"
 #include "signals.h"
@@ -348,6 +349,7 @@ int main(int argc, char **argv)
         return 2;
     }
     api_satoken_prime(&server);
+    api_limitranger_prime(&server);
     struct api_proxy_options po = {
         .kubelet_ca_file = kubelet_ca[0] ? kubelet_ca : NULL,
         .kubelet_cert_file = kubelet_cert[0] ? kubelet_cert : NULL,

@@ -1444,6 +1444,15 @@ static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, in
     api_field_errors_init(&errs);
     int code = api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, &errs, errmsg,
                          sizeof(errmsg));
+    if (code == 403) { /* admission: details name the resource, as upstream's NewForbidden */
+        const api_meta_t *m = api_obj_meta(req->obj);
+        struct status_subject subject = {req->res->resource, req->res->group};
+        if (req->name[0] == '\0' && m != NULL && m->name != NULL)
+            snprintf(req->name, sizeof(req->name), "%s", m->name);
+        respond_status_details(req, 403, "Forbidden", errmsg, NULL, &subject);
+        api_field_errors_free(&errs);
+        return;
+    }
     if (code != 0) {
         respond_status_causes(req, code, code == 422 ? "Invalid" : "BadRequest", errmsg, &errs);
         api_field_errors_free(&errs);

@@ -1065,6 +1065,27 @@ int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource 
     return 1;
 }
 
+long api_watchcache_each(struct api_server *srv, const struct api_resource *r, const char *ns,
+                         void (*fn)(void *arg, const ProtobufCMessage *obj), void *arg)
+{
+    if (srv->etcd == NULL)
+        return -1;
+    struct cache *c = cache_get(srv, r);
+    if (!c->ready)
+        return -1;
+    char prefix[1024];
+    bool found;
+    api_key(srv, r, ns, "", prefix, sizeof(prefix));
+    size_t len = strlen(prefix);
+    long n = 0;
+    for (size_t i = find(c, prefix, &found); i < c->n; i++, n++) {
+        if (strncmp(c->objs[i]->key, prefix, len) != 0)
+            break;
+        fn(arg, c->objs[i]->msg);
+    }
+    return n;
+}
+
 void api_watchcache_shutdown(struct api_server *srv)
 {
     shutting_down = true;

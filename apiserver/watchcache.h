@@ -85,6 +85,12 @@ void api_watchcache_prime(struct api_server *srv, const struct api_resource *r);
 int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
                               char *uid, size_t size);
 
+/* Calls fn for every object of r in namespace ns (NULL: all) that the cache holds, in key
+ * order. Returns how many, or -1 when the cache is not ready yet (it is started if it was
+ * not). fn must not change the object. */
+long api_watchcache_each(struct api_server *srv, const struct api_resource *r, const char *ns,
+                         void (*fn)(void *arg, const ProtobufCMessage *obj), void *arg);
+
 /* Events kept per resource (older watches get 410 Expired):
  * --watch-cache-size, default 4096. */
 extern size_t api_watchcache_window;

@@ -411,6 +411,35 @@ YAML
         "$(k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIP":"10.0.0.300","podIPs":[{"ip":"10.0.0.300"}]}}' || true)"
     k patch pod p1 --subresource=status --type=merge -p '{"status":{"podIP":"fd00::5","podIPs":[{"ip":"fd00::5"}]}}' >/dev/null
     expect "pod status: valid IP kept" "fd00::5" "$(kubectl get pod p1 -o jsonpath='{.status.podIPs[0].ip}')"
+    # LimitRanger admission, in a namespace of its own
+    k create ns limits >/dev/null
+    cat > "$tmp/lr.yaml" <<'YAML'
+apiVersion: v1
+kind: LimitRange
+metadata: {name: lr, namespace: limits}
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m, memory: 128Mi}
+    defaultRequest: {cpu: 100m}
+    max: {cpu: "1"}
+    min: {memory: 64Mi}
+    maxLimitRequestRatio: {cpu: "10"}
+  - type: PersistentVolumeClaim
+    max: {storage: 2Gi}
+YAML
+    k apply -f "$tmp/lr.yaml" >/dev/null
+    for _ in $(seq 50); do k -n limits run lr-wait --image=nginx --dry-run=server -o jsonpath='{.metadata.annotations}' 2>/dev/null | grep -q limit-ranger && break; sleep 0.1; done
+    k -n limits run l1 --image=nginx >/dev/null
+    expect "limit ranger: defaults" '{"limits":{"cpu":"500m","memory":"128Mi"},"requests":{"cpu":"100m","memory":"128Mi"}} LimitRanger plugin set: cpu, memory request for container l1; cpu, memory limit for container l1' \
+        "$(kubectl -n limits get pod l1 -o jsonpath='{.spec.containers[0].resources} {.metadata.annotations.kubernetes\.io/limit-ranger}')"
+    expect "limit ranger: max" 'Error from server (Forbidden): pods "l2" is forbidden: maximum cpu usage per Container is 1, but limit is 2' \
+        "$(k -n limits run l2 --image=nginx --overrides='{"spec":{"containers":[{"name":"l2","image":"nginx","resources":{"limits":{"cpu":"2"}}}]}}' 2>&1 || true)"
+    expect "limit ranger: min and ratio" 'Error from server (Forbidden): pods "l3" is forbidden: [minimum memory usage per Container is 64Mi, but request is 10Mi, cpu max limit to request ratio per Container is 10, but provided ratio is 100.000000]' \
+        "$(k -n limits run l3 --image=nginx --overrides='{"spec":{"containers":[{"name":"l3","image":"nginx","resources":{"requests":{"cpu":"10m","memory":"10Mi"},"limits":{"cpu":"1"}}}]}}' 2>&1 || true)"
+    expect_match "limit ranger: claim" 'persistentvolumeclaims "c1" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi' \
+        "$(echo '{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"c1"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"5Gi"}}}}' | k -n limits create -f - 2>&1 || true)"
+    expect "limit ranger: other namespaces untouched" "{}|" "$(k run l5 --image=nginx --dry-run=server -o jsonpath='{.spec.containers[0].resources}|{.metadata.annotations}')"
     expect "pod deletion cost" 'The Pod "dc" is invalid: metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: Invalid value: "abc": must be a 32bit integer' \
         "$(k run dc --image=nginx --annotations=controller.kubernetes.io/pod-deletion-cost=abc || true)"
     expect "pod status: one IP per family" 'The Pod "p1" is invalid: status.podIPs: Invalid value: []core.PodIP{core.PodIP{IP:"fd00::5"}, core.PodIP{IP:"fd00::6"}}: may specify no more than one IP for each IP family' \

@@ -114,6 +114,8 @@ static void constrain(struct errs *es, enum constraint c, const char *type, cons
 {
     struct k8c_quantity enf, req = {0}, lim = {0};
     char eb[K8C_QUANTITY_STR_MAX], rb[K8C_QUANTITY_STR_MAX], lb[K8C_QUANTITY_STR_MAX];
+    if (name == NULL)
+        return;
     const char *es_ =
         enforced->value != NULL && enforced->value->string != NULL ? enforced->value->string : "0";
     if (k8c_quantity_parse(es_, strlen(es_), &enf) != 0)
@@ -311,7 +313,8 @@ static void fill(void ***dst, size_t *n_dst, struct rlist src, const ProtobufCMe
         const char *k = src.e[i]->key != NULL ? src.e[i]->key : "";
         bool exists = false;
         for (size_t j = 0; j < *n_dst && !exists; j++)
-            exists = strcmp(((struct qentry *)(*dst)[j])->key, k) == 0;
+            exists = ((struct qentry *)(*dst)[j])->key != NULL &&
+                     strcmp(((struct qentry *)(*dst)[j])->key, k) == 0;
         if (exists)
             continue;
         struct qentry *e = k8c_malloc(d->sizeof_message);

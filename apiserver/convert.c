@@ -28,6 +28,8 @@
 #include "json.h"
 #include "k8s/api/autoscaling/v1/generated.pb-c.h"
 #include "k8s/api/autoscaling/v2/generated.pb-c.h"
+#include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/api/events/v1/generated.pb-c.h"
 #include "object.h"
 
 typedef K8s__Io__Api__Autoscaling__V1__HorizontalPodAutoscaler hpa1_t;
@@ -314,42 +316,130 @@ static int hpa_to_v2(const hpa1_t *in, hpa2_t *out)
     return 0;
 }
 
-static bool is_hpa(const struct api_resource *r, const ProtobufCMessageDescriptor *want,
-                   const ProtobufCMessage *in, char *errmsg)
+/* ---- events.k8s.io/v1 Event, stored as the core/v1 Event (upstream's conversion.go) ---- */
+
+typedef K8s__Io__Api__Core__V1__Event core_event_t;
+typedef K8s__Io__Api__Events__V1__Event events_event_t;
+
+static char *dup_or_null(const char *s)
 {
-    if (r->stored_as == NULL || strcmp(r->group, "autoscaling") != 0 ||
-        strcmp(r->resource, "horizontalpodautoscalers") != 0) {
+    return s != NULL ? k8c_strdup(s) : NULL;
+}
+
+#define META_DESC   k8s__io__apimachinery__pkg__apis__meta__v1__object_meta__descriptor
+#define MICRO_DESC  k8s__io__apimachinery__pkg__apis__meta__v1__micro_time__descriptor
+#define TIME_DESC   k8s__io__apimachinery__pkg__apis__meta__v1__time__descriptor
+#define REF_DESC    k8s__io__api__core__v1__object_reference__descriptor
+#define SOURCE_DESC k8s__io__api__core__v1__event_source__descriptor
+
+static void event_to_core(const events_event_t *in, core_event_t *out)
+{
+    out->metadata = recast(in->metadata, &META_DESC);
+    out->eventtime = recast(in->eventtime, &MICRO_DESC);
+    out->series = recast(in->series, &k8s__io__api__core__v1__event_series__descriptor);
+    out->reportingcomponent = dup_or_null(in->reportingcontroller);
+    out->reportinginstance = dup_or_null(in->reportinginstance);
+    out->action = dup_or_null(in->action);
+    out->reason = dup_or_null(in->reason);
+    out->involvedobject = recast(in->regarding, &REF_DESC);
+    out->related = recast(in->related, &REF_DESC);
+    out->message = dup_or_null(in->note);
+    out->type = dup_or_null(in->type);
+    out->source = recast(in->deprecatedsource, &SOURCE_DESC);
+    out->firsttimestamp = recast(in->deprecatedfirsttimestamp, &TIME_DESC);
+    out->lasttimestamp = recast(in->deprecatedlasttimestamp, &TIME_DESC);
+    out->has_count = in->has_deprecatedcount;
+    out->count = in->deprecatedcount;
+}
+
+static void event_from_core(const core_event_t *in, events_event_t *out)
+{
+    out->metadata = recast(in->metadata, &META_DESC);
+    out->eventtime = recast(in->eventtime, &MICRO_DESC);
+    out->series = recast(in->series, &k8s__io__api__events__v1__event_series__descriptor);
+    out->reportingcontroller = dup_or_null(in->reportingcomponent);
+    out->reportinginstance = dup_or_null(in->reportinginstance);
+    out->action = dup_or_null(in->action);
+    out->reason = dup_or_null(in->reason);
+    out->regarding = recast(in->involvedobject, &REF_DESC);
+    out->related = recast(in->related, &REF_DESC);
+    out->note = dup_or_null(in->message);
+    out->type = dup_or_null(in->type);
+    out->deprecatedsource = recast(in->source, &SOURCE_DESC);
+    out->deprecatedfirsttimestamp = recast(in->firsttimestamp, &TIME_DESC);
+    out->deprecatedlasttimestamp = recast(in->lasttimestamp, &TIME_DESC);
+    out->has_deprecatedcount = in->has_count;
+    out->deprecatedcount = in->count;
+}
+
+/* The conversions: r (a served version) and the descriptors of it and of its storage. */
+enum conversion { CONV_NONE, CONV_HPA, CONV_EVENT };
+
+static enum conversion conversion_of(const struct api_resource *r, bool to_storage,
+                                     const ProtobufCMessage *in, char *errmsg)
+{
+    enum conversion c = CONV_NONE;
+    if (r->stored_as != NULL && strcmp(r->group, "autoscaling") == 0 &&
+        strcmp(r->resource, "horizontalpodautoscalers") == 0)
+        c = CONV_HPA;
+    else if (r->stored_as != NULL && strcmp(r->group, "events.k8s.io") == 0 &&
+             strcmp(r->resource, "events") == 0)
+        c = CONV_EVENT;
+    if (c == CONV_NONE) {
         k8c_errmsg_printf(errmsg, "%s %s is not converted", r->api_version, r->resource);
-        return false;
+        return CONV_NONE;
     }
+    const ProtobufCMessageDescriptor *want = to_storage ? r->desc : r->stored_as->desc;
     if (in == NULL || in->descriptor != want) {
         k8c_errmsg_printf(errmsg, "conversion of %s %s got a %s", r->api_version, r->kind,
                           in ? in->descriptor->name : "NULL");
-        return false;
+        return CONV_NONE;
     }
-    return true;
+    return c;
 }
 
 int api_convert_to_storage(const struct api_resource *r, const ProtobufCMessage *in,
                            ProtobufCMessage **out, char *errmsg)
 {
     *out = NULL;
-    if (!is_hpa(r, r->desc, in, errmsg))
-        return K8C_EINVAL;
-    hpa2_t *o = new_msg(&k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler__descriptor);
-    hpa_to_v2((const hpa1_t *)in, o);
-    *out = &o->base;
-    return 0;
+    switch (conversion_of(r, true, in, errmsg)) {
+    case CONV_HPA: {
+        hpa2_t *o = new_msg(&k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler__descriptor);
+        hpa_to_v2((const hpa1_t *)in, o);
+        *out = &o->base;
+        return 0;
+    }
+    case CONV_EVENT: {
+        core_event_t *o = new_msg(&k8s__io__api__core__v1__event__descriptor);
+        event_to_core((const events_event_t *)in, o);
+        *out = &o->base;
+        return 0;
+    }
+    case CONV_NONE:
+        break;
+    }
+    return K8C_EINVAL;
 }
 
 int api_convert_from_storage(const struct api_resource *r, const ProtobufCMessage *in,
                              ProtobufCMessage **out, char *errmsg)
 {
     *out = NULL;
-    if (!is_hpa(r, r->stored_as ? r->stored_as->desc : NULL, in, errmsg))
-        return K8C_EINVAL;
-    hpa1_t *o = new_msg(&k8s__io__api__autoscaling__v1__horizontal_pod_autoscaler__descriptor);
-    hpa_to_v1((const hpa2_t *)in, o);
-    *out = &o->base;
-    return 0;
+    switch (conversion_of(r, false, in, errmsg)) {
+    case CONV_HPA: {
+        hpa1_t *o = new_msg(&k8s__io__api__autoscaling__v1__horizontal_pod_autoscaler__descriptor);
+        hpa_to_v1((const hpa2_t *)in, o);
+        *out = &o->base;
+        return 0;
+    }
+    case CONV_EVENT: {
+        events_event_t *o = new_msg(&k8s__io__api__events__v1__event__descriptor);
+        event_from_core((const core_event_t *)in, o);
+        *out = &o->base;
+        return 0;
+    }
+    case CONV_NONE:
+        break;
+    }
+    return K8C_EINVAL;
 }

@@ -4,7 +4,8 @@
  * object a request works on is converted to it before it is written and back when it is read,
  * so every version reads and writes the same keys (api_obj_encode_storage and
  * api_obj_decode_storage call these). Today: autoscaling/v1 HorizontalPodAutoscaler, stored as
- * autoscaling/v2 (as kube-apiserver stores it), which `kubectl autoscale` creates.
+ * autoscaling/v2 (as kube-apiserver stores it), which `kubectl autoscale` creates; and the
+ * events.k8s.io/v1 Event, stored as the core/v1 Event under the same keys.
  */
 #ifndef K8C_APISERVER_CONVERT_H
 #define K8C_APISERVER_CONVERT_H

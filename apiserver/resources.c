@@ -58,6 +58,7 @@ static struct api_resource table[] = {
     {"batch", "v1", "jobs", "job", "Job", true, "jobs", "", "all", CRUD, API_SUB_STATUS},
     {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, "leases", "", "", CRUD, 0},
     {"discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, "endpointslices", "", "", CRUD, 0},
+    {"events.k8s.io", "v1", "events", "event", "Event", true, "events", "ev", "", CRUD, 0, "/v1"},
     {"networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", false, "ingressclasses", "", "", CRUD, 0},
     {"networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, "ingress", "ing", "", CRUD, API_SUB_STATUS},
     {"networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, "networkpolicies", "netpol", "", CRUD, 0},
@@ -98,7 +99,15 @@ int api_resources_init(char *errmsg)
             r->list_kind = k8c_strdup(lk);
         }
         if (r->storage_version != NULL) {
-            r->stored_as = api_resource_find(r->group, r->storage_version, r->resource);
+            /* "v2": a version of the same group; "<group>/<version>" another group's ("/v1":
+             * core) */
+            const char *slash = strchr(r->storage_version, '/');
+            char group[64] = "";
+            if (slash != NULL && (size_t)(slash - r->storage_version) < sizeof(group))
+                memcpy(group, r->storage_version, (size_t)(slash - r->storage_version));
+            r->stored_as =
+                api_resource_find(slash != NULL ? group : r->group,
+                                  slash != NULL ? slash + 1 : r->storage_version, r->resource);
             if (r->stored_as == NULL) {
                 k8c_errmsg_printf(errmsg, "%s %s: no storage version %s", av, r->resource,
                                   r->storage_version);

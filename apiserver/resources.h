@@ -59,7 +59,8 @@ struct api_resource {
     const char *categories;  /* comma-separated, "" for none: "all" */
     unsigned verbs;          /* API_VERB_* */
     unsigned subresources;   /* API_SUB_* */
-    /* The version the objects are stored at when not this one (apiserver/convert.h), or NULL */
+    /* The version the objects are stored at when not this one (apiserver/convert.h): "v2" in
+     * the same group, "<group>/<version>" in another ("/v1": core); or NULL */
     const char *storage_version;
     /* filled by api_resources_init */
     const struct api_resource *stored_as; /* the entry of storage_version, or NULL */

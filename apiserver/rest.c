@@ -30,6 +30,7 @@
 #include "k8s/api/apps/v1/generated.pb-c.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/api/events/v1/generated.pb-c.h"
 #include "log.h"
 #include "managed.h"
 #include "gc.h"
@@ -737,6 +738,23 @@ static size_t object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, st
         FIELD("reason", fs_str(e->reason));
         FIELD("reportingComponent", fs_str(e->reportingcomponent));
         FIELD("source", source[0] != '\0' ? source : fs_str(e->reportingcomponent));
+        FIELD("type", fs_str(e->type));
+    } else if (d == &k8s__io__api__events__v1__event__descriptor) {
+        /* events.k8s.io/v1's labels (upstream maps them onto the core ones) */
+        const K8s__Io__Api__Events__V1__Event *e = (const K8s__Io__Api__Events__V1__Event *)obj;
+        static const K8s__Io__Api__Core__V1__ObjectReference no_ref =
+            K8S__IO__API__CORE__V1__OBJECT_REFERENCE__INIT;
+        const K8s__Io__Api__Core__V1__ObjectReference *re =
+            e->regarding != NULL ? e->regarding : &no_ref;
+        FIELD("reason", fs_str(e->reason));
+        FIELD("regarding.kind", fs_str(re->kind));
+        FIELD("regarding.namespace", fs_str(re->namespace_));
+        FIELD("regarding.name", fs_str(re->name));
+        FIELD("regarding.uid", fs_str(re->uid));
+        FIELD("regarding.apiVersion", fs_str(re->apiversion));
+        FIELD("regarding.resourceVersion", fs_str(re->resourceversion));
+        FIELD("regarding.fieldPath", fs_str(re->fieldpath));
+        FIELD("reportingController", fs_str(e->reportingcontroller));
         FIELD("type", fs_str(e->type));
     } else if (d == &k8s__io__api__core__v1__node__descriptor) {
         const K8s__Io__Api__Core__V1__Node *no = (const K8s__Io__Api__Core__V1__Node *)obj;

@@ -20,6 +20,8 @@
 #include "codec.h"
 #include "error.h"
 #include "quantity.h"
+#include "convert.h"
+#include "object.h"
 
 #include "k8s/api/apps/v1/generated.pb-c.h"
 #include "k8s/api/autoscaling/v2/generated.pb-c.h"
@@ -27,6 +29,7 @@
 #include "k8s/api/coordination/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "k8s/api/discovery/v1/generated.pb-c.h"
+#include "k8s/api/events/v1/generated.pb-c.h"
 #include "k8s/api/networking/v1/generated.pb-c.h"
 #include "k8s/api/policy/v1/generated.pb-c.h"
 #include "k8s/api/rbac/v1/generated.pb-c.h"
@@ -1493,6 +1496,19 @@ static int event_cells(struct tctx *c, const ProtobufCMessage *obj)
     return 0;
 }
 
+/* events.k8s.io/v1: upstream prints it with the same function, through the core Event. */
+static int event_v1_cells(struct tctx *c, const ProtobufCMessage *obj)
+{
+    const struct api_resource *r = api_resource_find("events.k8s.io", "v1", "events");
+    ProtobufCMessage *core = NULL;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (r == NULL || api_convert_to_storage(r, obj, &core, errmsg) != 0)
+        return K8C_EINVAL;
+    int rc = event_cells(c, core);
+    api_obj_free(core);
+    return rc;
+}
+
 static int componentstatus_cells(struct tctx *c, const ProtobufCMessage *obj)
 {
     const CORE(ComponentStatus) *cs = (const void *)obj;
@@ -2083,6 +2099,8 @@ static const struct printer printers[] = {
       k8s__io__api__coordination__v1__lease__descriptor, lease_cells),
     P("discovery.k8s.io", "endpointslices", endpointslice_cols,
       k8s__io__api__discovery__v1__endpoint_slice__descriptor, endpointslice_cells),
+    P("events.k8s.io", "events", event_cols, k8s__io__api__events__v1__event__descriptor,
+      event_v1_cells),
     P("networking.k8s.io", "ingresses", ingress_cols,
       k8s__io__api__networking__v1__ingress__descriptor, ingress_cells),
     P("networking.k8s.io", "ingressclasses", ingressclass_cols,

@@ -314,6 +314,14 @@ YAML
     expect "event field selectors" "ev2" "$(kubectl get events --field-selector source=tester,reason=Test -o name | sed 's|.*/||')"
     expect_match "unknown field label" 'field selector "spec.nodeName=x": field label not supported: spec.nodeName' \
         "$(k get events --field-selector spec.nodeName=x 2>&1 || true)"
+    # events.k8s.io/v1: the same events, under the new API's names
+    echo '{"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"ne1"},"eventTime":"2026-12-01T14:00:00.000000Z","reportingController":"example.com/ctl","reportingInstance":"i1","action":"Testing","reason":"Tested","regarding":{"kind":"Pod","name":"np","namespace":"default"},"note":"new api","type":"Normal"}' | k create -f - >/dev/null
+    expect "events.k8s.io read as core" "new api example.com/ctl np" \
+        "$(kubectl get events ne1 -o jsonpath='{.message} {.reportingComponent} {.involvedObject.name}')"
+    expect "core event read as events.k8s.io" "Test tester p" \
+        "$(kubectl get events.v1.events.k8s.io ev2 -o jsonpath='{.reason} {.deprecatedSource.component} {.regarding.name}')"
+    expect "events.k8s.io field selector" "ne1" "$(kubectl get events.events.k8s.io --field-selector regarding.name=np,reportingController=example.com/ctl -o name | sed 's|.*/||')"
+    expect_match "events.k8s.io table" "Normal +Tested +pod/np +new api" "$(k get events.events.k8s.io)"
     # output forms and read-only commands
     expect_match "get -o wide" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR" "$(k get deploy -o wide)"
     expect_match "get -o yaml" "kind: Deployment" "$(k get deploy web -o yaml)"

@@ -3706,6 +3706,118 @@ static int validate_as_stored(const struct api_resource *r, const ProtobufCMessa
     return rc;
 }
 
+/* ---- Events (ValidateEventCreate, ValidateEventUpdate) ------------------------------------- */
+
+typedef K8s__Io__Api__Core__V1__Event event_t;
+
+static bool micro_time_set(const K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__MicroTime *t)
+{
+    return t != NULL && ((t->has_seconds && t->seconds != 0) || (t->has_nanos && t->nanos != 0));
+}
+
+static bool time_set(const K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Time *t)
+{
+    return t != NULL && ((t->has_seconds && t->seconds != 0) || (t->has_nanos && t->nanos != 0));
+}
+
+/* "can have at most N characters" with upstream's empty value */
+static void at_most(struct vctx *v, const char *child, const char *s, size_t max)
+{
+    char detail[64];
+    if (strlen(str_or_empty(s)) <= max)
+        return;
+    snprintf(detail, sizeof(detail), "can have at most %zu characters", max);
+    invalid_str(v, child, "", detail);
+}
+
+/* legacyValidateEvent: every event, whichever API it came through (v1_api: events.k8s.io,
+ * which names the reporting controller field reportingController) */
+static void event_legacy(struct vctx *v, const event_t *e, bool v1_api)
+{
+    static const K8s__Io__Api__Core__V1__ObjectReference no_ref =
+        K8S__IO__API__CORE__V1__OBJECT_REFERENCE__INIT;
+    const K8s__Io__Api__Core__V1__ObjectReference *io =
+        e->involvedobject != NULL ? e->involvedobject : &no_ref;
+    const char *ns = e->metadata != NULL ? str_or_empty(e->metadata->namespace_) : "";
+    const char *ion = str_or_empty(io->namespace_);
+    const char *rc_field = v1_api ? "reportingController" : "reportingComponent";
+    const char *msgs[MAX_MSGS];
+
+    if (!micro_time_set(e->eventtime)) {
+        /* an event of the old API: its namespace and its object's agree */
+        if (ion[0] == '\0' ? (ns[0] != '\0' && strcmp(ns, "default") != 0) : strcmp(ns, ion) != 0)
+            invalid_str(v, "involvedObject.namespace", ion, "does not match event.namespace");
+    } else {
+        if (ion[0] == '\0' && strcmp(ns, "default") != 0 && strcmp(ns, "kube-system") != 0)
+            invalid_str(v, "involvedObject.namespace", ion, "does not match event.namespace");
+        if (str_empty(e->reportingcomponent))
+            required(v, rc_field, NULL);
+        qualified_name(v, rc_field, str_or_empty(e->reportingcomponent));
+        if (str_empty(e->reportinginstance))
+            required(v, "reportingInstance", NULL);
+        at_most(v, "reportingInstance", e->reportinginstance, 128);
+        if (str_empty(e->action))
+            required(v, "action", NULL);
+        at_most(v, "action", e->action, 128);
+        if (str_empty(e->reason))
+            required(v, "reason", NULL);
+        at_most(v, "reason", e->reason, 128);
+        at_most(v, "message", e->message, 1024);
+    }
+    invalid_msgs(v, "namespace", ns, msgs, dns1123_subdomain_msgs(ns, msgs));
+}
+
+/*
+ * Events: the legacy checks for both APIs; events.k8s.io/v1 creates are also strict (the
+ * metadata as any object's, eventTime set, type Normal or Warning, the deprecated fields
+ * unset). A core/v1 event's name needs only be a path segment, as upstream's generic
+ * metadata check, which runs after the event's own checks and only when they pass.
+ */
+static int validate_event(const struct api_resource *r, const ProtobufCMessage *obj,
+                          const ProtobufCMessage *old, struct api_field_errors *errs)
+{
+    char errmsg[K8C_ERRMSG_SIZE];
+    bool v1_api = r->stored_as != NULL;
+    ProtobufCMessage *cobj = NULL, *cold = NULL;
+    struct vctx v;
+    size_t before = errs->n;
+
+    if (v1_api && (api_convert_to_storage(r, obj, &cobj, errmsg) != 0 ||
+                   (old != NULL && api_convert_to_storage(r, old, &cold, errmsg) != 0))) {
+        api_obj_free(cobj);
+        return K8C_EINVAL;
+    }
+    const event_t *e = (const event_t *)(cobj != NULL ? cobj : obj);
+    const event_t *o = (const event_t *)(cold != NULL ? cold : old);
+    vctx_begin(&v, v1_api ? r->stored_as : r, errs);
+    if (o != NULL)
+        validate_object_meta_update(&v, e->metadata, o->metadata);
+    event_legacy(&v, e, v1_api);
+    if (v1_api && o == NULL) {
+        validate_object_meta(&v, e->metadata, true, NAME_SUBDOMAIN);
+        if (!micro_time_set(e->eventtime))
+            required(&v, "eventTime", NULL);
+        if (!str_eq(e->type, "Normal") && !str_eq(e->type, "Warning")) {
+            char detail[160];
+            snprintf(detail, sizeof(detail), "has invalid value: %.120s", str_or_empty(e->type));
+            invalid_str(&v, "type", "", detail);
+        }
+        if (time_set(e->firsttimestamp))
+            invalid_str(&v, "deprecatedFirstTimestamp", "", "needs to be unset");
+        if (time_set(e->lasttimestamp))
+            invalid_str(&v, "deprecatedLastTimestamp", "", "needs to be unset");
+        if (e->count != 0)
+            invalid_str(&v, "deprecatedCount", "", "needs to be unset");
+        if (e->source != NULL && (!str_empty(e->source->component) || !str_empty(e->source->host)))
+            invalid_str(&v, "deprecatedSource", "", "needs to be unset");
+    } else if (o == NULL && errs->n == before) {
+        validate_object_meta(&v, e->metadata, true, NAME_PATH);
+    }
+    api_obj_free(cobj);
+    api_obj_free(cold);
+    return vctx_end(&v, before);
+}
+
 int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
                  const ProtobufCMessage *old, struct api_field_errors *errs)
 {
@@ -3723,6 +3835,9 @@ int api_validate(const struct api_resource *r, const ProtobufCMessage *obj,
         if (k != NULL)
             r = api_resource_by_kind(k->api_version, k->kind);
     }
+    if (r != NULL && strcmp(r->resource, "events") == 0 &&
+        (r->group[0] == '\0' || strcmp(r->group, "events.k8s.io") == 0))
+        return validate_event(r, obj, old, errs);
     if (r != NULL && r->stored_as != NULL)
         return validate_as_stored(r, obj, old, errs, api_validate);
     vctx_begin(&v, r, errs);

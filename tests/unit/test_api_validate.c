@@ -485,6 +485,51 @@ static void test_pod_annotations(void **state)
     "'initContainers':[{'name':'i','image':'i'},{'name':'s','image':'i','restartPolicy':"          \
     "'Always'}]},'status':{" status "}}"
 
+static void test_events(void **state)
+{
+    (void)state;
+    /* core/v1: the object's namespace must be the event's; names are path segments */
+    expect("{'apiVersion':'v1','kind':'Event','metadata':{'name':'Foo_Bar','namespace':'default'},"
+           "'involvedObject':{'kind':'Pod','name':'p','namespace':'other'},'reason':'R'}",
+           "FieldValueInvalid involvedObject.namespace: Invalid value: ~other~: does not match "
+           "event.namespace\n");
+    expect("{'apiVersion':'v1','kind':'Event','metadata':{'name':'Foo_Bar','namespace':'default'},"
+           "'involvedObject':{'kind':'Pod','name':'p'},'reason':'R'}",
+           "");
+    expect("{'apiVersion':'v1','kind':'Event','metadata':{'name':'a/b','namespace':'default'},"
+           "'involvedObject':{'kind':'Pod','name':'p'}}",
+           "FieldValueInvalid metadata.name: Invalid value: ~a/b~: may not contain '/'\n");
+    /* a new-style event (eventTime set) names its reporter, action and reason */
+    expect("{'apiVersion':'v1','kind':'Event','metadata':{'name':'e','namespace':'default'},"
+           "'eventTime':'2026-12-01T14:00:00.000000Z','involvedObject':{'kind':'Pod','name':'p'},"
+           "'reportingInstance':'i','action':'A'}",
+           "FieldValueRequired reportingComponent: Required value\n"
+           "FieldValueInvalid reportingComponent: Invalid value: ~~: name part must be "
+           "non-empty\n"
+           "FieldValueInvalid reportingComponent: Invalid value: ~~: name part must consist of "
+           "alphanumeric characters, '-', '_' or '.', and must start and end with an "
+           "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+           "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+           "FieldValueRequired reason: Required value\n");
+    /* events.k8s.io/v1 creates are strict */
+    expect("{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'Foo_Bar',"
+           "'namespace':'default'},'regarding':{'kind':'Pod','name':'p'},'type':'Bogus',"
+           "'deprecatedCount':3,'deprecatedSource':{'component':'c'}}",
+           "FieldValueInvalid metadata.name: Invalid value: ~Foo_Bar~: a lowercase RFC 1123 "
+           "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+           "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+           "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+           "FieldValueRequired eventTime: Required value\n"
+           "FieldValueInvalid type: Invalid value: ~~: has invalid value: Bogus\n"
+           "FieldValueInvalid deprecatedCount: Invalid value: ~~: needs to be unset\n"
+           "FieldValueInvalid deprecatedSource: Invalid value: ~~: needs to be unset\n");
+    expect("{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n',"
+           "'namespace':'default'},'eventTime':'2026-12-01T14:00:00.000000Z','regarding':{'kind':"
+           "'Pod','name':'p','namespace':'default'},'type':'Normal','reportingController':"
+           "'example.com/c','reportingInstance':'i','action':'A','reason':'R'}",
+           "");
+}
+
 static void test_pod_status_transitions(void **state)
 {
     (void)state;
@@ -1015,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_pod_spec),
         cmocka_unit_test(test_pod_update),
         cmocka_unit_test(test_pod_annotations),
+        cmocka_unit_test(test_events),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

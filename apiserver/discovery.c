@@ -11,6 +11,7 @@
 #include "json.h"
 #include "object.h"
 #include "openapi.h"
+#include "limitrange.h"
 #include "server.h"
 
 #define K8C_GIT_VERSION "v1.32.0-k8c"
@@ -391,14 +392,17 @@ bool api_discovery(struct api_req *req)
                strcmp(path, "/readyz") == 0) {
         bool readyz = strcmp(path, "/readyz") == 0;
         struct api_server *srv = req->srv;
-        if (readyz && (!srv->ready || !srv->store_ok)) {
-            char body[256];
+        /* informer-sync: what admission reads from the watch cache is loaded */
+        bool synced = !readyz || !srv->store_ok || api_limitranger_ready(srv);
+        if (readyz && (!srv->ready || !srv->store_ok || !synced)) {
+            char body[320];
             int n = snprintf(body, sizeof(body),
-                             "[+]ping ok\n[%c]etcd %s\n[%c]bootstrap-controller %s\n"
-                             "readyz check failed\n",
+                             "[+]ping ok\n[%c]etcd %s\n[%c]informer-sync %s\n"
+                             "[%c]bootstrap-controller %s\nreadyz check failed\n",
                              srv->store_ok ? '+' : '-',
-                             srv->store_ok ? "ok" : "failed: reason withheld",
-                             srv->ready ? '+' : '-', srv->ready ? "ok" : "failed: reason withheld");
+                             srv->store_ok ? "ok" : "failed: reason withheld", synced ? '+' : '-',
+                             synced ? "ok" : "failed: reason withheld", srv->ready ? '+' : '-',
+                             srv->ready ? "ok" : "failed: reason withheld");
             api_respond_raw(req, 500, "text/plain; charset=utf-8", body, (size_t)n);
         } else {
             api_respond_raw(req, 200, "text/plain; charset=utf-8", "ok", 2);

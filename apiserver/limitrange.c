@@ -426,9 +426,12 @@ static const struct api_resource *limit_ranges(void)
 
 void api_limitranger_prime(struct api_server *srv)
 {
-    struct collect c = {0};
-    if (limit_ranges() != NULL)
-        api_watchcache_each(srv, limit_ranges(), NULL, collect_cb, &c);
+    api_limitranger_ready(srv);
+}
+
+bool api_limitranger_ready(struct api_server *srv)
+{
+    return limit_ranges() == NULL || api_watchcache_ready(srv, limit_ranges());
 }
 
 int api_limitranger(struct api_server *srv, const struct api_resource *r, enum api_verb verb,

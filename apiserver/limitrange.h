@@ -9,6 +9,7 @@
 #ifndef API_LIMITRANGE_H
 #define API_LIMITRANGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -28,5 +29,7 @@ int api_limitranger(struct api_server *srv, const struct api_resource *r, enum a
 
 /* Loads the LimitRanges now rather than with the first pod (server start). */
 void api_limitranger_prime(struct api_server *srv);
+/* Whether they are loaded: /readyz's informer-sync check, as upstream's. */
+bool api_limitranger_ready(struct api_server *srv);
 
 #endif

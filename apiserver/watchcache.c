@@ -1065,6 +1065,11 @@ int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource 
     return 1;
 }
 
+bool api_watchcache_ready(struct api_server *srv, const struct api_resource *r)
+{
+    return srv->etcd != NULL && cache_get(srv, r)->ready;
+}
+
 long api_watchcache_each(struct api_server *srv, const struct api_resource *r, const char *ns,
                          void (*fn)(void *arg, const ProtobufCMessage *obj), void *arg)
 {

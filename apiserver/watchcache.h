@@ -85,6 +85,8 @@ void api_watchcache_prime(struct api_server *srv, const struct api_resource *r);
 int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
                               char *uid, size_t size);
 
+/* Whether r's cache holds the store's objects yet (starting it if it was not started). */
+bool api_watchcache_ready(struct api_server *srv, const struct api_resource *r);
 /* Calls fn for every object of r in namespace ns (NULL: all) that the cache holds, in key
  * order. Returns how many, or -1 when the cache is not ready yet (it is started if it was
  * not). fn must not change the object. */

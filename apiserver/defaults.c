@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -99,13 +100,6 @@ struct str_entry {
     ProtobufCMessage base;
     char *key;
     char *value;
-};
-
-/* Likewise every map<string, Quantity> entry (ResourceList). */
-struct quantity_entry {
-    ProtobufCMessage base;
-    char *key;
-    quantity_t *value;
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -228,7 +222,7 @@ static void str_map_copy(void ***dst, size_t *n_dst, void *const *src, size_t n,
 static void resource_list_round(void *const *entries, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct quantity_entry *e = entries[i];
+        struct api_quantity_entry *e = entries[i];
         struct k8c_quantity q;
         char buf[K8C_QUANTITY_STR_MAX];
         const __int128 milli = 1000000;
@@ -907,8 +901,8 @@ static void node_defaults(node_t *node)
         return;
     if (st->n_allocatable == 0 && st->n_capacity > 0) {
         for (size_t i = 0; i < st->n_capacity; i++) {
-            const struct quantity_entry *c = (const struct quantity_entry *)st->capacity[i];
-            struct quantity_entry *e =
+            const struct api_quantity_entry *c = (const struct api_quantity_entry *)st->capacity[i];
+            struct api_quantity_entry *e =
                 msg_new(&k8s__io__api__core__v1__node_status__allocatable_entry__descriptor);
             e->key = k8c_strdup(c->key != NULL ? c->key : "");
             e->value = msg_new(&k8s__io__apimachinery__pkg__api__resource__quantity__descriptor);
@@ -922,25 +916,66 @@ static void node_defaults(node_t *node)
     ROUND_LIST(st, allocatable);
 }
 
-/* Adds copies of src's entries whose keys dst lacks (ResourceList defaulting of LimitRange). */
-static void quantity_map_fill(void ***dst, size_t *n_dst, void *const *src, size_t n,
-                              const ProtobufCMessageDescriptor *desc)
+/* A key and where it came from, for api_quantity_map_fill's sorted lookups. */
+struct keyed {
+    const char *key;
+    size_t at;
+};
+
+static int keyed_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < n; i++) {
-        const struct quantity_entry *s = src[i];
-        bool exists = false;
-        struct quantity_entry *e;
-        for (size_t j = 0; j < *n_dst && !exists; j++)
-            exists = str_eq(((struct quantity_entry *)(*dst)[j])->key, s->key ? s->key : "");
-        if (exists)
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+static const char *entry_key(const void *e)
+{
+    const char *k = ((const struct api_quantity_entry *)e)->key;
+    return k != NULL ? k : "";
+}
+
+void api_quantity_map_fill(void ***dst, size_t *n_dst, void *const *src, size_t n,
+                           const ProtobufCMessageDescriptor *desc, const char **added,
+                           size_t *n_added, size_t max)
+{
+    /* dst's keys and src's, each sorted: src's first entry of each key that dst lacks is
+     * copied, in src's order (lists of any size stay n log n) */
+    size_t n0 = *n_dst;
+    struct keyed *have = k8c_malloc((n0 + 1) * sizeof(*have));
+    struct keyed *want = k8c_malloc((n + 1) * sizeof(*want));
+    bool *copy = k8c_calloc(n + 1, sizeof(*copy));
+    for (size_t j = 0; j < n0; j++)
+        have[j] = (struct keyed){entry_key((*dst)[j]), j};
+    for (size_t i = 0; i < n; i++)
+        want[i] = (struct keyed){entry_key(src[i]), i};
+    qsort(have, n0, sizeof(*have), keyed_cmp);
+    qsort(want, n, sizeof(*want), keyed_cmp);
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (i > 0 && strcmp(want[i].key, want[i - 1].key) == 0)
             continue;
-        e = msg_new(desc);
-        e->key = k8c_strdup(s->key != NULL ? s->key : "");
+        while (j < n0 && strcmp(have[j].key, want[i].key) < 0)
+            j++;
+        copy[want[i].at] = j == n0 || strcmp(have[j].key, want[i].key) != 0;
+    }
+    if (n_added != NULL)
+        *n_added = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct api_quantity_entry *s = src[i];
+        if (!copy[i])
+            continue;
+        struct api_quantity_entry *e = msg_new(desc);
+        e->key = k8c_strdup(entry_key(s));
         e->value = msg_new(&k8s__io__apimachinery__pkg__api__resource__quantity__descriptor);
         if (s->value != NULL && s->value->string != NULL)
             e->value->string = k8c_strdup(s->value->string);
         APPEND(*dst, *n_dst, (void *)e);
+        if (added != NULL && *n_added < max)
+            added[(*n_added)++] = e->key;
     }
+    k8c_free(have);
+    k8c_free(want);
+    k8c_free(copy);
 }
 
 static void limit_range_defaults(limit_range_t *lr)
@@ -958,16 +993,18 @@ static void limit_range_defaults(limit_range_t *lr)
         ROUND_LIST(it, maxlimitrequestratio);
         if (!str_eq(it->type, "Container"))
             continue;
-        quantity_map_fill((void ***)&it->default_, &it->n_default_, (void *const *)it->max,
-                          it->n_max,
-                          &k8s__io__api__core__v1__limit_range_item__default_entry__descriptor);
-        quantity_map_fill(
+        api_quantity_map_fill(
+            (void ***)&it->default_, &it->n_default_, (void *const *)it->max, it->n_max,
+            &k8s__io__api__core__v1__limit_range_item__default_entry__descriptor, NULL, NULL, 0);
+        api_quantity_map_fill(
             (void ***)&it->defaultrequest, &it->n_defaultrequest, (void *const *)it->default_,
             it->n_default_,
-            &k8s__io__api__core__v1__limit_range_item__default_request_entry__descriptor);
-        quantity_map_fill(
+            &k8s__io__api__core__v1__limit_range_item__default_request_entry__descriptor, NULL,
+            NULL, 0);
+        api_quantity_map_fill(
             (void ***)&it->defaultrequest, &it->n_defaultrequest, (void *const *)it->min, it->n_min,
-            &k8s__io__api__core__v1__limit_range_item__default_request_entry__descriptor);
+            &k8s__io__api__core__v1__limit_range_item__default_request_entry__descriptor, NULL,
+            NULL, 0);
     }
 }
 

@@ -39,6 +39,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "k8s/apimachinery/pkg/api/resource/generated.pb-c.h"
+
 #include "resources.h"
 
 /*
@@ -62,5 +64,22 @@ void api_defaults_apply_create(const struct api_resource *r, ProtobufCMessage *o
  * that does not parse, such as ""). Static storage.
  */
 const char *api_defaults_image_pull_policy(const char *image);
+
+/* Every map<string, Quantity> entry of the API (a ResourceList's) has this layout. */
+struct api_quantity_entry {
+    ProtobufCMessage base;
+    char *key;
+    K8s__Io__Apimachinery__Pkg__Api__Resource__Quantity *value;
+};
+
+/*
+ * Adds to the ResourceList *dst (entries of type desc) a copy of each of src's n entries
+ * whose key it lacks (upstream's fill of default resources). The keys it added go to
+ * added[] (at most max; they live in the new entries), their count to *n_added; added may be
+ * NULL.
+ */
+void api_quantity_map_fill(void ***dst, size_t *n_dst, void *const *src, size_t n,
+                           const ProtobufCMessageDescriptor *desc, const char **added,
+                           size_t *n_added, size_t max);
 
 #endif

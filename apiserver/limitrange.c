@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "defaults.h"
 #include "error.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "object.h"
@@ -23,7 +24,6 @@
 #define LIMIT_RANGER_ANNOTATION "kubernetes.io/limit-ranger"
 #define MAX_ERRORS              64
 #define MAX_LIMIT_RANGES        64 /* per namespace; more are not looked at */
-#define MAX_RESOURCES           32 /* distinct resource names summed per pod */
 
 typedef K8s__Io__Api__Core__V1__Pod pod_t;
 typedef K8s__Io__Api__Core__V1__Container container_t;
@@ -31,27 +31,20 @@ typedef K8s__Io__Api__Core__V1__LimitRange limit_range_t;
 typedef K8s__Io__Api__Core__V1__LimitRangeItem limit_item_t;
 typedef K8s__Io__Apimachinery__Pkg__Api__Resource__Quantity quantity_t;
 
-/* Every map<string, Quantity> entry of the API has this layout. */
-struct qentry {
-    ProtobufCMessage base;
-    char *key;
-    quantity_t *value;
-};
-
 /* A resource list: the entries of one map field. */
 struct rlist {
-    struct qentry *const *e;
+    struct api_quantity_entry *const *e;
     size_t n;
 };
 
 #define RLIST(obj, member)                                                                         \
-    ((struct rlist){(struct qentry *const *)(obj)->member, (obj)->n_##member})
+    ((struct rlist){(struct api_quantity_entry *const *)(obj)->member, (obj)->n_##member})
 
 /* The quantity of resource name in l: true when there (an unparsable one counts as 0). */
 static bool rlist_get(struct rlist l, const char *name, struct k8c_quantity *q)
 {
     for (size_t i = 0; i < l.n; i++) {
-        const struct qentry *e = l.e[i];
+        const struct api_quantity_entry *e = l.e[i];
         if (e->key == NULL || strcmp(e->key, name) != 0)
             continue;
         const char *s = e->value != NULL && e->value->string != NULL ? e->value->string : "0";
@@ -109,9 +102,11 @@ static void err_add(struct errs *es, const char *fmt, ...)
 /* minConstraint, maxConstraint, limitRequestRatioConstraint of one resource. */
 enum constraint { C_MIN, C_MAX, C_RATIO, C_MAX_REQUEST };
 
-static void constrain(struct errs *es, enum constraint c, const char *type, const char *name,
-                      const struct qentry *enforced, struct rlist requests, struct rlist limits)
+static void constrain(struct errs *es, enum constraint c, const char *type, const void *entry,
+                      struct rlist requests, struct rlist limits)
 {
+    const struct api_quantity_entry *enforced = entry;
+    const char *name = enforced->key;
     struct k8c_quantity enf, req = {0}, lim = {0};
     char eb[K8C_QUANTITY_STR_MAX], rb[K8C_QUANTITY_STR_MAX], lb[K8C_QUANTITY_STR_MAX];
     if (name == NULL)
@@ -185,14 +180,11 @@ static void constrain_item(struct errs *es, const limit_item_t *it, struct rlist
 {
     const char *type = it->type != NULL ? it->type : "";
     for (size_t i = 0; i < it->n_min; i++)
-        constrain(es, C_MIN, type, ((struct qentry *)it->min[i])->key, (void *)it->min[i], requests,
-                  limits);
+        constrain(es, C_MIN, type, it->min[i], requests, limits);
     for (size_t i = 0; i < it->n_max; i++)
-        constrain(es, C_MAX, type, ((struct qentry *)it->max[i])->key, (void *)it->max[i], requests,
-                  limits);
+        constrain(es, C_MAX, type, it->max[i], requests, limits);
     for (size_t i = 0; i < it->n_maxlimitrequestratio; i++)
-        constrain(es, C_RATIO, type, ((struct qentry *)it->maxlimitrequestratio[i])->key,
-                  (void *)it->maxlimitrequestratio[i], requests, limits);
+        constrain(es, C_RATIO, type, it->maxlimitrequestratio[i], requests, limits);
 }
 
 static struct rlist container_list(const container_t *c, bool limits)
@@ -208,55 +200,88 @@ static struct rlist container_list(const container_t *c, bool limits)
  * init containers into the sum and adds the pod overhead.)
  */
 struct totals {
-    char *name[MAX_RESOURCES];
-    struct k8c_quantity q[MAX_RESOURCES];
     size_t n;
-    struct qentry entries[MAX_RESOURCES], *ptrs[MAX_RESOURCES];
-    quantity_t values[MAX_RESOURCES];
-    char strs[MAX_RESOURCES][K8C_QUANTITY_STR_MAX];
+    struct api_quantity_entry *entries, **ptrs;
+    quantity_t *values;
+    char (*strs)[K8C_QUANTITY_STR_MAX];
 };
 
-static struct k8c_quantity *totals_slot(struct totals *t, const char *name)
+/* One container's amount of one resource. */
+struct amount {
+    const char *name;
+    struct k8c_quantity q;
+    bool init;
+};
+
+static int amount_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->name[i], name) == 0)
-            return &t->q[i];
-    if (t->n == MAX_RESOURCES)
-        return NULL;
-    t->name[t->n] = (char *)name;
-    t->q[t->n] = k8c_quantity_from_int(0, K8C_QUANTITY_DECIMAL_SI);
-    return &t->q[t->n++];
+    return strcmp(((const struct amount *)a)->name, ((const struct amount *)b)->name);
 }
 
+/* Appends the amounts of one container's list (entries without a name are skipped). */
+static size_t amounts_add(struct amount *v, size_t n, struct rlist l, bool init)
+{
+    for (size_t j = 0; j < l.n; j++) {
+        const char *s =
+            l.e[j]->value != NULL && l.e[j]->value->string != NULL ? l.e[j]->value->string : "0";
+        if (l.e[j]->key == NULL)
+            continue;
+        v[n] = (struct amount){l.e[j]->key, {0}, init};
+        if (k8c_quantity_parse(s, strlen(s), &v[n].q) != 0)
+            v[n].q = k8c_quantity_from_int(0, K8C_QUANTITY_DECIMAL_SI);
+        n++;
+    }
+    return n;
+}
+
+/* Sorted by resource name, so the totals take one pass whatever the pod's size. */
 static struct rlist pod_totals(const pod_t *pod, bool limits, struct totals *t)
 {
     const K8s__Io__Api__Core__V1__PodSpec *s = pod->spec;
-    memset(t, 0, offsetof(struct totals, entries));
-    for (size_t i = 0; s != NULL && i < s->n_containers; i++) {
-        struct rlist l = container_list(s->containers[i], limits);
-        for (size_t j = 0; j < l.n; j++) {
-            struct k8c_quantity q, *slot = l.e[j]->key ? totals_slot(t, l.e[j]->key) : NULL;
-            if (slot != NULL && rlist_get(l, l.e[j]->key, &q))
-                k8c_quantity_add(slot, &q);
+    size_t cap = 0, n = 0;
+    for (size_t i = 0; s != NULL && i < s->n_containers; i++)
+        cap += container_list(s->containers[i], limits).n;
+    for (size_t i = 0; s != NULL && i < s->n_initcontainers; i++)
+        cap += container_list(s->initcontainers[i], limits).n;
+    struct amount *v = k8c_malloc((cap + 1) * sizeof(*v));
+    for (size_t i = 0; s != NULL && i < s->n_containers; i++)
+        n = amounts_add(v, n, container_list(s->containers[i], limits), false);
+    for (size_t i = 0; s != NULL && i < s->n_initcontainers; i++)
+        n = amounts_add(v, n, container_list(s->initcontainers[i], limits), true);
+    qsort(v, n, sizeof(*v), amount_cmp);
+    t->n = 0;
+    t->entries = k8c_calloc(n + 1, sizeof(*t->entries));
+    t->ptrs = k8c_calloc(n + 1, sizeof(*t->ptrs));
+    t->values = k8c_calloc(n + 1, sizeof(*t->values));
+    t->strs = k8c_calloc(n + 1, sizeof(*t->strs));
+    for (size_t i = 0; i < n;) {
+        struct k8c_quantity sum = k8c_quantity_from_int(0, K8C_QUANTITY_DECIMAL_SI), init = sum;
+        size_t j = i;
+        for (; j < n && strcmp(v[j].name, v[i].name) == 0; j++) {
+            if (!v[j].init)
+                k8c_quantity_add(&sum, &v[j].q);
+            else if (k8c_quantity_cmp(&v[j].q, &init) > 0)
+                init = v[j].q;
         }
+        size_t k = t->n++;
+        k8c_quantity_format(k8c_quantity_cmp(&init, &sum) > 0 ? &init : &sum, t->strs[k]);
+        k8s__io__apimachinery__pkg__api__resource__quantity__init(&t->values[k]);
+        t->values[k].string = t->strs[k];
+        t->entries[k].key = (char *)v[i].name;
+        t->entries[k].value = &t->values[k];
+        t->ptrs[k] = &t->entries[k];
+        i = j;
     }
-    for (size_t i = 0; s != NULL && i < s->n_initcontainers; i++) {
-        struct rlist l = container_list(s->initcontainers[i], limits);
-        for (size_t j = 0; j < l.n; j++) {
-            struct k8c_quantity q, *slot = l.e[j]->key ? totals_slot(t, l.e[j]->key) : NULL;
-            if (slot != NULL && rlist_get(l, l.e[j]->key, &q) && k8c_quantity_cmp(&q, slot) > 0)
-                *slot = q;
-        }
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        k8c_quantity_format(&t->q[i], t->strs[i]);
-        k8s__io__apimachinery__pkg__api__resource__quantity__init(&t->values[i]);
-        t->values[i].string = t->strs[i];
-        t->entries[i].key = t->name[i];
-        t->entries[i].value = &t->values[i];
-        t->ptrs[i] = &t->entries[i];
-    }
+    k8c_free(v);
     return (struct rlist){t->ptrs, t->n};
+}
+
+static void totals_free(struct totals *t)
+{
+    k8c_free(t->entries);
+    k8c_free(t->ptrs);
+    k8c_free(t->values);
+    k8c_free(t->strs);
 }
 
 static void pod_validate(struct errs *es, const limit_range_t *lr, const pod_t *pod)
@@ -272,10 +297,10 @@ static void pod_validate(struct errs *es, const limit_range_t *lr, const pod_t *
                 constrain_item(es, it, container_list(s->initcontainers[j], false),
                                container_list(s->initcontainers[j], true));
         } else if (it->type != NULL && strcmp(it->type, "Pod") == 0) {
-            struct totals *req = k8c_malloc(sizeof(*req)), *lim = k8c_malloc(sizeof(*lim));
-            constrain_item(es, it, pod_totals(pod, false, req), pod_totals(pod, true, lim));
-            k8c_free(req);
-            k8c_free(lim);
+            struct totals req, lim;
+            constrain_item(es, it, pod_totals(pod, false, &req), pod_totals(pod, true, &lim));
+            totals_free(&req);
+            totals_free(&lim);
         }
     }
 }
@@ -293,50 +318,20 @@ static void pvc_validate(struct errs *es, const limit_range_t *lr,
         /* a claim's limits are not the user's input: min looks at the requests alone, and max
          * only bounds what was requested */
         for (size_t j = 0; j < it->n_min; j++)
-            constrain(es, C_MIN, it->type, ((struct qentry *)it->min[j])->key, (void *)it->min[j],
-                      requests, (struct rlist){NULL, 0});
+            constrain(es, C_MIN, it->type, it->min[j], requests, (struct rlist){NULL, 0});
         for (size_t j = 0; j < it->n_max; j++)
-            constrain(es, C_MAX_REQUEST, it->type, ((struct qentry *)it->max[j])->key,
-                      (void *)it->max[j], requests, (struct rlist){NULL, 0});
+            constrain(es, C_MAX_REQUEST, it->type, it->max[j], requests, (struct rlist){NULL, 0});
     }
 }
 
 /* ---- defaults ---------------------------------------------------------------------------- */
-
-/* Adds to *dst a copy of each entry of src whose key it lacks (and that no earlier LimitRange
- * gave: upstream collects every default first, later ones winning); the names it added go to
- * set (comma-joined, sorted afterwards). */
-static void fill(void ***dst, size_t *n_dst, struct rlist src, const ProtobufCMessageDescriptor *d,
-                 char **names, size_t *n_names)
-{
-    for (size_t i = 0; i < src.n; i++) {
-        const char *k = src.e[i]->key != NULL ? src.e[i]->key : "";
-        bool exists = false;
-        for (size_t j = 0; j < *n_dst && !exists; j++)
-            exists = ((struct qentry *)(*dst)[j])->key != NULL &&
-                     strcmp(((struct qentry *)(*dst)[j])->key, k) == 0;
-        if (exists)
-            continue;
-        struct qentry *e = k8c_malloc(d->sizeof_message);
-        protobuf_c_message_init(d, e);
-        e->key = k8c_strdup(k);
-        e->value = k8c_malloc(sizeof(*e->value));
-        k8s__io__apimachinery__pkg__api__resource__quantity__init(e->value);
-        if (src.e[i]->value != NULL && src.e[i]->value->string != NULL)
-            e->value->string = k8c_strdup(src.e[i]->value->string);
-        *dst = k8c_realloc(*dst, (*n_dst + 1) * sizeof(**dst));
-        (*dst)[(*n_dst)++] = e;
-        if (*n_names < MAX_RESOURCES)
-            names[(*n_names)++] = e->key;
-    }
-}
 
 static int strp_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void join_sorted(struct k8c_sbuf *sb, char **names, size_t n)
+static void join_sorted(struct k8c_sbuf *sb, const char **names, size_t n)
 {
     qsort(names, n, sizeof(*names), strp_cmp);
     for (size_t i = 0; i < n; i++)
@@ -347,19 +342,23 @@ static void join_sorted(struct k8c_sbuf *sb, char **names, size_t n)
 static void merge_container(container_t *c, struct rlist def_req, struct rlist def_lim,
                             const char *what, struct k8c_sbuf *note)
 {
-    char *set_req[MAX_RESOURCES], *set_lim[MAX_RESOURCES];
     size_t n_req = 0, n_lim = 0;
     if (def_req.n == 0 && def_lim.n == 0)
         return;
+    const char **set_req = k8c_malloc((def_req.n + 1) * sizeof(*set_req));
+    const char **set_lim = k8c_malloc((def_lim.n + 1) * sizeof(*set_lim));
     if (c->resources == NULL) {
         c->resources = k8c_malloc(sizeof(*c->resources));
         k8s__io__api__core__v1__resource_requirements__init(c->resources);
     }
-    fill((void ***)&c->resources->limits, &c->resources->n_limits, def_lim,
-         &k8s__io__api__core__v1__resource_requirements__limits_entry__descriptor, set_lim, &n_lim);
-    fill((void ***)&c->resources->requests, &c->resources->n_requests, def_req,
-         &k8s__io__api__core__v1__resource_requirements__requests_entry__descriptor, set_req,
-         &n_req);
+    api_quantity_map_fill((void ***)&c->resources->limits, &c->resources->n_limits,
+                          (void *const *)def_lim.e, def_lim.n,
+                          &k8s__io__api__core__v1__resource_requirements__limits_entry__descriptor,
+                          set_lim, &n_lim, def_lim.n);
+    api_quantity_map_fill(
+        (void ***)&c->resources->requests, &c->resources->n_requests, (void *const *)def_req.e,
+        def_req.n, &k8s__io__api__core__v1__resource_requirements__requests_entry__descriptor,
+        set_req, &n_req, def_req.n);
     const char *name = c->name != NULL ? c->name : "";
     if (n_req > 0) {
         k8c_sbuf_puts(note, note->len ? "; " : "");
@@ -371,37 +370,57 @@ static void merge_container(container_t *c, struct rlist def_req, struct rlist d
         join_sorted(note, set_lim, n_lim);
         k8c_sbuf_printf(note, " limit for %s %s", what, name);
     }
+    k8c_free(set_req);
+    k8c_free(set_lim);
 }
 
-/* The Container defaults of one LimitRange, later items overriding earlier ones per resource
- * (upstream fills one map in item order). */
+/* The Container defaults of one LimitRange: per resource the last item's (upstream fills one
+ * map in item order), sorted by name. */
 struct defaults {
-    const struct qentry *req[MAX_RESOURCES], *lim[MAX_RESOURCES];
+    const struct api_quantity_entry **req, **lim;
     size_t n_req, n_lim;
 };
 
-static void defaults_put(const struct qentry **v, size_t *n, const struct qentry *e)
+struct seq_entry {
+    const struct api_quantity_entry *e;
+    size_t seq;
+};
+
+static int seq_entry_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (e->key != NULL && v[i]->key != NULL && strcmp(v[i]->key, e->key) == 0) {
-            v[i] = e;
-            return;
-        }
-    if (*n < MAX_RESOURCES && e->key != NULL)
-        v[(*n)++] = e;
+    const struct seq_entry *x = a, *y = b;
+    int c = strcmp(x->e->key, y->e->key);
+    return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static void pod_defaults(const limit_range_t *lr, struct defaults *d)
+/* The entries of one map field of every Container item, the last of each name kept. */
+static size_t defaults_of(const limit_range_t *lr, bool request,
+                          const struct api_quantity_entry ***out)
 {
+    size_t cap = 0, n = 0, kept = 0;
+    for (size_t i = 0; lr->spec != NULL && i < lr->spec->n_limits; i++)
+        cap += request ? lr->spec->limits[i]->n_defaultrequest : lr->spec->limits[i]->n_default_;
+    struct seq_entry *v = k8c_malloc((cap + 1) * sizeof(*v));
     for (size_t i = 0; lr->spec != NULL && i < lr->spec->n_limits; i++) {
         const limit_item_t *it = lr->spec->limits[i];
+        size_t m = request ? it->n_defaultrequest : it->n_default_;
+        void *const *list =
+            request ? (void *const *)it->defaultrequest : (void *const *)it->default_;
         if (it->type == NULL || strcmp(it->type, "Container") != 0)
             continue;
-        for (size_t j = 0; j < it->n_defaultrequest; j++)
-            defaults_put(d->req, &d->n_req, (const struct qentry *)it->defaultrequest[j]);
-        for (size_t j = 0; j < it->n_default_; j++)
-            defaults_put(d->lim, &d->n_lim, (const struct qentry *)it->default_[j]);
+        for (size_t j = 0; j < m; j++)
+            if (((const struct api_quantity_entry *)list[j])->key != NULL) {
+                v[n] = (struct seq_entry){list[j], n};
+                n++;
+            }
     }
+    qsort(v, n, sizeof(*v), seq_entry_cmp);
+    *out = k8c_malloc((n + 1) * sizeof(**out));
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || strcmp(v[i].e->key, v[i + 1].e->key) != 0)
+            (*out)[kept++] = v[i].e;
+    k8c_free(v);
+    return kept;
 }
 
 /* ---- the plugin -------------------------------------------------------------------------- */
@@ -462,9 +481,10 @@ int api_limitranger(struct api_server *srv, const struct api_resource *r, enum a
         for (size_t l = 0; l < c.n; l++) {
             struct defaults d = {0};
             struct k8c_sbuf note;
-            pod_defaults(c.lr[l], &d);
-            struct rlist req = {(struct qentry *const *)d.req, d.n_req};
-            struct rlist lim = {(struct qentry *const *)d.lim, d.n_lim};
+            d.n_req = defaults_of(c.lr[l], true, &d.req);
+            d.n_lim = defaults_of(c.lr[l], false, &d.lim);
+            struct rlist req = {(struct api_quantity_entry *const *)d.req, d.n_req};
+            struct rlist lim = {(struct api_quantity_entry *const *)d.lim, d.n_lim};
             k8c_sbuf_init(&note);
             for (size_t i = 0; p->spec != NULL && i < p->spec->n_containers; i++)
                 merge_container(p->spec->containers[i], req, lim, "container", &note);
@@ -479,6 +499,8 @@ int api_limitranger(struct api_server *srv, const struct api_resource *r, enum a
                 k8c_sbuf_free(&v);
             }
             k8c_sbuf_free(&note);
+            k8c_free(d.req);
+            k8c_free(d.lim);
         }
         return 0;
     }

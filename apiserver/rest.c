@@ -1630,18 +1630,10 @@ static void field_manager(struct api_req *req, char *out, size_t size)
 static int managed_convert(void *arg, struct k8c_arena *a, const struct k8c_json *obj,
                            const char *to, struct k8c_json **out)
 {
-    const struct api_resource *r = arg, *t;
-    const char *slash = strchr(to, '/');
-    char group[64], errmsg[K8C_ERRMSG_SIZE] = "";
-    size_t glen = slash != NULL ? (size_t)(slash - to) : 0;
+    const struct api_resource *r = arg, *t = api_resource_by_kind(to, r->kind);
+    char errmsg[K8C_ERRMSG_SIZE] = "";
 
-    if (glen >= sizeof(group))
-        return K8C_EUNSUPPORTED;
-    memcpy(group, to, glen);
-    group[glen] = '\0';
-    if (strcmp(group, r->group) != 0 ||
-        (t = api_resource_find(group, slash != NULL ? slash + 1 : to, r->resource)) == NULL ||
-        (r->stored_as != t && t->stored_as != r))
+    if (t == NULL || (r->stored_as != t && t->stored_as != r))
         return K8C_EUNSUPPORTED;
     struct k8c_codec_diag d;
     ProtobufCMessage *msg = NULL, *conv = NULL;

@@ -2062,18 +2062,27 @@ static void fixed_annotation(struct vctx *v, const char *k, const char *verb)
 static void pod_annotation_updates(struct vctx *v, const pod_t *pod, const pod_t *old_pod)
 {
     const meta_t *m = pod->metadata, *o = old_pod->metadata;
+    size_t n = m != NULL ? m->n_annotations : 0, n_old = o != NULL ? o->n_annotations : 0;
+    struct name_set now = {0}, before = {0}; /* the keys, at their indexes */
     size_t at = path_child(v, "metadata"), ann = path_child(v, "annotations");
 
-    for (size_t i = 0; o != NULL && i < o->n_annotations; i++) {
-        const char *k = str_or_empty(o->annotations[i]->key), *now = annotation_of(m, k);
-        if (now == NULL || !str_eq(now, o->annotations[i]->value))
+    for (size_t i = 0; i < n; i++)
+        name_set_add(&now, m->annotations[i]->key);
+    for (size_t i = 0; i < n_old; i++)
+        name_set_add(&before, o->annotations[i]->key);
+    for (size_t i = 0; i < n_old; i++) {
+        const char *k = str_or_empty(o->annotations[i]->key);
+        size_t j = name_set_find(&now, k);
+        if (j == SIZE_MAX || !str_eq(m->annotations[j]->value, o->annotations[i]->value))
             fixed_annotation(v, k, "remove or update");
     }
-    for (size_t i = 0; m != NULL && i < m->n_annotations; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *k = str_or_empty(m->annotations[i]->key);
-        if (annotation_of(o, k) == NULL)
+        if (!name_set_has(&before, k))
             fixed_annotation(v, k, "add");
     }
+    name_set_free(&now);
+    name_set_free(&before);
     path_pop(v, ann);
     pod_annotations(v, m, pod->spec);
     path_pop(v, at);
@@ -4103,13 +4112,13 @@ static void ips_gov(struct k8c_sbuf *sb, const char *type, ProtobufCMessage *con
 static void ips_duplicates(struct vctx *v, const char *type, ProtobufCMessage *const *items,
                            size_t n)
 {
-    for (size_t i = 1; i < n; i++) {
+    struct name_set seen = {0};
+    for (size_t i = 0; i < n; i++) {
         const char *ip = str_or_empty(msg_str(items[i], "ip"));
-        size_t j = 0;
-        while (j < i && strcmp(str_or_empty(msg_str(items[j], "ip")), ip) != 0)
-            j++;
-        if (j == i)
+        if (!name_set_has(&seen, ip)) {
+            name_set_add(&seen, ip);
             continue;
+        }
         struct k8c_sbuf *d = val_begin(v);
         k8c_sbuf_printf(d, "core.%s{IP:", type);
         goq(d, ip);
@@ -4118,6 +4127,7 @@ static void ips_duplicates(struct vctx *v, const char *type, ProtobufCMessage *c
         verr(v, E_DUPLICATE, NULL, val_str(v), NULL);
         path_pop(v, here);
     }
+    name_set_free(&seen);
 }
 
 /* At most one IP of each family (netutils.IsDualStackIPStrings; bad is the first invalid
@@ -4202,21 +4212,35 @@ static void state_transitions(struct vctx *v, const char *child, container_statu
 {
     if (str_eq(policy, "Always"))
         return;
+    /* the new statuses that are not terminated, by name (with how many share it) */
+    struct name_set running = {0};
+    size_t *count = k8c_calloc(n + 1, sizeof(*count));
+    for (size_t j = 0; j < n; j++) {
+        if (terminated(now[j]))
+            continue;
+        size_t k = name_set_find(&running, now[j]->name);
+        if (k == SIZE_MAX) {
+            k = running.n;
+            name_set_add(&running, now[j]->name);
+        }
+        count[k]++;
+    }
     size_t at = path_child(v, child);
     for (size_t i = 0; i < n_old; i++) {
         if (!terminated(old[i]) ||
             (old[i]->state->terminated->exitcode != 0 && str_eq(policy, "OnFailure")) ||
             (init_spec != NULL && restartable_init(init_spec, old[i]->name)))
             continue;
-        for (size_t j = 0; j < n; j++) {
-            if (!str_eq(now[j]->name, old[i]->name) || terminated(now[j]))
-                continue;
+        size_t k = name_set_find(&running, old[i]->name);
+        for (size_t c = 0; k != SIZE_MAX && c < count[k]; c++) {
             size_t here = path_index(v, i);
             forbidden(v, "state", "may not be transitioned to non-terminated state");
             path_pop(v, here);
         }
     }
     path_pop(v, at);
+    name_set_free(&running);
+    k8c_free(count);
 }
 
 /* The parts of ValidatePodStatusUpdate that look at the status: the nominated node's name
@@ -4329,17 +4353,18 @@ void api_validate_format_message(const char *kind, const char *group, const char
     if (errs == NULL || errs->n == 0)
         return;
     /* ErrorList.ToAggregate drops repeated messages; one error prints alone, several in []. */
+    struct name_set set = {0}; /* the messages kept, hashed: many errors stay linear */
     seen = k8c_calloc(errs->n, sizeof(*seen));
     for (size_t i = 0; i < errs->n; i++) {
         char *s = api_validate_error_string(&errs->items[i]);
-        bool dup = false;
-        for (size_t j = 0; j < n_seen && !dup; j++)
-            dup = strcmp(seen[j], s) == 0;
-        if (dup)
+        if (name_set_has(&set, s)) {
             k8c_free(s);
-        else
+        } else {
             seen[n_seen++] = s;
+            name_set_add(&set, s);
+        }
     }
+    name_set_free(&set);
     k8c_sbuf_puts(out, ": ");
     if (n_seen == 1) {
         k8c_sbuf_puts(out, seen[0]);

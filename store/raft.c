@@ -13,6 +13,7 @@
 #include <raft/uv.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1811,6 +1813,33 @@ static int make_dirs(const char *path)
     }
     return 0;
 }
+/*
+ * Why the peer address cannot be listened on, as etcd says it ("bind: address already in
+ * use"), or NULL: libraft reports only "I/O error" when its transport's bind fails.
+ */
+static const char *peer_bind_error(const char *address, char *buf, size_t size)
+{
+    char host[64];
+    const char *colon = strrchr(address, ':');
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    if (colon == NULL || (size_t)(colon - address) >= sizeof(host))
+        return NULL;
+    memcpy(host, address, (size_t)(colon - address));
+    host[colon - address] = '\0';
+    sa.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    if (fd < 0)
+        return NULL;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)), err = errno;
+    close(fd);
+    if (rc == 0)
+        return NULL;
+    snprintf(buf, size, "listen tcp %s: bind: %s", address, strerror(err));
+    return buf;
+}
 
 int store_raft_new(uv_loop_t *loop, const struct store_raft_config *cfg,
                    const struct store_fsm *fsm, struct store_raft **out, char *errmsg)
@@ -1941,7 +1970,16 @@ int store_raft_new(uv_loop_t *loop, const struct store_raft_config *cfg,
     }
     rv = raft_start(sr->raft);
     if (rv != 0) {
-        k8c_errmsg_printf(errmsg, "raft start: %s", raft_errmsg(sr->raft));
+        /* the detail may be libraft's, its I/O's or its transport's (a peer port that is
+         * taken), whichever layer failed */
+        char bind_err[160];
+        const char *why = raft_errmsg(sr->raft);
+        if (why == NULL || why[0] == '\0')
+            why = sr->io.errmsg[0] != '\0' ? sr->io.errmsg : sr->transport.errmsg;
+        if (why[0] == '\0')
+            why = peer_bind_error(self->address, bind_err, sizeof(bind_err));
+        k8c_errmsg_printf(errmsg, "raft start: %s",
+                          why != NULL && why[0] != '\0' ? why : raft_strerror(rv));
         goto err_raft;
     }
     k8c_log_info("raft started name=%s id=%llx address=%s peers=%zu fsm_applied=%llu", cfg->name,

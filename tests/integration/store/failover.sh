@@ -129,12 +129,11 @@ first_write() {
 echo "== linearizability checker self-test"
 $PY "$here/linearizability.py" selftest || fail "the checker's self-test failed"
 
-store_ports
 # Snapshots every 1000 requests: the log stays short (libraft loads it in
 # time quadratic in its entries under ASan), and peers that restart behind a
 # snapshot catch up by fetching the state it names, under faults too.
 snap="--snapshot-count 1000"
-for i in 0 1 2; do store_start "$i" $snap; done
+start_peers $snap
 for i in 0 1 2; do wait_healthy "$i"; done
 leader=$(leader_index)
 echo "leader is s$leader"

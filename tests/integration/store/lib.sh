@@ -35,3 +35,29 @@ store_start() {
         >>"$tmp/s$i.log" 2>&1 &
     pids[$i]=$!
 }
+# start_peers [FLAGS...]: s0..s2 on new ports (store_ports) with empty data dirs. free_port
+# only says a port was free when it looked: a peer whose port another process took
+# meanwhile exits at once ("bind: address already in use"), and then all three start again
+# on other ports (3 tries).
+start_peers() {
+    local try i alive up
+    for try in 1 2 3; do
+        store_ports
+        for i in 0 1 2; do rm -rf "$tmp/s$i"; store_start "$i" "$@"; done
+        # a peer serves clients only once raft started (and listens on its peer port)
+        for _ in $(seq 1 200); do
+            alive=1 up=1
+            for i in 0 1 2; do
+                kill -0 "${pids[$i]}" 2>/dev/null || alive=0
+                (: </dev/tcp/127.0.0.1/"${cport[$i]}") 2>/dev/null || up=0
+            done
+            if [ "$alive" = 0 ] || [ "$up" = 1 ]; then break; fi
+            sleep 0.1
+        done
+        if [ "$alive" = 1 ]; then return 0; fi
+        echo "a peer did not start (try $try): $(grep -h 'cannot start' "$tmp"/s?.log | tail -1)" >&2
+        for i in 0 1 2; do kill "${pids[$i]}" 2>/dev/null || true; done
+        for i in 0 1 2; do wait "${pids[$i]}" 2>/dev/null || true; done
+    done
+    fail "the peers did not start"
+}

@@ -61,10 +61,9 @@ hashes() {
         py 'import json,sys; print(" ".join(sorted({str(h["HashKV"]["hash"]) for h in json.load(sys.stdin)})))'
 }
 
-store_ports
 # --snapshot-count counts requests, as etcd does (not raft entries, which
 # carry batches): the burst before member add below takes snapshots.
-for i in 0 1 2; do store_start $i --snapshot-count 300; done
+start_peers --snapshot-count 300
 all="$(ep 0),$(ep 1),$(ep 2)"
 wait_healthy "$all"
 
@@ -267,8 +266,7 @@ stop_peers ""
 unset 'cport[3]' 'pport[3]'
 
 # ---- Quota: NOSPACE alarm, then compaction and disarm restore writes ----
-store_ports
-for i in 0 1 2; do rm -rf "$tmp/s$i"; store_start $i --quota-backend-bytes 200000; done
+start_peers --quota-backend-bytes 200000
 all="$(ep 0),$(ep 1),$(ep 2)"
 wait_healthy "$all"
 value=$(head -c 10000 /dev/zero | tr '\0' v)

@@ -20,8 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-store_ports
-for i in 0 1 2; do store_start $i --v 1; done
+start_peers --v 1
 ep() { echo "127.0.0.1:${cport[$1]}"; }
 all="$(ep 0),$(ep 1),$(ep 2)"
 ctl() { etcdctl --dial-timeout=2s --command-timeout=5s "$@"; }

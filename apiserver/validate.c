@@ -325,17 +325,29 @@ static void go_intstr(struct k8c_sbuf *sb, const intstr_t *x)
     k8c_sbuf_putc(sb, '}');
 }
 
-/* metav1.Time's String() (Go time.Time.String in UTC): "2024-01-02 03:04:05 +0000 UTC" */
-static void go_time(struct k8c_sbuf *sb, const time_t_msg *t)
+/* Go's time.Time.String in UTC: "2024-01-02 03:04:05.5 +0000 UTC" (the fraction, without
+ * trailing zeros, only when ns is not 0) */
+static void go_time_frac(struct k8c_sbuf *sb, const time_t_msg *t, int32_t ns)
 {
     int64_t secs = t != NULL && t->has_seconds ? t->seconds : -62135596800LL; /* year 1 */
-    char buf[64];
+    char buf[64], frac[16] = "";
     int n = k8c_codec_format_time(buf, sizeof(buf), secs, 0, false); /* ...-02T03:04:05Z */
     if (n < 20 || (size_t)n >= sizeof(buf))
         return;
     buf[n - 10] = ' ';
     buf[n - 1] = '\0';
-    k8c_sbuf_printf(sb, "%s +0000 UTC", buf);
+    if (ns > 0 && ns < 1000000000) {
+        int f = snprintf(frac, sizeof(frac), ".%09d", (int)ns);
+        while (f > 1 && frac[f - 1] == '0')
+            frac[--f] = '\0';
+    }
+    k8c_sbuf_printf(sb, "%s%s +0000 UTC", buf, frac);
+}
+
+/* metav1.Time's String(): "2024-01-02 03:04:05 +0000 UTC" */
+static void go_time(struct k8c_sbuf *sb, const time_t_msg *t)
+{
+    go_time_frac(sb, t, 0);
 }
 
 /* ---- context, paths and errors ------------------------------------------------------------- */
@@ -3729,6 +3741,66 @@ static bool time_set(const K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Time *t)
     return t != NULL && ((t->has_seconds && t->seconds != 0) || (t->has_nanos && t->nanos != 0));
 }
 
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__MicroTime micro_time_t;
+typedef K8s__Io__Api__Core__V1__ObjectReference object_ref_t;
+
+static int64_t micro_time_ns(const micro_time_t *t, int64_t trunc)
+{
+    int64_t ns = t != NULL && t->has_nanos ? t->nanos : 0;
+    return ns - ns % trunc;
+}
+
+static bool micro_time_eq(const micro_time_t *a, const micro_time_t *b, int64_t trunc)
+{
+    return (a != NULL && a->has_seconds ? a->seconds : 0) ==
+               (b != NULL && b->has_seconds ? b->seconds : 0) &&
+           micro_time_ns(a, trunc) == micro_time_ns(b, trunc);
+}
+
+/* metav1.MicroTime's String(), as metav1.Time's with the fraction Go prints */
+static void go_micro_time(struct k8c_sbuf *sb, const micro_time_t *t)
+{
+    time_t_msg whole = K8S__IO__APIMACHINERY__PKG__APIS__META__V1__TIME__INIT;
+    bool set = t != NULL && t->has_seconds && t->seconds != 0;
+
+    whole.has_seconds = set;
+    whole.seconds = set ? t->seconds : 0;
+    go_time_frac(sb, set ? &whole : NULL, set && t->has_nanos ? t->nanos : 0);
+}
+
+static bool object_ref_eq(const object_ref_t *a, const object_ref_t *b)
+{
+    static const object_ref_t none = K8S__IO__API__CORE__V1__OBJECT_REFERENCE__INIT;
+    if (a == NULL)
+        a = &none;
+    if (b == NULL)
+        b = &none;
+    return str_eq(a->kind, b->kind) && str_eq(a->namespace_, b->namespace_) &&
+           str_eq(a->name, b->name) && str_eq(a->uid, b->uid) &&
+           str_eq(a->apiversion, b->apiversion) &&
+           str_eq(a->resourceversion, b->resourceversion) && str_eq(a->fieldpath, b->fieldpath);
+}
+
+/* %#v of a core.ObjectReference */
+static void go_object_ref(struct k8c_sbuf *sb, const object_ref_t *r)
+{
+    k8c_sbuf_puts(sb, "core.ObjectReference{Kind:");
+    goq(sb, r != NULL ? r->kind : NULL);
+    k8c_sbuf_puts(sb, ", Namespace:");
+    goq(sb, r != NULL ? r->namespace_ : NULL);
+    k8c_sbuf_puts(sb, ", Name:");
+    goq(sb, r != NULL ? r->name : NULL);
+    k8c_sbuf_puts(sb, ", UID:");
+    goq(sb, r != NULL ? r->uid : NULL);
+    k8c_sbuf_puts(sb, ", APIVersion:");
+    goq(sb, r != NULL ? r->apiversion : NULL);
+    k8c_sbuf_puts(sb, ", ResourceVersion:");
+    goq(sb, r != NULL ? r->resourceversion : NULL);
+    k8c_sbuf_puts(sb, ", FieldPath:");
+    goq(sb, r != NULL ? r->fieldpath : NULL);
+    k8c_sbuf_putc(sb, '}');
+}
+
 /* "can have at most N characters" with upstream's empty value */
 static void at_most(struct vctx *v, const char *child, const char *s, size_t max)
 {
@@ -3776,6 +3848,75 @@ static void event_legacy(struct vctx *v, const event_t *e, bool v1_api)
     invalid_msgs(v, "namespace", ns, msgs, dns1123_subdomain_msgs(ns, msgs));
 }
 
+/* validateV1EventSeries */
+static void event_series(struct vctx *v, const event_t *e)
+{
+    if (e->series == NULL)
+        return;
+    if (e->series->count < 2)
+        invalid_str(v, "series.count", "", "should be at least 2");
+    if (!micro_time_set(e->series->lastobservedtime))
+        required(v, "series.lastObservedTime", NULL);
+}
+
+/* The strict part of ValidateEventUpdate (events.k8s.io/v1): a changed series is checked,
+ * and what the event says happened may not change. Paths and values are core.Event's. */
+static void event_v1_update(struct vctx *v, const event_t *e, const event_t *o)
+{
+    static const K8s__Io__Api__Core__V1__EventSource no_source =
+        K8S__IO__API__CORE__V1__EVENT_SOURCE__INIT;
+    const K8s__Io__Api__Core__V1__EventSource *es = e->source ? e->source : &no_source;
+    const K8s__Io__Api__Core__V1__EventSource *os = o->source ? o->source : &no_source;
+    const K8s__Io__Api__Core__V1__EventSeries *ns = e->series, *osr = o->series;
+
+    if ((ns == NULL) != (osr == NULL) ||
+        (ns != NULL && (ns->count != osr->count ||
+                        !micro_time_eq(ns->lastobservedtime, osr->lastobservedtime, 1))))
+        event_series(v, e);
+    if (!object_ref_eq(e->involvedobject, o->involvedobject)) {
+        go_object_ref(val_begin(v), e->involvedobject);
+        invalid_val(v, "involvedObject", "field is immutable");
+    }
+    immutable_str(v, "reason", e->reason, o->reason);
+    immutable_str(v, "message", e->message, o->message);
+    if (!str_eq(es->component, os->component) || !str_eq(es->host, os->host)) {
+        struct k8c_sbuf *sb = val_begin(v);
+        k8c_sbuf_puts(sb, "core.EventSource{Component:");
+        goq(sb, es->component);
+        k8c_sbuf_puts(sb, ", Host:");
+        goq(sb, es->host);
+        k8c_sbuf_putc(sb, '}');
+        invalid_val(v, "source", "field is immutable");
+    }
+    if (!time_eq(e->firsttimestamp, o->firsttimestamp)) {
+        go_time(val_begin(v), e->firsttimestamp);
+        invalid_val(v, "firstTimestamp", "field is immutable");
+    }
+    if (!time_eq(e->lasttimestamp, o->lasttimestamp)) {
+        go_time(val_begin(v), e->lasttimestamp);
+        invalid_val(v, "lastTimestamp", "field is immutable");
+    }
+    if (e->count != o->count)
+        invalid_int(v, "count", e->count, "field is immutable");
+    immutable_str(v, "type", e->type, o->type);
+    /* changes below a microsecond are tolerated (clients that truncate) */
+    if (!micro_time_eq(e->eventtime, o->eventtime, 1000)) {
+        go_micro_time(val_begin(v), e->eventtime);
+        invalid_val(v, "eventTime", "field is immutable");
+    }
+    immutable_str(v, "action", e->action, o->action);
+    if ((e->related == NULL) != (o->related == NULL) ||
+        (e->related != NULL && !object_ref_eq(e->related, o->related))) {
+        if (e->related == NULL)
+            k8c_sbuf_puts(val_begin(v), "null");
+        else
+            go_object_ref(val_begin(v), e->related);
+        invalid_val(v, "related", "field is immutable");
+    }
+    immutable_str(v, "reportingController", e->reportingcomponent, o->reportingcomponent);
+    immutable_str(v, "reportingInstance", e->reportinginstance, o->reportinginstance);
+}
+
 /*
  * Events: the legacy checks for both APIs; events.k8s.io/v1 creates are also strict (the
  * metadata as any object's, eventTime set, type Normal or Warning, the deprecated fields
@@ -3804,6 +3945,7 @@ static int validate_event(const struct api_resource *r, const ProtobufCMessage *
     event_legacy(&v, e, v1_api);
     if (v1_api && o == NULL) {
         validate_object_meta(&v, e->metadata, true, NAME_SUBDOMAIN);
+        event_series(&v, e);
         if (!micro_time_set(e->eventtime))
             required(&v, "eventTime", NULL);
         if (!str_eq(e->type, "Normal") && !str_eq(e->type, "Warning")) {
@@ -3812,13 +3954,15 @@ static int validate_event(const struct api_resource *r, const ProtobufCMessage *
             invalid_str(&v, "type", "", detail);
         }
         if (time_set(e->firsttimestamp))
-            invalid_str(&v, "deprecatedFirstTimestamp", "", "needs to be unset");
+            invalid_str(&v, "firstTimestamp", "", "needs to be unset");
         if (time_set(e->lasttimestamp))
-            invalid_str(&v, "deprecatedLastTimestamp", "", "needs to be unset");
+            invalid_str(&v, "lastTimestamp", "", "needs to be unset");
         if (e->count != 0)
-            invalid_str(&v, "deprecatedCount", "", "needs to be unset");
+            invalid_str(&v, "count", "", "needs to be unset");
         if (e->source != NULL && (!str_empty(e->source->component) || !str_empty(e->source->host)))
-            invalid_str(&v, "deprecatedSource", "", "needs to be unset");
+            invalid_str(&v, "source", "", "needs to be unset");
+    } else if (v1_api) {
+        event_v1_update(&v, e, o);
     } else if (o == NULL && errs->n == before) {
         validate_object_meta(&v, e->metadata, true, NAME_PATH);
     }

@@ -521,13 +521,65 @@ static void test_events(void **state)
            "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
            "FieldValueRequired eventTime: Required value\n"
            "FieldValueInvalid type: Invalid value: ~~: has invalid value: Bogus\n"
-           "FieldValueInvalid deprecatedCount: Invalid value: ~~: needs to be unset\n"
-           "FieldValueInvalid deprecatedSource: Invalid value: ~~: needs to be unset\n");
+           "FieldValueInvalid count: Invalid value: ~~: needs to be unset\n"
+           "FieldValueInvalid source: Invalid value: ~~: needs to be unset\n");
     expect("{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n',"
            "'namespace':'default'},'eventTime':'2026-12-01T14:00:00.000000Z','regarding':{'kind':"
            "'Pod','name':'p','namespace':'default'},'type':'Normal','reportingController':"
            "'example.com/c','reportingInstance':'i','action':'A','reason':'R'}",
            "");
+    expect("{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n',"
+           "'namespace':'default'},'eventTime':'2026-12-01T14:00:00.000000Z','regarding':{'kind':"
+           "'Pod','name':'p','namespace':'default'},'type':'Normal','reportingController':"
+           "'example.com/c','reportingInstance':'i','action':'A','reason':'R','series':{'count':1}}",
+           "FieldValueInvalid series.count: Invalid value: ~~: should be at least 2\n"
+           "FieldValueRequired series.lastObservedTime: Required value\n");
+}
+
+#define EVENT_V1(rv, fields)                                                                      \
+    "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"         \
+    "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
+    "'reportingInstance':'i','action':'A'," fields "}"
+
+static void test_event_update(void **state)
+{
+    (void)state;
+    const char *old = EVENT_V1("5", "'eventTime':'2026-12-01T14:00:00.123456Z','reason':'R',"
+                                     "'note':'n','regarding':{'kind':'Pod','name':'p',"
+                                     "'namespace':'default'}");
+    /* a series may be added and counted on; the rest of the event stays */
+    expect_update(EVENT_V1("5", "'eventTime':'2026-12-01T14:00:00.123456Z','reason':'R',"
+                                "'note':'n','regarding':{'kind':'Pod','name':'p','namespace':"
+                                "'default'},'series':{'count':2,'lastObservedTime':"
+                                "'2026-12-01T14:01:00.000000Z'}"),
+                  old, "");
+    expect_update(EVENT_V1("5", "'eventTime':'2026-12-01T14:00:00.123456Z','reason':'R',"
+                                "'note':'n','regarding':{'kind':'Pod','name':'p','namespace':"
+                                "'default'},'series':{'count':1}"),
+                  old,
+                  "FieldValueInvalid series.count: Invalid value: ~~: should be at least 2\n"
+                  "FieldValueRequired series.lastObservedTime: Required value\n");
+    expect_update(
+        EVENT_V1("5", "'eventTime':'2026-12-01T14:00:01.5Z','reason':'S','note':'m',"
+                      "'regarding':{'kind':'Pod','name':'q','namespace':'default'},"
+                      "'related':{'kind':'Node','name':'n1'}"),
+        old,
+        "FieldValueInvalid involvedObject: Invalid value: core.ObjectReference{Kind:~Pod~, "
+        "Namespace:~default~, Name:~q~, UID:~~, APIVersion:~~, ResourceVersion:~~, FieldPath:~~}: "
+        "field is immutable\n"
+        "FieldValueInvalid reason: Invalid value: ~S~: field is immutable\n"
+        "FieldValueInvalid message: Invalid value: ~m~: field is immutable\n"
+        "FieldValueInvalid eventTime: Invalid value: 2026-12-01 14:00:01.5 +0000 UTC: field is "
+        "immutable\n"
+        "FieldValueInvalid related: Invalid value: core.ObjectReference{Kind:~Node~, "
+        "Namespace:~~, Name:~n1~, UID:~~, APIVersion:~~, ResourceVersion:~~, FieldPath:~~}: field "
+        "is immutable\n");
+    /* core/v1 updates keep the old leniency */
+    expect_update("{'apiVersion':'v1','kind':'Event','metadata':{'name':'n','namespace':'default',"
+                  "'resourceVersion':'5'},'involvedObject':{'kind':'Pod','name':'q'},'reason':'S'}",
+                  "{'apiVersion':'v1','kind':'Event','metadata':{'name':'n','namespace':'default',"
+                  "'resourceVersion':'5'},'involvedObject':{'kind':'Pod','name':'p'},'reason':'R'}",
+                  "");
 }
 
 static void test_pod_status_transitions(void **state)
@@ -1061,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_pod_update),
         cmocka_unit_test(test_pod_annotations),
         cmocka_unit_test(test_events),
+        cmocka_unit_test(test_event_update),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

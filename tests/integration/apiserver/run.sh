@@ -322,6 +322,10 @@ YAML
         "$(kubectl get events.v1.events.k8s.io ev2 -o jsonpath='{.reason} {.deprecatedSource.component} {.regarding.name}')"
     expect "events.k8s.io field selector" "ne1" "$(kubectl get events.events.k8s.io --field-selector regarding.name=np,reportingController=example.com/ctl -o name | sed 's|.*/||')"
     expect_match "events.k8s.io table" "Normal +Tested +pod/np +new api" "$(k get events.events.k8s.io)"
+    expect_match "events.k8s.io update rules" 'The Event "ne1" is invalid: message: Invalid value: "changed": field is immutable' \
+        "$(k patch events.events.k8s.io ne1 --type=merge -p '{"note":"changed"}' || true)"
+    expect "events.k8s.io series" "2" \
+        "$(k patch events.events.k8s.io ne1 --type=merge -p '{"series":{"count":2,"lastObservedTime":"2026-12-01T14:05:00.000000Z"}}' >/dev/null; kubectl get events.events.k8s.io ne1 -o jsonpath='{.series.count}')"
     # output forms and read-only commands
     expect_match "get -o wide" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR" "$(k get deploy -o wide)"
     expect_match "get -o yaml" "kind: Deployment" "$(k get deploy web -o yaml)"

@@ -12,15 +12,19 @@
 #include "validate.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "alloc.h"
 #include "codec.h"
+#include "json.h"
 #include "convert.h"
 #include "error.h"
 #include "object.h"
@@ -1811,12 +1815,12 @@ static void validate_init_containers(struct vctx *v, container_t *const *cs, siz
 }
 
 /* ValidateTolerations (the common checks) at "tolerations" */
-static void validate_tolerations(struct vctx *v, K8s__Io__Api__Core__V1__Toleration *const *ts,
-                                 size_t n)
+static void validate_tolerations(struct vctx *v, const char *child,
+                                 K8s__Io__Api__Core__V1__Toleration *const *ts, size_t n)
 {
     static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
     static const char *const ops[] = {"Equal", "Exists", NULL};
-    size_t old = path_child(v, "tolerations");
+    size_t old = path_child(v, child);
 
     for (size_t i = 0; i < n; i++) {
         const K8s__Io__Api__Core__V1__Toleration *t = ts[i];
@@ -1848,9 +1852,25 @@ static void validate_tolerations(struct vctx *v, K8s__Io__Api__Core__V1__Tolerat
                 k8c_sbuf_free(&d);
             }
         } else if (strcmp(op, "Exists") == 0) {
-            if (!str_empty(t->value))
-                invalid_str(v, "operator", str_or_empty(t->value),
-                            "value must be empty when `operator` is 'Exists'");
+            if (!str_empty(t->value)) {
+                /* upstream prints the whole toleration (%#v); a set tolerationSeconds is a
+                 * pointer there, printed as its address, here as the seconds */
+                struct k8c_sbuf *sb = val_begin(v);
+                k8c_sbuf_puts(sb, "core.Toleration{Key:");
+                goq(sb, t->key);
+                k8c_sbuf_puts(sb, ", Operator:");
+                goq(sb, t->operator_);
+                k8c_sbuf_puts(sb, ", Value:");
+                goq(sb, t->value);
+                k8c_sbuf_puts(sb, ", Effect:");
+                goq(sb, t->effect);
+                if (t->has_tolerationseconds)
+                    k8c_sbuf_printf(sb, ", TolerationSeconds:(*int64)(%lld)}",
+                                    (long long)t->tolerationseconds);
+                else
+                    k8c_sbuf_puts(sb, ", TolerationSeconds:(*int64)(nil)}");
+                invalid_val(v, "operator", "value must be empty when `operator` is 'Exists'");
+            }
         } else {
             not_supported(v, "operator", op, ops);
         }
@@ -1989,7 +2009,7 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
     if (!str_empty(s->subdomain))
         dns1123_label(v, "subdomain", s->subdomain);
     if (s->n_tolerations > 0)
-        validate_tolerations(v, s->tolerations, s->n_tolerations);
+        validate_tolerations(v, "tolerations", s->tolerations, s->n_tolerations);
     if (!str_empty(s->priorityclassname))
         invalid_msgs(v, "priorityClassName", s->priorityclassname, msgs,
                      dns1123_subdomain_msgs(s->priorityclassname, msgs));
@@ -2001,6 +2021,9 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
 #define MIRROR_POD_ANNOTATION    "kubernetes.io/config.mirror"
 #define DELETION_COST_ANNOTATION "controller.kubernetes.io/pod-deletion-cost"
 #define APPARMOR_PREFIX          "container.apparmor.security.beta.kubernetes.io/"
+#define TOLERATIONS_ANNOTATION   "scheduler.alpha.kubernetes.io/tolerations"
+#define SECCOMP_POD_ANNOTATION   "seccomp.security.alpha.kubernetes.io/pod"
+#define SECCOMP_CONTAINER_PREFIX "container.seccomp.security.alpha.kubernetes.io/"
 
 /* The value of annotation key, or NULL when m does not have it. */
 static const char *annotation_of(const meta_t *m, const char *key)
@@ -2026,16 +2049,183 @@ static bool deletion_cost_ok(const char *s)
     return s[0] == '-' ? x <= 2147483648LL : x <= 2147483647LL;
 }
 
+typedef K8s__Io__Api__Core__V1__Toleration toleration_t;
+
+/* What Go's encoding/json calls a JSON value's kind in its type errors. */
+static const char *json_kind(const struct k8c_json *j)
+{
+    switch (j->type) {
+    case K8C_JSON_BOOL:
+        return "bool";
+    case K8C_JSON_NUMBER:
+        return "number";
+    case K8C_JSON_STRING:
+        return "string";
+    case K8C_JSON_ARRAY:
+        return "array";
+    default:
+        return "object";
+    }
+}
+
+/* One member of a toleration as json.Unmarshal sets it into core.Toleration: names match
+ * case-insensitively, null leaves the field alone, the first type error is kept in err. */
+static void toleration_member(struct k8c_arena *a, toleration_t *t, const struct k8c_json_member *m,
+                              char *err, size_t err_size)
+{
+    static const struct {
+        const char *name, *type;
+        size_t off;
+    } fields[] = {
+        {"key", "string", offsetof(toleration_t, key)},
+        {"operator", "core.TolerationOperator", offsetof(toleration_t, operator_)},
+        {"value", "string", offsetof(toleration_t, value)},
+        {"effect", "core.TaintEffect", offsetof(toleration_t, effect)},
+    };
+    const struct k8c_json *j = m->value;
+
+    if (j->type == K8C_JSON_NULL)
+        return;
+    for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+        if (strcasecmp(m->key, fields[f].name) != 0)
+            continue;
+        if (j->type == K8C_JSON_STRING)
+            *(char **)((char *)t + fields[f].off) = k8c_arena_strndup(a, j->u.str, j->len);
+        else if (err[0] == '\0')
+            snprintf(err, err_size,
+                     "json: cannot unmarshal %s into Go struct field Toleration.%s of type %s",
+                     json_kind(j), fields[f].name, fields[f].type);
+        return;
+    }
+    if (strcasecmp(m->key, "tolerationSeconds") != 0)
+        return;
+    char *end = NULL;
+    errno = 0;
+    long long x = j->type == K8C_JSON_NUMBER ? strtoll(j->u.str, &end, 10) : 0;
+    if (j->type == K8C_JSON_NUMBER && end == j->u.str + j->len && errno == 0) {
+        t->has_tolerationseconds = true;
+        t->tolerationseconds = x;
+    } else if (err[0] == '\0') {
+        snprintf(
+            err, err_size,
+            "json: cannot unmarshal %s%s%.40s into Go struct field Toleration.tolerationSeconds "
+            "of type int64",
+            json_kind(j), j->type == K8C_JSON_NUMBER ? " " : "",
+            j->type == K8C_JSON_NUMBER ? j->u.str : "");
+    }
+}
+
+/* ValidateTolerationsInPodAnnotations, in "annotations": the JSON list of tolerations under
+ * scheduler.alpha.kubernetes.io/tolerations decodes as []core.Toleration and is valid. */
+static void annotation_tolerations(struct vctx *v, const char *text)
+{
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *j = NULL;
+    char err[K8C_ERRMSG_SIZE] = "";
+    toleration_t **ts = NULL;
+    size_t n = 0;
+
+    if (k8c_json_parse(a, text, strlen(text), NULL, &j, err) != 0) {
+        char *at = strstr(err, " at offset ");
+        if (at != NULL)
+            *at = '\0';
+    } else if (j->type == K8C_JSON_ARRAY) {
+        ts = k8c_arena_calloc(a, (j->len + 1) * sizeof(*ts));
+        for (uint32_t i = 0; i < j->len; i++) {
+            const struct k8c_json *item = j->u.items[i];
+            toleration_t *t = k8c_arena_alloc(a, sizeof(*t));
+            *t = (toleration_t)K8S__IO__API__CORE__V1__TOLERATION__INIT;
+            ts[n++] = t;
+            if (item->type == K8C_JSON_OBJECT) {
+                for (uint32_t k = 0; k < item->len; k++)
+                    toleration_member(a, t, &item->u.members[k], err, sizeof(err));
+            } else if (item->type != K8C_JSON_NULL && err[0] == '\0') {
+                snprintf(err, sizeof(err),
+                         "json: cannot unmarshal %s into Go value of type core.Toleration",
+                         json_kind(item));
+            }
+        }
+    } else if (j->type != K8C_JSON_NULL) {
+        snprintf(err, sizeof(err),
+                 "json: cannot unmarshal %s into Go value of type []core.Toleration", json_kind(j));
+    }
+    if (err[0] != '\0')
+        invalid_str(v, NULL, TOLERATIONS_ANNOTATION, err);
+    else if (n > 0)
+        validate_tolerations(v, TOLERATIONS_ANNOTATION, ts, n);
+    k8c_arena_del(a);
+}
+
+/* ValidateSeccompProfile of a deprecated seccomp annotation, at child k */
+static void annotation_seccomp(struct vctx *v, const char *k, const char *p)
+{
+    size_t at;
+
+    if (strcmp(p, "runtime/default") == 0 || strcmp(p, "docker/default") == 0 ||
+        strcmp(p, "unconfined") == 0)
+        return;
+    at = path_child(v, k);
+    if (has_prefix(p, "localhost/")) {
+        /* validateLocalDescendingPath */
+        if (p[strlen("localhost/")] == '/')
+            invalid_str(v, NULL, p + strlen("localhost/"), "must be a relative path");
+        path_no_backsteps(v, NULL, p + strlen("localhost/"));
+    } else {
+        invalid_str(v, NULL, p, "must be a valid seccomp profile");
+    }
+    path_pop(v, at);
+}
+
+static bool spec_has_container(const pod_spec_t *s, const char *name)
+{
+    for (size_t i = 0; s != NULL && i < s->n_initcontainers; i++)
+        if (str_eq(s->initcontainers[i]->name, name))
+            return true;
+    for (size_t i = 0; s != NULL && i < s->n_containers; i++)
+        if (str_eq(s->containers[i]->name, name))
+            return true;
+    for (size_t i = 0; s != NULL && i < s->n_ephemeralcontainers; i++) {
+        const ephemeral_common_t *c = s->ephemeralcontainers[i]->ephemeralcontainercommon;
+        if (c != NULL && str_eq(c->name, name))
+            return true;
+    }
+    return false;
+}
+
+/* ValidateAppArmorPodAnnotations for annotation k (AppArmor's prefix) with profile p */
+static void annotation_apparmor(struct vctx *v, const pod_spec_t *s, const char *k, const char *p)
+{
+    size_t at = path_key(v, k);
+    const char *container = k + strlen(APPARMOR_PREFIX);
+
+    if (!spec_has_container(s, container))
+        invalid_str(v, NULL, container, "container not found");
+    if (p[0] != '\0' && strcmp(p, "runtime/default") != 0 && strcmp(p, "unconfined") != 0 &&
+        !has_prefix(p, "localhost/")) {
+        struct k8c_sbuf detail;
+        k8c_sbuf_init(&detail);
+        k8c_sbuf_puts(&detail, "invalid AppArmor profile name: ");
+        goq(&detail, p);
+        invalid_str(v, NULL, p, detail.data);
+        k8c_sbuf_free(&detail);
+    }
+    path_pop(v, at);
+}
+
 /*
  * ValidatePodSpecificAnnotations at child "annotations" of the current path: a mirror pod's
- * node is set, the deletion cost is an int32. (Upstream lets an update keep a deletion cost
- * that was already invalid; this server never stored one. The deprecated tolerations,
- * seccomp and AppArmor annotations are not checked.)
+ * node is set, the deprecated tolerations annotation holds valid tolerations, the deletion
+ * cost is an int32, the deprecated seccomp and AppArmor annotations name valid profiles (and
+ * AppArmor's a container of the pod). Upstream goes through the seccomp container and AppArmor
+ * annotations in Go map order; these are taken in the object's order. (Upstream lets an update
+ * keep a deletion cost that was already invalid; this server never stored one.)
  */
 static void pod_annotations(struct vctx *v, const meta_t *m, const pod_spec_t *s)
 {
     const char *mirror = annotation_of(m, MIRROR_POD_ANNOTATION);
     const char *cost = annotation_of(m, DELETION_COST_ANNOTATION);
+    const char *tolerations = annotation_of(m, TOLERATIONS_ANNOTATION);
+    const char *seccomp = annotation_of(m, SECCOMP_POD_ANNOTATION);
     size_t at = path_child(v, "annotations"), key;
 
     if (mirror != NULL && (s == NULL || str_empty(s->nodename))) {
@@ -2043,10 +2233,24 @@ static void pod_annotations(struct vctx *v, const meta_t *m, const pod_spec_t *s
         invalid_str(v, NULL, mirror, "must set spec.nodeName if mirror pod annotation is set");
         path_pop(v, key);
     }
+    if (tolerations != NULL && tolerations[0] != '\0')
+        annotation_tolerations(v, tolerations);
     if (cost != NULL && !deletion_cost_ok(cost)) {
         key = path_key(v, DELETION_COST_ANNOTATION);
         invalid_str(v, NULL, cost, "must be a 32bit integer");
         path_pop(v, key);
+    }
+    if (seccomp != NULL)
+        annotation_seccomp(v, SECCOMP_POD_ANNOTATION, seccomp);
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++) {
+        const char *k = str_or_empty(m->annotations[i]->key);
+        if (has_prefix(k, SECCOMP_CONTAINER_PREFIX))
+            annotation_seccomp(v, k, str_or_empty(m->annotations[i]->value));
+    }
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++) {
+        const char *k = str_or_empty(m->annotations[i]->key);
+        if (has_prefix(k, APPARMOR_PREFIX))
+            annotation_apparmor(v, s, k, str_or_empty(m->annotations[i]->value));
     }
     path_pop(v, at);
 }
@@ -3777,8 +3981,8 @@ static bool object_ref_eq(const object_ref_t *a, const object_ref_t *b)
         b = &none;
     return str_eq(a->kind, b->kind) && str_eq(a->namespace_, b->namespace_) &&
            str_eq(a->name, b->name) && str_eq(a->uid, b->uid) &&
-           str_eq(a->apiversion, b->apiversion) &&
-           str_eq(a->resourceversion, b->resourceversion) && str_eq(a->fieldpath, b->fieldpath);
+           str_eq(a->apiversion, b->apiversion) && str_eq(a->resourceversion, b->resourceversion) &&
+           str_eq(a->fieldpath, b->fieldpath);
 }
 
 /* %#v of a core.ObjectReference */

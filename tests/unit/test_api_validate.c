@@ -471,6 +471,43 @@ static void test_pod_annotations(void **state)
                                 "pod-deletion-cost':'1.5'}},'spec':{'containers':[" NGINX "]}}"),
            "FieldValueInvalid spec.template.annotations[controller.kubernetes.io/"
            "pod-deletion-cost]: Invalid value: ~1.5~: must be a 32bit integer\n");
+    /* the deprecated tolerations annotation: JSON decoded as Go does, then validated */
+#define TOLS "'scheduler.alpha.kubernetes.io/tolerations':"
+    expect(APOD(TOLS "'[{\\\"key\\\":\\\"a\\\",\\\"Operator\\\":\\\"Exists\\\",\\\"value\\\":"
+                     "\\\"v\\\"}]'",
+                ""),
+           "FieldValueInvalid metadata.annotations.scheduler.alpha.kubernetes.io/"
+           "tolerations[0].operator: Invalid value: core.Toleration{Key:~a~, Operator:~Exists~, "
+           "Value:~v~, Effect:~~, TolerationSeconds:(*int64)(nil)}: value must be empty when "
+           "`operator` is 'Exists'\n");
+    expect(APOD(TOLS "'[{\\\"key\\\":1}]'", ""),
+           "FieldValueInvalid metadata.annotations: Invalid value: ~scheduler.alpha.kubernetes.io/"
+           "tolerations~: json: cannot unmarshal number into Go struct field Toleration.key of "
+           "type string\n");
+    expect(APOD(TOLS "'{x'", ""),
+           "FieldValueInvalid metadata.annotations: Invalid value: ~scheduler.alpha.kubernetes.io/"
+           "tolerations~: invalid character 'x' looking for beginning of object key string\n");
+    expect(APOD(TOLS "'[{\\\"key\\\":\\\"a\\\",\\\"effect\\\":\\\"NoExecute\\\","
+                     "\\\"tolerationSeconds\\\":30}]'",
+                ""),
+           "");
+    /* the deprecated seccomp and AppArmor annotations */
+    expect(APOD("'seccomp.security.alpha.kubernetes.io/pod':'bogus','container.seccomp.security."
+                "alpha.kubernetes.io/c':'localhost/../x','container.apparmor.security.beta."
+                "kubernetes.io/d':'x'",
+                ""),
+           "FieldValueInvalid metadata.annotations.seccomp.security.alpha.kubernetes.io/pod: "
+           "Invalid value: ~bogus~: must be a valid seccomp profile\n"
+           "FieldValueInvalid metadata.annotations.container.seccomp.security.alpha.kubernetes.io/"
+           "c: Invalid value: ~../x~: must not contain '..'\n"
+           "FieldValueInvalid metadata.annotations[container.apparmor.security.beta.kubernetes.io/"
+           "d]: Invalid value: ~d~: container not found\n"
+           "FieldValueInvalid metadata.annotations[container.apparmor.security.beta.kubernetes.io/"
+           "d]: Invalid value: ~x~: invalid AppArmor profile name: ~x~\n");
+    expect(APOD("'seccomp.security.alpha.kubernetes.io/pod':'runtime/default','container.apparmor."
+                "security.beta.kubernetes.io/c':'localhost/p'",
+                ""),
+           "");
 }
 
 #define CSTATUS(name, state)                                                                       \
@@ -528,16 +565,17 @@ static void test_events(void **state)
            "'Pod','name':'p','namespace':'default'},'type':'Normal','reportingController':"
            "'example.com/c','reportingInstance':'i','action':'A','reason':'R'}",
            "");
-    expect("{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n',"
-           "'namespace':'default'},'eventTime':'2026-12-01T14:00:00.000000Z','regarding':{'kind':"
-           "'Pod','name':'p','namespace':'default'},'type':'Normal','reportingController':"
-           "'example.com/c','reportingInstance':'i','action':'A','reason':'R','series':{'count':1}}",
-           "FieldValueInvalid series.count: Invalid value: ~~: should be at least 2\n"
-           "FieldValueRequired series.lastObservedTime: Required value\n");
+    expect(
+        "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n',"
+        "'namespace':'default'},'eventTime':'2026-12-01T14:00:00.000000Z','regarding':{'kind':"
+        "'Pod','name':'p','namespace':'default'},'type':'Normal','reportingController':"
+        "'example.com/c','reportingInstance':'i','action':'A','reason':'R','series':{'count':1}}",
+        "FieldValueInvalid series.count: Invalid value: ~~: should be at least 2\n"
+        "FieldValueRequired series.lastObservedTime: Required value\n");
 }
 
-#define EVENT_V1(rv, fields)                                                                      \
-    "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"         \
+#define EVENT_V1(rv, fields)                                                                       \
+    "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
     "'reportingInstance':'i','action':'A'," fields "}"
 
@@ -545,8 +583,8 @@ static void test_event_update(void **state)
 {
     (void)state;
     const char *old = EVENT_V1("5", "'eventTime':'2026-12-01T14:00:00.123456Z','reason':'R',"
-                                     "'note':'n','regarding':{'kind':'Pod','name':'p',"
-                                     "'namespace':'default'}");
+                                    "'note':'n','regarding':{'kind':'Pod','name':'p',"
+                                    "'namespace':'default'}");
     /* a series may be added and counted on; the rest of the event stays */
     expect_update(EVENT_V1("5", "'eventTime':'2026-12-01T14:00:00.123456Z','reason':'R',"
                                 "'note':'n','regarding':{'kind':'Pod','name':'p','namespace':"

@@ -28,6 +28,7 @@
 #include "server.h"
 #include "signals.h"
 #include "svcalloc.h"
+#include "validate.h"
 #include "watchcache.h"
 
 static struct api_server server;
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
     char *kubelet_ca = "", *kubelet_cert = "", *kubelet_key = "";
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
     int64_t request_timeout = 60000;
-    bool anonymous = false;
+    bool anonymous = false, allow_privileged = false;
     char errmsg[K8C_ERRMSG_SIZE], addr[300];
     int first, rc;
     const struct k8c_flag flags[] = {
@@ -247,6 +248,8 @@ int main(int argc, char **argv)
          "static tokens (CSV: token,user,uid,\"groups\")"},
         {"anonymous-auth", K8C_FLAG_BOOL, &anonymous,
          "serve requests without credentials as system:anonymous"},
+        {"allow-privileged", K8C_FLAG_BOOL, &allow_privileged,
+         "allow privileged containers (off: their pods are refused)"},
         {"service-cluster-ip-range", K8C_FLAG_STRING, &svc_range, "CIDR for service cluster IPs"},
         {"service-node-port-range", K8C_FLAG_STRING, &node_ports,
          "port range for NodePort services"},
@@ -294,6 +297,7 @@ int main(int argc, char **argv)
     server.loop = uv_default_loop();
     server.prefix = etcd_prefix;
     server.anonymous = anonymous;
+    api_validate_set_allow_privileged(allow_privileged);
     server.max_inflight = max_inflight;
     server.max_mutating = max_mutating;
     server.request_timeout_ms = request_timeout;

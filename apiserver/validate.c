@@ -362,6 +362,9 @@ struct vctx {
     struct k8c_sbuf val;  /* scratch for formatting a bad value */
     bool namespaced;      /* the kind's scope, for the metadata checks */
     int name_rule;        /* enum name_rule of the kind */
+    /* an update of an object whose pod spec already had sysctls its host network or IPC
+     * forbids (upstream's AllowNamespacedSysctlsForHostNetAndHostIPC) */
+    bool allow_host_sysctls;
 };
 
 static const char *path_str(const struct vctx *v)
@@ -1654,6 +1657,358 @@ static void validate_lifecycle(struct vctx *v, const K8s__Io__Api__Core__V1__Lif
 }
 
 /* validateContainerCommon at the container's path */
+/* ---- security contexts -------------------------------------------------------------------- */
+
+typedef K8s__Io__Api__Core__V1__SecurityContext security_context_t;
+typedef K8s__Io__Api__Core__V1__PodSecurityContext pod_security_context_t;
+typedef K8s__Io__Api__Core__V1__SeccompProfile seccomp_profile_t;
+typedef K8s__Io__Api__Core__V1__AppArmorProfile apparmor_profile_t;
+
+/* kube-apiserver's --allow-privileged (capabilities.AllowPrivileged); false by default there */
+static bool allow_privileged;
+
+void api_validate_set_allow_privileged(bool allow)
+{
+    allow_privileged = allow;
+}
+
+#define ID_RANGE_MSG "must be between 0 and 2147483647, inclusive"
+
+/* IsValidUserID / IsValidGroupID at child, when set */
+static void valid_id(struct vctx *v, const char *child, bool has, int64_t id)
+{
+    if (has && (id < 0 || id > INT32_MAX))
+        invalid_int(v, child, id, ID_RANGE_MSG);
+}
+
+/* validateLocalDescendingPath at child */
+static void local_descending_path(struct vctx *v, const char *child, const char *p)
+{
+    if (p[0] == '/')
+        invalid_str(v, child, p, "must be a relative path");
+    path_no_backsteps(v, child, p);
+}
+
+/* A pointer field of a struct that upstream prints with %#v: Go prints the address, which no
+ * client can rely on; here the pointee's value stands in its place. */
+static void go_ptr_str(struct k8c_sbuf *sb, const char *name, const char *type, const char *s)
+{
+    k8c_sbuf_printf(sb, "%s:(*%s)(", name, type);
+    if (s != NULL)
+        goq(sb, s);
+    else
+        k8c_sbuf_puts(sb, "nil");
+    k8c_sbuf_putc(sb, ')');
+}
+
+static void go_ptr_bool(struct k8c_sbuf *sb, const char *name, bool has, bool b)
+{
+    k8c_sbuf_printf(sb, ", %s:(*bool)(%s)", name, has ? (b ? "true" : "false") : "nil");
+}
+
+static void go_ptr_int(struct k8c_sbuf *sb, const char *name, bool has, int64_t x)
+{
+    if (has)
+        k8c_sbuf_printf(sb, ", %s:(*int64)(%lld)", name, (long long)x);
+    else
+        k8c_sbuf_printf(sb, ", %s:(*int64)(nil)", name);
+}
+
+static void go_ptr_msg(struct k8c_sbuf *sb, const char *name, const char *type, const void *m)
+{
+    k8c_sbuf_printf(sb, ", %s:(*core.%s)(%s)", name, type, m != NULL ? "&{...}" : "nil");
+}
+
+/* %#v of a core.SeccompProfile (see go_ptr_str) */
+static void go_seccomp_profile(struct k8c_sbuf *sb, const seccomp_profile_t *sp)
+{
+    k8c_sbuf_puts(sb, "core.SeccompProfile{Type:");
+    goq(sb, sp->type);
+    k8c_sbuf_puts(sb, ", ");
+    go_ptr_str(sb, "LocalhostProfile", "string", sp->localhostprofile);
+    k8c_sbuf_putc(sb, '}');
+}
+
+/* %#v of a core.SecurityContext (see go_ptr_str) */
+static void go_security_context(struct k8c_sbuf *sb, const security_context_t *sc)
+{
+    k8c_sbuf_puts(sb, "core.SecurityContext{");
+    k8c_sbuf_printf(sb, "Capabilities:(*core.Capabilities)(%s)",
+                    sc->capabilities != NULL ? "&{...}" : "nil");
+    go_ptr_bool(sb, "Privileged", sc->has_privileged, sc->privileged);
+    go_ptr_msg(sb, "SELinuxOptions", "SELinuxOptions", sc->selinuxoptions);
+    go_ptr_msg(sb, "WindowsOptions", "WindowsSecurityContextOptions", sc->windowsoptions);
+    go_ptr_int(sb, "RunAsUser", sc->has_runasuser, sc->runasuser);
+    go_ptr_int(sb, "RunAsGroup", sc->has_runasgroup, sc->runasgroup);
+    go_ptr_bool(sb, "RunAsNonRoot", sc->has_runasnonroot, sc->runasnonroot);
+    go_ptr_bool(sb, "ReadOnlyRootFilesystem", sc->has_readonlyrootfilesystem,
+                sc->readonlyrootfilesystem);
+    go_ptr_bool(sb, "AllowPrivilegeEscalation", sc->has_allowprivilegeescalation,
+                sc->allowprivilegeescalation);
+    k8c_sbuf_puts(sb, ", ");
+    go_ptr_str(sb, "ProcMount", "core.ProcMountType", sc->procmount);
+    go_ptr_msg(sb, "SeccompProfile", "SeccompProfile", sc->seccompprofile);
+    go_ptr_msg(sb, "AppArmorProfile", "AppArmorProfile", sc->apparmorprofile);
+    k8c_sbuf_putc(sb, '}');
+}
+
+/* validateSeccompProfileField at child */
+static void seccomp_profile_field(struct vctx *v, const char *child, const seccomp_profile_t *sp)
+{
+    static const char *const types[] = {"Localhost", "RuntimeDefault", "Unconfined", NULL};
+    size_t at;
+
+    if (sp == NULL)
+        return;
+    at = path_child(v, child);
+    if (str_empty(sp->type))
+        required(v, "type", "type is required when seccompProfile is set");
+    else if (!one_of(sp->type, types))
+        not_supported(v, "type", sp->type, types);
+    if (str_eq(sp->type, "Localhost")) {
+        if (sp->localhostprofile == NULL)
+            required(v, "localhostProfile", "must be set when seccomp type is Localhost");
+        else
+            local_descending_path(v, "localhostProfile", sp->localhostprofile);
+    } else if (sp->localhostprofile != NULL) {
+        go_seccomp_profile(val_begin(v), sp);
+        invalid_val(v, "localhostProfile", "can only be set when seccomp type is Localhost");
+    }
+    path_pop(v, at);
+}
+
+/* ValidateAppArmorProfileField at child */
+static void apparmor_profile_field(struct vctx *v, const char *child, const apparmor_profile_t *p)
+{
+    static const char *const types[] = {"Localhost", "RuntimeDefault", "Unconfined", NULL};
+    static const char need[] = "must be set when AppArmor type is Localhost";
+    size_t at;
+
+    if (p == NULL)
+        return;
+    at = path_child(v, child);
+    if (str_eq(p->type, "Localhost")) {
+        const char *lp = p->localhostprofile;
+        if (lp == NULL) {
+            required(v, "localhostProfile", need);
+        } else {
+            size_t len = strlen(lp);
+            bool padded = len > 0 && (strchr(" \t\n\v\f\r", lp[0]) != NULL ||
+                                      strchr(" \t\n\v\f\r", lp[len - 1]) != NULL);
+            if (padded)
+                invalid_str(v, "localhostProfile", lp, "must not be padded with whitespace");
+            else if (len == 0)
+                required(v, "localhostProfile", need);
+            if (len > 4095)
+                too_long(v, "localhostProfile", 4095);
+        }
+    } else if (str_eq(p->type, "RuntimeDefault") || str_eq(p->type, "Unconfined")) {
+        if (p->localhostprofile != NULL)
+            invalid_str(v, "localhostProfile", p->localhostprofile,
+                        "can only be set when AppArmor type is Localhost");
+    } else if (str_empty(p->type)) {
+        required(v, "type", "type is required when appArmorProfile is set");
+    } else {
+        not_supported(v, "type", p->type, types);
+    }
+    path_pop(v, at);
+}
+
+/*
+ * ValidateSecurityContext at "securityContext" of a container: privileged only where the
+ * server allows it, user and group IDs in range, the seccomp and AppArmor profiles, and no
+ * allowPrivilegeEscalation=false beside privileged or CAP_SYS_ADMIN. (procMount needs the
+ * ProcMountType gate, off in 1.32, and the Windows options are not checked here.)
+ */
+static void validate_security_context(struct vctx *v, const security_context_t *sc)
+{
+    size_t at;
+
+    if (sc == NULL)
+        return;
+    at = path_child(v, "securityContext");
+    if (sc->has_privileged && sc->privileged && !allow_privileged)
+        forbidden(v, "privileged", "disallowed by cluster policy");
+    valid_id(v, "runAsUser", sc->has_runasuser, sc->runasuser);
+    valid_id(v, "runAsGroup", sc->has_runasgroup, sc->runasgroup);
+    seccomp_profile_field(v, "seccompProfile", sc->seccompprofile);
+    if (sc->has_allowprivilegeescalation && !sc->allowprivilegeescalation) {
+        if (sc->has_privileged && sc->privileged) {
+            go_security_context(val_begin(v), sc);
+            invalid_val(v, NULL,
+                        "cannot set `allowPrivilegeEscalation` to false and `privileged` to true");
+        }
+        for (size_t i = 0; sc->capabilities != NULL && i < sc->capabilities->n_add; i++) {
+            if (!str_eq(sc->capabilities->add[i], "CAP_SYS_ADMIN"))
+                continue;
+            go_security_context(val_begin(v), sc);
+            invalid_val(v, NULL,
+                        "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` "
+                        "CAP_SYS_ADMIN");
+        }
+    }
+    apparmor_profile_field(v, "appArmorProfile", sc->apparmorprofile);
+    path_pop(v, at);
+}
+
+/* IsValidSysctlName: at most 253 bytes of segments [a-z0-9]([-_a-z0-9]*[a-z0-9])? joined by
+ * '.' or '/' */
+static bool sysctl_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    const char *seg = name;
+
+    if (len == 0 || len > 253)
+        return false;
+    for (const char *p = name;; p++) {
+        if (*p == '.' || *p == '/' || *p == '\0') {
+            size_t n = (size_t)(p - seg);
+            if (n == 0 || seg[0] == '-' || seg[0] == '_' || seg[n - 1] == '-' || seg[n - 1] == '_')
+                return false;
+            if (*p == '\0')
+                return true;
+            seg = p + 1;
+        } else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                     *p == '_')) {
+            return false;
+        }
+    }
+}
+
+enum sysctl_ns { SYSCTL_NS_NONE, SYSCTL_NS_NET, SYSCTL_NS_IPC };
+
+/* The kernel namespace a sysctl belongs to (component-helpers' GetNamespace): names written
+ * with '/' separators are read with '.' ones, and a '*' ends the name. */
+static enum sysctl_ns sysctl_namespace(const char *name)
+{
+    static const char *const ipc[] = {"kernel.sem",
+                                      "kernel.shmall",
+                                      "kernel.shmmax",
+                                      "kernel.shmmni",
+                                      "kernel.shm_rmid_forced",
+                                      "kernel.msgmax",
+                                      "kernel.msgmnb",
+                                      "kernel.msgmni",
+                                      "kernel.shm",
+                                      "kernel.msg",
+                                      NULL};
+    char buf[256];
+    size_t n = strcspn(name, "*");
+    size_t first = strcspn(name, "./");
+
+    if (n >= sizeof(buf))
+        n = sizeof(buf) - 1;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    if (first < n && name[first] == '/')
+        for (char *p = buf; *p; p++)
+            *p = *p == '/' ? '.' : *p == '.' ? '/' : *p;
+    if (one_of(buf, ipc) || has_prefix(buf, "fs.mqueue."))
+        return SYSCTL_NS_IPC;
+    if (has_prefix(buf, "net."))
+        return SYSCTL_NS_NET;
+    return SYSCTL_NS_NONE;
+}
+
+/* Whether a pod spec has a namespaced sysctl that its host network or IPC forbids
+ * (upstream's hasInvalidNamespacedSysctls of the old pod, which lets an update keep them) */
+static bool host_sysctls_violated(const pod_spec_t *s)
+{
+    const pod_security_context_t *psc = s != NULL ? s->securitycontext : NULL;
+    for (size_t i = 0; psc != NULL && i < psc->n_sysctls; i++) {
+        enum sysctl_ns ns = sysctl_namespace(str_or_empty(psc->sysctls[i]->name));
+        if ((ns == SYSCTL_NS_NET && s->hostnetwork) || (ns == SYSCTL_NS_IPC && s->hostipc))
+            return true;
+    }
+    return false;
+}
+
+/* The pod spec of an object: a pod's, or its template's (spec.template.spec, a CronJob's
+ * spec.jobTemplate.spec.template.spec); NULL when it has none. */
+static const pod_spec_t *object_pod_spec(const ProtobufCMessage *m, int depth)
+{
+    static const char *const through[] = {"spec", "template", "jobTemplate", NULL};
+
+    if (m == NULL || depth > 6)
+        return NULL;
+    if (m->descriptor == &k8s__io__api__core__v1__pod_spec__descriptor)
+        return (const pod_spec_t *)m;
+    for (size_t i = 0; through[i] != NULL; i++) {
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(m->descriptor, through[i]);
+        if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+            f->label != PROTOBUF_C_LABEL_REPEATED)
+            return object_pod_spec(*(const ProtobufCMessage **)((const char *)m + f->offset),
+                                   depth + 1);
+    }
+    return NULL;
+}
+
+/* validateSysctls at "sysctls" */
+static void validate_sysctls(struct vctx *v, const pod_security_context_t *psc, const pod_spec_t *s)
+{
+    struct name_set seen = {0};
+    size_t at = path_child(v, "sysctls");
+
+    for (size_t i = 0; i < psc->n_sysctls; i++) {
+        const char *name = str_or_empty(psc->sysctls[i]->name);
+        size_t at_i = path_index(v, i);
+
+        if (name[0] == '\0')
+            required(v, "name", NULL);
+        else if (!sysctl_name_ok(name))
+            invalid_str(v, "name", name,
+                        "must have at most 253 characters and match regex "
+                        "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$");
+        else if (name_set_has(&seen, name))
+            duplicate_str(v, "name", name);
+        if (!name_set_has(&seen, name))
+            name_set_add(&seen, name);
+        if (!v->allow_host_sysctls) {
+            enum sysctl_ns ns = sysctl_namespace(name);
+            if (ns == SYSCTL_NS_NET && s->hostnetwork)
+                invalid_str(v, "name", name, "may not be specified when 'hostNetwork' is true");
+            if (ns == SYSCTL_NS_IPC && s->hostipc)
+                invalid_str(v, "name", name, "may not be specified when 'hostIPC' is true");
+        }
+        path_pop(v, at_i);
+    }
+    name_set_free(&seen);
+    path_pop(v, at);
+}
+
+/* validatePodSpecSecurityContext at "securityContext" of a pod spec (shareProcessNamespace,
+ * which the internal type keeps here, is reported here too) */
+static void validate_pod_security_context(struct vctx *v, const pod_spec_t *s)
+{
+    static const pod_security_context_t none = K8S__IO__API__CORE__V1__POD_SECURITY_CONTEXT__INIT;
+    static const char *const fs_policies[] = {"OnRootMismatch", "Always", NULL};
+    static const char *const fs_policies_sorted[] = {"Always", "OnRootMismatch", NULL};
+    const pod_security_context_t *psc = s->securitycontext ? s->securitycontext : &none;
+    size_t at = path_child(v, "securityContext");
+
+    valid_id(v, "fsGroup", psc->has_fsgroup, psc->fsgroup);
+    valid_id(v, "runAsUser", psc->has_runasuser, psc->runasuser);
+    valid_id(v, "runAsGroup", psc->has_runasgroup, psc->runasgroup);
+    for (size_t g = 0; g < psc->n_supplementalgroups; g++) {
+        char child[48];
+        snprintf(child, sizeof(child), "supplementalGroups[%zu]", g);
+        valid_id(v, child, true, psc->supplementalgroups[g]);
+    }
+    if (s->has_shareprocessnamespace && s->shareprocessnamespace && s->hostpid) {
+        k8c_sbuf_puts(val_begin(v), "true");
+        invalid_val(v, "shareProcessNamespace",
+                    "ShareProcessNamespace and HostPID cannot both be enabled");
+    }
+    if (psc->n_sysctls > 0)
+        validate_sysctls(v, psc, s);
+    if (psc->fsgroupchangepolicy != NULL && !one_of(psc->fsgroupchangepolicy, fs_policies))
+        not_supported(v, "fsGroupChangePolicy", psc->fsgroupchangepolicy, fs_policies_sorted);
+    seccomp_profile_field(v, "seccompProfile", psc->seccompprofile);
+    apparmor_profile_field(v, "appArmorProfile", psc->apparmorprofile);
+    path_pop(v, at);
+}
+
 static void validate_container_common(struct vctx *v, const container_t *c,
                                       const struct name_set *vols)
 {
@@ -1678,6 +2033,7 @@ static void validate_container_common(struct vctx *v, const container_t *c,
     else if (!one_of(c->imagepullpolicy, pull_policies))
         not_supported(v, "imagePullPolicy", c->imagepullpolicy, pull_policies);
     validate_resources(v, c->resources);
+    validate_security_context(v, c->securitycontext);
 }
 
 /* AccumulateUniqueHostPorts over containers at the current path ("containers") */
@@ -1995,6 +2351,7 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
     else if (!one_of(s->dnspolicy, dns_policies))
         not_supported(v, "dnsPolicy", s->dnspolicy, dns_policies);
     validate_labels(v, "nodeSelector", (void *const *)s->nodeselector, s->n_nodeselector);
+    validate_pod_security_context(v, s);
     if (!str_empty(s->serviceaccountname))
         invalid_msgs(v, "serviceAccountName", s->serviceaccountname, msgs,
                      dns1123_subdomain_msgs(s->serviceaccountname, msgs));
@@ -2073,14 +2430,15 @@ static const char *json_kind(const struct k8c_json *j)
 static void toleration_member(struct k8c_arena *a, toleration_t *t, const struct k8c_json_member *m,
                               char *err, size_t err_size)
 {
+    /* core.Toleration has no json tags: its Go field names, matched case-insensitively */
     static const struct {
         const char *name, *type;
         size_t off;
     } fields[] = {
-        {"key", "string", offsetof(toleration_t, key)},
-        {"operator", "core.TolerationOperator", offsetof(toleration_t, operator_)},
-        {"value", "string", offsetof(toleration_t, value)},
-        {"effect", "core.TaintEffect", offsetof(toleration_t, effect)},
+        {"Key", "string", offsetof(toleration_t, key)},
+        {"Operator", "core.TolerationOperator", offsetof(toleration_t, operator_)},
+        {"Value", "string", offsetof(toleration_t, value)},
+        {"Effect", "core.TaintEffect", offsetof(toleration_t, effect)},
     };
     const struct k8c_json *j = m->value;
 
@@ -2097,7 +2455,7 @@ static void toleration_member(struct k8c_arena *a, toleration_t *t, const struct
                      json_kind(j), fields[f].name, fields[f].type);
         return;
     }
-    if (strcasecmp(m->key, "tolerationSeconds") != 0)
+    if (strcasecmp(m->key, "TolerationSeconds") != 0)
         return;
     char *end = NULL;
     errno = 0;
@@ -2108,7 +2466,7 @@ static void toleration_member(struct k8c_arena *a, toleration_t *t, const struct
     } else if (err[0] == '\0') {
         snprintf(
             err, err_size,
-            "json: cannot unmarshal %s%s%.40s into Go struct field Toleration.tolerationSeconds "
+            "json: cannot unmarshal %s%s%.40s into Go struct field Toleration.TolerationSeconds "
             "of type int64",
             json_kind(j), j->type == K8C_JSON_NUMBER ? " " : "",
             j->type == K8C_JSON_NUMBER ? j->u.str : "");
@@ -2304,6 +2662,133 @@ static void pod_annotation_updates(struct vctx *v, const pod_t *pod, const pod_t
     path_pop(v, at);
 }
 
+/* One container's security context, for the annotation checks below */
+struct ctr_ref {
+    const char *list; /* "initContainers", "containers", "ephemeralContainers" */
+    size_t index;
+    const char *name;
+    const security_context_t *sc;
+};
+
+/* Visits the containers of s as upstream's VisitContainers(AllContainers): init, regular,
+ * ephemeral. */
+static void each_container(const pod_spec_t *s, void (*fn)(struct ctr_ref *, void *), void *arg)
+{
+    for (size_t i = 0; i < s->n_initcontainers; i++) {
+        struct ctr_ref c = {"initContainers", i, s->initcontainers[i]->name,
+                            s->initcontainers[i]->securitycontext};
+        fn(&c, arg);
+    }
+    for (size_t i = 0; i < s->n_containers; i++) {
+        struct ctr_ref c = {"containers", i, s->containers[i]->name,
+                            s->containers[i]->securitycontext};
+        fn(&c, arg);
+    }
+    for (size_t i = 0; i < s->n_ephemeralcontainers; i++) {
+        const ephemeral_common_t *e = s->ephemeralcontainers[i]->ephemeralcontainercommon;
+        struct ctr_ref c = {"ephemeralContainers", i, e != NULL ? e->name : NULL,
+                            e != NULL ? e->securitycontext : NULL};
+        fn(&c, arg);
+    }
+}
+
+/* validateSeccompProfileAnnotation/validateAppArmorAnnotationsAndFieldsMatch: the field's
+ * profile (type, localhostProfile) against the annotation's, at child of the current path */
+static void profile_matches(struct vctx *v, const char *child, const char *what, const char *type,
+                            const char *localhost, const char *annotation)
+{
+    char detail[64];
+    size_t at = path_child(v, child);
+    bool ok = true;
+
+    if (str_eq(type, "Unconfined"))
+        ok = strcmp(annotation, "unconfined") == 0;
+    else if (str_eq(type, "RuntimeDefault"))
+        ok = strcmp(annotation, "runtime/default") == 0 ||
+             (strcmp(what, "seccomp") == 0 && strcmp(annotation, "docker/default") == 0);
+    else if (str_eq(type, "Localhost"))
+        ok = has_prefix(annotation, "localhost/");
+    if (!ok) {
+        snprintf(detail, sizeof(detail), "%s type in annotation and field must match", what);
+        forbidden(v, "type", detail);
+    } else if (str_eq(type, "Localhost") &&
+               (localhost == NULL || strcmp(localhost, annotation + strlen("localhost/")) != 0)) {
+        snprintf(detail, sizeof(detail), "%s profile in annotation and field must match", what);
+        forbidden(v, "localhostProfile", detail);
+    }
+    path_pop(v, at);
+}
+
+struct annotation_match {
+    struct vctx *v;
+    const meta_t *m;
+    const apparmor_profile_t *pod_apparmor;
+};
+
+/* A container's profile against its annotation (prefix + the container's name), if any */
+static void container_profile_matches(struct annotation_match *am, const struct ctr_ref *c,
+                                      const char *prefix, const char *what, const char *type,
+                                      const char *localhost)
+{
+    struct k8c_sbuf key;
+    const char *a;
+
+    k8c_sbuf_init(&key);
+    k8c_sbuf_printf(&key, "%s%s", prefix, str_or_empty(c->name));
+    if ((a = annotation_of(am->m, key.data)) != NULL) {
+        size_t at = path_child(am->v, c->list);
+        path_index(am->v, c->index);
+        path_child(am->v, "securityContext");
+        profile_matches(am->v, strcmp(what, "seccomp") == 0 ? "seccompProfile" : "appArmorProfile",
+                        what, type, localhost, a);
+        path_pop(am->v, at);
+    }
+    k8c_sbuf_free(&key);
+}
+
+static void container_seccomp_matches(struct ctr_ref *c, void *arg)
+{
+    const seccomp_profile_t *sp = c->sc != NULL ? c->sc->seccompprofile : NULL;
+
+    if (sp != NULL)
+        container_profile_matches(arg, c, SECCOMP_CONTAINER_PREFIX, "seccomp", sp->type,
+                                  sp->localhostprofile);
+}
+
+static void container_apparmor_matches(struct ctr_ref *c, void *arg)
+{
+    struct annotation_match *am = arg;
+    const apparmor_profile_t *p =
+        c->sc != NULL && c->sc->apparmorprofile != NULL ? c->sc->apparmorprofile : am->pod_apparmor;
+
+    if (p != NULL)
+        container_profile_matches(am, c, APPARMOR_PREFIX, "apparmor", p->type, p->localhostprofile);
+}
+
+/*
+ * At the pod spec's path: validateSeccompAnnotationsAndFields (the pod's seccomp field and
+ * annotation agree, and each container's own field with its annotation) and
+ * validateAppArmorAnnotationsAndFieldsMatchOnCreate (each container's AppArmor profile, or
+ * else the pod's, with the container's annotation; not for Windows pods). Upstream runs them
+ * on pod creates and on every pod template.
+ */
+static void profile_annotations_match(struct vctx *v, const meta_t *m, const pod_spec_t *s)
+{
+    const pod_security_context_t *psc = s != NULL ? s->securitycontext : NULL;
+    struct annotation_match am = {v, m, psc != NULL ? psc->apparmorprofile : NULL};
+    const char *a;
+
+    if (s == NULL || m == NULL || m->n_annotations == 0)
+        return;
+    if (psc != NULL && psc->seccompprofile != NULL &&
+        (a = annotation_of(m, SECCOMP_POD_ANNOTATION)) != NULL)
+        profile_matches(v, "securityContext.seccompProfile", "seccomp", psc->seccompprofile->type,
+                        psc->seccompprofile->localhostprofile, a);
+    each_container(s, container_seccomp_matches, &am);
+    if (s->os == NULL || !str_eq(s->os->name, "windows"))
+        each_container(s, container_apparmor_matches, &am);
+}
+
 /* ValidatePodTemplateSpec at the current path ("template", "spec.template") */
 static void validate_pod_template_spec(struct vctx *v, const pod_template_spec_t *t,
                                        const struct name_set *extra)
@@ -2319,6 +2804,7 @@ static void validate_pod_template_spec(struct vctx *v, const pod_template_spec_t
     pod_annotations(v, m, s);
     old = path_child(v, "spec");
     validate_pod_spec(v, s, extra);
+    profile_annotations_match(v, m, s);
     path_pop(v, old);
     if (s != NULL && s->n_ephemeralcontainers > 0)
         forbidden(v, "spec.ephemeralContainers",
@@ -2366,6 +2852,7 @@ static void validate_pod(struct vctx *v, const pod_t *pod)
         forbidden(v, "ephemeralContainers", "cannot be set on create");
     if (pod->spec != NULL && !str_empty(pod->spec->nodename) && pod->spec->n_schedulinggates > 0)
         forbidden(v, "nodeName", "cannot be set until all schedulingGates have been cleared");
+    profile_annotations_match(v, pod->metadata, pod->spec);
     path_pop(v, old);
 }
 
@@ -3823,6 +4310,9 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
     const meta_t *meta = object_meta(obj);
     enum name_rule rule = (enum name_rule)v->name_rule;
 
+    if (old != NULL)
+        v->allow_host_sysctls = host_sysctls_violated(object_pod_spec(old, 0));
+
     if (d == &k8s__io__api__core__v1__pod__descriptor) {
         if (old == NULL) {
             validate_pod(v, (const pod_t *)obj);
@@ -4229,6 +4719,7 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
     pod_annotations(&v, pod->metadata, pod->spec);
     path_pop(&v, saved);
     saved = path_child(&v, "spec");
+    v.allow_host_sysctls = host_sysctls_violated(o);
     validate_pod_spec(&v, s, NULL);
     path_pop(&v, saved);
     pod_annotation_updates(&v, pod, old_pod);

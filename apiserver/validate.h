@@ -104,6 +104,10 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
 int api_validate_status_update(const struct api_resource *r, const ProtobufCMessage *obj,
                                const ProtobufCMessage *old, struct api_field_errors *errs);
 
+/* Whether containers may be privileged (kube-apiserver's --allow-privileged; false unless
+ * set). */
+void api_validate_set_allow_privileged(bool allow);
+
 /* "<field>: <message>" (upstream field.Error.Error()); caller frees with k8c_free. */
 char *api_validate_error_string(const struct api_field_error *e);
 

@@ -155,6 +155,8 @@ static int plan(struct proc *procs)
         add_arg(p, "--tls-private-key-file=%s/pki/apiserver.key", state_dir);
         add_arg(p, "--client-ca-file=%s/pki/ca.crt", state_dir);
         add_arg(p, "--service-cluster-ip-range=198.19.0.0/16");
+        /* as kubeadm and kind run kube-apiserver: node agents run privileged pods */
+        add_arg(p, "--allow-privileged=true");
         /* service account tokens (kubectl create token), one key for both */
         add_arg(p, "--service-account-issuer=https://kubernetes.default.svc.cluster.local");
         add_arg(p, "--service-account-signing-key-file=%s/pki/sa.key", state_dir);

@@ -482,7 +482,7 @@ static void test_pod_annotations(void **state)
            "`operator` is 'Exists'\n");
     expect(APOD(TOLS "'[{\\\"key\\\":1}]'", ""),
            "FieldValueInvalid metadata.annotations: Invalid value: ~scheduler.alpha.kubernetes.io/"
-           "tolerations~: json: cannot unmarshal number into Go struct field Toleration.key of "
+           "tolerations~: json: cannot unmarshal number into Go struct field Toleration.Key of "
            "type string\n");
     expect(APOD(TOLS "'{x'", ""),
            "FieldValueInvalid metadata.annotations: Invalid value: ~scheduler.alpha.kubernetes.io/"
@@ -572,6 +572,103 @@ static void test_events(void **state)
         "'example.com/c','reportingInstance':'i','action':'A','reason':'R','series':{'count':1}}",
         "FieldValueInvalid series.count: Invalid value: ~~: should be at least 2\n"
         "FieldValueRequired series.lastObservedTime: Required value\n");
+}
+
+/* the security context below as the errors print it (pointers as their values) */
+#define PRIV_SC                                                                                    \
+    "core.SecurityContext{Capabilities:(*core.Capabilities)(&{...}), Privileged:(*bool)(true), "   \
+    "SELinuxOptions:(*core.SELinuxOptions)(nil), "                                                 \
+    "WindowsOptions:(*core.WindowsSecurityContextOptions)(nil), RunAsUser:(*int64)(nil), "         \
+    "RunAsGroup:(*int64)(nil), RunAsNonRoot:(*bool)(nil), ReadOnlyRootFilesystem:(*bool)(nil), "   \
+    "AllowPrivilegeEscalation:(*bool)(false), ProcMount:(*core.ProcMountType)(nil), "              \
+    "SeccompProfile:(*core.SeccompProfile)(&{...}), "                                              \
+    "AppArmorProfile:(*core.AppArmorProfile)(&{...})}"
+
+static void test_security_context(void **state)
+{
+    (void)state;
+    api_validate_set_allow_privileged(false);
+    expect(POD("'hostNetwork':true,'hostPID':true,'shareProcessNamespace':true,'securityContext':{"
+               "'runAsUser':-1,'supplementalGroups':[1,2147483648],'fsGroupChangePolicy':'Never',"
+               "'sysctls':[{'name':'Bad_'},{'name':'net.core.somaxconn','value':'1'},"
+               "{'name':'net.core.somaxconn'},{'name':'kernel.shm_rmid_forced'}],"
+               "'appArmorProfile':{'type':'Localhost','localhostProfile':' p'}},'containers':[{"
+               "'name':'c','image':'i','securityContext':{'privileged':true,"
+               "'allowPrivilegeEscalation':false,'runAsGroup':-2,'seccompProfile':{'type':"
+               "'Localhost'}}}]"),
+           "FieldValueForbidden spec.containers[0].securityContext.privileged: Forbidden: "
+           "disallowed by cluster policy\n"
+           "FieldValueInvalid spec.containers[0].securityContext.runAsGroup: Invalid value: -2: "
+           "must be between 0 and 2147483647, inclusive\n"
+           "FieldValueRequired spec.containers[0].securityContext.seccompProfile.localhostProfile: "
+           "Required value: must be set when seccomp type is Localhost\n"
+           "FieldValueInvalid spec.containers[0].securityContext: Invalid value: "
+           "core.SecurityContext{Capabilities:(*core.Capabilities)(nil), Privileged:(*bool)(true), "
+           "SELinuxOptions:(*core.SELinuxOptions)(nil), "
+           "WindowsOptions:(*core.WindowsSecurityContextOptions)(nil), RunAsUser:(*int64)(nil), "
+           "RunAsGroup:(*int64)(-2), RunAsNonRoot:(*bool)(nil), "
+           "ReadOnlyRootFilesystem:(*bool)(nil), AllowPrivilegeEscalation:(*bool)(false), "
+           "ProcMount:(*core.ProcMountType)(nil), SeccompProfile:(*core.SeccompProfile)(&{...}), "
+           "AppArmorProfile:(*core.AppArmorProfile)(nil)}: cannot set `allowPrivilegeEscalation` "
+           "to false and `privileged` to true\n"
+           "FieldValueInvalid spec.securityContext.runAsUser: Invalid value: -1: must be between "
+           "0 and 2147483647, inclusive\n"
+           "FieldValueInvalid spec.securityContext.supplementalGroups[1]: Invalid value: "
+           "2147483648: must be between 0 and 2147483647, inclusive\n"
+           "FieldValueInvalid spec.securityContext.shareProcessNamespace: Invalid value: true: "
+           "ShareProcessNamespace and HostPID cannot both be enabled\n"
+           "FieldValueInvalid spec.securityContext.sysctls[0].name: Invalid value: ~Bad_~: must "
+           "have at most 253 characters and match regex "
+           "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$\n"
+           "FieldValueInvalid spec.securityContext.sysctls[1].name: Invalid value: "
+           "~net.core.somaxconn~: may not be specified when 'hostNetwork' is true\n"
+           "FieldValueDuplicate spec.securityContext.sysctls[2].name: Duplicate value: "
+           "~net.core.somaxconn~\n"
+           "FieldValueInvalid spec.securityContext.sysctls[2].name: Invalid value: "
+           "~net.core.somaxconn~: may not be specified when 'hostNetwork' is true\n"
+           "FieldValueNotSupported spec.securityContext.fsGroupChangePolicy: Unsupported value: "
+           "~Never~: supported values: ~Always~, ~OnRootMismatch~\n"
+           "FieldValueInvalid spec.securityContext.appArmorProfile.localhostProfile: Invalid "
+           "value: ~ p~: must not be padded with whitespace\n");
+    /* a server started with --allow-privileged; CAP_SYS_ADMIN without escalation */
+    api_validate_set_allow_privileged(true);
+    expect(POD("'containers':[{'name':'c','image':'i','securityContext':{'privileged':true,"
+               "'capabilities':{'add':['CAP_SYS_ADMIN']},'allowPrivilegeEscalation':false,"
+               "'seccompProfile':{'type':'RuntimeDefault','localhostProfile':'x'},"
+               "'appArmorProfile':{'type':'Bogus'}}}]"),
+           "FieldValueInvalid spec.containers[0].securityContext.seccompProfile.localhostProfile: "
+           "Invalid value: core.SeccompProfile{Type:~RuntimeDefault~, "
+           "LocalhostProfile:(*string)(~x~)}: can only be set when seccomp type is Localhost\n"
+           "FieldValueInvalid spec.containers[0].securityContext: Invalid value: " PRIV_SC
+           ": cannot set "
+           "`allowPrivilegeEscalation` to false and `privileged` to true\n"
+           "FieldValueInvalid spec.containers[0].securityContext: Invalid value: " PRIV_SC
+           ": cannot set "
+           "`allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN\n"
+           "FieldValueNotSupported spec.containers[0].securityContext.appArmorProfile.type: "
+           "Unsupported value: ~Bogus~: supported values: ~Localhost~, ~RuntimeDefault~, "
+           "~Unconfined~\n");
+    api_validate_set_allow_privileged(false);
+    /* fields and the deprecated annotations agree, on pods and templates */
+    expect(APOD("'seccomp.security.alpha.kubernetes.io/pod':'runtime/default',"
+                "'container.apparmor.security.beta.kubernetes.io/c':'localhost/a'",
+                ",'securityContext':{'seccompProfile':{'type':'Unconfined'},'appArmorProfile':{"
+                "'type':'Localhost','localhostProfile':'b'}}"),
+           "FieldValueForbidden spec.securityContext.seccompProfile.type: Forbidden: seccomp type "
+           "in annotation and field must match\n"
+           "FieldValueForbidden spec.containers[0].securityContext.appArmorProfile."
+           "localhostProfile: Forbidden: apparmor profile in annotation and field must match\n");
+    expect(DEPLOYMENT(WEB_META, "'selector':{'matchLabels':{'app':'web'}},'template':{'metadata':"
+                                "{'labels':{'app':'web'},'annotations':{'container.seccomp."
+                                "security.alpha.kubernetes.io/nginx':'localhost/p'}},'spec':{"
+                                "'containers':[{'name':'nginx','image':'nginx','securityContext':"
+                                "{'seccompProfile':{'type':'Localhost','localhostProfile':'q'}}}]"
+                                ",'securityContext':{'sysctls':[{'name':'kernel.shm_rmid_forced',"
+                                "'value':'1'}]},'hostIPC':true}}"),
+           "FieldValueInvalid spec.template.spec.securityContext.sysctls[0].name: Invalid value: "
+           "~kernel.shm_rmid_forced~: may not be specified when 'hostIPC' is true\n"
+           "FieldValueForbidden spec.template.spec.containers[0].securityContext.seccompProfile."
+           "localhostProfile: Forbidden: seccomp profile in annotation and field must match\n");
 }
 
 #define EVENT_V1(rv, fields)                                                                       \
@@ -1152,6 +1249,7 @@ int main(void)
         cmocka_unit_test(test_pod_annotations),
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_event_update),
+        cmocka_unit_test(test_security_context),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

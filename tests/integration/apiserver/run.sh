@@ -303,6 +303,11 @@ YAML
         "$(k create job j1 --image=busybox -- true >/dev/null; kubectl get job j1 -o jsonpath='{.spec.selector.matchLabels.batch\.kubernetes\.io/controller-uid}' | grep -q . && echo true)"
     expect_match "fieldValidation=Warn" 'Warning: unknown field "bogus"' \
         "$(echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"warned"},"bogus":1}' | k create -f - --validate=warn)"
+    # security contexts: privileged containers need --allow-privileged, IDs are in range
+    expect "privileged refused" 'The Pod "priv" is invalid: spec.containers[0].securityContext.privileged: Forbidden: disallowed by cluster policy' \
+        "$(k run priv --image=busybox --privileged=true 2>&1 || true)"
+    expect_match "runAsUser range" 'spec.securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive' \
+        "$(k run uid --image=busybox --overrides='{"spec":{"securityContext":{"runAsUser":-1}}}' 2>&1 || true)"
     # events live one hour: they carry a store lease
     echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","message":"hello","type":"Normal"}' | k create -f - >/dev/null
     if [ -n "$etcd_ctl_url" ]; then

@@ -1657,6 +1657,32 @@ static void validate_lifecycle(struct vctx *v, const K8s__Io__Api__Core__V1__Lif
 }
 
 /* validateContainerCommon at the container's path */
+/* Whether the field of m with this (proto = JSON) name is set: a present optional scalar, a
+ * non-NULL message or string, a non-empty list. */
+static bool field_set(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        m != NULL ? protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name) : NULL;
+    const char *base = (const char *)m;
+
+    if (f == NULL)
+        return false;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return *(const size_t *)(base + f->quantifier_offset) > 0;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING)
+        return *(void *const *)(base + f->offset) != NULL;
+    return f->quantifier_offset != 0 && *(const protobuf_c_boolean *)(base + f->quantifier_offset);
+}
+
+/* Forbidden(detail) at each of the named children of the current path that m sets */
+static void forbid_set(struct vctx *v, const ProtobufCMessage *m, const char *const *names,
+                       const char *detail)
+{
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (field_set(m, names[i]))
+            forbidden(v, names[i], detail);
+}
+
 /* ---- security contexts -------------------------------------------------------------------- */
 
 typedef K8s__Io__Api__Core__V1__SecurityContext security_context_t;
@@ -1814,11 +1840,110 @@ static void apparmor_profile_field(struct vctx *v, const char *child, const appa
     path_pop(v, at);
 }
 
+typedef K8s__Io__Api__Core__V1__WindowsSecurityContextOptions windows_options_t;
+
+/* validNetBiosRegex: 1-15 bytes, none of \ / : * ? " < > |, not starting with '.' */
+static bool netbios_domain_ok(const char *d, size_t n)
+{
+    if (n == 0 || n > 15 || d[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strchr("\\/:*?\"<>|", d[i]) != NULL || d[i] == '\0')
+            return false;
+    return true;
+}
+
+/* dnsSubdomainFormat of the Windows checks: labels of [a-zA-Z0-9] and inner '-', 1-63 bytes,
+ * joined by '.' */
+static bool windows_dns_domain_ok(const char *d, size_t n)
+{
+    size_t start = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && d[i] != '.') {
+            char c = d[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-'))
+                return false;
+            continue;
+        }
+        size_t len = i - start;
+        if (len == 0 || len > 63 || d[start] == '-' || d[i - 1] == '-')
+            return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+/* validateWindowsSecurityContextOptions at child */
+static void windows_options(struct vctx *v, const char *child, const windows_options_t *w)
+{
+    const char *msgs[MAX_MSGS];
+    size_t at;
+
+    if (w == NULL)
+        return;
+    at = path_child(v, child);
+    if (w->gmsacredentialspecname != NULL)
+        invalid_msgs(v, "gmsaCredentialSpecName", w->gmsacredentialspecname, msgs,
+                     dns1123_subdomain_msgs(w->gmsacredentialspecname, msgs));
+    if (w->gmsacredentialspec != NULL) {
+        size_t l = strlen(w->gmsacredentialspec);
+        if (l == 0)
+            invalid_str(v, "gmsaCredentialSpec", "",
+                        "gmsaCredentialSpec cannot be an empty string");
+        else if (l > 64 * 1024)
+            invalid_str(v, "gmsaCredentialSpec", w->gmsacredentialspec,
+                        "gmsaCredentialSpec size must be under 64 KiB");
+    }
+    if (w->runasusername != NULL) {
+        const char *name = w->runasusername, *slash = strchr(name, '\\');
+        bool ctrl = false;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+            ctrl = ctrl || *p < 0x20 || *p == 0x7f;
+        if (name[0] == '\0') {
+            invalid_str(v, "runAsUserName", name, "runAsUserName cannot be an empty string");
+        } else if (ctrl) {
+            invalid_str(v, "runAsUserName", name,
+                        "runAsUserName cannot contain control characters");
+        } else if (slash != NULL && strchr(slash + 1, '\\') != NULL) {
+            invalid_str(v, "runAsUserName", name,
+                        "runAsUserName cannot contain more than one backslash");
+        } else {
+            const char *user = slash != NULL ? slash + 1 : name;
+            size_t dlen = slash != NULL ? (size_t)(slash - name) : 0, ulen = strlen(user);
+            bool dots_spaces = ulen > 0;
+            for (size_t i = 0; i < ulen; i++)
+                dots_spaces = dots_spaces && (user[i] == '.' || user[i] == ' ');
+            if (dlen >= 256)
+                invalid_str(v, "runAsUserName", name,
+                            "runAsUserName's Domain length must be under 256 characters");
+            if (slash != NULL && !netbios_domain_ok(name, dlen) &&
+                !windows_dns_domain_ok(name, dlen))
+                invalid_str(v, "runAsUserName", name,
+                            "runAsUserName's Domain doesn't match the NetBios nor the DNS format");
+            if (ulen == 0)
+                invalid_str(v, "runAsUserName", name, "runAsUserName's User cannot be empty");
+            else if (ulen > 104)
+                invalid_str(v, "runAsUserName", name,
+                            "runAsUserName's User length must not be longer than 104 characters");
+            if (dots_spaces)
+                invalid_str(v, "runAsUserName", name,
+                            "runAsUserName's User cannot contain only periods or spaces");
+            if (strpbrk(user, "\"/\\:;|=,+*?<>@[]") != NULL)
+                invalid_str(v, "runAsUserName", name,
+                            "runAsUserName's User cannot contain the following characters: "
+                            "\"/\\:;|=,+*?<>@[]");
+        }
+    }
+    path_pop(v, at);
+}
+
 /*
  * ValidateSecurityContext at "securityContext" of a container: privileged only where the
  * server allows it, user and group IDs in range, the seccomp and AppArmor profiles, and no
  * allowPrivilegeEscalation=false beside privileged or CAP_SYS_ADMIN. (procMount needs the
- * ProcMountType gate, off in 1.32, and the Windows options are not checked here.)
+ * ProcMountType gate, off in 1.32.)
  */
 static void validate_security_context(struct vctx *v, const security_context_t *sc)
 {
@@ -1847,6 +1972,7 @@ static void validate_security_context(struct vctx *v, const security_context_t *
                         "CAP_SYS_ADMIN");
         }
     }
+    windows_options(v, "windowsOptions", sc->windowsoptions);
     apparmor_profile_field(v, "appArmorProfile", sc->apparmorprofile);
     path_pop(v, at);
 }
@@ -2005,8 +2131,182 @@ static void validate_pod_security_context(struct vctx *v, const pod_spec_t *s)
     if (psc->fsgroupchangepolicy != NULL && !one_of(psc->fsgroupchangepolicy, fs_policies))
         not_supported(v, "fsGroupChangePolicy", psc->fsgroupchangepolicy, fs_policies_sorted);
     seccomp_profile_field(v, "seccompProfile", psc->seccompprofile);
+    windows_options(v, "windowsOptions", psc->windowsoptions);
     apparmor_profile_field(v, "appArmorProfile", psc->apparmorprofile);
     path_pop(v, at);
+}
+
+/* One container of a pod spec and its security context */
+struct ctr_ref {
+    const char *list; /* "initContainers", "containers", "ephemeralContainers" */
+    size_t index;
+    const char *name;
+    const security_context_t *sc;
+};
+
+/* Visits the containers of s as upstream's VisitContainers(AllContainers): init, regular,
+ * ephemeral. */
+static void each_container(const pod_spec_t *s, void (*fn)(struct ctr_ref *, void *), void *arg)
+{
+    for (size_t i = 0; i < s->n_initcontainers; i++) {
+        struct ctr_ref c = {"initContainers", i, s->initcontainers[i]->name,
+                            s->initcontainers[i]->securitycontext};
+        fn(&c, arg);
+    }
+    for (size_t i = 0; i < s->n_containers; i++) {
+        struct ctr_ref c = {"containers", i, s->containers[i]->name,
+                            s->containers[i]->securitycontext};
+        fn(&c, arg);
+    }
+    for (size_t i = 0; i < s->n_ephemeralcontainers; i++) {
+        const ephemeral_common_t *e = s->ephemeralcontainers[i]->ephemeralcontainercommon;
+        struct ctr_ref c = {"ephemeralContainers", i, e != NULL ? e->name : NULL,
+                            e != NULL ? e->securitycontext : NULL};
+        fn(&c, arg);
+    }
+}
+
+struct host_process {
+    const windows_options_t *pod;
+    size_t containers, host_process;
+    struct vctx *v;
+};
+
+static void container_host_process(struct ctr_ref *c, void *arg)
+{
+    struct host_process *hp = arg;
+    const windows_options_t *w = c->sc != NULL ? c->sc->windowsoptions : NULL;
+    bool has = w != NULL && w->has_hostprocess,
+         pod_has = hp->pod != NULL && hp->pod->has_hostprocess;
+
+    hp->containers++;
+    if (has && pod_has && w->hostprocess != hp->pod->hostprocess) {
+        char detail[80];
+        size_t at = path_child(hp->v, c->list);
+        path_index(hp->v, c->index);
+        snprintf(detail, sizeof(detail),
+                 "pod hostProcess value must be identical if both are specified, was %s",
+                 hp->pod->hostprocess ? "true" : "false");
+        k8c_sbuf_puts(val_begin(hp->v), w->hostprocess ? "true" : "false");
+        invalid_val(hp->v, "securityContext.windowsOptions.hostProcess", detail);
+        path_pop(hp->v, at);
+    }
+    if (has ? w->hostprocess : pod_has && hp->pod->hostprocess)
+        hp->host_process++;
+}
+
+/* validateWindowsHostProcessPod at the pod spec's path: hostProcess the same in the pod and
+ * its containers, and then in all of them, with the host's network, where privileged
+ * containers are allowed */
+static void windows_host_process(struct vctx *v, const pod_spec_t *s)
+{
+    struct host_process hp = {
+        s->securitycontext != NULL ? s->securitycontext->windowsoptions : NULL, 0, 0, v};
+
+    each_container(s, container_host_process, &hp);
+    if (hp.host_process == 0)
+        return;
+    if (hp.host_process != hp.containers)
+        invalid_str(v, NULL, "",
+                    "If pod contains any hostProcess containers then all containers must be "
+                    "HostProcess containers");
+    if (!s->hostnetwork) {
+        k8c_sbuf_puts(val_begin(v), "false");
+        invalid_val(v, "hostNetwork",
+                    "hostNetwork must be true if pod contains any hostProcess containers");
+    }
+    if (!allow_privileged)
+        forbidden(v, NULL, "hostProcess containers are disallowed by cluster policy");
+}
+
+static void container_linux(struct ctr_ref *c, void *arg)
+{
+    struct vctx *v = arg;
+    if (c->sc != NULL && c->sc->windowsoptions != NULL) {
+        size_t at = path_child(v, c->list);
+        path_index(v, c->index);
+        forbidden(v, "securityContext.windowsOptions",
+                  "windows options cannot be set for a linux pod");
+        path_pop(v, at);
+    }
+}
+
+static void container_windows(struct ctr_ref *c, void *arg)
+{
+    static const char no[] = "cannot be set for a windows pod";
+    static const char *const fields[] = {"appArmorProfile",
+                                         "seLinuxOptions",
+                                         "seccompProfile",
+                                         "capabilities",
+                                         "readOnlyRootFilesystem",
+                                         "privileged",
+                                         "allowPrivilegeEscalation",
+                                         "procMount",
+                                         "runAsUser",
+                                         "runAsGroup",
+                                         NULL};
+    struct vctx *v = arg;
+    const security_context_t *sc = c->sc;
+    size_t at;
+
+    if (sc == NULL)
+        return;
+    at = path_child(v, c->list);
+    path_index(v, c->index);
+    path_child(v, "securityContext");
+    forbid_set(v, &sc->base, fields, no);
+    path_pop(v, at);
+}
+
+/* validateOS, then validateLinux or validateWindows, at the pod spec's path: a pod for one OS
+ * sets none of the other's fields */
+static void validate_pod_os(struct vctx *v, const pod_spec_t *s)
+{
+    static const char *const oses[] = {"linux", "windows", NULL};
+    static const char no[] = "cannot be set for a windows pod";
+    static const char *const psc_fields_1[] = {"appArmorProfile", "seLinuxOptions", NULL};
+    static const char *const psc_fields_2[] = {"seccompProfile", "fsGroup", "fsGroupChangePolicy",
+                                               "sysctls", NULL};
+    static const char *const psc_fields_3[] = {"runAsUser",           "runAsGroup",
+                                               "supplementalGroups",  "supplementalGroupsPolicy",
+                                               "seLinuxChangePolicy", NULL};
+    const pod_security_context_t *psc = s->securitycontext;
+
+    if (s->os == NULL)
+        return;
+    if (str_empty(s->os->name)) {
+        required(v, "os.name", "cannot be empty");
+        return;
+    }
+    if (!one_of(s->os->name, oses)) {
+        not_supported(v, "os", s->os->name, oses);
+        return;
+    }
+    if (strcmp(s->os->name, "linux") == 0) {
+        if (psc != NULL && psc->windowsoptions != NULL)
+            forbidden(v, "securityContext.windowsOptions",
+                      "windows options cannot be set for a linux pod");
+        each_container(s, container_linux, v);
+        return;
+    }
+    /* in upstream's order: the pod security context's fields, and the host namespaces (when
+     * true) and process sharing (when set) the v1 pod spec keeps outside it */
+    size_t at = path_child(v, "securityContext");
+    forbid_set(v, psc != NULL ? &psc->base : NULL, psc_fields_1, no);
+    path_pop(v, at);
+    if (s->hostpid)
+        forbidden(v, "hostPID", no);
+    if (s->hostipc)
+        forbidden(v, "hostIPC", no);
+    at = path_child(v, "securityContext");
+    forbid_set(v, psc != NULL ? &psc->base : NULL, psc_fields_2, no);
+    path_pop(v, at);
+    if (s->has_shareprocessnamespace)
+        forbidden(v, "shareProcessNamespace", no);
+    at = path_child(v, "securityContext");
+    forbid_set(v, psc != NULL ? &psc->base : NULL, psc_fields_3, no);
+    path_pop(v, at);
+    each_container(s, container_windows, v);
 }
 
 static void validate_container_common(struct vctx *v, const container_t *c,
@@ -2281,6 +2581,7 @@ static void validate_ephemeral_containers(struct vctx *v, const pod_spec_t *s,
         as_container.n_volumemounts = c->n_volumemounts;
         as_container.volumemounts = c->volumemounts;
         as_container.resources = c->resources;
+        as_container.securitycontext = c->securitycontext;
         validate_container_common(v, &as_container, vols);
         if (name_set_has(&all, c->name))
             duplicate_str(v, "name", str_or_empty(c->name));
@@ -2352,6 +2653,7 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
         not_supported(v, "dnsPolicy", s->dnspolicy, dns_policies);
     validate_labels(v, "nodeSelector", (void *const *)s->nodeselector, s->n_nodeselector);
     validate_pod_security_context(v, s);
+    windows_host_process(v, s);
     if (!str_empty(s->serviceaccountname))
         invalid_msgs(v, "serviceAccountName", s->serviceaccountname, msgs,
                      dns1123_subdomain_msgs(s->serviceaccountname, msgs));
@@ -2370,6 +2672,7 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
     if (!str_empty(s->priorityclassname))
         invalid_msgs(v, "priorityClassName", s->priorityclassname, msgs,
                      dns1123_subdomain_msgs(s->priorityclassname, msgs));
+    validate_pod_os(v, s);
     name_set_free(&vols);
 }
 
@@ -2660,36 +2963,6 @@ static void pod_annotation_updates(struct vctx *v, const pod_t *pod, const pod_t
     path_pop(v, ann);
     pod_annotations(v, m, pod->spec);
     path_pop(v, at);
-}
-
-/* One container's security context, for the annotation checks below */
-struct ctr_ref {
-    const char *list; /* "initContainers", "containers", "ephemeralContainers" */
-    size_t index;
-    const char *name;
-    const security_context_t *sc;
-};
-
-/* Visits the containers of s as upstream's VisitContainers(AllContainers): init, regular,
- * ephemeral. */
-static void each_container(const pod_spec_t *s, void (*fn)(struct ctr_ref *, void *), void *arg)
-{
-    for (size_t i = 0; i < s->n_initcontainers; i++) {
-        struct ctr_ref c = {"initContainers", i, s->initcontainers[i]->name,
-                            s->initcontainers[i]->securitycontext};
-        fn(&c, arg);
-    }
-    for (size_t i = 0; i < s->n_containers; i++) {
-        struct ctr_ref c = {"containers", i, s->containers[i]->name,
-                            s->containers[i]->securitycontext};
-        fn(&c, arg);
-    }
-    for (size_t i = 0; i < s->n_ephemeralcontainers; i++) {
-        const ephemeral_common_t *e = s->ephemeralcontainers[i]->ephemeralcontainercommon;
-        struct ctr_ref c = {"ephemeralContainers", i, e != NULL ? e->name : NULL,
-                            e != NULL ? e->securitycontext : NULL};
-        fn(&c, arg);
-    }
 }
 
 /* validateSeccompProfileAnnotation/validateAppArmorAnnotationsAndFieldsMatch: the field's

@@ -649,6 +649,41 @@ static void test_security_context(void **state)
            "Unsupported value: ~Bogus~: supported values: ~Localhost~, ~RuntimeDefault~, "
            "~Unconfined~\n");
     api_validate_set_allow_privileged(false);
+    /* Windows: user names, host process containers, and each OS's own fields */
+    expect(
+        POD("'os':{'name':'windows'},'hostPID':true,'securityContext':{'windowsOptions':{"
+            "'runAsUserName':'a\\\\b\\\\c','hostProcess':true},'runAsUser':1},"
+            "'containers':[{'name':'c','image':'i','securityContext':{'windowsOptions':{"
+            "'hostProcess':false,'gmsaCredentialSpec':'','runAsUserName':'dom.example\\\\..'},"
+            "'privileged':false}},{'name':'d','image':'i'}]"),
+        "FieldValueInvalid spec.containers[0].securityContext.windowsOptions.gmsaCredentialSpec: "
+        "Invalid value: ~~: gmsaCredentialSpec cannot be an empty string\n"
+        "FieldValueInvalid spec.containers[0].securityContext.windowsOptions.runAsUserName: "
+        "Invalid value: ~dom.example\\\\..~: runAsUserName's User cannot contain only "
+        "periods or spaces\n"
+        "FieldValueInvalid spec.securityContext.windowsOptions.runAsUserName: Invalid value: "
+        "~a\\\\b\\\\c~: runAsUserName cannot contain more than one backslash\n"
+        "FieldValueInvalid spec.containers[0].securityContext.windowsOptions.hostProcess: "
+        "Invalid value: false: pod hostProcess value must be identical if both are specified, "
+        "was true\n"
+        "FieldValueInvalid spec: Invalid value: ~~: If pod contains any hostProcess containers "
+        "then all containers must be HostProcess containers\n"
+        "FieldValueInvalid spec.hostNetwork: Invalid value: false: hostNetwork must be true if "
+        "pod contains any hostProcess containers\n"
+        "FieldValueForbidden spec: Forbidden: hostProcess containers are disallowed by cluster "
+        "policy\n"
+        "FieldValueForbidden spec.hostPID: Forbidden: cannot be set for a windows pod\n"
+        "FieldValueForbidden spec.securityContext.runAsUser: Forbidden: cannot be set for a "
+        "windows pod\n"
+        "FieldValueForbidden spec.containers[0].securityContext.privileged: Forbidden: cannot "
+        "be set for a windows pod\n");
+    expect(POD("'os':{'name':'linux'},'containers':[{'name':'c','image':'i','securityContext':{"
+               "'windowsOptions':{'runAsUserName':'u'}}}]"),
+           "FieldValueForbidden spec.containers[0].securityContext.windowsOptions: Forbidden: "
+           "windows options cannot be set for a linux pod\n");
+    expect(POD("'os':{'name':'plan9'},'containers':[" NGINX "]"),
+           "FieldValueNotSupported spec.os: Unsupported value: ~plan9~: supported values: "
+           "~linux~, ~windows~\n");
     /* fields and the deprecated annotations agree, on pods and templates */
     expect(APOD("'seccomp.security.alpha.kubernetes.io/pod':'runtime/default',"
                 "'container.apparmor.security.beta.kubernetes.io/c':'localhost/a'",
@@ -784,6 +819,11 @@ static void test_pod_ephemeral(void **state)
     /* added: fine; a target that is a regular or init container is fine */
     expect_update(EPOD("{'name':'d','image':'i','targetContainerName':'init'}"), EPOD(""),
                   RV_REQUIRED);
+    /* their security contexts as every container's */
+    expect_update(EPOD("{'name':'d','image':'i','securityContext':{'runAsUser':-1}}"), EPOD(""),
+                  RV_REQUIRED "FieldValueInvalid spec.ephemeralContainers[0].securityContext."
+                              "runAsUser: Invalid value: -1: must be between 0 and 2147483647, "
+                              "inclusive\n");
     /* names unique over every kind of container, and set */
     expect_update(EPOD("{'name':'c','image':'i'},{'name':'d','image':'i'},{'name':'d','image':'i'},"
                        "{'image':'i'}"),

@@ -365,6 +365,7 @@ struct vctx {
     /* an update of an object whose pod spec already had sysctls its host network or IPC
      * forbids (upstream's AllowNamespacedSysctlsForHostNetAndHostIPC) */
     bool allow_host_sysctls;
+    bool resource_is_pod; /* a Pod's own spec, not a template's (PodValidationOptions) */
 };
 
 static const char *path_str(const struct vctx *v)
@@ -1493,17 +1494,25 @@ static bool entry_quantity(const quantity_entry_t *e, struct k8c_quantity *q, ch
 }
 
 /* ValidateResourceRequirements at "resources" */
+static void validate_resources_at(struct vctx *v, const resources_t *r);
+
+/* ValidateContainerResourceRequirements at "resources" */
 static void validate_resources(struct vctx *v, const resources_t *r)
 {
     size_t old = path_child(v, "resources");
+    validate_resources_at(v, r);
+    path_pop(v, old);
+}
+
+/* ValidateContainerResourceRequirements at the current path */
+static void validate_resources_at(struct vctx *v, const resources_t *r)
+{
     void **lims, **reqs;
     struct k8c_quantity q, lq;
     char canon[K8C_QUANTITY_STR_MAX], lcanon[K8C_QUANTITY_STR_MAX], detail[256];
 
-    if (r == NULL) {
-        path_pop(v, old);
+    if (r == NULL)
         return;
-    }
     lims = sorted_entries((void *const *)r->limits, r->n_limits);
     reqs = sorted_entries((void *const *)r->requests, r->n_requests);
     for (size_t i = 0; i < r->n_limits; i++) {
@@ -1548,7 +1557,6 @@ static void validate_resources(struct vctx *v, const resources_t *r)
     }
     k8c_free(lims);
     k8c_free(reqs);
-    path_pop(v, old);
 }
 
 /* validateHTTPGetAction */
@@ -2508,25 +2516,9 @@ static void validate_tolerations(struct vctx *v, const char *child,
                 k8c_sbuf_free(&d);
             }
         } else if (strcmp(op, "Exists") == 0) {
-            if (!str_empty(t->value)) {
-                /* upstream prints the whole toleration (%#v); a set tolerationSeconds is a
-                 * pointer there, printed as its address, here as the seconds */
-                struct k8c_sbuf *sb = val_begin(v);
-                k8c_sbuf_puts(sb, "core.Toleration{Key:");
-                goq(sb, t->key);
-                k8c_sbuf_puts(sb, ", Operator:");
-                goq(sb, t->operator_);
-                k8c_sbuf_puts(sb, ", Value:");
-                goq(sb, t->value);
-                k8c_sbuf_puts(sb, ", Effect:");
-                goq(sb, t->effect);
-                if (t->has_tolerationseconds)
-                    k8c_sbuf_printf(sb, ", TolerationSeconds:(*int64)(%lld)}",
-                                    (long long)t->tolerationseconds);
-                else
-                    k8c_sbuf_puts(sb, ", TolerationSeconds:(*int64)(nil)}");
-                invalid_val(v, "operator", "value must be empty when `operator` is 'Exists'");
-            }
+            if (!str_empty(t->value))
+                invalid_str(v, "operator", t->value,
+                            "value must be empty when `operator` is 'Exists'");
         } else {
             not_supported(v, "operator", op, ops);
         }
@@ -2535,6 +2527,449 @@ static void validate_tolerations(struct vctx *v, const char *child,
         path_pop(v, old_i);
     }
     path_pop(v, old);
+}
+
+/* ---- scheduling constraints, DNS and host aliases of a pod spec ---------------------------- */
+
+typedef K8s__Io__Api__Core__V1__NodeSelectorRequirement node_selector_req_t;
+typedef K8s__Io__Api__Core__V1__NodeSelectorTerm node_selector_term_t;
+typedef K8s__Io__Api__Core__V1__PodAffinityTerm pod_affinity_term_t;
+
+static void validate_label_selector(struct vctx *v, const char *child, const label_selector_t *s);
+static bool ip_ok(const char *s);
+
+#define IP_MSG "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+
+/* "must be in the range 1-100" for a preferred term's weight at child */
+static void affinity_weight(struct vctx *v, const char *child, int32_t w)
+{
+    if (w <= 0 || w > 100)
+        invalid_int(v, child, w, "must be in the range 1-100");
+}
+
+/* ValidateNodeSelectorTerm at the current path (values are not label-checked for pods in
+ * 1.32: ValidateNodeSelector is called with allowInvalidLabelValueInRequiredNodeAffinity) */
+static void node_selector_term(struct vctx *v, const node_selector_term_t *t)
+{
+    const char *msgs[MAX_MSGS];
+
+    for (size_t j = 0; t != NULL && j < t->n_matchexpressions; j++) {
+        const node_selector_req_t *r = t->matchexpressions[j];
+        const char *op = str_or_empty(r->operator_);
+        size_t at = path_child(v, "matchExpressions");
+        path_index(v, j);
+        if (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) {
+            if (r->n_values == 0)
+                required(v, "values", "must be specified when `operator` is 'In' or 'NotIn'");
+        } else if (strcmp(op, "Exists") == 0 || strcmp(op, "DoesNotExist") == 0) {
+            if (r->n_values > 0)
+                forbidden(v, "values",
+                          "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+        } else if (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) {
+            if (r->n_values != 1)
+                required(v, "values",
+                         "must be specified single value when `operator` is 'Lt' or 'Gt'");
+        } else {
+            invalid_str(v, "operator", op, "not a valid selector operator");
+        }
+        invalid_msgs(v, "key", str_or_empty(r->key), msgs,
+                     qualified_name_msgs(str_or_empty(r->key), msgs));
+        path_pop(v, at);
+    }
+    for (size_t j = 0; t != NULL && j < t->n_matchfields; j++) {
+        const node_selector_req_t *r = t->matchfields[j];
+        const char *op = str_or_empty(r->operator_);
+        size_t at = path_child(v, "matchFields");
+        path_index(v, j);
+        if (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) {
+            if (r->n_values != 1)
+                required(v, "values",
+                         "must be only one value when `operator` is 'In' or 'NotIn' for node field "
+                         "selector");
+        } else {
+            invalid_str(v, "operator", op, "not a valid selector operator");
+        }
+        if (!str_eq(r->key, "metadata.name")) {
+            invalid_str(v, "key", str_or_empty(r->key), "not a valid field selector key");
+        } else {
+            for (size_t k = 0; k < r->n_values; k++) {
+                size_t vat = path_child(v, "values");
+                path_index(v, k);
+                invalid_msgs(v, NULL, str_or_empty(r->values[k]), msgs,
+                             dns1123_subdomain_msgs(str_or_empty(r->values[k]), msgs));
+                path_pop(v, vat);
+            }
+        }
+        path_pop(v, at);
+    }
+}
+
+/* validateLabelKeys: matchLabelKeys or mismatchLabelKeys at child */
+static void affinity_label_keys(struct vctx *v, const char *child, char *const *keys, size_t n,
+                                const label_selector_t *sel)
+{
+    const char *msgs[MAX_MSGS];
+    size_t at;
+
+    if (n == 0)
+        return;
+    if (sel == NULL) {
+        forbidden(v, child, "must not be specified when labelSelector is not set");
+        return;
+    }
+    at = path_child(v, child);
+    for (size_t i = 0; i < n; i++) {
+        size_t ai = path_index(v, i);
+        invalid_msgs(v, NULL, str_or_empty(keys[i]), msgs,
+                     qualified_name_msgs(str_or_empty(keys[i]), msgs));
+        path_pop(v, ai);
+    }
+    path_pop(v, at);
+}
+
+/* validatePodAffinityTerm at the current path. (Upstream also reports a matchLabelKeys key
+ * that the pod's labels, merged into the selector by the strategy, repeat; this server does
+ * not merge them.) */
+static void pod_affinity_term(struct vctx *v, const pod_affinity_term_t *t)
+{
+    static const pod_affinity_term_t none = K8S__IO__API__CORE__V1__POD_AFFINITY_TERM__INIT;
+    const char *msgs[MAX_MSGS];
+
+    if (t == NULL)
+        t = &none;
+    validate_label_selector(v, "labelSelector", t->labelselector);
+    validate_label_selector(v, "namespaceSelector", t->namespaceselector);
+    for (size_t i = 0; i < t->n_namespaces; i++)
+        invalid_msgs(v, "namespace", str_or_empty(t->namespaces[i]), msgs,
+                     dns1123_label_msgs(str_or_empty(t->namespaces[i]), msgs));
+    affinity_label_keys(v, "matchLabelKeys", t->matchlabelkeys, t->n_matchlabelkeys,
+                        t->labelselector);
+    affinity_label_keys(v, "mismatchLabelKeys", t->mismatchlabelkeys, t->n_mismatchlabelkeys,
+                        t->labelselector);
+    for (size_t i = 0; t->labelselector != NULL && i < t->n_matchlabelkeys; i++) {
+        if (!has_string(t->mismatchlabelkeys, t->n_mismatchlabelkeys, t->matchlabelkeys[i]))
+            continue;
+        size_t at = path_child(v, "matchLabelKeys");
+        path_index(v, i);
+        invalid_str(v, NULL, t->matchlabelkeys[i],
+                    "exists in both matchLabelKeys and mismatchLabelKeys");
+        path_pop(v, at);
+    }
+    if (str_empty(t->topologykey))
+        required(v, "topologyKey", "can not be empty");
+    invalid_msgs(v, "topologyKey", str_or_empty(t->topologykey), msgs,
+                 qualified_name_msgs(str_or_empty(t->topologykey), msgs));
+}
+
+static void pod_affinity_term_cb(struct vctx *v, const void *t)
+{
+    pod_affinity_term(v, t);
+}
+
+static void node_selector_term_cb(struct vctx *v, const void *t)
+{
+    node_selector_term(v, t);
+}
+
+/* preferredDuringSchedulingIgnoredDuringExecution[i]: the weight, then the term at child */
+static void preferred_term(struct vctx *v, size_t i, int32_t weight, const char *child,
+                           void (*check)(struct vctx *, const void *), const void *term)
+{
+    size_t at = path_child(v, "preferredDuringSchedulingIgnoredDuringExecution");
+    path_index(v, i);
+    affinity_weight(v, "weight", weight);
+    path_child(v, child);
+    check(v, term);
+    path_pop(v, at);
+}
+
+/* validatePodAffinity / validatePodAntiAffinity at child (both have the same layout) */
+static void pod_affinity(struct vctx *v, const char *child,
+                         const K8s__Io__Api__Core__V1__PodAffinity *a)
+{
+    size_t at;
+
+    if (a == NULL)
+        return;
+    at = path_child(v, child);
+    for (size_t i = 0; i < a->n_requiredduringschedulingignoredduringexecution; i++) {
+        size_t ai = path_child(v, "requiredDuringSchedulingIgnoredDuringExecution");
+        path_index(v, i);
+        pod_affinity_term(v, a->requiredduringschedulingignoredduringexecution[i]);
+        path_pop(v, ai);
+    }
+    for (size_t i = 0; i < a->n_preferredduringschedulingignoredduringexecution; i++) {
+        const K8s__Io__Api__Core__V1__WeightedPodAffinityTerm *w =
+            a->preferredduringschedulingignoredduringexecution[i];
+        preferred_term(v, i, w->weight, "podAffinityTerm", pod_affinity_term_cb,
+                       w->podaffinityterm);
+    }
+    path_pop(v, at);
+}
+
+/* validateAffinity at "affinity" */
+static void validate_affinity(struct vctx *v, const K8s__Io__Api__Core__V1__Affinity *a)
+{
+    size_t at;
+
+    if (a == NULL)
+        return;
+    at = path_child(v, "affinity");
+    if (a->nodeaffinity != NULL) {
+        const K8s__Io__Api__Core__V1__NodeAffinity *na = a->nodeaffinity;
+        const K8s__Io__Api__Core__V1__NodeSelector *req =
+            na->requiredduringschedulingignoredduringexecution;
+        size_t nat = path_child(v, "nodeAffinity");
+        if (req != NULL) {
+            size_t rat = path_child(v, "requiredDuringSchedulingIgnoredDuringExecution");
+            if (req->n_nodeselectorterms == 0)
+                required(v, "nodeSelectorTerms", "must have at least one node selector term");
+            for (size_t i = 0; i < req->n_nodeselectorterms; i++) {
+                size_t ti = path_child(v, "nodeSelectorTerms");
+                path_index(v, i);
+                node_selector_term(v, req->nodeselectorterms[i]);
+                path_pop(v, ti);
+            }
+            path_pop(v, rat);
+        }
+        for (size_t i = 0; i < na->n_preferredduringschedulingignoredduringexecution; i++) {
+            const K8s__Io__Api__Core__V1__PreferredSchedulingTerm *t =
+                na->preferredduringschedulingignoredduringexecution[i];
+            preferred_term(v, i, t->weight, "preference", node_selector_term_cb, t->preference);
+        }
+        path_pop(v, nat);
+    }
+    /* PodAntiAffinity has PodAffinity's fields in the same order */
+    pod_affinity(v, "podAffinity", a->podaffinity);
+    pod_affinity(v, "podAntiAffinity",
+                 (const K8s__Io__Api__Core__V1__PodAffinity *)(const void *)a->podantiaffinity);
+    path_pop(v, at);
+}
+
+/* validatePodDNSConfig at "dnsConfig" */
+static void validate_dns_config(struct vctx *v, const pod_spec_t *s)
+{
+    const K8s__Io__Api__Core__V1__PodDNSConfig *d = s->dnsconfig;
+    const char *msgs[MAX_MSGS];
+    size_t at;
+
+    if (str_eq(s->dnspolicy, "None")) {
+        if (d == NULL) {
+            required(v, "dnsConfig", "must provide `dnsConfig` when `dnsPolicy` is None");
+            return;
+        }
+        if (d->n_nameservers == 0) {
+            required(v, "dnsConfig.nameservers",
+                     "must provide at least one DNS nameserver when `dnsPolicy` is None");
+            return;
+        }
+    }
+    if (d == NULL)
+        return;
+    at = path_child(v, "dnsConfig");
+    if (d->n_nameservers > 3) {
+        go_string_slice(val_begin(v), d->nameservers, d->n_nameservers);
+        invalid_val(v, "nameservers", "must not have more than 3 nameservers");
+    }
+    for (size_t i = 0; i < d->n_nameservers; i++) {
+        if (ip_ok(d->nameservers[i]))
+            continue;
+        size_t ai = path_child(v, "nameservers");
+        path_index(v, i);
+        invalid_str(v, NULL, str_or_empty(d->nameservers[i]), IP_MSG);
+        path_pop(v, ai);
+    }
+    size_t joined = 0;
+    for (size_t i = 0; i < d->n_searches; i++)
+        joined += strlen(str_or_empty(d->searches[i])) + (i > 0);
+    if (d->n_searches > 32) {
+        go_string_slice(val_begin(v), d->searches, d->n_searches);
+        invalid_val(v, "searches", "must not have more than 32 search paths");
+    }
+    if (joined > 2048) {
+        go_string_slice(val_begin(v), d->searches, d->n_searches);
+        invalid_val(
+            v, "searches",
+            "must not have more than 2048 characters (including spaces) in the search list");
+    }
+    for (size_t i = 0; i < d->n_searches; i++) {
+        /* a trailing dot is fine */
+        const char *search = str_or_empty(d->searches[i]);
+        size_t n = strlen(search);
+        char *trimmed = k8c_strndup(search, n > 0 && search[n - 1] == '.' ? n - 1 : n);
+        size_t ai = path_child(v, "searches");
+        path_index(v, i);
+        invalid_msgs(v, NULL, trimmed, msgs, dns1123_subdomain_msgs(trimmed, msgs));
+        path_pop(v, ai);
+        k8c_free(trimmed);
+    }
+    for (size_t i = 0; i < d->n_options; i++) {
+        if (!str_empty(d->options[i]->name))
+            continue;
+        size_t ai = path_child(v, "options");
+        path_index(v, i);
+        required(v, NULL, "must not be empty");
+        path_pop(v, ai);
+    }
+    path_pop(v, at);
+}
+
+/* validateTopologySpreadConstraints at "topologySpreadConstraints" */
+static void validate_topology_spread(struct vctx *v, const pod_spec_t *s)
+{
+    static const char *const actions[] = {"DoNotSchedule", "ScheduleAnyway", NULL};
+    static const char *const policies[] = {"Honor", "Ignore", NULL};
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, "topologySpreadConstraints");
+
+    for (size_t i = 0; i < s->n_topologyspreadconstraints; i++) {
+        const K8s__Io__Api__Core__V1__TopologySpreadConstraint *c = s->topologyspreadconstraints[i];
+        const char *action = str_or_empty(c->whenunsatisfiable);
+        size_t ai = path_index(v, i);
+
+        if (c->maxskew <= 0)
+            invalid_int(v, "maxSkew", c->maxskew, "must be greater than zero");
+        if (str_empty(c->topologykey))
+            required(v, "topologyKey", "can not be empty");
+        if (!one_of(action, actions))
+            not_supported(v, "whenUnsatisfiable", action, actions);
+        for (size_t j = i + 1; j < s->n_topologyspreadconstraints; j++) {
+            const K8s__Io__Api__Core__V1__TopologySpreadConstraint *o =
+                s->topologyspreadconstraints[j];
+            if (str_eq(o->topologykey, c->topologykey) && str_eq(o->whenunsatisfiable, action)) {
+                struct k8c_sbuf pair;
+                k8c_sbuf_init(&pair);
+                k8c_sbuf_printf(&pair, "{%s, %s}", str_or_empty(c->topologykey), action);
+                duplicate_str(v, "{topologyKey, whenUnsatisfiable}", pair.data);
+                k8c_sbuf_free(&pair);
+                break;
+            }
+        }
+        if (c->has_mindomains) {
+            char detail[96];
+            if (c->mindomains <= 0)
+                invalid_int(v, "minDomains", c->mindomains, "must be greater than zero");
+            if (strcmp(action, "DoNotSchedule") != 0) {
+                snprintf(detail, sizeof(detail),
+                         "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not %.40s",
+                         action);
+                invalid_int(v, "minDomains", c->mindomains, detail);
+            }
+        }
+        if (c->nodeaffinitypolicy != NULL && !one_of(c->nodeaffinitypolicy, policies))
+            not_supported(v, "nodeAffinityPolicy", c->nodeaffinitypolicy, policies);
+        if (c->nodetaintspolicy != NULL && !one_of(c->nodetaintspolicy, policies))
+            not_supported(v, "nodeTaintsPolicy", c->nodetaintspolicy, policies);
+        if (c->n_matchlabelkeys > 0) {
+            const label_selector_t *sel = c->labelselector;
+            size_t mk = path_child(v, "matchLabelKeys");
+            if (sel == NULL)
+                forbidden(v, NULL, "must not be specified when labelSelector is not set");
+            for (size_t j = 0; j < c->n_matchlabelkeys; j++) {
+                const char *key = str_or_empty(c->matchlabelkeys[j]);
+                bool in_selector = false;
+                size_t kj = path_index(v, j);
+                invalid_msgs(v, NULL, key, msgs, qualified_name_msgs(key, msgs));
+                for (size_t m = 0; sel != NULL && m < sel->n_matchlabels; m++)
+                    in_selector = in_selector || str_eq(sel->matchlabels[m]->key, key);
+                for (size_t m = 0; sel != NULL && m < sel->n_matchexpressions; m++)
+                    in_selector = in_selector || str_eq(sel->matchexpressions[m]->key, key);
+                if (in_selector)
+                    invalid_str(v, NULL, key, "exists in both matchLabelKeys and labelSelector");
+                path_pop(v, kj);
+            }
+            path_pop(v, mk);
+        }
+        validate_label_selector(v, "labelSelector", c->labelselector);
+        path_pop(v, ai);
+    }
+    path_pop(v, at);
+}
+
+/* validateReadinessGates and validateSchedulingGates */
+static void validate_pod_gates(struct vctx *v, const pod_spec_t *s)
+{
+    const char *msgs[MAX_MSGS];
+    struct name_set seen = {0};
+
+    for (size_t i = 0; i < s->n_readinessgates; i++) {
+        const char *t = str_or_empty(s->readinessgates[i]->conditiontype);
+        size_t at = path_child(v, "readinessGates");
+        path_index(v, i);
+        invalid_msgs(v, "conditionType", t, msgs, qualified_name_msgs(t, msgs));
+        path_pop(v, at);
+    }
+    for (size_t i = 0; i < s->n_schedulinggates; i++) {
+        const char *name = str_or_empty(s->schedulinggates[i]->name);
+        size_t at = path_child(v, "schedulingGates");
+        path_index(v, i);
+        invalid_msgs(v, NULL, name, msgs, qualified_name_msgs(name, msgs));
+        if (name_set_has(&seen, name))
+            duplicate_str(v, NULL, name);
+        else
+            name_set_add(&seen, name);
+        path_pop(v, at);
+    }
+    name_set_free(&seen);
+}
+
+/* ValidateHostAliases at "hostAliases" */
+static void validate_host_aliases(struct vctx *v, const pod_spec_t *s)
+{
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, "hostAliases");
+
+    for (size_t i = 0; i < s->n_hostaliases; i++) {
+        const K8s__Io__Api__Core__V1__HostAlias *h = s->hostaliases[i];
+        size_t ai = path_index(v, i);
+        if (!ip_ok(h->ip))
+            invalid_str(v, "ip", str_or_empty(h->ip), IP_MSG);
+        for (size_t j = 0; j < h->n_hostnames; j++) {
+            size_t hj = path_child(v, "hostnames");
+            path_index(v, j);
+            invalid_msgs(v, NULL, str_or_empty(h->hostnames[j]), msgs,
+                         dns1123_subdomain_msgs(str_or_empty(h->hostnames[j]), msgs));
+            path_pop(v, hj);
+        }
+        path_pop(v, ai);
+    }
+    path_pop(v, at);
+}
+
+/* validatePodHostNetworkDeps: with the host's network a container port is its host port (on a
+ * pod's containers; a template may leave hostPort 0) */
+static void host_network_ports(struct vctx *v, const pod_spec_t *s)
+{
+    if (!s->hostnetwork)
+        return;
+    for (size_t i = 0; i < s->n_containers; i++) {
+        const container_t *c = s->containers[i];
+        for (size_t j = 0; j < c->n_ports; j++) {
+            const container_port_t *p = c->ports[j];
+            int32_t hp = p->has_hostport ? p->hostport : 0;
+            if ((v->resource_is_pod || hp != 0) && hp != p->containerport) {
+                char child[80];
+                snprintf(child, sizeof(child), "containers[%zu].ports[%zu].hostPort", i, j);
+                invalid_int(v, child, hp, "must match `containerPort` when `hostNetwork` is true");
+            }
+        }
+    }
+}
+
+/* validateOverhead: the overhead as a container's limits, at "overhead" */
+static void validate_overhead(struct vctx *v, const pod_spec_t *s)
+{
+    resources_t r = K8S__IO__API__CORE__V1__RESOURCE_REQUIREMENTS__INIT;
+    size_t at;
+
+    if (s->n_overhead == 0)
+        return;
+    /* PodSpec.OverheadEntry and ResourceRequirements.LimitsEntry are both {key, Quantity} */
+    r.n_limits = s->n_overhead;
+    r.limits = (quantity_entry_t **)(void *)s->overhead;
+    at = path_child(v, "overhead");
+    validate_resources_at(v, &r);
+    path_pop(v, at);
 }
 
 /* ValidatePodSpec at the current path ("spec", "spec.template.spec", ...). extra_vols are
@@ -2643,6 +3078,7 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
     validate_init_containers(v, s->initcontainers, s->n_initcontainers, s->containers,
                              s->n_containers, &vols);
     validate_ephemeral_containers(v, s, &vols);
+    host_network_ports(v, s);
     if (str_empty(s->restartpolicy))
         required(v, "restartPolicy", NULL);
     else if (!one_of(s->restartpolicy, restart_policies))
@@ -2653,6 +3089,10 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
         not_supported(v, "dnsPolicy", s->dnspolicy, dns_policies);
     validate_labels(v, "nodeSelector", (void *const *)s->nodeselector, s->n_nodeselector);
     validate_pod_security_context(v, s);
+    validate_affinity(v, s->affinity);
+    validate_dns_config(v, s);
+    validate_pod_gates(v, s);
+    validate_topology_spread(v, s);
     windows_host_process(v, s);
     if (!str_empty(s->serviceaccountname))
         invalid_msgs(v, "serviceAccountName", s->serviceaccountname, msgs,
@@ -2669,9 +3109,22 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
         dns1123_label(v, "subdomain", s->subdomain);
     if (s->n_tolerations > 0)
         validate_tolerations(v, "tolerations", s->tolerations, s->n_tolerations);
+    if (s->n_hostaliases > 0)
+        validate_host_aliases(v, s);
     if (!str_empty(s->priorityclassname))
         invalid_msgs(v, "priorityClassName", s->priorityclassname, msgs,
                      dns1123_subdomain_msgs(s->priorityclassname, msgs));
+    if (s->runtimeclassname != NULL)
+        invalid_msgs(v, "runtimeClassName", s->runtimeclassname, msgs,
+                     dns1123_subdomain_msgs(s->runtimeclassname, msgs));
+    if (s->preemptionpolicy != NULL) {
+        static const char *const preemption[] = {"PreemptLowerPriority", "Never", NULL};
+        if (s->preemptionpolicy[0] == '\0')
+            required(v, "preemptionPolicy", NULL);
+        else if (!one_of(s->preemptionpolicy, preemption))
+            not_supported(v, "preemptionPolicy", s->preemptionpolicy, preemption);
+    }
+    validate_overhead(v, s);
     validate_pod_os(v, s);
     name_set_free(&vols);
 }
@@ -4585,6 +5038,7 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
 
     if (old != NULL)
         v->allow_host_sysctls = host_sysctls_violated(object_pod_spec(old, 0));
+    v->resource_is_pod = d == &k8s__io__api__core__v1__pod__descriptor;
 
     if (d == &k8s__io__api__core__v1__pod__descriptor) {
         if (old == NULL) {
@@ -4993,6 +5447,7 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
     path_pop(&v, saved);
     saved = path_child(&v, "spec");
     v.allow_host_sysctls = host_sysctls_violated(o);
+    v.resource_is_pod = true;
     validate_pod_spec(&v, s, NULL);
     path_pop(&v, saved);
     pod_annotation_updates(&v, pod, old_pod);

@@ -477,9 +477,8 @@ static void test_pod_annotations(void **state)
                      "\\\"v\\\"}]'",
                 ""),
            "FieldValueInvalid metadata.annotations.scheduler.alpha.kubernetes.io/"
-           "tolerations[0].operator: Invalid value: core.Toleration{Key:~a~, Operator:~Exists~, "
-           "Value:~v~, Effect:~~, TolerationSeconds:(*int64)(nil)}: value must be empty when "
-           "`operator` is 'Exists'\n");
+           "tolerations[0].operator: Invalid value: ~v~: value must be empty when `operator` is "
+           "'Exists'\n");
     expect(APOD(TOLS "'[{\\\"key\\\":1}]'", ""),
            "FieldValueInvalid metadata.annotations: Invalid value: ~scheduler.alpha.kubernetes.io/"
            "tolerations~: json: cannot unmarshal number into Go struct field Toleration.Key of "
@@ -704,6 +703,141 @@ static void test_security_context(void **state)
            "~kernel.shm_rmid_forced~: may not be specified when 'hostIPC' is true\n"
            "FieldValueForbidden spec.template.spec.containers[0].securityContext.seccompProfile."
            "localhostProfile: Forbidden: seccomp profile in annotation and field must match\n");
+}
+
+static void test_pod_scheduling(void **state)
+{
+    (void)state;
+    /* node and pod affinity */
+    expect(
+        POD("'containers':[" NGINX "],'affinity':{'nodeAffinity':{"
+            "'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':[{"
+            "'matchExpressions':[{'key':'zone','operator':'In'},{'key':'n','operator':'Gt',"
+            "'values':['1','2']},{'key':'bad key','operator':'Near','values':['x']}],"
+            "'matchFields':[{'key':'metadata.name','operator':'In','values':['Bad_Node']},"
+            "{'key':'spec.x','operator':'Exists'}]}]},"
+            "'preferredDuringSchedulingIgnoredDuringExecution':[{'weight':101,'preference':{}}]},"
+            "'podAntiAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':[{"
+            "'labelSelector':{'matchLabels':{'app':'web'}},'namespaces':['Bad'],"
+            "'matchLabelKeys':['a'],'mismatchLabelKeys':['a']}],"
+            "'preferredDuringSchedulingIgnoredDuringExecution':[{'weight':0,'podAffinityTerm':{"
+            "'topologyKey':'zone','matchLabelKeys':['b']}}]}}"),
+        "FieldValueRequired "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified when "
+        "`operator` is 'In' or 'NotIn'\n"
+        "FieldValueRequired "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchExpressions[1].values: Required value: must be specified single "
+        "value when `operator` is 'Lt' or 'Gt'\n"
+        "FieldValueInvalid "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchExpressions[2].operator: Invalid value: ~Near~: not a valid "
+        "selector operator\n"
+        "FieldValueInvalid "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchExpressions[2].key: Invalid value: ~bad key~: name part must "
+        "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+        "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+        "FieldValueInvalid "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchFields[0].values[0]: Invalid value: ~Bad_Node~: a lowercase RFC "
+        "1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+        "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueInvalid "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchFields[1].operator: Invalid value: ~Exists~: not a valid "
+        "selector operator\n"
+        "FieldValueInvalid "
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+        "nodeSelectorTerms[0].matchFields[1].key: Invalid value: ~spec.x~: not a valid field "
+        "selector key\n"
+        "FieldValueInvalid "
+        "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"
+        "[0].weight: Invalid value: 101: must be in the range 1-100\n"
+        "FieldValueInvalid "
+        "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        "[0].namespace: Invalid value: ~Bad~: a lowercase RFC 1123 label must consist of lower "
+        "case "
+        "alphanumeric characters or '-', and must start and end with an alphanumeric character "
+        "(e.g. 'my-name',  or '123-abc', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')\n"
+        "FieldValueInvalid "
+        "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        "[0].matchLabelKeys[0]: Invalid value: ~a~: exists in both matchLabelKeys and "
+        "mismatchLabelKeys\n"
+        "FieldValueRequired "
+        "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        "[0].topologyKey: Required value: can not be empty\n"
+        "FieldValueInvalid "
+        "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        "[0].topologyKey: Invalid value: ~~: name part must be non-empty\n"
+        "FieldValueInvalid "
+        "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+        "[0].topologyKey: Invalid value: ~~: name part must consist of alphanumeric characters, "
+        "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  "
+        "or 'my.name',  or '123-abc', regex used for validation is "
+        "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+        "FieldValueInvalid "
+        "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"
+        "[0].weight: Invalid value: 0: must be in the range 1-100\n"
+        "FieldValueForbidden "
+        "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"
+        "[0].podAffinityTerm.matchLabelKeys: Forbidden: must not be specified when labelSelector "
+        "is not set\n");
+    /* DNS, gates, spread, aliases, host network ports, and the small ones */
+    expect(
+        POD("'containers':[{'name':'c','image':'i','ports':[{'containerPort':80,'hostPort':81}]}],"
+            "'hostNetwork':true,'dnsPolicy':'None','dnsConfig':{'nameservers':['1.1.1.1','x'],"
+            "'searches':['ok.example.','Bad_'],'options':[{'value':'1'}]},"
+            "'readinessGates':[{'conditionType':'a/b/c'}],'schedulingGates':[{'name':'g'},"
+            "{'name':'g'}],'topologySpreadConstraints':[{'maxSkew':0,'topologyKey':'zone',"
+            "'whenUnsatisfiable':'DoNotSchedule','minDomains':0},{'maxSkew':1,'topologyKey':"
+            "'zone','whenUnsatisfiable':'DoNotSchedule','matchLabelKeys':['app'],'labelSelector':"
+            "{'matchLabels':{'app':'x'}}}],'hostAliases':[{'ip':'1.2.3','hostnames':['A']}],"
+            "'runtimeClassName':'','preemptionPolicy':'Sometimes','overhead':{'cpu':'-1'}"),
+        "FieldValueInvalid spec.containers[0].ports[0].hostPort: Invalid value: 81: must match "
+        "`containerPort` when `hostNetwork` is true\n"
+        "FieldValueInvalid spec.dnsConfig.nameservers[1]: Invalid value: ~x~: must be a valid IP "
+        "address, (e.g. 10.9.8.7 or 2001:db8::ffff)\n"
+        "FieldValueInvalid spec.dnsConfig.searches[1]: Invalid value: ~Bad_~: a lowercase RFC "
+        "1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+        "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueRequired spec.dnsConfig.options[0]: Required value: must not be empty\n"
+        "FieldValueInvalid spec.readinessGates[0].conditionType: Invalid value: ~a/b/c~: a "
+        "qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start "
+        "and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "
+        "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an "
+        "optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')\n"
+        "FieldValueDuplicate spec.schedulingGates[1]: Duplicate value: ~g~\n"
+        "FieldValueInvalid spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be "
+        "greater than zero\n"
+        "FieldValueDuplicate spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}: "
+        "Duplicate value: ~{zone, DoNotSchedule}~\n"
+        "FieldValueInvalid spec.topologySpreadConstraints[0].minDomains: Invalid value: 0: must "
+        "be greater than zero\n"
+        "FieldValueInvalid spec.topologySpreadConstraints[1].matchLabelKeys[0]: Invalid value: "
+        "~app~: exists in both matchLabelKeys and labelSelector\n"
+        "FieldValueInvalid spec.hostAliases[0].ip: Invalid value: ~1.2.3~: must be a valid IP "
+        "address, (e.g. 10.9.8.7 or 2001:db8::ffff)\n"
+        "FieldValueInvalid spec.hostAliases[0].hostnames[0]: Invalid value: ~A~: a lowercase RFC "
+        "1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+        "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueInvalid spec.runtimeClassName: Invalid value: ~~: a lowercase RFC 1123 "
+        "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
+        "and end with an alphanumeric character (e.g. 'example.com', regex used for validation "
+        "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueNotSupported spec.preemptionPolicy: Unsupported value: ~Sometimes~: supported "
+        "values: ~PreemptLowerPriority~, ~Never~\n"
+        "FieldValueInvalid spec.overhead.limits[cpu]: Invalid value: ~-1~: must be greater than "
+        "or equal to 0\n");
+    expect(POD("'containers':[" NGINX "],'dnsPolicy':'None'"),
+           "FieldValueRequired spec.dnsConfig: Required value: must provide `dnsConfig` when "
+           "`dnsPolicy` is None\n");
 }
 
 #define EVENT_V1(rv, fields)                                                                       \
@@ -1290,6 +1424,7 @@ int main(void)
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_event_update),
         cmocka_unit_test(test_security_context),
+        cmocka_unit_test(test_pod_scheduling),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

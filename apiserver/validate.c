@@ -35,6 +35,8 @@
 #include "k8s/api/autoscaling/v2/generated.pb-c.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/api/discovery/v1/generated.pb-c.h"
+#include "k8s/api/networking/v1/generated.pb-c.h"
 #include "k8s/api/policy/v1/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/api/resource/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/apis/meta/v1/generated.pb-c.h"
@@ -421,6 +423,7 @@ enum etype {
     E_TOO_LONG,
     E_NOT_FOUND,
     E_INTERNAL,
+    E_TOO_MANY,
 };
 
 static const struct {
@@ -434,6 +437,7 @@ static const struct {
     [E_TOO_LONG] = {"FieldValueTooLong", "Too long"},
     [E_NOT_FOUND] = {"FieldValueNotFound", "Not found"},
     [E_INTERNAL] = {"InternalError", "Internal error"},
+    [E_TOO_MANY] = {"FieldValueTooMany", "Too many"},
 };
 
 /*
@@ -806,6 +810,20 @@ static void invalid_msgs(struct vctx *v, const char *child, const char *value, c
 {
     for (size_t i = 0; i < n; i++)
         invalid_str(v, child, value, msgs[i]);
+}
+
+/* One Invalid at child whose detail is the n messages joined with sep (upstream's
+ * strings.Join of a validation's messages) */
+static void invalid_joined(struct vctx *v, const char *child, const char *value,
+                           const char *const *msgs, size_t n, const char *sep)
+{
+    struct k8c_sbuf d;
+
+    k8c_sbuf_init(&d);
+    for (size_t i = 0; i < n; i++)
+        k8c_sbuf_printf(&d, "%s%s", i > 0 ? sep : "", msgs[i]);
+    invalid_str(v, child, value, d.data);
+    k8c_sbuf_free(&d);
 }
 
 /* ValidateDNS1123Label / ValidateDNS1123Subdomain / ValidateQualifiedName at child */
@@ -2507,14 +2525,8 @@ static void validate_tolerations(struct vctx *v, const char *child,
             const char *msgs[MAX_MSGS];
             const char *val = str_or_empty(t->value);
             size_t nm = label_value_msgs(val, msgs);
-            if (nm > 0) {
-                struct k8c_sbuf d;
-                k8c_sbuf_init(&d);
-                for (size_t j = 0; j < nm; j++)
-                    k8c_sbuf_printf(&d, "%s%s", j > 0 ? ";" : "", msgs[j]);
-                invalid_str(v, "operator", val, d.data);
-                k8c_sbuf_free(&d);
-            }
+            if (nm > 0)
+                invalid_joined(v, "operator", val, msgs, nm, ";");
         } else if (strcmp(op, "Exists") == 0) {
             if (!str_empty(t->value))
                 invalid_str(v, "operator", t->value,
@@ -2527,6 +2539,18 @@ static void validate_tolerations(struct vctx *v, const char *child,
         path_pop(v, old_i);
     }
     path_pop(v, old);
+}
+
+/* check(v, items[i]) at child[i], for each of the n items */
+static void each_at(struct vctx *v, const char *child, void *const *items, size_t n,
+                    void (*check)(struct vctx *, const void *))
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t at = path_child(v, child);
+        path_index(v, i);
+        check(v, items[i]);
+        path_pop(v, at);
+    }
 }
 
 /* ---- scheduling constraints, DNS and host aliases of a pod spec ---------------------------- */
@@ -2692,12 +2716,9 @@ static void pod_affinity(struct vctx *v, const char *child,
     if (a == NULL)
         return;
     at = path_child(v, child);
-    for (size_t i = 0; i < a->n_requiredduringschedulingignoredduringexecution; i++) {
-        size_t ai = path_child(v, "requiredDuringSchedulingIgnoredDuringExecution");
-        path_index(v, i);
-        pod_affinity_term(v, a->requiredduringschedulingignoredduringexecution[i]);
-        path_pop(v, ai);
-    }
+    each_at(v, "requiredDuringSchedulingIgnoredDuringExecution",
+            (void *const *)a->requiredduringschedulingignoredduringexecution,
+            a->n_requiredduringschedulingignoredduringexecution, pod_affinity_term_cb);
     for (size_t i = 0; i < a->n_preferredduringschedulingignoredduringexecution; i++) {
         const K8s__Io__Api__Core__V1__WeightedPodAffinityTerm *w =
             a->preferredduringschedulingignoredduringexecution[i];
@@ -2724,12 +2745,8 @@ static void validate_affinity(struct vctx *v, const K8s__Io__Api__Core__V1__Affi
             size_t rat = path_child(v, "requiredDuringSchedulingIgnoredDuringExecution");
             if (req->n_nodeselectorterms == 0)
                 required(v, "nodeSelectorTerms", "must have at least one node selector term");
-            for (size_t i = 0; i < req->n_nodeselectorterms; i++) {
-                size_t ti = path_child(v, "nodeSelectorTerms");
-                path_index(v, i);
-                node_selector_term(v, req->nodeselectorterms[i]);
-                path_pop(v, ti);
-            }
+            each_at(v, "nodeSelectorTerms", (void *const *)req->nodeselectorterms,
+                    req->n_nodeselectorterms, node_selector_term_cb);
             path_pop(v, rat);
         }
         for (size_t i = 0; i < na->n_preferredduringschedulingignoredduringexecution; i++) {
@@ -5028,6 +5045,714 @@ static void validate_hpa(struct vctx *v, const hpa_t *hpa, const hpa_t *old_hpa)
     path_pop(v, old);
 }
 
+/* ---- IP addresses and CIDRs (k8s.io/utils/net's sloppy parsing, as 1.32 validates) ----------- */
+
+/* An IP address as Go's net.ParseIP before 1.17 reads it (IPv4 octets may have leading zeros):
+ * 16 bytes in out (IPv4 as ::ffff:a.b.c.d), *is4 for the dotted form. */
+static bool ip_parse(const char *s, size_t len, unsigned char out[16], bool *is4)
+{
+    char buf[64];
+    int parts = 0;
+    unsigned octets[4];
+
+    if (s == NULL || len == 0 || len >= sizeof(buf))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (strchr(buf, ':') != NULL) {
+        *is4 = false;
+        return inet_pton(AF_INET6, buf, out) == 1;
+    }
+    for (const char *p = buf;; p++) {
+        unsigned n = 0, digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 4; p++, digits++)
+            n = n * 10 + (unsigned)(*p - '0');
+        if (digits == 0 || digits > 3 || n > 255)
+            return false;
+        octets[parts++] = n;
+        if (*p == '\0' && parts == 4)
+            break;
+        if (*p != '.' || parts == 4)
+            return false;
+    }
+    memset(out, 0, 10);
+    out[10] = out[11] = 0xff;
+    for (int i = 0; i < 4; i++)
+        out[12 + i] = (unsigned char)octets[i];
+    *is4 = true;
+    return true;
+}
+
+struct cidr {
+    unsigned char addr[16]; /* masked, IPv4 mapped */
+    int bits;               /* prefix length within the family */
+    bool is4;
+};
+
+/* ParseCIDRSloppy: "addr/bits" */
+static bool cidr_parse(const char *s, struct cidr *c)
+{
+    const char *slash = s != NULL ? strchr(s, '/') : NULL;
+    int bits = 0, digits = 0;
+
+    if (slash == NULL || !ip_parse(s, (size_t)(slash - s), c->addr, &c->is4))
+        return false;
+    for (const char *p = slash + 1; *p; p++, digits++) {
+        if (*p < '0' || *p > '9' || digits >= 3)
+            return false;
+        bits = bits * 10 + (*p - '0');
+    }
+    if (digits == 0 || bits > (c->is4 ? 32 : 128))
+        return false;
+    c->bits = bits;
+    int total = c->is4 ? bits + 96 : bits;
+    for (int i = 0; i < 16; i++) {
+        int keep = total - i * 8;
+        c->addr[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+    }
+    return true;
+}
+
+/* IPNet.Contains */
+static bool cidr_contains(const struct cidr *net, const unsigned char ip[16], bool is4)
+{
+    int total = net->is4 ? net->bits + 96 : net->bits;
+    if (net->is4 != is4)
+        return false;
+    for (int i = 0; i < 16; i++) {
+        int keep = total - i * 8;
+        unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+        if ((ip[i] & mask) != net->addr[i])
+            return false;
+    }
+    return true;
+}
+
+#define CIDR_MSG "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+
+/* ValidateNonSpecialIP at child: a valid address outside the unspecified, loopback and
+ * link-local ranges */
+static void non_special_ip(struct vctx *v, const char *child, const char *s)
+{
+    unsigned char a[16];
+    bool is4;
+    char detail[96];
+
+    if (!ip_parse(s, strlen(str_or_empty(s)), a, &is4)) {
+        invalid_str(v, child, str_or_empty(s), "must be a valid IP address");
+        return;
+    }
+    static const unsigned char zero[16];
+    bool unspecified = is4 ? memcmp(a + 12, zero, 4) == 0 : memcmp(a, zero, 16) == 0;
+    bool loopback = is4 ? a[12] == 127 : memcmp(a, zero, 15) == 0 && a[15] == 1;
+    bool link_local = is4 ? a[12] == 169 && a[13] == 254 : a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+    bool ll_multicast =
+        is4 ? a[12] == 224 && a[13] == 0 && a[14] == 0 : a[0] == 0xff && (a[1] & 0x0f) == 0x02;
+    if (unspecified) {
+        snprintf(detail, sizeof(detail), "may not be unspecified (%.60s)", s);
+        invalid_str(v, child, s, detail);
+    }
+    if (loopback)
+        invalid_str(v, child, s, "may not be in the loopback range (127.0.0.0/8, ::1/128)");
+    if (link_local)
+        invalid_str(v, child, s, "may not be in the link-local range (169.254.0.0/16, fe80::/10)");
+    if (ll_multicast)
+        invalid_str(v, child, s,
+                    "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)");
+}
+
+/* ---- networking.k8s.io/v1, discovery.k8s.io/v1, core/v1 Endpoints --------------------------- */
+
+typedef K8s__Io__Api__Networking__V1__Ingress ingress_t;
+typedef K8s__Io__Api__Networking__V1__IngressBackend ingress_backend_t;
+typedef K8s__Io__Api__Networking__V1__IngressClass ingress_class_t;
+typedef K8s__Io__Api__Networking__V1__NetworkPolicy network_policy_t;
+typedef K8s__Io__Api__Networking__V1__NetworkPolicyPort netpol_port_t;
+typedef K8s__Io__Api__Networking__V1__NetworkPolicyPeer netpol_peer_t;
+typedef K8s__Io__Api__Discovery__V1__EndpointSlice endpoint_slice_t;
+typedef K8s__Io__Api__Core__V1__Endpoints endpoints_t;
+
+#define WILDCARD_DNS1123_SUBDOMAIN_ERROR                                                           \
+    "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, "      \
+    "which "                                                                                       \
+    "must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric " \
+    "character (e.g. '*.example.com', regex used for validation is '\\*\\." DNS1123_SUBDOMAIN_FMT  \
+    "')"
+
+/* IsWildcardDNS1123Subdomain */
+static size_t wildcard_subdomain_msgs(const char *s, const char **msgs)
+{
+    size_t n = 0;
+    if (strlen(s) > 253)
+        msgs[n++] = "must be no more than 253 characters";
+    if (strncmp(s, "*.", 2) != 0 || !dns1123_subdomain_ok(s + 2, strlen(s + 2)))
+        msgs[n++] = WILDCARD_DNS1123_SUBDOMAIN_ERROR;
+    return n;
+}
+
+/* A host of an Ingress rule or TLS entry: wildcard or plain DNS subdomain; true if wildcard */
+static bool ingress_host(struct vctx *v, const char *child, const char *host)
+{
+    const char *msgs[MAX_MSGS];
+    bool wildcard = strchr(host, '*') != NULL;
+    invalid_msgs(v, child, host, msgs,
+                 wildcard ? wildcard_subdomain_msgs(host, msgs)
+                          : dns1123_subdomain_msgs(host, msgs));
+    return wildcard;
+}
+
+/* validateIngressTypedLocalObjectReference and the IngressClass parameters' apiGroup, kind and
+ * name, at the current path */
+static void typed_local_ref(struct vctx *v, const char *api_group, const char *kind,
+                            const char *name)
+{
+    const char *msgs[MAX_MSGS];
+
+    if (api_group != NULL)
+        invalid_msgs(v, "apiGroup", api_group, msgs, dns1123_subdomain_msgs(api_group, msgs));
+    if (str_empty(kind))
+        required(v, "kind", "kind is required");
+    else
+        invalid_msgs(v, "kind", kind, msgs, path_segment_msgs(kind, false, msgs));
+    if (str_empty(name))
+        required(v, "name", "name is required");
+    else
+        invalid_msgs(v, "name", name, msgs, path_segment_msgs(name, false, msgs));
+}
+
+/* validateIngressBackend at child */
+static void ingress_backend(struct vctx *v, const char *child, const ingress_backend_t *b)
+{
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, child);
+
+    if (b->resource != NULL && b->service != NULL) {
+        invalid_str(v, NULL, "", "cannot set both resource and service backends");
+    } else if (b->resource != NULL) {
+        size_t r = path_child(v, "resource");
+        typed_local_ref(v, b->resource->apigroup, b->resource->kind, b->resource->name);
+        path_pop(v, r);
+    } else if (b->service != NULL) {
+        const K8s__Io__Api__Networking__V1__ServiceBackendPort *p = b->service->port;
+        bool has_name = p != NULL && !str_empty(p->name), has_num = p != NULL && p->number != 0;
+        if (str_empty(b->service->name))
+            required(v, "service.name", NULL);
+        else
+            invalid_msgs(v, "service.name", b->service->name, msgs,
+                         dns1035_label_msgs(b->service->name, msgs));
+        if (has_name && has_num)
+            invalid_str(v, NULL, "", "cannot set both port name & port number");
+        else if (has_name)
+            invalid_msgs(v, "service.port.name", p->name, msgs, port_name_msgs(p->name, msgs));
+        else if (has_num)
+            port_num(v, "service.port.number", p->number);
+        else
+            required(v, NULL, "port name or number is required");
+    } else {
+        invalid_str(v, NULL, "", "resource or service backend is required");
+    }
+    path_pop(v, at);
+}
+
+/* validateHTTPIngressPath at the current path */
+static void ingress_path(struct vctx *v, const K8s__Io__Api__Networking__V1__HTTPIngressPath *p)
+{
+    static const char *const types[] = {"Exact", "ImplementationSpecific", "Prefix", NULL};
+    static const char *const bad[] = {"//", "/./", "/../", "%2f", "%2F", NULL};
+    const char *path = str_or_empty(p->path);
+
+    if (p->pathtype == NULL) {
+        required(v, "pathType", "pathType must be specified");
+        return;
+    }
+    if (strcmp(p->pathtype, "Exact") == 0 || strcmp(p->pathtype, "Prefix") == 0) {
+        char detail[48];
+        size_t n = strlen(path);
+        if (path[0] != '/')
+            invalid_str(v, "path", path, "must be an absolute path");
+        for (size_t i = 0; n > 0 && bad[i] != NULL; i++) {
+            if (strstr(path, bad[i]) == NULL)
+                continue;
+            snprintf(detail, sizeof(detail), "must not contain '%s'", bad[i]);
+            invalid_str(v, "path", path, detail);
+        }
+        if (n >= 3 && strcmp(path + n - 3, "/..") == 0)
+            invalid_str(v, "path", path, "cannot end with '/..'");
+        if (n >= 2 && strcmp(path + n - 2, "/.") == 0)
+            invalid_str(v, "path", path, "cannot end with '/.'");
+    } else if (strcmp(p->pathtype, "ImplementationSpecific") == 0) {
+        if (path[0] != '\0' && path[0] != '/')
+            invalid_str(v, "path", path, "must be an absolute path");
+    } else {
+        not_supported(v, "pathType", p->pathtype, types);
+    }
+    if (p->backend != NULL)
+        ingress_backend(v, "backend", p->backend);
+    else
+        invalid_str(v, "backend", "", "resource or service backend is required");
+}
+
+static void ingress_path_cb(struct vctx *v, const void *p)
+{
+    ingress_path(v, p);
+}
+
+/* ValidateIngressSpec at "spec"; the annotation check of ValidateIngressCreate on create */
+static void validate_ingress(struct vctx *v, const ingress_t *ing, bool create)
+{
+    static const K8s__Io__Api__Networking__V1__IngressSpec none =
+        K8S__IO__API__NETWORKING__V1__INGRESS_SPEC__INIT;
+    const K8s__Io__Api__Networking__V1__IngressSpec *s = ing->spec != NULL ? ing->spec : &none;
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, "spec");
+
+    if (s->n_rules == 0 && s->defaultbackend == NULL) {
+        k8c_sbuf_puts(val_begin(v), "[]networking.IngressRule(nil)");
+        invalid_val(v, NULL, "either `defaultBackend` or `rules` must be specified");
+    }
+    if (s->defaultbackend != NULL)
+        ingress_backend(v, "defaultBackend", s->defaultbackend);
+    for (size_t i = 0; i < s->n_rules; i++) {
+        const K8s__Io__Api__Networking__V1__IngressRule *r = s->rules[i];
+        const char *host = str_or_empty(r->host);
+        size_t ri = path_child(v, "rules");
+        path_index(v, i);
+        if (host[0] != '\0') {
+            unsigned char a[16];
+            bool is4;
+            if (ip_parse(host, strlen(host), a, &is4))
+                invalid_str(v, "host", host, "must be a DNS name, not an IP address");
+            ingress_host(v, "host", host);
+        }
+        const K8s__Io__Api__Networking__V1__HTTPIngressRuleValue *http =
+            r->ingressrulevalue != NULL ? r->ingressrulevalue->http : NULL;
+        if (http != NULL) {
+            size_t hp = path_child(v, "http");
+            if (http->n_paths == 0)
+                required(v, "paths", NULL);
+            each_at(v, "paths", (void *const *)http->paths, http->n_paths, ingress_path_cb);
+            path_pop(v, hp);
+        }
+        path_pop(v, ri);
+    }
+    for (size_t i = 0; i < s->n_tls; i++) {
+        const K8s__Io__Api__Networking__V1__IngressTLS *t = s->tls[i];
+        size_t ti = path_child(v, "tls");
+        path_index(v, i);
+        for (size_t j = 0; j < t->n_hosts; j++) {
+            size_t hj = path_child(v, "hosts");
+            path_index(v, j);
+            ingress_host(v, NULL, str_or_empty(t->hosts[j]));
+            path_pop(v, hj);
+        }
+        if (!str_empty(t->secretname))
+            invalid_msgs(v, "secretName", t->secretname, msgs,
+                         dns1123_subdomain_msgs(t->secretname, msgs));
+        path_pop(v, ti);
+    }
+    if (s->ingressclassname != NULL)
+        invalid_msgs(v, "ingressClassName", s->ingressclassname, msgs,
+                     dns1123_subdomain_msgs(s->ingressclassname, msgs));
+    path_pop(v, at);
+    if (create) {
+        const char *cls = annotation_of(ing->metadata, "kubernetes.io/ingress.class");
+        if (cls != NULL && s->ingressclassname != NULL && strcmp(cls, s->ingressclassname) != 0)
+            invalid_str(v, "annotations.kubernetes.io/ingress.class", cls,
+                        "must match `ingressClassName` when both are specified");
+    }
+}
+
+/* IsDomainPrefixedPath at child */
+static void domain_prefixed_path(struct vctx *v, const char *child, const char *s)
+{
+    const char *slash = strchr(s, '/'), *msgs[MAX_MSGS];
+
+    if (s[0] == '\0') {
+        required(v, child, NULL);
+        return;
+    }
+    if (slash == NULL || slash == s || slash[1] == '\0') {
+        invalid_str(v, child, s, "must be a domain-prefixed path (such as \"acme.io/foo\")");
+        return;
+    }
+    char *host = k8c_strndup(s, (size_t)(slash - s));
+    invalid_msgs(v, child, host, msgs, dns1123_subdomain_msgs(host, msgs));
+    k8c_free(host);
+    if (strspn(
+            slash + 1,
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-._~%!$&'()*+,;=:") !=
+        strlen(slash + 1))
+        invalid_str(
+            v, child, slash + 1,
+            "Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')");
+}
+
+/* ValidateIngressClass (spec) and the controller's immutability on update */
+static void validate_ingress_class(struct vctx *v, const ingress_class_t *ic,
+                                   const ingress_class_t *old)
+{
+    static const char *const scopes[] = {"Cluster", "Namespace", NULL};
+    const char *controller = ic->spec != NULL ? str_or_empty(ic->spec->controller) : "";
+    const K8s__Io__Api__Networking__V1__IngressClassParametersReference *p =
+        ic->spec != NULL ? ic->spec->parameters : NULL;
+    const char *msgs[MAX_MSGS];
+    size_t at;
+
+    if (old != NULL)
+        immutable_str(v, "spec.controller", controller,
+                      old->spec != NULL ? str_or_empty(old->spec->controller) : "");
+    at = path_child(v, "spec");
+    if (strlen(controller) > 250)
+        too_long(v, "controller", 250);
+    domain_prefixed_path(v, "controller", controller);
+    if (p != NULL) {
+        size_t pp = path_child(v, "parameters");
+        typed_local_ref(v, p->apigroup, p->kind, p->name);
+        if (p->scope == NULL) {
+            required(v, "scope", NULL);
+        } else if (!one_of(p->scope, scopes)) {
+            not_supported(v, "scope", p->scope, scopes);
+        } else if (strcmp(p->scope, "Namespace") == 0) {
+            if (p->namespace_ == NULL)
+                required(v, "namespace", "`parameters.scope` is set to 'Namespace'");
+            else
+                invalid_msgs(v, "namespace", p->namespace_, msgs,
+                             dns1123_label_msgs(p->namespace_, msgs));
+        } else if (p->namespace_ != NULL) {
+            forbidden(v, "namespace", "`parameters.scope` is set to 'Cluster'");
+        }
+        path_pop(v, pp);
+    }
+    path_pop(v, at);
+}
+
+/* ValidateNetworkPolicyPort at the current path */
+static void netpol_port(struct vctx *v, const netpol_port_t *p)
+{
+    static const char *const protocols[] = {"TCP", "UDP", "SCTP", NULL};
+    const char *msgs[MAX_MSGS];
+
+    if (p->protocol != NULL && !one_of(p->protocol, protocols))
+        not_supported(v, "protocol", p->protocol, protocols);
+    if (p->port != NULL && !(p->port->has_type && p->port->type == 1)) {
+        int32_t port = p->port->has_intval ? p->port->intval : 0;
+        port_num(v, "port", port);
+        if (p->has_endport) {
+            if (p->endport < port)
+                invalid_int(v, "endPort", port, "must be greater than or equal to `port`");
+            port_num(v, "endPort", p->endport);
+        }
+    } else if (p->port != NULL) {
+        const char *name = str_or_empty(p->port->strval);
+        if (p->has_endport)
+            invalid_int(v, "endPort", p->endport,
+                        "may not be specified when `port` is non-numeric");
+        invalid_msgs(v, "port", name, msgs, port_name_msgs(name, msgs));
+    } else if (p->has_endport) {
+        invalid_int(v, "endPort", p->endport, "may not be specified when `port` is not specified");
+    }
+}
+
+/* ValidateNetworkPolicyPeer at the current path */
+static void netpol_peer(struct vctx *v, const netpol_peer_t *p)
+{
+    int count = 0;
+
+    if (p->podselector != NULL) {
+        count++;
+        validate_label_selector(v, "podSelector", p->podselector);
+    }
+    if (p->namespaceselector != NULL) {
+        count++;
+        validate_label_selector(v, "namespaceSelector", p->namespaceselector);
+    }
+    if (p->ipblock != NULL) {
+        const K8s__Io__Api__Networking__V1__IPBlock *b = p->ipblock;
+        struct cidr net, ex;
+        size_t at = path_child(v, "ipBlock");
+        count++;
+        if (str_empty(b->cidr)) {
+            required(v, "cidr", NULL);
+        } else if (!cidr_parse(b->cidr, &net)) {
+            invalid_str(v, "cidr", b->cidr, CIDR_MSG);
+        } else {
+            for (size_t i = 0; i < b->n_except; i++) {
+                const char *s = str_or_empty(b->except[i]);
+                size_t ei = path_child(v, "except");
+                path_index(v, i);
+                if (!cidr_parse(s, &ex))
+                    invalid_str(v, NULL, s, CIDR_MSG);
+                else if (!cidr_contains(&net, ex.addr, ex.is4) || net.bits >= ex.bits)
+                    invalid_str(v, NULL, s, "must be a strict subset of `cidr`");
+                path_pop(v, ei);
+            }
+        }
+        path_pop(v, at);
+    }
+    if (count == 0)
+        required(v, NULL, "must specify a peer");
+    else if (count > 1 && p->ipblock != NULL)
+        forbidden(v, NULL, "may not specify both ipBlock and another peer");
+}
+
+static void netpol_port_cb(struct vctx *v, const void *p)
+{
+    netpol_port(v, p);
+}
+
+static void netpol_peer_cb(struct vctx *v, const void *p)
+{
+    netpol_peer(v, p);
+}
+
+/* The ports and peers of NetworkPolicy rules at child[i] */
+static void netpol_rule(struct vctx *v, const char *child, size_t i, netpol_port_t *const *ports,
+                        size_t n_ports, const char *peers_child, netpol_peer_t *const *peers,
+                        size_t n_peers)
+{
+    size_t at = path_child(v, child);
+    path_index(v, i);
+    each_at(v, "ports", (void *const *)ports, n_ports, netpol_port_cb);
+    each_at(v, peers_child, (void *const *)peers, n_peers, netpol_peer_cb);
+    path_pop(v, at);
+}
+
+/* ValidateNetworkPolicySpec at "spec" */
+static void validate_network_policy(struct vctx *v, const network_policy_t *np)
+{
+    static const K8s__Io__Api__Networking__V1__NetworkPolicySpec none =
+        K8S__IO__API__NETWORKING__V1__NETWORK_POLICY_SPEC__INIT;
+    static const label_selector_t everything =
+        K8S__IO__APIMACHINERY__PKG__APIS__META__V1__LABEL_SELECTOR__INIT;
+    static const char *const types[] = {"Ingress", "Egress", NULL};
+    const K8s__Io__Api__Networking__V1__NetworkPolicySpec *s = np->spec != NULL ? np->spec : &none;
+    size_t at = path_child(v, "spec");
+
+    validate_label_selector(v, "podSelector",
+                            s->podselector != NULL ? s->podselector : &everything);
+    for (size_t i = 0; i < s->n_ingress; i++)
+        netpol_rule(v, "ingress", i, s->ingress[i]->ports, s->ingress[i]->n_ports, "from",
+                    s->ingress[i]->from, s->ingress[i]->n_from);
+    for (size_t i = 0; i < s->n_egress; i++)
+        netpol_rule(v, "egress", i, s->egress[i]->ports, s->egress[i]->n_ports, "to",
+                    s->egress[i]->to, s->egress[i]->n_to);
+    if (s->n_policytypes > 2) {
+        struct k8c_sbuf *sb = val_begin(v);
+        k8c_sbuf_puts(sb, "[]networking.PolicyType{");
+        for (size_t i = 0; i < s->n_policytypes; i++) {
+            if (i > 0)
+                k8c_sbuf_puts(sb, ", ");
+            goq(sb, s->policytypes[i]);
+        }
+        k8c_sbuf_putc(sb, '}');
+        invalid_val(v, "policyTypes", "may not specify more than two policyTypes");
+    } else {
+        for (size_t i = 0; i < s->n_policytypes; i++) {
+            if (one_of(s->policytypes[i], types))
+                continue;
+            size_t pi = path_child(v, "policyTypes");
+            path_index(v, i);
+            not_supported(v, NULL, s->policytypes[i], types);
+            path_pop(v, pi);
+        }
+    }
+    path_pop(v, at);
+}
+
+/* "Too many: <n>: must have at most <max> items" at child */
+static void too_many(struct vctx *v, const char *child, size_t n, size_t max)
+{
+    char value[32], detail[64];
+    snprintf(value, sizeof(value), "%zu", n);
+    snprintf(detail, sizeof(detail), "must have at most %zu items", max);
+    verr(v, E_TOO_MANY, child, value, detail);
+}
+
+/* IsFullyQualifiedDomainName at child (the first failure only) */
+static void fqdn(struct vctx *v, const char *child, const char *s)
+{
+    const char *msgs[MAX_MSGS];
+    size_t n = strlen(s), nm;
+
+    if (n == 0) {
+        required(v, child, NULL);
+        return;
+    }
+    char *name = k8c_strndup(s, s[n - 1] == '.' ? n - 1 : n);
+    if ((nm = dns1123_subdomain_msgs(name, msgs)) > 0) {
+        invalid_joined(v, child, name, msgs, nm, ",");
+    } else if (strchr(name, '.') == NULL) {
+        invalid_str(v, child, name,
+                    "should be a domain with at least two segments separated by dots");
+    } else {
+        char *label = k8c_strndup(name, strcspn(name, "."));
+        if ((nm = dns1123_label_msgs(label, msgs)) > 0)
+            invalid_joined(v, child, label, msgs, nm, ",");
+        k8c_free(label);
+    }
+    k8c_free(name);
+}
+
+/* An endpoint port's protocol (required, SCTP/TCP/UDP) and appProtocol (a qualified name) */
+static void endpoint_port_protocol(struct vctx *v, const char *protocol, const char *app_protocol)
+{
+    static const char *const protocols[] = {"SCTP", "TCP", "UDP", NULL};
+    const char *msgs[MAX_MSGS];
+
+    if (protocol == NULL)
+        required(v, "protocol", NULL);
+    else if (!one_of(protocol, protocols))
+        not_supported(v, "protocol", protocol, protocols);
+    if (app_protocol != NULL)
+        invalid_msgs(v, "appProtocol", app_protocol, msgs, qualified_name_msgs(app_protocol, msgs));
+}
+
+/* ValidateEndpointSlice (and the addressType's immutability on update) */
+static void validate_endpoint_slice(struct vctx *v, const endpoint_slice_t *es,
+                                    const endpoint_slice_t *old)
+{
+    static const char *const types[] = {"FQDN", "IPv4", "IPv6", NULL};
+    const char *type = str_or_empty(es->addresstype), *msgs[MAX_MSGS];
+
+    if (type[0] == '\0')
+        required(v, "addressType", NULL);
+    else if (!one_of(type, types))
+        not_supported(v, "addressType", type, types);
+    if (es->n_endpoints > 1000) {
+        too_many(v, "endpoints", es->n_endpoints, 1000);
+    } else {
+        for (size_t i = 0; i < es->n_endpoints; i++) {
+            const K8s__Io__Api__Discovery__V1__Endpoint *e = es->endpoints[i];
+            size_t at = path_child(v, "endpoints");
+            path_index(v, i);
+            if (e->n_addresses == 0)
+                required(v, "addresses", "must contain at least 1 address");
+            else if (e->n_addresses > 100)
+                too_many(v, "addresses", e->n_addresses, 100);
+            for (size_t k = 0; k < e->n_addresses && e->n_addresses <= 100; k++) {
+                const char *a = str_or_empty(e->addresses[k]);
+                unsigned char ip[16];
+                bool is4 = false, ok = ip_parse(a, strlen(a), ip, &is4);
+                size_t ak = path_child(v, "addresses");
+                path_index(v, k);
+                if (strcmp(type, "IPv4") == 0 || strcmp(type, "IPv6") == 0) {
+                    bool want4 = strcmp(type, "IPv4") == 0;
+                    if (!ok || is4 != want4)
+                        invalid_str(v, NULL, a,
+                                    want4 ? "must be a valid IPv4 address"
+                                          : "must be a valid IPv6 address");
+                    non_special_ip(v, NULL, a);
+                } else if (strcmp(type, "FQDN") == 0) {
+                    fqdn(v, NULL, a);
+                }
+                path_pop(v, ak);
+            }
+            if (e->nodename != NULL)
+                invalid_msgs(v, "nodeName", e->nodename, msgs,
+                             dns1123_subdomain_msgs(e->nodename, msgs));
+            if (e->n_deprecatedtopology > 16)
+                too_many(v, "deprecatedTopology", e->n_deprecatedtopology, 16);
+            validate_labels(v, "deprecatedTopology", (void *const *)e->deprecatedtopology,
+                            e->n_deprecatedtopology);
+            if (e->hostname != NULL)
+                invalid_msgs(v, "hostname", e->hostname, msgs,
+                             dns1123_label_msgs(e->hostname, msgs));
+            if (e->hints != NULL) {
+                size_t hz = path_child(v, "hints.forZones");
+                if (e->hints->n_forzones > 8) {
+                    too_many(v, NULL, e->hints->n_forzones, 8);
+                } else {
+                    struct name_set zones = {0};
+                    for (size_t j = 0; j < e->hints->n_forzones; j++) {
+                        const char *z = str_or_empty(e->hints->forzones[j]->name);
+                        size_t zj = path_index(v, j);
+                        if (name_set_has(&zones, z))
+                            duplicate_str(v, "name", z);
+                        else
+                            name_set_add(&zones, z);
+                        invalid_msgs(v, "name", z, msgs, label_value_msgs(z, msgs));
+                        path_pop(v, zj);
+                    }
+                    name_set_free(&zones);
+                }
+                path_pop(v, hz);
+            }
+            path_pop(v, at);
+        }
+    }
+    if (es->n_ports > 20000) {
+        too_many(v, "ports", es->n_ports, 20000);
+    } else {
+        struct name_set names = {0};
+        for (size_t i = 0; i < es->n_ports; i++) {
+            const K8s__Io__Api__Discovery__V1__EndpointPort *p = es->ports[i];
+            const char *name = str_or_empty(p->name);
+            size_t at = path_child(v, "ports");
+            path_index(v, i);
+            if (name[0] != '\0')
+                invalid_msgs(v, "name", name, msgs, dns1123_label_msgs(name, msgs));
+            if (name_set_has(&names, name))
+                duplicate_str(v, "name", name);
+            else
+                name_set_add(&names, name);
+            endpoint_port_protocol(v, p->protocol, p->appprotocol);
+            path_pop(v, at);
+        }
+        name_set_free(&names);
+    }
+    if (old != NULL)
+        immutable_str(v, "addressType", type, str_or_empty(old->addresstype));
+}
+
+/* validateEndpointAddress at the current path */
+static void endpoint_address(struct vctx *v, const K8s__Io__Api__Core__V1__EndpointAddress *a)
+{
+    const char *ip = str_or_empty(a->ip), *msgs[MAX_MSGS];
+
+    if (!ip_ok(ip))
+        invalid_str(v, "ip", ip, IP_MSG);
+    if (!str_empty(a->hostname))
+        invalid_msgs(v, "hostname", a->hostname, msgs, dns1123_label_msgs(a->hostname, msgs));
+    if (a->nodename != NULL)
+        invalid_msgs(v, "nodeName", a->nodename, msgs, dns1123_subdomain_msgs(a->nodename, msgs));
+    non_special_ip(v, "ip", ip);
+}
+
+static void endpoint_address_cb(struct vctx *v, const void *a)
+{
+    endpoint_address(v, a);
+}
+
+/* validateEndpointSubsets at "subsets" */
+static void validate_endpoints(struct vctx *v, const endpoints_t *e)
+{
+    const char *msgs[MAX_MSGS];
+
+    for (size_t i = 0; i < e->n_subsets; i++) {
+        const K8s__Io__Api__Core__V1__EndpointSubset *s = e->subsets[i];
+        size_t at = path_child(v, "subsets");
+        path_index(v, i);
+        if (s->n_addresses == 0 && s->n_notreadyaddresses == 0)
+            required(v, NULL, "must specify `addresses` or `notReadyAddresses`");
+        each_at(v, "addresses", (void *const *)s->addresses, s->n_addresses, endpoint_address_cb);
+        each_at(v, "notReadyAddresses", (void *const *)s->notreadyaddresses, s->n_notreadyaddresses,
+                endpoint_address_cb);
+        for (size_t k = 0; k < s->n_ports; k++) {
+            const K8s__Io__Api__Core__V1__EndpointPort *p = s->ports[k];
+            size_t pk = path_child(v, "ports");
+            path_index(v, k);
+            if (s->n_ports > 1 && str_empty(p->name))
+                required(v, "name", NULL);
+            else if (!str_empty(p->name))
+                invalid_msgs(v, "name", p->name, msgs, dns1123_label_msgs(p->name, msgs));
+            port_num(v, "port", p->port);
+            endpoint_port_protocol(v, str_empty(p->protocol) ? NULL : p->protocol, p->appprotocol);
+            path_pop(v, pk);
+        }
+        path_pop(v, at);
+    }
+}
+
 static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const ProtobufCMessage *old)
 {
     const ProtobufCMessageDescriptor *d = obj->descriptor;
@@ -5106,6 +5831,16 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
     } else if (d == &k8s__io__api__core__v1__persistent_volume_claim__descriptor) {
         if (old == NULL)
             validate_pvc_spec(v, ((const pvc_t *)obj)->spec);
+    } else if (d == &k8s__io__api__networking__v1__ingress__descriptor) {
+        validate_ingress(v, (const ingress_t *)obj, old == NULL);
+    } else if (d == &k8s__io__api__networking__v1__ingress_class__descriptor) {
+        validate_ingress_class(v, (const ingress_class_t *)obj, (const ingress_class_t *)old);
+    } else if (d == &k8s__io__api__networking__v1__network_policy__descriptor) {
+        validate_network_policy(v, (const network_policy_t *)obj);
+    } else if (d == &k8s__io__api__discovery__v1__endpoint_slice__descriptor) {
+        validate_endpoint_slice(v, (const endpoint_slice_t *)obj, (const endpoint_slice_t *)old);
+    } else if (d == &k8s__io__api__core__v1__endpoints__descriptor) {
+        validate_endpoints(v, (const endpoints_t *)obj);
     }
 }
 

@@ -840,6 +840,125 @@ static void test_pod_scheduling(void **state)
            "`dnsPolicy` is None\n");
 }
 
+#define NET_META(kind)                                                                             \
+    "'apiVersion':'networking.k8s.io/v1','kind':'" kind "','metadata':{'name':'n'}"
+
+static void test_networking(void **state)
+{
+    (void)state;
+    expect("{" NET_META("Ingress") ",'spec':{}}",
+           "FieldValueInvalid spec: Invalid value: []networking.IngressRule(nil): either "
+           "`defaultBackend` or `rules` must be specified\n");
+    expect(
+        "{" NET_META(
+            "Ingress") ",'spec':{'ingressClassName':'nginx','rules':[{'host':'1.2.3.4',"
+                       "'http':{'paths':[{'path':'a//"
+                       "b','pathType':'Prefix','backend':{'service':{'name':"
+                       "'Web','port':{'number':70000}}}},{'path':'/','backend':{}},{'path':'/"
+                       "x','pathType':"
+                       "'Exact','backend':{'service':{'name':'w','port':{'name':'http','number':80}"
+                       "}}}]}},"
+                       "{'host':'*.*.example.com'}],'tls':[{'hosts':['Bad'],'secretName':'s_1'}]}}",
+        "FieldValueInvalid spec.rules[0].host: Invalid value: ~1.2.3.4~: must be a DNS name, "
+        "not an IP address\n"
+        "FieldValueInvalid spec.rules[0].http.paths[0].path: Invalid value: ~a//b~: must be an "
+        "absolute path\n"
+        "FieldValueInvalid spec.rules[0].http.paths[0].path: Invalid value: ~a//b~: must not "
+        "contain '//'\n"
+        "FieldValueInvalid spec.rules[0].http.paths[0].backend.service.name: Invalid value: "
+        "~Web~: a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+        "start with an alphabetic character, and end with an alphanumeric character (e.g. "
+        "'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')\n"
+        "FieldValueInvalid spec.rules[0].http.paths[0].backend.service.port.number: Invalid "
+        "value: 70000: must be between 1 and 65535, inclusive\n"
+        "FieldValueRequired spec.rules[0].http.paths[1].pathType: Required value: pathType must "
+        "be specified\n"
+        "FieldValueInvalid spec.rules[0].http.paths[2].backend: Invalid value: ~~: cannot set "
+        "both port name & port number\n"
+        "FieldValueInvalid spec.rules[1].host: Invalid value: ~*.*.example.com~: a wildcard "
+        "DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must "
+        "consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric "
+        "character (e.g. '*.example.com', regex used for validation is "
+        "'\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueInvalid spec.tls[0].hosts[0]: Invalid value: ~Bad~: a lowercase RFC 1123 "
+        "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+        "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueInvalid spec.tls[0].secretName: Invalid value: ~s_1~: a lowercase RFC 1123 "
+        "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+        "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n");
+    expect("{" NET_META("IngressClass") ",'spec':{'controller':'nginx','parameters':{'kind':'K',"
+                                        "'name':'p','scope':'Cluster','namespace':'x'}}}",
+           "FieldValueInvalid spec.controller: Invalid value: ~nginx~: must be a domain-prefixed "
+           "path (such as ~acme.io/foo~)\n"
+           "FieldValueForbidden spec.parameters.namespace: Forbidden: `parameters.scope` is set to "
+           "'Cluster'\n");
+    expect(
+        "{" NET_META("NetworkPolicy") ",'spec':{'podSelector':{},'ingress':[{'ports':[{"
+                                      "'protocol':'ICMP'},{'port':80,'endPort':70},{'port':'http','"
+                                      "endPort':90}],'from':[{},"
+                                      "{'ipBlock':{'cidr':'10.0.0.0/8','except':['192.168.0.0/"
+                                      "24','10.1.0.0/33']},"
+                                      "'podSelector':{}}]}],'egress':[{'to':[{'ipBlock':{'cidr':'"
+                                      "10.0.0.0/33'}}]}],"
+                                      "'policyTypes':['Ingress','Sideways']}}",
+        "FieldValueNotSupported spec.ingress[0].ports[0].protocol: Unsupported value: ~ICMP~: "
+        "supported values: ~TCP~, ~UDP~, ~SCTP~\n"
+        "FieldValueInvalid spec.ingress[0].ports[1].endPort: Invalid value: 80: must be greater "
+        "than or equal to `port`\n"
+        "FieldValueInvalid spec.ingress[0].ports[2].endPort: Invalid value: 90: may not be "
+        "specified when `port` is non-numeric\n"
+        "FieldValueRequired spec.ingress[0].from[0]: Required value: must specify a peer\n"
+        "FieldValueInvalid spec.ingress[0].from[1].ipBlock.except[0]: Invalid value: "
+        "~192.168.0.0/24~: must be a strict subset of `cidr`\n"
+        "FieldValueInvalid spec.ingress[0].from[1].ipBlock.except[1]: Invalid value: "
+        "~10.1.0.0/33~: must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)\n"
+        "FieldValueForbidden spec.ingress[0].from[1]: Forbidden: may not specify both ipBlock "
+        "and another peer\n"
+        "FieldValueInvalid spec.egress[0].to[0].ipBlock.cidr: Invalid value: ~10.0.0.0/33~: must "
+        "be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)\n"
+        "FieldValueNotSupported spec.policyTypes[1]: Unsupported value: ~Sideways~: supported "
+        "values: ~Ingress~, ~Egress~\n");
+    expect(
+        "{'apiVersion':'discovery.k8s.io/v1','kind':'EndpointSlice','metadata':{'name':'s'},"
+        "'addressType':'IPv4','endpoints':[{'addresses':['10.0.0.1','127.0.0.1','fe80::1']},"
+        "{'addresses':[]}],'ports':[{'name':'http','port':80},{'name':'http','protocol':'ICMP'}]}",
+        "FieldValueInvalid endpoints[0].addresses[1]: Invalid value: ~127.0.0.1~: may not be in "
+        "the loopback range (127.0.0.0/8, ::1/128)\n"
+        "FieldValueInvalid endpoints[0].addresses[2]: Invalid value: ~fe80::1~: must be a valid "
+        "IPv4 address\n"
+        "FieldValueInvalid endpoints[0].addresses[2]: Invalid value: ~fe80::1~: may not be in "
+        "the link-local range (169.254.0.0/16, fe80::/10)\n"
+        "FieldValueRequired endpoints[1].addresses: Required value: must contain at least 1 "
+        "address\n"
+        "FieldValueDuplicate ports[1].name: Duplicate value: ~http~\n"
+        "FieldValueNotSupported ports[1].protocol: Unsupported value: ~ICMP~: supported values: "
+        "~SCTP~, ~TCP~, ~UDP~\n");
+    expect_update("{'apiVersion':'discovery.k8s.io/v1','kind':'EndpointSlice','metadata':{'name':"
+                  "'s','resourceVersion':'1'},'addressType':'IPv6'}",
+                  "{'apiVersion':'discovery.k8s.io/v1','kind':'EndpointSlice','metadata':{'name':"
+                  "'s','resourceVersion':'1'},'addressType':'IPv4'}",
+                  "FieldValueInvalid addressType: Invalid value: ~IPv6~: field is immutable\n");
+    expect(
+        "{'apiVersion':'v1','kind':'Endpoints','metadata':{'name':'e'},'subsets':[{},{"
+        "'addresses':[{'ip':'1.2.3'},{'ip':'0.0.0.0'}],'ports':[{'port':0},{'name':'b','port':"
+        "1,'protocol':'ICMP'}]}]}",
+        "FieldValueRequired subsets[0]: Required value: must specify `addresses` or "
+        "`notReadyAddresses`\n"
+        "FieldValueInvalid subsets[1].addresses[0].ip: Invalid value: ~1.2.3~: must be a valid IP "
+        "address, (e.g. 10.9.8.7 or 2001:db8::ffff)\n"
+        "FieldValueInvalid subsets[1].addresses[0].ip: Invalid value: ~1.2.3~: must be a valid IP "
+        "address\n"
+        "FieldValueInvalid subsets[1].addresses[1].ip: Invalid value: ~0.0.0.0~: may not be "
+        "unspecified (0.0.0.0)\n"
+        "FieldValueRequired subsets[1].ports[0].name: Required value\n"
+        "FieldValueInvalid subsets[1].ports[0].port: Invalid value: 0: must be between 1 and "
+        "65535, inclusive\n"
+        "FieldValueNotSupported subsets[1].ports[1].protocol: Unsupported value: ~ICMP~: "
+        "supported values: ~SCTP~, ~TCP~, ~UDP~\n");
+}
+
 #define EVENT_V1(rv, fields)                                                                       \
     "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
@@ -1425,6 +1544,7 @@ int main(void)
         cmocka_unit_test(test_event_update),
         cmocka_unit_test(test_security_context),
         cmocka_unit_test(test_pod_scheduling),
+        cmocka_unit_test(test_networking),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

@@ -959,6 +959,116 @@ static void test_networking(void **state)
         "supported values: ~SCTP~, ~TCP~, ~UDP~\n");
 }
 
+static void test_policy_kinds(void **state)
+{
+    (void)state;
+    /* a PDB's metadata is only checked when its spec is valid */
+    expect(
+        "{'apiVersion':'policy/v1','kind':'PodDisruptionBudget','metadata':{'name':'Foo_Bar'},"
+        "'spec':{'minAvailable':'150%','maxUnavailable':-1,'unhealthyPodEvictionPolicy':'Never'}}",
+        "FieldValueInvalid spec: Invalid value: policy.PodDisruptionBudgetSpec{MinAvailable:"
+        "intstr.IntOrString{Type:1, IntVal:0, StrVal:~150%~}, Selector:(*v1.LabelSelector)(nil), "
+        "MaxUnavailable:intstr.IntOrString{Type:0, IntVal:-1, StrVal:~~}, "
+        "UnhealthyPodEvictionPolicy:(*policy.UnhealthyPodEvictionPolicyType)(~Never~)}: "
+        "minAvailable and maxUnavailable cannot be both set\n"
+        "FieldValueInvalid spec.minAvailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, "
+        "StrVal:~150%~}: must not be greater than 100%\n"
+        "FieldValueInvalid spec.maxUnavailable: Invalid value: -1: must be greater than or equal "
+        "to 0\n"
+        "FieldValueNotSupported spec.unhealthyPodEvictionPolicy: Unsupported value: ~Never~: "
+        "supported values: ~AlwaysAllow~, ~IfHealthyBudget~\n");
+    expect("{'apiVersion':'policy/v1','kind':'PodDisruptionBudget','metadata':{'name':'a/b'},"
+           "'spec':{'minAvailable':1}}",
+           "FieldValueInvalid metadata.name: Invalid value: ~a/b~: may not contain '/'\n");
+    expect("{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass','metadata':{'name':"
+           "'system-foo'},'value':5,'preemptionPolicy':'Maybe'}",
+           "FieldValueForbidden metadata.name: Forbidden: priority class names with 'system-' "
+           "prefix are reserved for system use only. error: system-foo is not a known system "
+           "priority class\n"
+           "FieldValueNotSupported preemptionPolicy: Unsupported value: ~Maybe~: supported values: "
+           "~PreemptLowerPriority~, ~Never~\n");
+    expect_update("{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass','metadata':{'name':"
+                  "'p','resourceVersion':'1'},'value':2000000001}",
+                  "{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass','metadata':{'name':"
+                  "'p','resourceVersion':'1'},'value':5}",
+                  "FieldValueForbidden value: Forbidden: may not be changed in an update.\n");
+    expect(
+        "{'apiVersion':'storage.k8s.io/v1','kind':'StorageClass','metadata':{'name':'s'},"
+        "'provisioner':'Example.COM/x y','reclaimPolicy':'Recycle','volumeBindingMode':'Later',"
+        "'allowedTopologies':[{'matchLabelExpressions':[{'key':'zone','values':['a','a']},"
+        "{'key':'zone','values':[]}]}]}",
+        "FieldValueInvalid provisioner: Invalid value: ~example.com/x y~: name part must consist "
+        "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+        "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+        "FieldValueNotSupported reclaimPolicy: Unsupported value: ~Recycle~: supported values: "
+        "~Delete~, ~Retain~\n"
+        "FieldValueNotSupported volumeBindingMode: Unsupported value: ~Later~: supported values: "
+        "~Immediate~, ~WaitForFirstConsumer~\n"
+        "FieldValueDuplicate allowedTopologies[0].matchLabelExpressions[0].values[1]: Duplicate "
+        "value: ~a~\n"
+        "FieldValueRequired allowedTopologies[0].matchLabelExpressions[1].values: Required "
+        "value\n"
+        "FieldValueDuplicate allowedTopologies[0].matchLabelExpressions[1].key: Duplicate value: "
+        "~zone~\n");
+    expect("{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'Role','metadata':{'name':'r'},"
+           "'rules':[{'verbs':['get'],'nonResourceURLs':['/healthz'],'resources':['pods']},{}]}",
+           "FieldValueInvalid rules[0].nonResourceURLs: Invalid value: []string{~/healthz~}: "
+           "namespaced rules cannot apply to non-resource URLs\n"
+           "FieldValueInvalid rules[0].nonResourceURLs: Invalid value: []string{~/healthz~}: rules "
+           "cannot apply to both regular resources and non-resource URLs\n"
+           "FieldValueRequired rules[1].verbs: Required value: verbs must contain at least one "
+           "value\n"
+           "FieldValueRequired rules[1].apiGroups: Required value: resource rules must supply at "
+           "least one api group\n"
+           "FieldValueRequired rules[1].resources: Required value: resource rules must supply at "
+           "least one resource\n");
+    expect(
+        "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'ClusterRole','metadata':{'name':"
+        "'c'},'aggregationRule':{'clusterRoleSelectors':[{'matchLabels':{'a':'b c'}}]}}",
+        "FieldValueInvalid aggregationRule.clusterRoleSelectors[0].matchLabels: Invalid value: "
+        "~b c~: a valid label must be an empty string or consist of alphanumeric characters, "
+        "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  "
+        "or 'my_value',  or '12345', regex used for validation is "
+        "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')\n"
+        "FieldValueInvalid aggregationRule.clusterRoleSelectors[0]: Invalid value: ~null~: "
+        "invalid label selector.\n");
+    expect(
+        "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'ClusterRoleBinding','metadata':{"
+        "'name':'b'},'roleRef':{'apiGroup':'rbac.authorization.k8s.io','kind':'Role','name':"
+        "'r'},'subjects':[{'kind':'ServiceAccount','name':'Sa'},{'kind':'User','name':'u',"
+        "'apiGroup':'x'},{'kind':'Robot','name':'r'}]}",
+        "FieldValueNotSupported roleRef.kind: Unsupported value: ~Role~: supported values: "
+        "~ClusterRole~\n"
+        "FieldValueInvalid subjects[0].name: Invalid value: ~Sa~: a lowercase RFC 1123 subdomain "
+        "must consist of lower case alphanumeric characters, '-' or '.', and must start and end "
+        "with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+        "FieldValueRequired subjects[0].namespace: Required value\n"
+        "FieldValueNotSupported subjects[1].apiGroup: Unsupported value: ~x~: supported values: "
+        "~rbac.authorization.k8s.io~\n"
+        "FieldValueNotSupported subjects[2].kind: Unsupported value: ~Robot~: supported values: "
+        "~ServiceAccount~, ~User~, ~Group~\n");
+    expect_update("{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'RoleBinding','metadata':{"
+                  "'name':'b','resourceVersion':'1'},'roleRef':{'apiGroup':"
+                  "'rbac.authorization.k8s.io','kind':'ClusterRole','name':'view'}}",
+                  "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'RoleBinding','metadata':{"
+                  "'name':'b','resourceVersion':'1'},'roleRef':{'apiGroup':"
+                  "'rbac.authorization.k8s.io','kind':'ClusterRole','name':'edit'}}",
+                  "FieldValueInvalid roleRef: Invalid value: rbac.RoleRef{APIGroup:"
+                  "~rbac.authorization.k8s.io~, Kind:~ClusterRole~, Name:~view~}: cannot change "
+                  "roleRef\n");
+    expect("{'apiVersion':'coordination.k8s.io/v1','kind':'Lease','metadata':{'name':'l'},"
+           "'spec':{'leaseDurationSeconds':0,'leaseTransitions':-1}}",
+           "FieldValueInvalid spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0\n"
+           "FieldValueInvalid spec.leaseTransitions: Invalid value: -1: must be greater than or "
+           "equal to 0\n");
+    expect("{'apiVersion':'apps/v1','kind':'ControllerRevision','metadata':{'name':'c'},"
+           "'revision':-1}",
+           "FieldValueRequired data: Required value: data is mandatory\n"
+           "FieldValueInvalid revision: Invalid value: -1: must be greater than or equal to 0\n");
+}
+
 #define EVENT_V1(rv, fields)                                                                       \
     "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
@@ -1545,6 +1655,7 @@ int main(void)
         cmocka_unit_test(test_security_context),
         cmocka_unit_test(test_pod_scheduling),
         cmocka_unit_test(test_networking),
+        cmocka_unit_test(test_policy_kinds),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

@@ -1084,7 +1084,7 @@ static void validate_object_meta_update(struct vctx *v, const meta_t *m, const m
     if ((m->deletiontimestamp == NULL) != (o->deletiontimestamp == NULL) ||
         !time_eq(m->deletiontimestamp, o->deletiontimestamp)) {
         if (m->deletiontimestamp == NULL)
-            k8c_sbuf_puts(val_begin(v), "null");
+            goq(val_begin(v), "null");
         else
             go_time(val_begin(v), m->deletiontimestamp);
         invalid_val(v, "deletionTimestamp", "field is immutable");
@@ -1095,7 +1095,7 @@ static void validate_object_meta_update(struct vctx *v, const meta_t *m, const m
         if (m->has_deletiongraceperiodseconds)
             k8c_sbuf_printf(val_begin(v), "%lld", (long long)m->deletiongraceperiodseconds);
         else
-            k8c_sbuf_puts(val_begin(v), "null");
+            goq(val_begin(v), "null");
         invalid_val(v, "deletionGracePeriodSeconds", "field is immutable");
     }
     validate_labels(v, "labels", (void *const *)m->labels, m->n_labels);
@@ -1460,50 +1460,85 @@ static bool resource_overcommit_allowed(const char *name)
     return resource_is_native(name) && !has_prefix(name, "hugepages-");
 }
 
-/* validateContainerResourceName (validateResourceName first) at the current path */
-static void container_resource_name(struct vctx *v, const char *name)
+static const char *const standard_resources[] = {"cpu",
+                                                 "memory",
+                                                 "ephemeral-storage",
+                                                 "requests.cpu",
+                                                 "requests.memory",
+                                                 "requests.ephemeral-storage",
+                                                 "limits.cpu",
+                                                 "limits.memory",
+                                                 "limits.ephemeral-storage",
+                                                 "pods",
+                                                 "resourcequotas",
+                                                 "services",
+                                                 "replicationcontrollers",
+                                                 "secrets",
+                                                 "persistentvolumeclaims",
+                                                 "configmaps",
+                                                 "services.nodeports",
+                                                 "services.loadbalancers",
+                                                 "requests.storage",
+                                                 "storage",
+                                                 NULL};
+
+/* Invalid with a core.ResourceName value: it has String(), so upstream prints it bare */
+static void invalid_resource(struct vctx *v, const char *child, const char *name,
+                             const char *detail)
 {
-    static const char *const standard[] = {"cpu",
-                                           "memory",
-                                           "ephemeral-storage",
-                                           "requests.cpu",
-                                           "requests.memory",
-                                           "requests.ephemeral-storage",
-                                           "limits.cpu",
-                                           "limits.memory",
-                                           "limits.ephemeral-storage",
-                                           "pods",
-                                           "resourcequotas",
-                                           "services",
-                                           "replicationcontrollers",
-                                           "secrets",
-                                           "persistentvolumeclaims",
-                                           "configmaps",
-                                           "services.nodeports",
-                                           "services.loadbalancers",
-                                           "requests.storage",
-                                           NULL};
+    k8c_sbuf_puts(val_begin(v), name);
+    invalid_val(v, child, detail);
+}
+
+/* helper.IsStandardResourceName, or with quota true IsStandardQuotaResourceName (no "storage") */
+static bool standard_resource(const char *name, bool quota)
+{
+    if (quota && strcmp(name, "storage") == 0)
+        return false;
+    return one_of(name, standard_resources) || has_prefix(name, "hugepages-") ||
+           has_prefix(name, "requests.hugepages-");
+}
+
+/* validateResourceName at the current path: false when the name is not a qualified name */
+static bool resource_name(struct vctx *v, const char *name)
+{
     const char *msgs[MAX_MSGS];
     size_t n = qualified_name_msgs(name, msgs);
 
-    if (n > 0) {
-        invalid_msgs(v, NULL, name, msgs, n);
+    for (size_t i = 0; i < n; i++)
+        invalid_resource(v, NULL, name, msgs[i]);
+    if (n > 0)
+        return false;
+    if (strchr(name, '/') == NULL && !standard_resource(name, false))
+        invalid_resource(v, NULL, name, "must be a standard resource type or fully qualified");
+    return true;
+}
+
+/* IsExtendedResourceName: not native, not "requests.", and "requests."+name qualified */
+static bool extended_resource(const char *name)
+{
+    const char *msgs[MAX_MSGS];
+    if (resource_is_native(name) || has_prefix(name, "requests."))
+        return false;
+    char *quota = k8c_malloc(strlen(name) + sizeof("requests."));
+    strcpy(quota, "requests.");
+    strcat(quota, name);
+    bool ok = qualified_name_msgs(quota, msgs) == 0;
+    k8c_free(quota);
+    return ok;
+}
+
+/* validateContainerResourceName (validateResourceName first) at the current path */
+static void container_resource_name(struct vctx *v, const char *name)
+{
+    if (!resource_name(v, name))
         return;
-    }
     if (strchr(name, '/') == NULL) {
-        if (!one_of(name, standard) && !has_prefix(name, "hugepages-") &&
-            !has_prefix(name, "requests.hugepages-"))
-            invalid_str(v, NULL, name, "must be a standard resource type or fully qualified");
         if (strcmp(name, "cpu") != 0 && strcmp(name, "memory") != 0 &&
             strcmp(name, "ephemeral-storage") != 0 && !has_prefix(name, "hugepages-"))
-            invalid_str(v, NULL, name, "must be a standard resource for containers");
-    } else if (!resource_is_native(name)) {
-        char *quota = k8c_malloc(strlen(name) + sizeof("requests."));
-        strcpy(quota, "requests.");
-        strcat(quota, name);
-        if (has_prefix(name, "requests.") || qualified_name_msgs(quota, msgs) > 0)
-            invalid_str(v, NULL, name, "doesn't follow extended resource name standard");
-        k8c_free(quota);
+            invalid_resource(v, NULL, name, "must be a standard resource for containers");
+    } else if (!resource_is_native(name) && !extended_resource(name)) {
+        invalid_resource(v, NULL, name, "doesn't follow extended resource name standard");
     }
 }
 
@@ -3998,7 +4033,7 @@ static void selector_immutable(struct vctx *v, const label_selector_t *s, const 
     if (msg_equal(s != NULL ? &s->base : NULL, o != NULL ? &o->base : NULL))
         return;
     if (s == NULL)
-        k8c_sbuf_puts(val_begin(v), "null");
+        goq(val_begin(v), "null");
     else
         go_label_selector(val_begin(v), s);
     invalid_val(v, "spec.selector", "field is immutable");
@@ -4243,7 +4278,7 @@ static void validate_job_update(struct vctx *v, const job_t *job, const job_t *o
     }
     if (!str_eq(s->completionmode, o->completionmode)) {
         if (s->completionmode == NULL)
-            k8c_sbuf_puts(val_begin(v), "null");
+            goq(val_begin(v), "null");
         else
             goq(val_begin(v), s->completionmode);
         invalid_val(v, "spec.completionMode", "field is immutable");
@@ -6140,6 +6175,636 @@ static void validate_controller_revision(struct vctx *v, const controller_revisi
     }
 }
 
+/* ---- Node, ResourceQuota, LimitRange ------------------------------------------------------- */
+
+typedef K8s__Io__Api__Core__V1__Node node_t;
+typedef K8s__Io__Api__Core__V1__Taint taint_t;
+typedef K8s__Io__Api__Core__V1__ResourceQuota resource_quota_t;
+typedef K8s__Io__Api__Core__V1__LimitRange limit_range_t;
+typedef K8s__Io__Api__Core__V1__LimitRangeItem limit_range_item_t;
+
+/*
+ * %#v of a resource.Quantity parsed from s, as Go's ParseQuantity keeps it when the number fits
+ * its int64 fast path: the mantissa and decimal scale, the format, and the canonical string
+ * (String() has filled it by the time upstream's errors print it).
+ */
+static void go_quantity(struct k8c_sbuf *sb, const char *s)
+{
+    static const struct {
+        const char *suffix;
+        int exponent;
+        bool binary;
+    } suffixes[] = {{"", 0, false},   {"n", -9, false}, {"u", -6, false}, {"m", -3, false},
+                    {"k", 3, false},  {"M", 6, false},  {"G", 9, false},  {"T", 12, false},
+                    {"P", 15, false}, {"E", 18, false}, {"Ki", 10, true}, {"Mi", 20, true},
+                    {"Gi", 30, true}, {"Ti", 40, true}, {"Pi", 50, true}, {"Ei", 60, true}};
+    struct k8c_quantity q;
+    char canon[K8C_QUANTITY_STR_MAX] = "";
+    const char *p = s, *format = "DecimalSI";
+    bool negative = false;
+    __int128 value = 0;
+    int scale = 0, exponent = 0, digits = 0;
+
+    if (k8c_quantity_parse(s, strlen(s), &q) == 0)
+        k8c_quantity_format(&q, canon);
+    if (*p == '+' || *p == '-')
+        negative = *p++ == '-';
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        value = value * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++, scale--)
+            value = value * 10 + (*p - '0');
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        if (strcmp(p, suffixes[i].suffix) != 0)
+            continue;
+        exponent = suffixes[i].exponent;
+        if (suffixes[i].binary) {
+            format = "BinarySI";
+            value <<= exponent;
+        } else {
+            scale += exponent;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        format = "DecimalExponent";
+        scale += atoi(p + 1);
+    }
+    if (digits > 18 || value > INT64_MAX)
+        value = 0;
+    k8c_sbuf_printf(sb,
+                    "resource.Quantity{i:resource.int64Amount{value:%lld, scale:%d}, "
+                    "d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:",
+                    (long long)(negative ? -value : value), scale);
+    goq(sb, canon);
+    k8c_sbuf_printf(sb, ", Format:\"%s\"}", format);
+}
+
+/* A quantity entry of a ResourceList ({key, Quantity}) */
+struct q_entry {
+    ProtobufCMessage base;
+    char *key;
+    quantity_t *value;
+};
+
+static const char *q_string(const struct q_entry *e)
+{
+    return e != NULL && e->value != NULL ? str_or_empty(e->value->string) : "";
+}
+
+/* IsIntegerResourceName */
+static bool integer_resource(const char *name)
+{
+    static const char *const integers[] = {"pods",
+                                           "resourcequotas",
+                                           "services",
+                                           "replicationcontrollers",
+                                           "secrets",
+                                           "configmaps",
+                                           "persistentvolumeclaims",
+                                           "services.nodeports",
+                                           "services.loadbalancers",
+                                           NULL};
+    return one_of(name, integers) || extended_resource(name);
+}
+
+/* ValidateResourceQuantityValue at child (NULL: the current path) */
+static void resource_quantity_value(struct vctx *v, const char *child, const struct q_entry *e)
+{
+    struct k8c_quantity q;
+    char canon[K8C_QUANTITY_STR_MAX];
+    const char *s = q_string(e);
+
+    if (k8c_quantity_parse(s, strlen(s), &q) != 0)
+        return;
+    k8c_quantity_format(&q, canon);
+    if (q.nano < 0)
+        invalid_str(v, child, canon, "must be greater than or equal to 0");
+    if (integer_resource(str_or_empty(e->key)) && k8c_quantity_milli_value(&q) % 1000 != 0) {
+        go_quantity(val_begin(v), s);
+        invalid_val(v, child, "must be an integer");
+    }
+}
+
+/* validateNodeTaints at child */
+static void node_taints(struct vctx *v, const char *child, taint_t *const *taints, size_t n)
+{
+    static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
+    struct name_set seen = {0};
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, child);
+
+    for (size_t i = 0; i < n; i++) {
+        const taint_t *t = taints[i];
+        const char *key = str_or_empty(t->key), *value = str_or_empty(t->value);
+        const char *effect = str_or_empty(t->effect);
+        size_t ti = path_index(v, i), nm;
+        invalid_msgs(v, "key", key, msgs, qualified_name_msgs(key, msgs));
+        if ((nm = label_value_msgs(value, msgs)) > 0)
+            invalid_joined(v, "value", value, msgs, nm, ";");
+        if (effect[0] == '\0')
+            required(v, "effect", NULL);
+        else if (!one_of(effect, effects))
+            not_supported(v, "effect", effect, effects);
+        struct k8c_sbuf pair;
+        k8c_sbuf_init(&pair);
+        k8c_sbuf_printf(&pair, "%s\n%s", effect, key);
+        if (name_set_has(&seen, pair.data)) {
+            struct k8c_sbuf *sb = val_begin(v);
+            k8c_sbuf_puts(sb, "core.Taint{Key:");
+            goq(sb, key);
+            k8c_sbuf_puts(sb, ", Value:");
+            goq(sb, value);
+            k8c_sbuf_puts(sb, ", Effect:");
+            goq(sb, effect);
+            k8c_sbuf_printf(sb, ", TimeAdded:(*v1.Time)(%s)}",
+                            t->timeadded != NULL ? "&{...}" : "nil");
+            verr(v, E_DUPLICATE, NULL, val_str(v), "taints must be unique by key and effect pair");
+            k8c_sbuf_free(&pair);
+        } else {
+            /* the set keeps pointers to its names: the joined pair lives until the end */
+            name_set_add(&seen, k8c_sbuf_detach(&pair));
+        }
+        path_pop(v, ti);
+    }
+    for (size_t i = 0; i < seen.n; i++)
+        k8c_free((char *)seen.names[i]);
+    name_set_free(&seen);
+    path_pop(v, at);
+}
+
+/* ValidateNodeResources: status.capacity and status.allocatable, by child (not key) */
+static void node_resources(struct vctx *v, const node_t *node)
+{
+    const K8s__Io__Api__Core__V1__NodeStatus *st = node->status;
+    void **sorted;
+
+    if (st == NULL)
+        return;
+    for (int list = 0; list < 2; list++) {
+        void *const *entries =
+            list == 0 ? (void *const *)st->capacity : (void *const *)st->allocatable;
+        size_t n = list == 0 ? st->n_capacity : st->n_allocatable;
+        sorted = sorted_entries(entries, n);
+        for (size_t i = 0; i < n; i++) {
+            const struct q_entry *e = sorted[i];
+            size_t at = path_child(v, list == 0 ? "status.capacity" : "status.allocatable");
+            path_child(v, str_or_empty(e->key));
+            resource_quantity_value(v, NULL, e);
+            path_pop(v, at);
+        }
+        k8c_free(sorted);
+    }
+}
+
+/* ValidateNode, and ValidateNodeUpdate's own rules on update */
+static void validate_node(struct vctx *v, const node_t *node, const node_t *old)
+{
+    static const K8s__Io__Api__Core__V1__NodeSpec none = K8S__IO__API__CORE__V1__NODE_SPEC__INIT;
+    const K8s__Io__Api__Core__V1__NodeSpec *s = node->spec != NULL ? node->spec : &none;
+    const K8s__Io__Api__Core__V1__NodeSpec *o = old == NULL         ? NULL
+                                                : old->spec != NULL ? old->spec
+                                                                    : &none;
+
+    if (s->n_taints > 0)
+        node_taints(v, "metadata.taints", s->taints, s->n_taints);
+    node_resources(v, node);
+    if (s->n_podcidrs > 0) {
+        struct name_set seen = {0};
+        struct cidr c;
+        bool v4 = false, v6 = false, bad = false;
+        size_t at = path_child(v, "spec.podCIDRs");
+        for (size_t i = 0; i < s->n_podcidrs; i++) {
+            const char *cidr = str_or_empty(s->podcidrs[i]);
+            size_t ci = path_index(v, i);
+            if (!cidr_parse(cidr, &c)) {
+                invalid_str(v, NULL, cidr, CIDR_MSG);
+                bad = true;
+            } else if (c.is4) {
+                v4 = true;
+            } else {
+                v6 = true;
+            }
+            path_pop(v, ci);
+        }
+        if (s->n_podcidrs > 1) {
+            if (bad || !(v4 && v6) || s->n_podcidrs > 2) {
+                go_string_slice(val_begin(v), s->podcidrs, s->n_podcidrs);
+                invalid_val(v, NULL, "may specify no more than one CIDR for each IP family");
+            }
+            for (size_t i = 0; i < s->n_podcidrs; i++) {
+                const char *cidr = str_or_empty(s->podcidrs[i]);
+                if (name_set_has(&seen, cidr)) {
+                    size_t ci = path_index(v, i);
+                    duplicate_str(v, NULL, cidr);
+                    path_pop(v, ci);
+                } else {
+                    name_set_add(&seen, cidr);
+                }
+            }
+        }
+        name_set_free(&seen);
+        path_pop(v, at);
+    }
+    if (o == NULL)
+        return;
+    static const char change[] = "node updates may not change podCIDR except from \"\" to valid";
+    if (o->n_podcidrs > 0) {
+        if (o->n_podcidrs != s->n_podcidrs) {
+            forbidden(v, "spec.podCIDRs", change);
+        } else {
+            for (size_t i = 0; i < s->n_podcidrs; i++)
+                if (!str_eq(s->podcidrs[i], o->podcidrs[i]))
+                    forbidden(v, "spec.podCIDRs", change);
+        }
+    }
+    if (!str_empty(o->providerid) && !str_eq(s->providerid, o->providerid))
+        forbidden(v, "spec.providerID",
+                  "node updates may not change providerID except from \"\" to valid");
+    if (!str_eq(s->externalid, o->externalid))
+        forbidden(v, "spec.externalID", "may not be updated");
+}
+
+/* The addresses of a node's status: no (type, address) twice (ValidateNodeUpdate) */
+static void node_addresses(struct vctx *v, const node_t *node)
+{
+    struct name_set seen = {0};
+    const K8s__Io__Api__Core__V1__NodeStatus *st = node->status;
+
+    for (size_t i = 0; st != NULL && i < st->n_addresses; i++) {
+        const K8s__Io__Api__Core__V1__NodeAddress *a = st->addresses[i];
+        struct k8c_sbuf key;
+        k8c_sbuf_init(&key);
+        k8c_sbuf_printf(&key, "%s\n%s", str_or_empty(a->type), str_or_empty(a->address));
+        if (name_set_has(&seen, key.data)) {
+            struct k8c_sbuf *sb = val_begin(v);
+            size_t at = path_child(v, "status.addresses");
+            path_index(v, i);
+            k8c_sbuf_puts(sb, "core.NodeAddress{Type:");
+            goq(sb, a->type);
+            k8c_sbuf_puts(sb, ", Address:");
+            goq(sb, a->address);
+            k8c_sbuf_putc(sb, '}');
+            verr(v, E_DUPLICATE, NULL, val_str(v), NULL);
+            path_pop(v, at);
+            k8c_sbuf_free(&key);
+        } else {
+            name_set_add(&seen, k8c_sbuf_detach(&key));
+        }
+    }
+    for (size_t i = 0; i < seen.n; i++)
+        k8c_free((char *)seen.names[i]);
+    name_set_free(&seen);
+}
+
+#define QUOTA_SCOPE_CONFLICT "conflicting scopes"
+
+/* The hard resources a quota scope may constrain (helper.IsResourceQuotaScopeValidForResource):
+ * true when name is fine under scope */
+static bool scope_allows(const char *scope, const char *name)
+{
+    static const char *const pod_compute[] = {
+        "pods",       "cpu",           "memory", "requests.cpu", "requests.memory",
+        "limits.cpu", "limits.memory", NULL};
+    static const char *const terminating[] = {"Terminating",
+                                              "NotTerminating",
+                                              "NotBestEffort",
+                                              "PriorityClass",
+                                              "CrossNamespacePodAffinity",
+                                              NULL};
+    if (one_of(scope, terminating))
+        return one_of(name, pod_compute);
+    if (strcmp(scope, "BestEffort") == 0)
+        return strcmp(name, "pods") == 0;
+    return true;
+}
+
+/* "unsupported scope applied to resource" once per standard hard resource (sorted) the scope
+ * does not allow, with the value printed into val by the caller each time */
+static size_t scope_misapplied(const char *scope, void **hard_sorted, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = str_or_empty(((const struct q_entry *)hard_sorted[i])->key);
+        if (strchr(name, '/') == NULL && standard_resource(name, true) &&
+            !scope_allows(scope, name))
+            count++;
+    }
+    return count;
+}
+
+static void go_scopes(struct k8c_sbuf *sb, char *const *scopes, size_t n)
+{
+    if (n == 0) {
+        k8c_sbuf_puts(sb, "[]core.ResourceQuotaScope(nil)");
+        return;
+    }
+    k8c_sbuf_puts(sb, "[]core.ResourceQuotaScope{");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            k8c_sbuf_puts(sb, ", ");
+        goq(sb, scopes[i]);
+    }
+    k8c_sbuf_putc(sb, '}');
+}
+
+/* ValidateResourceQuotaSpec at "spec"; the scopes are immutable on update */
+static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
+                                    const resource_quota_t *old)
+{
+    static const char *const scopes_known[] = {"Terminating",
+                                               "NotTerminating",
+                                               "BestEffort",
+                                               "NotBestEffort",
+                                               "PriorityClass",
+                                               "CrossNamespacePodAffinity",
+                                               NULL};
+    static const char *const exists_only[] = {
+        "BestEffort", "NotBestEffort", "Terminating", "NotTerminating", "CrossNamespacePodAffinity",
+        NULL};
+    static const K8s__Io__Api__Core__V1__ResourceQuotaSpec none =
+        K8S__IO__API__CORE__V1__RESOURCE_QUOTA_SPEC__INIT;
+    const K8s__Io__Api__Core__V1__ResourceQuotaSpec *s = rq->spec != NULL ? rq->spec : &none;
+    void **hard = sorted_entries((void *const *)s->hard, s->n_hard);
+    size_t at = path_child(v, "spec");
+
+    for (size_t i = 0; i < s->n_hard; i++) {
+        const struct q_entry *e = hard[i];
+        const char *name = str_or_empty(e->key);
+        size_t hi = path_child(v, "hard");
+        path_key(v, name);
+        resource_name(v, name);
+        if (strchr(name, '/') == NULL && !standard_resource(name, true))
+            invalid_resource(v, NULL, name, "must be a standard resource for quota");
+        resource_quantity_value(v, NULL, e);
+        path_pop(v, hi);
+    }
+    bool has[6] = {false};
+    for (size_t i = 0; i < s->n_scopes; i++) {
+        const char *scope = str_or_empty(s->scopes[i]);
+        for (size_t k = 0; scopes_known[k] != NULL; k++)
+            has[k] = has[k] || strcmp(scope, scopes_known[k]) == 0;
+        if (!one_of(scope, scopes_known)) {
+            go_scopes(val_begin(v), s->scopes, s->n_scopes);
+            invalid_val(v, "scopes", "unsupported scope");
+        }
+        for (size_t k = scope_misapplied(scope, hard, s->n_hard); k > 0; k--) {
+            go_scopes(val_begin(v), s->scopes, s->n_scopes);
+            invalid_val(v, "scopes", "unsupported scope applied to resource");
+        }
+    }
+    if ((has[2] && has[3]) || (has[0] && has[1])) {
+        for (int pair = 0; pair < 2; pair++) {
+            if (!(pair == 0 ? has[2] && has[3] : has[0] && has[1]))
+                continue;
+            go_scopes(val_begin(v), s->scopes, s->n_scopes);
+            invalid_val(v, "scopes", QUOTA_SCOPE_CONFLICT);
+        }
+    }
+    if (s->scopeselector != NULL) {
+        const K8s__Io__Api__Core__V1__ScopeSelector *sel = s->scopeselector;
+        bool sel_has[6] = {false};
+        size_t m = path_child(v, "scopeSelector.matchExpressions");
+        for (size_t i = 0; i < sel->n_matchexpressions; i++) {
+            const K8s__Io__Api__Core__V1__ScopedResourceSelectorRequirement *r =
+                sel->matchexpressions[i];
+            const char *scope = str_or_empty(r->scopename), *op = str_or_empty(r->operator_);
+            for (size_t k = 0; scopes_known[k] != NULL; k++)
+                sel_has[k] = sel_has[k] || strcmp(scope, scopes_known[k]) == 0;
+            if (!one_of(scope, scopes_known))
+                invalid_str(v, "scopeName", scope, "unsupported scope");
+            for (size_t k = scope_misapplied(scope, hard, s->n_hard); k > 0; k--) {
+                struct k8c_sbuf *sb = val_begin(v);
+                k8c_sbuf_puts(sb, "core.ScopeSelector{MatchExpressions:[]core."
+                                  "ScopedResourceSelectorRequirement{");
+                for (size_t j = 0; j < sel->n_matchexpressions; j++) {
+                    const K8s__Io__Api__Core__V1__ScopedResourceSelectorRequirement *q =
+                        sel->matchexpressions[j];
+                    k8c_sbuf_puts(sb, j > 0 ? ", core.ScopedResourceSelectorRequirement{ScopeName:"
+                                            : "core.ScopedResourceSelectorRequirement{ScopeName:");
+                    goq(sb, q->scopename);
+                    k8c_sbuf_puts(sb, ", Operator:");
+                    goq(sb, q->operator_);
+                    k8c_sbuf_puts(sb, ", Values:");
+                    go_string_slice(sb, q->values, q->n_values);
+                    k8c_sbuf_putc(sb, '}');
+                }
+                k8c_sbuf_puts(sb, "}}");
+                invalid_val(v, NULL, "unsupported scope applied to resource");
+            }
+            if (one_of(scope, exists_only) && strcmp(op, "Exists") != 0)
+                invalid_str(v, "operator", op,
+                            "must be 'Exists' when scope is any of "
+                            "ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, "
+                            "ResourceQuotaScopeBestEffort, ResourceQuotaScopeNotBestEffort or "
+                            "ResourceQuotaScopeCrossNamespacePodAffinity");
+            if (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) {
+                if (r->n_values == 0)
+                    required(v, "values",
+                             "must be at least one value when `operator` is 'In' or 'NotIn' for "
+                             "scope selector");
+            } else if (strcmp(op, "Exists") == 0 || strcmp(op, "DoesNotExist") == 0) {
+                if (r->n_values > 0) {
+                    go_string_slice(val_begin(v), r->values, r->n_values);
+                    invalid_val(v, "values",
+                                "must be no value when `operator` is 'Exist' or 'DoesNotExist' for "
+                                "scope selector");
+                }
+            } else {
+                invalid_str(v, "operator", op, "not a valid selector operator");
+            }
+        }
+        for (int pair = 0; pair < 2; pair++) {
+            if (!(pair == 0 ? sel_has[2] && sel_has[3] : sel_has[0] && sel_has[1]))
+                continue;
+            go_scopes(val_begin(v), s->scopes, s->n_scopes);
+            invalid_val(v, NULL, QUOTA_SCOPE_CONFLICT);
+        }
+        path_pop(v, m);
+    }
+    k8c_free(hard);
+    if (old != NULL) {
+        const K8s__Io__Api__Core__V1__ResourceQuotaSpec *os = old->spec != NULL ? old->spec : &none;
+        bool same = true;
+        for (size_t i = 0; same && i < s->n_scopes; i++)
+            same = has_string(os->scopes, os->n_scopes, s->scopes[i]);
+        for (size_t i = 0; same && i < os->n_scopes; i++)
+            same = has_string(s->scopes, s->n_scopes, os->scopes[i]);
+        if (!same) {
+            go_scopes(val_begin(v), s->scopes, s->n_scopes);
+            invalid_val(v, "scopes", "field is immutable");
+        }
+    }
+    path_pop(v, at);
+}
+
+/* The quantity of name in a LimitRange map (NULL when absent) */
+static const struct q_entry *lr_find(void *const *entries, size_t n, const char *name)
+{
+    return (const struct q_entry *)map_find(entries, n, name);
+}
+
+/* validateLimitRangeResourceName for each key of a LimitRange map at child[key] */
+static void lr_names(struct vctx *v, const char *type, const char *child, void *const *entries,
+                     size_t n, struct name_set *keys)
+{
+    bool container = strcmp(type, "Pod") == 0 || strcmp(type, "Container") == 0;
+    void **sorted = sorted_entries(entries, n);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *k = str_or_empty(((const struct q_entry *)sorted[i])->key);
+        size_t at = path_child(v, child);
+        path_key(v, k);
+        if (container)
+            container_resource_name(v, k);
+        else
+            resource_name(v, k);
+        path_pop(v, at);
+        if (!name_set_has(keys, k))
+            name_set_add(keys, k);
+    }
+    k8c_free(sorted);
+}
+
+/* One relationship error of a LimitRange key: Invalid at child[key] with the quantity bad */
+static void lr_invalid(struct vctx *v, const char *child, const char *key,
+                       const struct q_entry *bad, const char *detail)
+{
+    size_t at = path_child(v, child);
+    path_key(v, key);
+    go_quantity(val_begin(v), q_string(bad));
+    invalid_val(v, NULL, detail);
+    path_pop(v, at);
+}
+
+static bool lr_quantity(const struct q_entry *e, struct k8c_quantity *q, char *canon)
+{
+    return e != NULL && entry_quantity((const quantity_entry_t *)(const void *)e, q, canon);
+}
+
+/* The relationships between one key's min, max, default, defaultRequest and ratio */
+static void lr_key(struct vctx *v, const limit_range_item_t *it, const char *k)
+{
+    const struct q_entry *mn = lr_find((void *const *)it->min, it->n_min, k);
+    const struct q_entry *mx = lr_find((void *const *)it->max, it->n_max, k);
+    const struct q_entry *def = lr_find((void *const *)it->default_, it->n_default_, k);
+    const struct q_entry *dr = lr_find((void *const *)it->defaultrequest, it->n_defaultrequest, k);
+    const struct q_entry *ratio =
+        lr_find((void *const *)it->maxlimitrequestratio, it->n_maxlimitrequestratio, k);
+    struct k8c_quantity qmin, qmax, qdef, qdr, qratio;
+    char cmin[K8C_QUANTITY_STR_MAX], cmax[K8C_QUANTITY_STR_MAX], cdef[K8C_QUANTITY_STR_MAX],
+        cdr[K8C_QUANTITY_STR_MAX], cratio[K8C_QUANTITY_STR_MAX], detail[320];
+    bool hmin = lr_quantity(mn, &qmin, cmin), hmax = lr_quantity(mx, &qmax, cmax);
+    bool hdef = lr_quantity(def, &qdef, cdef), hdr = lr_quantity(dr, &qdr, cdr);
+    bool hratio = lr_quantity(ratio, &qratio, cratio);
+
+    if (hmin && hmax && k8c_quantity_cmp(&qmin, &qmax) > 0) {
+        snprintf(detail, sizeof(detail), "min value %s is greater than max value %s", cmin, cmax);
+        lr_invalid(v, "min", k, mn, detail);
+    }
+    if (hdr && hmin && k8c_quantity_cmp(&qmin, &qdr) > 0) {
+        snprintf(detail, sizeof(detail), "min value %s is greater than default request value %s",
+                 cmin, cdr);
+        lr_invalid(v, "defaultRequest", k, dr, detail);
+    }
+    if (hdr && hmax && k8c_quantity_cmp(&qdr, &qmax) > 0) {
+        snprintf(detail, sizeof(detail), "default request value %s is greater than max value %s",
+                 cdr, cmax);
+        lr_invalid(v, "defaultRequest", k, dr, detail);
+    }
+    if (hdr && hdef && k8c_quantity_cmp(&qdr, &qdef) > 0) {
+        snprintf(detail, sizeof(detail),
+                 "default request value %s is greater than default limit value %s", cdr, cdef);
+        lr_invalid(v, "defaultRequest", k, dr, detail);
+    }
+    if (hdef && hmin && k8c_quantity_cmp(&qmin, &qdef) > 0) {
+        snprintf(detail, sizeof(detail), "min value %s is greater than default value %s", cmin,
+                 cdef);
+        lr_invalid(v, "default", k, mn, detail);
+    }
+    if (hdef && hmax && k8c_quantity_cmp(&qdef, &qmax) > 0) {
+        snprintf(detail, sizeof(detail), "default value %s is greater than max value %s", cdef,
+                 cmax);
+        lr_invalid(v, "default", k, mx, detail);
+    }
+    if (hratio && qratio.nano < (__int128)1000000000) {
+        snprintf(detail, sizeof(detail), "ratio %s is less than 1", cratio);
+        lr_invalid(v, "maxLimitRequestRatio", k, ratio, detail);
+    }
+    if (hratio && hmin && hmax) {
+        double rv = (double)k8c_quantity_milli_value(&qratio) / 1000.0;
+        double limit =
+            (double)k8c_quantity_milli_value(&qmax) / (double)k8c_quantity_milli_value(&qmin);
+        if (rv > limit) {
+            snprintf(detail, sizeof(detail), "ratio %s is greater than max/min = %f", cratio,
+                     limit);
+            lr_invalid(v, "maxLimitRequestRatio", k, ratio, detail);
+        }
+    }
+    if (!resource_overcommit_allowed(k) && hdef && hdr && k8c_quantity_cmp(&qdef, &qdr) != 0) {
+        snprintf(detail, sizeof(detail),
+                 "default value %s must equal to defaultRequest value %s in %.100s", cdef, cdr, k);
+        lr_invalid(v, "defaultRequest", k, dr, detail);
+    }
+}
+
+/* ValidateLimitRange at "spec.limits" */
+static void validate_limit_range(struct vctx *v, const limit_range_t *lr)
+{
+    static const char *const types[] = {"Pod", "Container", "PersistentVolumeClaim", NULL};
+    struct name_set seen_types = {0};
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, "spec.limits");
+
+    for (size_t i = 0; lr->spec != NULL && i < lr->spec->n_limits; i++) {
+        const limit_range_item_t *it = lr->spec->limits[i];
+        const char *type = str_or_empty(it->type);
+        struct name_set keys = {0};
+        size_t li = path_index(v, i), nm;
+
+        if ((nm = qualified_name_msgs(type, msgs)) > 0)
+            invalid_msgs(v, "type", type, msgs, nm);
+        else if (strchr(type, '/') == NULL && !one_of(type, types))
+            invalid_str(v, "type", type, "must be a standard limit type or fully qualified");
+        if (name_set_has(&seen_types, type))
+            duplicate_str(v, "type", type);
+        else
+            name_set_add(&seen_types, type);
+        lr_names(v, type, "max", (void *const *)it->max, it->n_max, &keys);
+        lr_names(v, type, "min", (void *const *)it->min, it->n_min, &keys);
+        if (strcmp(type, "Pod") == 0) {
+            if (it->n_default_ > 0)
+                forbidden(v, "default", "may not be specified when `type` is 'Pod'");
+            if (it->n_defaultrequest > 0)
+                forbidden(v, "defaultRequest", "may not be specified when `type` is 'Pod'");
+        } else {
+            lr_names(v, type, "default", (void *const *)it->default_, it->n_default_, &keys);
+            lr_names(v, type, "defaultRequest", (void *const *)it->defaultrequest,
+                     it->n_defaultrequest, &keys);
+        }
+        if (strcmp(type, "PersistentVolumeClaim") == 0 &&
+            lr_find((void *const *)it->min, it->n_min, "storage") == NULL &&
+            lr_find((void *const *)it->max, it->n_max, "storage") == NULL)
+            required(v, "limits",
+                     "either minimum or maximum storage value is required, but neither was "
+                     "provided");
+        lr_names(v, type, "maxLimitRequestRatio", (void *const *)it->maxlimitrequestratio,
+                 it->n_maxlimitrequestratio, &keys);
+        /* upstream walks a Go set: sorted here */
+        const char **sorted = k8c_malloc((keys.n + 1) * sizeof(*sorted));
+        if (keys.n > 0) {
+            memcpy(sorted, keys.names, keys.n * sizeof(*sorted));
+            qsort(sorted, keys.n, sizeof(*sorted), strp_cmp);
+        }
+        for (size_t k = 0; k < keys.n; k++)
+            lr_key(v, it, sorted[k]);
+        k8c_free(sorted);
+        name_set_free(&keys);
+        path_pop(v, li);
+    }
+    name_set_free(&seen_types);
+    path_pop(v, at);
+}
+
 static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const ProtobufCMessage *old)
 {
     const ProtobufCMessageDescriptor *d = obj->descriptor;
@@ -6251,6 +6916,14 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
                               o != NULL ? o->roleref : NULL);
     } else if (d == &k8s__io__api__coordination__v1__lease__descriptor) {
         validate_lease(v, (const lease_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__node__descriptor) {
+        validate_node(v, (const node_t *)obj, (const node_t *)old);
+        if (old != NULL)
+            node_addresses(v, (const node_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__resource_quota__descriptor) {
+        validate_resource_quota(v, (const resource_quota_t *)obj, (const resource_quota_t *)old);
+    } else if (d == &k8s__io__api__core__v1__limit_range__descriptor) {
+        validate_limit_range(v, (const limit_range_t *)obj);
     } else if (d == &k8s__io__api__apps__v1__controller_revision__descriptor) {
         validate_controller_revision(v, (const controller_revision_t *)obj,
                                      (const controller_revision_t *)old);
@@ -6477,7 +7150,7 @@ static void event_v1_update(struct vctx *v, const event_t *e, const event_t *o)
     if ((e->related == NULL) != (o->related == NULL) ||
         (e->related != NULL && !object_ref_eq(e->related, o->related))) {
         if (e->related == NULL)
-            k8c_sbuf_puts(val_begin(v), "null");
+            goq(val_begin(v), "null");
         else
             go_object_ref(val_begin(v), e->related);
         invalid_val(v, "related", "field is immutable");

@@ -321,7 +321,7 @@ static void test_metadata_update(void **state)
                   CM("'name':'a','deletionTimestamp':'2024-01-02T03:04:05Z'", ""),
                   "FieldValueForbidden metadata.finalizers: Forbidden: no new finalizers can be "
                   "added if the object is being deleted, found new finalizers []string{~x.io/f~}\n"
-                  "FieldValueInvalid metadata.deletionTimestamp: Invalid value: null: field is "
+                  "FieldValueInvalid metadata.deletionTimestamp: Invalid value: ~null~: field is "
                   "immutable\n");
 }
 
@@ -1069,6 +1069,92 @@ static void test_policy_kinds(void **state)
            "FieldValueInvalid revision: Invalid value: -1: must be greater than or equal to 0\n");
 }
 
+static void test_cluster_kinds(void **state)
+{
+    (void)state;
+    expect(
+        "{'apiVersion':'v1','kind':'Node','metadata':{'name':'n1'},'spec':{'taints':[{'key':"
+        "'k','value':'v','effect':'NoSchedule'},{'key':'k','value':'w','effect':'NoSchedule'},"
+        "{'key':'a b','effect':'Bad'}],'podCIDRs':['10.0.0.0/24','10.0.1.0/24']},'status':{"
+        "'capacity':{'cpu':'-1','pods':'1500m'}}}",
+        "FieldValueDuplicate metadata.taints[1]: Duplicate value: core.Taint{Key:~k~, Value:~w~, "
+        "Effect:~NoSchedule~, TimeAdded:(*v1.Time)(nil)}: taints must be unique by key and "
+        "effect pair\n"
+        "FieldValueInvalid metadata.taints[2].key: Invalid value: ~a b~: name part must consist "
+        "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+        "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+        "FieldValueNotSupported metadata.taints[2].effect: Unsupported value: ~Bad~: supported "
+        "values: ~NoSchedule~, ~PreferNoSchedule~, ~NoExecute~\n"
+        "FieldValueInvalid status.capacity.cpu: Invalid value: ~-1~: must be greater than or "
+        "equal to 0\n"
+        "FieldValueInvalid status.capacity.pods: Invalid value: resource.Quantity{i:resource."
+        "int64Amount{value:1500, scale:-3}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, "
+        "s:~1500m~, Format:~DecimalSI~}: must be an integer\n"
+        /* the allocatable resources default to the capacity */
+        "FieldValueInvalid status.allocatable.cpu: Invalid value: ~-1~: must be greater than or "
+        "equal to 0\n"
+        "FieldValueInvalid status.allocatable.pods: Invalid value: resource.Quantity{i:resource."
+        "int64Amount{value:1500, scale:-3}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, "
+        "s:~1500m~, Format:~DecimalSI~}: must be an integer\n"
+        "FieldValueInvalid spec.podCIDRs: Invalid value: []string{~10.0.0.0/24~, "
+        "~10.0.1.0/24~}: may specify no more than one CIDR for each IP family\n");
+    expect_update("{'apiVersion':'v1','kind':'Node','metadata':{'name':'n1','resourceVersion':'1'},"
+                  "'spec':{'podCIDRs':['10.0.1.0/24'],'providerID':'b'}}",
+                  "{'apiVersion':'v1','kind':'Node','metadata':{'name':'n1','resourceVersion':'1'},"
+                  "'spec':{'podCIDRs':['10.0.0.0/24'],'providerID':'a'}}",
+                  "FieldValueForbidden spec.podCIDRs: Forbidden: node updates may not change "
+                  "podCIDR except from ~~ to valid\n"
+                  "FieldValueForbidden spec.providerID: Forbidden: node updates may not change "
+                  "providerID except from ~~ to valid\n");
+    expect("{'apiVersion':'v1','kind':'ResourceQuota','metadata':{'name':'q'},'spec':{'hard':{"
+           "'foo':'1','pods':'-1','storage':'1Gi'},'scopes':['BestEffort','NotBestEffort']}}",
+           "FieldValueInvalid spec.hard[foo]: Invalid value: foo: must be a standard resource type "
+           "or fully qualified\n"
+           "FieldValueInvalid spec.hard[foo]: Invalid value: foo: must be a standard resource for "
+           "quota\n"
+           "FieldValueInvalid spec.hard[pods]: Invalid value: ~-1~: must be greater than or equal "
+           "to 0\n"
+           "FieldValueInvalid spec.hard[storage]: Invalid value: storage: must be a standard "
+           "resource for quota\n"
+           "FieldValueInvalid spec.scopes: Invalid value: []core.ResourceQuotaScope{~BestEffort~, "
+           "~NotBestEffort~}: conflicting scopes\n");
+    expect("{'apiVersion':'v1','kind':'ResourceQuota','metadata':{'name':'q'},'spec':{'hard':{"
+           "'cpu':'1'},'scopeSelector':{'matchExpressions':[{'scopeName':'BestEffort','operator':"
+           "'In','values':['x']}]}}}",
+           "FieldValueInvalid spec.scopeSelector.matchExpressions: Invalid value: "
+           "core.ScopeSelector{MatchExpressions:[]core.ScopedResourceSelectorRequirement{"
+           "core.ScopedResourceSelectorRequirement{ScopeName:~BestEffort~, Operator:~In~, "
+           "Values:[]string{~x~}}}}: unsupported scope applied to resource\n"
+           "FieldValueInvalid spec.scopeSelector.matchExpressions.operator: Invalid value: ~In~: "
+           "must be 'Exists' when scope is any of ResourceQuotaScopeTerminating, "
+           "ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort, "
+           "ResourceQuotaScopeNotBestEffort or ResourceQuotaScopeCrossNamespacePodAffinity\n");
+    expect(
+        "{'apiVersion':'v1','kind':'LimitRange','metadata':{'name':'l'},'spec':{'limits':[{"
+        "'type':'Container','min':{'cpu':'2'},'max':{'cpu':'1'},'maxLimitRequestRatio':{'cpu':"
+        "'500m'}},{'type':'Container'},{'type':'Pod','default':{'cpu':'1'}},{'type':"
+        "'PersistentVolumeClaim'}]}}",
+        "FieldValueInvalid spec.limits[0].min[cpu]: Invalid value: resource.Quantity{i:resource."
+        "int64Amount{value:2, scale:0}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:~2~, "
+        "Format:~DecimalSI~}: min value 2 is greater than max value 1\n"
+        /* a Container's default and defaultRequest default to its max */
+        "FieldValueInvalid spec.limits[0].defaultRequest[cpu]: Invalid value: resource.Quantity{"
+        "i:resource.int64Amount{value:1, scale:0}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, "
+        "s:~1~, Format:~DecimalSI~}: min value 2 is greater than default request value 1\n"
+        "FieldValueInvalid spec.limits[0].default[cpu]: Invalid value: resource.Quantity{i:"
+        "resource.int64Amount{value:2, scale:0}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, "
+        "s:~2~, Format:~DecimalSI~}: min value 2 is greater than default value 1\n"
+        "FieldValueInvalid spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: "
+        "resource.Quantity{i:resource.int64Amount{value:500, scale:-3}, d:resource.infDecAmount"
+        "{Dec:(*inf.Dec)(nil)}, s:~500m~, Format:~DecimalSI~}: ratio 500m is less than 1\n"
+        "FieldValueDuplicate spec.limits[1].type: Duplicate value: ~Container~\n"
+        "FieldValueForbidden spec.limits[2].default: Forbidden: may not be specified when "
+        "`type` is 'Pod'\n"
+        "FieldValueRequired spec.limits[3].limits: Required value: either minimum or maximum "
+        "storage value is required, but neither was provided\n");
+}
+
 #define EVENT_V1(rv, fields)                                                                       \
     "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
@@ -1656,6 +1742,7 @@ int main(void)
         cmocka_unit_test(test_pod_scheduling),
         cmocka_unit_test(test_networking),
         cmocka_unit_test(test_policy_kinds),
+        cmocka_unit_test(test_cluster_kinds),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

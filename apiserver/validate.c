@@ -1742,6 +1742,16 @@ static bool field_set(const ProtobufCMessage *m, const char *name)
     return f->quantifier_offset != 0 && *(const protobuf_c_boolean *)(base + f->quantifier_offset);
 }
 
+/* A string field by its name (NULL when unset). */
+static const char *msg_str(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        m != NULL ? protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name) : NULL;
+    if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    return *(char *const *)((const char *)m + f->offset);
+}
+
 /* Forbidden(detail) at each of the named children of the current path that m sets */
 static void forbid_set(struct vctx *v, const ProtobufCMessage *m, const char *const *names,
                        const char *detail)
@@ -6805,6 +6815,239 @@ static void validate_limit_range(struct vctx *v, const limit_range_t *lr)
     path_pop(v, at);
 }
 
+/* ---- PersistentVolume ---------------------------------------------------------------------- */
+
+typedef K8s__Io__Api__Core__V1__PersistentVolume pv_t;
+
+/*
+ * The volume sources of a PersistentVolume in the order upstream's ValidatePersistentVolumeSpec
+ * takes them: the proto (JSON) field, the path of its "may not specify more than 1 volume type"
+ * error, the path its own checks report under, and the fields those checks require.
+ */
+static const struct pv_source {
+    const char *field, *forbidden_at, *checked_at;
+    const char *required[4];
+} pv_sources[] = {
+    {"hostPath", "hostPath", "hostPath", {NULL}},
+    {"gcePersistentDisk", "gcePersistentDisk", "persistentDisk", {"pdName", NULL}},
+    {"awsElasticBlockStore", "awsElasticBlockStore", "awsElasticBlockStore", {"volumeID", NULL}},
+    {"glusterfs", "glusterfs", "glusterfs", {"endpoints", "path", NULL}},
+    {"flocker", "flocker", "flocker", {NULL}},
+    {"nfs", "nfs", "nfs", {"server", "path", NULL}},
+    {"rbd", "rbd", "rbd", {"monitors", "image", NULL}},
+    {"quobyte", "quobyte", "quobyte", {"volume", NULL}},
+    {"cephfs", "cephFS", "cephfs", {"monitors", NULL}},
+    {"iscsi", "iscsi", "iscsi", {"targetPortal", "iqn", NULL}},
+    {"cinder", "cinder", "cinder", {"volumeID", NULL}},
+    {"fc", "fc", "fc", {NULL}},
+    {"flexVolume", NULL, "flexVolume", {"driver", NULL}},
+    {"azureFile", "azureFile", "azureFile", {"secretName", "shareName", NULL}},
+    {"vsphereVolume", "vsphereVolume", "vsphereVolume", {"volumePath", NULL}},
+    {"photonPersistentDisk", "photonPersistentDisk", "photonPersistentDisk", {"pdID", NULL}},
+    {"portworxVolume", "portworxVolume", "portworxVolume", {"volumeID", NULL}},
+    {"azureDisk", "azureDisk", "azureDisk", {"diskName", "diskURI", NULL}},
+    {"scaleIO", "scaleIO", "scaleIO", {"gateway", "system", "volumeName", NULL}},
+    {"local", "local", "local", {NULL}},
+    {"storageos", "storageos", "storageos", {"volumeName", NULL}},
+    {"csi", "csi", "csi", {NULL}},
+};
+
+/* A SecretReference of a CSI source: name and namespace set and well formed */
+static void csi_secret_ref(struct vctx *v, const char *child,
+                           const K8s__Io__Api__Core__V1__SecretReference *r)
+{
+    const char *msgs[MAX_MSGS];
+    size_t at;
+
+    if (r == NULL)
+        return;
+    at = path_child(v, child);
+    if (str_empty(r->name))
+        required(v, "name", NULL);
+    else
+        invalid_msgs(v, "name", r->name, msgs, dns1123_subdomain_msgs(r->name, msgs));
+    if (str_empty(r->namespace_))
+        required(v, "namespace", NULL);
+    else
+        invalid_msgs(v, "namespace", r->namespace_, msgs, dns1123_label_msgs(r->namespace_, msgs));
+    path_pop(v, at);
+}
+
+/* One volume source's checks at its path */
+static void pv_source_check(struct vctx *v, const struct pv_source *src, const ProtobufCMessage *m)
+{
+    static const char *const host_path_types[] = {
+        "",     "BlockDevice",  "CharDevice", "Directory", "DirectoryOrCreate",
+        "File", "FileOrCreate", "Socket",     NULL};
+    const char *msgs[MAX_MSGS];
+    size_t at = path_child(v, src->checked_at);
+
+    for (size_t i = 0; src->required[i] != NULL; i++)
+        if (!field_set(m, src->required[i]) ||
+            (msg_str(m, src->required[i]) != NULL && msg_str(m, src->required[i])[0] == '\0'))
+            required(v, src->required[i], NULL);
+    if (strcmp(src->field, "hostPath") == 0 || strcmp(src->field, "local") == 0) {
+        const char *p = msg_str(m, "path");
+        if (str_empty(p)) {
+            required(v, "path", NULL);
+        } else {
+            path_no_backsteps(v, "path", p);
+            const char *type = strcmp(src->field, "hostPath") == 0 ? msg_str(m, "type") : NULL;
+            if (type != NULL && !one_of(type, host_path_types))
+                not_supported(v, "type", type, host_path_types);
+        }
+    } else if (strcmp(src->field, "nfs") == 0) {
+        const char *p = msg_str(m, "path");
+        if (str_or_empty(p)[0] != '/')
+            invalid_str(v, "path", str_or_empty(p), "must be an absolute path");
+    } else if (strcmp(src->field, "csi") == 0) {
+        const K8s__Io__Api__Core__V1__CSIPersistentVolumeSource *c = (const void *)m;
+        const char *driver = str_or_empty(c->driver);
+        char *lower = k8c_strdup(driver);
+        for (char *q = lower; *q; q++)
+            if (*q >= 'A' && *q <= 'Z')
+                *q = (char)(*q - 'A' + 'a');
+        if (driver[0] == '\0')
+            required(v, "driver", NULL);
+        if (strlen(driver) > 63)
+            too_long(v, "driver", 63);
+        invalid_msgs(v, "driver", driver, msgs, dns1123_subdomain_msgs(lower, msgs));
+        k8c_free(lower);
+        if (str_empty(c->volumehandle))
+            required(v, "volumeHandle", NULL);
+        csi_secret_ref(v, "controllerPublishSecretRef", c->controllerpublishsecretref);
+        csi_secret_ref(v, "controllerExpandSecretRef", c->controllerexpandsecretref);
+        csi_secret_ref(v, "nodePublishSecretRef", c->nodepublishsecretref);
+        csi_secret_ref(v, "nodeExpandSecretRef", c->nodeexpandsecretref);
+    }
+    path_pop(v, at);
+}
+
+/* ValidatePersistentVolume's spec checks at "spec" (the metadata run before) */
+static void validate_pv(struct vctx *v, const pv_t *pv, const pv_t *old)
+{
+    static const char *const modes[] = {"ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce",
+                                        "ReadWriteOncePod", NULL};
+    static const char *const reclaim[] = {"Delete", "Recycle", "Retain", NULL};
+    static const char *const volume_modes[] = {"Block", "Filesystem", NULL};
+    static const K8s__Io__Api__Core__V1__PersistentVolumeSpec none =
+        K8S__IO__API__CORE__V1__PERSISTENT_VOLUME_SPEC__INIT;
+    const K8s__Io__Api__Core__V1__PersistentVolumeSpec *s = pv->spec != NULL ? pv->spec : &none;
+    const ProtobufCMessage *sources =
+        s->persistentvolumesource != NULL ? &s->persistentvolumesource->base : NULL;
+    const char *msgs[MAX_MSGS];
+    bool rwop = false, others = false;
+    int count = 0;
+    size_t at = path_child(v, "spec");
+
+    if (s->n_accessmodes == 0)
+        required(v, "accessModes", NULL);
+    for (size_t i = 0; i < s->n_accessmodes; i++) {
+        const char *m = str_or_empty(s->accessmodes[i]);
+        if (!one_of(m, modes))
+            not_supported(v, "accessModes", m, modes);
+        else if (strcmp(m, "ReadWriteOncePod") == 0)
+            rwop = true;
+        else
+            others = true;
+    }
+    if (rwop && others)
+        forbidden(v, "accessModes", "may not use ReadWriteOncePod with other access modes");
+    if (s->n_capacity == 0)
+        required(v, "capacity", NULL);
+    if (map_find((void *const *)s->capacity, s->n_capacity, "storage") == NULL ||
+        s->n_capacity > 1) {
+        struct k8c_sbuf *sb = val_begin(v);
+        k8c_sbuf_puts(sb, s->n_capacity == 0 ? "core.ResourceList(nil)" : "core.ResourceList{");
+        for (size_t i = 0; i < s->n_capacity; i++) {
+            const struct q_entry *e = (const void *)s->capacity[i];
+            k8c_sbuf_puts(sb, i > 0 ? ", " : "");
+            goq(sb, e->key);
+            k8c_sbuf_putc(sb, ':');
+            go_quantity(sb, q_string(e));
+        }
+        if (s->n_capacity > 0)
+            k8c_sbuf_putc(sb, '}');
+        verr(v, E_NOT_SUPPORTED, "capacity", val_str(v), "supported values: \"storage\"");
+    }
+    for (size_t i = 0; i < s->n_capacity; i++) {
+        const struct q_entry *e = (const void *)s->capacity[i];
+        struct k8c_quantity q;
+        char canon[K8C_QUANTITY_STR_MAX];
+        if (!lr_quantity(e, &q, canon))
+            continue;
+        size_t ci = path_child(v, "capacity");
+        path_key(v, str_or_empty(e->key));
+        if (q.nano < 0)
+            invalid_int(v, NULL, k8c_quantity_value(&q), "must be a valid resource quantity");
+        if (q.nano <= 0)
+            invalid_str(v, NULL, canon, "must be greater than zero");
+        path_pop(v, ci);
+    }
+    if (!str_empty(s->persistentvolumereclaimpolicy) &&
+        !one_of(s->persistentvolumereclaimpolicy, reclaim))
+        not_supported(v, "persistentVolumeReclaimPolicy", s->persistentvolumereclaimpolicy,
+                      reclaim);
+    if (s->nodeaffinity != NULL) {
+        size_t na = path_child(v, "nodeAffinity");
+        const K8s__Io__Api__Core__V1__NodeSelector *req = s->nodeaffinity->required;
+        if (req == NULL) {
+            required(v, "required", "must specify required node constraints");
+        } else {
+            size_t ra = path_child(v, "required");
+            if (req->n_nodeselectorterms == 0)
+                required(v, "nodeSelectorTerms", "must have at least one node selector term");
+            each_at(v, "nodeSelectorTerms", (void *const *)req->nodeselectorterms,
+                    req->n_nodeselectorterms, node_selector_term_cb);
+            path_pop(v, ra);
+        }
+        path_pop(v, na);
+    }
+    for (size_t i = 0; sources != NULL && i < sizeof(pv_sources) / sizeof(pv_sources[0]); i++) {
+        const struct pv_source *src = &pv_sources[i];
+        if (!field_set(sources, src->field))
+            continue;
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(sources->descriptor, src->field);
+        const ProtobufCMessage *m = *(const ProtobufCMessage **)((const char *)sources + f->offset);
+        if (count > 0 && src->forbidden_at != NULL) {
+            forbidden(v, src->forbidden_at, "may not specify more than 1 volume type");
+            continue;
+        }
+        count++;
+        pv_source_check(v, src, m);
+        if (strcmp(src->field, "local") == 0 && s->nodeaffinity == NULL)
+            required(v, "nodeAffinity", "Local volume requires node affinity");
+    }
+    if (count == 0)
+        required(v, NULL, "must specify a volume type");
+    if (sources != NULL && s->persistentvolumesource->hostpath != NULL &&
+        str_eq(s->persistentvolumereclaimpolicy, "Recycle")) {
+        const char *p = str_or_empty(s->persistentvolumesource->hostpath->path);
+        if (strspn(p, "/") == strlen(p) && p[0] == '/')
+            forbidden(v, "persistentVolumeReclaimPolicy",
+                      "may not be 'recycle' for a hostPath mount of '/'");
+    }
+    if (!str_empty(s->storageclassname))
+        invalid_msgs(v, "storageClassName", s->storageclassname, msgs,
+                     dns1123_subdomain_msgs(s->storageclassname, msgs));
+    if (s->volumemode != NULL && !one_of(s->volumemode, volume_modes))
+        not_supported(v, "volumeMode", s->volumemode, volume_modes);
+    path_pop(v, at);
+    if (old == NULL)
+        return;
+    const K8s__Io__Api__Core__V1__PersistentVolumeSpec *o = old->spec != NULL ? old->spec : &none;
+    if (!msg_equal(sources,
+                   o->persistentvolumesource != NULL ? &o->persistentvolumesource->base : NULL))
+        forbidden(v, "spec.persistentvolumesource",
+                  "spec.persistentvolumesource is immutable after creation");
+    if ((s->volumemode == NULL) != (o->volumemode == NULL) ||
+        !str_eq(s->volumemode, o->volumemode)) {
+        goq(val_begin(v), s->volumemode != NULL ? s->volumemode : "null");
+        invalid_val(v, "volumeMode", "field is immutable");
+    }
+}
+
 static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const ProtobufCMessage *old)
 {
     const ProtobufCMessageDescriptor *d = obj->descriptor;
@@ -6922,6 +7165,8 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
             node_addresses(v, (const node_t *)obj);
     } else if (d == &k8s__io__api__core__v1__resource_quota__descriptor) {
         validate_resource_quota(v, (const resource_quota_t *)obj, (const resource_quota_t *)old);
+    } else if (d == &k8s__io__api__core__v1__persistent_volume__descriptor) {
+        validate_pv(v, (const pv_t *)obj, (const pv_t *)old);
     } else if (d == &k8s__io__api__core__v1__limit_range__descriptor) {
         validate_limit_range(v, (const limit_range_t *)obj);
     } else if (d == &k8s__io__api__apps__v1__controller_revision__descriptor) {
@@ -7340,16 +7585,6 @@ static bool status_int(const ProtobufCMessage *m, const char *name, int64_t *out
     else
         return false;
     return true;
-}
-
-/* A string field by its name (NULL when unset). */
-static const char *msg_str(const ProtobufCMessage *m, const char *name)
-{
-    const ProtobufCFieldDescriptor *f =
-        m != NULL ? protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name) : NULL;
-    if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
-        return NULL;
-    return *(char *const *)((const char *)m + f->offset);
 }
 
 /* The value a Go int field holds: 0 when unset. */

@@ -1155,6 +1155,58 @@ static void test_cluster_kinds(void **state)
         "storage value is required, but neither was provided\n");
 }
 
+#define PV(spec)                                                                                   \
+    "{'apiVersion':'v1','kind':'PersistentVolume','metadata':{'name':'pv'},'spec':{" spec "}}"
+
+static void test_persistent_volume(void **state)
+{
+    (void)state;
+    expect(PV("'capacity':{'storage':'1Gi'}"),
+           "FieldValueRequired spec.accessModes: Required value\n"
+           "FieldValueRequired spec: Required value: must specify a volume type\n");
+    expect(PV("'accessModes':['ReadWriteOncePod','ReadWriteOnce','Sideways'],'capacity':{'storage':"
+              "'0'},'hostPath':{'path':'/a/../b'},'nfs':{'server':'s','path':'p'},"
+              "'storageClassName':'Fast_1','volumeMode':'Raw'"),
+           "FieldValueNotSupported spec.accessModes: Unsupported value: ~Sideways~: supported "
+           "values: ~ReadOnlyMany~, ~ReadWriteMany~, ~ReadWriteOnce~, ~ReadWriteOncePod~\n"
+           "FieldValueForbidden spec.accessModes: Forbidden: may not use ReadWriteOncePod with "
+           "other access modes\n"
+           "FieldValueInvalid spec.capacity[storage]: Invalid value: ~0~: must be greater than "
+           "zero\n"
+           "FieldValueInvalid spec.hostPath.path: Invalid value: ~/a/../b~: must not contain "
+           "'..'\n"
+           "FieldValueForbidden spec.nfs: Forbidden: may not specify more than 1 volume type\n"
+           "FieldValueInvalid spec.storageClassName: Invalid value: ~Fast_1~: a lowercase RFC 1123 "
+           "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+           "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+           "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+           "FieldValueNotSupported spec.volumeMode: Unsupported value: ~Raw~: supported values: "
+           "~Block~, ~Filesystem~\n");
+    expect(PV("'accessModes':['ReadWriteOnce'],'capacity':{'storage':'1Gi'},'local':{'path':'/d'},"
+              "'csi':{'driver':'x','volumeHandle':'h'}"),
+           "FieldValueRequired spec.nodeAffinity: Required value: Local volume requires node "
+           "affinity\n"
+           "FieldValueForbidden spec.csi: Forbidden: may not specify more than 1 volume type\n");
+    expect(PV("'accessModes':['ReadWriteOnce'],'capacity':{'storage':'1Gi'},'csi':{'driver':'',"
+              "'nodePublishSecretRef':{'name':'s'}}"),
+           "FieldValueRequired spec.csi.driver: Required value\n"
+           "FieldValueInvalid spec.csi.driver: Invalid value: ~~: a lowercase RFC 1123 subdomain "
+           "must consist of lower case alphanumeric characters, '-' or '.', and must start and end "
+           "with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+           "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+           "FieldValueRequired spec.csi.volumeHandle: Required value\n"
+           "FieldValueRequired spec.csi.nodePublishSecretRef.namespace: Required value\n");
+    expect_update("{'apiVersion':'v1','kind':'PersistentVolume','metadata':{'name':'pv',"
+                  "'resourceVersion':'1'},'spec':{'accessModes':['ReadWriteOnce'],'capacity':{"
+                  "'storage':'1Gi'},'hostPath':{'path':'/b'},'volumeMode':'Block'}}",
+                  "{'apiVersion':'v1','kind':'PersistentVolume','metadata':{'name':'pv',"
+                  "'resourceVersion':'1'},'spec':{'accessModes':['ReadWriteOnce'],'capacity':{"
+                  "'storage':'1Gi'},'hostPath':{'path':'/a'}}}",
+                  "FieldValueForbidden spec.persistentvolumesource: Forbidden: "
+                  "spec.persistentvolumesource is immutable after creation\n"
+                  "FieldValueInvalid volumeMode: Invalid value: ~Block~: field is immutable\n");
+}
+
 #define EVENT_V1(rv, fields)                                                                       \
     "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
@@ -1743,6 +1795,7 @@ int main(void)
         cmocka_unit_test(test_networking),
         cmocka_unit_test(test_policy_kinds),
         cmocka_unit_test(test_cluster_kinds),
+        cmocka_unit_test(test_persistent_volume),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

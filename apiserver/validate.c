@@ -458,6 +458,10 @@ static void verr(struct vctx *v, enum etype t, const char *child, const char *va
     struct k8c_sbuf msg;
     size_t old = v->path.len;
 
+    /* a hostile body can ask for errors by the million (a quota's scopes times its resources);
+     * past this many the request is refused with the first ones */
+    if (v->errs->n >= API_VALIDATE_MAX_ERRORS)
+        return;
     if (child != NULL)
         path_child(v, child);
     k8c_sbuf_init(&msg);
@@ -2722,8 +2726,11 @@ static void pod_affinity_term(struct vctx *v, const pod_affinity_term_t *t)
                         t->labelselector);
     affinity_label_keys(v, "mismatchLabelKeys", t->mismatchlabelkeys, t->n_mismatchlabelkeys,
                         t->labelselector);
+    struct name_set mismatch = {0};
+    for (size_t i = 0; t->labelselector != NULL && i < t->n_mismatchlabelkeys; i++)
+        name_set_add(&mismatch, str_or_empty(t->mismatchlabelkeys[i]));
     for (size_t i = 0; t->labelselector != NULL && i < t->n_matchlabelkeys; i++) {
-        if (!has_string(t->mismatchlabelkeys, t->n_mismatchlabelkeys, t->matchlabelkeys[i]))
+        if (!name_set_has(&mismatch, str_or_empty(t->matchlabelkeys[i])))
             continue;
         size_t at = path_child(v, "matchLabelKeys");
         path_index(v, i);
@@ -2731,6 +2738,7 @@ static void pod_affinity_term(struct vctx *v, const pod_affinity_term_t *t)
                     "exists in both matchLabelKeys and mismatchLabelKeys");
         path_pop(v, at);
     }
+    name_set_free(&mismatch);
     if (str_empty(t->topologykey))
         required(v, "topologyKey", "can not be empty");
     invalid_msgs(v, "topologyKey", str_or_empty(t->topologykey), msgs,
@@ -2890,7 +2898,23 @@ static void validate_topology_spread(struct vctx *v, const pod_spec_t *s)
     static const char *const policies[] = {"Honor", "Ignore", NULL};
     const char *msgs[MAX_MSGS];
     size_t at = path_child(v, "topologySpreadConstraints");
+    /* upstream reports a pair at each constraint a later one repeats: found from the end */
+    bool *repeated = k8c_calloc(s->n_topologyspreadconstraints + 1, sizeof(bool));
+    struct name_set later = {0};
+    char **pairs = k8c_calloc(s->n_topologyspreadconstraints + 1, sizeof(char *));
 
+    for (size_t i = s->n_topologyspreadconstraints; i-- > 0;) {
+        const K8s__Io__Api__Core__V1__TopologySpreadConstraint *c = s->topologyspreadconstraints[i];
+        struct k8c_sbuf pair;
+        k8c_sbuf_init(&pair);
+        k8c_sbuf_printf(&pair, "{%s, %s}", str_or_empty(c->topologykey),
+                        str_or_empty(c->whenunsatisfiable));
+        pairs[i] = k8c_sbuf_detach(&pair);
+        repeated[i] = name_set_has(&later, pairs[i]);
+        if (!repeated[i])
+            name_set_add(&later, pairs[i]);
+    }
+    name_set_free(&later);
     for (size_t i = 0; i < s->n_topologyspreadconstraints; i++) {
         const K8s__Io__Api__Core__V1__TopologySpreadConstraint *c = s->topologyspreadconstraints[i];
         const char *action = str_or_empty(c->whenunsatisfiable);
@@ -2902,18 +2926,8 @@ static void validate_topology_spread(struct vctx *v, const pod_spec_t *s)
             required(v, "topologyKey", "can not be empty");
         if (!one_of(action, actions))
             not_supported(v, "whenUnsatisfiable", action, actions);
-        for (size_t j = i + 1; j < s->n_topologyspreadconstraints; j++) {
-            const K8s__Io__Api__Core__V1__TopologySpreadConstraint *o =
-                s->topologyspreadconstraints[j];
-            if (str_eq(o->topologykey, c->topologykey) && str_eq(o->whenunsatisfiable, action)) {
-                struct k8c_sbuf pair;
-                k8c_sbuf_init(&pair);
-                k8c_sbuf_printf(&pair, "{%s, %s}", str_or_empty(c->topologykey), action);
-                duplicate_str(v, "{topologyKey, whenUnsatisfiable}", pair.data);
-                k8c_sbuf_free(&pair);
-                break;
-            }
-        }
+        if (repeated[i])
+            duplicate_str(v, "{topologyKey, whenUnsatisfiable}", pairs[i]);
         if (c->has_mindomains) {
             char detail[96];
             if (c->mindomains <= 0)
@@ -2931,27 +2945,32 @@ static void validate_topology_spread(struct vctx *v, const pod_spec_t *s)
             not_supported(v, "nodeTaintsPolicy", c->nodetaintspolicy, policies);
         if (c->n_matchlabelkeys > 0) {
             const label_selector_t *sel = c->labelselector;
+            struct name_set selector_keys = {0};
             size_t mk = path_child(v, "matchLabelKeys");
             if (sel == NULL)
                 forbidden(v, NULL, "must not be specified when labelSelector is not set");
+            for (size_t m = 0; sel != NULL && m < sel->n_matchlabels; m++)
+                name_set_add(&selector_keys, str_or_empty(sel->matchlabels[m]->key));
+            for (size_t m = 0; sel != NULL && m < sel->n_matchexpressions; m++)
+                name_set_add(&selector_keys, str_or_empty(sel->matchexpressions[m]->key));
             for (size_t j = 0; j < c->n_matchlabelkeys; j++) {
                 const char *key = str_or_empty(c->matchlabelkeys[j]);
-                bool in_selector = false;
                 size_t kj = path_index(v, j);
                 invalid_msgs(v, NULL, key, msgs, qualified_name_msgs(key, msgs));
-                for (size_t m = 0; sel != NULL && m < sel->n_matchlabels; m++)
-                    in_selector = in_selector || str_eq(sel->matchlabels[m]->key, key);
-                for (size_t m = 0; sel != NULL && m < sel->n_matchexpressions; m++)
-                    in_selector = in_selector || str_eq(sel->matchexpressions[m]->key, key);
-                if (in_selector)
+                if (name_set_has(&selector_keys, key))
                     invalid_str(v, NULL, key, "exists in both matchLabelKeys and labelSelector");
                 path_pop(v, kj);
             }
+            name_set_free(&selector_keys);
             path_pop(v, mk);
         }
         validate_label_selector(v, "labelSelector", c->labelselector);
         path_pop(v, ai);
     }
+    for (size_t i = 0; i < s->n_topologyspreadconstraints; i++)
+        k8c_free(pairs[i]);
+    k8c_free(pairs);
+    k8c_free(repeated);
     path_pop(v, at);
 }
 
@@ -6488,18 +6507,28 @@ static bool scope_allows(const char *scope, const char *name)
     return true;
 }
 
-/* "unsupported scope applied to resource" once per standard hard resource (sorted) the scope
- * does not allow, with the value printed into val by the caller each time */
-static size_t scope_misapplied(const char *scope, void **hard_sorted, size_t n)
+/* How many standard hard resources each kind of scope does not allow: [0] under the
+ * pod-compute scopes (Terminating, NotTerminating, NotBestEffort, PriorityClass,
+ * CrossNamespacePodAffinity), [1] under BestEffort */
+static void scope_misapplied_counts(void **hard_sorted, size_t n, size_t counts[2])
 {
-    size_t count = 0;
+    counts[0] = counts[1] = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = str_or_empty(((const struct q_entry *)hard_sorted[i])->key);
-        if (strchr(name, '/') == NULL && standard_resource(name, true) &&
-            !scope_allows(scope, name))
-            count++;
+        if (strchr(name, '/') != NULL || !standard_resource(name, true))
+            continue;
+        counts[0] += !scope_allows("Terminating", name);
+        counts[1] += !scope_allows("BestEffort", name);
     }
-    return count;
+}
+
+/* "unsupported scope applied to resource" once per standard hard resource the scope does not
+ * allow */
+static size_t scope_misapplied(const char *scope, const size_t counts[2])
+{
+    if (strcmp(scope, "BestEffort") == 0)
+        return counts[1];
+    return scope_allows(scope, "requests.storage") ? 0 : counts[0];
 }
 
 static void go_scopes(struct k8c_sbuf *sb, char *const *scopes, size_t n)
@@ -6535,7 +6564,10 @@ static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
         K8S__IO__API__CORE__V1__RESOURCE_QUOTA_SPEC__INIT;
     const K8s__Io__Api__Core__V1__ResourceQuotaSpec *s = rq->spec != NULL ? rq->spec : &none;
     void **hard = sorted_entries((void *const *)s->hard, s->n_hard);
+    size_t misapplied[2];
     size_t at = path_child(v, "spec");
+
+    scope_misapplied_counts(hard, s->n_hard, misapplied);
 
     for (size_t i = 0; i < s->n_hard; i++) {
         const struct q_entry *e = hard[i];
@@ -6557,7 +6589,7 @@ static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
             go_scopes(val_begin(v), s->scopes, s->n_scopes);
             invalid_val(v, "scopes", "unsupported scope");
         }
-        for (size_t k = scope_misapplied(scope, hard, s->n_hard); k > 0; k--) {
+        for (size_t k = scope_misapplied(scope, misapplied); k > 0; k--) {
             go_scopes(val_begin(v), s->scopes, s->n_scopes);
             invalid_val(v, "scopes", "unsupported scope applied to resource");
         }
@@ -6582,7 +6614,7 @@ static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
                 sel_has[k] = sel_has[k] || strcmp(scope, scopes_known[k]) == 0;
             if (!one_of(scope, scopes_known))
                 invalid_str(v, "scopeName", scope, "unsupported scope");
-            for (size_t k = scope_misapplied(scope, hard, s->n_hard); k > 0; k--) {
+            for (size_t k = scope_misapplied(scope, misapplied); k > 0; k--) {
                 struct k8c_sbuf *sb = val_begin(v);
                 k8c_sbuf_puts(sb, "core.ScopeSelector{MatchExpressions:[]core."
                                   "ScopedResourceSelectorRequirement{");
@@ -6634,11 +6666,18 @@ static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
     k8c_free(hard);
     if (old != NULL) {
         const K8s__Io__Api__Core__V1__ResourceQuotaSpec *os = old->spec != NULL ? old->spec : &none;
+        struct name_set now = {0}, before = {0};
         bool same = true;
+        for (size_t i = 0; i < s->n_scopes; i++)
+            name_set_add(&now, str_or_empty(s->scopes[i]));
+        for (size_t i = 0; i < os->n_scopes; i++)
+            name_set_add(&before, str_or_empty(os->scopes[i]));
         for (size_t i = 0; same && i < s->n_scopes; i++)
-            same = has_string(os->scopes, os->n_scopes, s->scopes[i]);
+            same = name_set_has(&before, str_or_empty(s->scopes[i]));
         for (size_t i = 0; same && i < os->n_scopes; i++)
-            same = has_string(s->scopes, s->n_scopes, os->scopes[i]);
+            same = name_set_has(&now, str_or_empty(os->scopes[i]));
+        name_set_free(&now);
+        name_set_free(&before);
         if (!same) {
             go_scopes(val_begin(v), s->scopes, s->n_scopes);
             invalid_val(v, "scopes", "field is immutable");

@@ -104,6 +104,9 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
 int api_validate_status_update(const struct api_resource *r, const ProtobufCMessage *obj,
                                const ProtobufCMessage *old, struct api_field_errors *errs);
 
+/* Validation stops adding field errors past this many (the object is refused either way). */
+#define API_VALIDATE_MAX_ERRORS 10000
+
 /* Whether containers may be privileged (kube-apiserver's --allow-privileged; false unless
  * set). */
 void api_validate_set_allow_privileged(bool allow);

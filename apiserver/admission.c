@@ -12,6 +12,7 @@
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "limitrange.h"
 #include "object.h"
+#include "plugins.h"
 
 typedef K8s__Io__Api__Core__V1__Pod pod_t;
 typedef K8s__Io__Api__Core__V1__PodStatus pod_status_t;
@@ -148,6 +149,8 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     }
     /* mutating admission, then validation, then validating admission */
     int code = api_limitranger(srv, r, verb, sub, obj, false, errmsg, size);
+    if (code == 0)
+        code = api_plugins_mutate(srv, r, verb, sub, obj, old, errmsg, size);
     if (code != 0)
         return code;
     bool ephemeral = sub != NULL && strcmp(sub, "ephemeralcontainers") == 0;
@@ -166,5 +169,8 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
         k8c_sbuf_free(&msg);
         return 422;
     }
-    return api_limitranger(srv, r, verb, sub, obj, true, errmsg, size);
+    code = api_limitranger(srv, r, verb, sub, obj, true, errmsg, size);
+    if (code == 0)
+        code = api_plugins_validate(srv, r, verb, sub, obj, errmsg, size);
+    return code;
 }

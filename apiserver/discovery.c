@@ -12,6 +12,7 @@
 #include "object.h"
 #include "openapi.h"
 #include "limitrange.h"
+#include "plugins.h"
 #include "server.h"
 
 #define K8C_GIT_VERSION "v1.32.0-k8c"
@@ -393,7 +394,8 @@ bool api_discovery(struct api_req *req)
         bool readyz = strcmp(path, "/readyz") == 0;
         struct api_server *srv = req->srv;
         /* informer-sync: what admission reads from the watch cache is loaded */
-        bool synced = !readyz || !srv->store_ok || api_limitranger_ready(srv);
+        bool synced =
+            !readyz || !srv->store_ok || (api_limitranger_ready(srv) && api_plugins_ready(srv));
         if (readyz && (!srv->ready || !srv->store_ok || !synced)) {
             char body[320];
             int n = snprintf(body, sizeof(body),

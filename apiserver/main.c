@@ -24,6 +24,7 @@
 #include "proxy.h"
 #include "resources.h"
 #include "limitrange.h"
+#include "plugins.h"
 #include "satoken.h"
 #include "server.h"
 #include "signals.h"
@@ -157,6 +158,15 @@ static void bootstrap(void)
              "\"protocol\":\"TCP\"}]}]}",
              server.advertise_address, server.secure_port);
     boot_object("v1", "Endpoints", json);
+    /* the built-in priority classes (upstream's scheduling bootstrap) */
+    boot_object("scheduling.k8s.io/v1", "PriorityClass",
+                "{\"metadata\":{\"name\":\"system-node-critical\"},\"value\":2000001000,"
+                "\"description\":\"Used for system critical pods that must not be moved from "
+                "their current node.\"}");
+    boot_object("scheduling.k8s.io/v1", "PriorityClass",
+                "{\"metadata\":{\"name\":\"system-cluster-critical\"},\"value\":2000000000,"
+                "\"description\":\"Used for system critical pods that must run in the cluster, "
+                "but can be moved to another node if necessary.\"}");
 }
 
 static void on_bootstrap_tick(uv_timer_t *t)
@@ -354,6 +364,7 @@ int main(int argc, char **argv)
     }
     api_satoken_prime(&server);
     api_limitranger_prime(&server);
+    api_plugins_prime(&server);
     struct api_proxy_options po = {
         .kubelet_ca_file = kubelet_ca[0] ? kubelet_ca : NULL,
         .kubelet_cert_file = kubelet_cert[0] ? kubelet_cert : NULL,

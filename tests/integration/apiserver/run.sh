@@ -308,6 +308,29 @@ YAML
         "$(k run priv --image=busybox --privileged=true 2>&1 || true)"
     expect_match "runAsUser range" 'spec.securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive' \
         "$(k run uid --image=busybox --overrides='{"spec":{"securityContext":{"runAsUser":-1}}}' 2>&1 || true)"
+    # default admission plugins: Priority, DefaultTolerationSeconds, DefaultStorageClass,
+    # TaintNodesByCondition
+    expect "system priority classes" "system-cluster-critical system-node-critical" \
+        "$(kubectl get priorityclasses -o jsonpath='{.items[*].metadata.name}')"
+    k run prio --image=busybox >/dev/null
+    expect "priority resolved" "0 PreemptLowerPriority node.kubernetes.io/not-ready:300 node.kubernetes.io/unreachable:300" \
+        "$(kubectl get pod prio -o jsonpath='{.spec.priority} {.spec.preemptionPolicy} {range .spec.tolerations[*]}{.key}:{.tolerationSeconds} {end}' | sed 's/ $//')"
+    expect "unknown priority class" 'Error from server (Forbidden): pods "noprio" is forbidden: no PriorityClass with name nope was found' \
+        "$(k run noprio --image=busybox --overrides='{"spec":{"priorityClassName":"nope"}}' || true)"
+    echo '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"dflt"},"value":7,"globalDefault":true}' | k create -f - >/dev/null
+    expect "one default priority class" 'Error from server (Forbidden): error when creating "STDIN": priorityclasses.scheduling.k8s.io "dflt2" is forbidden: PriorityClass dflt is already marked as default. Only one default can exist' \
+        "$(echo '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"dflt2"},"value":8,"globalDefault":true}' | k create -f - || true)"
+    k run prio2 --image=busybox >/dev/null
+    expect "default priority class" "dflt 7" "$(kubectl get pod prio2 -o jsonpath='{.spec.priorityClassName} {.spec.priority}')"
+    k delete pod prio prio2 --wait=false >/dev/null; k delete priorityclass dflt >/dev/null
+    echo '{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"std","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}},"provisioner":"example.com/p"}' | k create -f - >/dev/null
+    echo '{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"dsc"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}' | k create -f - >/dev/null
+    expect "default storage class" "std" "$(kubectl get pvc dsc -o jsonpath='{.spec.storageClassName}')"
+    k delete pvc dsc >/dev/null; k delete storageclass std >/dev/null
+    echo '{"apiVersion":"v1","kind":"Node","metadata":{"name":"tainted"}}' | k create -f - >/dev/null
+    expect "new node tainted" "node.kubernetes.io/not-ready:NoSchedule" \
+        "$(kubectl get node tainted -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{end}')"
+    k delete node tainted >/dev/null
     # events live one hour: they carry a store lease
     echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","message":"hello","type":"Normal"}' | k create -f - >/dev/null
     if [ -n "$etcd_ctl_url" ]; then

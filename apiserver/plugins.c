@@ -1,0 +1,378 @@
+/*
+ * Admission plugins (see plugins.h).
+ */
+#include "plugins.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "object.h"
+#include "watchcache.h"
+
+#include "k8s/api/core/v1/generated.pb-c.h"
+#include "k8s/api/networking/v1/generated.pb-c.h"
+#include "k8s/api/scheduling/v1/generated.pb-c.h"
+#include "k8s/api/storage/v1/generated.pb-c.h"
+
+typedef K8s__Io__Api__Core__V1__Pod pod_t;
+typedef K8s__Io__Api__Core__V1__Toleration toleration_t;
+typedef K8s__Io__Api__Core__V1__Taint taint_t;
+typedef K8s__Io__Api__Scheduling__V1__PriorityClass priority_class_t;
+
+#define NOT_READY_TAINT            "node.kubernetes.io/not-ready"
+#define UNREACHABLE_TAINT          "node.kubernetes.io/unreachable"
+#define DEFAULT_TOLERATION_SECONDS 300
+
+static const struct api_resource *priority_classes(void)
+{
+    return api_resource_find("scheduling.k8s.io", "v1", "priorityclasses");
+}
+
+static const struct api_resource *storage_classes(void)
+{
+    return api_resource_find("storage.k8s.io", "v1", "storageclasses");
+}
+
+static const struct api_resource *ingress_classes(void)
+{
+    return api_resource_find("networking.k8s.io", "v1", "ingressclasses");
+}
+
+static bool is(const ProtobufCMessage *obj, const ProtobufCMessageDescriptor *d)
+{
+    return obj != NULL && obj->descriptor == d;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* `<resource>[.<group>] "<name>" is forbidden: <why>` (admission.NewForbidden) */
+static int forbidden(const struct api_resource *r, const ProtobufCMessage *obj, char *errmsg,
+                     size_t size, const char *why)
+{
+    const api_meta_t *m = api_obj_meta(obj);
+    const char *name = m != NULL && m->name != NULL ? m->name : "";
+    snprintf(errmsg, size, "%s%s%s \"%s\" is forbidden: %s", r->resource, r->group[0] ? "." : "",
+             r->group, name, why);
+    return 403;
+}
+
+static int not_ready(const struct api_resource *r, const ProtobufCMessage *obj, char *errmsg,
+                     size_t size)
+{
+    return forbidden(r, obj, errmsg, size, "not yet ready to handle request");
+}
+
+/* ---- TaintNodesByCondition ---------------------------------------------------------------- */
+
+static void taint_new_node(K8s__Io__Api__Core__V1__Node *node)
+{
+    K8s__Io__Api__Core__V1__NodeSpec *s = node->spec;
+
+    if (s == NULL) {
+        s = node->spec = K8C_NEW(K8s__Io__Api__Core__V1__NodeSpec);
+        k8s__io__api__core__v1__node_spec__init(s);
+    }
+    for (size_t i = 0; i < s->n_taints; i++)
+        if (str_eq(s->taints[i]->key, NOT_READY_TAINT) &&
+            str_eq(s->taints[i]->effect, "NoSchedule"))
+            return;
+    taint_t *t = K8C_NEW(taint_t);
+    k8s__io__api__core__v1__taint__init(t);
+    t->key = k8c_strdup(NOT_READY_TAINT);
+    t->effect = k8c_strdup("NoSchedule");
+    s->taints = k8c_realloc(s->taints, (s->n_taints + 1) * sizeof(*s->taints));
+    s->taints[s->n_taints++] = t;
+}
+
+/* ---- Priority ----------------------------------------------------------------------------- */
+
+struct pc_find {
+    const char *name;              /* the class looked for (NULL: the default) */
+    const priority_class_t *found; /* the named class, or the default with the lowest value */
+};
+
+static void pc_cb(void *arg, const ProtobufCMessage *obj)
+{
+    struct pc_find *f = arg;
+    const priority_class_t *pc = (const priority_class_t *)obj;
+    const api_meta_t *m = api_obj_meta(obj);
+
+    if (!is(obj, &k8s__io__api__scheduling__v1__priority_class__descriptor))
+        return;
+    if (f->name != NULL) {
+        if (m != NULL && str_eq(m->name, f->name))
+            f->found = pc;
+    } else if (pc->globaldefault && (f->found == NULL || f->found->value > pc->value)) {
+        f->found = pc;
+    }
+}
+
+/* The named class, or (name NULL) the global default; -1 while the cache loads */
+static int find_priority_class(struct api_server *srv, const char *name,
+                               const priority_class_t **out)
+{
+    struct pc_find f = {name, NULL};
+    if (api_watchcache_each(srv, priority_classes(), NULL, pc_cb, &f) < 0)
+        return -1;
+    *out = f.found;
+    return 0;
+}
+
+static int admit_pod_priority(struct api_server *srv, const struct api_resource *r, pod_t *pod,
+                              const pod_t *old, char *errmsg, size_t size)
+{
+    K8s__Io__Api__Core__V1__PodSpec *s = pod->spec;
+    const priority_class_t *pc = NULL;
+    const char *policy;
+    int32_t priority;
+    char why[256];
+
+    if (s == NULL)
+        return 0;
+    if (old != NULL) {
+        /* the priority set on create stays (validation refuses changing it) */
+        if (!s->has_priority && old->spec != NULL && old->spec->has_priority) {
+            s->has_priority = true;
+            s->priority = old->spec->priority;
+        }
+        if (s->preemptionpolicy == NULL && old->spec != NULL && old->spec->preemptionpolicy)
+            s->preemptionpolicy = k8c_strdup(old->spec->preemptionpolicy);
+        return 0;
+    }
+    if (s->priorityclassname == NULL || s->priorityclassname[0] == '\0') {
+        if (find_priority_class(srv, NULL, &pc) < 0)
+            return not_ready(r, &pod->base, errmsg, size);
+        if (pc != NULL) {
+            const api_meta_t *m = api_obj_meta(&pc->base);
+            k8c_free(s->priorityclassname);
+            s->priorityclassname = k8c_strdup(m != NULL && m->name ? m->name : "");
+        }
+        priority = pc != NULL ? pc->value : 0;
+        policy = pc != NULL ? pc->preemptionpolicy : "PreemptLowerPriority";
+    } else {
+        if (find_priority_class(srv, s->priorityclassname, &pc) < 0)
+            return not_ready(r, &pod->base, errmsg, size);
+        if (pc == NULL) {
+            snprintf(why, sizeof(why), "no PriorityClass with name %.200s was found",
+                     s->priorityclassname);
+            return forbidden(r, &pod->base, errmsg, size, why);
+        }
+        priority = pc->value;
+        policy = pc->preemptionpolicy;
+    }
+    if (s->has_priority && s->priority != priority) {
+        snprintf(why, sizeof(why),
+                 "the integer value of priority (%d) must not be provided in pod spec; priority "
+                 "admission controller computed %d from the given PriorityClass name",
+                 (int)s->priority, (int)priority);
+        return forbidden(r, &pod->base, errmsg, size, why);
+    }
+    s->has_priority = true;
+    s->priority = priority;
+    if (policy != NULL) {
+        if (s->preemptionpolicy != NULL && strcmp(s->preemptionpolicy, policy) != 0) {
+            snprintf(why, sizeof(why),
+                     "the string value of PreemptionPolicy (%.60s) must not be provided in pod "
+                     "spec; priority admission controller computed %.60s from the given "
+                     "PriorityClass name",
+                     s->preemptionpolicy, policy);
+            return forbidden(r, &pod->base, errmsg, size, why);
+        }
+        k8c_free(s->preemptionpolicy);
+        s->preemptionpolicy = k8c_strdup(policy);
+    }
+    return 0;
+}
+
+/* ---- DefaultTolerationSeconds ------------------------------------------------------------- */
+
+static void default_tolerations(pod_t *pod)
+{
+    K8s__Io__Api__Core__V1__PodSpec *s = pod->spec;
+    bool not_ready = false, unreachable = false;
+    static const char *const keys[] = {NOT_READY_TAINT, UNREACHABLE_TAINT};
+
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n_tolerations; i++) {
+        const toleration_t *t = s->tolerations[i];
+        bool any_key = t->key == NULL || t->key[0] == '\0';
+        bool no_execute =
+            t->effect == NULL || t->effect[0] == '\0' || strcmp(t->effect, "NoExecute") == 0;
+        not_ready |= (any_key || strcmp(t->key, NOT_READY_TAINT) == 0) && no_execute;
+        unreachable |= (any_key || strcmp(t->key, UNREACHABLE_TAINT) == 0) && no_execute;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (k == 0 ? not_ready : unreachable)
+            continue;
+        toleration_t *t = K8C_NEW(toleration_t);
+        k8s__io__api__core__v1__toleration__init(t);
+        t->key = k8c_strdup(keys[k]);
+        t->operator_ = k8c_strdup("Exists");
+        t->effect = k8c_strdup("NoExecute");
+        t->has_tolerationseconds = true;
+        t->tolerationseconds = DEFAULT_TOLERATION_SECONDS;
+        s->tolerations = k8c_realloc(s->tolerations, (s->n_tolerations + 1) * sizeof(t));
+        s->tolerations[s->n_tolerations++] = t;
+    }
+}
+
+/* ---- DefaultStorageClass and DefaultIngressClass ------------------------------------------ */
+
+struct default_class {
+    const char *const *annotations; /* any of them "true" marks the default */
+    const char *name;               /* the newest default so far */
+    int64_t created;
+};
+
+static void default_class_cb(void *arg, const ProtobufCMessage *obj)
+{
+    struct default_class *d = arg;
+    const api_meta_t *m = api_obj_meta(obj);
+    bool is_default = false;
+
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
+        for (size_t a = 0; d->annotations[a] != NULL; a++)
+            if (str_eq(m->annotations[i]->key, d->annotations[a]) &&
+                str_eq(m->annotations[i]->value, "true"))
+                is_default = true;
+    if (!is_default || m->name == NULL)
+        return;
+    int64_t created = m->creationtimestamp != NULL ? m->creationtimestamp->seconds : 0;
+    /* several defaults: the newest, then the name that sorts first (upstream's choice) */
+    if (d->name == NULL || created > d->created ||
+        (created == d->created && strcmp(m->name, d->name) < 0)) {
+        d->name = m->name;
+        d->created = created;
+    }
+}
+
+/* The default class of r (NULL: none); -1 while the cache loads */
+static int find_default_class(struct api_server *srv, const struct api_resource *r,
+                              const char *const *annotations, char **out)
+{
+    struct default_class d = {annotations, NULL, 0};
+    *out = NULL;
+    if (r == NULL)
+        return 0;
+    if (api_watchcache_each(srv, r, NULL, default_class_cb, &d) < 0)
+        return -1;
+    *out = d.name != NULL ? k8c_strdup(d.name) : NULL;
+    return 0;
+}
+
+static bool has_annotation(const ProtobufCMessage *obj, const char *key)
+{
+    const api_meta_t *m = api_obj_meta(obj);
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
+        if (str_eq(m->annotations[i]->key, key))
+            return true;
+    return false;
+}
+
+static int default_storage_class(struct api_server *srv, const struct api_resource *r,
+                                 K8s__Io__Api__Core__V1__PersistentVolumeClaim *pvc, char *errmsg,
+                                 size_t size)
+{
+    static const char *const annotations[] = {"storageclass.kubernetes.io/is-default-class",
+                                              "storageclass.beta.kubernetes.io/is-default-class",
+                                              NULL};
+    char *name;
+
+    if (pvc->spec == NULL || pvc->spec->storageclassname != NULL ||
+        has_annotation(&pvc->base, "volume.beta.kubernetes.io/storage-class"))
+        return 0;
+    if (find_default_class(srv, storage_classes(), annotations, &name) < 0)
+        return not_ready(r, &pvc->base, errmsg, size);
+    pvc->spec->storageclassname = name;
+    return 0;
+}
+
+static int default_ingress_class(struct api_server *srv, const struct api_resource *r,
+                                 K8s__Io__Api__Networking__V1__Ingress *ing, char *errmsg,
+                                 size_t size)
+{
+    static const char *const annotations[] = {"ingressclass.kubernetes.io/is-default-class", NULL};
+    char *name;
+
+    if (ing->spec == NULL || ing->spec->ingressclassname != NULL ||
+        has_annotation(&ing->base, "kubernetes.io/ingress.class"))
+        return 0;
+    if (find_default_class(srv, ingress_classes(), annotations, &name) < 0)
+        return not_ready(r, &ing->base, errmsg, size);
+    ing->spec->ingressclassname = name;
+    return 0;
+}
+
+/* ---- the phases --------------------------------------------------------------------------- */
+
+int api_plugins_mutate(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
+                       const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
+                       char *errmsg, size_t size)
+{
+    bool create = verb == VERB_CREATE;
+    int code;
+
+    if (sub != NULL && sub[0] != '\0')
+        return 0;
+    if (create && is(obj, &k8s__io__api__core__v1__node__descriptor))
+        taint_new_node((K8s__Io__Api__Core__V1__Node *)obj);
+    if (is(obj, &k8s__io__api__core__v1__pod__descriptor)) {
+        const pod_t *o = create || !is(old, &k8s__io__api__core__v1__pod__descriptor)
+                             ? NULL
+                             : (const pod_t *)old;
+        if (!create && o == NULL)
+            return 0;
+        if ((code = admit_pod_priority(srv, r, (pod_t *)obj, o, errmsg, size)) != 0)
+            return code;
+        default_tolerations((pod_t *)obj);
+    }
+    if (create && is(obj, &k8s__io__api__core__v1__persistent_volume_claim__descriptor))
+        return default_storage_class(srv, r, (void *)obj, errmsg, size);
+    if (create && is(obj, &k8s__io__api__networking__v1__ingress__descriptor))
+        return default_ingress_class(srv, r, (void *)obj, errmsg, size);
+    return 0;
+}
+
+int api_plugins_validate(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
+                         const char *sub, const ProtobufCMessage *obj, char *errmsg, size_t size)
+{
+    const priority_class_t *pc = (const priority_class_t *)obj, *dpc = NULL;
+    char why[300];
+
+    if ((sub != NULL && sub[0] != '\0') ||
+        !is(obj, &k8s__io__api__scheduling__v1__priority_class__descriptor) || !pc->globaldefault)
+        return 0;
+    if (find_priority_class(srv, NULL, &dpc) < 0)
+        return not_ready(r, obj, errmsg, size);
+    if (dpc == NULL)
+        return 0;
+    const api_meta_t *m = api_obj_meta(obj), *dm = api_obj_meta(&dpc->base);
+    const char *dname = dm != NULL && dm->name != NULL ? dm->name : "";
+    if (verb == VERB_CREATE || (m != NULL && !str_eq(m->name, dname))) {
+        snprintf(why, sizeof(why),
+                 "PriorityClass %.200s is already marked as default. Only one default can exist",
+                 dname);
+        return forbidden(r, obj, errmsg, size, why);
+    }
+    return 0;
+}
+
+void api_plugins_prime(struct api_server *srv)
+{
+    api_plugins_ready(srv);
+}
+
+bool api_plugins_ready(struct api_server *srv)
+{
+    const struct api_resource *rs[] = {priority_classes(), storage_classes(), ingress_classes()};
+    bool ready = true;
+    for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
+        if (rs[i] != NULL && !api_watchcache_ready(srv, rs[i]))
+            ready = false;
+    return ready;
+}

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "defaults.h"
+#include "gates.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "limitrange.h"
@@ -139,6 +140,8 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
               struct api_field_errors *errs, char *errmsg, size_t size)
 {
     errmsg[0] = '\0';
+    if (sub == NULL || sub[0] == '\0')
+        api_gates_drop_disabled(obj, verb == VERB_CREATE ? NULL : old);
     if (verb == VERB_CREATE) {
         prepare_create(r, obj);
         api_defaults_apply_create(r, obj);

@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "codec.h"
 #include "convert.h"
+#include "k8s/api/core/v1/generated.pb-c.h"
 #include "error.h"
 
 static int64_t real_now(void)
@@ -279,4 +280,26 @@ void api_meta_add_finalizer(api_meta_t *m, const char *name)
         return;
     m->finalizers = k8c_realloc(m->finalizers, (m->n_finalizers + 1) * sizeof(char *));
     m->finalizers[m->n_finalizers++] = k8c_strdup(name);
+}
+
+ProtobufCMessage *api_obj_pod_spec(const ProtobufCMessage *obj)
+{
+    static const char *const through[] = {"spec", "template", "jobTemplate", NULL};
+
+    for (int depth = 0; obj != NULL && depth <= 6; depth++) {
+        const ProtobufCMessage *next = NULL;
+        if (obj->descriptor == &k8s__io__api__core__v1__pod_spec__descriptor)
+            return (ProtobufCMessage *)obj;
+        for (size_t i = 0; through[i] != NULL; i++) {
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field_by_name(obj->descriptor, through[i]);
+            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                f->label != PROTOBUF_C_LABEL_REPEATED) {
+                next = *(const ProtobufCMessage **)((const char *)obj + f->offset);
+                break;
+            }
+        }
+        obj = next;
+    }
+    return NULL;
 }

@@ -2131,27 +2131,6 @@ static bool host_sysctls_violated(const pod_spec_t *s)
     return false;
 }
 
-/* The pod spec of an object: a pod's, or its template's (spec.template.spec, a CronJob's
- * spec.jobTemplate.spec.template.spec); NULL when it has none. */
-static const pod_spec_t *object_pod_spec(const ProtobufCMessage *m, int depth)
-{
-    static const char *const through[] = {"spec", "template", "jobTemplate", NULL};
-
-    if (m == NULL || depth > 6)
-        return NULL;
-    if (m->descriptor == &k8s__io__api__core__v1__pod_spec__descriptor)
-        return (const pod_spec_t *)m;
-    for (size_t i = 0; through[i] != NULL; i++) {
-        const ProtobufCFieldDescriptor *f =
-            protobuf_c_message_descriptor_get_field_by_name(m->descriptor, through[i]);
-        if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-            f->label != PROTOBUF_C_LABEL_REPEATED)
-            return object_pod_spec(*(const ProtobufCMessage **)((const char *)m + f->offset),
-                                   depth + 1);
-    }
-    return NULL;
-}
-
 /* validateSysctls at "sysctls" */
 static void validate_sysctls(struct vctx *v, const pod_security_context_t *psc, const pod_spec_t *s)
 {
@@ -7096,7 +7075,7 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
     enum name_rule rule = (enum name_rule)v->name_rule;
 
     if (old != NULL)
-        v->allow_host_sysctls = host_sysctls_violated(object_pod_spec(old, 0));
+        v->allow_host_sysctls = host_sysctls_violated((const pod_spec_t *)api_obj_pod_spec(old));
     v->resource_is_pod = d == &k8s__io__api__core__v1__pod__descriptor;
 
     if (d == &k8s__io__api__core__v1__pod__descriptor) {

@@ -331,6 +331,11 @@ YAML
     expect "new node tainted" "node.kubernetes.io/not-ready:NoSchedule" \
         "$(kubectl get node tainted -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{end}')"
     k delete node tainted >/dev/null
+    # fields of feature gates 1.32 leaves off are dropped, as upstream's strategies drop them
+    k run gated --image=busybox --overrides='{"spec":{"hostUsers":false,"securityContext":{"supplementalGroupsPolicy":"Strict"},"containers":[{"name":"gated","image":"busybox","securityContext":{"procMount":"Unmasked"}}]}}' >/dev/null
+    expect "disabled gates dropped" "|Default|" \
+        "$(kubectl get pod gated -o jsonpath='{.spec.hostUsers}|{.spec.containers[0].securityContext.procMount}|{.spec.securityContext.supplementalGroupsPolicy}')"
+    k delete pod gated --wait=false >/dev/null
     # events live one hour: they carry a store lease
     echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","message":"hello","type":"Normal"}' | k create -f - >/dev/null
     if [ -n "$etcd_ctl_url" ]; then

@@ -6665,6 +6665,30 @@ static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
     path_pop(v, at);
 }
 
+/* ValidateResourceQuotaStatusUpdate's per-resource checks of status.hard and status.used */
+static void resource_quota_status(struct vctx *v, const resource_quota_t *rq)
+{
+    const K8s__Io__Api__Core__V1__ResourceQuotaStatus *st = rq->status;
+
+    for (int list = 0; st != NULL && list < 2; list++) {
+        void *const *entries = list == 0 ? (void *const *)st->hard : (void *const *)st->used;
+        size_t n = list == 0 ? st->n_hard : st->n_used;
+        void **sorted = sorted_entries(entries, n);
+        for (size_t i = 0; i < n; i++) {
+            const struct q_entry *e = sorted[i];
+            const char *name = str_or_empty(e->key);
+            size_t at = path_child(v, list == 0 ? "status.hard" : "status.used");
+            path_key(v, name);
+            resource_name(v, name);
+            if (strchr(name, '/') == NULL && !standard_resource(name, true))
+                invalid_resource(v, NULL, name, "must be a standard resource for quota");
+            resource_quantity_value(v, NULL, e);
+            path_pop(v, at);
+        }
+        k8c_free(sorted);
+    }
+}
+
 /* The quantity of name in a LimitRange map (NULL when absent) */
 static const struct q_entry *lr_find(void *const *entries, size_t n, const char *name)
 {
@@ -7978,10 +8002,17 @@ int api_validate_status_update(const struct api_resource *r, const ProtobufCMess
     validate_object_meta_update(&v, object_meta(obj), object_meta(old));
     if (rule != NULL && !rule->status_first)
         status_counters(&v, rule, obj, old);
-    if (d == &k8s__io__api__core__v1__pod__descriptor)
+    if (d == &k8s__io__api__core__v1__pod__descriptor) {
         pod_status_update(&v, (const pod_t *)obj, (const pod_t *)old);
-    else if (d == &k8s__io__api__core__v1__namespace__descriptor)
+    } else if (d == &k8s__io__api__core__v1__namespace__descriptor) {
         namespace_status_update(&v, (const namespace_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__node__descriptor) {
+        /* the node status strategy runs ValidateNodeUpdate alone */
+        validate_node(&v, (const node_t *)obj, (const node_t *)old);
+        node_addresses(&v, (const node_t *)obj);
+    } else if (d == &k8s__io__api__core__v1__resource_quota__descriptor) {
+        resource_quota_status(&v, (const resource_quota_t *)obj);
+    }
     return vctx_end(&v, before);
 }
 

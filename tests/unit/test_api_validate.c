@@ -1430,6 +1430,16 @@ static void test_status_update(void **state)
     g_status = true;
     expect_update(STSS("s", "'replicas':2,'readyReplicas':2,'availableReplicas':1"),
                   STSS("s", "'replicas':1"), "");
+    /* a node's status (the kubelet's) as ValidateNodeUpdate checks it */
+    expect_update("{'apiVersion':'v1','kind':'Node','metadata':{'name':'n','resourceVersion':'1'},"
+                  "'status':{'capacity':{'memory':'-1'},'allocatable':{'memory':'1Gi'},"
+                  "'addresses':[{'type':'InternalIP','address':'10.0.0.1'},{'type':'InternalIP',"
+                  "'address':'10.0.0.1'}]}}",
+                  "{'apiVersion':'v1','kind':'Node','metadata':{'name':'n','resourceVersion':'1'}}",
+                  "FieldValueInvalid status.capacity.memory: Invalid value: ~-1~: must be greater "
+                  "than or equal to 0\n"
+                  "FieldValueDuplicate status.addresses[1]: Duplicate value: "
+                  "core.NodeAddress{Type:~InternalIP~, Address:~10.0.0.1~}\n");
     /* StatefulSet: the status errors before the metadata ones */
     expect_update(STSS("t", "'replicas':1,'readyReplicas':2,'currentReplicas':-1,"
                             "'availableReplicas':2,'collisionCount':1"),

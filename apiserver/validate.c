@@ -6464,6 +6464,22 @@ static void node_addresses(struct vctx *v, const node_t *node)
     name_set_free(&seen);
 }
 
+/* ValidateResourceQuotaResourceName and the quantity of each (sorted) entry at child[name] */
+static void quota_resources(struct vctx *v, const char *child, void **sorted, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct q_entry *e = sorted[i];
+        const char *name = str_or_empty(e->key);
+        size_t at = path_child(v, child);
+        path_key(v, name);
+        resource_name(v, name);
+        if (strchr(name, '/') == NULL && !standard_resource(name, true))
+            invalid_resource(v, NULL, name, "must be a standard resource for quota");
+        resource_quantity_value(v, NULL, e);
+        path_pop(v, at);
+    }
+}
+
 #define QUOTA_SCOPE_CONFLICT "conflicting scopes"
 
 /* The hard resources a quota scope may constrain (helper.IsResourceQuotaScopeValidForResource):
@@ -6548,17 +6564,7 @@ static void validate_resource_quota(struct vctx *v, const resource_quota_t *rq,
 
     scope_misapplied_counts(hard, s->n_hard, misapplied);
 
-    for (size_t i = 0; i < s->n_hard; i++) {
-        const struct q_entry *e = hard[i];
-        const char *name = str_or_empty(e->key);
-        size_t hi = path_child(v, "hard");
-        path_key(v, name);
-        resource_name(v, name);
-        if (strchr(name, '/') == NULL && !standard_resource(name, true))
-            invalid_resource(v, NULL, name, "must be a standard resource for quota");
-        resource_quantity_value(v, NULL, e);
-        path_pop(v, hi);
-    }
+    quota_resources(v, "hard", hard, s->n_hard);
     bool has[6] = {false};
     for (size_t i = 0; i < s->n_scopes; i++) {
         const char *scope = str_or_empty(s->scopes[i]);
@@ -6674,17 +6680,7 @@ static void resource_quota_status(struct vctx *v, const resource_quota_t *rq)
         void *const *entries = list == 0 ? (void *const *)st->hard : (void *const *)st->used;
         size_t n = list == 0 ? st->n_hard : st->n_used;
         void **sorted = sorted_entries(entries, n);
-        for (size_t i = 0; i < n; i++) {
-            const struct q_entry *e = sorted[i];
-            const char *name = str_or_empty(e->key);
-            size_t at = path_child(v, list == 0 ? "status.hard" : "status.used");
-            path_key(v, name);
-            resource_name(v, name);
-            if (strchr(name, '/') == NULL && !standard_resource(name, true))
-                invalid_resource(v, NULL, name, "must be a standard resource for quota");
-            resource_quantity_value(v, NULL, e);
-            path_pop(v, at);
-        }
+        quota_resources(v, list == 0 ? "status.hard" : "status.used", sorted, n);
         k8c_free(sorted);
     }
 }

@@ -14,6 +14,7 @@
 #include "limitrange.h"
 #include "object.h"
 #include "plugins.h"
+#include "podsecurity.h"
 
 typedef K8s__Io__Api__Core__V1__Pod pod_t;
 typedef K8s__Io__Api__Core__V1__PodStatus pod_status_t;
@@ -54,6 +55,112 @@ static const char *pod_qos(const pod_t *pod)
     return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+/* appArmorAnnotationForField */
+static const char *apparmor_annotation(const K8s__Io__Api__Core__V1__AppArmorProfile *p, char *buf,
+                                       size_t size)
+{
+    if (p == NULL || p->type == NULL)
+        return NULL;
+    if (strcmp(p->type, "Localhost") == 0 && p->localhostprofile != NULL) {
+        snprintf(buf, size, "localhost/%s", p->localhostprofile);
+        return buf;
+    }
+    if (strcmp(p->type, "RuntimeDefault") == 0)
+        return "runtime/default";
+    if (strcmp(p->type, "Unconfined") == 0)
+        return "unconfined";
+    return NULL;
+}
+
+/* apparmorFieldForAnnotation (NULL for a value that names no valid profile) */
+static K8s__Io__Api__Core__V1__AppArmorProfile *apparmor_field(const char *a)
+{
+    const char *type = NULL, *profile = NULL;
+    if (strcmp(a, "unconfined") == 0)
+        type = "Unconfined";
+    else if (strcmp(a, "runtime/default") == 0)
+        type = "RuntimeDefault";
+    else if (strncmp(a, "localhost/", 10) == 0 && a[10] != '\0' && a[10] != ' ' &&
+             a[strlen(a) - 1] != ' ') {
+        type = "Localhost";
+        profile = a + 10;
+    }
+    if (type == NULL)
+        return NULL;
+    K8s__Io__Api__Core__V1__AppArmorProfile *p = K8C_NEW(K8s__Io__Api__Core__V1__AppArmorProfile);
+    k8s__io__api__core__v1__app_armor_profile__init(p);
+    p->type = k8c_strdup(type);
+    p->localhostprofile = profile != NULL ? k8c_strdup(profile) : NULL;
+    return p;
+}
+
+static bool apparmor_equal(const K8s__Io__Api__Core__V1__AppArmorProfile *a,
+                           const K8s__Io__Api__Core__V1__AppArmorProfile *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a->type ? a->type : "", b->type ? b->type : "") == 0 &&
+           (a->localhostprofile == NULL) == (b->localhostprofile == NULL) &&
+           (a->localhostprofile == NULL || strcmp(a->localhostprofile, b->localhostprofile) == 0);
+}
+
+/* One container of the AppArmor version skew: the annotation from the field, or the field from
+ * the annotation when it differs from the pod's */
+static void apparmor_skew(pod_t *pod, const char *name,
+                          K8s__Io__Api__Core__V1__SecurityContext **scp,
+                          const K8s__Io__Api__Core__V1__AppArmorProfile *pod_profile)
+{
+    char key[320], buf[320];
+    const K8s__Io__Api__Core__V1__AppArmorProfile *field = *scp ? (*scp)->apparmorprofile : NULL;
+    api_meta_t *m = api_obj_meta_ensure(&pod->base);
+    const char *annotation = NULL;
+
+    snprintf(key, sizeof(key), "container.apparmor.security.beta.kubernetes.io/%s", name);
+    for (size_t i = 0; i < m->n_annotations; i++)
+        if (m->annotations[i]->key != NULL && strcmp(m->annotations[i]->key, key) == 0)
+            annotation = m->annotations[i]->value != NULL ? m->annotations[i]->value : "";
+    if (annotation == NULL) {
+        const char *value =
+            apparmor_annotation(field != NULL ? field : pod_profile, buf, sizeof(buf));
+        if (value != NULL)
+            api_meta_set_annotation(m, key, value);
+    } else if (field == NULL) {
+        K8s__Io__Api__Core__V1__AppArmorProfile *f = apparmor_field(annotation);
+        if (f != NULL && !apparmor_equal(f, pod_profile)) {
+            if (*scp == NULL) {
+                *scp = K8C_NEW(K8s__Io__Api__Core__V1__SecurityContext);
+                k8s__io__api__core__v1__security_context__init(*scp);
+            }
+            (*scp)->apparmorprofile = f;
+        } else if (f != NULL) {
+            api_obj_free(&f->base);
+        }
+    }
+}
+
+/* applyAppArmorVersionSkew (pod creates, not Windows pods): the deprecated per-container
+ * annotations and the appArmorProfile fields say the same */
+static void apparmor_version_skew(pod_t *pod)
+{
+    K8s__Io__Api__Core__V1__PodSpec *s = pod->spec;
+    if (s == NULL || (s->os != NULL && s->os->name != NULL && strcmp(s->os->name, "windows") == 0))
+        return;
+    const K8s__Io__Api__Core__V1__AppArmorProfile *pod_profile =
+        s->securitycontext != NULL ? s->securitycontext->apparmorprofile : NULL;
+    for (size_t i = 0; i < s->n_initcontainers; i++)
+        apparmor_skew(pod, s->initcontainers[i]->name ? s->initcontainers[i]->name : "",
+                      &s->initcontainers[i]->securitycontext, pod_profile);
+    for (size_t i = 0; i < s->n_containers; i++)
+        apparmor_skew(pod, s->containers[i]->name ? s->containers[i]->name : "",
+                      &s->containers[i]->securitycontext, pod_profile);
+    for (size_t i = 0; i < s->n_ephemeralcontainers; i++) {
+        K8s__Io__Api__Core__V1__EphemeralContainerCommon *e =
+            s->ephemeralcontainers[i]->ephemeralcontainercommon;
+        if (e != NULL)
+            apparmor_skew(pod, e->name ? e->name : "", &e->securitycontext, pod_profile);
+    }
+}
+
 /* What upstream's strategies do on create before defaults. */
 static void prepare_create(const struct api_resource *r, ProtobufCMessage *obj)
 {
@@ -66,6 +173,7 @@ static void prepare_create(const struct api_resource *r, ProtobufCMessage *obj)
         k8s__io__api__core__v1__pod_status__init(pod->status);
         pod->status->phase = k8c_strdup("Pending");
         pod->status->qosclass = k8c_strdup(pod_qos(pod));
+        apparmor_version_skew(pod);
         return;
     }
     /* Status belongs to controllers: a create starts with none (nodes and
@@ -135,9 +243,23 @@ static void job_selector(ProtobufCMessage *obj)
     set_label(tm, "job-name", m->name ? m->name : "");
 }
 
+/* 422 with upstream's message for the field errors */
+static int invalid(const struct api_resource *r, const ProtobufCMessage *obj,
+                   const struct api_field_errors *errs, char *errmsg, size_t size)
+{
+    struct k8c_sbuf msg;
+    api_meta_t *m = api_obj_meta(obj);
+    k8c_sbuf_init(&msg);
+    api_validate_format_message(r->kind, r->group, m && m->name ? m->name : "", errs, &msg);
+    snprintf(errmsg, size, "%s", msg.data ? msg.data : "");
+    k8c_sbuf_free(&msg);
+    return 422;
+}
+
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
               const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
-              struct api_field_errors *errs, char *errmsg, size_t size)
+              struct api_field_errors *errs, api_warn_fn warn, void *warn_arg, char *errmsg,
+              size_t size)
 {
     errmsg[0] = '\0';
     if (sub == NULL || sub[0] == '\0')
@@ -163,17 +285,14 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     int rc = ephemeral ? api_validate_pod_ephemeral_update(obj, old, errs)
              : status  ? api_validate_status_update(r, obj, old, errs)
                        : api_validate(r, obj, verb == VERB_CREATE ? NULL : old, errs);
-    if (rc != 0) {
-        struct k8c_sbuf msg;
-        api_meta_t *m = api_obj_meta(obj);
-        k8c_sbuf_init(&msg);
-        api_validate_format_message(r->kind, r->group, m && m->name ? m->name : "", errs, &msg);
-        snprintf(errmsg, size, "%s", msg.data ? msg.data : "");
-        k8c_sbuf_free(&msg);
-        return 422;
-    }
+    if (rc != 0)
+        return invalid(r, obj, errs, errmsg, size);
     code = api_limitranger(srv, r, verb, sub, obj, true, errmsg, size);
     if (code == 0)
         code = api_plugins_validate(srv, r, verb, sub, obj, errmsg, size);
+    if (code == 0)
+        code = api_podsecurity(srv, r, verb, sub, obj, old, errs, warn, warn_arg, errmsg, size);
+    if (code == 422) /* a namespace's pod-security labels */
+        return invalid(r, obj, errs, errmsg, size);
     return code;
 }

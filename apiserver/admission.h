@@ -4,7 +4,8 @@
  * defaults (defaults.c), the LimitRanger's defaults, validation (validate.c),
  * the LimitRanger's bounds (limitrange.c), and allocation of service IPs and
  * node ports. Returns 0 when the object may be stored, else the HTTP code
- * (422 Invalid, 403 Forbidden, 400) with upstream's message in errmsg.
+ * (422 Invalid, 403 Forbidden, 400, 500) with upstream's message in errmsg; warnings (Pod
+ * Security's) go to warn.
  */
 #ifndef API_ADMISSION_H
 #define API_ADMISSION_H
@@ -15,11 +16,13 @@
 
 #include "resources.h"
 #include "server.h"
+#include "podsecurity.h"
 #include "validate.h"
 
 /* errs (initialised by the caller) receives the field errors of a 422. */
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
               const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
-              struct api_field_errors *errs, char *errmsg, size_t size);
+              struct api_field_errors *errs, api_warn_fn warn, void *warn_arg, char *errmsg,
+              size_t size);
 
 #endif

@@ -13,6 +13,7 @@
 #include "openapi.h"
 #include "limitrange.h"
 #include "plugins.h"
+#include "podsecurity.h"
 #include "server.h"
 
 #define K8C_GIT_VERSION "v1.32.0-k8c"
@@ -395,7 +396,8 @@ bool api_discovery(struct api_req *req)
         struct api_server *srv = req->srv;
         /* informer-sync: what admission reads from the watch cache is loaded */
         bool synced =
-            !readyz || !srv->store_ok || (api_limitranger_ready(srv) && api_plugins_ready(srv));
+            !readyz || !srv->store_ok ||
+            (api_limitranger_ready(srv) && api_plugins_ready(srv) && api_podsecurity_ready(srv));
         if (readyz && (!srv->ready || !srv->store_ok || !synced)) {
             char body[320];
             int n = snprintf(body, sizeof(body),

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "object.h"
+#include "podsecurity.h"
 #include "watchcache.h"
 
 #include "k8s/api/core/v1/generated.pb-c.h"
@@ -365,6 +366,7 @@ int api_plugins_validate(struct api_server *srv, const struct api_resource *r, e
 void api_plugins_prime(struct api_server *srv)
 {
     api_plugins_ready(srv);
+    api_podsecurity_ready(srv);
 }
 
 bool api_plugins_ready(struct api_server *srv)

@@ -1454,14 +1454,19 @@ static void allocated(struct api_req *req, int code, const char *message)
     store_object(req, req->store_rev);
 }
 
+static void admission_warning(void *arg, const char *text)
+{
+    api_req_warn(arg, text);
+}
+
 /* Admission, service IP/port allocation, then the store. */
 static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, int64_t rev)
 {
     char errmsg[4096];
     struct api_field_errors errs;
     api_field_errors_init(&errs);
-    int code = api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, &errs, errmsg,
-                         sizeof(errmsg));
+    int code = api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, &errs,
+                         admission_warning, req, errmsg, sizeof(errmsg));
     if (code == 403) { /* admission: details name the resource, as upstream's NewForbidden */
         const api_meta_t *m = api_obj_meta(req->obj);
         struct status_subject subject = {req->res->resource, req->res->group};
@@ -1472,7 +1477,11 @@ static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, in
         return;
     }
     if (code != 0) {
-        respond_status_causes(req, code, code == 422 ? "Invalid" : "BadRequest", errmsg, &errs);
+        respond_status_causes(req, code,
+                              code == 422   ? "Invalid"
+                              : code == 500 ? "InternalError"
+                                            : "BadRequest",
+                              errmsg, &errs);
         api_field_errors_free(&errs);
         return;
     }

@@ -331,6 +331,25 @@ YAML
     expect "new node tainted" "node.kubernetes.io/not-ready:NoSchedule" \
         "$(kubectl get node tainted -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{end}')"
     k delete node tainted >/dev/null
+    # Pod Security admission: the namespace's labels pick the level
+    k create namespace psa >/dev/null
+    k -n psa run before --image=busybox >/dev/null
+    expect "psa enforce label warns about existing pods" 'Warning: existing pods in namespace "psa" violate the new PodSecurity enforce level "restricted:latest"
+Warning: before: allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile
+namespace/psa labeled' "$(k label namespace psa pod-security.kubernetes.io/enforce=restricted)"
+    expect "psa enforce" 'Error from server (Forbidden): pods "nginx" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "nginx" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "nginx" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "nginx" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "nginx" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")' \
+        "$(k -n psa run nginx --image=nginx || true)"
+    expect "psa restricted pod admitted" "pod/ok created" \
+        "$(k -n psa run ok --image=busybox --overrides='{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"ok","image":"busybox","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}')"
+    expect "psa warns workloads" 'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "nginx" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "nginx" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "nginx" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "nginx" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")
+deployment.apps/web created' "$(k -n psa create deployment web --image=nginx)"
+    expect "psa label values" 'The Namespace "psa" is invalid: metadata.labels[pod-security.kubernetes.io/warn]: Invalid value: "strict": must be one of privileged, baseline, restricted' \
+        "$(k label namespace psa pod-security.kubernetes.io/warn=strict || true)"
+    k delete namespace psa --wait=false >/dev/null
+    echo '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"psb","labels":{"pod-security.kubernetes.io/enforce":"baseline"}}}' | k create -f - >/dev/null
+    expect "psa baseline" 'Error from server (Forbidden): pods "x" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "x" must not include "SYS_ADMIN" in securityContext.capabilities.add), host namespaces (hostNetwork=true), hostPath volumes (volume "h"), hostPort (container "x" uses hostPorts 10000, 8080)' \
+        "$(k -n psb run x --image=busybox --overrides='{"spec":{"hostNetwork":true,"volumes":[{"name":"h","hostPath":{"path":"/"}}],"containers":[{"name":"x","image":"busybox","ports":[{"containerPort":8080,"hostPort":8080},{"containerPort":10000,"hostPort":10000}],"securityContext":{"capabilities":{"add":["SYS_ADMIN"]}}}]}}' || true)"
+    k delete namespace psb --wait=false >/dev/null
     # fields of feature gates 1.32 leaves off are dropped, as upstream's strategies drop them
     k run gated --image=busybox --overrides='{"spec":{"hostUsers":false,"securityContext":{"supplementalGroupsPolicy":"Strict"},"containers":[{"name":"gated","image":"busybox","securityContext":{"procMount":"Unmasked"}}]}}' >/dev/null
     expect "disabled gates dropped" "|Default|" \

@@ -92,7 +92,7 @@ struct api_req {
     char groups[512]; /* comma-separated */
     int code;         /* the response status, for metrics */
     /* Warning headers (upstream: `299 - "unknown field \"spec.x\""`) */
-    char *warnings[8];
+    char *warnings[32];
     size_t nwarnings;
     /* operation state */
     ProtobufCMessage *obj; /* the object being written */

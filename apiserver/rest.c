@@ -239,7 +239,7 @@ void api_respond_raw(struct api_req *req, int code, const char *ctype, const voi
         k8c_http_stream_reply(req->s, code, ctype, data, len);
         return;
     }
-    struct k8c_http_header h[2 + 8];
+    struct k8c_http_header h[2 + sizeof(req->warnings) / sizeof(req->warnings[0])];
     char clen[24];
     size_t n = 0;
     snprintf(clen, sizeof(clen), "%zu", len);

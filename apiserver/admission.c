@@ -258,7 +258,7 @@ static int invalid(const struct api_resource *r, const ProtobufCMessage *obj,
 
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
               const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
-              struct api_field_errors *errs, api_warn_fn warn, void *warn_arg, char *errmsg,
+              struct api_field_errors *errs, const struct api_admit_hooks *hooks, char *errmsg,
               size_t size)
 {
     errmsg[0] = '\0';
@@ -272,6 +272,8 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     } else {
         api_defaults_apply(r, obj);
     }
+    if (hooks != NULL && hooks->defaulted != NULL)
+        obj = hooks->defaulted(hooks->arg, obj);
     /* mutating admission, then validation, then validating admission */
     int code = api_limitranger(srv, r, verb, sub, obj, false, errmsg, size);
     if (code == 0)
@@ -291,7 +293,8 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
     if (code == 0)
         code = api_plugins_validate(srv, r, verb, sub, obj, errmsg, size);
     if (code == 0)
-        code = api_podsecurity(srv, r, verb, sub, obj, old, errs, warn, warn_arg, errmsg, size);
+        code = api_podsecurity(srv, r, verb, sub, obj, old, errs, hooks ? hooks->warn : NULL,
+                               hooks ? hooks->arg : NULL, errmsg, size);
     if (code == 422) /* a namespace's pod-security labels */
         return invalid(r, obj, errs, errmsg, size);
     return code;

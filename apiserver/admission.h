@@ -20,9 +20,18 @@
 #include "validate.h"
 
 /* errs (initialised by the caller) receives the field errors of a 422. */
+struct api_admit_hooks {
+    /* Called once obj has its defaults and before mutating admission changes it: where
+     * upstream's field manager records what the request set. Returns the object admission
+     * goes on with (the hook may replace obj, which it then frees). May be NULL. */
+    ProtobufCMessage *(*defaulted)(void *arg, ProtobufCMessage *obj);
+    api_warn_fn warn; /* warnings for the response; may be NULL */
+    void *arg;
+};
+
 int api_admit(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
               const char *sub, ProtobufCMessage *obj, const ProtobufCMessage *old,
-              struct api_field_errors *errs, api_warn_fn warn, void *warn_arg, char *errmsg,
+              struct api_field_errors *errs, const struct api_admit_hooks *hooks, char *errmsg,
               size_t size);
 
 #endif

@@ -1454,9 +1454,24 @@ static void allocated(struct api_req *req, int code, const char *message)
     store_object(req, req->store_rev);
 }
 
+struct admit_ctx {
+    struct api_req *req;
+    const ProtobufCMessage *old;
+};
+
 static void admission_warning(void *arg, const char *text)
 {
-    api_req_warn(arg, text);
+    api_req_warn(((struct admit_ctx *)arg)->req, text);
+}
+
+/* The field manager's record of the request, before mutating admission (as upstream's) */
+static ProtobufCMessage *admission_defaulted(void *arg, ProtobufCMessage *obj)
+{
+    struct admit_ctx *c = arg;
+    (void)obj; /* req->obj: track_fields replaces it */
+    if (!c->req->applied)
+        track_fields(c->req, c->old);
+    return c->req->obj;
 }
 
 /* Admission, service IP/port allocation, then the store. */
@@ -1465,8 +1480,10 @@ static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, in
     char errmsg[4096];
     struct api_field_errors errs;
     api_field_errors_init(&errs);
-    int code = api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, &errs,
-                         admission_warning, req, errmsg, sizeof(errmsg));
+    struct admit_ctx ctx = {req, old};
+    const struct api_admit_hooks hooks = {admission_defaulted, admission_warning, &ctx};
+    int code = api_admit(req->srv, req->res, req->verb, req->sub, req->obj, old, &errs, &hooks,
+                         errmsg, sizeof(errmsg));
     if (code == 403) { /* admission: details name the resource, as upstream's NewForbidden */
         const api_meta_t *m = api_obj_meta(req->obj);
         struct status_subject subject = {req->res->resource, req->res->group};
@@ -1486,8 +1503,6 @@ static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, in
         return;
     }
     api_field_errors_free(&errs);
-    if (!req->applied)
-        track_fields(req, old);
     req->store_rev = rev;
     if (strcmp(req->res->resource, "services") == 0 && req->verb != VERB_DELETE &&
         strcmp(req->sub, "status") != 0) {

@@ -1181,3 +1181,34 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
     k8c_free(pv.c);
     return code;
 }
+
+char *api_podsecurity_evaluate(const char *level, const ProtobufCMessage *obj)
+{
+    const K8s__Io__Api__Core__V1__PodTemplateSpec *tpl = NULL;
+    struct pod_view pv;
+    struct result res;
+    int l;
+    char *out = NULL;
+
+    for (l = 0; l < 3 && strcmp(level, level_names[l]) != 0; l++)
+        ;
+    if (l == 3 || obj == NULL)
+        return NULL;
+    if (obj->descriptor == &k8s__io__api__core__v1__pod__descriptor) {
+        const K8s__Io__Api__Core__V1__Pod *p = (const void *)obj;
+        if (p->spec == NULL)
+            return NULL;
+        pod_view_init(&pv, api_obj_meta(obj), p->spec);
+    } else if ((tpl = workload_template(obj)) != NULL && tpl->spec != NULL) {
+        pod_view_init(&pv, tpl->metadata, tpl->spec);
+    } else {
+        return NULL;
+    }
+    result_init(&res);
+    evaluate(&pv, (enum level)l, &res);
+    if (res.failed)
+        out = k8c_strdup(res.detail.data);
+    result_free(&res);
+    k8c_free(pv.c);
+    return out;
+}

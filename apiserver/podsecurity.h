@@ -34,6 +34,14 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
                     struct api_field_errors *errs, api_warn_fn warn, void *warn_arg, char *errmsg,
                     size_t size);
 
+/*
+ * The checks alone: whether pod (a Pod, or a workload whose template is checked) meets level
+ * ("privileged", "baseline" or "restricted", at 1.32's "latest"). Returns NULL when it does,
+ * else upstream's list of failures ("allowPrivilegeEscalation != false (container "c" must
+ * ...), ..."), which the caller frees with k8c_free.
+ */
+char *api_podsecurity_evaluate(const char *level, const ProtobufCMessage *pod);
+
 /* Whether the namespaces and pods it reads are loaded (/readyz). */
 bool api_podsecurity_ready(struct api_server *srv);
 

@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "defaults.h"
 #include "error.h"
+#include "podsecurity.h"
 #include "resources.h"
 #include "validate.h"
 
@@ -509,6 +510,7 @@ static void test_pod_annotations(void **state)
            "");
 }
 
+#undef CSTATUS /* <sys/ttydefaults.h>, through libuv */
 #define CSTATUS(name, state)                                                                       \
     "{'name':'" name "','ready':false,'restartCount':0,'image':'i',"                               \
     "'imageID':'','state':{" state "}}"
@@ -1207,6 +1209,75 @@ static void test_persistent_volume(void **state)
                   "FieldValueInvalid volumeMode: Invalid value: ~Block~: field is immutable\n");
 }
 
+/* Pod Security Standards: what api_podsecurity_evaluate reports (NULL: the pod meets level) */
+static void expect_pss(const char *level, const char *json_sq, const char *want_tq)
+{
+    ProtobufCMessage *m = object(json_sq);
+    char *got = api_podsecurity_evaluate(level, m);
+    char *want = want_tq != NULL ? tq(want_tq) : NULL;
+
+    if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0)) {
+        print_message("got:\n%s\nwant:\n%s\n", got ? got : "(admitted)",
+                      want ? want : "(admitted)");
+        fail();
+    }
+    k8c_free(got);
+    k8c_free(want);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+#define PSS_POD                                                                                    \
+    POD("'securityContext':{'seccompProfile':{'type':'Unconfined'},'runAsUser':0,'sysctls':[{"     \
+        "'name':'kernel.msgmax','value':'1'}],'seLinuxOptions':{'type':'spc_t','user':'u'}},"      \
+        "'volumes':[{'name':'n','nfs':{'server':'s','path':'/p'}}],'containers':[{'name':'a',"     \
+        "'image':'i','securityContext':{'runAsNonRoot':false,'allowPrivilegeEscalation':false,"    \
+        "'capabilities':{'add':['NET_ADMIN','NET_BIND_SERVICE']}}},{'name':'b','image':'i',"       \
+        "'securityContext':{'allowPrivilegeEscalation':false,'capabilities':{'drop':['ALL']},"     \
+        "'appArmorProfile':{'type':'Unconfined'}}}]")
+
+static void test_pod_security(void **state)
+{
+    (void)state;
+    expect_pss("privileged", PSS_POD, NULL);
+    expect_pss("restricted", PSS_POD,
+               "forbidden AppArmor profile (container ~b~ must not set AppArmor profile type to "
+               "~Unconfined~), seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: "
+               "type ~spc_t~; user may not be set), forbidden sysctls (kernel.msgmax), "
+               "unrestricted capabilities (container ~a~ must set "
+               "securityContext.capabilities.drop=[~ALL~]; container ~a~ must not include "
+               "~NET_ADMIN~ in securityContext.capabilities.add), restricted volume types (volume "
+               "~n~ uses restricted volume type ~nfs~), runAsNonRoot != true (container ~a~ must "
+               "not set securityContext.runAsNonRoot=false), runAsUser=0 (pod must not set "
+               "runAsUser=0), seccompProfile (pod must not set securityContext.seccompProfile.type "
+               "to ~Unconfined~)");
+    expect_pss("baseline", PSS_POD,
+               "forbidden AppArmor profile (container ~b~ must not set AppArmor profile type to "
+               "~Unconfined~), non-default capabilities (container ~a~ must not include "
+               "~NET_ADMIN~ in securityContext.capabilities.add), seLinuxOptions (pod set "
+               "forbidden securityContext.seLinuxOptions: type ~spc_t~; user may not be set), "
+               "seccompProfile (pod must not set securityContext.seccompProfile.type to "
+               "~Unconfined~), forbidden sysctls (kernel.msgmax)");
+    /* a compliant pod; Windows pods skip the Linux-only restricted checks */
+    expect_pss("restricted",
+               POD("'securityContext':{'runAsNonRoot':true,'seccompProfile':{'type':"
+                   "'RuntimeDefault'}},'containers':[{'name':'c','image':'i','securityContext':{"
+                   "'allowPrivilegeEscalation':false,'capabilities':{'drop':['ALL']}}}]"),
+               NULL);
+    expect_pss("restricted", POD("'os':{'name':'windows'},'containers':[{'name':'c','image':'i'}]"),
+               "runAsNonRoot != true (pod or container ~c~ must set "
+               "securityContext.runAsNonRoot=true)");
+    /* workload templates; host ports sort as strings */
+    expect_pss("baseline",
+               DEPLOYMENT(WEB_META, "'selector':{'matchLabels':{'app':'web'}},'template':{"
+                                    "'metadata':{'labels':{'app':'web'}},'spec':{'hostPID':true,"
+                                    "'containers':[{'name':'x','image':'i','ports':[{"
+                                    "'containerPort':80,'hostPort':80},{'containerPort':10000,"
+                                    "'hostPort':10000}]},{'name':'y','image':'i','ports':[{"
+                                    "'containerPort':81,'hostPort':81}]}]}}"),
+               "host namespaces (hostPID=true), hostPort (containers ~x~, ~y~ use hostPorts "
+               "10000, 80, 81)");
+}
+
 #define EVENT_V1(rv, fields)                                                                       \
     "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
@@ -1806,6 +1877,7 @@ int main(void)
         cmocka_unit_test(test_policy_kinds),
         cmocka_unit_test(test_cluster_kinds),
         cmocka_unit_test(test_persistent_volume),
+        cmocka_unit_test(test_pod_security),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

@@ -282,13 +282,13 @@ void api_meta_add_finalizer(api_meta_t *m, const char *name)
     m->finalizers[m->n_finalizers++] = k8c_strdup(name);
 }
 
-ProtobufCMessage *api_obj_pod_spec(const ProtobufCMessage *obj)
+ProtobufCMessage *api_obj_pod_template(const ProtobufCMessage *obj)
 {
     static const char *const through[] = {"spec", "template", "jobTemplate", NULL};
 
-    for (int depth = 0; obj != NULL && depth <= 6; depth++) {
+    for (int depth = 0; obj != NULL && depth <= 5; depth++) {
         const ProtobufCMessage *next = NULL;
-        if (obj->descriptor == &k8s__io__api__core__v1__pod_spec__descriptor)
+        if (obj->descriptor == &k8s__io__api__core__v1__pod_template_spec__descriptor)
             return (ProtobufCMessage *)obj;
         for (size_t i = 0; through[i] != NULL; i++) {
             const ProtobufCFieldDescriptor *f =
@@ -302,4 +302,14 @@ ProtobufCMessage *api_obj_pod_spec(const ProtobufCMessage *obj)
         obj = next;
     }
     return NULL;
+}
+
+ProtobufCMessage *api_obj_pod_spec(const ProtobufCMessage *obj)
+{
+    const K8s__Io__Api__Core__V1__PodTemplateSpec *t;
+
+    if (obj != NULL && obj->descriptor == &k8s__io__api__core__v1__pod__descriptor)
+        return (ProtobufCMessage *)((const K8s__Io__Api__Core__V1__Pod *)obj)->spec;
+    t = (const K8s__Io__Api__Core__V1__PodTemplateSpec *)api_obj_pod_template(obj);
+    return t != NULL ? (ProtobufCMessage *)t->spec : NULL;
 }

@@ -52,8 +52,10 @@ bool api_obj_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
 /* Frees a message of the default allocator (NULL ok). */
 void api_obj_free(ProtobufCMessage *obj);
 
-/* The PodSpec inside obj: a Pod's spec, or a workload's template's (spec.template.spec; a
- * CronJob's spec.jobTemplate.spec.template.spec), else NULL. Borrowed from obj. */
+/* The PodTemplateSpec inside a workload (PodTemplate's template, spec.template, a CronJob's
+ * spec.jobTemplate.spec.template), else NULL. Borrowed from obj. */
+ProtobufCMessage *api_obj_pod_template(const ProtobufCMessage *obj);
+/* The PodSpec inside obj: a Pod's spec, or its pod template's, else NULL. Borrowed from obj. */
 ProtobufCMessage *api_obj_pod_spec(const ProtobufCMessage *obj);
 
 /* Store encoding: envelope with apiVersion/kind of r, resourceVersion

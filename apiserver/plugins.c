@@ -91,36 +91,32 @@ static void taint_new_node(K8s__Io__Api__Core__V1__Node *node)
 
 /* ---- Priority ----------------------------------------------------------------------------- */
 
-struct pc_find {
-    const char *name;              /* the class looked for (NULL: the default) */
-    const priority_class_t *found; /* the named class, or the default with the lowest value */
-};
-
-static void pc_cb(void *arg, const ProtobufCMessage *obj)
+/* The global default class: the one with the lowest value if several claim it */
+static void default_pc_cb(void *arg, const ProtobufCMessage *obj)
 {
-    struct pc_find *f = arg;
-    const priority_class_t *pc = (const priority_class_t *)obj;
-    const api_meta_t *m = api_obj_meta(obj);
+    const priority_class_t **found = arg, *pc = (const priority_class_t *)obj;
 
-    if (!is(obj, &k8s__io__api__scheduling__v1__priority_class__descriptor))
-        return;
-    if (f->name != NULL) {
-        if (m != NULL && str_eq(m->name, f->name))
-            f->found = pc;
-    } else if (pc->globaldefault && (f->found == NULL || f->found->value > pc->value)) {
-        f->found = pc;
-    }
+    if (is(obj, &k8s__io__api__scheduling__v1__priority_class__descriptor) && pc->globaldefault &&
+        (*found == NULL || (*found)->value > pc->value))
+        *found = pc;
 }
 
 /* The named class, or (name NULL) the global default; -1 while the cache loads */
 static int find_priority_class(struct api_server *srv, const char *name,
                                const priority_class_t **out)
 {
-    struct pc_find f = {name, NULL};
-    if (api_watchcache_each(srv, priority_classes(), NULL, pc_cb, &f) < 0)
-        return -1;
-    *out = f.found;
-    return 0;
+    if (name != NULL) {
+        char key[512];
+        bool ready;
+        api_key(srv, priority_classes(), NULL, name, key, sizeof(key));
+        const ProtobufCMessage *pc = api_watchcache_get(srv, priority_classes(), key, &ready);
+        *out = is(pc, &k8s__io__api__scheduling__v1__priority_class__descriptor)
+                   ? (const priority_class_t *)pc
+                   : NULL;
+        return ready ? 0 : -1;
+    }
+    *out = NULL;
+    return api_watchcache_each(srv, priority_classes(), NULL, default_pc_cb, out) < 0 ? -1 : 0;
 }
 
 static int admit_pod_priority(struct api_server *srv, const struct api_resource *r, pod_t *pod,

@@ -851,19 +851,6 @@ static const struct api_resource *pods(void)
     return api_resource_find("", "v1", "pods");
 }
 
-struct ns_find {
-    const char *name;
-    const api_meta_t *meta;
-};
-
-static void ns_cb(void *arg, const ProtobufCMessage *obj)
-{
-    struct ns_find *f = arg;
-    const api_meta_t *m = api_obj_meta(obj);
-    if (m != NULL && str_eq(m->name, f->name))
-        f->meta = m;
-}
-
 bool api_podsecurity_ready(struct api_server *srv)
 {
     return (namespaces() == NULL || api_watchcache_ready(srv, namespaces())) &&
@@ -906,27 +893,6 @@ static bool significant_update(const pod_spec_t *s, const pod_spec_t *o)
             return true;
     }
     return false;
-}
-
-/* The pod template of a workload, NULL for anything else */
-static const K8s__Io__Api__Core__V1__PodTemplateSpec *workload_template(const ProtobufCMessage *m)
-{
-    static const char *const through[] = {"spec", "jobTemplate", "template", NULL};
-
-    for (int depth = 0; m != NULL && depth < 5; depth++) {
-        const ProtobufCMessage *next = NULL;
-        if (m->descriptor == &k8s__io__api__core__v1__pod_template_spec__descriptor)
-            return (const K8s__Io__Api__Core__V1__PodTemplateSpec *)m;
-        for (size_t i = 0; through[i] != NULL && next == NULL; i++) {
-            const ProtobufCFieldDescriptor *f =
-                protobuf_c_message_descriptor_get_field_by_name(m->descriptor, through[i]);
-            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-                f->label != PROTOBUF_C_LABEL_REPEATED)
-                next = *(const ProtobufCMessage **)((const char *)m + f->offset);
-        }
-        m = next;
-    }
-    return NULL;
 }
 
 static bool is_workload(const struct api_resource *r)
@@ -1128,15 +1094,23 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
             !significant_update(p->spec, o->spec))
             return 0;
     } else {
-        if (has_sub || !is_workload(r) || (tpl = workload_template(obj)) == NULL ||
+        if (has_sub || !is_workload(r) ||
+            (tpl = (const K8s__Io__Api__Core__V1__PodTemplateSpec *)api_obj_pod_template(obj)) ==
+                NULL ||
             tpl->spec == NULL)
             return 0;
     }
     const char *ns =
         m != NULL && m->namespace_ != NULL && m->namespace_[0] ? m->namespace_ : "default";
-    struct ns_find f = {ns, NULL};
-    if (namespaces() == NULL || api_watchcache_each(srv, namespaces(), NULL, ns_cb, &f) < 0 ||
-        f.meta == NULL) {
+    char key[512];
+    bool loaded = false;
+    const ProtobufCMessage *nso = NULL;
+    if (namespaces() != NULL) {
+        api_key(srv, namespaces(), NULL, ns, key, sizeof(key));
+        nso = api_watchcache_get(srv, namespaces(), key, &loaded);
+    }
+    const api_meta_t *ns_meta = nso != NULL ? api_obj_meta(nso) : NULL;
+    if (ns_meta == NULL) {
         if (!pod)
             return 0; /* workloads fail open */
         snprintf(errmsg, size, "Internal error occurred: failed to lookup namespace \"%.200s\"",
@@ -1144,7 +1118,7 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
         return 500;
     }
     struct policy pol;
-    parse_policy(f.meta, &pol, NULL);
+    parse_policy(ns_meta, &pol, NULL);
     if (!pol.errors && pol.enforce.level == LEVEL_PRIVILEGED &&
         pol.warn.level == LEVEL_PRIVILEGED && pol.audit.level == LEVEL_PRIVILEGED)
         return 0;
@@ -1199,7 +1173,9 @@ char *api_podsecurity_evaluate(const char *level, const ProtobufCMessage *obj)
         if (p->spec == NULL)
             return NULL;
         pod_view_init(&pv, api_obj_meta(obj), p->spec);
-    } else if ((tpl = workload_template(obj)) != NULL && tpl->spec != NULL) {
+    } else if ((tpl = (const K8s__Io__Api__Core__V1__PodTemplateSpec *)api_obj_pod_template(obj)) !=
+                   NULL &&
+               tpl->spec != NULL) {
         pod_view_init(&pv, tpl->metadata, tpl->spec);
     } else {
         return NULL;

@@ -684,6 +684,20 @@ static const char *fs_int(struct k8c_arena *a, long long x)
     return k8c_arena_strndup(a, buf, (size_t)n);
 }
 
+/* An event's object reference as field labels: labels[] names kind, namespace, name, uid,
+ * apiVersion, resourceVersion and fieldPath under the API's prefix. */
+static size_t object_ref_fields(const K8s__Io__Api__Core__V1__ObjectReference *r,
+                                const char *const labels[7], struct api_field *out, size_t n,
+                                size_t max)
+{
+    const char *const values[7] = {
+        fs_str(r->kind),       fs_str(r->namespace_),      fs_str(r->name),     fs_str(r->uid),
+        fs_str(r->apiversion), fs_str(r->resourceversion), fs_str(r->fieldpath)};
+    for (size_t i = 0; i < 7 && n < max; i++)
+        out[n++] = (struct api_field){labels[i], values[i]};
+    return n;
+}
+
 /*
  * The fields a field selector can name in obj, with their values (upstream's per-kind
  * ToSelectableFields: metadata.name and metadata.namespace for every kind, plus a few per
@@ -728,13 +742,12 @@ static size_t object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, st
         const K8s__Io__Api__Core__V1__ObjectReference *io =
             e->involvedobject != NULL ? e->involvedobject : &no_ref;
         const char *source = e->source != NULL ? fs_str(e->source->component) : "";
-        FIELD("involvedObject.kind", fs_str(io->kind));
-        FIELD("involvedObject.namespace", fs_str(io->namespace_));
-        FIELD("involvedObject.name", fs_str(io->name));
-        FIELD("involvedObject.uid", fs_str(io->uid));
-        FIELD("involvedObject.apiVersion", fs_str(io->apiversion));
-        FIELD("involvedObject.resourceVersion", fs_str(io->resourceversion));
-        FIELD("involvedObject.fieldPath", fs_str(io->fieldpath));
+        static const char *const labels[7] = {
+            "involvedObject.kind",       "involvedObject.namespace",
+            "involvedObject.name",       "involvedObject.uid",
+            "involvedObject.apiVersion", "involvedObject.resourceVersion",
+            "involvedObject.fieldPath"};
+        n = object_ref_fields(io, labels, out, n, max);
         FIELD("reason", fs_str(e->reason));
         FIELD("reportingComponent", fs_str(e->reportingcomponent));
         FIELD("source", source[0] != '\0' ? source : fs_str(e->reportingcomponent));
@@ -747,13 +760,11 @@ static size_t object_fields(struct k8c_arena *a, const ProtobufCMessage *obj, st
         const K8s__Io__Api__Core__V1__ObjectReference *re =
             e->regarding != NULL ? e->regarding : &no_ref;
         FIELD("reason", fs_str(e->reason));
-        FIELD("regarding.kind", fs_str(re->kind));
-        FIELD("regarding.namespace", fs_str(re->namespace_));
-        FIELD("regarding.name", fs_str(re->name));
-        FIELD("regarding.uid", fs_str(re->uid));
-        FIELD("regarding.apiVersion", fs_str(re->apiversion));
-        FIELD("regarding.resourceVersion", fs_str(re->resourceversion));
-        FIELD("regarding.fieldPath", fs_str(re->fieldpath));
+        static const char *const labels[7] = {"regarding.kind",       "regarding.namespace",
+                                              "regarding.name",       "regarding.uid",
+                                              "regarding.apiVersion", "regarding.resourceVersion",
+                                              "regarding.fieldPath"};
+        n = object_ref_fields(re, labels, out, n, max);
         FIELD("reportingController", fs_str(e->reportingcontroller));
         FIELD("type", fs_str(e->type));
     } else if (d == &k8s__io__api__core__v1__node__descriptor) {

@@ -1048,19 +1048,31 @@ void api_watchcache_prime(struct api_server *srv, const struct api_resource *r)
     cache_get(srv, r);
 }
 
-int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
-                              char *uid, size_t size)
+const ProtobufCMessage *api_watchcache_get(struct api_server *srv, const struct api_resource *r,
+                                           const char *key, bool *ready)
 {
+    *ready = false;
     if (srv->etcd == NULL)
-        return -1; /* no store: nothing is known */
+        return NULL; /* no store: nothing is known */
     struct cache *c = cache_get(srv, r);
     bool found;
     if (!c->ready)
-        return -1;
+        return NULL;
+    *ready = true;
     size_t i = find(c, key, &found);
-    if (!found)
+    return found ? c->objs[i]->msg : NULL;
+}
+
+int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,
+                              char *uid, size_t size)
+{
+    bool ready;
+    const ProtobufCMessage *obj = api_watchcache_get(srv, r, key, &ready);
+    if (!ready)
+        return -1;
+    if (obj == NULL)
         return 0;
-    api_meta_t *m = api_obj_meta(c->objs[i]->msg);
+    api_meta_t *m = api_obj_meta(obj);
     snprintf(uid, size, "%s", m != NULL && m->uid != NULL ? m->uid : "");
     return 1;
 }

@@ -80,6 +80,10 @@ void api_watchcache_shutdown(struct api_server *srv);
 /* Starts the cache of r now (it otherwise starts with the first list or
  * watch of r), for api_watchcache_lookup_uid. */
 void api_watchcache_prime(struct api_server *srv, const struct api_resource *r);
+/* The object at store key in r's cache (NULL: not there); *ready false while the cache loads
+ * (started if it was not). Borrowed: valid until the event loop runs again. */
+const ProtobufCMessage *api_watchcache_get(struct api_server *srv, const struct api_resource *r,
+                                           const char *key, bool *ready);
 /* The UID of the object at store key in r's cache: 1 found (uid set), 0 not
  * there, -1 the cache is not ready (started if it was not). */
 int api_watchcache_lookup_uid(struct api_server *srv, const struct api_resource *r, const char *key,

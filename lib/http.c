@@ -1572,8 +1572,8 @@ struct write_req {
     uv_write_t req;
     struct conn *conn;
     size_t len;
-    char *buf; /* TLS output: the bytes were tls_out's buffer (cap bytes), else NULL */
-    size_t cap;
+    char *buf; /* TLS output: the bytes are tls_out's buffer (cap bytes) from off, else NULL */
+    size_t cap, off;
     char data[]; /* the bytes, when buf is NULL */
 };
 
@@ -1619,13 +1619,14 @@ static struct write_req *write_req_new(struct conn *c, size_t len)
     w->conn = c;
     w->len = len;
     w->buf = NULL;
+    w->off = 0;
     return w;
 }
 
 static void write_submit(struct conn *c, struct write_req *w)
 {
     c->writing += w->len;
-    uv_buf_t b = uv_buf_init(w->buf != NULL ? w->buf : w->data, (unsigned)w->len);
+    uv_buf_t b = uv_buf_init(w->buf != NULL ? w->buf + w->off : w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, &c->io.stream, &b, 1, write_cb);
     if (rc < 0) {
         c->writing -= w->len;
@@ -1637,18 +1638,19 @@ static void write_submit(struct conn *c, struct write_req *w)
 
 /*
  * Hands the kernel what it takes at once of sb's bytes, when no write is
- * queued (in order: else they wait behind it), and drops them from sb. An
- * error is left for the queued write that follows to report, from write_cb:
- * callers may have a stream in hand that conn_fail would close under them.
+ * queued (in order: else they wait behind it). Returns how many it took
+ * (sb is left as is: a partial write's rest goes to a queued write from
+ * there, not moved to the front of sb first). An error is left for the
+ * queued write that follows to report, from write_cb: callers may have a
+ * stream in hand that conn_fail would close under them.
  */
-static void try_write(struct conn *c, struct k8c_sbuf *sb)
+static size_t try_write(struct conn *c, const struct k8c_sbuf *sb)
 {
     if (c->writing != 0 || sb->len == 0)
-        return;
+        return 0;
     uv_buf_t b = uv_buf_init(sb->data, (unsigned)sb->len);
     int n = uv_try_write(&c->io.stream, &b, 1);
-    if (n > 0)
-        k8c_sbuf_consume(sb, (size_t)n);
+    return n > 0 ? (size_t)n : 0;
 }
 
 /* Moves TLS output (handshake records or encrypted data) to the socket.
@@ -1659,12 +1661,15 @@ static void try_write(struct conn *c, struct k8c_sbuf *sb)
  * writes left one. */
 static void tls_flush(struct conn *c)
 {
-    try_write(c, &c->tls_out);
-    if (c->tls_out.len == 0)
+    size_t n = try_write(c, &c->tls_out);
+    if (n == c->tls_out.len) {
+        k8c_sbuf_reset(&c->tls_out);
         return;
+    }
     struct write_req *w = k8c_malloc(sizeof(*w));
     w->conn = c;
-    w->len = c->tls_out.len;
+    w->len = c->tls_out.len - n;
+    w->off = n;
     w->buf = c->tls_out.data;
     w->cap = c->tls_out.cap;
     c->tls_out.data = NULL;
@@ -1777,13 +1782,15 @@ static void conn_commit(struct conn *c)
     if (c->out.len == 0 || c->closing)
         return;
     if (c->ssl == NULL) {
-        try_write(c, &c->out);
-        if (c->out.len == 0)
+        size_t n = try_write(c, &c->out);
+        if (n < c->out.len) {
+            struct write_req *w = write_req_new(c, c->out.len - n);
+            memcpy(w->data, c->out.data + n, c->out.len - n);
+            k8c_sbuf_reset(&c->out);
+            write_submit(c, w);
             return;
-        struct write_req *w = write_req_new(c, c->out.len);
-        memcpy(w->data, c->out.data, c->out.len);
+        }
         k8c_sbuf_reset(&c->out);
-        write_submit(c, w);
         return;
     }
     const uint8_t *data = (const uint8_t *)c->out.data;

@@ -32,6 +32,7 @@
 #   PERF=1: perf record the API server during each case, print its top symbols
 #   (PERF_KEEP=DIR keeps the perf.data files there; PERF_CALLGRAPH=dwarf for call
 #   chains through code built without frame pointers),
+#   API_FLAGS="--flag=value ...": more k8c-apiserver flags for the api cases,
 #   CASES="api_all api_pb etcd_all api_sel etcd_sel": which kinds of case to run
 #   (api_pb: api_all with protobuf watch streams instead of JSON)
 set -euo pipefail
@@ -91,7 +92,7 @@ start_api() {
         --bind-address=127.0.0.1 --secure-port="$api_port" \
         --tls-cert-file="$tmp/pki/server.crt" --tls-private-key-file="$tmp/pki/server.key" \
         --client-ca-file="$tmp/pki/ca.crt" --token-auth-file="$tmp/tokens.csv" \
-        >"$tmp/api$napi.log" 2>&1 &
+        ${API_FLAGS:-} >"$tmp/api$napi.log" 2>&1 &
     api_pid=$!
     pids+=("$api_pid")
     wait_listen "$api_port"

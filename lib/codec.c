@@ -116,6 +116,7 @@ struct field_info {
     bool is_map;         /* a repeated map-entry message */
     bool go_omitempty;   /* a Go omitempty value scalar: a zero decoded from protobuf is absent */
     bool is_creation_ts; /* ObjectMeta.creationTimestamp: written as null when unset */
+    bool go_always;      /* written when unset, as an empty message or the zero value */
     bool plain_name;     /* the name needs no JSON escaping */
     uint8_t presence;    /* PRESENT_*: how field_present decides, precomputed */
 };
@@ -161,7 +162,8 @@ struct msg_info {
     const struct k8c_codec_kind *kind; /* the registered kind of this type, or NULL */
     enum special sp;
     bool is_object_meta;
-    bool local_fast; /* only optional/repeated fields, no oneof, no default values */
+    bool local_fast;         /* only optional/repeated fields, no oneof, no default values */
+    ProtobufCMessage *empty; /* an empty instance: the JSON of an unset Go value field */
     unsigned n_fields;
     struct field_info *fields; /* declaration order */
     unsigned hash_mask;
@@ -395,9 +397,16 @@ static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
     mi->fields = k8c_calloc(desc->n_fields ? desc->n_fields : 1, sizeof(struct field_info));
     /* NULL for special types: they never appear in the generated table. */
     const char *const *kept = k8c_codec_go_zero_kept(desc->name);
+    const char *const *values = k8c_codec_go_value_fields(desc->name);
+    mi->empty = k8c_calloc(1, desc->sizeof_message);
+    protobuf_c_message_init(desc, mi->empty);
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &desc->fields[i];
         mi->fields[i].fd = fd;
+        for (size_t k = 0; values != NULL && values[k] != NULL; k++)
+            if (fd->label == PROTOBUF_C_LABEL_OPTIONAL &&
+                !(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && strcmp(values[k], fd->name) == 0)
+                mi->fields[i].go_always = true;
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED)
             mi->fields[i].is_map = k8c_codec_is_map_entry(fd->descriptor);
         if (kept != NULL && mi->sp == SP_NONE && fd->label == PROTOBUF_C_LABEL_OPTIONAL &&
@@ -457,6 +466,7 @@ static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
 
 static void free_info(struct msg_info *mi)
 {
+    k8c_free(mi->empty);
     k8c_free(mi->fields);
     k8c_free(mi->hash);
     k8c_free(mi->by_id);
@@ -2128,10 +2138,19 @@ static int enc_message(struct enc *e, const ProtobufCMessage *m, const struct ms
         struct k8c_json *val = NULL;
 
         if (!fi_present(m, fi)) {
-            /* Upstream writes an unset ObjectMeta.creationTimestamp as null. */
-            if (mi->is_object_meta && strcmp(fd->name, "creationTimestamp") == 0)
+            /* Upstream writes an unset ObjectMeta.creationTimestamp as null, and an unset Go
+             * struct value as that struct's zero value. */
+            if (fi->is_creation_ts) {
                 k8c_json_append_member(e->a, obj, fd->name, strlen(fd->name),
                                        k8c_json_new_null(e->a));
+            } else if (fi->go_always && !fi->is_inline) {
+                if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+                    rc = enc_value(e, sub_info(fi)->empty, sub_info(fi), &val);
+                else
+                    val = enc_scalar(e, fd, MEMBER(mi->empty, fd->offset));
+                if (rc == 0)
+                    k8c_json_append_member(e->a, obj, fd->name, strlen(fd->name), val);
+            }
             continue;
         }
         if (fi->is_inline) {
@@ -2622,10 +2641,17 @@ static int jw_members(struct jw *w, const ProtobufCMessage *m, const struct msg_
         const void *member = MEMBER(m, fd->offset);
 
         if (!fi_present(m, fi)) {
-            /* Upstream writes an unset ObjectMeta.creationTimestamp as null. */
+            /* Upstream writes an unset ObjectMeta.creationTimestamp as null, and an unset Go
+             * struct value as that struct's zero value. */
             if (fi->is_creation_ts) {
                 jw_key(w, level, n, fd->name, fi->name_len, fi->plain_name);
                 jw_raw(w, "null", 4);
+            } else if (fi->go_always && !fi->is_inline) {
+                jw_key(w, level, n, fd->name, fi->name_len, fi->plain_name);
+                if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+                    rc = jw_value(w, sub_info(fi)->empty, sub_info(fi), level + 1);
+                else
+                    jw_scalar(w, fd, MEMBER(mi->empty, fd->offset));
             }
             continue;
         }

@@ -215,6 +215,22 @@ void k8c_codec_clear_go_zeros(ProtobufCMessage *msg, ProtobufCAllocator *alloc);
 const char *const *k8c_codec_go_zero_kept(const char *message);
 
 /*
+ * Fields Go always writes. A message field whose Go type is a struct value (not a pointer), such
+ * as Container.resources, Deployment.status or PodTemplateSpec.metadata, is always in upstream's
+ * JSON: encoding/json does not omit structs. So is a scalar value field without omitempty
+ * (PodDisruptionBudgetStatus.currentHealthy, core/v1 Event.reportingComponent). The JSON
+ * encoders (k8c_codec_json_encode, k8c_codec_msg_to_tree) write such a field when it is unset
+ * as an empty message or the zero value (`resources: {}`, `status: {loadBalancer: {}}`,
+ * `metadata: {creationTimestamp: null}`, `reportingComponent: ""`), so clients, JSON patches and
+ * field sets see what upstream's do. Protobuf output is unchanged: an absent field decodes to
+ * the same zero value in Go.
+ *
+ * k8c_codec_go_value_fields (generated with k8c_codec_go_zero_kept) returns the NULL-terminated
+ * list of such fields of a message full name, or NULL when it has none.
+ */
+const char *const *k8c_codec_go_value_fields(const char *message);
+
+/*
  * Go `json:",inline"` embeddings (other than TypeMeta/ObjectMeta, which are not in the proto
  * schema): whether field `field` of the message with full name `message` (both proto names,
  * e.g. "k8s.io.api.core.v1.Volume", "volumeSource") is a message whose fields the codec writes

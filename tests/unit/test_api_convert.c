@@ -153,7 +153,8 @@ static void test_v1_only(void **state)
              "{\"name\":\"h\",\"creationTimestamp\":null},\"spec\":{\"scaleTargetRef\":{\"kind\":"
              "\"Deployment\",\"name\":"
              "\"d\"},\"maxReplicas\":3,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":"
-             "\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]}}");
+             "\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]},"
+             "\"status\":{\"desiredReplicas\":0}}");
     k8c_free(got);
     /* the wrong type either way is refused */
     ProtobufCMessage *bad = NULL;

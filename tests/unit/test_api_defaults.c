@@ -91,7 +91,7 @@ static void expect_defaulted_ex(const char *in_sq, const char *want_sq, bool cre
     char *want = dq(want_sq);
 
     if (strcmp(got, want) != 0) {
-        print_message("got:  %s\nwant: %s\n", got, want);
+        fprintf(stderr, "got:  %s\nwant: %s\n", got, want);
         fail();
     }
     k8c_free(got);
@@ -149,7 +149,8 @@ static void test_deployment(void **state)
         "'status':{}}");
     /* no spec at all: replicas 1 and a template that gets PodSpec defaults */
     expect_contains("{'kind':'Deployment','apiVersion':'apps/v1','metadata':{'name':'x'}}",
-                    "'spec':{'replicas':1,'template':{'spec':{" TEMPLATE_SPEC_TAIL "}},"
+                    "'spec':{'replicas':1,'template':{'metadata':{'creationTimestamp':null},'spec':"
+                    "{" TEMPLATE_SPEC_TAIL "}},"
                     "'strategy':{'type':'RollingUpdate'");
     /* Recreate: no rollingUpdate; explicit values kept, replicas 0 is set */
     expect_contains("{'kind':'Deployment','apiVersion':'apps/v1','spec':{'replicas':0,"
@@ -208,7 +209,8 @@ static void test_pod(void **state)
         "q','port':80,'scheme':'HTTP'}}}," CONTAINER_TAIL
         "'imagePullPolicy':'IfNotPresent'}],'restartPolicy':'Never',"
         "'terminationGracePeriodSeconds':30,'dnsPolicy':'ClusterFirst','hostNetwork':true,"
-        "'securityContext':{},'schedulerName':'default-scheduler','enableServiceLinks':true}}");
+        "'securityContext':{},'schedulerName':'default-scheduler','enableServiceLinks':true},"
+        "'status':{}}");
     /* explicit values survive: enableServiceLinks false, grace period 0, a pull policy */
     expect_contains("{'kind':'Pod','apiVersion':'v1','spec':{'containers':[{'name':'c',"
                     "'image':'x','imagePullPolicy':'Never'}],'terminationGracePeriodSeconds':0,"
@@ -242,9 +244,11 @@ static void test_volumes(void **state)
         "'items':[{'path':'n','fieldRef':{'apiVersion':'v1','fieldPath':'metadata.name'}}]}}],"
         "'defaultMode':420}},{'name':'f','downwardAPI':{'defaultMode':420}},{'name':'g',"
         "'emptyDir':{'medium':'Memory'}},{'name':'h','ephemeral':{'volumeClaimTemplate':{"
-        "'spec':{'accessModes':['ReadWriteOnce'],'volumeMode':'Filesystem'}}}}],"
-        "'containers':[{'name':'c','image':'x:latest'," CONTAINER_TAIL
-        "'imagePullPolicy':'Always'}]," TEMPLATE_SPEC_TAIL ",'enableServiceLinks':true}}");
+        "'metadata':{'creationTimestamp':null},'spec':{'accessModes':['ReadWriteOnce'],"
+        "'resources':{},'volumeMode':'Filesystem'}}}}],"
+        "'containers':[{'name':'c','image':'x:latest','resources':{}," CONTAINER_TAIL
+        "'imagePullPolicy':'Always'}]," TEMPLATE_SPEC_TAIL ",'enableServiceLinks':true},"
+        "'status':{}}");
 }
 
 static void test_image_pull_policy(void **state)
@@ -285,8 +289,8 @@ static void test_workloads(void **state)
     /* ReplicaSet */
     expect_contains("{'kind':'ReplicaSet','apiVersion':'apps/v1','spec':{'template':{'spec':{"
                     "'containers':[{'name':'c','image':'i:1'}]}}}}",
-                    "'spec':{'replicas':1,'template':{'spec':{'containers':[{'name':'c',"
-                    "'image':'i:1',");
+                    "'spec':{'replicas':1,'template':{'metadata':{'creationTimestamp':null},"
+                    "'spec':{'containers':[{'name':'c','image':'i:1','resources':{},");
     /* StatefulSet with a claim template */
     expect_defaulted(
         "{'kind':'StatefulSet','apiVersion':'apps/v1','metadata':{'name':'db'},'spec':{"
@@ -297,7 +301,7 @@ static void test_workloads(void **state)
         "{'kind':'StatefulSet','apiVersion':'apps/v1','metadata':{'name':'db',"
         "'creationTimestamp':null},'spec':{'replicas':1,'selector':{'matchLabels':{"
         "'app':'db'}},'template':{'metadata':{'creationTimestamp':null,'labels':{'app':'db'}},"
-        "'spec':{'containers':[{'name':'db','image':'postgres:16'," CONTAINER_TAIL
+        "'spec':{'containers':[{'name':'db','image':'postgres:16','resources':{}," CONTAINER_TAIL
         "'imagePullPolicy':'IfNotPresent'}]," TEMPLATE_SPEC_TAIL "}},'volumeClaimTemplates':[{"
         "'metadata':{'name':'data','creationTimestamp':null},'spec':{'accessModes':"
         "['ReadWriteOnce'],'resources':{'requests':{'storage':'1Gi'}},"
@@ -305,7 +309,7 @@ static void test_workloads(void **state)
         "'podManagementPolicy':'OrderedReady','updateStrategy':{'type':'RollingUpdate',"
         "'rollingUpdate':{'partition':0}},'revisionHistoryLimit':10,"
         "'persistentVolumeClaimRetentionPolicy':{'whenDeleted':'Retain',"
-        "'whenScaled':'Retain'}}}");
+        "'whenScaled':'Retain'}},'status':{'replicas':0,'availableReplicas':0}}");
     /* OnDelete keeps no rollingUpdate */
     expect_contains("{'kind':'StatefulSet','apiVersion':'apps/v1','spec':{'updateStrategy':{"
                     "'type':'OnDelete'}}}",
@@ -317,15 +321,16 @@ static void test_workloads(void **state)
                                        "'rollingUpdate':{'maxUnavailable':1,'maxSurge':0}},"
                                        "'revisionHistoryLimit':10}");
     /* ReplicationController: selector and labels from the template */
-    expect_defaulted(
-        "{'kind':'ReplicationController','apiVersion':'v1','metadata':{'name':'rc'},"
-        "'spec':{'template':{'metadata':{'labels':{'app':'x'}},'spec':{"
-        "'containers':[{'name':'c','image':'i:1'}]}}}}",
-        "{'kind':'ReplicationController','apiVersion':'v1','metadata':{'name':'rc',"
-        "'creationTimestamp':null,'labels':{'app':'x'}},'spec':{'replicas':1,"
-        "'selector':{'app':'x'},'template':{'metadata':{'creationTimestamp':null,"
-        "'labels':{'app':'x'}},'spec':{'containers':[{'name':'c','image':'i:1'," CONTAINER_TAIL
-        "'imagePullPolicy':'IfNotPresent'}]," TEMPLATE_SPEC_TAIL "}}}}");
+    expect_defaulted("{'kind':'ReplicationController','apiVersion':'v1','metadata':{'name':'rc'},"
+                     "'spec':{'template':{'metadata':{'labels':{'app':'x'}},'spec':{"
+                     "'containers':[{'name':'c','image':'i:1'}]}}}}",
+                     "{'kind':'ReplicationController','apiVersion':'v1','metadata':{'name':'rc',"
+                     "'creationTimestamp':null,'labels':{'app':'x'}},'spec':{'replicas':1,"
+                     "'selector':{'app':'x'},'template':{'metadata':{'creationTimestamp':null,"
+                     "'labels':{'app':'x'}},'spec':{'containers':[{'name':'c','image':'i:1','"
+                     "resources':{}," CONTAINER_TAIL
+                     "'imagePullPolicy':'IfNotPresent'}]," TEMPLATE_SPEC_TAIL "}}},"
+                     "'status':{'replicas':0}}");
 }
 
 static void test_jobs(void **state)
@@ -396,7 +401,7 @@ static void test_service(void **state)
         "'spec':{'ports':[{'protocol':'UDP','port':53,'targetPort':53},{'protocol':'TCP',"
         "'port':80,'targetPort':80}],'clusterIP':'None','type':'ClusterIP','sessionAffinity':"
         "'None','ipFamilies':['IPv4'],'ipFamilyPolicy':'RequireDualStack',"
-        "'internalTrafficPolicy':'Cluster'}}");
+        "'internalTrafficPolicy':'Cluster'},'status':{'loadBalancer':{}}}");
     /* LoadBalancer with ClientIP affinity and an ingress IP */
     expect_defaulted(
         "{'kind':'Service','apiVersion':'v1','metadata':{'name':'lb'},'spec':{'ports':[{"
@@ -416,7 +421,7 @@ static void test_service(void **state)
         "'timeoutSeconds':5}}}}",
         "{'kind':'Service','apiVersion':'v1','metadata':{'name':'e','creationTimestamp':null},"
         "'spec':{'type':'ExternalName','sessionAffinity':'None','externalName':"
-        "'db.example.com'}}");
+        "'db.example.com'},'status':{'loadBalancer':{}}}");
 }
 
 static void test_core_kinds(void **state)
@@ -434,8 +439,8 @@ static void test_core_kinds(void **state)
         "{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'dev','labels':{"
         "'kubernetes.io/metadata.name':'other','team':'a'}},'status':{'phase':'Terminating'}}",
         "{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'dev','creationTimestamp':"
-        "null,'labels':{'kubernetes.io/metadata.name':'dev','team':'a'}},'status':{'phase':"
-        "'Terminating'}}");
+        "null,'labels':{'kubernetes.io/metadata.name':'dev','team':'a'}},'spec':{},"
+        "'status':{'phase':'Terminating'}}");
     /* kubectl create secret generic s1 --from-literal=a=b */
     expect_defaulted("{'kind':'Secret','apiVersion':'v1','metadata':{'name':'s1',"
                      "'creationTimestamp':null},'data':{'a':'Yg=='}}",
@@ -460,7 +465,7 @@ static void test_core_kinds(void **state)
     expect_contains("{'kind':'Node','apiVersion':'v1','status':{'capacity':{'cpu':'2',"
                     "'pods':'110'}}}",
                     "'status':{'capacity':{'cpu':'2','pods':'110'},'allocatable':{'cpu':'2',"
-                    "'pods':'110'}}");
+                    "'pods':'110'},'daemonEndpoints':{'kubeletEndpoint':{'Port':0}},");
     /* LimitRange container defaults */
     expect_contains("{'kind':'LimitRange','apiVersion':'v1','spec':{'limits':[{'type':"
                     "'Container','max':{'cpu':'2'},'min':{'memory':'1Mi'}}]}}",
@@ -490,7 +495,7 @@ static void test_other_groups(void **state)
         "'web','creationTimestamp':null},'spec':{'scaleTargetRef':{'kind':'Deployment','name':"
         "'web','apiVersion':'apps/v1'},'minReplicas':1,'maxReplicas':5,'metrics':[{'type':"
         "'Resource','resource':{'name':'cpu','target':{'type':'Utilization',"
-        "'averageUtilization':80}}}]}}");
+        "'averageUtilization':80}}}]},'status':{'desiredReplicas':0}}");
     expect_contains("{'kind':'HorizontalPodAutoscaler','apiVersion':'autoscaling/v2','spec':{"
                     "'metrics':[{'type':'Pods'}],'behavior':{'scaleDown':{"
                     "'stabilizationWindowSeconds':60}}}}",
@@ -500,9 +505,10 @@ static void test_other_groups(void **state)
                     "'periodSeconds':15}]},'scaleDown':{'stabilizationWindowSeconds':60,"
                     "'selectPolicy':'Max','policies':[{'type':'Percent','value':100,"
                     "'periodSeconds':15}]}}}");
-    expect_contains("{'kind':'HorizontalPodAutoscaler','apiVersion':'autoscaling/v1','spec':{"
-                    "'maxReplicas':3}}",
-                    "'spec':{'minReplicas':1,'maxReplicas':3}");
+    expect_contains(
+        "{'kind':'HorizontalPodAutoscaler','apiVersion':'autoscaling/v1','spec':{"
+        "'maxReplicas':3}}",
+        "'spec':{'scaleTargetRef':{'kind':'','name':''},'minReplicas':1,'maxReplicas':3}");
     expect_contains("{'kind':'NetworkPolicy','apiVersion':'networking.k8s.io/v1','spec':{"
                     "'podSelector':{},'egress':[{'ports':[{'port':53}]}]}}",
                     "'egress':[{'ports':[{'protocol':'TCP','port':53}]}],'policyTypes':["
@@ -525,8 +531,10 @@ static void test_other_groups(void **state)
     /* PodDisruptionBudget: nothing */
     expect_defaulted("{'kind':'PodDisruptionBudget','apiVersion':'policy/v1','spec':{"
                      "'minAvailable':1}}",
-                     "{'kind':'PodDisruptionBudget','apiVersion':'policy/v1','spec':{"
-                     "'minAvailable':1}}");
+                     "{'kind':'PodDisruptionBudget','apiVersion':'policy/v1','metadata':{"
+                     "'creationTimestamp':null},'spec':{'minAvailable':1},'status':{"
+                     "'disruptionsAllowed':0,'currentHealthy':0,'desiredHealthy':0,"
+                     "'expectedPods':0}}");
 }
 
 static void test_wrong_resource_is_ignored(void **state)
@@ -537,12 +545,15 @@ static void test_wrong_resource_is_ignored(void **state)
     /* a resource entry of another type: the object is left alone */
     api_defaults_apply(api_resource_by_kind("apps/v1", "Deployment"), m);
     out = encode(m);
-    assert_string_equal(out, "{\"kind\":\"Secret\",\"apiVersion\":\"v1\"}");
+    assert_string_equal(
+        out,
+        "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"creationTimestamp\":null}}");
     k8c_free(out);
     /* NULL resource: dispatch by the descriptor */
     api_defaults_apply(NULL, m);
     out = encode(m);
-    assert_string_equal(out, "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"type\":\"Opaque\"}");
+    assert_string_equal(out, "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{"
+                             "\"creationTimestamp\":null},\"type\":\"Opaque\"}");
     k8c_free(out);
     protobuf_c_message_free_unpacked(m, NULL);
     api_defaults_apply(NULL, NULL);

@@ -97,7 +97,8 @@ static void test_special_types(void **state)
                           "\"metadata\":{\"creationTimestamp\":\"2024-01-02T05:04:05.9+02:00\"}}",
                           &d, NULL);
     assert_string_equal(out, "{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\","
-                             "\"metadata\":{\"creationTimestamp\":\"2024-01-02T03:04:05Z\"}}");
+                             "\"metadata\":{\"creationTimestamp\":\"2024-01-02T03:04:05Z\"},"
+                             "\"spec\":{}}");
     k8c_free(out);
     k8c_codec_diag_free(&d);
     /* quantities canonical, numbers accepted; IntOrString both ways; bytes base64 */
@@ -106,10 +107,12 @@ static void test_special_types(void **state)
                     "\"livenessProbe\":{\"httpGet\":{\"port\":\"http\"},\"tcpSocket\":{\"port\":8}}"
                     "}]}}",
                     &d, NULL);
-    assert_string_equal(out, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+    assert_string_equal(out, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{"
+                             "\"creationTimestamp\":null},"
                              "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":"
                              "{\"cpu\":\"1500m\",\"memory\":\"512Mi\"}},\"livenessProbe\":{"
-                             "\"httpGet\":{\"port\":\"http\"},\"tcpSocket\":{\"port\":8}}}]}}");
+                             "\"httpGet\":{\"port\":\"http\"},\"tcpSocket\":{\"port\":8}}}]},"
+                             "\"status\":{}}");
     k8c_free(out);
     k8c_codec_diag_free(&d);
     expect_same(
@@ -155,7 +158,8 @@ static void test_inline(void **state)
         "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"creationTimestamp\":null},"
         "\"spec\":{\"volumes\":[{\"name\":\"v\",\"configMap\":{\"name\":\"cm\",\"defaultMode\":420}"
         "}"
-        "],\"containers\":[{\"name\":\"c\",\"envFrom\":[{\"secretRef\":{\"name\":\"s\"}}]}]}}";
+        "],\"containers\":[{\"name\":\"c\",\"envFrom\":[{\"secretRef\":{\"name\":\"s\"}}],"
+        "\"resources\":{}}]},\"status\":{}}";
     ProtobufCMessage *m;
     struct k8c_codec_diag d;
 
@@ -306,10 +310,11 @@ static void test_yaml(void **state)
     k8c_sbuf_reset(&sb);
     /* YAML writer: sorted keys, quoting of ambiguous strings, literal blocks */
     assert_int_equal(k8c_codec_yaml_encode(&sb, m, K8C_CODEC_TYPE_META, err), 0);
-    assert_string_equal(sb.data, "apiVersion: v1\nkind: Pod\n"
+    assert_string_equal(sb.data, "apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: null\n"
                                  "spec:\n  containers:\n  - name: c\n    ports:\n"
-                                 "    - containerPort: 80\n  volumes:\n  - name: v\n    secret:\n"
-                                 "      defaultMode: 420\n      secretName: s\n");
+                                 "    - containerPort: 80\n    resources: {}\n  volumes:\n"
+                                 "  - name: v\n    secret:\n      defaultMode: 420\n"
+                                 "      secretName: s\nstatus: {}\n");
     protobuf_c_message_free_unpacked(m, NULL);
     k8c_sbuf_reset(&sb);
     struct k8c_json *t = k8c_json_new_object(a);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates lib/codec_presence.c: which scalar fields keep a zero value after protobuf decoding.
+"""Generates lib/codec_presence.c: which scalar fields keep a zero value after protobuf decoding,
+and which message fields are Go value structs (always in upstream's JSON).
 
 Go's gogo-protobuf marshaller (k8s.io/api generated.pb.go) writes every non-pointer scalar field
 of a Go struct (string, int, bool) even when it holds the zero value, and pointer fields
@@ -9,6 +10,14 @@ present, so a message decoded from Go protobuf carries `generation: 0`, `paused:
 therefore clears a zero-valued scalar after decoding unless the Go field is a pointer or its json
 tag lacks omitempty. This script reads those facts from the upstream Go types and writes, per
 proto message (= Go struct), the scalar fields whose zero value is kept.
+
+Second table: the singular fields encoding/json writes even when they were never set. Message
+fields whose Go type is a struct value, not a pointer (Container.resources, Service.status,
+PodTemplateSpec.metadata): encoding/json never omits a struct (omitempty does not apply to
+structs), so upstream's JSON shows `resources: {}`, `status: {loadBalancer: {}}`, `metadata:
+{creationTimestamp: null}`; left out are inline embeddings, `json:"-"`, and the special types
+(their zero values have their own JSON: a zero Time is null). And scalar value fields without
+omitempty (PodDisruptionBudgetStatus.currentHealthy): written as 0, "" or false.
 
 Inputs: our schema (proto/k8s/**/generated.proto; k8c_table.proto is ours, not upstream, and is
 skipped) and the Go sources of k8s.io/api and k8s.io/apimachinery at the schema's tag
@@ -105,6 +114,7 @@ def parse_proto(path):
 
 
 FIELD_RE = re.compile(r"^\s*(\w+)\s+(\S+)\s+`([^`]*)`")
+EMBED_RE = re.compile(r"^\s*([\w.*]+)\s+`([^`]*)`")
 TAG_RE = re.compile(r'(\w+):"([^"]*)"')
 
 
@@ -116,15 +126,25 @@ def parse_go_structs(text):
         fields = {}
         for line in m.group(2).split("\n"):
             fm = FIELD_RE.match(line)
-            if fm is None:
-                continue
-            tags = dict(TAG_RE.findall(fm.group(3)))
+            if fm is not None:
+                go_type, tag = fm.group(2), fm.group(3)
+            else:
+                em = EMBED_RE.match(line)  # an embedded struct: `metav1.ObjectMeta `json:...``
+                if em is None:
+                    continue
+                go_type, tag = em.group(1), em.group(2)
+            tags = dict(TAG_RE.findall(tag))
             pb = tags.get("protobuf")
             if pb is None:
                 continue
             name = [p[5:] for p in pb.split(",") if p.startswith("name=")]
+            if not name and fm is None:
+                # an embedded struct without name= (EphemeralContainerCommon): the proto
+                # field is the type's name, lower camel case
+                base = go_type.split(".")[-1].lstrip("*")
+                name = [base[:1].lower() + base[1:]]
             if name:
-                fields[name[0]] = (fm.group(2), tags.get("json"))
+                fields[name[0]] = (go_type, tags.get("json"))
         structs[m.group(1)] = fields
     return structs
 
@@ -149,10 +169,33 @@ def keeps_zero(go_type, json_tag):
     return "omitempty" not in opts and "omitzero" not in opts  # omitzero: Go 1.24 tag
 
 
+def always_written(go_type, json_tag):
+    """Whether encoding/json writes this scalar field even when it holds the zero value: a value
+    field (not a pointer) whose json tag lacks omitempty."""
+    return not go_type.startswith("*") and keeps_zero(go_type, json_tag)
+
+
+def resolve(pkg, typ):
+    """The full proto name of a field type written in package pkg (".a.b.C" or "C")."""
+    return typ[1:] if typ.startswith(".") else (typ if "." in typ else pkg + "." + typ)
+
+
+def is_value_struct(go_type, json_tag, proto_type):
+    """Whether a message field is a Go struct value that encoding/json always writes."""
+    if go_type.startswith(("*", "[", "map[")) or proto_type in SPECIAL:
+        return False
+    if json_tag is not None:
+        name, *opts = json_tag.split(",")
+        if name == "-" or "inline" in opts or "omitzero" in opts:
+            return False
+    return True
+
+
 def collect(repo, sources):
-    """[(message full name, [kept field names])] sorted by name, for the messages that have
-    singular scalar fields, and a list of problems."""
-    table, problems = [], []
+    """([(message full name, [kept field names])], [(message full name, [value struct fields])])
+    sorted by name: the messages that have singular scalar fields, the messages that have value
+    struct fields; and a list of problems."""
+    table, value_table, problems = [], [], []
     protos = []
     for root, _, files in os.walk(os.path.join(repo, "proto", "k8s")):
         for fn in files:
@@ -172,10 +215,27 @@ def collect(repo, sources):
             if full in SPECIAL:
                 continue
             scalars = [f for f in msgs[name] if f[0] != "repeated" and f[1] in SCALARS]
-            if not scalars:
+            subs = [f for f in msgs[name] if f[0] != "repeated" and f[1] not in SCALARS]
+            if not scalars and not subs:
                 continue  # nothing to clear (core/v1 List is `type List metav1.List`)
             if name not in structs:
-                problems.append("%s: no Go struct %s in %s/%s" % (full, name, top, folder))
+                if scalars:
+                    problems.append("%s: no Go struct %s in %s/%s" % (full, name, top, folder))
+                continue
+            values = []
+            for _, typ, field in [f for f in msgs[name] if f[0] != "repeated"]:
+                go = structs[name].get(field)
+                if go is None:
+                    if typ not in SCALARS:
+                        problems.append("%s.%s: no Go field with protobuf name=%s" %
+                                        (full, field, field))
+                    continue  # (scalars: reported below)
+                if (is_value_struct(go[0], go[1], resolve(pkg, typ)) if typ not in SCALARS
+                        else always_written(*go)):
+                    values.append(field)
+            if values:
+                value_table.append((full, values))
+            if not scalars:
                 continue
             keep = []
             for _, _, field in scalars:
@@ -187,10 +247,10 @@ def collect(repo, sources):
                 if keeps_zero(*go):
                     keep.append(field)
             table.append((full, keep))
-    return sorted(table), problems
+    return sorted(table), sorted(value_table), problems
 
 
-def render(table, sources):
+def render(table, value_table, sources):
     n_keep = sum(len(k) for _, k in table)
     lines = [
         "/*",
@@ -208,6 +268,12 @@ def render(table, sources):
         " * writes even when zero; the codec clears such a zero after decoding protobuf (see",
         " * k8c_codec_go_zero_kept in codec.h). %d messages, %d kept fields." % (len(table),
                                                                               n_keep),
+        " *",
+        " * Then, per message, the singular fields encoding/json writes even when never set: Go",
+        " * struct values (not pointers, not inline, not special types) and scalar value fields",
+        " * without omitempty. The codec writes an unset one as an empty message or the zero value",
+        " * (see k8c_codec_go_value_fields in codec.h). %d messages, %d fields." % (
+            len(value_table), sum(len(v) for _, v in value_table)),
         " */",
         '#include "codec.h"',
         "",
@@ -216,7 +282,8 @@ def render(table, sources):
         "",
         "struct presence_entry {",
         "    const char *message;",
-        "    const char *const *kept; /* NULL-terminated */",
+        "    const char *const *kept;   /* NULL-terminated; NULL: no singular scalar fields */",
+        "    const char *const *always; /* NULL-terminated, or NULL */",
         "};",
         "",
         "static const char *const none[] = {NULL};",
@@ -224,12 +291,15 @@ def render(table, sources):
         "/* clang-format off */",
         "static const struct presence_entry entries[] = {",
     ]
-    for full, keep in table:
-        if keep:
-            lines.append('    {"%s", (const char *const[]){%s, NULL}},' %
-                         (full, ", ".join('"%s"' % k for k in keep)))
-        else:
-            lines.append('    {"%s", none},' % full)
+
+    def clist(names):
+        return "(const char *const[]){%s, NULL}" % ", ".join('"%s"' % n for n in names)
+
+    kept, always = dict(table), dict(value_table)
+    for full in sorted(set(kept) | set(always)):
+        k = "NULL" if full not in kept else clist(kept[full]) if kept[full] else "none"
+        a = clist(always[full]) if full in always else "NULL"
+        lines.append('    {"%s", %s, %s},' % (full, k, a))
     lines += [
         "};",
         "/* clang-format on */",
@@ -239,13 +309,25 @@ def render(table, sources):
         "    return strcmp(key, ((const struct presence_entry *)elem)->message);",
         "}",
         "",
+        "static const struct presence_entry *find(const char *message)",
+        "{",
+        "    return bsearch(message, entries, sizeof(entries) / sizeof(entries[0]),"
+        " sizeof(entries[0]),",
+        "                   cmp_entry);",
+        "}",
+        "",
         "const char *const *k8c_codec_go_zero_kept(const char *message)",
         "{",
-        "    const struct presence_entry *e = bsearch(message, entries, sizeof(entries) /"
-        " sizeof(entries[0]),",
-        "                                             sizeof(entries[0]), cmp_entry);",
+        "    const struct presence_entry *e = find(message);",
         "",
         "    return e != NULL ? e->kept : NULL;",
+        "}",
+        "",
+        "const char *const *k8c_codec_go_value_fields(const char *message)",
+        "{",
+        "    const struct presence_entry *e = find(message);",
+        "",
+        "    return e != NULL ? e->always : NULL;",
         "}",
         "",
     ]
@@ -258,12 +340,12 @@ def main():
         return 2
     repo = sys.argv[1]
     sources = {"api": Source(sys.argv[2]), "apimachinery": Source(sys.argv[3])}
-    table, problems = collect(repo, sources)
+    table, value_table, problems = collect(repo, sources)
     for p in problems:
         print("gen_pointers: " + p, file=sys.stderr)
     if problems:
         return 1
-    text = render(table, sources)
+    text = render(table, value_table, sources)
     mode = sys.argv[4] if len(sys.argv) > 4 else None
     path = os.path.join(repo, OUT)
     if mode is None:

@@ -15,9 +15,10 @@ Second table: the singular fields encoding/json writes even when they were never
 fields whose Go type is a struct value, not a pointer (Container.resources, Service.status,
 PodTemplateSpec.metadata): encoding/json never omits a struct (omitempty does not apply to
 structs), so upstream's JSON shows `resources: {}`, `status: {loadBalancer: {}}`, `metadata:
-{creationTimestamp: null}`; left out are inline embeddings, `json:"-"`, and the special types
-(their zero values have their own JSON: a zero Time is null). And scalar value fields without
-omitempty (PodDisruptionBudgetStatus.currentHealthy): written as 0, "" or false.
+{creationTimestamp: null}`; Time and MicroTime values too, whose zero value Go writes as null
+(`lastProbeTime: null`); left out are inline embeddings, `json:"-"`, and the other special types.
+And scalar value fields without omitempty (PodDisruptionBudgetStatus.currentHealthy): written
+as 0, "" or false.
 
 Inputs: our schema (proto/k8s/**/generated.proto; k8c_table.proto is ours, not upstream, and is
 skipped) and the Go sources of k8s.io/api and k8s.io/apimachinery at the schema's tag
@@ -180,9 +181,19 @@ def resolve(pkg, typ):
     return typ[1:] if typ.startswith(".") else (typ if "." in typ else pkg + "." + typ)
 
 
+# Special types whose zero value encoding/json writes as null (their MarshalJSON), so a value
+# field of one is always in upstream's JSON: `lastProbeTime: null`.
+NULL_WHEN_ZERO = {
+    "k8s.io.apimachinery.pkg.apis.meta.v1.Time",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime",
+}
+
+
 def is_value_struct(go_type, json_tag, proto_type):
     """Whether a message field is a Go struct value that encoding/json always writes."""
-    if go_type.startswith(("*", "[", "map[")) or proto_type in SPECIAL:
+    if go_type.startswith(("*", "[", "map[")):
+        return False
+    if proto_type in SPECIAL and proto_type not in NULL_WHEN_ZERO:
         return False
     if json_tag is not None:
         name, *opts = json_tag.split(",")

@@ -4,6 +4,7 @@
  */
 #include "podsecurity.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "object.h"
+#include "selector.h"
 #include "watchcache.h"
 
 #include "k8s/api/core/v1/generated.pb-c.h"
@@ -149,7 +151,21 @@ struct pod_view {
     const pod_spec_t *spec;
     struct container_view *c; /* init, regular, ephemeral */
     size_t n;
+    int minor; /* the policy version being checked: v1.<minor>, INT_MAX for "latest" */
 };
+
+/* The minor version of a policy version ("latest", "v1.N": version_ok). */
+static int version_minor(const char *v)
+{
+    if (strcmp(v, "latest") == 0 || strlen(v) > 8)
+        return INT_MAX;
+    return atoi(v + 3);
+}
+
+static bool windows_pod(const struct pod_view *p)
+{
+    return p->spec->os != NULL && str_eq(p->spec->os->name, "windows");
+}
 
 static void pod_view_init(struct pod_view *pv, const api_meta_t *meta, const pod_spec_t *s)
 {
@@ -359,7 +375,7 @@ static void check_capabilities(const struct pod_view *p, struct result *res, boo
     const char *const *allowed = restricted ? restricted_caps : baseline_caps;
     struct strs adding = {0}, bad = {0}, missing_drop = {0};
 
-    if (restricted && p->spec->os != NULL && str_eq(p->spec->os->name, "windows"))
+    if (restricted && p->minor >= 25 && windows_pod(p))
         return;
     for (size_t i = 0; i < p->n; i++) {
         const K8s__Io__Api__Core__V1__Capabilities *caps =
@@ -564,16 +580,17 @@ static void check_proc_mount(const struct pod_view *p, struct result *res)
 }
 
 /* One seLinuxOptions: records its bad type, user and role; true when any */
-static bool selinux_bad(const K8s__Io__Api__Core__V1__SELinuxOptions *o, struct strs *types,
-                        bool *user, bool *role)
+static bool selinux_bad(const K8s__Io__Api__Core__V1__SELinuxOptions *o, int minor,
+                        struct strs *types, bool *user, bool *role)
 {
+    /* container_engine_t is allowed from v1.31 on */
     static const char *const ok_types[] = {
         "", "container_t", "container_init_t", "container_kvm_t", "container_engine_t", NULL};
     bool bad = false;
     if (o == NULL)
         return false;
     bool type_ok = false;
-    for (size_t i = 0; ok_types[i] != NULL; i++)
+    for (size_t i = 0; ok_types[i] != NULL && (i < 4 || minor >= 31); i++)
         type_ok = type_ok || str_eq(o->type, ok_types[i]);
     if (!type_ok) {
         strs_add(types, o->type);
@@ -595,10 +612,11 @@ static void check_selinux(const struct pod_view *p, struct result *res)
     const pod_security_context_t *psc = psc_of(p);
     struct strs ctrs = {0}, types = {0};
     bool user = false, role = false;
-    bool pod_bad = psc != NULL && selinux_bad(psc->selinuxoptions, &types, &user, &role);
+    bool pod_bad = psc != NULL && selinux_bad(psc->selinuxoptions, p->minor, &types, &user, &role);
 
     for (size_t i = 0; i < p->n; i++)
-        if (p->c[i].sc != NULL && selinux_bad(p->c[i].sc->selinuxoptions, &types, &user, &role))
+        if (p->c[i].sc != NULL &&
+            selinux_bad(p->c[i].sc->selinuxoptions, p->minor, &types, &user, &role))
             strs_add(&ctrs, p->c[i].name);
     if (pod_bad || ctrs.n > 0) {
         struct k8c_sbuf d;
@@ -638,7 +656,7 @@ static void check_seccomp(const struct pod_view *p, struct result *res, bool res
     struct strs bad = {0}, types = {0}, implicit = {0};
     bool pod_bad = pod != NULL && !seccomp_ok(pod), pod_covers = pod != NULL && seccomp_ok(pod);
 
-    if (restricted && p->spec->os != NULL && str_eq(p->spec->os->name, "windows"))
+    if (restricted && p->minor >= 25 && windows_pod(p))
         return;
     if (pod_bad)
         strs_add(&types, pod->type);
@@ -673,8 +691,61 @@ static void check_seccomp(const struct pod_view *p, struct result *res, bool res
     strs_free(&implicit);
 }
 
+static bool seccomp_annotation_ok(const char *v)
+{
+    return strcmp(v, "runtime/default") == 0 || strcmp(v, "docker/default") == 0 ||
+           strncmp(v, "localhost/", 10) == 0;
+}
+
+static const char *annotation_of(const api_meta_t *m, const char *key)
+{
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
+        if (str_eq(m->annotations[i]->key, key))
+            return m->annotations[i]->value != NULL ? m->annotations[i]->value : "";
+    return NULL;
+}
+
+/* One seccomp annotation, key="value" as Go's %q writes it, into l when its value is bad */
+static void seccomp_annotation(const api_meta_t *m, const char *key, struct strs *l)
+{
+    const char *v = annotation_of(m, key);
+    if (v == NULL || seccomp_annotation_ok(v))
+        return;
+    struct k8c_sbuf q;
+    k8c_sbuf_init(&q);
+    k8c_sbuf_printf(&q, "%s=", key);
+    api_go_quote(&q, v, strlen(v));
+    strs_add_owned(l, k8c_sbuf_detach(&q));
+}
+
+/* seccompProfile_baseline before v1.19: the alpha annotations instead of the fields */
+static void check_seccomp_annotations(const struct pod_view *p, struct result *res)
+{
+    struct strs bad = {0};
+    char key[320];
+
+    seccomp_annotation(p->meta, "seccomp.security.alpha.kubernetes.io/pod", &bad);
+    for (size_t i = 0; i < p->n; i++) {
+        snprintf(key, sizeof(key), "container.seccomp.security.alpha.kubernetes.io/%s",
+                 p->c[i].name);
+        seccomp_annotation(p->meta, key, &bad);
+    }
+    strs_sort_unique(&bad);
+    if (bad.n > 0) {
+        struct k8c_sbuf d;
+        k8c_sbuf_init(&d);
+        k8c_sbuf_printf(&d, "forbidden %s ", plural(bad.n, "annotation", "annotations"));
+        for (size_t i = 0; i < bad.n; i++)
+            k8c_sbuf_printf(&d, "%s%s", i ? ", " : "", bad.s[i]);
+        fail(res, "seccompProfile", d.data);
+        k8c_sbuf_free(&d);
+    }
+    strs_free(&bad);
+}
+
 static void check_sysctls(const struct pod_view *p, struct result *res)
 {
+    /* the v1.0 list, then what v1.27, v1.29 and v1.32 added */
     static const char *const allowed[] = {"kernel.shm_rmid_forced",
                                           "net.ipv4.ip_local_port_range",
                                           "net.ipv4.tcp_syncookies",
@@ -688,6 +759,7 @@ static void check_sysctls(const struct pod_view *p, struct result *res)
                                           "net.ipv4.tcp_rmem",
                                           "net.ipv4.tcp_wmem",
                                           NULL};
+    size_t n_allowed = p->minor >= 32 ? 12 : p->minor >= 29 ? 10 : p->minor >= 27 ? 6 : 5;
     const pod_security_context_t *psc = psc_of(p);
     struct k8c_sbuf d;
 
@@ -695,7 +767,7 @@ static void check_sysctls(const struct pod_view *p, struct result *res)
     for (size_t i = 0; psc != NULL && i < psc->n_sysctls; i++) {
         const char *name = psc->sysctls[i]->name != NULL ? psc->sysctls[i]->name : "";
         bool ok = false;
-        for (size_t k = 0; allowed[k] != NULL; k++)
+        for (size_t k = 0; k < n_allowed; k++)
             ok = ok || strcmp(name, allowed[k]) == 0;
         if (!ok)
             k8c_sbuf_printf(&d, "%s%s", d.len ? ", " : "", name);
@@ -744,7 +816,7 @@ static void check_host_process(const struct pod_view *p, struct result *res)
 
 static void check_escalation(const struct pod_view *p, struct result *res)
 {
-    if (p->spec->os != NULL && str_eq(p->spec->os->name, "windows"))
+    if (p->minor >= 25 && windows_pod(p))
         return;
     check_pod_and_containers(p, res, false, escalation_not_off, "allowPrivilegeEscalation != false",
                              "must set securityContext.allowPrivilegeEscalation=false");
@@ -793,16 +865,26 @@ static void check_run_as_user(const struct pod_view *p, struct result *res)
                              runs_as_root, "runAsUser=0", "must not set runAsUser=0");
 }
 
-/* Evaluates p at level (every version is checked as "latest"): the failing checks in
- * upstream's order (baseline IDs, then restricted IDs, the overridden baseline ones left out) */
-static void evaluate(const struct pod_view *p, enum level level, struct result *res)
+/*
+ * Evaluates p at level and version (version_ok's "latest" or "v1.N"): the checks of that
+ * version, failing ones in upstream's order (baseline IDs, then restricted IDs, the baseline
+ * ones a restricted check of this version overrides left out). The versions that differ, as
+ * upstream's VersionedChecks: seccompProfile_baseline reads the alpha annotations before v1.19;
+ * seLinuxOptions allows container_engine_t from v1.31; sysctls allows more names from v1.27,
+ * v1.29 and v1.32; allowPrivilegeEscalation starts at v1.8, capabilities_restricted at v1.22
+ * (overriding capabilities_baseline), runAsUser at v1.23, seccompProfile_restricted at v1.19
+ * (overriding seccompProfile_baseline); Windows pods skip the last three and
+ * allowPrivilegeEscalation from v1.25.
+ */
+static void evaluate(struct pod_view *p, enum level level, const char *version, struct result *res)
 {
     bool restricted = level == LEVEL_RESTRICTED;
+    int minor = p->minor = version_minor(version);
 
     if (level == LEVEL_PRIVILEGED)
         return;
     check_apparmor(p, res);
-    if (!restricted)
+    if (!restricted || minor < 22)
         check_capabilities(p, res, false);
     check_host_namespaces(p, res);
     if (!restricted)
@@ -812,18 +894,24 @@ static void evaluate(const struct pod_view *p, enum level level, struct result *
                              "must not set securityContext.privileged=true");
     check_proc_mount(p, res);
     check_selinux(p, res);
-    if (!restricted)
+    if (minor < 19)
+        check_seccomp_annotations(p, res);
+    else if (!restricted)
         check_seccomp(p, res, false);
     check_sysctls(p, res);
     check_host_process(p, res);
     if (!restricted)
         return;
-    check_escalation(p, res);
-    check_capabilities(p, res, true);
+    if (minor >= 8)
+        check_escalation(p, res);
+    if (minor >= 22)
+        check_capabilities(p, res, true);
     check_volumes(p, res, true);
     check_run_as_non_root(p, res);
-    check_run_as_user(p, res);
-    check_seccomp(p, res, true);
+    if (minor >= 23)
+        check_run_as_user(p, res);
+    if (minor >= 19)
+        check_seccomp(p, res, true);
 }
 
 static void result_init(struct result *res)
@@ -930,6 +1018,7 @@ static void warn_result(const struct level_version *lv, const struct result *res
 
 struct dry_run {
     enum level level;
+    const char *version;
     size_t total, checked, failed;
     /* one entry per distinct failure: the reasons, the count and the smallest pod name */
     struct dry_key {
@@ -953,7 +1042,7 @@ static void dry_run_cb(void *arg, const ProtobufCMessage *obj)
     d->checked++;
     pod_view_init(&pv, m, pod->spec);
     result_init(&res);
-    evaluate(&pv, d->level, &res);
+    evaluate(&pv, d->level, d->version, &res);
     if (res.failed) {
         const char *name = m != NULL && m->name != NULL ? m->name : "";
         size_t k;
@@ -978,7 +1067,7 @@ static void dry_run_cb(void *arg, const ProtobufCMessage *obj)
 static void dry_run_namespace(struct api_server *srv, const char *ns,
                               const struct level_version *enforce, api_warn_fn warn, void *warn_arg)
 {
-    struct dry_run d = {.level = enforce->level};
+    struct dry_run d = {.level = enforce->level, .version = enforce->version};
     char text[1024], lvs[48];
 
     if (pods() == NULL)
@@ -1132,7 +1221,7 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
     result_init(&enforce);
     result_init(&warned);
     if (pod) {
-        evaluate(&pv, pol.enforce.level, &enforce);
+        evaluate(&pv, pol.enforce.level, pol.enforce.version, &enforce);
         if (enforce.failed) {
             char lvs[48];
             lv_string(lvs, sizeof(lvs), &pol.enforce);
@@ -1145,7 +1234,7 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
         bool same = pod && pol.warn.level == pol.enforce.level &&
                     strcmp(pol.warn.version, pol.enforce.version) == 0;
         if (!same) {
-            evaluate(&pv, pol.warn.level, &warned);
+            evaluate(&pv, pol.warn.level, pol.warn.version, &warned);
             if (warned.failed)
                 warn_result(&pol.warn, &warned, warn, warn_arg);
         }
@@ -1161,12 +1250,15 @@ char *api_podsecurity_evaluate(const char *level, const ProtobufCMessage *obj)
     const K8s__Io__Api__Core__V1__PodTemplateSpec *tpl = NULL;
     struct pod_view pv;
     struct result res;
+    const char *colon = strchr(level, ':'), *version = colon != NULL ? colon + 1 : "latest";
+    size_t len = colon != NULL ? (size_t)(colon - level) : strlen(level);
     int l;
     char *out = NULL;
 
-    for (l = 0; l < 3 && strcmp(level, level_names[l]) != 0; l++)
+    for (l = 0;
+         l < 3 && (strlen(level_names[l]) != len || strncmp(level, level_names[l], len) != 0); l++)
         ;
-    if (l == 3 || obj == NULL)
+    if (l == 3 || obj == NULL || !version_ok(version))
         return NULL;
     if (obj->descriptor == &k8s__io__api__core__v1__pod__descriptor) {
         const K8s__Io__Api__Core__V1__Pod *p = (const void *)obj;
@@ -1181,7 +1273,7 @@ char *api_podsecurity_evaluate(const char *level, const ProtobufCMessage *obj)
         return NULL;
     }
     result_init(&res);
-    evaluate(&pv, (enum level)l, &res);
+    evaluate(&pv, (enum level)l, version, &res);
     if (res.failed)
         out = k8c_strdup(res.detail.data);
     result_free(&res);

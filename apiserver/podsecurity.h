@@ -36,7 +36,9 @@ int api_podsecurity(struct api_server *srv, const struct api_resource *r, enum a
 
 /*
  * The checks alone: whether pod (a Pod, or a workload whose template is checked) meets level
- * ("privileged", "baseline" or "restricted", at 1.32's "latest"). Returns NULL when it does,
+ * ("privileged", "baseline" or "restricted", at "latest", 1.32's checks, or at a version as a
+ * namespace label gives it: "restricted:v1.24"). Returns NULL when it does (or level is not
+ * one of those),
  * else upstream's list of failures ("allowPrivilegeEscalation != false (container "c" must
  * ...), ..."), which the caller frees with k8c_free.
  */

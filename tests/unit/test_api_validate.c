@@ -1278,6 +1278,77 @@ static void test_pod_security(void **state)
                "10000, 80, 81)");
 }
 
+/* Explicit policy versions ("restricted:v1.21") run that version's checks, as upstream's
+ * VersionedChecks */
+static void test_pod_security_versions(void **state)
+{
+    (void)state;
+    /* before v1.22 the baseline capabilities check stands in for capabilities_restricted, and
+     * runAsUser starts at v1.23 */
+    expect_pss("restricted:v1.21", PSS_POD,
+               "forbidden AppArmor profile (container ~b~ must not set AppArmor profile type to "
+               "~Unconfined~), non-default capabilities (container ~a~ must not include "
+               "~NET_ADMIN~ in securityContext.capabilities.add), seLinuxOptions (pod set "
+               "forbidden securityContext.seLinuxOptions: type ~spc_t~; user may not be set), "
+               "forbidden sysctls (kernel.msgmax), restricted volume types (volume ~n~ uses "
+               "restricted volume type ~nfs~), runAsNonRoot != true (container ~a~ must not set "
+               "securityContext.runAsNonRoot=false), seccompProfile (pod must not set "
+               "securityContext.seccompProfile.type to ~Unconfined~)");
+    /* before v1.19 seccomp is the alpha annotations, not the fields */
+    const char *annotated =
+        "{'kind':'Pod','apiVersion':'v1','metadata':{'name':'p','annotations':{"
+        "'seccomp.security.alpha.kubernetes.io/pod':'unconfined',"
+        "'container.seccomp.security.alpha.kubernetes.io/c':'localhost/x',"
+        "'container.seccomp.security.alpha.kubernetes.io/d':'un\\\\\\\"q'}},'spec':{"
+        "'securityContext':{'seccompProfile':{'type':'Unconfined'}},'containers':[{'name':'c',"
+        "'image':'i'},{'name':'d','image':'i'}]}}";
+    expect_pss("baseline:v1.18", annotated,
+               "seccompProfile (forbidden annotations "
+               "container.seccomp.security.alpha.kubernetes.io/d=~un\\\\\\~q~, "
+               "seccomp.security.alpha.kubernetes.io/pod=~unconfined~)");
+    expect_pss("baseline:v1.19", annotated,
+               "seccompProfile (pod must not set securityContext.seccompProfile.type to "
+               "~Unconfined~)");
+    /* sysctls allowed from v1.27 and v1.32 */
+    const char *sysctls = POD("'securityContext':{'sysctls':[{'name':"
+                              "'net.ipv4.ip_local_reserved_ports','value':'1'},{'name':"
+                              "'net.ipv4.tcp_rmem','value':'1 2 3'}]},'containers':[{'name':'c',"
+                              "'image':'i'}]");
+    expect_pss("baseline:v1.26", sysctls,
+               "forbidden sysctls (net.ipv4.ip_local_reserved_ports, net.ipv4.tcp_rmem)");
+    expect_pss("baseline:v1.31", sysctls, "forbidden sysctls (net.ipv4.tcp_rmem)");
+    expect_pss("baseline:v1.32", sysctls, NULL);
+    expect_pss("baseline:v1.40", sysctls, NULL);
+    /* SELinux type container_engine_t from v1.31 */
+    const char *engine = POD("'securityContext':{'seLinuxOptions':{'type':'container_engine_t'}},"
+                             "'containers':[{'name':'c','image':'i'}]");
+    expect_pss("baseline:v1.30", engine,
+               "seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: type "
+               "~container_engine_t~)");
+    expect_pss("baseline:latest", engine, NULL);
+    /* Windows pods are exempt from three restricted checks only from v1.25 */
+    const char *windows = POD("'os':{'name':'windows'},'containers':[{'name':'c','image':'i'}]");
+    expect_pss("restricted:v1.24", windows,
+               "allowPrivilegeEscalation != false (container ~c~ must set "
+               "securityContext.allowPrivilegeEscalation=false), unrestricted capabilities "
+               "(container ~c~ must set securityContext.capabilities.drop=[~ALL~]), runAsNonRoot "
+               "!= true (pod or container ~c~ must set securityContext.runAsNonRoot=true), "
+               "seccompProfile (pod or container ~c~ must set securityContext.seccompProfile.type "
+               "to ~RuntimeDefault~ or ~Localhost~)");
+    expect_pss("restricted:v1.25", windows,
+               "runAsNonRoot != true (pod or container ~c~ must set "
+               "securityContext.runAsNonRoot=true)");
+    /* allowPrivilegeEscalation starts at v1.8; a bad version or level checks nothing */
+    const char *plain = POD("'securityContext':{'runAsNonRoot':true},'containers':[{'name':'c',"
+                            "'image':'i'}]");
+    expect_pss("restricted:v1.7", plain, NULL);
+    expect_pss("restricted:v1.8", plain,
+               "allowPrivilegeEscalation != false (container ~c~ must set "
+               "securityContext.allowPrivilegeEscalation=false)");
+    expect_pss("restricted:1.8", plain, NULL);
+    expect_pss("restrict", plain, NULL);
+}
+
 #define EVENT_V1(rv, fields)                                                                       \
     "{'apiVersion':'events.k8s.io/v1','kind':'Event','metadata':{'name':'n','namespace':"          \
     "'default','resourceVersion':'" rv "'},'type':'Normal','reportingController':'example.com/c'," \
@@ -1878,6 +1949,7 @@ int main(void)
         cmocka_unit_test(test_cluster_kinds),
         cmocka_unit_test(test_persistent_volume),
         cmocka_unit_test(test_pod_security),
+        cmocka_unit_test(test_pod_security_versions),
         cmocka_unit_test(test_pod_status_transitions),
         cmocka_unit_test(test_pod_ephemeral),
         cmocka_unit_test(test_status_update),

@@ -222,12 +222,24 @@ static void version(struct api_req *req)
     api_respond_raw(req, 200, "application/json", body, sizeof(body) - 1);
 }
 
+/* Whether Accept names the protobuf form of /openapi/v2 (either spelling upstream accepts). */
+static bool v2_protobuf_wanted(struct api_req *req)
+{
+    const char *accept = req->s != NULL ? k8c_http_stream_header(req->s, "accept") : NULL;
+    return accept != NULL && (strstr(accept, API_OPENAPI_V2_PROTOBUF) != NULL ||
+                              strstr(accept, API_OPENAPI_V2_PROTOBUF_TYPE) != NULL);
+}
+
 static void openapi(struct api_req *req, const char *rest)
 {
     struct k8c_sbuf out;
+    const char *type = "application/json";
     int rc;
     k8c_sbuf_init(&out);
-    if (strcmp(rest, "v2") == 0)
+    if (strcmp(rest, "v2") == 0 && v2_protobuf_wanted(req)) {
+        rc = api_openapi_v2_proto(&out);
+        type = API_OPENAPI_V2_PROTOBUF_TYPE;
+    } else if (strcmp(rest, "v2") == 0)
         rc = api_openapi_v2(&out);
     else if (strcmp(rest, "v3") == 0 || strcmp(rest, "v3/") == 0)
         rc = api_openapi_v3_index(&out);
@@ -239,7 +251,7 @@ static void openapi(struct api_req *req, const char *rest)
         api_respond_status(req, 404, "NotFound",
                            "the server could not find the requested resource");
     else
-        api_respond_raw(req, 200, "application/json", out.data, out.len);
+        api_respond_raw(req, 200, type, out.data, out.len);
     k8c_sbuf_free(&out);
 }
 

@@ -1257,7 +1257,321 @@ static char *build_v3(const char *gv, size_t *len)
     return text;
 }
 
-static char *build_v2(size_t *len)
+/* ---- v2 as protobuf ------------------------------------------------------------------------- */
+
+/*
+ * client-go reads /openapi/v2 only as protobuf (Accept:
+ * application/com.github.proto-openapi.spec.v2@v1.0+protobuf): a gnostic openapi.v2.Document
+ * (github.com/google/gnostic-models, openapiv2/OpenAPIv2.proto), which kubectl fetches when
+ * /openapi/v3 has no document for a manifest's group-version. The JSON document above is
+ * converted field by field with the numbers of that schema. Vendor extensions are
+ * NamedAny{name, Any{yaml}}, the value written as JSON (which YAML reads as is), as
+ * kube-openapi writes them as YAML.
+ */
+static void pb_tag(struct k8c_sbuf *sb, unsigned field, unsigned wire)
+{
+    uint8_t b[10];
+    k8c_sbuf_append(sb, b, (size_t)(k8c_codec_varint_put(b, (uint64_t)field << 3 | wire) - b));
+}
+
+static void pb_bytes(struct k8c_sbuf *sb, unsigned field, const void *data, size_t len)
+{
+    uint8_t b[10];
+    pb_tag(sb, field, 2);
+    k8c_sbuf_append(sb, b, (size_t)(k8c_codec_varint_put(b, len) - b));
+    k8c_sbuf_append(sb, data, len);
+}
+
+static void pb_str(struct k8c_sbuf *sb, unsigned field, const struct k8c_json *v)
+{
+    if (v != NULL && v->type == K8C_JSON_STRING)
+        pb_bytes(sb, field, v->u.str, v->len);
+}
+
+static void pb_bool(struct k8c_sbuf *sb, unsigned field, const struct k8c_json *v)
+{
+    if (v != NULL && v->type == K8C_JSON_BOOL && v->boolean) {
+        pb_tag(sb, field, 0);
+        k8c_sbuf_append(sb, "\x01", 1);
+    }
+}
+
+/* A string or every string of an array, each as one repeated field. */
+static void pb_strs(struct k8c_sbuf *sb, unsigned field, const struct k8c_json *v)
+{
+    if (v != NULL && v->type == K8C_JSON_ARRAY)
+        for (uint32_t i = 0; i < v->len; i++)
+            pb_str(sb, field, v->u.items[i]);
+    else
+        pb_str(sb, field, v);
+}
+
+/* A nested message: fn writes it into a buffer of its own, then it goes in as field. */
+static void pb_msg(struct k8c_sbuf *sb, unsigned field, const struct k8c_json *v,
+                   void (*fn)(struct k8c_sbuf *, const struct k8c_json *))
+{
+    struct k8c_sbuf m;
+    k8c_sbuf_init(&m);
+    fn(&m, v);
+    pb_bytes(sb, field, m.data != NULL ? m.data : "", m.len);
+    k8c_sbuf_free(&m);
+}
+
+/* Members "x-..." of o as repeated NamedAny at field. */
+static void pb_extensions(struct k8c_sbuf *sb, unsigned field, const struct k8c_json *o)
+{
+    for (uint32_t i = 0; o->type == K8C_JSON_OBJECT && i < o->len; i++) {
+        const struct k8c_json_member *m = &o->u.members[i];
+        struct k8c_sbuf any, named, text;
+        if (strncmp(m->key, "x-", 2) != 0)
+            continue;
+        k8c_sbuf_init(&text);
+        k8c_json_write(&text, m->value, 0, 0);
+        k8c_sbuf_init(&any);
+        pb_bytes(&any, 2, text.data, text.len); /* Any.yaml */
+        k8c_sbuf_init(&named);
+        pb_bytes(&named, 1, m->key, m->key_len);
+        pb_bytes(&named, 2, any.data, any.len);
+        pb_bytes(sb, field, named.data, named.len);
+        k8c_sbuf_free(&text);
+        k8c_sbuf_free(&any);
+        k8c_sbuf_free(&named);
+    }
+}
+
+/* A map of name -> value as repeated Named* {1 name, 2 value} at field. */
+static void pb_named(struct k8c_sbuf *sb, unsigned field, const struct k8c_json *o,
+                     void (*fn)(struct k8c_sbuf *, const struct k8c_json *))
+{
+    for (uint32_t i = 0; o != NULL && o->type == K8C_JSON_OBJECT && i < o->len; i++) {
+        const struct k8c_json_member *m = &o->u.members[i];
+        struct k8c_sbuf named;
+        if (strncmp(m->key, "x-", 2) == 0)
+            continue;
+        k8c_sbuf_init(&named);
+        pb_bytes(&named, 1, m->key, m->key_len);
+        pb_msg(&named, 2, m->value, fn);
+        pb_bytes(sb, field, named.data, named.len);
+        k8c_sbuf_free(&named);
+    }
+}
+
+static void pb_schema(struct k8c_sbuf *sb, const struct k8c_json *s);
+
+static void pb_schemas(struct k8c_sbuf *sb, const struct k8c_json *o)
+{
+    pb_named(sb, 1, o, pb_schema);
+}
+
+static void pb_type_item(struct k8c_sbuf *sb, const struct k8c_json *t)
+{
+    pb_strs(sb, 1, t);
+}
+
+/* items: one schema or an array of them (ItemsItem.schema is repeated) */
+static void pb_items(struct k8c_sbuf *sb, const struct k8c_json *v)
+{
+    if (v->type == K8C_JSON_ARRAY)
+        for (uint32_t i = 0; i < v->len; i++)
+            pb_msg(sb, 1, v->u.items[i], pb_schema);
+    else
+        pb_msg(sb, 1, v, pb_schema);
+}
+
+static void pb_additional(struct k8c_sbuf *sb, const struct k8c_json *v)
+{
+    if (v->type == K8C_JSON_BOOL) {
+        pb_tag(sb, 2, 0);
+        k8c_sbuf_append(sb, v->boolean ? "\x01" : "\x00", 1);
+    } else {
+        pb_msg(sb, 1, v, pb_schema);
+    }
+}
+
+static void pb_schema(struct k8c_sbuf *sb, const struct k8c_json *s)
+{
+    const struct k8c_json *v;
+    if (s == NULL || s->type != K8C_JSON_OBJECT)
+        return;
+    pb_str(sb, 1, k8c_json_get(s, "$ref"));
+    pb_str(sb, 2, k8c_json_get(s, "format"));
+    pb_str(sb, 3, k8c_json_get(s, "title"));
+    pb_str(sb, 4, k8c_json_get(s, "description"));
+    pb_strs(sb, 19, k8c_json_get(s, "required"));
+    if ((v = k8c_json_get(s, "additionalProperties")) != NULL)
+        pb_msg(sb, 21, v, pb_additional);
+    if ((v = k8c_json_get(s, "type")) != NULL)
+        pb_msg(sb, 22, v, pb_type_item);
+    if ((v = k8c_json_get(s, "items")) != NULL)
+        pb_msg(sb, 23, v, pb_items);
+    if ((v = k8c_json_get(s, "allOf")) != NULL && v->type == K8C_JSON_ARRAY)
+        for (uint32_t i = 0; i < v->len; i++)
+            pb_msg(sb, 24, v->u.items[i], pb_schema);
+    if ((v = k8c_json_get(s, "properties")) != NULL)
+        pb_msg(sb, 25, v, pb_schemas);
+    pb_extensions(sb, 31, s);
+}
+
+/* A parameter: body {description 1, name 2, in 3, required 4, schema 5} or a non-body one
+ * (query, path, header, formData: the same first four fields, then type and format) */
+static void pb_param_sub(struct k8c_sbuf *sb, const struct k8c_json *p)
+{
+    const struct k8c_json *in = k8c_json_get(p, "in");
+    /* query and formData have allow_empty_value (5) before type: one field further */
+    unsigned shift = in != NULL && in->type == K8C_JSON_STRING &&
+                             (strcmp(in->u.str, "query") == 0 || strcmp(in->u.str, "formData") == 0)
+                         ? 1
+                         : 0;
+    pb_bool(sb, 1, k8c_json_get(p, "required"));
+    pb_str(sb, 2, in);
+    pb_str(sb, 3, k8c_json_get(p, "description"));
+    pb_str(sb, 4, k8c_json_get(p, "name"));
+    pb_str(sb, 5 + shift, k8c_json_get(p, "type"));
+    pb_str(sb, 6 + shift, k8c_json_get(p, "format"));
+    pb_bool(sb, 19 + shift, k8c_json_get(p, "uniqueItems"));
+    pb_extensions(sb, 22 + shift, p);
+}
+
+static void pb_non_body(struct k8c_sbuf *sb, const struct k8c_json *p)
+{
+    static const char *const ins[] = {"header", "formData", "query", "path"};
+    const struct k8c_json *in = k8c_json_get(p, "in");
+    for (unsigned i = 0; i < 4; i++)
+        if (in != NULL && in->type == K8C_JSON_STRING && strcmp(in->u.str, ins[i]) == 0)
+            pb_msg(sb, i + 1, p, pb_param_sub);
+}
+
+static void pb_body(struct k8c_sbuf *sb, const struct k8c_json *p)
+{
+    const struct k8c_json *v;
+    pb_str(sb, 1, k8c_json_get(p, "description"));
+    pb_str(sb, 2, k8c_json_get(p, "name"));
+    pb_str(sb, 3, k8c_json_get(p, "in"));
+    pb_bool(sb, 4, k8c_json_get(p, "required"));
+    if ((v = k8c_json_get(p, "schema")) != NULL)
+        pb_msg(sb, 5, v, pb_schema);
+    pb_extensions(sb, 6, p);
+}
+
+static void pb_parameter(struct k8c_sbuf *sb, const struct k8c_json *p)
+{
+    const struct k8c_json *in = k8c_json_get(p, "in");
+    if (in != NULL && in->type == K8C_JSON_STRING && strcmp(in->u.str, "body") == 0)
+        pb_msg(sb, 1, p, pb_body);
+    else
+        pb_msg(sb, 2, p, pb_non_body);
+}
+
+static void pb_reference(struct k8c_sbuf *sb, const struct k8c_json *p)
+{
+    pb_str(sb, 1, k8c_json_get(p, "$ref"));
+    pb_str(sb, 2, k8c_json_get(p, "description"));
+}
+
+/* ParametersItem: a parameter (1) or a reference (2) */
+static void pb_parameters_item(struct k8c_sbuf *sb, const struct k8c_json *p)
+{
+    if (k8c_json_get(p, "$ref") != NULL)
+        pb_msg(sb, 2, p, pb_reference);
+    else
+        pb_msg(sb, 1, p, pb_parameter);
+}
+
+static void pb_schema_item(struct k8c_sbuf *sb, const struct k8c_json *s)
+{
+    pb_msg(sb, 1, s, pb_schema);
+}
+
+static void pb_response(struct k8c_sbuf *sb, const struct k8c_json *r)
+{
+    const struct k8c_json *v;
+    pb_str(sb, 1, k8c_json_get(r, "description"));
+    if ((v = k8c_json_get(r, "schema")) != NULL)
+        pb_msg(sb, 2, v, pb_schema_item);
+    pb_extensions(sb, 5, r);
+}
+
+static void pb_response_value(struct k8c_sbuf *sb, const struct k8c_json *r)
+{
+    if (k8c_json_get(r, "$ref") != NULL)
+        pb_msg(sb, 2, r, pb_reference);
+    else
+        pb_msg(sb, 1, r, pb_response);
+}
+
+static void pb_responses(struct k8c_sbuf *sb, const struct k8c_json *o)
+{
+    pb_named(sb, 1, o, pb_response_value);
+    pb_extensions(sb, 2, o);
+}
+
+static void pb_operation(struct k8c_sbuf *sb, const struct k8c_json *op)
+{
+    const struct k8c_json *v;
+    pb_strs(sb, 1, k8c_json_get(op, "tags"));
+    pb_str(sb, 2, k8c_json_get(op, "summary"));
+    pb_str(sb, 3, k8c_json_get(op, "description"));
+    pb_str(sb, 5, k8c_json_get(op, "operationId"));
+    pb_strs(sb, 6, k8c_json_get(op, "produces"));
+    pb_strs(sb, 7, k8c_json_get(op, "consumes"));
+    if ((v = k8c_json_get(op, "parameters")) != NULL && v->type == K8C_JSON_ARRAY)
+        for (uint32_t i = 0; i < v->len; i++)
+            pb_msg(sb, 8, v->u.items[i], pb_parameters_item);
+    if ((v = k8c_json_get(op, "responses")) != NULL)
+        pb_msg(sb, 9, v, pb_responses);
+    pb_strs(sb, 10, k8c_json_get(op, "schemes"));
+    pb_bool(sb, 11, k8c_json_get(op, "deprecated"));
+    pb_extensions(sb, 13, op);
+}
+
+static void pb_path_item(struct k8c_sbuf *sb, const struct k8c_json *item)
+{
+    static const char *const methods[] = {"get",     "put",  "post", "delete",
+                                          "options", "head", "patch"};
+    const struct k8c_json *v;
+    pb_str(sb, 1, k8c_json_get(item, "$ref"));
+    for (unsigned i = 0; i < 7; i++)
+        if ((v = k8c_json_get(item, methods[i])) != NULL)
+            pb_msg(sb, i + 2, v, pb_operation);
+    if ((v = k8c_json_get(item, "parameters")) != NULL && v->type == K8C_JSON_ARRAY)
+        for (uint32_t i = 0; i < v->len; i++)
+            pb_msg(sb, 9, v->u.items[i], pb_parameters_item);
+    pb_extensions(sb, 10, item);
+}
+
+static void pb_paths(struct k8c_sbuf *sb, const struct k8c_json *paths)
+{
+    pb_extensions(sb, 1, paths);
+    pb_named(sb, 2, paths, pb_path_item);
+}
+
+static void pb_info(struct k8c_sbuf *sb, const struct k8c_json *info)
+{
+    pb_str(sb, 1, k8c_json_get(info, "title"));
+    pb_str(sb, 2, k8c_json_get(info, "version"));
+    pb_str(sb, 3, k8c_json_get(info, "description"));
+}
+
+/* The whole Swagger 2.0 document (sorted) as an openapi.v2.Document. */
+static char *v2_to_proto(const struct k8c_json *doc, size_t *len)
+{
+    struct k8c_sbuf sb;
+    const struct k8c_json *v;
+
+    k8c_sbuf_init(&sb);
+    pb_str(&sb, 1, k8c_json_get(doc, "swagger"));
+    if ((v = k8c_json_get(doc, "info")) != NULL)
+        pb_msg(&sb, 2, v, pb_info);
+    if ((v = k8c_json_get(doc, "paths")) != NULL)
+        pb_msg(&sb, 8, v, pb_paths);
+    if ((v = k8c_json_get(doc, "definitions")) != NULL)
+        pb_msg(&sb, 9, v, pb_schemas);
+    pb_extensions(&sb, 16, doc);
+    *len = sb.len;
+    return k8c_sbuf_detach(&sb);
+}
+
+static char *build_v2(size_t *len, char **proto, size_t *proto_len)
 {
     struct gen g = {k8c_arena_new(1u << 20), FLAVOR_V2, NULL};
     struct k8c_json *doc = obj(&g), *paths = obj(&g);
@@ -1274,6 +1588,7 @@ static char *build_v2(size_t *len)
     set(&g, doc, "paths", paths);
     set(&g, doc, "definitions", g.schemas);
     text = finish(doc, len);
+    *proto = v2_to_proto(doc, proto_len);
     k8c_arena_del(g.a);
     return text;
 }
@@ -1291,8 +1606,8 @@ static pthread_once_t generate_once = PTHREAD_ONCE_INIT;
 static int generate_rc;
 static struct cached_doc *v3_docs;
 static size_t n_v3_docs;
-static char *v3_index, *v2_text;
-static size_t v3_index_len, v2_len;
+static char *v3_index, *v2_text, *v2_proto;
+static size_t v3_index_len, v2_len, v2_proto_len;
 
 /* FNV-1a, 64 bits, as 16 uppercase hex digits: stable across runs and builds. */
 static void hash_text(const char *text, size_t len, char out[17])
@@ -1338,7 +1653,7 @@ static void generate(void)
     k8c_sbuf_puts(&idx, "}}");
     v3_index_len = idx.len;
     v3_index = k8c_sbuf_detach(&idx);
-    v2_text = build_v2(&v2_len);
+    v2_text = build_v2(&v2_len, &v2_proto, &v2_proto_len);
 }
 
 static int ensure_generated(void)
@@ -1403,5 +1718,15 @@ int api_openapi_v2(struct k8c_sbuf *out)
     if (rc != 0)
         return rc;
     k8c_sbuf_append(out, v2_text, v2_len);
+    return 0;
+}
+
+int api_openapi_v2_proto(struct k8c_sbuf *out)
+{
+    int rc = ensure_generated();
+
+    if (rc != 0)
+        return rc;
+    k8c_sbuf_append(out, v2_proto, v2_proto_len);
     return 0;
 }

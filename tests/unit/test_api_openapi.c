@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "codec.h"
 #include "error.h"
 #include "json.h"
 #include "openapi.h"
@@ -627,8 +628,9 @@ static int write_file(const char *dir, const char *name, const char *data, size_
     return 0;
 }
 
-/* Writes index.json, v2.json, one v3 file per group-version ("apis_apps_v1.json") and
- * resources.json (what legacy discovery needs: one entry per resource). */
+/* Writes index.json, v2.json, v2.pb (its protobuf form), one v3 file per group-version
+ * ("apis_apps_v1.json") and resources.json (what legacy discovery needs: one entry per resource).
+ */
 static int dump(const char *dir)
 {
     struct k8c_sbuf sb;
@@ -648,6 +650,8 @@ static int dump(const char *dir)
     bad |= api_openapi_v3_index(&sb) != 0 || write_file(dir, "index.json", sb.data, sb.len);
     k8c_sbuf_reset(&sb);
     bad |= api_openapi_v2(&sb) != 0 || write_file(dir, "v2.json", sb.data, sb.len);
+    k8c_sbuf_reset(&sb);
+    bad |= api_openapi_v2_proto(&sb) != 0 || write_file(dir, "v2.pb", sb.data, sb.len);
     for (size_t i = 0; i < n_gv; i++) {
         char path[256], name[300];
         group_version_path(gvs[i], path, sizeof(path));
@@ -683,6 +687,120 @@ static int dump(const char *dir)
     return bad;
 }
 
+/* The fields of one protobuf message: calls fn for each (number, wire type, bytes of a
+ * length-delimited one); fails the test on a malformed message. */
+static void pb_walk(const uint8_t *p, const uint8_t *end,
+                    void (*fn)(void *arg, unsigned field, const uint8_t *data, size_t len),
+                    void *arg)
+{
+    while (p < end) {
+        uint64_t key, v;
+        assert_int_equal(k8c_codec_varint_get(&p, end, &key), 0);
+        unsigned wire = (unsigned)(key & 7), field = (unsigned)(key >> 3);
+        assert_true(field > 0);
+        if (wire == 0) {
+            assert_int_equal(k8c_codec_varint_get(&p, end, &v), 0);
+            fn(arg, field, NULL, (size_t)v);
+        } else {
+            assert_int_equal(wire, 2); /* no fixed-size fields in what we write */
+            assert_int_equal(k8c_codec_varint_get(&p, end, &v), 0);
+            assert_true(v <= (uint64_t)(end - p));
+            fn(arg, field, p, (size_t)v);
+            p += v;
+        }
+    }
+}
+
+struct pb_seen {
+    unsigned counts[40];
+    const uint8_t *data[40]; /* the last of each field */
+    size_t len[40];
+};
+
+static void pb_count(void *arg, unsigned field, const uint8_t *data, size_t len)
+{
+    struct pb_seen *s = arg;
+    if (field < 40) {
+        s->counts[field]++;
+        s->data[field] = data;
+        s->len[field] = len;
+    }
+}
+
+static void pb_fields(const uint8_t *p, size_t len, struct pb_seen *s)
+{
+    memset(s, 0, sizeof(*s));
+    pb_walk(p, p + len, pb_count, s);
+}
+
+/* The NamedSchema of Definitions named name, or fails. */
+struct pb_find {
+    const char *name;
+    const uint8_t *value;
+    size_t len;
+};
+
+static void pb_find_named(void *arg, unsigned field, const uint8_t *data, size_t len)
+{
+    struct pb_find *f = arg;
+    struct pb_seen named;
+    (void)field;
+    pb_fields(data, len, &named);
+    if (named.len[1] == strlen(f->name) && memcmp(named.data[1], f->name, named.len[1]) == 0) {
+        f->value = named.data[2];
+        f->len = named.len[2];
+    }
+}
+
+/* /openapi/v2 as protobuf: a gnostic openapi.v2.Document with the same content */
+static void test_v2_protobuf(void **state)
+{
+    struct k8c_sbuf sb;
+    struct pb_seen doc, info, sch, type, props;
+
+    (void)state;
+    k8c_sbuf_init(&sb);
+    assert_int_equal(api_openapi_v2_proto(&sb), 0);
+    pb_fields((const uint8_t *)sb.data, sb.len, &doc);
+    /* swagger 1, info 2, paths 8, definitions 9 */
+    assert_int_equal(doc.counts[1], 1);
+    assert_int_equal(doc.len[1], 3);
+    assert_memory_equal(doc.data[1], "2.0", 3);
+    pb_fields(doc.data[2], doc.len[2], &info);
+    assert_int_equal(info.len[1], strlen("Kubernetes"));
+    assert_int_equal(doc.counts[8], 1);
+    assert_int_equal(doc.counts[9], 1);
+    struct pb_find f = {"io.k8s.api.core.v1.Pod", NULL, 0};
+    pb_walk(doc.data[9], doc.data[9] + doc.len[9], pb_find_named, &f);
+    assert_non_null(f.value);
+    /* Schema: description 4, type 22 (TypeItem.value 1 = "object"), properties 25, the GVK
+     * vendor extension 31 */
+    pb_fields(f.value, f.len, &sch);
+    assert_int_equal(sch.counts[4], 1);
+    pb_fields(sch.data[22], sch.len[22], &type);
+    assert_int_equal(type.len[1], 6);
+    assert_memory_equal(type.data[1], "object", 6);
+    pb_fields(sch.data[25], sch.len[25], &props);
+    assert_true(props.counts[1] >= 5); /* apiVersion kind metadata spec status */
+    assert_int_equal(sch.counts[31], 1);
+    struct pb_seen ext, any;
+    pb_fields(sch.data[31], sch.len[31], &ext);
+    assert_int_equal(ext.len[1], strlen("x-kubernetes-group-version-kind"));
+    pb_fields(ext.data[2], ext.len[2], &any);
+    assert_int_equal(any.counts[2], 1); /* Any.yaml */
+    const char *want = "[{\"group\":\"\",\"kind\":\"Pod\",\"version\":\"v1\"}]";
+    assert_int_equal(any.len[2], strlen(want));
+    assert_memory_equal(any.data[2], want, strlen(want));
+    /* the paths: one NamedPathItem per path of the JSON document */
+    struct pb_seen paths;
+    pb_fields(doc.data[8], doc.len[8], &paths);
+    struct doc d;
+    load_v2(&d);
+    assert_int_equal(paths.counts[2], at(d.root, "paths")->len);
+    doc_free(&d);
+    k8c_sbuf_free(&sb);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +813,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_core_paths),
         cmocka_unit_test(test_every_document),
         cmocka_unit_test(test_v2),
+        cmocka_unit_test(test_v2_protobuf),
     };
 
     if (argc == 3 && strcmp(argv[1], "--dump") == 0)

@@ -1,5 +1,6 @@
 """A mock API server for the OpenAPI integration test: serves /version, legacy discovery built
-from resources.json, the /openapi/v3 index and documents that test_api_openapi --dump wrote, and
+from resources.json, the /openapi/v3 index and documents and /openapi/v2 in protobuf (as
+client-go asks for it) that test_api_openapi --dump wrote, and
 keeps created objects in memory (GET returns them, PATCH logs its content type and returns the
 stored object). Every request line is appended to requests.log.
 
@@ -91,9 +92,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f = os.path.join(dump_dir, name)
             if os.path.exists(f):
                 return self.reply(200, open(f, "rb").read())
+        if p == "/openapi/v2" and "proto-openapi.spec.v2" in self.headers.get("Accept", ""):
+            return self.reply(200, open(os.path.join(dump_dir, "v2.pb"), "rb").read(),
+                              "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
         if p in objects:
             return self.reply(200, objects[p])
-        # Everything else, /openapi/v2 included, is 404.
+        # Everything else is 404.
         return self.not_found()
 
     def do_POST(self):

@@ -2,7 +2,10 @@
 # The OpenAPI documents of apiserver/openapi against the real kubectl 1.32: a mock server
 # (mock_server.py) serves them with legacy discovery, and kubectl must explain fields from them,
 # skip client-side validation for create/apply (the PATCH operations carry fieldValidation), and
-# compute strategic merge patches for apply without /openapi/v2 (which the mock answers 404).
+# compute strategic merge patches for apply from its compiled-in types (apply reads /openapi/v2
+# for the patch type, and its PATCH operations consume */*, so kubectl builds no patch from the
+# v2 schemas), and read /openapi/v2 (protobuf) where kubectl needs it: explain
+# --output=plaintext-openapiv2, kinds no v3 document has.
 # Usage: run.sh DUMP_BIN PYTHON3   (DUMP_BIN: test_api_openapi, run with --dump DIR)
 # Exits 77 (skipped) when no kubectl 1.32 is installed.
 set -euo pipefail
@@ -96,4 +99,16 @@ expect_match "apply sends a strategic merge patch" \
     'application/strategic-merge-patch\+json .*"\$setElementOrder/containers":\[\{"name":"web"\}\]' \
     "$patch"
 expect_match "apply patch changes replicas" '"replicas":3' "$patch"
+
+# /openapi/v2 in protobuf: explain's v2 mode reads it whole, and a kind no document has sends
+# validation there before kubectl reports the missing mapping (not a protobuf error)
+out=$(k explain pods.spec.containers --output=plaintext-openapiv2 2>&1) ||
+    fail "explain (openapiv2): $out"
+expect_match "explain v2: containers field" 'RESOURCE: containers <\[\]Object>' "$out"
+expect_match "explain v2: image is a string" 'image[[:space:]]+<string>' "$out"
+printf 'apiVersion: example.com/v1\nkind: Foo\nmetadata:\n  name: x\n' >"$tmp/foo.yaml"
+out=$(k apply -f "$tmp/foo.yaml" 2>&1) && fail "apply of an unknown kind succeeded: $out"
+expect_match "unknown kind: upstream's message" \
+    'no matches for kind "Foo" in version "example.com/v1"' "$out"
+grep -q '^GET /openapi/v2' "$log" || fail "kubectl did not read /openapi/v2"
 echo "all passed"

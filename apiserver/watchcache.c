@@ -47,6 +47,9 @@ struct cobj {
      * (line or frame) per encoding and type, each made on first use */
     struct k8c_buf *enc[API_WATCH_NFORMATS];
     struct k8c_buf *event[API_WATCH_NFORMATS][EV_NTYPES];
+    /* the JSON of the object as a list item: without kind and apiVersion, as upstream's
+     * lists write their items (made on first use) */
+    struct k8c_buf *item;
     int64_t rev;
     /* field-selector values, computed once on first use (not per watcher) */
     struct k8c_arena *fields_arena;
@@ -165,6 +168,7 @@ static void cobj_unref(struct cobj *o)
         for (int t = 0; t < EV_NTYPES; t++)
             k8c_buf_unref(o->event[f][t]);
     }
+    k8c_buf_unref(o->item);
     k8c_arena_del(o->fields_arena);
     k8c_free(o->key);
     k8c_free(o);
@@ -186,14 +190,16 @@ static struct cobj *cobj_ref(struct cobj *o)
     return o;
 }
 
-/* The object alone in encoding f (list items, the inside of events). */
-static struct k8c_buf *cobj_encoded(struct cobj *o, enum api_watch_format f)
+/* The object alone in encoding f (the inside of events), or as a JSON list item (item). */
+static struct k8c_buf *cobj_encode(struct cobj *o, enum api_watch_format f, bool item)
 {
-    if (o->enc[f] == NULL) {
+    struct k8c_buf **slot = item ? &o->item : &o->enc[f];
+    if (*slot == NULL) {
         struct k8c_sbuf out;
         char errmsg[K8C_ERRMSG_SIZE];
         k8c_sbuf_init(&out);
-        if (api_watch_encode_object(f, o->msg, &out, errmsg) != 0) {
+        if ((item ? k8c_codec_json_encode(&out, o->msg, 0, 0, errmsg)
+                  : api_watch_encode_object(f, o->msg, &out, errmsg)) != 0) {
             /* cannot happen for a decoded object; an empty object keeps the
              * stream well-formed */
             k8c_log_error("watch cache: cannot encode key=%s err=%s", o->key, errmsg);
@@ -201,10 +207,15 @@ static struct k8c_buf *cobj_encoded(struct cobj *o, enum api_watch_format f)
             if (f == API_WATCH_JSON)
                 k8c_sbuf_puts(&out, "{}");
         }
-        o->enc[f] = k8c_sbuf_to_buf(&out);
+        *slot = k8c_sbuf_to_buf(&out);
         k8c_sbuf_free(&out);
     }
-    return o->enc[f];
+    return *slot;
+}
+
+static struct k8c_buf *cobj_encoded(struct cobj *o, enum api_watch_format f)
+{
+    return cobj_encode(o, f, false);
 }
 
 /* The whole event (JSON line or protobuf frame) of type t for o. */
@@ -860,7 +871,7 @@ static void serve_list(struct cache *c, struct api_req *req)
             continue;
         if (!first)
             k8c_http_stream_send(req->s, comma);
-        k8c_http_stream_send(req->s, cobj_encoded(o, API_WATCH_JSON));
+        k8c_http_stream_send(req->s, cobj_encode(o, API_WATCH_JSON, true));
         first = false;
     }
     k8c_buf_unref(comma);

@@ -42,6 +42,12 @@ check("list at resourceVersion=0 from the cache",
       [c["metadata"]["name"] for c in cached["items"]] == [c["metadata"]["name"] for c in fresh["items"]]
       and cached["kind"] == "ConfigMapList" and int(cached["metadata"]["resourceVersion"]) > 0, cached)
 rv = fresh["metadata"]["resourceVersion"]
+# items as upstream's lists write them (no kind or apiVersion), the same from the cache as from
+# the store (a limited list is read from the store)
+stored = call("GET", cms + "?labelSelector=set%3Dbase&limit=100")
+check("cached list items are the store's list items",
+      cached["items"] == stored["items"] and all("kind" not in c for c in cached["items"]),
+      (cached["items"][:1], stored["items"][:1]))
 
 # 40 watchers from the same version, each must see all 5 events in order
 outs, threads, ready = [], [], threading.Semaphore(0)

@@ -158,6 +158,14 @@ static void bootstrap(void)
              "\"protocol\":\"TCP\"}]}]}",
              server.advertise_address, server.secure_port);
     boot_object("v1", "Endpoints", json);
+    /* and its EndpointSlice, as upstream's endpoints reconciler writes it (what proxies read) */
+    snprintf(json, sizeof(json),
+             "{\"metadata\":{\"name\":\"kubernetes\",\"namespace\":\"default\",\"labels\":"
+             "{\"kubernetes.io/service-name\":\"kubernetes\"}},\"addressType\":\"IPv4\","
+             "\"endpoints\":[{\"addresses\":[\"%s\"],\"conditions\":{\"ready\":true}}],"
+             "\"ports\":[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}",
+             server.advertise_address, server.secure_port);
+    boot_object("discovery.k8s.io/v1", "EndpointSlice", json);
     /* the built-in priority classes (upstream's scheduling bootstrap) */
     boot_object("scheduling.k8s.io/v1", "PriorityClass",
                 "{\"metadata\":{\"name\":\"system-node-critical\"},\"value\":2000001000,"

@@ -188,6 +188,8 @@ kubectl_suite() {
     expect "namespaces at start" "default kube-node-lease kube-public kube-system" \
         "$(kubectl get ns -o jsonpath='{.items[*].metadata.name}')"
     expect "kubernetes service IP" "198.19.0.1" "$(kubectl get svc kubernetes -o jsonpath='{.spec.clusterIP}')"
+    expect_match "kubernetes endpoint slice" "^kubernetes IPv4 https:[0-9]+ true [0-9.]+$" \
+        "$(kubectl get endpointslice kubernetes -o jsonpath='{.metadata.labels.kubernetes\.io/service-name} {.addressType} {.ports[0].name}:{.ports[0].port} {.endpoints[0].conditions.ready} {.endpoints[0].addresses[0]}')"
     expect "create deployment (protobuf body)" "deployment.apps/web created" "$(k create deployment web --image=nginx:1.25 --replicas=2)"
     expect_match "get deployments table" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE.*web +0/2 +0 +0 " "$(k get deploy)"
     expect "defaults: strategy" "RollingUpdate 25% 10 IfNotPresent" \

@@ -384,6 +384,72 @@ static void aggregated(struct api_req *req, bool legacy)
     k8c_arena_del(a);
 }
 
+/* ---- /healthz, /livez, /readyz (lib/metrics.h's checks, upstream's names) ---- */
+
+static int check_ok(void *arg, char *errmsg)
+{
+    (void)arg;
+    (void)errmsg;
+    return 0;
+}
+
+static int check_etcd(void *arg, char *errmsg)
+{
+    const struct api_server *srv = arg;
+    if (srv->store_ok)
+        return 0;
+    k8c_errmsg_printf(errmsg, "the store does not answer");
+    return K8C_EBUSY;
+}
+
+/* informer-sync: what admission reads from the watch cache is loaded */
+static int check_informers(void *arg, char *errmsg)
+{
+    struct api_server *srv = arg;
+    if (!srv->store_ok ||
+        (api_limitranger_ready(srv) && api_plugins_ready(srv) && api_podsecurity_ready(srv)))
+        return 0;
+    k8c_errmsg_printf(errmsg, "caches not synced");
+    return K8C_EBUSY;
+}
+
+/* poststarthook/bootstrap-controller: the namespaces, the kubernetes Service and the built-in
+ * priority classes exist */
+static int check_bootstrap(void *arg, char *errmsg)
+{
+    const struct api_server *srv = arg;
+    if (srv->ready)
+        return 0;
+    k8c_errmsg_printf(errmsg, "not finished");
+    return K8C_EBUSY;
+}
+
+static struct k8c_health *health_of(struct api_server *srv)
+{
+    if (srv->health == NULL) {
+        srv->health = k8c_health_new();
+        k8c_health_add(srv->health, "log", K8C_HEALTH_ALL, check_ok, srv);
+        k8c_health_add(srv->health, "etcd", K8C_HEALTH_ALL, check_etcd, srv);
+        k8c_health_add(srv->health, "etcd-readiness", K8C_HEALTH_READYZ, check_etcd, srv);
+        k8c_health_add(srv->health, "informer-sync", K8C_HEALTH_READYZ, check_informers, srv);
+        k8c_health_add(srv->health, "poststarthook/bootstrap-controller", K8C_HEALTH_ALL,
+                       check_bootstrap, srv);
+    }
+    return srv->health;
+}
+
+/* /healthz, /livez, /readyz and one check of each (/readyz/etcd) */
+static bool api_health_path(const char *path)
+{
+    static const char *const eps[] = {"/healthz", "/livez", "/readyz"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(eps[i]);
+        if (strncmp(path, eps[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
 static bool wants_aggregated(struct api_req *req)
 {
     const char *accept = k8c_http_stream_header(req->s, "accept");
@@ -402,27 +468,17 @@ bool api_discovery(struct api_req *req)
 
     if (strcmp(path, "/version") == 0) {
         version(req);
-    } else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 ||
-               strcmp(path, "/readyz") == 0) {
-        bool readyz = strcmp(path, "/readyz") == 0;
-        struct api_server *srv = req->srv;
-        /* informer-sync: what admission reads from the watch cache is loaded */
-        bool synced =
-            !readyz || !srv->store_ok ||
-            (api_limitranger_ready(srv) && api_plugins_ready(srv) && api_podsecurity_ready(srv));
-        if (readyz && (!srv->ready || !srv->store_ok || !synced)) {
-            char body[320];
-            int n = snprintf(body, sizeof(body),
-                             "[+]ping ok\n[%c]etcd %s\n[%c]informer-sync %s\n"
-                             "[%c]bootstrap-controller %s\nreadyz check failed\n",
-                             srv->store_ok ? '+' : '-',
-                             srv->store_ok ? "ok" : "failed: reason withheld", synced ? '+' : '-',
-                             synced ? "ok" : "failed: reason withheld", srv->ready ? '+' : '-',
-                             srv->ready ? "ok" : "failed: reason withheld");
-            api_respond_raw(req, 500, "text/plain; charset=utf-8", body, (size_t)n);
-        } else {
-            api_respond_raw(req, 200, "text/plain; charset=utf-8", "ok", 2);
-        }
+    } else if (api_health_path(path)) {
+        struct k8c_sbuf body;
+        int status = 200;
+        k8c_sbuf_init(&body);
+        if (k8c_health_handle(health_of(req->srv), path, req->query, &status, &body))
+            api_respond_raw(req, status, "text/plain; charset=utf-8", body.data ? body.data : "",
+                            body.len);
+        else
+            api_respond_status(req, 404, "NotFound",
+                               "the server could not find the requested resource");
+        k8c_sbuf_free(&body);
     } else if (strcmp(path, "/metrics") == 0) {
         struct k8c_metrics_endpoints ep = {req->srv->metrics, NULL};
         struct k8c_sbuf body;

@@ -433,6 +433,7 @@ int main(int argc, char **argv)
     uv_timer_start(&bootstrap_timer, on_bootstrap_tick, 0, 1000);
     uv_run(server.loop, UV_RUN_DEFAULT);
     k8c_metrics_del(server.metrics);
+    k8c_health_del(server.health);
     uv_loop_close(server.loop);
     return 0;
 }

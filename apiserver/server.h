@@ -47,6 +47,8 @@ struct api_server {
     char *advertise_address;
     int secure_port;
     struct k8c_metrics *metrics;
+    struct k8c_health *health; /* /healthz, /livez, /readyz checks (made on first use) */
+
     struct k8c_metric *requests_total, *request_seconds;
     int64_t event_lease;         /* reused lease for events (1 h TTL) */
     int64_t event_lease_time;    /* when it was granted */

@@ -227,8 +227,8 @@ static void test_health(void **state)
     broken = 1;
     run(h, "/readyz", "verbose", &status, &body);
     assert_int_equal(status, 500);
-    assert_string_equal(body, "[+]ping ok\n[-]etcd failed: store not reachable\n"
-                              "[-]informer-sync failed: store not reachable\n"
+    assert_string_equal(body, "[+]ping ok\n[-]etcd failed: reason withheld\n"
+                              "[-]informer-sync failed: reason withheld\n"
                               "readyz check failed\n");
     k8c_free(body);
 

@@ -534,6 +534,11 @@ YAML
         "$(kubectl get --raw /metrics)"
     expect_match "duration histogram" 'apiserver_request_duration_seconds_bucket\{verb="POST"' "$(kubectl get --raw /metrics)"
     expect "readyz" "ok" "$(kubectl get --raw /readyz)"
+    expect "readyz verbose" "[+]ping ok [+]log ok [+]etcd ok [+]etcd-readiness ok [+]informer-sync ok [+]poststarthook/bootstrap-controller ok readyz check passed" \
+        "$(kubectl get --raw '/readyz?verbose' | tr '\n' ' ' | sed 's/ $//')"
+    expect "livez excluding etcd" "[+]ping ok [+]log ok [+]etcd excluded: ok [+]poststarthook/bootstrap-controller ok livez check passed" \
+        "$(kubectl get --raw '/livez?verbose&exclude=etcd' | tr '\n' ' ' | sed 's/ $//')"
+    expect "one check" "ok" "$(kubectl get --raw /readyz/informer-sync)"
     # plain curl, HTTP/1.1 and HTTP/2
     c=(curl -s --cacert "$tmp/pki/ca.crt" --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key")
     u="https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps"
@@ -562,6 +567,12 @@ kubectl-etcd)
         sleep 0.2
     done
     expect "readyz without the store" "500" "$code"
+    for _ in $(seq 1 50); do # the store probe runs every 2 s
+        body=$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' "https://127.0.0.1:$api_port/readyz" | tr '\n' ' ')
+        [[ $body == *"[-]etcd "* ]] && break
+        sleep 0.2
+    done
+    expect_match "readyz says which check" '\[-\]etcd failed: reason withheld .*readyz check failed' "$body"
     ;;
 kubectl-store)
     start_store

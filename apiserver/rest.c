@@ -1250,6 +1250,18 @@ static void finalized_deleted(void *arg, const struct api_etcd_result *res)
     api_req_unref(req);
 }
 
+/* Whether val (req->obj for storage) is what the store holds for current. */
+static bool same_stored(struct api_req *req, ProtobufCMessage *current, const struct k8c_sbuf *val)
+{
+    struct k8c_sbuf cur;
+    char errmsg[K8C_ERRMSG_SIZE];
+    k8c_sbuf_init(&cur);
+    bool same = api_obj_encode_storage(req->res, current, &cur, errmsg) == 0 &&
+                cur.len == val->len && memcmp(cur.data, val->data, cur.len) == 0;
+    k8c_sbuf_free(&cur);
+    return same;
+}
+
 /* Stores req->obj (create when rev is 0, else compare-and-swap on rev). */
 static void store_object(struct api_req *req, int64_t rev)
 {
@@ -1276,6 +1288,14 @@ static void store_object(struct api_req *req, int64_t rev)
         !(m->has_deletiongraceperiodseconds && m->deletiongraceperiodseconds > 0)) {
         api_req_ref(req);
         api_etcd_delete(req->srv->etcd, req->key, rev, finalized_deleted, req);
+        k8c_sbuf_free(&val);
+        return;
+    }
+    /* Upstream's store skips an update that changes nothing: no write, no new resourceVersion,
+     * no watch event (a controller's no-op update stays one) */
+    if (rev != 0 && rev == w->current_rev && w->current != NULL &&
+        (w->verb == VERB_UPDATE || w->verb == VERB_PATCH) && same_stored(req, w->current, &val)) {
+        api_respond_object(req, 200, w->current);
         k8c_sbuf_free(&val);
         return;
     }

@@ -106,6 +106,15 @@ ready.acquire(timeout=10)
 call("POST", cms, {"metadata": {"name": "sel"}})
 call("PATCH", cms + "/sel", {"metadata": {"labels": {"pick": "me"}}}, "application/merge-patch+json")
 call("PATCH", cms + "/sel", {"data": {"a": "b"}}, "application/merge-patch+json")
+# updates that change nothing are not written, as upstream's store skips them: same
+# resourceVersion, no event (the watch would see a MODIFIED before the DELETED)
+same = call("GET", cms + "/sel")
+after_put = call("PUT", cms + "/sel", same)
+after_patch = call("PATCH", cms + "/sel", {"data": {"a": "b"}}, "application/merge-patch+json")
+check("no-op updates keep the resourceVersion",
+      after_put["metadata"]["resourceVersion"] == same["metadata"]["resourceVersion"] ==
+      after_patch["metadata"]["resourceVersion"] and after_put == same,
+      (same["metadata"], after_put["metadata"], after_patch["metadata"]))
 call("PATCH", cms + "/sel", {"metadata": {"labels": {"pick": None}}}, "application/merge-patch+json")
 t.join(15)
 check("selector transitions", out == [("ADDED", "sel", None), ("MODIFIED", "sel", None),

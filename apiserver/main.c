@@ -360,6 +360,10 @@ int main(int argc, char **argv)
         api_satoken_free(&server);
         return 2;
     }
+    server.etcd_servers = etcd_servers;
+    server.etcd_ca = etcd_ca;
+    server.etcd_cert = etcd_cert;
+    server.etcd_key = etcd_key;
     struct api_etcd_options eo = {.servers = etcd_servers,
                                   .ca_file = etcd_ca,
                                   .cert_file = etcd_cert,

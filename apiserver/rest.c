@@ -32,6 +32,7 @@
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "k8s/api/events/v1/generated.pb-c.h"
 #include "log.h"
+#include "componentstatus.h"
 #include "managed.h"
 #include "gc.h"
 #include "nsdelete.h"
@@ -505,6 +506,18 @@ static void respond_table(struct api_req *req, ProtobufCMessage **items, size_t 
     k8c_arena_del(a);
 }
 
+void api_respond_items(struct api_req *req, ProtobufCMessage **items, size_t n, const char *rv,
+                       const char *cont, int64_t remaining)
+{
+    if (req->table) {
+        respond_table(req, items, n, rv, cont, remaining);
+    } else {
+        ProtobufCMessage *list = api_list_new(req->res, items, n, rv, cont, remaining);
+        api_respond_object(req, 200, list);
+        api_list_free(list);
+    }
+}
+
 void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *obj)
 {
     struct k8c_sbuf out;
@@ -956,13 +969,7 @@ static void list_done(void *arg, const struct api_etcd_result *res)
     int64_t remaining = 0;
     if (more && api_labels_empty(&op->labels) && !op->has_fields)
         remaining = res->count - (int64_t)n;
-    if (req->table) {
-        respond_table(req, items, n, rvbuf, cont, remaining > 0 ? remaining : 0);
-    } else {
-        ProtobufCMessage *list = api_list_new(req->res, items, n, rvbuf, cont, remaining);
-        api_respond_object(req, 200, list);
-        api_list_free(list);
-    }
+    api_respond_items(req, items, n, rvbuf, cont, remaining > 0 ? remaining : 0);
     for (size_t i = 0; i < n; i++)
         api_obj_free(items[i]);
     k8c_free(items);
@@ -2434,6 +2441,11 @@ static void dispatch(struct api_req *req)
     if ((req->verb == VERB_GET || req->verb == VERB_LIST || req->verb == VERB_WATCH) &&
         !read_options_valid(req))
         return;
+    if (strcmp(r->resource, "componentstatuses") == 0 &&
+        (req->verb == VERB_GET || req->verb == VERB_LIST)) {
+        api_componentstatus(req);
+        return;
+    }
     switch (req->verb) {
     case VERB_GET:
         do_get(req);

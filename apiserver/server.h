@@ -48,6 +48,8 @@ struct api_server {
     int secure_port;
     struct k8c_metrics *metrics;
     struct k8c_health *health; /* /healthz, /livez, /readyz checks (made on first use) */
+    /* --etcd-servers and the store's TLS files ("" when unset), for ComponentStatus */
+    const char *etcd_servers, *etcd_ca, *etcd_cert, *etcd_key;
 
     struct k8c_metric *requests_total, *request_seconds;
     int64_t event_lease;         /* reused lease for events (1 h TTL) */
@@ -135,6 +137,10 @@ void api_respond_invalid(struct api_req *req, const char *kind, const char *grou
                          const struct api_field_errors *errs);
 /* Answers with an object (or list) in the negotiated format. */
 void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *obj);
+/* A list of the n objects items (of req's resource) in the negotiated form (a Table for
+ * kubectl), with resourceVersion rv, the continue token cont and remaining items after it. */
+void api_respond_items(struct api_req *req, ProtobufCMessage **items, size_t n, const char *rv,
+                       const char *cont, int64_t remaining);
 /* Adds a Warning header to the response (at most 8 are kept). */
 void api_req_warn(struct api_req *req, const char *text);
 /* Answers with raw bytes and a content type. */

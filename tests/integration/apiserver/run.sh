@@ -539,6 +539,13 @@ YAML
     expect "livez excluding etcd" "[+]ping ok [+]log ok [+]etcd excluded: ok [+]poststarthook/bootstrap-controller ok livez check passed" \
         "$(kubectl get --raw '/livez?verbose&exclude=etcd' | tr '\n' ' ' | sed 's/ $//')"
     expect "one check" "ok" "$(kubectl get --raw /readyz/informer-sync)"
+    # componentstatuses: probed at request time (no scheduler or controller manager runs here)
+    out=$(kubectl get cs 2>&1)
+    expect_match "get cs: deprecation warning" 'Warning: v1 ComponentStatus is deprecated in v1.19\+' "$out"
+    expect_match "get cs: store member" 'etcd-0 +Healthy +ok' "$out"
+    expect_match "get cs: scheduler probed" 'scheduler +(Healthy|Unhealthy +Get "https://127.0.0.1:10259/healthz": )' "$out"
+    expect "get cs etcd-0" "True ok" "$(kubectl get cs etcd-0 -o jsonpath='{.conditions[0].status} {.conditions[0].message}' 2>/dev/null)"
+    expect_match "get cs: unknown component" 'Internal error occurred: Component not found: nope' "$(kubectl get cs nope 2>&1 || true)"
     # plain curl, HTTP/1.1 and HTTP/2
     c=(curl -s --cacert "$tmp/pki/ca.crt" --cert "$tmp/pki/client.crt" --key "$tmp/pki/client.key")
     u="https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps"

@@ -113,12 +113,9 @@ static void apparmor_skew(pod_t *pod, const char *name,
     char key[320], buf[320];
     const K8s__Io__Api__Core__V1__AppArmorProfile *field = *scp ? (*scp)->apparmorprofile : NULL;
     api_meta_t *m = api_obj_meta_ensure(&pod->base);
-    const char *annotation = NULL;
 
     snprintf(key, sizeof(key), "container.apparmor.security.beta.kubernetes.io/%s", name);
-    for (size_t i = 0; i < m->n_annotations; i++)
-        if (m->annotations[i]->key != NULL && strcmp(m->annotations[i]->key, key) == 0)
-            annotation = m->annotations[i]->value != NULL ? m->annotations[i]->value : "";
+    const char *annotation = api_meta_annotation(m, key);
     if (annotation == NULL) {
         const char *value =
             apparmor_annotation(field != NULL ? field : pod_profile, buf, sizeof(buf));

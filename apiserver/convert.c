@@ -105,15 +105,6 @@ static void *field_from_json(const ProtobufCMessageDescriptor *desc, const char 
     return out;
 }
 
-/* The value of annotation key (borrowed), or NULL. */
-static const char *annotation(const api_meta_t *m, const char *key)
-{
-    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
-        if (strcmp(m->annotations[i]->key, key) == 0)
-            return m->annotations[i]->value ? m->annotations[i]->value : "";
-    return NULL;
-}
-
 static void annotation_remove(api_meta_t *m, const char *key)
 {
     for (size_t i = 0; i < m->n_annotations; i++) {
@@ -256,9 +247,10 @@ static int hpa_to_v2(const hpa1_t *in, hpa2_t *out)
 {
     out->metadata = in->metadata ? (void *)api_obj_copy(&in->metadata->base) : NULL;
     api_meta_t *m = api_obj_meta_ensure(&out->base);
-    const char *metrics = annotation(m, ANN_METRICS), *behavior = annotation(m, ANN_BEHAVIOR);
-    const char *current = annotation(m, ANN_CURRENT_METRICS);
-    const char *conditions = annotation(m, ANN_CONDITIONS);
+    const char *metrics = api_meta_annotation(m, ANN_METRICS);
+    const char *behavior = api_meta_annotation(m, ANN_BEHAVIOR);
+    const char *current = api_meta_annotation(m, ANN_CURRENT_METRICS);
+    const char *conditions = api_meta_annotation(m, ANN_CONDITIONS);
     const ProtobufCMessageDescriptor *spec_d =
         &k8s__io__api__autoscaling__v2__horizontal_pod_autoscaler_spec__descriptor;
     const ProtobufCMessageDescriptor *status_d =

@@ -249,6 +249,14 @@ const char *api_meta_label(const api_meta_t *m, const char *key)
     return NULL;
 }
 
+const char *api_meta_annotation(const api_meta_t *m, const char *key)
+{
+    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
+        if (m->annotations[i]->key != NULL && strcmp(m->annotations[i]->key, key) == 0)
+            return m->annotations[i]->value != NULL ? m->annotations[i]->value : "";
+    return NULL;
+}
+
 void api_meta_set_annotation(api_meta_t *m, const char *key, const char *value)
 {
     for (size_t i = 0; i < m->n_annotations; i++) {

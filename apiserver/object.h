@@ -74,6 +74,8 @@ void api_list_free(ProtobufCMessage *list);
 
 /* Label value of obj, or NULL. */
 const char *api_meta_label(const api_meta_t *m, const char *key);
+/* The value of annotation key ("" when it has none), or NULL when m does not have it. */
+const char *api_meta_annotation(const api_meta_t *m, const char *key);
 /* Sets (or adds) an annotation. */
 void api_meta_set_annotation(api_meta_t *m, const char *key, const char *value);
 bool api_meta_has_finalizer(const api_meta_t *m, const char *name);

@@ -232,11 +232,8 @@ static void default_class_cb(void *arg, const ProtobufCMessage *obj)
     const api_meta_t *m = api_obj_meta(obj);
     bool is_default = false;
 
-    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
-        for (size_t a = 0; d->annotations[a] != NULL; a++)
-            if (str_eq(m->annotations[i]->key, d->annotations[a]) &&
-                str_eq(m->annotations[i]->value, "true"))
-                is_default = true;
+    for (size_t a = 0; d->annotations[a] != NULL; a++)
+        is_default = is_default || str_eq(api_meta_annotation(m, d->annotations[a]), "true");
     if (!is_default || m->name == NULL)
         return;
     int64_t created = m->creationtimestamp != NULL ? m->creationtimestamp->seconds : 0;
@@ -262,15 +259,6 @@ static int find_default_class(struct api_server *srv, const struct api_resource 
     return 0;
 }
 
-static bool has_annotation(const ProtobufCMessage *obj, const char *key)
-{
-    const api_meta_t *m = api_obj_meta(obj);
-    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
-        if (str_eq(m->annotations[i]->key, key))
-            return true;
-    return false;
-}
-
 static int default_storage_class(struct api_server *srv, const struct api_resource *r,
                                  K8s__Io__Api__Core__V1__PersistentVolumeClaim *pvc, char *errmsg,
                                  size_t size)
@@ -281,7 +269,7 @@ static int default_storage_class(struct api_server *srv, const struct api_resour
     char *name;
 
     if (pvc->spec == NULL || pvc->spec->storageclassname != NULL ||
-        has_annotation(&pvc->base, "volume.beta.kubernetes.io/storage-class"))
+        api_meta_annotation(api_obj_meta(&pvc->base), "volume.beta.kubernetes.io/storage-class"))
         return 0;
     if (find_default_class(srv, storage_classes(), annotations, &name) < 0)
         return not_ready(r, &pvc->base, errmsg, size);
@@ -297,7 +285,7 @@ static int default_ingress_class(struct api_server *srv, const struct api_resour
     char *name;
 
     if (ing->spec == NULL || ing->spec->ingressclassname != NULL ||
-        has_annotation(&ing->base, "kubernetes.io/ingress.class"))
+        api_meta_annotation(api_obj_meta(&ing->base), "kubernetes.io/ingress.class"))
         return 0;
     if (find_default_class(srv, ingress_classes(), annotations, &name) < 0)
         return not_ready(r, &ing->base, errmsg, size);

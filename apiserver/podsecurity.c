@@ -697,18 +697,10 @@ static bool seccomp_annotation_ok(const char *v)
            strncmp(v, "localhost/", 10) == 0;
 }
 
-static const char *annotation_of(const api_meta_t *m, const char *key)
-{
-    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
-        if (str_eq(m->annotations[i]->key, key))
-            return m->annotations[i]->value != NULL ? m->annotations[i]->value : "";
-    return NULL;
-}
-
 /* One seccomp annotation, key="value" as Go's %q writes it, into l when its value is bad */
 static void seccomp_annotation(const api_meta_t *m, const char *key, struct strs *l)
 {
-    const char *v = annotation_of(m, key);
+    const char *v = api_meta_annotation(m, key);
     if (v == NULL || seccomp_annotation_ok(v))
         return;
     struct k8c_sbuf q;

@@ -3206,15 +3206,6 @@ static void validate_pod_spec(struct vctx *v, const pod_spec_t *s, const struct 
 #define SECCOMP_POD_ANNOTATION   "seccomp.security.alpha.kubernetes.io/pod"
 #define SECCOMP_CONTAINER_PREFIX "container.seccomp.security.alpha.kubernetes.io/"
 
-/* The value of annotation key, or NULL when m does not have it. */
-static const char *annotation_of(const meta_t *m, const char *key)
-{
-    for (size_t i = 0; m != NULL && i < m->n_annotations; i++)
-        if (str_eq(m->annotations[i]->key, key))
-            return str_or_empty(m->annotations[i]->value);
-    return NULL;
-}
-
 /* GetDeletionCostFromPodAnnotations: a decimal int32 without "+" or leading zeros. */
 static bool deletion_cost_ok(const char *s)
 {
@@ -3404,10 +3395,10 @@ static void annotation_apparmor(struct vctx *v, const pod_spec_t *s, const char 
  */
 static void pod_annotations(struct vctx *v, const meta_t *m, const pod_spec_t *s)
 {
-    const char *mirror = annotation_of(m, MIRROR_POD_ANNOTATION);
-    const char *cost = annotation_of(m, DELETION_COST_ANNOTATION);
-    const char *tolerations = annotation_of(m, TOLERATIONS_ANNOTATION);
-    const char *seccomp = annotation_of(m, SECCOMP_POD_ANNOTATION);
+    const char *mirror = api_meta_annotation(m, MIRROR_POD_ANNOTATION);
+    const char *cost = api_meta_annotation(m, DELETION_COST_ANNOTATION);
+    const char *tolerations = api_meta_annotation(m, TOLERATIONS_ANNOTATION);
+    const char *seccomp = api_meta_annotation(m, SECCOMP_POD_ANNOTATION);
     size_t at = path_child(v, "annotations"), key;
 
     if (mirror != NULL && (s == NULL || str_empty(s->nodename))) {
@@ -3529,7 +3520,7 @@ static void container_profile_matches(struct annotation_match *am, const struct 
 
     k8c_sbuf_init(&key);
     k8c_sbuf_printf(&key, "%s%s", prefix, str_or_empty(c->name));
-    if ((a = annotation_of(am->m, key.data)) != NULL) {
+    if ((a = api_meta_annotation(am->m, key.data)) != NULL) {
         size_t at = path_child(am->v, c->list);
         path_index(am->v, c->index);
         path_child(am->v, "securityContext");
@@ -3575,7 +3566,7 @@ static void profile_annotations_match(struct vctx *v, const meta_t *m, const pod
     if (s == NULL || m == NULL || m->n_annotations == 0)
         return;
     if (psc != NULL && psc->seccompprofile != NULL &&
-        (a = annotation_of(m, SECCOMP_POD_ANNOTATION)) != NULL)
+        (a = api_meta_annotation(m, SECCOMP_POD_ANNOTATION)) != NULL)
         profile_matches(v, "securityContext.seccompProfile", "seccomp", psc->seccompprofile->type,
                         psc->seccompprofile->localhostprofile, a);
     each_container(s, container_seccomp_matches, &am);
@@ -5403,7 +5394,7 @@ static void validate_ingress(struct vctx *v, const ingress_t *ing, bool create)
                      dns1123_subdomain_msgs(s->ingressclassname, msgs));
     path_pop(v, at);
     if (create) {
-        const char *cls = annotation_of(ing->metadata, "kubernetes.io/ingress.class");
+        const char *cls = api_meta_annotation(ing->metadata, "kubernetes.io/ingress.class");
         if (cls != NULL && s->ingressclassname != NULL && strcmp(cls, s->ingressclassname) != 0)
             invalid_str(v, "annotations.kubernetes.io/ingress.class", cls,
                         "must match `ingressClassName` when both are specified");
@@ -7537,7 +7528,7 @@ int api_validate_pod_ephemeral_update(const ProtobufCMessage *obj, const Protobu
     validate_pod_spec(&v, s, NULL);
     path_pop(&v, saved);
     pod_annotation_updates(&v, pod, old_pod);
-    if (annotation_of(old_pod->metadata, MIRROR_POD_ANNOTATION) != NULL) {
+    if (api_meta_annotation(old_pod->metadata, MIRROR_POD_ANNOTATION) != NULL) {
         /* upstream returns this error alone (#113935) */
         while (errs->n > before) {
             struct api_field_error *e = &errs->items[--errs->n];

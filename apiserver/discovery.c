@@ -438,16 +438,20 @@ static struct k8c_health *health_of(struct api_server *srv)
     return srv->health;
 }
 
-/* /healthz, /livez, /readyz and one check of each (/readyz/etcd) */
-static bool api_health_path(const char *path)
+/* /metrics, /healthz, /livez, /readyz and one check of each (/readyz/etcd), served by
+ * lib/metrics; false when path is none of them */
+static bool metrics_or_health(struct api_req *req, const char *path)
 {
-    static const char *const eps[] = {"/healthz", "/livez", "/readyz"};
-    for (size_t i = 0; i < 3; i++) {
-        size_t n = strlen(eps[i]);
-        if (strncmp(path, eps[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
-            return true;
-    }
-    return false;
+    struct k8c_metrics_endpoints ep = {req->srv->metrics, health_of(req->srv)};
+    const char *ctype = "text/plain; charset=utf-8";
+    struct k8c_sbuf body;
+    int status = 200;
+    k8c_sbuf_init(&body);
+    bool served = k8c_metrics_http_handler(&ep, "GET", path, req->query, &status, &ctype, &body);
+    if (served)
+        api_respond_raw(req, status, ctype, body.data ? body.data : "", body.len);
+    k8c_sbuf_free(&body);
+    return served;
 }
 
 static bool wants_aggregated(struct api_req *req)
@@ -468,29 +472,8 @@ bool api_discovery(struct api_req *req)
 
     if (strcmp(path, "/version") == 0) {
         version(req);
-    } else if (api_health_path(path)) {
-        struct k8c_sbuf body;
-        int status = 200;
-        k8c_sbuf_init(&body);
-        if (k8c_health_handle(health_of(req->srv), path, req->query, &status, &body))
-            api_respond_raw(req, status, "text/plain; charset=utf-8", body.data ? body.data : "",
-                            body.len);
-        else
-            api_respond_status(req, 404, "NotFound",
-                               "the server could not find the requested resource");
-        k8c_sbuf_free(&body);
-    } else if (strcmp(path, "/metrics") == 0) {
-        struct k8c_metrics_endpoints ep = {req->srv->metrics, NULL};
-        struct k8c_sbuf body;
-        const char *ctype = "text/plain; version=0.0.4; charset=utf-8";
-        int status = 200;
-        k8c_sbuf_init(&body);
-        if (k8c_metrics_http_handler(&ep, "GET", "/metrics", NULL, &status, &ctype, &body))
-            api_respond_raw(req, status, ctype, body.data ? body.data : "", body.len);
-        else
-            api_respond_status(req, 404, "NotFound",
-                               "the server could not find the requested resource");
-        k8c_sbuf_free(&body);
+    } else if (metrics_or_health(req, path)) {
+        /* answered */
     } else if ((strcmp(path, "/api") == 0 || strcmp(path, "/apis") == 0) && wants_aggregated(req)) {
         aggregated(req, strcmp(path, "/api") == 0);
     } else if (strcmp(path, "/api") == 0) {

@@ -1222,7 +1222,8 @@ static bool uses_generation(const struct api_resource *r)
 
 struct write_op {
     enum api_verb verb;
-    ProtobufCMessage *current; /* the stored object (update, patch, delete) */
+    ProtobufCMessage *current;   /* the stored object (update, patch, delete) */
+    struct k8c_buf *current_raw; /* its bytes in the store (update, patch) */
     int64_t current_rev;
     bool delete_after; /* a delete that turned into an update (finalizers) */
     int code;          /* 200 or 201 */
@@ -1234,6 +1235,7 @@ static void write_op_free(struct write_op *w)
     if (w == NULL)
         return;
     api_obj_free(w->current);
+    k8c_buf_unref(w->current_raw);
     k8c_free(w);
 }
 
@@ -1255,18 +1257,6 @@ static void finalized_deleted(void *arg, const struct api_etcd_result *res)
             api_respond_object(req, 200, req->obj);
     }
     api_req_unref(req);
-}
-
-/* Whether val (req->obj for storage) is what the store holds for current. */
-static bool same_stored(struct api_req *req, ProtobufCMessage *current, const struct k8c_sbuf *val)
-{
-    struct k8c_sbuf cur;
-    char errmsg[K8C_ERRMSG_SIZE];
-    k8c_sbuf_init(&cur);
-    bool same = api_obj_encode_storage(req->res, current, &cur, errmsg) == 0 &&
-                cur.len == val->len && memcmp(cur.data, val->data, cur.len) == 0;
-    k8c_sbuf_free(&cur);
-    return same;
 }
 
 /* Stores req->obj (create when rev is 0, else compare-and-swap on rev). */
@@ -1298,10 +1288,11 @@ static void store_object(struct api_req *req, int64_t rev)
         k8c_sbuf_free(&val);
         return;
     }
-    /* Upstream's store skips an update that changes nothing: no write, no new resourceVersion,
-     * no watch event (a controller's no-op update stays one) */
-    if (rev != 0 && rev == w->current_rev && w->current != NULL &&
-        (w->verb == VERB_UPDATE || w->verb == VERB_PATCH) && same_stored(req, w->current, &val)) {
+    /* Upstream's store skips an update whose bytes are those it holds: no write, no new
+     * resourceVersion, no watch event (a controller's no-op update stays one) */
+    if (rev != 0 && rev == w->current_rev && w->current != NULL && w->current_raw != NULL &&
+        (w->verb == VERB_UPDATE || w->verb == VERB_PATCH) && w->current_raw->len == val.len &&
+        memcmp(w->current_raw->data, val.data, val.len) == 0) {
         api_respond_object(req, 200, w->current);
         k8c_sbuf_free(&val);
         return;
@@ -1631,6 +1622,8 @@ static void reread_done(void *arg, const struct api_etcd_result *res)
     }
     api_obj_free(w->current);
     w->current = cur;
+    k8c_buf_unref(w->current_raw);
+    w->current_raw = k8c_buf_copy(res->kv->value, res->kv->value_len);
     w->current_rev = res->kv->mod_revision;
     apply_update(req, cur, res->kv->mod_revision);
 out:

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <http_parser.h>
+
 #include "alloc.h"
 #include "error.h"
 #include "object.h"
@@ -51,7 +53,10 @@ struct probe {
     char url[400]; /* what Go's client names in its errors: https://host:port/path */
     char path[16];
     struct k8c_tcp_conn *conn;
-    struct k8c_sbuf resp;
+    http_parser parser;
+    struct k8c_sbuf body; /* the answer's body, at most PROBE_MAX_BYTES */
+    int code;             /* its status, once its headers came */
+    bool complete;        /* the whole answer came */
     bool done, healthy;
     char message[512], error[512];
 };
@@ -66,9 +71,10 @@ struct cs_request {
     char only[256]; /* a GET: the one component asked for */
 };
 
-/* "scheme://host:port" of one --etcd-servers entry; false when it is not one */
-static bool parse_url(const char *url, size_t len, bool *tls, char *host, size_t hsize, int *port)
+/* "scheme://host:port" of one store member; false when it is not one */
+static bool parse_url(const char *url, bool *tls, char *host, size_t hsize, int *port)
 {
+    size_t len = strlen(url);
     const char *p = url, *end = url + len;
     if (len > 8 && strncmp(p, "https://", 8) == 0) {
         *tls = true;
@@ -105,7 +111,7 @@ static void probe_add(struct cs_request *cr, const char *name, const char *host,
     p->etcd = etcd;
     snprintf(p->path, sizeof(p->path), "%s", path);
     snprintf(p->url, sizeof(p->url), "%s://%s:%d%s", tls ? "https" : "http", host, port, path);
-    k8c_sbuf_init(&p->resp);
+    k8c_sbuf_init(&p->body);
 }
 
 static int cmp_probe(const void *a, const void *b)
@@ -138,7 +144,7 @@ static void maybe_free(struct cs_request *cr)
     if (!cr->timer_closed || cr->open > 0)
         return;
     for (size_t i = 0; i < cr->n; i++)
-        k8c_sbuf_free(&cr->probes[i].resp);
+        k8c_sbuf_free(&cr->probes[i].body);
     api_req_unref(cr->req);
     k8c_free(cr);
 }
@@ -175,43 +181,34 @@ static void respond(struct cs_request *cr)
     uv_close((uv_handle_t *)&cr->timer, timer_closed);
 }
 
-/* The status line and body of an HTTP/1.1 answer (Content-Length or until close; chunked
- * bodies are decoded). Returns the status code, or 0 when the answer is not HTTP. */
-static int parse_response(struct k8c_sbuf *r, const char **body, size_t *body_len)
+/* ---- the answer, through http_parser (as the kubelet proxy reads its answers) ---- */
+
+static int on_headers_complete(http_parser *hp)
 {
-    char *data = r->data;
-    int code = 0;
-    if (data == NULL || sscanf(data, "HTTP/1.%*c %d", &code) != 1)
-        return 0;
-    char *head_end = strstr(data, "\r\n\r\n");
-    if (head_end == NULL)
-        return 0;
-    char *b = head_end + 4;
-    size_t n = r->len - (size_t)(b - data);
-    *head_end = '\0';
-    bool chunked = strstr(data, "\r\nTransfer-Encoding: chunked") != NULL ||
-                   strstr(data, "\r\ntransfer-encoding: chunked") != NULL;
-    if (chunked) {
-        /* in place: each chunk's bytes move to the front */
-        char *in = b, *out = b, *end = b + n;
-        while (in < end) {
-            char *eol = strstr(in, "\r\n");
-            if (eol == NULL)
-                break;
-            size_t size = strtoul(in, NULL, 16);
-            in = eol + 2;
-            if (size == 0 || size > (size_t)(end - in))
-                break;
-            memmove(out, in, size);
-            out += size;
-            in += size + 2;
-        }
-        n = (size_t)(out - b);
-    }
-    *body = b;
-    *body_len = n;
-    return code;
+    ((struct probe *)hp->data)->code = (int)hp->status_code;
+    return 0;
 }
+
+static int on_body(http_parser *hp, const char *at, size_t len)
+{
+    struct probe *p = hp->data;
+    if (p->body.len + len > PROBE_MAX_BYTES)
+        return 1; /* too much: the answer is judged as it stands */
+    k8c_sbuf_append(&p->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(http_parser *hp)
+{
+    ((struct probe *)hp->data)->complete = true;
+    return 0;
+}
+
+static const http_parser_settings response_settings = {
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
 
 static bool contains(const char *s, size_t len, const char *needle)
 {
@@ -228,11 +225,11 @@ static void probe_finish(struct probe *p, int error, const char *why)
         return;
     p->done = true;
     p->conn = NULL;
-    const char *body = NULL;
-    size_t body_len = 0;
-    int code = error == 0 ? parse_response(&p->resp, &body, &body_len) : 0;
+    const char *body = p->body.data != NULL ? p->body.data : "";
+    size_t body_len = p->body.len;
+    int code = error == 0 ? p->code : 0;
     if (p->etcd) {
-        p->healthy = code == 200 && body != NULL && contains(body, body_len, "\"health\":\"true\"");
+        p->healthy = code == 200 && contains(body, body_len, "\"health\":\"true\"");
         if (p->healthy)
             snprintf(p->message, sizeof(p->message), "ok");
         else if (error != 0)
@@ -270,11 +267,11 @@ static void on_connect(struct k8c_tcp_conn *c, void *arg)
 static void on_data(struct k8c_tcp_conn *c, const uint8_t *data, size_t len, void *arg)
 {
     struct probe *p = arg;
-    if (p->resp.len + len > PROBE_MAX_BYTES) {
-        k8c_tcp_close(c);
+    if (p->complete)
         return;
-    }
-    k8c_sbuf_append(&p->resp, data, len);
+    size_t n = http_parser_execute(&p->parser, &response_settings, (const char *)data, len);
+    if (n != len || p->complete)
+        k8c_tcp_close(c); /* done, too long or not HTTP: on_close judges what came */
 }
 
 static void on_close(struct k8c_tcp_conn *c, int error, const char *why, void *arg)
@@ -319,18 +316,14 @@ void api_componentstatus(struct api_req *req)
         snprintf(cr->only, sizeof(cr->only), "%s", req->name);
     probe_add(cr, "scheduler", "127.0.0.1", 10259, true, false, "/healthz");
     probe_add(cr, "controller-manager", "127.0.0.1", 10257, true, false, "/healthz");
-    const char *s = srv->etcd_servers != NULL ? srv->etcd_servers : "";
-    for (int i = 0; *s != '\0' && cr->n < MAX_COMPONENTS; i++) {
-        size_t len = strcspn(s, ",");
+    const char *url;
+    for (size_t i = 0; (url = api_etcd_member(srv->etcd, i)) != NULL; i++) {
         char host[256], name[32];
         bool tls;
         int port;
-        snprintf(name, sizeof(name), "etcd-%d", i);
-        if (parse_url(s, len, &tls, host, sizeof(host), &port))
+        snprintf(name, sizeof(name), "etcd-%zu", i);
+        if (parse_url(url, &tls, host, sizeof(host), &port))
             probe_add(cr, name, host, port, tls, true, "/health");
-        s += len;
-        if (*s == ',')
-            s++;
     }
     uv_timer_init(srv->loop, &cr->timer);
     cr->timer.data = cr;
@@ -338,6 +331,8 @@ void api_componentstatus(struct api_req *req)
     for (size_t i = 0; i < cr->n; i++) {
         struct probe *p = &cr->probes[i];
         struct k8c_tcp_options o = {.tls = p->tls, .connect_timeout_ms = PROBE_TIMEOUT_MS};
+        http_parser_init(&p->parser, HTTP_RESPONSE);
+        p->parser.data = p;
         if (p->etcd && p->tls) {
             o.ca_file = srv->etcd_ca[0] ? srv->etcd_ca : NULL;
             o.cert_file = srv->etcd_cert[0] ? srv->etcd_cert : NULL;

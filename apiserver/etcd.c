@@ -103,6 +103,11 @@ fail:
     return NULL;
 }
 
+const char *api_etcd_member(const struct api_etcd *e, size_t i)
+{
+    return i < e->npeers ? e->names[i] : NULL;
+}
+
 void api_etcd_del(struct api_etcd *e)
 {
     if (e == NULL)

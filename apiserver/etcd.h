@@ -37,6 +37,9 @@ struct api_etcd_options {
 /* Returns NULL with errmsg for bad URLs or unreadable TLS files. */
 struct api_etcd *api_etcd_new(uv_loop_t *loop, const struct api_etcd_options *opts, char *errmsg);
 void api_etcd_del(struct api_etcd *e);
+/* The i-th member's URL as --etcd-servers gave it ("https://127.0.0.1:2379"), or NULL past
+ * the last. */
+const char *api_etcd_member(const struct api_etcd *e, size_t i);
 
 /* One key-value as read: borrowed for the callback. */
 struct api_etcd_kv {

@@ -360,7 +360,6 @@ int main(int argc, char **argv)
         api_satoken_free(&server);
         return 2;
     }
-    server.etcd_servers = etcd_servers;
     server.etcd_ca = etcd_ca;
     server.etcd_cert = etcd_cert;
     server.etcd_key = etcd_key;

@@ -48,8 +48,8 @@ struct api_server {
     int secure_port;
     struct k8c_metrics *metrics;
     struct k8c_health *health; /* /healthz, /livez, /readyz checks (made on first use) */
-    /* --etcd-servers and the store's TLS files ("" when unset), for ComponentStatus */
-    const char *etcd_servers, *etcd_ca, *etcd_cert, *etcd_key;
+    /* the store's TLS files ("" when unset), for ComponentStatus */
+    const char *etcd_ca, *etcd_cert, *etcd_key;
 
     struct k8c_metric *requests_total, *request_seconds;
     int64_t event_lease;         /* reused lease for events (1 h TTL) */

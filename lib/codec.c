@@ -117,6 +117,7 @@ struct field_info {
     bool go_omitempty;   /* a Go omitempty value scalar: a zero decoded from protobuf is absent */
     bool is_creation_ts; /* ObjectMeta.creationTimestamp: written as null when unset */
     bool go_always;      /* written when unset, as an empty message or the zero value */
+    bool go_null;        /* a repeated field Go writes as null when empty (a nil slice) */
     bool plain_name;     /* the name needs no JSON escaping */
     uint8_t presence;    /* PRESENT_*: how field_present decides, precomputed */
 };
@@ -403,10 +404,12 @@ static struct msg_info *build_info(const ProtobufCMessageDescriptor *desc)
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &desc->fields[i];
         mi->fields[i].fd = fd;
-        for (size_t k = 0; values != NULL && values[k] != NULL; k++)
-            if (fd->label == PROTOBUF_C_LABEL_OPTIONAL &&
-                !(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && strcmp(values[k], fd->name) == 0)
-                mi->fields[i].go_always = true;
+        for (size_t k = 0; values != NULL && values[k] != NULL; k++) {
+            if (strcmp(values[k], fd->name) != 0 || (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+                continue;
+            mi->fields[i].go_always = fd->label == PROTOBUF_C_LABEL_OPTIONAL;
+            mi->fields[i].go_null = fd->label == PROTOBUF_C_LABEL_REPEATED;
+        }
         if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED)
             mi->fields[i].is_map = k8c_codec_is_map_entry(fd->descriptor);
         if (kept != NULL && mi->sp == SP_NONE && fd->label == PROTOBUF_C_LABEL_OPTIONAL &&
@@ -2138,9 +2141,10 @@ static int enc_message(struct enc *e, const ProtobufCMessage *m, const struct ms
         struct k8c_json *val = NULL;
 
         if (!fi_present(m, fi)) {
-            /* Upstream writes an unset ObjectMeta.creationTimestamp as null, and an unset Go
-             * struct value as that struct's zero value. */
-            if (fi->is_creation_ts) {
+            /* Upstream writes an unset ObjectMeta.creationTimestamp and an empty slice without
+             * omitempty (nil after decoding) as null, and an unset Go struct value as that
+             * struct's zero value. */
+            if (fi->is_creation_ts || fi->go_null) {
                 k8c_json_append_member(e->a, obj, fd->name, strlen(fd->name),
                                        k8c_json_new_null(e->a));
             } else if (fi->go_always && !fi->is_inline) {
@@ -2641,9 +2645,10 @@ static int jw_members(struct jw *w, const ProtobufCMessage *m, const struct msg_
         const void *member = MEMBER(m, fd->offset);
 
         if (!fi_present(m, fi)) {
-            /* Upstream writes an unset ObjectMeta.creationTimestamp as null, and an unset Go
-             * struct value as that struct's zero value. */
-            if (fi->is_creation_ts) {
+            /* Upstream writes an unset ObjectMeta.creationTimestamp and an empty slice without
+             * omitempty (nil after decoding) as null, and an unset Go struct value as that
+             * struct's zero value. */
+            if (fi->is_creation_ts || fi->go_null) {
                 jw_key(w, level, n, fd->name, fi->name_len, fi->plain_name);
                 jw_raw(w, "null", 4);
             } else if (fi->go_always && !fi->is_inline) {

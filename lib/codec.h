@@ -222,8 +222,11 @@ const char *const *k8c_codec_go_zero_kept(const char *message);
  * encoders (k8c_codec_json_encode, k8c_codec_msg_to_tree) write such a field when it is unset
  * as an empty message or the zero value (`resources: {}`, `status: {loadBalancer: {}}`,
  * `metadata: {creationTimestamp: null}`, `reportingComponent: ""`), so clients, JSON patches and
- * field sets see what upstream's do. Protobuf output is unchanged: an absent field decodes to
- * the same zero value in Go.
+ * field sets see what upstream's do. A slice without omitempty (ClusterRole.rules,
+ * EndpointSlice.endpoints, HorizontalPodAutoscalerStatus.currentMetrics) is nil in Go after
+ * protobuf decoding, so an empty one is written as null (`rules: null`); lists and discovery
+ * documents, which the API server builds with non-nil slices, are not in the table. Protobuf
+ * output is unchanged: an absent field decodes to the same zero value in Go.
  *
  * k8c_codec_go_value_fields (generated with k8c_codec_go_zero_kept) returns the NULL-terminated
  * list of such fields of a message full name, or NULL when it has none.

@@ -154,7 +154,7 @@ static void test_v1_only(void **state)
              "\"Deployment\",\"name\":"
              "\"d\"},\"maxReplicas\":3,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":"
              "\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]},"
-             "\"status\":{\"desiredReplicas\":0}}");
+             "\"status\":{\"desiredReplicas\":0,\"currentMetrics\":null}}");
     k8c_free(got);
     /* the wrong type either way is refused */
     ProtobufCMessage *bad = NULL;

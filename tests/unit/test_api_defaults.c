@@ -150,7 +150,7 @@ static void test_deployment(void **state)
     /* no spec at all: replicas 1 and a template that gets PodSpec defaults */
     expect_contains("{'kind':'Deployment','apiVersion':'apps/v1','metadata':{'name':'x'}}",
                     "'spec':{'replicas':1,'template':{'metadata':{'creationTimestamp':null},'spec':"
-                    "{" TEMPLATE_SPEC_TAIL "}},"
+                    "{'containers':null," TEMPLATE_SPEC_TAIL "}},"
                     "'strategy':{'type':'RollingUpdate'");
     /* Recreate: no rollingUpdate; explicit values kept, replicas 0 is set */
     expect_contains("{'kind':'Deployment','apiVersion':'apps/v1','spec':{'replicas':0,"
@@ -495,7 +495,7 @@ static void test_other_groups(void **state)
         "'web','creationTimestamp':null},'spec':{'scaleTargetRef':{'kind':'Deployment','name':"
         "'web','apiVersion':'apps/v1'},'minReplicas':1,'maxReplicas':5,'metrics':[{'type':"
         "'Resource','resource':{'name':'cpu','target':{'type':'Utilization',"
-        "'averageUtilization':80}}}]},'status':{'desiredReplicas':0}}");
+        "'averageUtilization':80}}}]},'status':{'desiredReplicas':0,'currentMetrics':null}}");
     expect_contains("{'kind':'HorizontalPodAutoscaler','apiVersion':'autoscaling/v2','spec':{"
                     "'metrics':[{'type':'Pods'}],'behavior':{'scaleDown':{"
                     "'stabilizationWindowSeconds':60}}}}",

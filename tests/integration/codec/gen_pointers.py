@@ -11,14 +11,15 @@ therefore clears a zero-valued scalar after decoding unless the Go field is a po
 tag lacks omitempty. This script reads those facts from the upstream Go types and writes, per
 proto message (= Go struct), the scalar fields whose zero value is kept.
 
-Second table: the singular fields encoding/json writes even when they were never set. Message
+Second table: the fields encoding/json writes even when they were never set. Message
 fields whose Go type is a struct value, not a pointer (Container.resources, Service.status,
 PodTemplateSpec.metadata): encoding/json never omits a struct (omitempty does not apply to
 structs), so upstream's JSON shows `resources: {}`, `status: {loadBalancer: {}}`, `metadata:
 {creationTimestamp: null}`; Time and MicroTime values too, whose zero value Go writes as null
 (`lastProbeTime: null`); left out are inline embeddings, `json:"-"`, and the other special types.
 And scalar value fields without omitempty (PodDisruptionBudgetStatus.currentHealthy): written
-as 0, "" or false.
+as 0, "" or false. And slices without omitempty (ClusterRole.rules, EndpointSlice.endpoints):
+nil after protobuf decoding, so written as null when empty.
 
 Inputs: our schema (proto/k8s/**/generated.proto; k8c_table.proto is ours, not upstream, and is
 skipped) and the Go sources of k8s.io/api and k8s.io/apimachinery at the schema's tag
@@ -202,6 +203,23 @@ def is_value_struct(go_type, json_tag, proto_type):
     return True
 
 
+# Messages the API server builds in memory and never reads back from protobuf: their slices are
+# made non-nil there (`"items": []` in an empty list, `"resources": []` in discovery), so the
+# null rule below does not hold for them.
+BUILT_IN_MEMORY = re.compile(r"List$|^k8s\.io\.api\.apidiscovery\.|"
+                             r"^k8s\.io\.apimachinery\.pkg\.apis\.meta\.v1\."
+                             r"(APIGroup|APIResourceList|APIVersions|RootPaths)$")
+
+
+def is_null_slice(full, go_type, json_tag):
+    """Whether encoding/json writes this repeated field as null when it is empty: a Go slice or
+    map without omitempty, nil after protobuf decoding (`rules: null` in a ClusterRole that only
+    aggregates, `endpoints: null` in an EndpointSlice without endpoints)."""
+    if BUILT_IN_MEMORY.search(full) or not go_type.startswith(("[", "map[")):
+        return False
+    return json_tag is not None and keeps_zero(go_type, json_tag)
+
+
 def collect(repo, sources):
     """([(message full name, [kept field names])], [(message full name, [value struct fields])])
     sorted by name: the messages that have singular scalar fields, the messages that have value
@@ -227,22 +245,25 @@ def collect(repo, sources):
                 continue
             scalars = [f for f in msgs[name] if f[0] != "repeated" and f[1] in SCALARS]
             subs = [f for f in msgs[name] if f[0] != "repeated" and f[1] not in SCALARS]
-            if not scalars and not subs:
+            if not scalars and not subs and not any(f[0] == "repeated" for f in msgs[name]):
                 continue  # nothing to clear (core/v1 List is `type List metav1.List`)
             if name not in structs:
                 if scalars:
                     problems.append("%s: no Go struct %s in %s/%s" % (full, name, top, folder))
                 continue
             values = []
-            for _, typ, field in [f for f in msgs[name] if f[0] != "repeated"]:
+            for label, typ, field in msgs[name]:
                 go = structs[name].get(field)
                 if go is None:
-                    if typ not in SCALARS:
+                    if typ not in SCALARS and label != "repeated":
                         problems.append("%s.%s: no Go field with protobuf name=%s" %
                                         (full, field, field))
                     continue  # (scalars: reported below)
-                if (is_value_struct(go[0], go[1], resolve(pkg, typ)) if typ not in SCALARS
-                        else always_written(*go)):
+                if label == "repeated":
+                    if is_null_slice(full, *go):
+                        values.append(field)
+                elif (is_value_struct(go[0], go[1], resolve(pkg, typ)) if typ not in SCALARS
+                      else always_written(*go)):
                     values.append(field)
             if values:
                 value_table.append((full, values))
@@ -280,10 +301,12 @@ def render(table, value_table, sources):
         " * k8c_codec_go_zero_kept in codec.h). %d messages, %d kept fields." % (len(table),
                                                                               n_keep),
         " *",
-        " * Then, per message, the singular fields encoding/json writes even when never set: Go",
-        " * struct values (not pointers, not inline, not special types) and scalar value fields",
-        " * without omitempty. The codec writes an unset one as an empty message or the zero value",
-        " * (see k8c_codec_go_value_fields in codec.h). %d messages, %d fields." % (
+        " * Then, per message, the fields encoding/json writes even when never set: Go struct",
+        " * values (not pointers, not inline, not special types) and scalar value fields without",
+        " * omitempty, which the codec writes unset as an empty message or the zero value; and",
+        " * slices without omitempty (not of lists and discovery documents, which the API server",
+        " * builds non-nil), nil after protobuf decoding, which the codec writes empty as null (see",
+        " * k8c_codec_go_value_fields in codec.h). %d messages, %d fields." % (
             len(value_table), sum(len(v) for _, v in value_table)),
         " */",
         '#include "codec.h"',

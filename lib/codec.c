@@ -3410,6 +3410,29 @@ int k8c_codec_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return -1;
 }
 
+/* Steps over the value of a field whose key (tag) was just read: a varint or fixed-size value
+ * is skipped (0); a length-delimited one is left at *p with its length in *len (1), checked to
+ * fit. -1: malformed or a group. */
+static int wire_value(const uint8_t **p, const uint8_t *end, uint64_t tag, uint64_t *len)
+{
+    switch (tag & 7) {
+    case 0:
+        return k8c_codec_varint_get(p, end, len) != 0 ? -1 : 0;
+    case 1:
+    case 5: {
+        size_t n = (tag & 7) == 1 ? 8 : 4;
+        if ((size_t)(end - *p) < n)
+            return -1;
+        *p += n;
+        return 0;
+    }
+    case 2:
+        return k8c_codec_varint_get(p, end, len) != 0 || *len > (uint64_t)(end - *p) ? -1 : 1;
+    default:
+        return -1;
+    }
+}
+
 int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_envelope *env,
                            char *errmsg)
 {
@@ -3428,28 +3451,11 @@ int k8c_codec_proto_unwrap(const uint8_t *data, size_t len, struct k8c_codec_env
         uint64_t tag, l;
         if (k8c_codec_varint_get(&p, end, &tag) != 0)
             goto bad;
-        switch (tag & 7) {
-        case 0:
-            if (k8c_codec_varint_get(&p, end, &l) != 0)
-                goto bad;
-            continue;
-        case 1:
-            if (end - p < 8)
-                goto bad;
-            p += 8;
-            continue;
-        case 5:
-            if (end - p < 4)
-                goto bad;
-            p += 4;
-            continue;
-        case 2:
-            if (k8c_codec_varint_get(&p, end, &l) != 0 || l > (uint64_t)(end - p))
-                goto bad;
-            break;
-        default:
+        int wt = wire_value(&p, end, tag, &l);
+        if (wt < 0)
             goto bad;
-        }
+        if (wt == 0)
+            continue;
         if (tag >> 3 == 1) { /* typeMeta */
             const uint8_t *q = p, *qend = p + l;
             while (q < qend) {
@@ -3496,28 +3502,11 @@ static int check_message(const ProtobufCMessageDescriptor *desc, const uint8_t *
         const ProtobufCFieldDescriptor *fd;
         if (k8c_codec_varint_get(&p, end, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
             goto bad;
-        switch (tag & 7) {
-        case 0:
-            if (k8c_codec_varint_get(&p, end, &l) != 0)
-                goto bad;
-            continue;
-        case 1:
-            if (end - p < 8)
-                goto bad;
-            p += 8;
-            continue;
-        case 5:
-            if (end - p < 4)
-                goto bad;
-            p += 4;
-            continue;
-        case 2:
-            if (k8c_codec_varint_get(&p, end, &l) != 0 || l > (uint64_t)(end - p))
-                goto bad;
-            break;
-        default:
+        int wt = wire_value(&p, end, tag, &l);
+        if (wt < 0)
             goto bad;
-        }
+        if (wt == 0)
+            continue;
         fd = desc ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
         if (fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE) {
             int rc = check_message(fd->descriptor, p, p + l, depth + 1, max_depth, errmsg);

@@ -1146,9 +1146,17 @@ static void server_request(struct conn *c, struct k8c_http_stream *s)
 {
     s->method = stream_find(s, ":method");
     s->path = stream_find(s, ":path");
-    if (s->too_big || s->method == NULL || s->path == NULL) {
-        nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
-                                  s->too_big ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
+    if (s->too_big) {
+        /* As HTTP/1.1 (h1_on_headers_complete) and Go's HTTP/2 server: an answer, not a reset
+         * a client would retry. The stream is not handed on: its request body is dropped. */
+        static const char msg[] = "request header fields too large\n";
+        if (k8c_http_stream_reply(s, 431, "text/plain; charset=utf-8", msg, sizeof(msg) - 1) != 0)
+            nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
+                                      NGHTTP2_ENHANCE_YOUR_CALM);
+        return;
+    }
+    if (s->method == NULL || s->path == NULL) {
+        nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_PROTOCOL_ERROR);
         return;
     }
     if (c->srv == NULL || c->srv->closing) {

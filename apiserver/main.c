@@ -307,6 +307,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "Error: %s\n", errmsg);
         return rc < 0 ? 2 : 0;
     }
+    if (first < argc) { /* as kube-apiserver: flags after a stray word would be lost */
+        fprintf(stderr, "Error: \"k8c-apiserver\" does not take any arguments, got [");
+        for (int i = first; i < argc; i++)
+            fprintf(stderr, "%s\"%.200s\"", i > first ? " " : "", argv[i]);
+        fprintf(stderr, "]\n");
+        return 2;
+    }
     k8c_log_init("apiserver");
     if ((rc = api_resources_init(errmsg)) != 0) {
         k8c_log_error("resource table err=%s", errmsg);

@@ -125,4 +125,76 @@ check("valid options still list", call("GET", cms + "?limit=5&resourceVersion=0&
 raw = socket.create_connection(tuple(addr.split(":")) if False else (addr.split(":")[0], int(addr.split(":")[1])), 5)
 raw.sendall(b"\x00\x01garbage\r\n\r\n")
 raw.close()
+
+
+# HTTP/2 request headers over the advertised limit (SETTINGS_MAX_HEADER_LIST_SIZE, 64 KiB), from a
+# client that ignores it (curl's and Go's refuse to send): a 431 answer on that stream, as
+# HTTP/1.1 gets and Go's server gives, then the connection serves the next request.
+def h2_frame(kind, flags, stream, payload):
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def hpack_int(n, bits):  # an HPACK integer with a `bits`-bit prefix, first byte's high bits 0
+    top = (1 << bits) - 1
+    if n < top:
+        return bytes([n])
+    out = [top]
+    n -= top
+    while n >= 128:
+        out.append(n & 127 | 128)
+        n >>= 7
+    return bytes(out + [n])
+
+
+def hpack_literal(name, value):  # literal without indexing, new name, no Huffman
+    return b"\x00" + hpack_int(len(name), 7) + name + hpack_int(len(value), 7) + value
+
+
+def h2_get(sock, stream, path, extra):
+    """Sends GET path on stream (HEADERS, then CONTINUATIONs of at most 16 KiB) and returns
+    (200 or "not 200", body) read from the frames of that stream."""
+    block = b"\x82\x87" + hpack_literal(b":path", path) + hpack_literal(b":authority", b"k8c")
+    for i, n in enumerate(extra):
+        block += hpack_literal(b"x-pad-%d" % i, b"a" * n)
+    chunks = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+    for i, c in enumerate(chunks):
+        flags = (1 if i == 0 else 0) | (4 if i == len(chunks) - 1 else 0)  # END_STREAM, END_HEADERS
+        sock.sendall(h2_frame(1 if i == 0 else 9, flags, stream, c))
+    status, body, buf = None, b"", b""
+    while True:
+        while len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+            more = sock.recv(65536)
+            if not more:
+                raise SystemExit("FAIL: HTTP/2 connection closed before the answer")
+            buf += more
+        n, kind, flags = int.from_bytes(buf[:3], "big"), buf[3], buf[4]
+        sid, payload, buf = int.from_bytes(buf[5:9], "big") & 0x7fffffff, buf[9:9 + n], buf[9 + n:]
+        if sid != stream:
+            continue
+        if kind == 3:
+            raise SystemExit("FAIL: HTTP/2 stream reset, error %d" % int.from_bytes(payload, "big"))
+        if kind == 1:  # :status comes first: 200 is static entry 8 (0x88); others are literals
+            status = 200 if payload[0] == 0x88 else "not 200"
+        if kind == 0:
+            body += payload
+        if flags & 1:
+            return status, body
+
+
+h2ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+h2ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
+h2ctx.set_alpn_protocols(["h2"])
+host, port = addr.rsplit(":", 1)
+with h2ctx.wrap_socket(socket.create_connection((host, int(port)), 10), server_hostname=host) as h2:
+    h2.settimeout(10)
+    assert h2.selected_alpn_protocol() == "h2"
+    h2.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+    got = h2_get(h2, 1, b"/api/v1/namespaces/default/configmaps", [40000, 40000])
+    if got != ("not 200", b"request header fields too large\n"):
+        raise SystemExit("FAIL: oversized HTTP/2 headers: %r" % (got,))
+    print("ok: oversized HTTP/2 headers: 431")
+    got = h2_get(h2, 3, b"/api/v1/namespaces/default/configmaps", [])
+    if got[0] != 200 or b'"kind":"ConfigMapList"' not in got[1]:
+        raise SystemExit("FAIL: next HTTP/2 request: %r" % (got,))
+    print("ok: the same HTTP/2 connection serves the next request")
 check("still serving", call("GET", "/api/v1/namespaces/default/configmaps"), 200)

@@ -637,6 +637,20 @@ hostile)
     start_etcd
     start_api --max-requests-inflight=50
     "$py" "$here/hostile.py" "127.0.0.1:$api_port" "$tmp/pki"
+    # request headers over the limit (64 KiB) over HTTP/1.1: 431 (HTTP/2: hostile.py)
+    big=$(head -c 40000 /dev/zero | tr '\0' a)
+    expect "oversized headers over HTTP/1.1: 431" "431" "$(curl -s -o /dev/null \
+        -w '%{http_code}' --http1.1 --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
+        -H "X-A: $big" -H "X-B: $big" "https://127.0.0.1:$api_port/api/v1/pods")"
+    # command lines: errors and exit code 2, as kube-apiserver's
+    rc=0
+    out=$("$bin/k8c-apiserver" stray --v=2 2>&1) || rc=$?
+    expect "stray argument: exit 2" "2" "$rc"
+    expect_match "stray argument refused" 'does not take any arguments, got \["stray" "--v=2"\]' "$out"
+    rc=0
+    out=$("$bin/k8c-apiserver" --no-such-flag 2>&1) || rc=$?
+    expect "unknown flag: exit 2" "2" "$rc"
+    expect_match "unknown flag refused" 'unknown flag: --no-such-flag' "$out"
     expect "still serving" "ok" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' "https://127.0.0.1:$api_port/healthz")"
     ;;
 *)

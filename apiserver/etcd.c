@@ -23,12 +23,24 @@
 
 #define MAX_PEERS 16
 
+struct lease_waiter {
+    api_etcd_cb cb;
+    void *arg;
+    struct lease_waiter *next;
+};
+
 struct api_etcd {
     uv_loop_t *loop;
     struct k8c_grpc_channel *peers[MAX_PEERS];
     char *names[MAX_PEERS];
     size_t npeers, current;
     int64_t timeout_ms;
+    /* the shared lease (api_etcd_lease_get) */
+    int64_t lease_id;
+    uint64_t lease_expiry_ms; /* uv_now when it runs out */
+    unsigned lease_objects;   /* attached to it so far */
+    bool lease_granting;
+    struct lease_waiter *lease_waiters, **lease_tail;
 };
 
 void api_etcd_prefix_end(const char *key, char *end, size_t size)
@@ -54,6 +66,7 @@ struct api_etcd *api_etcd_new(uv_loop_t *loop, const struct api_etcd_options *op
 {
     struct api_etcd *e = K8C_NEW(struct api_etcd);
     e->loop = loop;
+    e->lease_tail = &e->lease_waiters;
     e->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
     char *list = k8c_strdup(opts->servers ? opts->servers : "");
     char *save = NULL;
@@ -411,12 +424,82 @@ int api_etcd_delete_range(struct api_etcd *e, const char *key, const char *end, 
                       &etcdserverpb__delete_range_response__descriptor, cb, arg);
 }
 
-int api_etcd_lease_grant(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *arg)
+static void lease_grant(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *arg)
 {
     Etcdserverpb__LeaseGrantRequest g = ETCDSERVERPB__LEASE_GRANT_REQUEST__INIT;
     g.ttl = ttl;
-    return call_start(e, CALL_LEASE, 'L', &g.base, &etcdserverpb__lease_grant_response__descriptor,
-                      cb, arg);
+    call_start(e, CALL_LEASE, 'L', &g.base, &etcdserverpb__lease_grant_response__descriptor, cb,
+               arg);
+}
+
+/* ---- the shared lease: upstream's leaseManager (storage/etcd3/lease_manager.go) ---- */
+
+#define LEASE_REUSE_S     60   /* --lease-reuse-duration-seconds */
+#define LEASE_REUSE_PCT   5    /* of the TTL, if less */
+#define LEASE_MAX_OBJECTS 1000 /* attached to one lease */
+
+static int64_t lease_reuse_s(int64_t ttl)
+{
+    int64_t r = ttl * LEASE_REUSE_PCT / 100;
+    return r < LEASE_REUSE_S ? r : LEASE_REUSE_S;
+}
+
+/* Whether the current lease serves one more object of this TTL: it outlives the TTL, and not
+ * by more than the reuse window. */
+static bool lease_reusable(const struct api_etcd *e, int64_t ttl)
+{
+    uint64_t now = uv_now(e->loop), end = now + (uint64_t)ttl * 1000;
+    return e->lease_id != 0 && end < e->lease_expiry_ms &&
+           end + (uint64_t)lease_reuse_s(ttl) * 1000 > e->lease_expiry_ms &&
+           e->lease_objects < LEASE_MAX_OBJECTS;
+}
+
+static void lease_granted(void *arg, const struct api_etcd_result *res)
+{
+    struct api_etcd *e = arg;
+    struct lease_waiter *w = e->lease_waiters;
+
+    e->lease_granting = false;
+    e->lease_waiters = NULL;
+    e->lease_tail = &e->lease_waiters;
+    if (res->err == 0) {
+        e->lease_id = res->rev;
+        e->lease_objects = 0;
+    }
+    while (w != NULL) {
+        struct lease_waiter *next = w->next;
+        struct api_etcd_result r = *res;
+        if (res->err == 0)
+            e->lease_objects++;
+        w->cb(w->arg, &r);
+        k8c_free(w);
+        w = next;
+    }
+}
+
+void api_etcd_lease_get(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *arg)
+{
+    if (lease_reusable(e, ttl)) {
+        struct api_etcd_result res = {.rev = e->lease_id};
+        e->lease_objects++;
+        cb(arg, &res);
+        return;
+    }
+    struct lease_waiter *w = K8C_NEW(struct lease_waiter);
+    w->cb = cb;
+    w->arg = arg;
+    *e->lease_tail = w;
+    e->lease_tail = &w->next;
+    if (e->lease_granting)
+        return; /* the grant under way serves it (one TTL per client: the events') */
+    /* Asked with the reuse window on top, so that objects attached to it until the window
+     * closes still live their TTL. The expiry counts from now: the lease starts before the
+     * answer. */
+    int64_t grant = ttl + lease_reuse_s(ttl);
+    e->lease_granting = true;
+    e->lease_id = 0;
+    e->lease_expiry_ms = uv_now(e->loop) + (uint64_t)grant * 1000;
+    lease_grant(e, grant, lease_granted, e);
 }
 
 /* ---- watch ---- */

@@ -83,7 +83,14 @@ int api_etcd_delete(struct api_etcd *e, const char *key, int64_t mod_rev, api_et
 int api_etcd_delete_range(struct api_etcd *e, const char *key, const char *end, api_etcd_cb cb,
                           void *arg);
 /* Grants a lease of ttl seconds; res->rev carries the lease ID. */
-int api_etcd_lease_grant(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *arg);
+/*
+ * A lease for an object that must live ttl seconds, shared as upstream's leaseManager shares
+ * them: a lease granted with a reuse window on top (5% of the TTL, at most 60 s) serves every
+ * object written within that window, up to 1000, so a burst of events makes one grant and an
+ * idle server none. cb runs once with the lease ID in res->rev (or res->err): before this
+ * returns when the current lease serves (or a grant fails at once), else when a grant answers.
+ */
+void api_etcd_lease_get(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *arg);
 
 /* Watches [key, end) from revision start_rev (0: now). Events arrive in
  * order through ev_cb (type PUT/DELETE, kv, prev_kv may be NULL); a progress

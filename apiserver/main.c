@@ -9,6 +9,7 @@
  * local tooling. SIGTERM stops it gracefully.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@
 
 static struct api_server server;
 static struct k8c_http_server *http;
-static uv_timer_t lease_timer, bootstrap_timer, probe_timer;
+static uv_timer_t bootstrap_timer, probe_timer;
 
 /* ---- store probe: /readyz fails while the store does not answer ---- */
 
@@ -50,24 +51,6 @@ static void on_probe_tick(uv_timer_t *t)
 {
     if (server.etcd != NULL)
         api_etcd_range(server.etcd, "/registry/health", NULL, 0, 0, true, probe_done, NULL);
-}
-
-/* ---- events lease: one lease per minute shared by every event ---- */
-
-static void lease_granted(void *arg, const struct api_etcd_result *res)
-{
-    if (res->err != 0) {
-        k8c_log_error("cannot grant the events lease err=\"%s\"", res->errmsg);
-        return;
-    }
-    server.event_lease = res->rev;
-}
-
-static void on_lease_tick(uv_timer_t *t)
-{
-    /* Events live one hour (--event-ttl); a lease granted each minute with
-     * a minute of slack covers every event written in that minute. */
-    api_etcd_lease_grant(server.etcd, 3660, lease_granted, NULL);
 }
 
 /* ---- bootstrap objects ---- */
@@ -214,8 +197,6 @@ static int parse_cidr(const char *cidr, uint32_t *base, uint32_t *size, char *er
 static void on_signal(void *arg)
 {
     k8c_log_info("shutting down");
-    uv_timer_stop(&lease_timer);
-    uv_close((uv_handle_t *)&lease_timer, NULL);
     uv_timer_stop(&bootstrap_timer);
     uv_close((uv_handle_t *)&bootstrap_timer, NULL);
     uv_timer_stop(&probe_timer);
@@ -241,7 +222,7 @@ int main(int argc, char **argv)
     int64_t sa_max_expiration = 0;
     char *kubelet_ca = "", *kubelet_cert = "", *kubelet_key = "";
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
-    int64_t request_timeout = 60000;
+    int64_t request_timeout = 60000, event_ttl = 3600000;
     bool anonymous = false, allow_privileged = false;
     char errmsg[K8C_ERRMSG_SIZE], addr[300];
     int first, rc;
@@ -277,6 +258,7 @@ int main(int argc, char **argv)
          "concurrent mutating requests (0: no limit)"},
         {"request-timeout", K8C_FLAG_DURATION, &request_timeout,
          "timeout of store calls for a request"},
+        {"event-ttl", K8C_FLAG_DURATION, &event_ttl, "how long events are kept (default 1h)"},
         {"advertise-address", K8C_FLAG_STRING, &advertise,
          "address published in the kubernetes Endpoints"},
         {"kubelet-certificate-authority", K8C_FLAG_STRING, &kubelet_ca,
@@ -326,6 +308,12 @@ int main(int argc, char **argv)
     server.max_inflight = max_inflight;
     server.max_mutating = max_mutating;
     server.request_timeout_ms = request_timeout;
+    if (event_ttl < 1000 || event_ttl > 366LL * 24 * 3600 * 1000) {
+        fprintf(stderr, "Error: --event-ttl must be between 1s and 8784h, got %" PRId64 "ms\n",
+                event_ttl);
+        return 2;
+    }
+    server.event_ttl_s = event_ttl / 1000;
     server.secure_port = secure_port ? secure_port : insecure_port;
     server.advertise_address = advertise[0]                   ? advertise
                                : strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1"
@@ -435,8 +423,6 @@ int main(int argc, char **argv)
         k8c_log_info("serving cleartext addr=%s", addr);
     }
     k8c_signals_init(server.loop, on_signal, NULL);
-    uv_timer_init(server.loop, &lease_timer);
-    uv_timer_start(&lease_timer, on_lease_tick, 0, 60000);
     uv_timer_init(server.loop, &probe_timer);
     uv_timer_start(&probe_timer, on_probe_tick, 0, 2000);
     uv_timer_init(server.loop, &bootstrap_timer);

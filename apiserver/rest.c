@@ -1228,6 +1228,8 @@ struct write_op {
     bool delete_after; /* a delete that turned into an update (finalizers) */
     int code;          /* 200 or 201 */
     char patch_type[64];
+    struct k8c_sbuf val; /* an event's encoded bytes while its lease is got */
+    int64_t rev;         /* and the revision it replaces (0: create) */
 };
 
 static void write_op_free(struct write_op *w)
@@ -1241,6 +1243,8 @@ static void write_op_free(struct write_op *w)
 
 static void write_stored(void *arg, const struct api_etcd_result *res);
 static void write_reread(struct api_req *req);
+static void store_put(struct api_req *req, int64_t rev, struct k8c_sbuf *val, int64_t lease);
+static void event_leased(void *arg, const struct api_etcd_result *res);
 static void deleted(struct api_server *srv, const struct api_resource *r,
                     const ProtobufCMessage *obj);
 
@@ -1297,17 +1301,43 @@ static void store_object(struct api_req *req, int64_t rev)
         k8c_sbuf_free(&val);
         return;
     }
-    int64_t lease = 0;
-    if (strcmp(req->res->resource, "events") == 0)
-        lease = req->srv->event_lease;
+    if (strcmp(req->res->resource, "events") == 0) {
+        /* Events expire (--event-ttl, 1 h) with a store lease shared by the events of a minute,
+         * as upstream's leaseManager shares them. */
+        w->val = val;
+        w->rev = rev;
+        api_req_ref(req);
+        api_etcd_lease_get(req->srv->etcd, req->srv->event_ttl_s, event_leased, req);
+        return;
+    }
+    store_put(req, rev, &val, 0);
+}
+
+/* The store write of store_object, with a lease or 0; frees val. */
+static void store_put(struct api_req *req, int64_t rev, struct k8c_sbuf *val, int64_t lease)
+{
     api_req_ref(req);
     if (rev == 0)
-        api_etcd_create(req->srv->etcd, req->key, (const uint8_t *)val.data, val.len, lease,
+        api_etcd_create(req->srv->etcd, req->key, (const uint8_t *)val->data, val->len, lease,
                         write_stored, req);
     else
-        api_etcd_update(req->srv->etcd, req->key, (const uint8_t *)val.data, val.len, rev, lease,
+        api_etcd_update(req->srv->etcd, req->key, (const uint8_t *)val->data, val->len, rev, lease,
                         write_stored, req);
-    k8c_sbuf_free(&val);
+    k8c_sbuf_free(val);
+}
+
+static void event_leased(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    struct write_op *w = req->op;
+    if (api_req_gone(req))
+        k8c_sbuf_free(&w->val);
+    else if (res->err != 0) {
+        k8c_sbuf_free(&w->val);
+        api_respond_store_error(req, res->err, res->errmsg);
+    } else
+        store_put(req, w->rev, &w->val, res->rev);
+    api_req_unref(req);
 }
 
 static void write_stored(void *arg, const struct api_etcd_result *res)

@@ -52,8 +52,7 @@ struct api_server {
     const char *etcd_ca, *etcd_cert, *etcd_key;
 
     struct k8c_metric *requests_total, *request_seconds;
-    int64_t event_lease;         /* reused lease for events (1 h TTL) */
-    int64_t event_lease_time;    /* when it was granted */
+    int64_t event_ttl_s;         /* --event-ttl: how long events live (store leases) */
     bool ready;                  /* bootstrap done */
     bool store_ok;               /* the last store probe answered */
     struct api_satoken *satoken; /* service account tokens (satoken.c), or NULL */

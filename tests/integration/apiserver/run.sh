@@ -358,6 +358,10 @@ deployment.apps/web created' "$(k -n psa create deployment web --image=nginx)"
         "$(kubectl get pod gated -o jsonpath='{.spec.hostUsers}|{.spec.containers[0].securityContext.procMount}|{.spec.securityContext.supplementalGroupsPolicy}')"
     k delete pod gated --wait=false >/dev/null
     # events live one hour: they carry a store lease
+    if [ -n "$etcd_ctl_url" ]; then
+        expect "no lease before the first event" "found 0 leases" \
+            "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" lease list)"
+    fi
     echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","message":"hello","type":"Normal"}' | k create -f - >/dev/null
     if [ -n "$etcd_ctl_url" ]; then
         expect_match "event lease" '"lease":[1-9]' "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json)"
@@ -365,6 +369,17 @@ deployment.apps/web created' "$(k -n psa create deployment web --image=nginx)"
     # field labels per kind, with upstream's values (an event's source is its component or
     # reporting controller; a pod's spec.hostNetwork is false unless set, tested below)
     echo '{"apiVersion":"v1","kind":"Event","metadata":{"name":"ev2"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},"reason":"Test","source":{"component":"tester"}}' | k create -f - >/dev/null
+    if [ -n "$etcd_ctl_url" ]; then
+        # the events of a minute share one lease of 1 h + the 60 s reuse window (upstream's
+        # leaseManager)
+        e1=$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json |
+            "$py" -c 'import json,sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+        e2=$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev2 -w json |
+            "$py" -c 'import json,sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+        expect "events share a lease" "$e1" "$e2"
+        expect_match "event lease TTL" "lease $e1 granted with TTL\(3660s\)" \
+            "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" lease timetolive "$e1")"
+    fi
     expect "event field selectors" "ev2" "$(kubectl get events --field-selector source=tester,reason=Test -o name | sed 's|.*/||')"
     expect_match "unknown field label" 'field selector "spec.nodeName=x": field label not supported: spec.nodeName' \
         "$(k get events --field-selector spec.nodeName=x 2>&1 || true)"

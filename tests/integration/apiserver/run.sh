@@ -373,9 +373,9 @@ deployment.apps/web created' "$(k -n psa create deployment web --image=nginx)"
         # the events of a minute share one lease of 1 h + the 60 s reuse window (upstream's
         # leaseManager)
         e1=$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev1 -w json |
-            "$py" -c 'import json,sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+            "$py" -c 'import json,sys; print("%016x" % json.load(sys.stdin)["kvs"][0]["lease"])')
         e2=$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" get /registry/events/default/ev2 -w json |
-            "$py" -c 'import json,sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+            "$py" -c 'import json,sys; print("%016x" % json.load(sys.stdin)["kvs"][0]["lease"])')
         expect "events share a lease" "$e1" "$e2"
         expect_match "event lease TTL" "lease $e1 granted with TTL\(3660s\)" \
             "$(ETCDCTL_API=3 etcdctl --endpoints="$etcd_ctl_url" lease timetolive "$e1")"

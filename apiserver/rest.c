@@ -440,7 +440,8 @@ struct k8c_json *api_table_tree(struct k8c_arena *a, struct api_req *req, Protob
 {
     struct k8c_json *t = k8c_json_new_object(a);
     size_t ncols;
-    const struct api_table_column *cols = api_table_columns(req->res, &ncols);
+    const struct api_table_column *cols =
+        api_table_columns_of(req->res, n > 0 ? items[0]->descriptor : req->res->desc, &ncols);
     int64_t now = api_now();
 
     k8c_json_set(a, t, "kind", k8c_json_new_string(a, "Table"));
@@ -522,7 +523,7 @@ void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *o
 {
     struct k8c_sbuf out;
     char errmsg[K8C_ERRMSG_SIZE];
-    if (req->table && req->res != NULL && obj->descriptor == req->res->desc) {
+    if (req->table && req->res != NULL && api_table_prints(req->res, obj->descriptor)) {
         api_meta_t *m = api_obj_meta(obj);
         ProtobufCMessage *items[1] = {(ProtobufCMessage *)obj};
         respond_table(req, items, 1, m ? m->resourceversion : "", NULL, 0);

@@ -24,6 +24,7 @@
 #include "object.h"
 
 #include "k8s/api/apps/v1/generated.pb-c.h"
+#include "k8s/api/autoscaling/v1/generated.pb-c.h"
 #include "k8s/api/autoscaling/v2/generated.pb-c.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/coordination/v1/generated.pb-c.h"
@@ -1551,6 +1552,19 @@ static int priorityclass_cells(struct tctx *c, const ProtobufCMessage *obj)
     return 0;
 }
 
+/* ---- autoscaling/v1 Scale (the scale subresource's own Table: printScale) ---------------- */
+
+static int scale_cells(struct tctx *c, const ProtobufCMessage *obj)
+{
+    const K8s__Io__Api__Autoscaling__V1__Scale *sc = (const void *)obj;
+    const META(ObjectMeta) *meta = OR_EMPTY(sc->metadata, empty_meta);
+    cell_str(c, meta->name);
+    cell_int(c, sc->spec != NULL ? sc->spec->replicas : 0);
+    cell_int(c, sc->status != NULL ? sc->status->replicas : 0);
+    cell_age(c, meta);
+    return 0;
+}
+
 /* ---- storage -------------------------------------------------------------------------------- */
 
 /* helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, each once. */
@@ -1787,6 +1801,14 @@ static const struct api_table_column pod_template_cols[] = {
     COL_CONTAINERS(0),
     COL_IMAGES(0),
     {"Pod Labels", "string", "", "Labels of the pods made from the template.", 0},
+};
+
+/* upstream's Name column here has no "name" format */
+static const struct api_table_column scale_cols[] = {
+    {"Name", "string", "", "Name of the scaled object.", 0},
+    {"Desired", "integer", "", "Replicas asked for.", 0},
+    {"Available", "integer", "", "Replicas that exist.", 0},
+    COL_AGE,
 };
 
 static const struct api_table_column pdb_cols[] = {
@@ -2119,8 +2141,19 @@ static const struct printer printers[] = {
       k8s__io__api__storage__v1__storage_class__descriptor, storageclass_cells),
 };
 
-static const struct printer *printer_for(const struct api_resource *r)
+/* Kinds that subresources answer with, printed whatever resource they belong to. */
+static const struct printer kind_printers[] = {
+    P("autoscaling", "scale", scale_cols, k8s__io__api__autoscaling__v1__scale__descriptor,
+      scale_cells),
+};
+
+/* The printer of objects of type desc served under r. */
+static const struct printer *printer_for(const struct api_resource *r,
+                                         const ProtobufCMessageDescriptor *desc)
 {
+    for (size_t i = 0; i < N(kind_printers); i++)
+        if (kind_printers[i].desc == desc)
+            return &kind_printers[i];
     for (size_t i = 0; i < N(printers); i++)
         if (strcmp(printers[i].group, S(r->group)) == 0 &&
             strcmp(printers[i].resource, S(r->resource)) == 0)
@@ -2128,9 +2161,21 @@ static const struct printer *printer_for(const struct api_resource *r)
     return NULL;
 }
 
-const struct api_table_column *api_table_columns(const struct api_resource *r, size_t *n)
+bool api_table_prints(const struct api_resource *r, const ProtobufCMessageDescriptor *desc)
 {
-    const struct printer *p = printer_for(r);
+    if (desc == r->desc)
+        return true;
+    for (size_t i = 0; i < N(kind_printers); i++)
+        if (kind_printers[i].desc == desc)
+            return true;
+    return false;
+}
+
+const struct api_table_column *api_table_columns_of(const struct api_resource *r,
+                                                    const ProtobufCMessageDescriptor *desc,
+                                                    size_t *n)
+{
+    const struct printer *p = printer_for(r, desc);
     if (p == NULL) {
         *n = N(default_cols);
         return default_cols;
@@ -2139,10 +2184,15 @@ const struct api_table_column *api_table_columns(const struct api_resource *r, s
     return p->cols;
 }
 
+const struct api_table_column *api_table_columns(const struct api_resource *r, size_t *n)
+{
+    return api_table_columns_of(r, r->desc, n);
+}
+
 int api_table_cells(struct k8c_arena *a, const struct api_resource *r, const ProtobufCMessage *obj,
                     int64_t now, struct k8c_json *cells)
 {
-    const struct printer *p = printer_for(r);
+    const struct printer *p = obj != NULL ? printer_for(r, obj->descriptor) : NULL;
     struct tctx c = {.a = a, .cells = cells, .now = now};
     uint32_t len = cells->len;
     int rc;
@@ -2181,7 +2231,8 @@ struct k8c_json *api_table_row_conditions(struct k8c_arena *a, const struct api_
 {
     const char *reason, *message;
     if (obj == NULL || obj->descriptor != &k8s__io__api__core__v1__pod__descriptor ||
-        printer_for(r) == NULL || printer_for(r)->desc != obj->descriptor)
+        printer_for(r, obj->descriptor) == NULL ||
+        printer_for(r, obj->descriptor)->desc != obj->descriptor)
         return NULL;
     const CORE(Pod) *pod = (const CORE(Pod) *)obj;
     const char *phase = pod->status ? S(pod->status->phase) : "";

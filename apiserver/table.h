@@ -15,6 +15,7 @@
 #ifndef API_TABLE_H
 #define API_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,17 @@ struct api_table_column {
  * Every set but the events' starts with Name (events start with Last Seen, as upstream's).
  */
 const struct api_table_column *api_table_columns(const struct api_resource *r, size_t *n);
+
+/*
+ * The same for objects of type desc served under r: a subresource's own kind has its own
+ * columns (autoscaling/v1 Scale, for .../deployments/x/scale: Name, Desired, Available, Age,
+ * as upstream's printScale). api_table_prints tells whether r's Tables can show such an object
+ * (r's own type or a kind with columns of its own).
+ */
+const struct api_table_column *api_table_columns_of(const struct api_resource *r,
+                                                    const ProtobufCMessageDescriptor *desc,
+                                                    size_t *n);
+bool api_table_prints(const struct api_resource *r, const ProtobufCMessageDescriptor *desc);
 
 /*
  * Appends one JSON cell per column of r (api_table_columns order) to the array `cells`, for

@@ -766,6 +766,52 @@ static void test_config_and_cluster_objects(void **state)
                "['etcd-0','Healthy','ok','']");
 }
 
+/* The scale subresource answers an autoscaling/v1 Scale, which has its own Table (printScale):
+ * Name (without the name format), Desired, Available, Age, under any scalable resource. */
+static void test_scale(void **state)
+{
+    const struct api_resource *deploy = resource("apps", "deployments");
+    const struct api_resource *as =
+        api_resource_by_kind("autoscaling/v1", "HorizontalPodAutoscaler");
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_codec_diag d;
+    ProtobufCMessage *scale = NULL;
+    char *json = dq("{'kind':'Scale','apiVersion':'autoscaling/v1','metadata':{'name':'web',"
+                    "'creationTimestamp':'2024-01-01T11:55:00Z'},'spec':{'replicas':3},"
+                    "'status':{'replicas':2,'selector':'app=web'}}");
+    struct k8c_json *cells = k8c_json_new_array(a);
+    struct k8c_sbuf sb;
+    size_t n;
+
+    (void)state;
+    assert_non_null(as);
+    k8c_codec_diag_init(&d);
+    assert_int_equal(k8c_codec_json_decode(NULL, json, strlen(json),
+                                           k8c_arena_protobuf_allocator(a), &d, &scale),
+                     0);
+    k8c_codec_diag_free(&d);
+    assert_true(api_table_prints(deploy, scale->descriptor));
+    assert_true(api_table_prints(deploy, deploy->desc));
+    assert_false(api_table_prints(deploy, as->desc));
+    const struct api_table_column *c = api_table_columns_of(deploy, scale->descriptor, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(c[0].name, "Name");
+    assert_string_equal(c[0].format, "");
+    assert_string_equal(c[1].name, "Desired");
+    assert_string_equal(c[1].type, "integer");
+    assert_string_equal(c[2].name, "Available");
+    assert_string_equal(c[3].name, "Age");
+    assert_int_equal(api_table_cells(a, deploy, scale, NOW, cells), 0);
+    k8c_sbuf_init(&sb);
+    k8c_json_write(&sb, cells, 0, 0);
+    assert_string_equal(sb.data, "[\"web\",3,2,\"5m\"]");
+    k8c_sbuf_free(&sb);
+    /* the resource's own columns are unchanged */
+    assert_string_equal(api_table_columns(deploy, &n)[1].name, "Ready");
+    k8c_free(json);
+    k8c_arena_del(a);
+}
+
 static void test_row_conditions(void **state)
 {
     const struct api_resource *pods = resource("", "pods");
@@ -820,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_service),
         cmocka_unit_test(test_node),
         cmocka_unit_test(test_config_and_cluster_objects),
+        cmocka_unit_test(test_scale),
         cmocka_unit_test(test_row_conditions),
         cmocka_unit_test(test_default_table),
     };

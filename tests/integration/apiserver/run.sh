@@ -241,6 +241,9 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
         "$(k create service clusterip bad --tcp=80 --clusterip=10.9.9.9 || true)"
     expect "scale" "deployment.apps/api scaled" "$(k scale deploy api --replicas=3)"
     expect "scale subresource" "3 3" "$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    expect_match "get --subresource=scale: the Scale's table" \
+        'NAME +DESIRED +AVAILABLE +AGE
+api +3 +0 +[0-9]+s$' "$(k get deploy api --subresource=scale)"
     # autoscaling/v1 (kubectl autoscale posts one), stored as autoscaling/v2
     local hv1=/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers
     expect "autoscale" "horizontalpodautoscaler.autoscaling/api autoscaled" \

@@ -95,6 +95,8 @@ CREATES = [
     ["quota", "q", "--hard=cpu=1.5,memory=1Gi,pods=10"],
     ["ingress", "ing", "--rule=a.example.com/=web:80", "--rule=b.example.com/api*=api:http",
      "--default-backend=web:80"],
+    # a Go slice without omitempty prints as null: "rules": null
+    ["clusterrole", "agg", "--aggregation-rule=rbac.example.com/aggregate-to-view=true"],
 ]
 
 

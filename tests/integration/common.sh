@@ -77,6 +77,21 @@ test_cleanup() {
     if [ "${keep:-0}" = 0 ]; then rm -rf "$tmp"; fi
 }
 show_logs() { tail -n 30 "$tmp"/*.log >&2 || true; }
+# no_sanitizer_reports: fails on any AddressSanitizer, LeakSanitizer or UBSan report in
+# $tmp/*.log (the servers' stderr; leaks are reported when a server exits).
+no_sanitizer_reports() {
+    if grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp"/*.log 2>/dev/null; then
+        grep -h -A30 -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp"/*.log | head -80 >&2
+        fail "sanitizer report in a server log"
+    fi
+    echo "ok: no sanitizer report in the servers' logs"
+}
+# check_sanitizers: stops every process in pids, then no_sanitizer_reports.
+check_sanitizers() {
+    stop_pids
+    pids=()
+    no_sanitizer_reports
+}
 
 # start_etcd: a one-member etcd (the etcd on PATH) with its data in $tmp/etcd and
 # its log in $tmp/etcd.log; returns once it accepts connections. Its client URL

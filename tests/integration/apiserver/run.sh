@@ -675,12 +675,5 @@ hostile)
     fail "unknown scenario $scenario"
     ;;
 esac
-# Every server exits cleanly: no sanitizer report in any log (leaks are reported at exit).
-stop_pids
-pids=()
-if grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp"/*.log; then
-    grep -h -A30 -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp"/*.log | head -80 >&2
-    fail "sanitizer report in a server log"
-fi
-echo "ok: no sanitizer report in the servers' logs"
+check_sanitizers
 echo "PASS: $scenario"

@@ -200,4 +200,5 @@ python)
     ;;
 esac
 kill -0 "$api_pid" || fail "k8c-apiserver died"
+check_sanitizers
 echo "PASS: apiserver_proxy $scenario"

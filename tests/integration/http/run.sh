@@ -174,4 +174,5 @@ hostile)
     fail "unknown scenario $scenario"
     ;;
 esac
+check_sanitizers
 echo "PASS: $scenario"

@@ -20,6 +20,7 @@ stop_peers() {
         expect "${1:-}s$i exit status after SIGTERM${2:-}" 0 "$rc"
     done
     pids=()
+    no_sanitizer_reports
 }
 # store_start I [FLAGS...]: starts peer sI of $STORE with its data in $tmp/sI
 # and its log in $tmp/sI.log (50 ms heartbeat, 500 ms election); pids[I].

@@ -186,6 +186,8 @@ static const struct {
     {"Lease", "A time-limited claim, used for leader election and node heartbeats."},
     {"EndpointSlice", "A subset of the endpoints behind a service."},
     {"IngressClass", "A kind of ingress and the controller that implements it."},
+    {"RuntimeClass", "A container runtime configuration that pods can select, with its "
+                     "overhead and the nodes that support it."},
     {"Ingress", "Rules that route outside HTTP traffic to services."},
     {"NetworkPolicy", "Which traffic may reach or leave a set of pods."},
     {"PodDisruptionBudget", "How many pods of a set may be down at once during voluntary "

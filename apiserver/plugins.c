@@ -8,11 +8,13 @@
 
 #include "alloc.h"
 #include "object.h"
+#include "quantity.h"
 #include "podsecurity.h"
 #include "watchcache.h"
 
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "k8s/api/networking/v1/generated.pb-c.h"
+#include "k8s/api/node/v1/generated.pb-c.h"
 #include "k8s/api/scheduling/v1/generated.pb-c.h"
 #include "k8s/api/storage/v1/generated.pb-c.h"
 
@@ -38,6 +40,11 @@ static const struct api_resource *storage_classes(void)
 static const struct api_resource *ingress_classes(void)
 {
     return api_resource_find("networking.k8s.io", "v1", "ingressclasses");
+}
+
+static const struct api_resource *runtime_classes(void)
+{
+    return api_resource_find("node.k8s.io", "v1", "runtimeclasses");
 }
 
 static bool is(const ProtobufCMessage *obj, const ProtobufCMessageDescriptor *d)
@@ -293,6 +300,206 @@ static int default_ingress_class(struct api_server *srv, const struct api_resour
     return 0;
 }
 
+/* ---- RuntimeClass ---------------------------------------------------------------------------- */
+
+typedef K8s__Io__Api__Node__V1__RuntimeClass runtime_class_t;
+typedef K8s__Io__Api__Core__V1__PodSpec__OverheadEntry overhead_entry_t;
+typedef K8s__Io__Api__Core__V1__PodSpec__NodeSelectorEntry selector_entry_t;
+
+/* The pod's RuntimeClass (*out NULL when it names none); -1 while the cache loads, 403 (in
+ * errmsg) when it names one that does not exist. */
+static int find_runtime_class(struct api_server *srv, const struct api_resource *r,
+                              const pod_t *pod, const runtime_class_t **out, char *errmsg,
+                              size_t size)
+{
+    const char *name = pod->spec != NULL ? pod->spec->runtimeclassname : NULL;
+    char key[512], why[300];
+    bool ready;
+
+    *out = NULL;
+    if (name == NULL)
+        return 0;
+    api_key(srv, runtime_classes(), NULL, name, key, sizeof(key));
+    const ProtobufCMessage *rc = api_watchcache_get(srv, runtime_classes(), key, &ready);
+    if (!ready)
+        return -1;
+    if (!is(rc, &k8s__io__api__node__v1__runtime_class__descriptor)) {
+        snprintf(why, sizeof(why), "pod rejected: RuntimeClass \"%.200s\" not found", name);
+        return forbidden(r, &pod->base, errmsg, size, why);
+    }
+    *out = (const runtime_class_t *)rc;
+    return 0;
+}
+
+/* Semantic.DeepEqual of the class's podFixed and the pod's overhead: the same resources, with
+ * quantities equal as numbers. */
+static bool overhead_equal(const K8s__Io__Api__Node__V1__Overhead *o, const pod_t *pod)
+{
+    const K8s__Io__Api__Core__V1__PodSpec *s = pod->spec;
+    size_t n = o != NULL ? o->n_podfixed : 0, m = s != NULL ? s->n_overhead : 0;
+
+    if (n != m)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const K8s__Io__Api__Node__V1__Overhead__PodFixedEntry *e = o->podfixed[i];
+        const overhead_entry_t *f = NULL;
+        for (size_t j = 0; j < m && f == NULL; j++)
+            if (str_eq(s->overhead[j]->key, e->key))
+                f = s->overhead[j];
+        struct k8c_quantity a, b;
+        const char *qa = e->value != NULL && e->value->string ? e->value->string : "0";
+        const char *qb = f != NULL && f->value != NULL && f->value->string ? f->value->string : "0";
+        if (f == NULL || k8c_quantity_parse(qa, strlen(qa), &a) != 0 ||
+            k8c_quantity_parse(qb, strlen(qb), &b) != 0 || k8c_quantity_cmp(&a, &b) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Semantic.DeepEqual of two tolerations */
+static bool toleration_equal(const toleration_t *a, const toleration_t *b)
+{
+    return str_eq(a->key, b->key) && str_eq(a->operator_, b->operator_) &&
+           str_eq(a->value, b->value) && str_eq(a->effect, b->effect) &&
+           a->has_tolerationseconds == b->has_tolerationseconds &&
+           (!a->has_tolerationseconds || a->tolerationseconds == b->tolerationseconds);
+}
+
+/* pkg/util/tolerations isSuperset: whether ss tolerates everything t does. */
+static bool toleration_superset(const toleration_t *ss, const toleration_t *t)
+{
+    if (toleration_equal(ss, t))
+        return true;
+    if (!str_eq(t->key, ss->key) && !(str_eq(ss->key, "") && str_eq(ss->operator_, "Exists")))
+        return false; /* an empty key with Exists matches every key */
+    if (!str_eq(t->effect, ss->effect) && !str_eq(ss->effect, ""))
+        return false; /* an empty effect matches every effect */
+    if (str_eq(ss->effect, "NoExecute") && ss->has_tolerationseconds &&
+        (!t->has_tolerationseconds || t->tolerationseconds > ss->tolerationseconds))
+        return false;
+    if (str_eq(ss->operator_, "Equal") || str_eq(ss->operator_, ""))
+        return str_eq(t->operator_, "Equal") && str_eq(t->value, ss->value);
+    return str_eq(ss->operator_, "Exists");
+}
+
+/* pkg/util/tolerations MergeTolerations(pod's, class's): in order, each toleration that no
+ * kept one and no later different one tolerates a superset of. */
+static void merge_tolerations(K8s__Io__Api__Core__V1__PodSpec *s, toleration_t *const *extra,
+                              size_t n_extra)
+{
+    size_t n_all = s->n_tolerations + n_extra, n = 0;
+    toleration_t **all = k8c_calloc(n_all ? n_all : 1, sizeof(*all));
+    toleration_t **merged = k8c_calloc(n_all ? n_all : 1, sizeof(*merged));
+
+    for (size_t i = 0; i < s->n_tolerations; i++)
+        all[i] = s->tolerations[i];
+    for (size_t i = 0; i < n_extra; i++)
+        all[s->n_tolerations + i] = (toleration_t *)api_obj_copy(&extra[i]->base);
+    for (size_t i = 0; i < n_all; i++) {
+        bool redundant = false;
+        for (size_t j = 0; j < n && !redundant; j++)
+            redundant = toleration_superset(merged[j], all[i]);
+        for (size_t j = i + 1; j < n_all && !redundant; j++)
+            redundant = !toleration_equal(all[i], all[j]) && toleration_superset(all[j], all[i]);
+        if (redundant)
+            protobuf_c_message_free_unpacked(&all[i]->base, NULL);
+        else
+            merged[n++] = all[i];
+    }
+    k8c_free(all);
+    k8c_free(s->tolerations);
+    s->tolerations = merged;
+    s->n_tolerations = n;
+}
+
+/* RuntimeClass Admit on create: the class's overhead becomes the pod's (403 if the pod set
+ * another), its node selector is merged into the pod's (403 on a conflicting value) and its
+ * tolerations into the pod's. */
+static int admit_pod_runtime_class(struct api_server *srv, const struct api_resource *r, pod_t *pod,
+                                   char *errmsg, size_t size)
+{
+    const runtime_class_t *rc;
+    K8s__Io__Api__Core__V1__PodSpec *s = pod->spec;
+    char why[700];
+    int code = find_runtime_class(srv, r, pod, &rc, errmsg, size);
+
+    if (code < 0)
+        return not_ready(r, &pod->base, errmsg, size);
+    if (code != 0 || rc == NULL || s == NULL)
+        return code;
+    if (rc->overhead != NULL) {
+        if (s->n_overhead > 0 && !overhead_equal(rc->overhead, pod))
+            return forbidden(r, &pod->base, errmsg, size,
+                             "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined "
+                             "Overhead");
+        for (size_t i = 0; i < s->n_overhead; i++)
+            protobuf_c_message_free_unpacked(&s->overhead[i]->base, NULL);
+        k8c_free(s->overhead);
+        s->n_overhead = rc->overhead->n_podfixed;
+        s->overhead = k8c_calloc(s->n_overhead ? s->n_overhead : 1, sizeof(*s->overhead));
+        for (size_t i = 0; i < s->n_overhead; i++) {
+            const K8s__Io__Api__Node__V1__Overhead__PodFixedEntry *e = rc->overhead->podfixed[i];
+            overhead_entry_t *o = K8C_NEW(overhead_entry_t);
+            k8s__io__api__core__v1__pod_spec__overhead_entry__init(o);
+            o->key = k8c_strdup(e->key != NULL ? e->key : "");
+            if (e->value != NULL)
+                o->value = (void *)api_obj_copy(&e->value->base);
+            s->overhead[i] = o;
+        }
+    }
+    if (rc->scheduling == NULL)
+        return 0;
+    const K8s__Io__Api__Node__V1__Scheduling *sc = rc->scheduling;
+    for (size_t i = 0; i < sc->n_nodeselector; i++) {
+        const char *key = sc->nodeselector[i]->key, *val = sc->nodeselector[i]->value;
+        selector_entry_t *f = NULL;
+        for (size_t j = 0; j < s->n_nodeselector && f == NULL; j++)
+            if (str_eq(s->nodeselector[j]->key, key))
+                f = s->nodeselector[j];
+        if (f != NULL && !str_eq(f->value, val)) {
+            snprintf(why, sizeof(why),
+                     "conflict: runtimeClass.scheduling.nodeSelector[%.150s] = %.150s; "
+                     "pod.spec.nodeSelector[%.150s] = %.150s",
+                     key ? key : "", val ? val : "", key ? key : "", f->value ? f->value : "");
+            return forbidden(r, &pod->base, errmsg, size, why);
+        }
+        if (f != NULL)
+            continue;
+        f = K8C_NEW(selector_entry_t);
+        k8s__io__api__core__v1__pod_spec__node_selector_entry__init(f);
+        f->key = k8c_strdup(key ? key : "");
+        f->value = k8c_strdup(val ? val : "");
+        s->nodeselector = k8c_realloc(s->nodeselector, (s->n_nodeselector + 1) * sizeof(f));
+        s->nodeselector[s->n_nodeselector++] = f;
+    }
+    merge_tolerations(s, sc->tolerations, sc->n_tolerations);
+    return 0;
+}
+
+/* RuntimeClass Validate on create: the pod's overhead is its class's, and none without one. */
+static int validate_pod_runtime_class(struct api_server *srv, const struct api_resource *r,
+                                      const pod_t *pod, char *errmsg, size_t size)
+{
+    const runtime_class_t *rc;
+    int code = find_runtime_class(srv, r, pod, &rc, errmsg, size);
+
+    if (code < 0)
+        return not_ready(r, &pod->base, errmsg, size);
+    if (code != 0)
+        return code;
+    if (rc != NULL && rc->overhead != NULL) {
+        if (!overhead_equal(rc->overhead, pod))
+            return forbidden(r, &pod->base, errmsg, size,
+                             "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined "
+                             "Overhead");
+    } else if (pod->spec != NULL && pod->spec->n_overhead > 0) {
+        return forbidden(r, &pod->base, errmsg, size,
+                         "pod rejected: Pod Overhead set without corresponding RuntimeClass "
+                         "defined Overhead");
+    }
+    return 0;
+}
+
 /* ---- the phases --------------------------------------------------------------------------- */
 
 int api_plugins_mutate(struct api_server *srv, const struct api_resource *r, enum api_verb verb,
@@ -315,6 +522,8 @@ int api_plugins_mutate(struct api_server *srv, const struct api_resource *r, enu
         if ((code = admit_pod_priority(srv, r, (pod_t *)obj, o, errmsg, size)) != 0)
             return code;
         default_tolerations((pod_t *)obj);
+        if (create)
+            return admit_pod_runtime_class(srv, r, (pod_t *)obj, errmsg, size);
     }
     if (create && is(obj, &k8s__io__api__core__v1__persistent_volume_claim__descriptor))
         return default_storage_class(srv, r, (void *)obj, errmsg, size);
@@ -329,8 +538,11 @@ int api_plugins_validate(struct api_server *srv, const struct api_resource *r, e
     const priority_class_t *pc = (const priority_class_t *)obj, *dpc = NULL;
     char why[300];
 
-    if ((sub != NULL && sub[0] != '\0') ||
-        !is(obj, &k8s__io__api__scheduling__v1__priority_class__descriptor) || !pc->globaldefault)
+    if (sub != NULL && sub[0] != '\0')
+        return 0;
+    if (verb == VERB_CREATE && is(obj, &k8s__io__api__core__v1__pod__descriptor))
+        return validate_pod_runtime_class(srv, r, (const pod_t *)obj, errmsg, size);
+    if (!is(obj, &k8s__io__api__scheduling__v1__priority_class__descriptor) || !pc->globaldefault)
         return 0;
     if (find_priority_class(srv, NULL, &dpc) < 0)
         return not_ready(r, obj, errmsg, size);
@@ -355,7 +567,8 @@ void api_plugins_prime(struct api_server *srv)
 
 bool api_plugins_ready(struct api_server *srv)
 {
-    const struct api_resource *rs[] = {priority_classes(), storage_classes(), ingress_classes()};
+    const struct api_resource *rs[] = {priority_classes(), storage_classes(), ingress_classes(),
+                                       runtime_classes()};
     bool ready = true;
     for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
         if (rs[i] != NULL && !api_watchcache_ready(srv, rs[i]))

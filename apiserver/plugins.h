@@ -9,10 +9,13 @@
  *                             disagrees is refused; only one PriorityClass may be the default
  *   DefaultTolerationSeconds  pods tolerate not-ready and unreachable nodes for 300 s
  *   DefaultStorageClass       a claim without a class gets the default StorageClass
+ *   RuntimeClass              a created pod's runtimeClassName must name a RuntimeClass; the
+ *                             class's overhead becomes the pod's (which may not set another), its
+ *                             node selector and tolerations are merged into the pod's
  *   DefaultIngressClass       an Ingress without a class gets the default IngressClass
  * The classes come from the watch cache (loaded at start; /readyz waits for them). Not here:
  * ServiceAccount, StorageObjectInUseProtection and ResourceQuota, which need the objects and
- * finalizer handling of the controller manager; RuntimeClass (not served) and PodSecurity.
+ * finalizer handling of the controller manager; PodSecurity (podsecurity.c).
  */
 #ifndef API_PLUGINS_H
 #define API_PLUGINS_H

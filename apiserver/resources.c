@@ -62,6 +62,7 @@ static struct api_resource table[] = {
     {"networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", false, "ingressclasses", "", "", CRUD, 0},
     {"networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, "ingress", "ing", "", CRUD, API_SUB_STATUS},
     {"networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, "networkpolicies", "netpol", "", CRUD, 0},
+    {"node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, "runtimeclasses", "", "", CRUD, 0},
     {"policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, "poddisruptionbudgets", "pdb", "", CRUD, API_SUB_STATUS},
     {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, "clusterrolebindings", "", "", CRUD, 0},
     {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, "clusterroles", "", "", CRUD, 0},

@@ -32,6 +32,7 @@
 #include "k8s/api/discovery/v1/generated.pb-c.h"
 #include "k8s/api/events/v1/generated.pb-c.h"
 #include "k8s/api/networking/v1/generated.pb-c.h"
+#include "k8s/api/node/v1/generated.pb-c.h"
 #include "k8s/api/policy/v1/generated.pb-c.h"
 #include "k8s/api/rbac/v1/generated.pb-c.h"
 #include "k8s/api/scheduling/v1/generated.pb-c.h"
@@ -1565,6 +1566,18 @@ static int scale_cells(struct tctx *c, const ProtobufCMessage *obj)
     return 0;
 }
 
+/* ---- node.k8s.io ---------------------------------------------------------------------------- */
+
+static int runtimeclass_cells(struct tctx *c, const ProtobufCMessage *obj)
+{
+    const K8s__Io__Api__Node__V1__RuntimeClass *rc = (const void *)obj;
+    const META(ObjectMeta) *meta = OR_EMPTY(rc->metadata, empty_meta);
+    cell_str(c, meta->name);
+    cell_str(c, rc->handler);
+    cell_age(c, meta);
+    return 0;
+}
+
 /* ---- storage -------------------------------------------------------------------------------- */
 
 /* helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order, each once. */
@@ -1801,6 +1814,12 @@ static const struct api_table_column pod_template_cols[] = {
     COL_CONTAINERS(0),
     COL_IMAGES(0),
     {"Pod Labels", "string", "", "Labels of the pods made from the template.", 0},
+};
+
+static const struct api_table_column runtimeclass_cols[] = {
+    COL_NAME,
+    {"Handler", "string", "", "The runtime handler that runs the pods of this class.", 0},
+    COL_AGE,
 };
 
 /* upstream's Name column here has no "name" format */
@@ -2129,6 +2148,8 @@ static const struct printer printers[] = {
       k8s__io__api__networking__v1__ingress_class__descriptor, ingressclass_cells),
     P("networking.k8s.io", "networkpolicies", networkpolicy_cols,
       k8s__io__api__networking__v1__network_policy__descriptor, networkpolicy_cells),
+    P("node.k8s.io", "runtimeclasses", runtimeclass_cols,
+      k8s__io__api__node__v1__runtime_class__descriptor, runtimeclass_cells),
     P("policy", "poddisruptionbudgets", pdb_cols,
       k8s__io__api__policy__v1__pod_disruption_budget__descriptor, pdb_cells),
     P("rbac.authorization.k8s.io", "rolebindings", binding_cols,

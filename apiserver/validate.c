@@ -38,6 +38,7 @@
 #include "k8s/api/core/v1/generated.pb-c.h"
 #include "k8s/api/discovery/v1/generated.pb-c.h"
 #include "k8s/api/networking/v1/generated.pb-c.h"
+#include "k8s/api/node/v1/generated.pb-c.h"
 #include "k8s/api/policy/v1/generated.pb-c.h"
 #include "k8s/api/storage/v1/generated.pb-c.h"
 #include "k8s/api/scheduling/v1/generated.pb-c.h"
@@ -5795,6 +5796,63 @@ static void validate_endpoints(struct vctx *v, const endpoints_t *e)
 /* ---- policy, scheduling, storage, RBAC, coordination, ControllerRevision ------------------- */
 
 typedef K8s__Io__Api__Policy__V1__PodDisruptionBudget pdb_t;
+typedef K8s__Io__Api__Node__V1__RuntimeClass runtime_class_t;
+
+/* ValidateRuntimeClass and ValidateRuntimeClassUpdate (node/validation): the handler a DNS label
+ * (immutable), the overhead as a container's limits, the scheduling node selector as labels and
+ * its tolerations as a pod's, each (key, operator, value, effect) once. */
+static void validate_runtime_class(struct vctx *v, const runtime_class_t *rc,
+                                   const runtime_class_t *old)
+{
+    const char *handler = str_or_empty(rc->handler), *msgs[MAX_MSGS];
+
+    if (old != NULL) {
+        immutable_str(v, "handler", handler, str_or_empty(old->handler));
+        return;
+    }
+    invalid_msgs(v, "handler", handler, msgs, dns1123_label_msgs(handler, msgs));
+    if (rc->overhead != NULL) {
+        /* Overhead.PodFixedEntry and ResourceRequirements.LimitsEntry are both {key, Quantity} */
+        resources_t r = K8S__IO__API__CORE__V1__RESOURCE_REQUIREMENTS__INIT;
+        size_t at = path_child(v, "overhead");
+        r.n_limits = rc->overhead->n_podfixed;
+        r.limits = (quantity_entry_t **)(void *)rc->overhead->podfixed;
+        validate_resources_at(v, &r);
+        path_pop(v, at);
+    }
+    if (rc->scheduling != NULL) {
+        const K8s__Io__Api__Node__V1__Scheduling *sc = rc->scheduling;
+        size_t at = path_child(v, "scheduling");
+        validate_labels(v, "nodeSelector", (void *const *)sc->nodeselector, sc->n_nodeselector);
+        validate_tolerations(v, "tolerations", sc->tolerations, sc->n_tolerations);
+        for (size_t i = 0; i < sc->n_tolerations; i++) {
+            const K8s__Io__Api__Core__V1__Toleration *t = sc->tolerations[i];
+            for (size_t j = 0; j < i; j++) {
+                const K8s__Io__Api__Core__V1__Toleration *u = sc->tolerations[j];
+                if (!str_eq(t->key, u->key) || !str_eq(t->operator_, u->operator_) ||
+                    !str_eq(t->value, u->value) || !str_eq(t->effect, u->effect))
+                    continue;
+                /* Go prints the duplicate core.Toleration with %#v; a set tolerationSeconds is
+                 * a pointer there, printed as its address, here as its value */
+                char val[1024], secs[48] = "nil";
+                size_t o = path_child(v, "tolerations");
+                if (t->has_tolerationseconds)
+                    snprintf(secs, sizeof(secs), "%lld", (long long)t->tolerationseconds);
+                path_index(v, i);
+                snprintf(val, sizeof(val),
+                         "core.Toleration{Key:\"%.200s\", Operator:\"%.40s\", Value:\"%.200s\", "
+                         "Effect:\"%.40s\", TolerationSeconds:(*int64)(%s)}",
+                         str_or_empty(t->key), str_or_empty(t->operator_), str_or_empty(t->value),
+                         str_or_empty(t->effect), secs);
+                verr(v, E_DUPLICATE, NULL, val, NULL);
+                path_pop(v, o);
+                break;
+            }
+        }
+        path_pop(v, at);
+    }
+}
+
 typedef K8s__Io__Api__Scheduling__V1__PriorityClass priority_class_t;
 typedef K8s__Io__Api__Storage__V1__StorageClass storage_class_t;
 typedef K8s__Io__Api__Rbac__V1__PolicyRule policy_rule_t;
@@ -7143,6 +7201,8 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
         validate_pdb(v, (const pdb_t *)obj);
     } else if (d == &k8s__io__api__scheduling__v1__priority_class__descriptor) {
         validate_priority_class(v, (const priority_class_t *)obj, (const priority_class_t *)old);
+    } else if (d == &k8s__io__api__node__v1__runtime_class__descriptor) {
+        validate_runtime_class(v, (const runtime_class_t *)obj, (const runtime_class_t *)old);
     } else if (d == &k8s__io__api__storage__v1__storage_class__descriptor) {
         validate_storage_class(v, (const storage_class_t *)obj, (const storage_class_t *)old);
     } else if (d == &k8s__io__api__rbac__v1__role__descriptor) {

@@ -989,6 +989,40 @@ static void test_policy_kinds(void **state)
            "priority class\n"
            "FieldValueNotSupported preemptionPolicy: Unsupported value: ~Maybe~: supported values: "
            "~PreemptLowerPriority~, ~Never~\n");
+    /* RuntimeClass (node/validation): handler a DNS label and immutable, overhead as limits,
+     * scheduling labels and tolerations, each toleration once */
+    expect("{'apiVersion':'node.k8s.io/v1','kind':'RuntimeClass','metadata':{'name':'gvisor'},"
+           "'handler':'runsc','overhead':{'podFixed':{'cpu':'250m'}},'scheduling':{"
+           "'nodeSelector':{'runtime':'gvisor'},'tolerations':[{'key':'k','operator':'Exists'}]}}",
+           "");
+    expect(
+        "{'apiVersion':'node.k8s.io/v1','kind':'RuntimeClass','metadata':{'name':'r'},"
+        "'handler':'Bad_H','overhead':{'podFixed':{'cpu':'-1','bogus':'1'}},'scheduling':{"
+        "'nodeSelector':{'-x':'y'},'tolerations':[{'key':'a','operator':'Exists'},"
+        "{'key':'a','operator':'Exists'},{'operator':'Equal','value':'v'}]}}",
+        "FieldValueInvalid handler: Invalid value: ~Bad_H~: a lowercase RFC 1123 label must "
+        "consist of lower case alphanumeric characters or '-', and must start and end with an "
+        "alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')\n"
+        "FieldValueInvalid overhead.limits[bogus]: Invalid value: bogus: must be a standard "
+        "resource type or fully qualified\n"
+        "FieldValueInvalid overhead.limits[bogus]: Invalid value: bogus: must be a standard "
+        "resource for containers\n"
+        "FieldValueInvalid overhead.limits[cpu]: Invalid value: ~-1~: must be greater than or "
+        "equal to 0\n"
+        "FieldValueInvalid scheduling.nodeSelector: Invalid value: ~-x~: name part must consist "
+        "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+        "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')\n"
+        "FieldValueInvalid scheduling.tolerations[2].operator: Invalid value: ~Equal~: operator "
+        "must be Exists when `key` is empty, which means \"match all values and all keys\"\n"
+        "FieldValueDuplicate scheduling.tolerations[1]: Duplicate value: core.Toleration{Key:~a~, "
+        "Operator:~Exists~, Value:~~, Effect:~~, TolerationSeconds:(*int64)(nil)}\n");
+    expect_update("{'apiVersion':'node.k8s.io/v1','kind':'RuntimeClass','metadata':{'name':'r',"
+                  "'resourceVersion':'1'},'handler':'kata'}",
+                  "{'apiVersion':'node.k8s.io/v1','kind':'RuntimeClass','metadata':{'name':'r',"
+                  "'resourceVersion':'1'},'handler':'runc'}",
+                  "FieldValueInvalid handler: Invalid value: ~kata~: field is immutable\n");
     expect_update("{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass','metadata':{'name':"
                   "'p','resourceVersion':'1'},'value':2000000001}",
                   "{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass','metadata':{'name':"

@@ -360,6 +360,36 @@ deployment.apps/web created' "$(k -n psa create deployment web --image=nginx)"
     expect "disabled gates dropped" "|Default|" \
         "$(kubectl get pod gated -o jsonpath='{.spec.hostUsers}|{.spec.containers[0].securityContext.procMount}|{.spec.securityContext.supplementalGroupsPolicy}')"
     k delete pod gated --wait=false >/dev/null
+    # RuntimeClass: served with upstream's table; the admission plugin resolves a pod's class
+    k create -f - >/dev/null <<'YAML'
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: gvisor}
+handler: runsc
+overhead: {podFixed: {cpu: 250m, memory: 64Mi}}
+scheduling:
+  nodeSelector: {runtime: gvisor}
+  tolerations: [{key: sandbox, operator: Exists, effect: NoSchedule}]
+YAML
+    expect_match "runtimeclass table" 'NAME +HANDLER +AGE
+gvisor +runsc +[0-9]+s$' "$(k get runtimeclass)"
+    k run rc1 --image=busybox --overrides='{"spec":{"runtimeClassName":"gvisor"}}' >/dev/null
+    expect "pod takes its RuntimeClass's overhead, node selector and toleration" \
+        '{"cpu":"250m","memory":"64Mi"} {"runtime":"gvisor"} sandbox' \
+        "$(kubectl get pod rc1 -o jsonpath='{.spec.overhead} {.spec.nodeSelector} {.spec.tolerations[2].key}')"
+    expect "unknown RuntimeClass" \
+        'Error from server (Forbidden): pods "rc2" is forbidden: pod rejected: RuntimeClass "kata" not found' \
+        "$(k run rc2 --image=busybox --overrides='{"spec":{"runtimeClassName":"kata"}}' || true)"
+    expect "overhead without a RuntimeClass" \
+        'Error from server (Forbidden): pods "rc3" is forbidden: pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead' \
+        "$(k run rc3 --image=busybox --overrides='{"spec":{"overhead":{"cpu":"1"}}}' || true)"
+    expect "node selector conflict" \
+        'Error from server (Forbidden): pods "rc4" is forbidden: conflict: runtimeClass.scheduling.nodeSelector[runtime] = gvisor; pod.spec.nodeSelector[runtime] = runc' \
+        "$(k run rc4 --image=busybox --overrides='{"spec":{"runtimeClassName":"gvisor","nodeSelector":{"runtime":"runc"}}}' || true)"
+    expect "runtimeclass handler immutable" \
+        'The RuntimeClass "gvisor" is invalid: handler: Invalid value: "kata": field is immutable' \
+        "$(k patch runtimeclass gvisor --type=merge -p '{"handler":"kata"}' || true)"
+    k delete pod rc1 --wait=false >/dev/null
     # events live one hour: they carry a store lease
     if [ -n "$etcd_ctl_url" ]; then
         expect "no lease before the first event" "found 0 leases" \

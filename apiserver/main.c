@@ -61,20 +61,27 @@ struct boot {
 };
 
 static int pending_boot;
+static bool boot_failed; /* a create of this round failed: the next tick runs another round */
 
 static void boot_created(void *arg, const struct api_etcd_result *res)
 {
     struct boot *b = arg;
-    if (res->err != 0 && res->err != K8C_EEXIST)
-        k8c_log_error("bootstrap: cannot create key=%s err=\"%s\"", b->key, res->errmsg);
-    else if (res->err == 0)
+    if (res->err != 0 && res->err != K8C_EEXIST) {
+        k8c_log_error("bootstrap: cannot create key=%s err=\"%s\" (retried)", b->key, res->errmsg);
+        boot_failed = true;
+    } else if (res->err == 0) {
         k8c_log_info("bootstrap: created key=%s", b->key);
-    if (--pending_boot == 0 && res->err != K8C_ECLOSED) {
+    }
+    /* Ready only once every object exists: a create that failed (no leader yet, a timeout)
+     * would leave kube-system missing for good. */
+    if (--pending_boot == 0 && !boot_failed) {
         server.ready = true;
         k8c_log_info("ready");
         api_gc_index_start(&server);
         api_gc_resume(&server);
     }
+    if (pending_boot == 0)
+        boot_failed = false;
     k8c_free(b);
 }
 

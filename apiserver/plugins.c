@@ -4,6 +4,7 @@
 #include "plugins.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -382,6 +383,16 @@ static bool toleration_superset(const toleration_t *ss, const toleration_t *t)
     return str_eq(ss->operator_, "Exists");
 }
 
+/* MergeTolerations compares every pair: a hostile pod of 100,000 tolerations would hold the
+ * server for minutes. No real pod comes near this many; more is refused (upstream has no bound). */
+#define MAX_MERGED_TOLERATIONS 5000
+
+static int selector_key_cmp(const void *a, const void *b)
+{
+    const selector_entry_t *x = *(selector_entry_t *const *)a, *y = *(selector_entry_t *const *)b;
+    return strcmp(x->key != NULL ? x->key : "", y->key != NULL ? y->key : "");
+}
+
 /* pkg/util/tolerations MergeTolerations(pod's, class's): in order, each toleration that no
  * kept one and no later different one tolerates a superset of. */
 static void merge_tolerations(K8s__Io__Api__Core__V1__PodSpec *s, toleration_t *const *extra,
@@ -450,17 +461,30 @@ static int admit_pod_runtime_class(struct api_server *srv, const struct api_reso
     if (rc->scheduling == NULL)
         return 0;
     const K8s__Io__Api__Node__V1__Scheduling *sc = rc->scheduling;
+    if (s->n_tolerations + sc->n_tolerations > MAX_MERGED_TOLERATIONS) {
+        snprintf(why, sizeof(why),
+                 "pod rejected: %zu tolerations with those of RuntimeClass \"%.200s\", more than "
+                 "the %d that can be merged",
+                 s->n_tolerations + sc->n_tolerations, s->runtimeclassname, MAX_MERGED_TOLERATIONS);
+        return forbidden(r, &pod->base, errmsg, size, why);
+    }
+    /* the pod's keys sorted, looked up by the class's (both maps can be large) */
+    size_t n_pod = s->n_nodeselector;
+    selector_entry_t **byk = k8c_calloc(n_pod ? n_pod : 1, sizeof(*byk));
+    for (size_t i = 0; i < n_pod; i++)
+        byk[i] = s->nodeselector[i];
+    qsort(byk, n_pod, sizeof(*byk), selector_key_cmp);
     for (size_t i = 0; i < sc->n_nodeselector; i++) {
         const char *key = sc->nodeselector[i]->key, *val = sc->nodeselector[i]->value;
-        selector_entry_t *f = NULL;
-        for (size_t j = 0; j < s->n_nodeselector && f == NULL; j++)
-            if (str_eq(s->nodeselector[j]->key, key))
-                f = s->nodeselector[j];
+        selector_entry_t probe = {.key = (char *)(key ? key : "")}, *pp = &probe;
+        selector_entry_t **hit = bsearch(&pp, byk, n_pod, sizeof(*byk), selector_key_cmp);
+        selector_entry_t *f = hit != NULL ? *hit : NULL;
         if (f != NULL && !str_eq(f->value, val)) {
             snprintf(why, sizeof(why),
                      "conflict: runtimeClass.scheduling.nodeSelector[%.150s] = %.150s; "
                      "pod.spec.nodeSelector[%.150s] = %.150s",
                      key ? key : "", val ? val : "", key ? key : "", f->value ? f->value : "");
+            k8c_free(byk);
             return forbidden(r, &pod->base, errmsg, size, why);
         }
         if (f != NULL)
@@ -472,6 +496,7 @@ static int admit_pod_runtime_class(struct api_server *srv, const struct api_reso
         s->nodeselector = k8c_realloc(s->nodeselector, (s->n_nodeselector + 1) * sizeof(f));
         s->nodeselector[s->n_nodeselector++] = f;
     }
+    k8c_free(byk);
     merge_tolerations(s, sc->tolerations, sc->n_tolerations);
     return 0;
 }

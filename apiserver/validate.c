@@ -5798,9 +5798,63 @@ static void validate_endpoints(struct vctx *v, const endpoints_t *e)
 typedef K8s__Io__Api__Policy__V1__PodDisruptionBudget pdb_t;
 typedef K8s__Io__Api__Node__V1__RuntimeClass runtime_class_t;
 
-/* ValidateRuntimeClass and ValidateRuntimeClassUpdate (node/validation): the handler a DNS label
- * (immutable), the overhead as a container's limits, the scheduling node selector as labels and
- * its tolerations as a pod's, each (key, operator, value, effect) once. */
+/* The (key, operator, value, effect) of a toleration, in that order: the list key of
+ * validateTolerations' duplicate check. Ties go by index, so the first of equals sorts first. */
+static int toleration_key_cmp(const void *a, const void *b)
+{
+    const toleration_t *x = **(toleration_t *const *const *)a;
+    const toleration_t *y = **(toleration_t *const *const *)b;
+    int c;
+    if ((c = strcmp(str_or_empty(x->key), str_or_empty(y->key))) != 0 ||
+        (c = strcmp(str_or_empty(x->operator_), str_or_empty(y->operator_))) != 0 ||
+        (c = strcmp(str_or_empty(x->value), str_or_empty(y->value))) != 0 ||
+        (c = strcmp(str_or_empty(x->effect), str_or_empty(y->effect))) != 0)
+        return c;
+    return *(toleration_t *const *const *)a < *(toleration_t *const *const *)b ? -1 : 1;
+}
+
+/* node/validation validateTolerations: a toleration whose list key an earlier one has is a
+ * Duplicate at its index (Go prints the core.Toleration with %#v; a set tolerationSeconds is
+ * a pointer there, printed as its address, here as its value). Sorted, not pairwise: a hostile
+ * class of 100,000 tolerations stays cheap. */
+static void runtime_class_duplicate_tolerations(struct vctx *v, toleration_t *const *ts, size_t n)
+{
+    toleration_t *const **order = k8c_calloc(n ? n : 1, sizeof(*order));
+    bool *dup = k8c_calloc(n ? n : 1, sizeof(*dup));
+
+    for (size_t i = 0; i < n; i++)
+        order[i] = &ts[i];
+    qsort(order, n, sizeof(*order), toleration_key_cmp);
+    for (size_t i = 1; i < n; i++) {
+        const toleration_t *a = *order[i - 1], *b = *order[i];
+        if (str_eq(a->key, b->key) && str_eq(a->operator_, b->operator_) &&
+            str_eq(a->value, b->value) && str_eq(a->effect, b->effect))
+            dup[order[i] - ts] = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!dup[i])
+            continue;
+        const toleration_t *t = ts[i];
+        char val[1024], secs[48] = "nil";
+        size_t o = path_child(v, "tolerations");
+        if (t->has_tolerationseconds)
+            snprintf(secs, sizeof(secs), "%lld", (long long)t->tolerationseconds);
+        path_index(v, i);
+        snprintf(val, sizeof(val),
+                 "core.Toleration{Key:\"%.200s\", Operator:\"%.40s\", Value:\"%.200s\", "
+                 "Effect:\"%.40s\", TolerationSeconds:(*int64)(%s)}",
+                 str_or_empty(t->key), str_or_empty(t->operator_), str_or_empty(t->value),
+                 str_or_empty(t->effect), secs);
+        verr(v, E_DUPLICATE, NULL, val, NULL);
+        path_pop(v, o);
+    }
+    k8c_free(order);
+    k8c_free(dup);
+}
+
+/* ValidateRuntimeClass and ValidateRuntimeClassUpdate (node/validation): the handler a DNS
+ * label (immutable), the overhead as a container's limits, the scheduling node selector as labels
+ * and its tolerations as a pod's, each (key, operator, value, effect) once. */
 static void validate_runtime_class(struct vctx *v, const runtime_class_t *rc,
                                    const runtime_class_t *old)
 {
@@ -5825,30 +5879,7 @@ static void validate_runtime_class(struct vctx *v, const runtime_class_t *rc,
         size_t at = path_child(v, "scheduling");
         validate_labels(v, "nodeSelector", (void *const *)sc->nodeselector, sc->n_nodeselector);
         validate_tolerations(v, "tolerations", sc->tolerations, sc->n_tolerations);
-        for (size_t i = 0; i < sc->n_tolerations; i++) {
-            const K8s__Io__Api__Core__V1__Toleration *t = sc->tolerations[i];
-            for (size_t j = 0; j < i; j++) {
-                const K8s__Io__Api__Core__V1__Toleration *u = sc->tolerations[j];
-                if (!str_eq(t->key, u->key) || !str_eq(t->operator_, u->operator_) ||
-                    !str_eq(t->value, u->value) || !str_eq(t->effect, u->effect))
-                    continue;
-                /* Go prints the duplicate core.Toleration with %#v; a set tolerationSeconds is
-                 * a pointer there, printed as its address, here as its value */
-                char val[1024], secs[48] = "nil";
-                size_t o = path_child(v, "tolerations");
-                if (t->has_tolerationseconds)
-                    snprintf(secs, sizeof(secs), "%lld", (long long)t->tolerationseconds);
-                path_index(v, i);
-                snprintf(val, sizeof(val),
-                         "core.Toleration{Key:\"%.200s\", Operator:\"%.40s\", Value:\"%.200s\", "
-                         "Effect:\"%.40s\", TolerationSeconds:(*int64)(%s)}",
-                         str_or_empty(t->key), str_or_empty(t->operator_), str_or_empty(t->value),
-                         str_or_empty(t->effect), secs);
-                verr(v, E_DUPLICATE, NULL, val, NULL);
-                path_pop(v, o);
-                break;
-            }
-        }
+        runtime_class_duplicate_tolerations(v, sc->tolerations, sc->n_tolerations);
         path_pop(v, at);
     }
 }

@@ -397,6 +397,11 @@ gvisor +runsc +[0-9]+s$' "$(k get runtimeclass)"
     expect "runtimeclass handler immutable" \
         'The RuntimeClass "gvisor" is invalid: handler: Invalid value: "kata": field is immutable' \
         "$(k patch runtimeclass gvisor --type=merge -p '{"handler":"kata"}' || true)"
+    # hostile sizes: a merge of more than 5000 tolerations is refused at once
+    "$py" -c 'import json; print(json.dumps({"apiVersion":"v1","kind":"Pod","metadata":{"name":"rc5"},"spec":{"runtimeClassName":"gvisor","containers":[{"name":"c","image":"busybox"}],"tolerations":[{"key":"t%d" % i,"operator":"Exists"} for i in range(5000)]}}))' >"$tmp/tolerations.json"
+    expect "too many tolerations to merge" \
+        'Error from server (Forbidden): error when creating "'"$tmp"'/tolerations.json": pods "rc5" is forbidden: pod rejected: 5003 tolerations with those of RuntimeClass "gvisor", more than the 5000 that can be merged' \
+        "$(k create -f "$tmp/tolerations.json" || true)"
     k delete pod rc1 --wait=false >/dev/null
     # events live one hour: they carry a store lease
     if [ -n "$etcd_ctl_url" ]; then

@@ -2168,13 +2168,22 @@ static const struct printer kind_printers[] = {
       scale_cells),
 };
 
-/* The printer of objects of type desc served under r. */
-static const struct printer *printer_for(const struct api_resource *r,
-                                         const ProtobufCMessageDescriptor *desc)
+/* The printer of a kind a subresource answers with, or NULL. */
+static const struct printer *kind_printer(const ProtobufCMessageDescriptor *desc)
 {
     for (size_t i = 0; i < N(kind_printers); i++)
         if (kind_printers[i].desc == desc)
             return &kind_printers[i];
+    return NULL;
+}
+
+/* The printer of objects of type desc served under r. */
+static const struct printer *printer_for(const struct api_resource *r,
+                                         const ProtobufCMessageDescriptor *desc)
+{
+    const struct printer *k = kind_printer(desc);
+    if (k != NULL)
+        return k;
     for (size_t i = 0; i < N(printers); i++)
         if (strcmp(printers[i].group, S(r->group)) == 0 &&
             strcmp(printers[i].resource, S(r->resource)) == 0)
@@ -2184,12 +2193,7 @@ static const struct printer *printer_for(const struct api_resource *r,
 
 bool api_table_prints(const struct api_resource *r, const ProtobufCMessageDescriptor *desc)
 {
-    if (desc == r->desc)
-        return true;
-    for (size_t i = 0; i < N(kind_printers); i++)
-        if (kind_printers[i].desc == desc)
-            return true;
-    return false;
+    return desc == r->desc || kind_printer(desc) != NULL;
 }
 
 const struct api_table_column *api_table_columns_of(const struct api_resource *r,

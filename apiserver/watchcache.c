@@ -42,6 +42,7 @@ static const char *const type_name[EV_NTYPES] = {"ADDED", "MODIFIED", "DELETED"}
 struct cobj {
     unsigned refs;
     char *key;
+    size_t key_len; /* strlen(key): a watcher's namespace prefix is compared with memcmp */
     ProtobufCMessage *msg;
     /* the object in each encoding (JSON, "k8s\0" envelope) and whole events
      * (line or frame) per encoding and type, each made on first use */
@@ -240,6 +241,7 @@ static struct cobj *cobj_decode(struct cache *c, const struct api_etcd_kv *kv, i
     }
     o->refs = 1;
     o->key = k8c_strndup(kv->key, kv->key_len);
+    o->key_len = strlen(o->key);
     o->rev = rev;
     return o;
 }
@@ -391,7 +393,8 @@ static bool wmatches(struct cwatcher *w, struct cobj *o)
 {
     if (o == NULL)
         return false;
-    if (w->key_prefix != NULL && strncmp(o->key, w->key_prefix, w->key_prefix_len) != 0)
+    if (w->key_prefix != NULL &&
+        (o->key_len < w->key_prefix_len || memcmp(o->key, w->key_prefix, w->key_prefix_len) != 0))
         return false;
     if (!api_labels_empty(&w->labels) && !api_labels_matches_meta(&w->labels, api_obj_meta(o->msg)))
         return false;
@@ -722,6 +725,7 @@ static void on_store_event(void *arg, int type, const struct api_etcd_kv *kv,
         struct cobj *o = K8C_NEW(struct cobj);
         o->refs = 1;
         o->key = k8c_strdup(last->key);
+        o->key_len = last->key_len;
         o->msg = api_obj_copy(last->msg);
         o->rev = revision;
         char rv[24];

@@ -48,6 +48,7 @@
  * machine's load disturbs least).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -89,7 +90,7 @@
 #define POD_PREFIX     "/registry/pods/default/"
 
 struct options {
-    const char *target, *api, *etcd, *ca, *token, *label;
+    const char *target, *api, *etcd, *ca, *token, *label, *trace;
     int watchers, per_conn, per_stream, pods, threads, max_inflight;
     double rate, seconds, settle, drain;
     bool selector, proto;
@@ -110,6 +111,10 @@ struct markscan {
     bool have; /* the current line's marker was found */
     uint8_t ntail;
     char tail[TAIL_MAX];
+    /* bytes of the current line (or frame) seen, and where in it the marker
+     * began in the previous one: a watcher's events are the same pods with
+     * another annotation value, so it is most often there again */
+    uint32_t pos, hint;
 };
 
 struct api_watch {
@@ -154,6 +159,8 @@ struct worker {
     uint64_t opened, failed, deliveries, other, closed_early, errors, before_ack, t_last;
     uint64_t bytes; /* watch stream body bytes received */
     struct hist send_hist, ack_hist;
+    /* --trace: per write index, the latest delivery (ns after the write was sent) */
+    uint64_t *last_ns;
     char first_error[256];
     /* published every tick for main's progress checks */
     _Atomic uint64_t pub_opened, pub_failed, pub_deliveries, pub_closed, pub_t_last;
@@ -174,8 +181,8 @@ struct bench {
     int inflight;
     uint64_t t0;
     bool writing;
-    _Atomic uint64_t *ack_ns;
-    uint64_t ack_cap; /* entries of ack_ns; fixed before the workers start */
+    _Atomic uint64_t *ack_ns, *sent_ns;
+    uint64_t ack_cap; /* entries of ack_ns and sent_ns; fixed before the workers start */
     uint64_t *acked_per_pod;
     char write_error[256];
     /* setup requests */
@@ -293,13 +300,46 @@ static int parse_mark(const char *p, size_t n, uint64_t *idx, uint64_t *ns)
 
 static void record(struct worker *w, uint64_t idx, uint64_t sent_ns, uint64_t now);
 
+/* parse_mark for a marker of this run, cheaper: the time is not read from
+ * the digits but from sent_ns, which issue_write set to the same value
+ * before it sent the write (parse_mark when that is not known). */
+static int parse_own_mark(const struct bench *b, const char *p, size_t n, uint64_t *idx,
+                          uint64_t *ns)
+{
+    size_t i = MARK_LEN;
+    uint64_t v = 0;
+    if (n < MARK_LEN + 4 || memcmp(p, MARK, MARK_LEN) != 0)
+        return parse_mark(p, n, idx, ns);
+    while (i < n && p[i] >= '0' && p[i] <= '9' && i - MARK_LEN < 20)
+        v = v * 10 + (uint64_t)(p[i++] - '0');
+    uint64_t sent = v < b->ack_cap ? atomic_load_explicit(&b->sent_ns[v], memory_order_relaxed) : 0;
+    if (i == MARK_LEN || i + 1 >= n || p[i] != ':' || sent == 0)
+        return parse_mark(p, n, idx, ns);
+    const char *end = memchr(p + i + 1, ';', n - i - 1 < 21 ? n - i - 1 : 21);
+    if (end == NULL || end == p + i + 1)
+        return parse_mark(p, n, idx, ns);
+    *idx = v;
+    *ns = sent;
+    return 1;
+}
+
 /* Looks for the marker in seg, the next piece of the current line. */
 static void markscan_segment(struct worker *w, struct markscan *ms, const char *seg, size_t len,
                              uint64_t now)
 {
     uint64_t idx, ns;
-    if (ms->have || len == 0)
+    if (ms->have || len == 0) {
+        ms->pos += (uint32_t)len;
         return;
+    }
+    uint32_t at = ms->pos;
+    ms->pos += (uint32_t)len;
+    if (ms->ntail == 0 && ms->hint >= at && ms->hint - at < len &&
+        parse_own_mark(w->b, seg + (ms->hint - at), len - (ms->hint - at), &idx, &ns) == 1) {
+        ms->have = true;
+        record(w, idx, ns, now);
+        return;
+    }
     if (ms->ntail > 0) {
         char tmp[2 * TAIL_MAX];
         size_t take = len < sizeof(tmp) - ms->ntail ? len : sizeof(tmp) - ms->ntail;
@@ -308,6 +348,7 @@ static void markscan_segment(struct worker *w, struct markscan *ms, const char *
         int r = parse_mark(tmp, ms->ntail + take, &idx, &ns);
         if (r == 1) {
             ms->have = true;
+            ms->hint = at - ms->ntail;
             ms->ntail = 0;
             record(w, idx, ns, now);
             return;
@@ -322,6 +363,7 @@ static void markscan_segment(struct worker *w, struct markscan *ms, const char *
     const char *p = memmem(seg, len, MARK, MARK_LEN);
     if (p != NULL) {
         size_t rest = (size_t)(seg + len - p);
+        ms->hint = at + (uint32_t)(p - seg);
         int r = parse_mark(p, rest, &idx, &ns);
         if (r == 1) {
             ms->have = true;
@@ -347,6 +389,8 @@ static void record(struct worker *w, uint64_t idx, uint64_t sent_ns, uint64_t no
     w->deliveries++;
     w->t_last = now;
     hist_add(&w->send_hist, now > sent_ns ? now - sent_ns : 0);
+    if (w->last_ns != NULL && idx < b->ack_cap && now > sent_ns && now - sent_ns > w->last_ns[idx])
+        w->last_ns[idx] = now - sent_ns;
     uint64_t ack =
         idx < b->ack_cap ? atomic_load_explicit(&b->ack_ns[idx], memory_order_relaxed) : 0;
     if (ack == 0 || ack >= now) {
@@ -411,6 +455,7 @@ static void aw_data_proto(struct api_watch *a, const uint8_t *p, const uint8_t *
                 w->other++;
             a->ms.have = false;
             a->ms.ntail = 0;
+            a->ms.pos = 0;
         }
     }
 }
@@ -445,6 +490,7 @@ static void aw_data(struct k8c_http_client_stream *s, const uint8_t *data, size_
             w->other++;
         a->ms.have = false;
         a->ms.ntail = 0;
+        a->ms.pos = 0;
         a->line_start = true;
         p = nl + 1;
     }
@@ -833,6 +879,7 @@ static void issue_write(struct bench *b, uint64_t now)
     snprintf(body, sizeof(body),
              "{\"metadata\":{\"annotations\":{\"bench/t\":\"" MARK "%" PRIu64 ":%" PRIu64 ";\"}}}",
              k, now);
+    atomic_store_explicit(&b->sent_ns[k], now, memory_order_relaxed);
     b->inflight++;
     if (!start_request(b, r, "PATCH", path, "application/merge-patch+json", body)) {
         b->inflight--;
@@ -929,6 +976,30 @@ static uint64_t expected_deliveries(struct bench *b, bool exact)
     return e;
 }
 
+/* --trace: a line per write (index, sent and acknowledged in ms after the
+ * first write, its slowest delivery in ms after it was sent), to see whether
+ * a tail latency comes from a few stalls or from a standing queue. */
+static void write_trace(struct bench *b)
+{
+    FILE *f = fopen(b->o.trace, "w");
+    if (f == NULL) {
+        fprintf(stderr, "bench_watch: %s: %s\n", b->o.trace, strerror(errno));
+        return;
+    }
+    fprintf(f, "# write sent_ms ack_ms slowest_ms\n");
+    for (uint64_t i = 0; i < b->nwrites; i++) {
+        uint64_t sent = atomic_load(&b->sent_ns[i]), ack = atomic_load(&b->ack_ns[i]), last = 0;
+        for (int t = 0; t < b->o.threads; t++)
+            if (b->workers[t].last_ns[i] > last)
+                last = b->workers[t].last_ns[i];
+        if (sent == 0)
+            continue;
+        fprintf(f, "%" PRIu64 " %.1f %.1f %.1f\n", i, (double)(sent - b->t0) / 1e6,
+                ack > sent ? (double)(ack - b->t0) / 1e6 : -1.0, (double)last / 1e6);
+    }
+    fclose(f);
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static void usage(void)
@@ -937,7 +1008,9 @@ static void usage(void)
             "usage: bench_watch --target=api|etcd --api=H:P --ca=FILE --token=T [--etcd=H:P]\n"
             "  [--watchers=W] [--per-conn=N] [--watches-per-stream=K] [--pods=N] [--rate=R]\n"
             "  [--seconds=S] [--selector] [--threads=T] [--api-pid=P] [--etcd-pid=P]\n"
-            "  [--settle=S] [--drain=S] [--max-inflight=N] [--label=L] [--proto]\n");
+            "  [--settle=S] [--drain=S] [--max-inflight=N] [--label=L] [--proto]\n"
+            "  [--trace=FILE]   (a line per write: index, sent and acknowledged (ms after\n"
+            "                    the first write), slowest delivery (ms after sent))\n");
     exit(1);
 }
 
@@ -964,6 +1037,7 @@ static void parse(struct options *o, int argc, char **argv)
         {"ca", H2BENCH_STR, &o->ca, NULL},
         {"token", H2BENCH_STR, &o->token, NULL},
         {"label", H2BENCH_STR, &o->label, NULL},
+        {"trace", H2BENCH_STR, &o->trace, NULL},
         {"watchers", H2BENCH_INT, &o->watchers, NULL},
         {"per-conn", H2BENCH_INT, &o->per_conn, NULL},
         {"watches-per-stream", H2BENCH_INT, &o->per_stream, NULL},
@@ -1006,6 +1080,7 @@ int main(int argc, char **argv)
     if (b->nwrites < 1)
         b->nwrites = 1;
     b->ack_ns = k8c_calloc(b->nwrites, sizeof(*b->ack_ns));
+    b->sent_ns = k8c_calloc(b->nwrites, sizeof(*b->sent_ns));
     b->ack_cap = b->nwrites;
     b->acked_per_pod = k8c_calloc((size_t)o->pods, sizeof(uint64_t));
     atomic_store(&b->phase, PHASE_OPEN);
@@ -1051,6 +1126,8 @@ int main(int argc, char **argv)
         w->count = (ulast * unit < o->watchers ? ulast * unit : o->watchers) - w->first;
         hist_init(&w->send_hist);
         hist_init(&w->ack_hist);
+        if (o->trace != NULL)
+            w->last_ns = k8c_calloc(b->nwrites, sizeof(*w->last_ns));
         pthread_create(&w->thread, NULL, worker_main, w);
     }
     bool opened = run_until(b, all_open, t_open + OPEN_TIMEOUT_S * 1000000000ull);
@@ -1180,6 +1257,8 @@ int main(int argc, char **argv)
         printf(" first_error=\"%s\"", first_error);
     printf("\n");
     fflush(stdout);
+    if (o->trace != NULL && joined)
+        write_trace(b);
     if (!joined)
         _exit(2); /* a worker still runs: its memory stays */
     if (!opened || failed > 0 || closed > 0 || deliveries < want || write_stalled)
@@ -1198,10 +1277,12 @@ int main(int argc, char **argv)
         k8c_free(w->gc);
         k8c_free(w->aw);
         k8c_free(w->es);
+        k8c_free(w->last_ns);
     }
     k8c_free(send_h.n);
     k8c_free(ack_h.n);
     k8c_free(b->ack_ns);
+    k8c_free(b->sent_ns);
     k8c_free(b->acked_per_pod);
     k8c_free(b);
     return rc;

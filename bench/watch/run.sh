@@ -32,6 +32,8 @@
 #   PERF=1: perf record the API server during each case, print its top symbols
 #   (PERF_KEEP=DIR keeps the perf.data files there; PERF_CALLGRAPH=dwarf for call
 #   chains through code built without frame pointers),
+#   TRACE=DIR: write DIR/trace-<case>.txt, a line per write (sent, acknowledged,
+#   slowest delivery: see bench_watch --trace),
 #   API_FLAGS="--flag=value ...": more k8c-apiserver flags for the api cases,
 #   CASES="api_all api_pb etcd_all api_sel etcd_sel": which kinds of case to run
 #   (api_pb: api_all with protobuf watch streams instead of JSON)
@@ -138,7 +140,7 @@ run_case() {
         --api="127.0.0.1:$api_port" --ca="$tmp/pki/ca.crt" --token=tok \
         --etcd="127.0.0.1:$etcd_port" --api-pid="$api_pid" --etcd-pid="$etcd_pid" \
         --watchers="$w" --per-conn=100 --pods="$pods" --rate="$rate" --seconds="$secs" \
-        --threads="$threads" "$@" 2>"$tmp/bench.err") || status=$?
+        --threads="$threads" ${TRACE:+--trace="$TRACE/trace-$name.txt"} "$@" 2>"$tmp/bench.err") || status=$?
     [ -n "$line" ] || line="case=$name target=$target watchers=$w failed=1 exit=$status stderr=\"$(tr '\n' ' ' <"$tmp/bench.err" | head -c 300)\""
     if ! kill -0 "$api_pid" 2>/dev/null; then
         line+=" api_crashed=1"

@@ -229,6 +229,7 @@ int main(int argc, char **argv)
     int64_t sa_max_expiration = 0;
     char *kubelet_ca = "", *kubelet_cert = "", *kubelet_key = "";
     int secure_port = 6443, insecure_port = 0, max_inflight = 400, max_mutating = 200;
+    int min_request_timeout = 1800;
     int64_t request_timeout = 60000, event_ttl = 3600000;
     bool anonymous = false, allow_privileged = false;
     char errmsg[K8C_ERRMSG_SIZE], addr[300];
@@ -265,6 +266,8 @@ int main(int argc, char **argv)
          "concurrent mutating requests (0: no limit)"},
         {"request-timeout", K8C_FLAG_DURATION, &request_timeout,
          "timeout of store calls for a request"},
+        {"min-request-timeout", K8C_FLAG_INT, &min_request_timeout,
+         "seconds a watch lasts at least when it sets no timeoutSeconds (at most twice that)"},
         {"event-ttl", K8C_FLAG_DURATION, &event_ttl, "how long events are kept (default 1h)"},
         {"advertise-address", K8C_FLAG_STRING, &advertise,
          "address published in the kubernetes Endpoints"},
@@ -315,6 +318,12 @@ int main(int argc, char **argv)
     server.max_inflight = max_inflight;
     server.max_mutating = max_mutating;
     server.request_timeout_ms = request_timeout;
+    if (min_request_timeout < 0 || min_request_timeout > 1000000) {
+        fprintf(stderr, "Error: --min-request-timeout must be between 0 and 1000000, got %d\n",
+                min_request_timeout);
+        return 2;
+    }
+    server.min_request_timeout_s = min_request_timeout;
     if (event_ttl < 1000 || event_ttl > 366LL * 24 * 3600 * 1000) {
         fprintf(stderr, "Error: --event-ttl must be between 1s and 8784h, got %" PRId64 "ms\n",
                 event_ttl);

@@ -988,7 +988,7 @@ bool api_parse_selectors(struct api_req *req, struct api_label_selector *labels,
     api_labels_init(labels);
     *has_fields = false;
     if (ls != NULL && api_labels_parse(ls, strlen(ls), labels, errmsg) != 0) {
-        api_respond_statusf(req, 400, "BadRequest", "unable to parse requirement: %s", errmsg);
+        api_respond_status(req, 400, "BadRequest", errmsg);
         return false;
     }
     const char *fs = api_query(req, "fieldSelector", buf, sizeof(buf));

@@ -41,7 +41,8 @@ struct api_server {
     bool anonymous;
     int max_inflight, max_mutating, inflight, mutating;
     int64_t request_timeout_ms;
-    char *service_cidr; /* --service-cluster-ip-range */
+    int min_request_timeout_s; /* --min-request-timeout: watches last 1-2 times this */
+    char *service_cidr;        /* --service-cluster-ip-range */
     uint32_t svc_base, svc_size;
     int node_port_lo, node_port_hi;
     char *advertise_address;

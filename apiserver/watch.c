@@ -280,7 +280,7 @@ void api_watch_start(struct api_req *req)
     api_labels_init(&op->labels);
     const char *ls = api_query(req, "labelSelector", buf, sizeof(buf));
     if (ls != NULL && api_labels_parse(ls, strlen(ls), &op->labels, errmsg) != 0) {
-        api_respond_statusf(req, 400, "BadRequest", "unable to parse requirement: %s", errmsg);
+        api_respond_status(req, 400, "BadRequest", errmsg);
         watch_op_free(op);
         return;
     }
@@ -302,14 +302,10 @@ void api_watch_start(struct api_req *req)
 
     api_watch_respond(req, op->fmt);
 
-    const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
-    int64_t timeout = to ? strtoll(to, NULL, 10) : 0;
-    if (timeout <= 0)
-        timeout = 1800; /* upstream: a random 30-60 min when unset */
     op->timeout = k8c_malloc(sizeof(*op->timeout));
     uv_timer_init(req->srv->loop, op->timeout);
     op->timeout->data = op;
-    uv_timer_start(op->timeout, on_timeout, (uint64_t)timeout * 1000, 0);
+    uv_timer_start(op->timeout, on_timeout, api_watch_timeout_ms(req), 0);
     if (op->bookmarks) {
         op->bookmark = k8c_malloc(sizeof(*op->bookmark));
         uv_timer_init(req->srv->loop, op->bookmark);

@@ -962,14 +962,10 @@ static void serve_watch(struct cache *c, struct api_req *req)
     if (req->s == NULL || k8c_http_stream_queued(req->s) > WATCH_MAX_QUEUED)
         return;
     link_watcher(c, w);
-    const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
-    int64_t timeout = to ? strtoll(to, NULL, 10) : 0;
-    if (timeout <= 0)
-        timeout = 1800;
     w->timeout = k8c_malloc(sizeof(*w->timeout));
     uv_timer_init(req->srv->loop, w->timeout);
     w->timeout->data = w;
-    uv_timer_start(w->timeout, on_timeout, (uint64_t)timeout * 1000, 0);
+    uv_timer_start(w->timeout, on_timeout, api_watch_timeout_ms(req), 0);
     if (w->bookmarks) {
         w->bookmark = k8c_malloc(sizeof(*w->bookmark));
         uv_timer_init(req->srv->loop, w->bookmark);
@@ -1148,6 +1144,20 @@ const char *api_watch_content_type(enum api_watch_format f)
 {
     return f == API_WATCH_PROTOBUF ? "application/vnd.kubernetes.protobuf;stream=watch"
                                    : "application/json";
+}
+
+uint64_t api_watch_timeout_ms(struct api_req *req)
+{
+    char buf[64];
+    const char *to = api_query(req, "timeoutSeconds", buf, sizeof(buf));
+    /* read_options_valid checked it is an int64 */
+    int64_t s = to != NULL ? strtoll(to, NULL, 10) : 0;
+    if (s < 0)
+        return 0;
+    if (s > 0)
+        return s > INT64_MAX / 1000 ? UINT64_MAX : (uint64_t)s * 1000;
+    uint64_t min = (uint64_t)req->srv->min_request_timeout_s * 1000;
+    return min > 0 ? min + (uint64_t)random() % min : UINT64_MAX; /* 0: no end */
 }
 
 void api_watch_respond(struct api_req *req, enum api_watch_format f)

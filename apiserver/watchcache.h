@@ -50,6 +50,11 @@ enum api_watch_format { API_WATCH_JSON, API_WATCH_PROTOBUF, API_WATCH_NFORMATS }
 enum api_watch_format api_watch_format_of(const struct api_req *req);
 /* The response Content-Type of format f. Static storage. */
 const char *api_watch_content_type(enum api_watch_format f);
+/* How long a watch stream lasts, in ms, as upstream's watch handler decides:
+ * timeoutSeconds when set (negative: it ends at once), else a random time
+ * between --min-request-timeout and twice that, so that reconnects spread
+ * (UINT64_MAX, which libuv's timers take as never, when that is 0). */
+uint64_t api_watch_timeout_ms(struct api_req *req);
 /* The 200 that starts a watch stream in format f (the events follow). */
 void api_watch_respond(struct api_req *req, enum api_watch_format f);
 /* Appends msg encoded as an embedded watch object in format f (JSON with kind

@@ -429,6 +429,14 @@ gvisor +runsc +[0-9]+s$' "$(k get runtimeclass)"
     expect "event field selectors" "ev2" "$(kubectl get events --field-selector source=tester,reason=Test -o name | sed 's|.*/||')"
     expect_match "unknown field label" 'field selector "spec.nodeName=x": field label not supported: spec.nodeName' \
         "$(k get events --field-selector spec.nodeName=x 2>&1 || true)"
+    # upstream words a bad requirement once (labels.Parse), other syntax errors bare
+    expect "label selector requirement error" "Error from server (BadRequest): unable to parse requirement: found '', expected: ',' or ')'" \
+        "$(kubectl get --raw '/api/v1/namespaces/default/events?labelSelector=a+in+(b' 2>&1 || true)"
+    # a negative timeoutSeconds ends the watch at once (upstream's timer fires at once)
+    expect "negative timeoutSeconds" "rc=0" \
+        "$(timeout 20 kubectl get --raw '/api/v1/namespaces/default/events?watch=1&timeoutSeconds=-1' >/dev/null 2>&1; echo "rc=$?")"
+    expect "label selector syntax error" "Error from server (BadRequest): found ',', expected: identifier after ','" \
+        "$(kubectl get --raw '/api/v1/namespaces/default/events?watch=1&labelSelector=a,,b' 2>&1 || true)"
     # events.k8s.io/v1: the same events, under the new API's names
     echo '{"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"ne1"},"eventTime":"2026-12-01T14:00:00.000000Z","reportingController":"example.com/ctl","reportingInstance":"i1","action":"Testing","reason":"Tested","regarding":{"kind":"Pod","name":"np","namespace":"default"},"note":"new api","type":"Normal"}' | k create -f - >/dev/null
     expect "events.k8s.io read as core" "new api example.com/ctl np" \

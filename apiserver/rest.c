@@ -573,6 +573,122 @@ static enum field_validation field_validation(const struct api_req *req)
     return FV_IGNORE;
 }
 
+/* The start of a body that could not be read as any kind, as upstream's summarizeData:
+ * 30 bytes, as text when it looks like JSON, else in hex. */
+static void body_summary(struct k8c_sbuf *out, const char *data, size_t len)
+{
+    size_t n = len < 30 ? len : 30;
+    if (len == 0) {
+        k8c_sbuf_puts(out, "<empty>");
+        return;
+    }
+    if (data[0] == '{')
+        k8c_sbuf_append(out, data, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            k8c_sbuf_printf(out, "%02x", (unsigned char)data[i]);
+    if (len > n)
+        k8c_sbuf_puts(out, " ...");
+}
+
+/* A body whose kind could not be read (transformDecodeError without a kind). */
+static void respond_unrecognized(struct api_req *req, const char *want_kind, const char *why)
+{
+    struct k8c_sbuf msg;
+    k8c_sbuf_init(&msg);
+    k8c_sbuf_printf(&msg, "the object provided is unrecognized (must be of type %s): %s (",
+                    want_kind, why);
+    body_summary(&msg, req->body.data ? req->body.data : "", req->body.len);
+    k8c_sbuf_puts(&msg, ")");
+    api_respond_status(req, 400, "BadRequest", msg.data);
+    k8c_sbuf_free(&msg);
+}
+
+/* The Go package of a kind's internal type, as conversion errors name it: core for the core
+ * group (and events.k8s.io's Event, stored as core's), else the group's first label. */
+static void internal_pkg(struct k8c_sbuf *out, const char *api_version, const char *kind)
+{
+    const char *slash = strchr(api_version, '/');
+    size_t glen = slash ? (size_t)(slash - api_version) : 0;
+    if (glen == 0 || (glen == 13 && strncmp(api_version, "events.k8s.io", 13) == 0 &&
+                      strcmp(kind, "Event") == 0)) {
+        k8c_sbuf_puts(out, "core");
+        return;
+    }
+    const char *dot = memchr(api_version, '.', glen);
+    k8c_sbuf_append(out, api_version, dot ? (size_t)(dot - api_version) : glen);
+}
+
+/*
+ * Upstream reads a body's kind and apiVersion first (missing ones default to the endpoint's):
+ * a kind the scheme does not have, one that does not convert to the endpoint's type, or
+ * another version of it (AcceptsGroupVersion) is a 400. Answers and returns false then.
+ */
+static bool body_kind_fits(struct api_req *req, const char *want_av, const char *want_kind,
+                           const char *av, const char *kind)
+{
+    if (kind[0] == '\0')
+        kind = want_kind;
+    if (av[0] == '\0')
+        av = want_av;
+    if (strcmp(kind, want_kind) == 0 && strcmp(av, want_av) == 0)
+        return true;
+    /* the eviction subresource takes policy/v1beta1's Eviction too (the same fields) */
+    if (strcmp(want_kind, "Eviction") == 0 && strcmp(kind, "Eviction") == 0 &&
+        strcmp(av, "policy/v1beta1") == 0)
+        return true;
+    const char *slash = strrchr(av, '/');
+    const char *version = slash ? slash + 1 : av;
+    struct k8c_sbuf msg, a, b;
+    k8c_sbuf_init(&msg);
+    k8c_sbuf_init(&a);
+    k8c_sbuf_init(&b);
+    internal_pkg(&a, av, kind);
+    internal_pkg(&b, want_av, want_kind);
+    if (k8c_codec_lookup_kind(av, kind) == NULL)
+        k8c_sbuf_printf(&msg,
+                        "%s in version \"%s\" cannot be handled as a %s: no kind \"%s\" is "
+                        "registered for version \"%s\" in scheme "
+                        "\"pkg/api/legacyscheme/scheme.go:30\"",
+                        kind, version, want_kind, kind, av);
+    else if (strcmp(kind, want_kind) != 0 || strcmp(a.data, b.data) != 0)
+        k8c_sbuf_printf(&msg,
+                        "%s in version \"%s\" cannot be handled as a %s: converting (%s.%s) to "
+                        "(%s.%s): unknown conversion",
+                        kind, version, want_kind, version, kind, b.data, want_kind);
+    else
+        k8c_sbuf_printf(&msg,
+                        "the API version in the data (%s) does not match the expected API "
+                        "version (%s)",
+                        av, want_av);
+    api_respond_status(req, 400, "BadRequest", msg.data);
+    k8c_sbuf_free(&msg);
+    k8c_sbuf_free(&a);
+    k8c_sbuf_free(&b);
+    return false;
+}
+
+/* Go's name of a JSON value's type in an unmarshal error. */
+static const char *json_type_name(const char *body, size_t len, const char *key)
+{
+    /* only reached when the value of key is neither a string nor null */
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *tree = NULL;
+    struct k8c_json_limits lim = {K8C_CODEC_MAX_INPUT, K8C_CODEC_MAX_DEPTH};
+    char errmsg[K8C_ERRMSG_SIZE];
+    const char *name = "number";
+    if (k8c_json_parse(a, body, len, &lim, &tree, errmsg) == 0) {
+        const struct k8c_json *v = k8c_json_get(tree, key);
+        if (v != NULL)
+            name = v->type == K8C_JSON_BOOL     ? "bool"
+                   : v->type == K8C_JSON_OBJECT ? "object"
+                   : v->type == K8C_JSON_ARRAY  ? "array"
+                                                : "number";
+    }
+    k8c_arena_del(a);
+    return name;
+}
+
 ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDescriptor *desc)
 {
     const char *ctype = k8c_http_stream_header(req->s, "content-type");
@@ -580,28 +696,68 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
     ProtobufCMessage *obj = NULL;
     int rc;
     enum field_validation fv = field_validation(req);
+    bool json = false, typed = false; /* typed: the body's kind and apiVersion were read */
+    char av[256] = "", kind[256] = "";
+    const char *want_av = NULL, *want_kind = NULL;
 
+    if (req->res != NULL && desc == req->res->desc) {
+        want_av = req->res->api_version;
+        want_kind = req->res->kind;
+    } else {
+        const struct k8c_codec_kind *k = k8c_codec_lookup_desc(desc);
+        if (k != NULL) {
+            want_av = k->api_version;
+            want_kind = k->kind;
+        }
+    }
     k8c_codec_diag_init(&d);
     d.ignore_fields = fv == FV_IGNORE;
     if (ctype_is(ctype, "application/vnd.kubernetes.protobuf")) {
-        rc = k8c_codec_proto_decode(desc, (const uint8_t *)req->body.data, req->body.len, NULL,
-                                    &obj, d.errmsg);
+        struct k8c_codec_envelope env;
+        if (k8c_codec_proto_unwrap((const uint8_t *)req->body.data, req->body.len, &env,
+                                   d.errmsg) == 0) {
+            typed = true;
+            snprintf(av, sizeof(av), "%.*s",
+                     (int)(env.api_version_len < 255 ? env.api_version_len : 255),
+                     env.api_version ? env.api_version : "");
+            snprintf(kind, sizeof(kind), "%.*s", (int)(env.kind_len < 255 ? env.kind_len : 255),
+                     env.kind ? env.kind : "");
+            rc = k8c_codec_proto_decode(desc, (const uint8_t *)req->body.data, req->body.len, NULL,
+                                        &obj, d.errmsg);
+        } else {
+            /* as upstream's protobuf serializer words the first checks */
+            const char *b = req->body.data ? req->body.data : "";
+            size_t n = req->body.len;
+            if (n == 0)
+                k8c_errmsg_printf(d.errmsg, "empty data");
+            else if (n < 4 || memcmp(b, "k8s\0", 4) != 0)
+                k8c_errmsg_printf(d.errmsg, "provided data does not appear to be a protobuf "
+                                            "message, expected prefix [107 56 115 0]");
+            else if (n == 4)
+                k8c_errmsg_printf(d.errmsg, "empty body");
+            rc = K8C_EPROTO;
+        }
     } else if (ctype_is(ctype, "application/yaml")) {
         struct k8c_arena *a = k8c_arena_new(0);
         struct k8c_json **docs;
         size_t ndocs;
+        json = true;
         rc = k8c_codec_yaml_parse(a, req->body.data ? req->body.data : "", req->body.len, &docs,
                                   &ndocs, d.errmsg);
         if (rc == 0 && ndocs != 1) {
             rc = K8C_EINVAL;
             k8c_errmsg_printf(d.errmsg, "expected one YAML document, got %zu", ndocs);
         }
-        if (rc == 0)
+        if (rc == 0) {
+            typed = true;
             rc = k8c_codec_tree_to_msg(desc, docs[0], NULL, &d, &obj);
+        }
         k8c_arena_del(a);
     } else if (ctype == NULL || ctype_is(ctype, "application/json") || ctype_is(ctype, "*/*")) {
+        json = true;
         rc = k8c_codec_json_decode(desc, req->body.data ? req->body.data : "", req->body.len, NULL,
                                    &d, &obj);
+        typed = d.parsed;
     } else {
         api_respond_statusf(req, 415, "UnsupportedMediaType",
                             "the body of the request was in an unknown format - accepted media "
@@ -610,11 +766,43 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
         k8c_codec_diag_free(&d);
         return NULL;
     }
+    if (typed && json) {
+        if (d.has_kind < 0 || d.has_api_version < 0) {
+            char why[160];
+            const char *key = d.has_kind < 0 ? "kind" : "apiVersion";
+            snprintf(why, sizeof(why),
+                     "couldn't get version/kind; json parse error: json: cannot unmarshal %s into "
+                     "Go struct field .%s of type string",
+                     json_type_name(req->body.data ? req->body.data : "", req->body.len, key), key);
+            respond_unrecognized(req, want_kind ? want_kind : desc->short_name, why);
+            goto fail;
+        }
+        if (d.has_kind > 0)
+            memcpy(kind, d.kind, sizeof(kind));
+        if (d.has_api_version > 0)
+            memcpy(av, d.api_version, sizeof(av));
+    }
+    if (typed && want_kind != NULL && !body_kind_fits(req, want_av, want_kind, av, kind))
+        goto fail;
+    if (rc != 0 && !typed) {
+        char why[K8C_ERRMSG_SIZE + 64];
+        /* Go's SyntaxError says no more than the reason */
+        char *at = strstr(d.errmsg, " at offset ");
+        if (json && at != NULL && rc == K8C_EPARSE)
+            *at = '\0';
+        snprintf(why, sizeof(why), "%s%s",
+                 json ? "couldn't get version/kind; json parse error: " : "", d.errmsg);
+        respond_unrecognized(req, want_kind ? want_kind : desc->short_name, why);
+        goto fail;
+    }
     if (rc != 0) {
-        api_respond_statusf(req, 400, "BadRequest", "error decoding the request body: %s",
-                            d.errmsg);
-        k8c_codec_diag_free(&d);
-        return NULL;
+        const char *k = kind[0] ? kind : want_kind ? want_kind : desc->short_name;
+        const char *v = av[0] ? av : want_av ? want_av : "";
+        const char *slash = strrchr(v, '/');
+        api_respond_statusf(
+            req, 400, "BadRequest", "%s in version \"%s\" cannot be handled as a %s: %s", k,
+            slash ? slash + 1 : v, want_kind ? want_kind : desc->short_name, d.errmsg);
+        goto fail;
     }
     if (d.n_warnings > 0 && fv == FV_STRICT) {
         struct k8c_sbuf msg;
@@ -639,6 +827,10 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
      * omitempty fields are gone. */
     k8c_codec_clear_go_zeros(obj, NULL);
     return obj;
+fail:
+    api_obj_free(obj);
+    k8c_codec_diag_free(&d);
+    return NULL;
 }
 
 /* ======================= get ======================= */

@@ -1766,6 +1766,40 @@ static const struct field_info *resolve_key(const struct msg_info *mi, const cha
     return NULL;
 }
 
+/* 1 when mem is "apiVersion", 0 when "kind", else -1. */
+static int type_meta_key(const struct k8c_json_member *mem)
+{
+    if (mem->key_len == 10 && memcmp(mem->key, "apiVersion", 10) == 0)
+        return 1;
+    return mem->key_len == 4 && memcmp(mem->key, "kind", 4) == 0 ? 0 : -1;
+}
+
+/* Keeps the document's "kind" and "apiVersion" in d before its fields are decoded (a field
+ * error must not hide them). With duplicates the last counts, as in Go. */
+static void note_type_meta(struct k8c_codec_diag *d, const struct k8c_json *v)
+{
+    d->has_kind = d->has_api_version = 0;
+    for (uint32_t i = 0; v->type == K8C_JSON_OBJECT && i < v->len; i++) {
+        const struct k8c_json_member *mem = &v->u.members[i];
+        const struct k8c_json *x = mem->value;
+        int av = type_meta_key(mem);
+        if (av < 0)
+            continue;
+        int *has = av ? &d->has_api_version : &d->has_kind;
+        char *out = av ? d->api_version : d->kind;
+        if (x->type == K8C_JSON_NULL) { /* json.Unmarshal leaves the string as it was */
+            continue;
+        } else if (x->type != K8C_JSON_STRING) {
+            *has = -1;
+            continue;
+        }
+        size_t n = x->len < sizeof(d->kind) - 1 ? x->len : sizeof(d->kind) - 1;
+        memcpy(out, x->u.str, n);
+        out[n] = '\0';
+        *has = 1;
+    }
+}
+
 static int dec_message_into(struct dec *c, const struct msg_info *mi, const struct k8c_json *v,
                             ProtobufCMessage *m, bool top)
 {
@@ -1792,8 +1826,7 @@ static int dec_message_into(struct dec *c, const struct msg_info *mi, const stru
         bool dup = false;
 
         if (fi == NULL) {
-            if (top && ((mem->key_len == 10 && memcmp(mem->key, "apiVersion", 10) == 0) ||
-                        (mem->key_len == 4 && memcmp(mem->key, "kind", 4) == 0)))
+            if (top && type_meta_key(mem) >= 0)
                 continue;
             warn_field(c, "unknown", mem->key, mem->key_len);
             continue;
@@ -1851,6 +1884,7 @@ int k8c_codec_tree_to_msg(const ProtobufCMessageDescriptor *desc, const struct k
     c->path[0] = '\0';
     c->depth = 0;
     d->errmsg[0] = '\0';
+    note_type_meta(d, tree);
     m = dec_new(c, desc);
     if (mi->sp != SP_NONE)
         rc = dec_special(c, mi, tree, m);
@@ -2819,6 +2853,7 @@ int k8c_codec_json_decode(const ProtobufCMessageDescriptor *desc, const char *da
     *out = NULL;
     d->errmsg[0] = '\0';
     rc = k8c_json_parse(a, data, len, &lim, &tree, d->errmsg);
+    d->parsed = rc == 0;
     if (rc == 0 && desc == NULL) {
         const struct k8c_codec_kind *k;
         rc = kind_of_tree(tree, &k, d->errmsg);

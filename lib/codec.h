@@ -78,6 +78,13 @@ struct k8c_codec_diag {
     char **warnings; /* "unknown field \"spec.foo\"", "duplicate field \"metadata.name\"" */
     size_t n_warnings;
     char errmsg[K8C_ERRMSG_SIZE]; /* set when a function fails */
+    /* The document's top-level "kind" and "apiVersion" (k8c_codec_tree_to_msg), for the caller
+     * to compare with the type it asked for: 1 when a string (in kind/api_version, cut at 255
+     * bytes), -1 when another JSON type (JSON null counts as absent: 0). */
+    int has_kind, has_api_version;
+    char kind[256], api_version[256];
+    /* k8c_codec_json_decode: the text parsed as JSON (a later failure is the tree's) */
+    bool parsed;
 };
 
 /* Zeroes d (all defaults). */

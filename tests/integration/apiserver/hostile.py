@@ -92,6 +92,35 @@ check_message("unknown resourceVersionMatch", call("GET", cms + "?resourceVersio
 check_message("Exact at resourceVersion 0", call("GET", cms + "?resourceVersion=0&resourceVersionMatch=Exact"),
               422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
               'resourceVersionMatch "exact" is forbidden for resourceVersion "0"', "Invalid")
+# Request bodies as upstream's decoder reads them: kind and apiVersion first (missing ones
+# default to the endpoint's), then the fields.
+unrecognized = "the object provided is unrecognized (must be of type ConfigMap): "
+no_kind = unrecognized + "couldn't get version/kind; json parse error: "
+for name, body, ctype, message in [
+        ("body not JSON", b"{bad", "application/json",
+         no_kind + "invalid character 'b' looking for beginning of object key string ({bad)"),
+        ("empty body", b"", "application/json", no_kind + "unexpected end of JSON input (<empty>)"),
+        ("kind not a string", b'{"kind":5,"metadata":{"name":"k5"}}', "application/json",
+         no_kind + 'json: cannot unmarshal number into Go struct field .kind of type string '
+         '({"kind":5,"metadata":{"name":" ...)'),
+        ("not protobuf", b"k8z\x00\x01", "application/vnd.kubernetes.protobuf",
+         unrecognized + "provided data does not appear to be a protobuf message, expected prefix "
+         "[107 56 115 0] (6b387a0001)"),
+        ("kind in lower case", b'{"apiVersion":"v1","kind":"configmap"}', "application/json",
+         'configmap in version "v1" cannot be handled as a ConfigMap: no kind "configmap" is '
+         'registered for version "v1" in scheme "pkg/api/legacyscheme/scheme.go:30"'),
+        ("another kind", b'{"kind":"Secret","metadata":{"name":"s"}}', "application/json",
+         'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to '
+         '(core.ConfigMap): unknown conversion'),
+        ("a field of the wrong type", b'{"metadata":{"name":5}}', "application/json",
+         'ConfigMap in version "v1" cannot be handled as a ConfigMap: metadata.name: expected '
+         'string, got number')]:
+    check_message(name, call("POST", cms, body, ctype), 400, message, "BadRequest")
+check_message("another version of the kind",
+              call("POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+                   b'{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler"}'), 400,
+              "the API version in the data (autoscaling/v2) does not match the expected API "
+              "version (autoscaling/v1)", "BadRequest")
 ssrr = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
 check("rules review: malformed JSON", call("POST", ssrr, b"{nope"), 400, "BadRequest")
 check("rules review: wrong type", call("POST", ssrr, b'{"spec":{"namespace":7}}'), 400, "BadRequest")

@@ -2135,6 +2135,21 @@ static void update_body(struct api_req *req)
     req->obj = api_decode_body(req, req->res->desc);
     if (req->obj == NULL)
         return;
+    /* upstream's update handler checks these before it reads the object */
+    const api_meta_t *m = api_obj_meta_ensure(req->obj);
+    if (req->res->namespaced && m->namespace_ != NULL && m->namespace_[0] != '\0' &&
+        strcmp(m->namespace_, req->ns) != 0) {
+        api_respond_status(req, 400, "BadRequest",
+                           "the namespace of the provided object does not match the namespace "
+                           "sent on the request");
+        return;
+    }
+    if (m->name == NULL || strcmp(m->name, req->name) != 0) {
+        api_respond_statusf(req, 400, "BadRequest",
+                            "the name of the object (%s) does not match the name on the URL (%s)",
+                            m->name ? m->name : "", req->name);
+        return;
+    }
     char key[1024];
     api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
     req->key = k8c_strdup(key);
@@ -2487,8 +2502,9 @@ static void negotiate(struct api_req *req)
 {
     const char *accept = k8c_http_stream_header(req->s, "accept");
     req->out = API_JSON;
-    if (accept == NULL)
+    if (accept == NULL || accept[0] == '\0')
         return;
+    req->not_acceptable = true; /* until a type matches */
     /* The first acceptable type wins (kubectl lists them in preference order). */
     char buf[1024];
     snprintf(buf, sizeof(buf), "%s", accept);
@@ -2500,23 +2516,31 @@ static void negotiate(struct api_req *req)
             if (strncmp(t, "application/json", 16) == 0) {
                 req->table = true;
                 req->out = API_JSON;
+                req->not_acceptable = false;
                 return;
             }
             continue;
         }
-        if (strstr(t, "as=") != NULL)
-            continue; /* other conversions (PartialObjectMetadata): not offered */
+        if (strstr(t, "as=") != NULL) {
+            /* other conversions (PartialObjectMetadata): not offered; the object as it is
+             * (JSON) unless a later type matches, rather than a 406 */
+            req->not_acceptable = false;
+            continue;
+        }
         if (strncmp(t, "application/vnd.kubernetes.protobuf", 35) == 0) {
             req->out = API_PROTOBUF;
+            req->not_acceptable = false;
             return;
         }
         if (strncmp(t, "application/yaml", 16) == 0) {
             req->out = API_YAML;
+            req->not_acceptable = false;
             return;
         }
         if (strncmp(t, "application/json", 16) == 0 || strncmp(t, "*/*", 3) == 0 ||
             strncmp(t, "application/*", 13) == 0) {
             req->out = API_JSON;
+            req->not_acceptable = false;
             return;
         }
     }
@@ -2607,6 +2631,14 @@ static void dispatch(struct api_req *req)
         return;
     }
     const struct api_resource *r = req->res;
+    if (req->not_acceptable && (req->sub[0] == '\0' || strcmp(req->sub, "status") == 0 ||
+                                strcmp(req->sub, "scale") == 0)) {
+        /* as upstream's NegotiateOutputMediaType; the answer is JSON */
+        api_respond_status(req, 406, "NotAcceptable",
+                           "only the following media types are accepted: application/json, "
+                           "application/yaml, application/vnd.kubernetes.protobuf");
+        return;
+    }
     if (r->namespaced && req->ns[0] == '\0' && req->name[0] != '\0') {
         /* a namespaced object named without its namespace */
         api_respond_status(req, 404, "NotFound",

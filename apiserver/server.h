@@ -90,6 +90,7 @@ struct api_req {
     /* negotiation */
     enum api_format out;
     bool table;          /* Accept asks for meta.k8s.io/v1 Table */
+    bool not_acceptable; /* Accept names no type an object can be written as (406) */
     bool include_object; /* includeObject=Object */
     /* user */
     char user[256];

@@ -13,10 +13,12 @@ ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
 base = "https://" + addr
 
 
-def call(method, path, body=None, ctype="application/json"):
+def call(method, path, body=None, ctype="application/json", accept=None):
     req = urllib.request.Request(base + path, data=body, method=method)
     if body is not None:
         req.add_header("Content-Type", ctype)
+    if accept is not None:
+        req.add_header("Accept", accept)
     try:
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             return r.status, json.loads(r.read() or b"{}")
@@ -116,6 +118,21 @@ for name, body, ctype, message in [
          'ConfigMap in version "v1" cannot be handled as a ConfigMap: metadata.name: expected '
          'string, got number')]:
     check_message(name, call("POST", cms, body, ctype), 400, message, "BadRequest")
+# An update names its object twice: the body's name and namespace are checked before the
+# object is read (a missing object is not a 404 then)
+check_message("update under another name",
+              call("PUT", cms + "/nosuch", b'{"metadata":{"name":"other"}}'), 400,
+              "the name of the object (other) does not match the name on the URL (nosuch)",
+              "BadRequest")
+check_message("update in another namespace",
+              call("PUT", cms + "/nosuch", b'{"metadata":{"name":"nosuch","namespace":"kube-system"}}'),
+              400, "the namespace of the provided object does not match the namespace sent on the "
+              "request", "BadRequest")
+# Accept negotiation: a list of types none of which an object is written as is a 406 (in JSON)
+check_message("Accept names no type we write", call("GET", cms, accept="application/xml, text/html"),
+              406, "only the following media types are accepted: application/json, application/yaml, "
+              "application/vnd.kubernetes.protobuf", "NotAcceptable")
+check("Accept with a wildcard after others", call("GET", cms, accept="text/html, */*;q=0.8"), 200)
 check_message("another version of the kind",
               call("POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
                    b'{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler"}'), 400,

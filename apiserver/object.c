@@ -321,3 +321,23 @@ ProtobufCMessage *api_obj_pod_spec(const ProtobufCMessage *obj)
     t = (const K8s__Io__Api__Core__V1__PodTemplateSpec *)api_obj_pod_template(obj);
     return t != NULL ? (ProtobufCMessage *)t->spec : NULL;
 }
+
+K8s__Io__Api__Core__V1__PodCondition *api_pod_condition(K8s__Io__Api__Core__V1__Pod *pod,
+                                                        const char *type)
+{
+    if (pod->status == NULL) {
+        pod->status = k8c_malloc(sizeof(*pod->status));
+        k8s__io__api__core__v1__pod_status__init(pod->status);
+    }
+    for (size_t i = 0; i < pod->status->n_conditions; i++)
+        if (pod->status->conditions[i]->type != NULL &&
+            strcmp(pod->status->conditions[i]->type, type) == 0)
+            return pod->status->conditions[i];
+    K8s__Io__Api__Core__V1__PodCondition *c = k8c_malloc(sizeof(*c));
+    k8s__io__api__core__v1__pod_condition__init(c);
+    c->type = k8c_strdup(type);
+    pod->status->conditions =
+        k8c_realloc(pod->status->conditions, (pod->status->n_conditions + 1) * sizeof(c));
+    pod->status->conditions[pod->status->n_conditions++] = c;
+    return c;
+}

@@ -20,6 +20,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "buf.h"
+#include "k8s/api/core/v1/generated.pb-c.h"
 #include "k8s/apimachinery/pkg/apis/meta/v1/generated.pb-c.h"
 #include "resources.h"
 
@@ -80,5 +81,9 @@ const char *api_meta_annotation(const api_meta_t *m, const char *key);
 void api_meta_set_annotation(api_meta_t *m, const char *key, const char *value);
 bool api_meta_has_finalizer(const api_meta_t *m, const char *name);
 void api_meta_add_finalizer(api_meta_t *m, const char *name);
+
+/* The pod's status condition of type, added (with only its type) when it has none. */
+K8s__Io__Api__Core__V1__PodCondition *api_pod_condition(K8s__Io__Api__Core__V1__Pod *pod,
+                                                        const char *type);
 
 #endif

@@ -229,23 +229,29 @@ void api_req_warn(struct api_req *req, const char *text)
     req->warnings[req->nwarnings++] = k8c_sbuf_detach(&w);
 }
 
-void api_respond_raw(struct api_req *req, int code, const char *ctype, const void *data, size_t len)
+/* api_respond_raw with a Retry-After header when retry_after > 0. */
+static void respond_raw(struct api_req *req, int code, const char *ctype, const void *data,
+                        size_t len, int retry_after)
 {
     if (req->s == NULL || k8c_http_stream_headers_sent(req->s))
         return;
     k8c_log_v(2, "request verb=%s path=%s code=%d user=%s", k8c_http_stream_method(req->s),
               k8c_http_stream_path(req->s), code, req->user);
     req->code = code;
-    if (req->nwarnings == 0) {
+    if (req->nwarnings == 0 && retry_after <= 0) {
         k8c_http_stream_reply(req->s, code, ctype, data, len);
         return;
     }
-    struct k8c_http_header h[2 + sizeof(req->warnings) / sizeof(req->warnings[0])];
-    char clen[24];
+    struct k8c_http_header h[3 + sizeof(req->warnings) / sizeof(req->warnings[0])];
+    char clen[24], retry[16];
     size_t n = 0;
     snprintf(clen, sizeof(clen), "%zu", len);
     h[n++] = (struct k8c_http_header){"content-type", ctype};
     h[n++] = (struct k8c_http_header){"content-length", clen};
+    if (retry_after > 0) {
+        snprintf(retry, sizeof(retry), "%d", retry_after);
+        h[n++] = (struct k8c_http_header){"retry-after", retry};
+    }
     for (size_t i = 0; i < req->nwarnings; i++)
         h[n++] = (struct k8c_http_header){"warning", req->warnings[i]};
     k8c_http_stream_respond(req->s, code, h, n, len == 0);
@@ -253,6 +259,11 @@ void api_respond_raw(struct api_req *req, int code, const char *ctype, const voi
         k8c_http_stream_send_copy(req->s, data, len);
         k8c_http_stream_finish(req->s, NULL, 0);
     }
+}
+
+void api_respond_raw(struct api_req *req, int code, const char *ctype, const void *data, size_t len)
+{
+    respond_raw(req, code, ctype, data, len, 0);
 }
 
 /* Lists always carry "items" (Go's Items has no omitempty): an empty list
@@ -301,6 +312,10 @@ static int encode_message(enum api_format f, const ProtobufCMessage *obj, struct
  * (kind NULL: no details). */
 struct status_subject {
     const char *kind, *group;
+    /* details with only the causes and retryAfterSeconds (and a Retry-After header when > 0):
+     * errors an upstream REST handler builds by hand */
+    bool bare;
+    int retry_after;
 };
 
 static void respond_status_details(struct api_req *req, int code, const char *reason,
@@ -338,7 +353,14 @@ static void respond_status_details(struct api_req *req, int code, const char *re
     st.has_code = true;
     st.code = code;
     K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusCause *causes = NULL, **cause_ptrs = NULL;
-    if (subject != NULL) {
+    if (subject != NULL && subject->bare) {
+        if (subject->retry_after > 0 || (errs != NULL && errs->n > 0))
+            st.details = &d;
+        if (subject->retry_after > 0) {
+            d.has_retryafterseconds = true;
+            d.retryafterseconds = subject->retry_after;
+        }
+    } else if (subject != NULL) {
         if (subject->kind != NULL) {
             d.group = (char *)subject->group;
             d.kind = (char *)subject->kind;
@@ -361,7 +383,7 @@ static void respond_status_details(struct api_req *req, int code, const char *re
             k8s__io__apimachinery__pkg__apis__meta__v1__status_cause__init(&causes[i]);
             causes[i].reason = errs->items[i].type;
             causes[i].message = errs->items[i].message;
-            causes[i].field = errs->items[i].field;
+            causes[i].field = errs->items[i].field[0] ? errs->items[i].field : NULL;
             cause_ptrs[i] = &causes[i];
         }
         d.n_causes = errs->n;
@@ -374,10 +396,24 @@ static void respond_status_details(struct api_req *req, int code, const char *re
         k8c_sbuf_reset(&out);
         encode_message(f, &st.base, &out, errmsg);
     }
-    api_respond_raw(req, code, format_ctype(f), out.data, out.len);
+    respond_raw(req, code, format_ctype(f), out.data, out.len,
+                subject != NULL && subject->bare ? subject->retry_after : 0);
     k8c_sbuf_free(&out);
     k8c_free(causes);
     k8c_free(cause_ptrs);
+}
+
+void api_respond_status_cause(struct api_req *req, int code, const char *reason,
+                              const char *message, const char *cause_reason,
+                              const char *cause_message, int retry_after)
+{
+    struct status_subject bare = {NULL, NULL, true, retry_after};
+    struct api_field_errors errs;
+    api_field_errors_init(&errs);
+    if (cause_reason != NULL)
+        api_field_errors_add(&errs, cause_reason, "", cause_message);
+    respond_status_details(req, code, reason, message, &errs, &bare);
+    api_field_errors_free(&errs);
 }
 
 void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)

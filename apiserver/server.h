@@ -131,6 +131,11 @@ void api_key(const struct api_server *srv, const struct api_resource *r, const c
 void api_respond_status(struct api_req *req, int code, const char *reason, const char *message);
 void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A Status whose details hold only one cause (reason, message) and, when retry_after > 0,
+ * retryAfterSeconds (and a Retry-After header): as upstream's REST handlers build by hand. */
+void api_respond_status_cause(struct api_req *req, int code, const char *reason,
+                              const char *message, const char *cause_reason,
+                              const char *cause_message, int retry_after);
 /* 422 Invalid for an object of kind (group) named name that is not the
  * request's resource (a TokenRequest, say), errs as its causes. */
 struct api_field_errors;

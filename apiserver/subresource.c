@@ -272,22 +272,7 @@ static void binding_apply(struct api_req *req)
         return;
     }
     api_set_str(&pod->spec->nodename, op->node);
-    if (pod->status == NULL) {
-        pod->status = k8c_malloc(sizeof(*pod->status));
-        k8s__io__api__core__v1__pod_status__init(pod->status);
-    }
-    K8s__Io__Api__Core__V1__PodCondition *c = NULL;
-    for (size_t i = 0; i < pod->status->n_conditions; i++)
-        if (strcmp(pod->status->conditions[i]->type, "PodScheduled") == 0)
-            c = pod->status->conditions[i];
-    if (c == NULL) {
-        c = k8c_malloc(sizeof(*c));
-        k8s__io__api__core__v1__pod_condition__init(c);
-        c->type = k8c_strdup("PodScheduled");
-        pod->status->conditions =
-            k8c_realloc(pod->status->conditions, (pod->status->n_conditions + 1) * sizeof(*c));
-        pod->status->conditions[pod->status->n_conditions++] = c;
-    }
+    K8s__Io__Api__Core__V1__PodCondition *c = api_pod_condition(pod, "PodScheduled");
     api_set_str(&c->status, "True");
     api_set_str(&c->reason, NULL);
     api_set_str(&c->message, NULL);

@@ -2,6 +2,7 @@
 k8c-apiserver: typed CRUD, list with selectors, patch (strategic merge from a
 dict, JSON patch from a list), watch, status errors, and the dynamic client's
 discovery."""
+import json
 import sys
 import threading
 import time
@@ -104,30 +105,84 @@ apps.delete_namespaced_deployment("pyweb", "default")
 core.delete_namespaced_config_map("py", "default")
 check("deleted", not core.list_namespaced_config_map("default", label_selector="from=python").items)
 
-# pods/eviction honours PodDisruptionBudgets
+# pods/eviction honours PodDisruptionBudgets, as upstream's eviction REST
 policy = client.PolicyV1Api(api)
-core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
-                                       "metadata": {"name": "ev", "labels": {"app": "ev"}},
-                                       "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+
+
+def running_pod(name, ready):
+    core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
+                                           "metadata": {"name": name, "labels": {"app": "ev"}},
+                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    core.patch_namespaced_pod_status(name, "default", {"status": {
+        "phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}})
+
+
+def evict(name, **kw):
+    """(status, cause message, Retry-After) of an eviction; 201 when it went through."""
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name}}
+    try:
+        core.create_namespaced_pod_eviction(name, "default", body, **kw)
+        return 201, "", None
+    except ApiException as e:
+        st = json.loads(e.body)
+        causes = st.get("details", {}).get("causes", [{}])
+        check("eviction refusal wording", st.get("message") ==
+              "Cannot evict pod as it would violate the pod's disruption budget." and
+              causes[0].get("reason") == "DisruptionBudget", st)
+        return e.status, causes[0].get("message"), e.headers.get("Retry-After")
+
+
+def exists(name):
+    try:
+        core.read_namespaced_pod(name, "default")
+        return True
+    except ApiException as e:
+        return e.status != 404
+
+
+running_pod("ev", True)
 policy.create_namespaced_pod_disruption_budget("default", {
     "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "ev-pdb"},
     "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "ev"}}}})
-eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "ev"}}
-try:
-    core.create_namespaced_pod_eviction("ev", "default", eviction)
-    check("eviction blocked by the budget", False)
-except ApiException as e:
-    check("eviction blocked by the budget (429)", e.status == 429 and "disruption budget" in e.body, e.body)
-policy.patch_namespaced_pod_disruption_budget_status("ev-pdb", "default", {
-    "status": {"observedGeneration": 1, "disruptionsAllowed": 1, "currentHealthy": 2,
-               "desiredHealthy": 1, "expectedPods": 2}})
-core.create_namespaced_pod_eviction("ev", "default", eviction)
+check("a budget the disruption controller has not seen: 429, retry after 10 s",
+      evict("ev") == (429, "The disruption budget ev-pdb is still being processed by the server.", "10"))
+
+
+def budget(allowed, healthy, desired):
+    policy.patch_namespaced_pod_disruption_budget_status("ev-pdb", "default", {
+        "status": {"observedGeneration": 1, "disruptionsAllowed": allowed, "currentHealthy": healthy,
+                   "desiredHealthy": desired, "expectedPods": 2}})
+
+
+budget(0, 1, 1)
+check("no disruption allowed: 429",
+      evict("ev") == (429, "The disruption budget ev-pdb needs 1 healthy pods and has 1 currently", None))
+budget(1, 2, 1)
+check("a dry-run eviction passes and changes nothing",
+      evict("ev", dry_run="All")[0] == 201 and exists("ev") and
+      policy.read_namespaced_pod_disruption_budget("ev-pdb", "default").status.disruptions_allowed == 1)
+check("eviction", evict("ev")[0] == 201)
 pdb = policy.read_namespaced_pod_disruption_budget("ev-pdb", "default")
-check("eviction spends the budget", pdb.status.disruptions_allowed == 0 and "ev" in (pdb.status.disrupted_pods or {}),
-      pdb.status)
+conds = {c.type: (c.status, c.reason) for c in pdb.status.conditions or []}
+check("eviction spends the budget", pdb.status.disruptions_allowed == 0 and "ev" in (pdb.status.disrupted_pods or {})
+      and conds.get("DisruptionAllowed") == ("False", "InsufficientPods"), pdb.status)
+check("evicted pod deleted", not exists("ev"))
+# with nothing left to spend: a pending pod and an unready one while the budget is healthy go anyway
+core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
+                                       "metadata": {"name": "ev-pending", "labels": {"app": "ev"}},
+                                       "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
 try:
-    core.read_namespaced_pod("ev", "default")
-    check("evicted pod deleted", False)
+    core.create_namespaced_pod_eviction("ev-pending", "default", {
+        "apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "ev-pending"},
+        "deleteOptions": {"preconditions": {"uid": "not-its-uid"}}})
+    check("an eviction's preconditions hold", False)
 except ApiException as e:
-    check("evicted pod deleted", e.status == 404)
+    check("an eviction's preconditions hold", e.status == 409 and "the UID in the precondition (not-its-uid)" in e.body
+          and exists("ev-pending"), e.body)
+check("a pending pod is evicted without the budget", evict("ev-pending")[0] == 201 and not exists("ev-pending"))
+running_pod("ev-unready", False)
+budget(0, 1, 1)
+check("an unready pod is evicted while the budget is healthy",
+      evict("ev-unready")[0] == 201 and not exists("ev-unready") and
+      policy.read_namespaced_pod_disruption_budget("ev-pdb", "default").status.disruptions_allowed == 0)
 policy.delete_namespaced_pod_disruption_budget("ev-pdb", "default")

@@ -439,7 +439,7 @@ static bool eviction_dry_run(struct api_req *req,
     char q[64];
     const char *query = api_query(req, "dryRun", q, sizeof(q));
     size_t n = o != NULL ? o->n_dryrun : 0;
-    *dry = query != NULL || n > 0;
+    *dry = req->dry_run || n > 0;
     if (query == NULL || n == 0 || (n == 1 && strcmp(o->dryrun[0], query) == 0))
         return true;
     struct k8c_sbuf msg;

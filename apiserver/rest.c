@@ -1504,7 +1504,7 @@ static void store_object(struct api_req *req, int64_t rev)
         k8c_sbuf_free(&val);
         return;
     }
-    if (api_query(req, "dryRun", errmsg, sizeof(errmsg)) != NULL) {
+    if (req->dry_run) {
         /* dryRun=All: everything but the store write */
         api_respond_object(req, w->code, req->obj);
         k8c_sbuf_free(&val);
@@ -1794,8 +1794,7 @@ static void write_admit_and_store(struct api_req *req, ProtobufCMessage *old, in
     req->store_rev = rev;
     if (strcmp(req->res->resource, "services") == 0 && req->verb != VERB_DELETE &&
         strcmp(req->sub, "status") != 0) {
-        api_alloc_service(req, req->obj, old, api_query(req, "dryRun", errmsg, 16) != NULL,
-                          allocated);
+        api_alloc_service(req, req->obj, old, req->dry_run, allocated);
         return;
     }
     store_object(req, rev);
@@ -2285,6 +2284,30 @@ struct delete_options {
     char rv[32];
 };
 
+/* ValidateDryRun: "All" is the one value (a 422 on the verb's options otherwise). */
+static bool dry_run_value_ok(struct api_req *req, const char *v)
+{
+    if (strcmp(v, "All") == 0)
+        return true;
+    const char *method = req->s != NULL ? k8c_http_stream_method(req->s) : "DELETE";
+    const char *kind = strcmp(method, "POST") == 0    ? "CreateOptions"
+                       : strcmp(method, "PUT") == 0   ? "UpdateOptions"
+                       : strcmp(method, "PATCH") == 0 ? "PatchOptions"
+                                                      : "DeleteOptions";
+    struct api_field_errors errs;
+    struct k8c_sbuf msg;
+    api_field_errors_init(&errs);
+    k8c_sbuf_init(&msg);
+    k8c_sbuf_puts(&msg, "Unsupported value: []string{");
+    api_go_quote(&msg, v, strnlen(v, 256));
+    k8c_sbuf_puts(&msg, "}: supported values: \"All\"");
+    api_field_errors_add(&errs, "FieldValueNotSupported", "dryRun", msg.data);
+    api_respond_invalid(req, kind, "meta.k8s.io", "", &errs);
+    api_field_errors_free(&errs);
+    k8c_sbuf_free(&msg);
+    return false;
+}
+
 static bool parse_delete_options(struct api_req *req, struct delete_options *o)
 {
     char buf[64];
@@ -2307,6 +2330,15 @@ static bool parse_delete_options(struct api_req *req, struct delete_options *o)
         if ((v = k8c_json_get(t, "orphanDependents")) && v->type == K8C_JSON_BOOL && v->boolean &&
             o->propagation[0] == '\0')
             snprintf(o->propagation, sizeof(o->propagation), "Orphan");
+        struct k8c_json *dr = k8c_json_get(t, "dryRun");
+        for (uint32_t i = 0; dr != NULL && dr->type == K8C_JSON_ARRAY && i < dr->len; i++) {
+            if (dr->u.items[i]->type != K8C_JSON_STRING ||
+                !dry_run_value_ok(req, dr->u.items[i]->u.str)) {
+                k8c_arena_del(a);
+                return false;
+            }
+            req->dry_run = true;
+        }
         struct k8c_json *pre = k8c_json_get(t, "preconditions");
         if (pre != NULL && pre->type == K8C_JSON_OBJECT) {
             if ((v = k8c_json_get(pre, "uid")) && v->type == K8C_JSON_STRING)
@@ -2419,7 +2451,7 @@ static void delete_current(void *arg, const struct api_etcd_result *res)
         goto out;
     }
     api_obj_free(cur);
-    if (api_query(req, "dryRun", errmsg, sizeof(errmsg))) {
+    if (req->dry_run) {
         api_respond_status(req, 200, "", "");
         goto out;
     }
@@ -2471,7 +2503,7 @@ static void delcol_one(void *arg, const struct api_etcd_result *res)
 static void delcol_next(struct api_req *req)
 {
     struct delcol_op *op = req->op;
-    if (op->next < op->n && !api_req_gone(req)) {
+    if (op->next < op->n && !api_req_gone(req) && !req->dry_run) {
         size_t i = op->next++;
         api_req_ref(req);
         api_etcd_delete(req->srv->etcd, op->keys[i], op->revs[i], delcol_one, req);
@@ -2692,6 +2724,13 @@ static void dispatch(struct api_req *req)
         req->verb = collection ? VERB_NONE : VERB_PATCH;
     else if (strcmp(method, "DELETE") == 0)
         req->verb = collection ? VERB_DELETECOLLECTION : VERB_DELETE;
+    if (req->verb != VERB_GET && req->verb != VERB_LIST && req->verb != VERB_WATCH) {
+        char dry[64];
+        const char *v = api_query(req, "dryRun", dry, sizeof(dry));
+        if (v != NULL && !dry_run_value_ok(req, v))
+            return;
+        req->dry_run = v != NULL;
+    }
     if (req->sub[0] != '\0') {
         /* subresources: status (get/update/patch); scale and the pod
          * subresources are handled in subresource.c */

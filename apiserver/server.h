@@ -105,6 +105,7 @@ struct api_req {
     int64_t store_rev;     /* mod revision the write compares against (0: create) */
     int attempts;
     bool applied; /* server-side apply computed managedFields already */
+    bool dry_run; /* dryRun=All in the query, or in a DELETE's DeleteOptions: nothing is written */
     char *key;
     void *op;                /* verb-specific state */
     void (*op_free)(void *); /* frees op with the request (NULL: op frees itself) */

@@ -182,6 +182,13 @@ static void sub_store(struct api_req *req)
         k8c_sbuf_free(&val);
         return;
     }
+    if (req->dry_run) { /* the answer a write would get, at the object's revision */
+        struct api_etcd_result res = {.rev = op->rev};
+        k8c_sbuf_free(&val);
+        api_req_ref(req);
+        sub_written(req, &res);
+        return;
+    }
     api_req_ref(req);
     api_etcd_update(req->srv->etcd, req->key, (const uint8_t *)val.data, val.len, op->rev, 0,
                     sub_written, req);

@@ -249,6 +249,16 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
         "$(k create service clusterip bad --tcp=80 --clusterip=10.9.9.9 || true)"
     expect "scale" "deployment.apps/api scaled" "$(k scale deploy api --replicas=3)"
     expect "scale subresource" "3 3" "$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    # --dry-run=server writes nothing: scale (the subresource), delete (dryRun in the
+    # DeleteOptions body), deletecollection and pods/binding (in the query)
+    expect "scale, server dry run" "deployment.apps/api scaled (server dry run)|3 3" \
+        "$(k scale deploy api --replicas=7 --dry-run=server)|$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    expect "delete, server dry run" "deployment.apps \"api\" deleted (server dry run)|api" \
+        "$(k delete deploy api --dry-run=server)|$(kubectl get deploy api -o name | sed 's|.*/||')"
+    kubectl delete --raw "/apis/apps/v1/namespaces/default/deployments?dryRun=All" >/dev/null
+    expect "deletecollection, dry run" "api" "$(kubectl get deploy api -o name | sed 's|.*/||')"
+    expect_match "dryRun other than All" 'The CreateOptions "" is invalid: dryRun: Unsupported value: \[\]string\{"x"\}: supported values: "All"' \
+        "$(echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dry"}}' | kubectl create --raw "/api/v1/namespaces/default/configmaps?dryRun=x" -f - 2>&1 || true)"
     expect_match "get --subresource=scale: the Scale's table" \
         'NAME +DESIRED +AVAILABLE +AGE
 api +3 +0 +[0-9]+s$' "$(k get deploy api --subresource=scale)"

@@ -2313,40 +2313,48 @@ static bool parse_delete_options(struct api_req *req, struct delete_options *o)
     char buf[64];
     memset(o, 0, sizeof(*o));
     if (req->body.len > 0) {
-        struct k8c_arena *a = k8c_arena_new(0);
-        struct k8c_json *t;
-        char errmsg[K8C_ERRMSG_SIZE];
-        if (k8c_json_parse(a, req->body.data, req->body.len, NULL, &t, errmsg) != 0 ||
-            t->type != K8C_JSON_OBJECT) {
-            k8c_arena_del(a);
-            api_respond_statusf(req, 400, "BadRequest", "invalid DeleteOptions: %s", errmsg);
+        /* JSON (kubectl, most clients) or protobuf (client-go's protobuf clients) */
+        const char *ctype = k8c_http_stream_header(req->s, "content-type");
+        ProtobufCMessage *msg = NULL;
+        struct k8c_codec_diag d;
+        int rc;
+        k8c_codec_diag_init(&d);
+        d.ignore_fields = true;
+        if (ctype_is(ctype, "application/vnd.kubernetes.protobuf"))
+            rc = k8c_codec_proto_decode(
+                &k8s__io__apimachinery__pkg__apis__meta__v1__delete_options__descriptor,
+                (const uint8_t *)req->body.data, req->body.len, NULL, &msg, d.errmsg);
+        else
+            rc = k8c_codec_json_decode(
+                &k8s__io__apimachinery__pkg__apis__meta__v1__delete_options__descriptor,
+                req->body.data, req->body.len, NULL, &d, &msg);
+        if (rc != 0) {
+            api_respond_statusf(req, 400, "BadRequest", "invalid DeleteOptions: %s", d.errmsg);
+            k8c_codec_diag_free(&d);
             return false;
         }
-        struct k8c_json *v;
-        if ((v = k8c_json_get(t, "gracePeriodSeconds")) && k8c_json_get_int64(v, &o->grace) == 0)
+        k8c_codec_diag_free(&d);
+        const K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__DeleteOptions *opts = (void *)msg;
+        if (opts->has_graceperiodseconds) {
+            o->grace = opts->graceperiodseconds;
             o->has_grace = true;
-        if ((v = k8c_json_get(t, "propagationPolicy")) && v->type == K8C_JSON_STRING)
-            snprintf(o->propagation, sizeof(o->propagation), "%s", v->u.str);
-        if ((v = k8c_json_get(t, "orphanDependents")) && v->type == K8C_JSON_BOOL && v->boolean &&
-            o->propagation[0] == '\0')
+        }
+        if (opts->propagationpolicy != NULL)
+            snprintf(o->propagation, sizeof(o->propagation), "%s", opts->propagationpolicy);
+        else if (opts->has_orphandependents && opts->orphandependents)
             snprintf(o->propagation, sizeof(o->propagation), "Orphan");
-        struct k8c_json *dr = k8c_json_get(t, "dryRun");
-        for (uint32_t i = 0; dr != NULL && dr->type == K8C_JSON_ARRAY && i < dr->len; i++) {
-            if (dr->u.items[i]->type != K8C_JSON_STRING ||
-                !dry_run_value_ok(req, dr->u.items[i]->u.str)) {
-                k8c_arena_del(a);
+        for (size_t i = 0; i < opts->n_dryrun; i++) {
+            if (!dry_run_value_ok(req, opts->dryrun[i])) {
+                api_obj_free(msg);
                 return false;
             }
             req->dry_run = true;
         }
-        struct k8c_json *pre = k8c_json_get(t, "preconditions");
-        if (pre != NULL && pre->type == K8C_JSON_OBJECT) {
-            if ((v = k8c_json_get(pre, "uid")) && v->type == K8C_JSON_STRING)
-                snprintf(o->uid, sizeof(o->uid), "%s", v->u.str);
-            if ((v = k8c_json_get(pre, "resourceVersion")) && v->type == K8C_JSON_STRING)
-                snprintf(o->rv, sizeof(o->rv), "%s", v->u.str);
-        }
-        k8c_arena_del(a);
+        if (opts->preconditions != NULL && opts->preconditions->uid != NULL)
+            snprintf(o->uid, sizeof(o->uid), "%s", opts->preconditions->uid);
+        if (opts->preconditions != NULL && opts->preconditions->resourceversion != NULL)
+            snprintf(o->rv, sizeof(o->rv), "%s", opts->preconditions->resourceversion);
+        api_obj_free(msg);
     }
     if (api_query(req, "gracePeriodSeconds", buf, sizeof(buf))) {
         o->grace = strtoll(buf, NULL, 10);

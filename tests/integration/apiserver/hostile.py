@@ -57,6 +57,26 @@ check("stale precondition",
 check("delete", call("DELETE", cms + "/h1"), 200)
 
 
+def pb_delete_options(raw):
+    """A DeleteOptions in the Kubernetes protobuf envelope (as client-go's protobuf clients send)."""
+    def ld(field, data):
+        return bytes([field << 3 | 2, len(data)]) + data
+    type_meta = ld(1, b"v1") + ld(2, b"DeleteOptions")
+    return b"k8s\x00" + ld(1, type_meta) + ld(2, raw)
+
+
+check("create for protobuf deletes", call("POST", cms, b'{"metadata":{"name":"pbdel"}}'), 201)
+check("delete, dryRun in a protobuf DeleteOptions",
+      call("DELETE", cms + "/pbdel", pb_delete_options(b"\x2a\x03All"), "application/vnd.kubernetes.protobuf"), 200)
+check("still there after the dry run", call("GET", cms + "/pbdel"), 200)
+check("delete, stale uid in a protobuf DeleteOptions",
+      call("DELETE", cms + "/pbdel", pb_delete_options(b"\x12\x05\x0a\x03bad"), "application/vnd.kubernetes.protobuf"),
+      409, "Conflict")
+check("delete, protobuf DeleteOptions", call("DELETE", cms + "/pbdel", pb_delete_options(b"\x08\x00"),
+                                              "application/vnd.kubernetes.protobuf"), 200)
+check("gone", call("GET", cms + "/pbdel"), 404, "NotFound")
+
+
 def check_message(name, got, code, message, reason=None):
     check(name, got, code, reason)
     if got[1].get("message") != message or (reason is None and "reason" in got[1]):

@@ -1476,6 +1476,8 @@ static void store_put(struct api_req *req, int64_t rev, struct k8c_sbuf *val, in
 static void event_leased(void *arg, const struct api_etcd_result *res);
 static void deleted(struct api_server *srv, const struct api_resource *r,
                     const ProtobufCMessage *obj);
+static void delete_marked(struct api_server *srv, const struct api_resource *r, const char *ns,
+                          const char *name, const api_meta_t *m);
 
 /* An update took the last finalizer off an object being deleted: it is gone. */
 static void finalized_deleted(void *arg, const struct api_etcd_result *res)
@@ -1598,12 +1600,8 @@ static void write_stored(void *arg, const struct api_etcd_result *res)
         api_set_str(&m->resourceversion, rv);
     }
     api_respond_object(req, w->code, req->obj);
-    if (w->verb == VERB_DELETE && strcmp(req->res->resource, "namespaces") == 0)
-        api_namespace_delete_contents(req->srv, req->name);
-    else if (w->verb == VERB_DELETE && m != NULL && api_meta_has_finalizer(m, "foregroundDeletion"))
-        api_gc_start(req->srv, req->res, req->ns, req->name, m->uid, API_GC_FOREGROUND);
-    else if (w->verb == VERB_DELETE && m != NULL && api_meta_has_finalizer(m, "orphan"))
-        api_gc_start(req->srv, req->res, req->ns, req->name, m->uid, API_GC_ORPHAN);
+    if (w->verb == VERB_DELETE && m != NULL)
+        delete_marked(req->srv, req->res, req->ns, req->name, m);
     api_req_unref(req);
 }
 
@@ -2365,6 +2363,71 @@ static bool parse_delete_options(struct api_req *req, struct delete_options *o)
     return true;
 }
 
+/*
+ * What a DELETE does to cur under o: pods on a node get a deletionTimestamp
+ * and the kubelet finishes them, objects with finalizers (the propagation's
+ * foregroundDeletion or orphan among them) wait for them, a namespace turns
+ * Terminating until its contents are gone (nsdelete.c). Returns true when cur
+ * is now so marked and is to be written back, false when it goes at once.
+ */
+static bool delete_mark(const struct api_resource *r, ProtobufCMessage *cur,
+                        const struct delete_options *o)
+{
+    api_meta_t *m = api_obj_meta_ensure(cur);
+    int64_t grace = o->has_grace ? o->grace : 30;
+    bool pod_graceful = false;
+    if (strcmp(r->resource, "pods") == 0 && grace > 0) {
+        ProtobufCMessage **spec = api_obj_field(cur, "spec");
+        const ProtobufCFieldDescriptor *f =
+            spec && *spec
+                ? protobuf_c_message_descriptor_get_field_by_name((*spec)->descriptor, "nodeName")
+                : NULL;
+        const char *node = f ? *(const char **)((char *)*spec + f->offset) : NULL;
+        pod_graceful = node != NULL && node[0] != '\0';
+        if (!o->has_grace) {
+            const ProtobufCFieldDescriptor *g =
+                spec && *spec ? protobuf_c_message_descriptor_get_field_by_name(
+                                    (*spec)->descriptor, "terminationGracePeriodSeconds")
+                              : NULL;
+            if (g != NULL && *(protobuf_c_boolean *)((char *)*spec + g->quantifier_offset))
+                grace = *(int64_t *)((char *)*spec + g->offset);
+        }
+    }
+    if (strcmp(o->propagation, "Foreground") == 0)
+        api_meta_add_finalizer(m, "foregroundDeletion");
+    if (strcmp(o->propagation, "Orphan") == 0)
+        api_meta_add_finalizer(m, "orphan");
+    bool is_namespace = strcmp(r->resource, "namespaces") == 0;
+    if (is_namespace) {
+        K8s__Io__Api__Core__V1__Namespace *ns = (K8s__Io__Api__Core__V1__Namespace *)cur;
+        if (ns->status == NULL) {
+            ns->status = k8c_malloc(sizeof(*ns->status));
+            k8s__io__api__core__v1__namespace_status__init(ns->status);
+        }
+        api_set_str(&ns->status->phase, "Terminating");
+    }
+    if (m->n_finalizers == 0 && !pod_graceful && !is_namespace)
+        return false;
+    if (m->deletiontimestamp == NULL) {
+        m->deletiontimestamp = api_time_new(api_now() + (pod_graceful ? grace : 0));
+        m->has_deletiongraceperiodseconds = true;
+        m->deletiongraceperiodseconds = pod_graceful ? grace : 0;
+    }
+    return true;
+}
+
+/* After an object was written back marked for deletion: what its marks start. */
+static void delete_marked(struct api_server *srv, const struct api_resource *r, const char *ns,
+                          const char *name, const api_meta_t *m)
+{
+    if (strcmp(r->resource, "namespaces") == 0)
+        api_namespace_delete_contents(srv, name);
+    else if (api_meta_has_finalizer(m, "foregroundDeletion"))
+        api_gc_start(srv, r, ns, name, m->uid, API_GC_FOREGROUND);
+    else if (api_meta_has_finalizer(m, "orphan"))
+        api_gc_start(srv, r, ns, name, m->uid, API_GC_ORPHAN);
+}
+
 static void delete_current(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
@@ -2403,49 +2466,7 @@ static void delete_current(void *arg, const struct api_etcd_result *res)
         api_obj_free(cur);
         goto out;
     }
-    /* Graceful deletion: pods on a node get a deletionTimestamp and the
-     * kubelet finishes them; objects with finalizers wait for them. */
-    int64_t grace = o->has_grace ? o->grace : 30;
-    bool foreground = strcmp(o->propagation, "Foreground") == 0;
-    bool orphan = strcmp(o->propagation, "Orphan") == 0;
-    bool pod_graceful = false;
-    if (strcmp(req->res->resource, "pods") == 0 && grace > 0) {
-        ProtobufCMessage **spec = api_obj_field(cur, "spec");
-        const ProtobufCFieldDescriptor *f =
-            spec && *spec
-                ? protobuf_c_message_descriptor_get_field_by_name((*spec)->descriptor, "nodeName")
-                : NULL;
-        const char *node = f ? *(const char **)((char *)*spec + f->offset) : NULL;
-        pod_graceful = node != NULL && node[0] != '\0';
-        if (!o->has_grace) {
-            const ProtobufCFieldDescriptor *g =
-                spec && *spec ? protobuf_c_message_descriptor_get_field_by_name(
-                                    (*spec)->descriptor, "terminationGracePeriodSeconds")
-                              : NULL;
-            if (g != NULL && *(protobuf_c_boolean *)((char *)*spec + g->quantifier_offset))
-                grace = *(int64_t *)((char *)*spec + g->offset);
-        }
-    }
-    if (foreground)
-        api_meta_add_finalizer(m, "foregroundDeletion");
-    if (orphan)
-        api_meta_add_finalizer(m, "orphan");
-    bool is_namespace = strcmp(req->res->resource, "namespaces") == 0;
-    if (is_namespace) {
-        /* Terminating until its contents are gone (nsdelete.c). */
-        K8s__Io__Api__Core__V1__Namespace *ns = (K8s__Io__Api__Core__V1__Namespace *)cur;
-        if (ns->status == NULL) {
-            ns->status = k8c_malloc(sizeof(*ns->status));
-            k8s__io__api__core__v1__namespace_status__init(ns->status);
-        }
-        api_set_str(&ns->status->phase, "Terminating");
-    }
-    if (m->n_finalizers > 0 || pod_graceful || is_namespace) {
-        if (m->deletiontimestamp == NULL) {
-            m->deletiontimestamp = api_time_new(api_now() + (pod_graceful ? grace : 0));
-            m->has_deletiongraceperiodseconds = true;
-            m->deletiongraceperiodseconds = pod_graceful ? grace : 0;
-        }
+    if (delete_mark(req->res, cur, o)) {
         req->obj = cur;
         struct write_op *w = K8C_NEW(struct write_op);
         w->verb = VERB_DELETE;
@@ -2486,19 +2507,33 @@ static void do_delete(struct api_req *req)
     api_etcd_range(req->srv->etcd, key, NULL, 0, 0, false, delete_current, req);
 }
 
-/* deletecollection: every matching object deleted one by one. */
+/*
+ * deletecollection: every matching object deleted one by one as a DELETE
+ * with the request's options would delete it (upstream's Store.DeleteCollection
+ * calls Delete for each): marked and written back when it has finalizers, is a
+ * pod on a node or a namespace, removed otherwise. The answer is the list of
+ * the objects as they were listed.
+ */
+struct delcol_item {
+    char *key;
+    int64_t rev;
+    ProtobufCMessage *obj;    /* as listed (the answer) */
+    ProtobufCMessage *marked; /* to write back, or NULL: to remove */
+};
+
 struct delcol_op {
     struct api_label_selector labels;
     struct api_field_selector fields;
     bool has_fields;
-    char **keys;
-    int64_t *revs;
-    size_t n, next, pending;
+    struct delete_options opts;
+    struct delcol_item *items;
+    size_t n, next;
+    int64_t rev; /* of the listing */
 };
 
 static void delcol_next(struct api_req *req);
 
-static void delcol_one(void *arg, const struct api_etcd_result *res)
+static void delcol_removed(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
     ProtobufCMessage *obj = deleted_object(req->res, res);
@@ -2508,52 +2543,104 @@ static void delcol_one(void *arg, const struct api_etcd_result *res)
     api_req_unref(req);
 }
 
-static void delcol_next(struct api_req *req)
+static void delcol_marked(void *arg, const struct api_etcd_result *res)
 {
+    struct api_req *req = arg;
     struct delcol_op *op = req->op;
-    if (op->next < op->n && !api_req_gone(req) && !req->dry_run) {
-        size_t i = op->next++;
-        api_req_ref(req);
-        api_etcd_delete(req->srv->etcd, op->keys[i], op->revs[i], delcol_one, req);
-        return;
+    const struct delcol_item *it = &op->items[op->next - 1];
+    const api_meta_t *m = api_obj_meta(it->marked);
+    if (res->err == 0 && m != NULL && m->name != NULL)
+        delete_marked(req->srv, req->res, m->namespace_, m->name, m);
+    delcol_next(req);
+    api_req_unref(req);
+}
+
+static void delcol_free(void *arg)
+{
+    struct delcol_op *op = arg;
+    for (size_t i = 0; i < op->n; i++) {
+        k8c_free(op->items[i].key);
+        api_obj_free(op->items[i].obj);
+        api_obj_free(op->items[i].marked);
     }
-    for (size_t i = 0; i < op->n; i++)
-        k8c_free(op->keys[i]);
-    k8c_free(op->keys);
-    k8c_free(op->revs);
+    k8c_free(op->items);
     api_labels_free(&op->labels);
     if (op->has_fields)
         api_fields_free(&op->fields);
     k8c_free(op);
-    req->op = NULL;
-    api_respond_status(req, 200, "", "");
+}
+
+/* The next object's delete, or the answer once all are done (objects that changed or went
+ * meanwhile are passed over, as upstream ignores NotFound). */
+static void delcol_next(struct api_req *req)
+{
+    struct delcol_op *op = req->op;
+    while (op->next < op->n && !api_req_gone(req) && !req->dry_run) {
+        struct delcol_item *it = &op->items[op->next++];
+        if (it->marked == NULL) {
+            api_req_ref(req);
+            api_etcd_delete(req->srv->etcd, it->key, it->rev, delcol_removed, req);
+            return;
+        }
+        struct k8c_sbuf val;
+        char errmsg[K8C_ERRMSG_SIZE];
+        k8c_sbuf_init(&val);
+        if (api_obj_encode_storage(req->res, it->marked, &val, errmsg) == 0) {
+            api_req_ref(req);
+            api_etcd_update(req->srv->etcd, it->key, (const uint8_t *)val.data, val.len, it->rev, 0,
+                            delcol_marked, req);
+            k8c_sbuf_free(&val);
+            return;
+        }
+        k8c_sbuf_free(&val);
+    }
+    ProtobufCMessage **objs = k8c_calloc(op->n + 1, sizeof(*objs));
+    for (size_t i = 0; i < op->n; i++)
+        objs[i] = op->items[i].obj;
+    char rv[24];
+    snprintf(rv, sizeof(rv), "%lld", (long long)op->rev);
+    ProtobufCMessage *list = api_list_new(req->res, objs, op->n, rv, NULL, -1);
+    api_respond_object(req, 200, list);
+    api_list_free(list);
+    k8c_free(objs);
 }
 
 static void delcol_listed(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
     struct delcol_op *op = req->op;
+    if (api_req_gone(req))
+        goto out;
     if (res->err != 0) {
         api_respond_store_error(req, res->err, res->errmsg);
-        res = NULL;
+        goto out;
     }
-    op->keys = k8c_calloc(res && res->n ? res->n : 1, sizeof(char *));
-    op->revs = k8c_calloc(res && res->n ? res->n : 1, sizeof(int64_t));
-    for (size_t i = 0; res != NULL && i < res->n; i++) {
-        ProtobufCMessage *obj;
+    op->rev = res->rev;
+    op->items = k8c_calloc(res->n ? res->n : 1, sizeof(*op->items));
+    for (size_t i = 0; i < res->n; i++) {
+        ProtobufCMessage *obj, *marked;
         char errmsg[K8C_ERRMSG_SIZE];
         if (api_obj_decode_storage(req->res, res->kvs[i].value, res->kvs[i].value_len,
                                    res->kvs[i].mod_revision, &obj, errmsg) != 0)
             continue;
         struct list_op lo = {
             .labels = op->labels, .fields = op->fields, .has_fields = op->has_fields};
-        if (list_match(&lo, req->res, obj)) {
-            op->keys[op->n] = k8c_strndup(res->kvs[i].key, res->kvs[i].key_len);
-            op->revs[op->n++] = res->kvs[i].mod_revision;
+        if (!list_match(&lo, req->res, obj)) {
+            api_obj_free(obj);
+            continue;
         }
-        api_obj_free(obj);
+        struct delcol_item *it = &op->items[op->n++];
+        it->key = k8c_strndup(res->kvs[i].key, res->kvs[i].key_len);
+        it->rev = res->kvs[i].mod_revision;
+        it->obj = obj;
+        marked = api_obj_copy(obj);
+        if (delete_mark(req->res, marked, &op->opts))
+            it->marked = marked;
+        else
+            api_obj_free(marked);
     }
     delcol_next(req);
+out:
     api_req_unref(req);
 }
 
@@ -2561,6 +2648,10 @@ static void do_deletecollection(struct api_req *req)
 {
     struct delcol_op *op = K8C_NEW(struct delcol_op);
     char prefix[1024], end[1024];
+    if (!parse_delete_options(req, &op->opts)) {
+        k8c_free(op);
+        return;
+    }
     if (!api_parse_selectors(req, &op->labels, &op->fields, &op->has_fields)) {
         k8c_free(op);
         return;
@@ -2568,6 +2659,7 @@ static void do_deletecollection(struct api_req *req)
     api_key(req->srv, req->res, req->ns, "", prefix, sizeof(prefix));
     api_etcd_prefix_end(prefix, end, sizeof(end));
     req->op = op;
+    req->op_free = delcol_free;
     api_req_ref(req);
     api_etcd_range(req->srv->etcd, prefix, end, 0, 0, false, delcol_listed, req);
 }

@@ -186,3 +186,28 @@ check("an unready pod is evicted while the budget is healthy",
       evict("ev-unready")[0] == 201 and not exists("ev-unready") and
       policy.read_namespaced_pod_disruption_budget("ev-pdb", "default").status.disruptions_allowed == 0)
 policy.delete_namespaced_pod_disruption_budget("ev-pdb", "default")
+
+# deletecollection deletes each object as DELETE would: finalizers and pods on a node are
+# marked, the rest goes; the answer lists what was matched; dry run writes nothing
+for name, fin in (("dc1", ["example.com/keep"]), ("dc2", None)):
+    core.create_namespaced_config_map("default", {"metadata": {"name": name, "labels": {"dc": "1"},
+                                                               "finalizers": fin}})
+core.create_namespaced_pod("default", {"metadata": {"name": "dcpod", "labels": {"dc": "1"}},
+                                       "spec": {"nodeName": "dc-node", "containers": [{"name": "c", "image": "busybox"}]}})
+core.delete_collection_namespaced_config_map("default", label_selector="dc=1", dry_run="All")
+check("deletecollection, dry run", len(core.list_namespaced_config_map("default", label_selector="dc=1").items) == 2)
+resp = core.delete_collection_namespaced_config_map("default", label_selector="dc=1", _preload_content=False)
+listed = json.loads(resp.data)
+check("deletecollection answers the list", listed.get("kind") == "ConfigMapList" and
+      sorted(i["metadata"]["name"] for i in listed["items"]) == ["dc1", "dc2"], listed)
+left = core.list_namespaced_config_map("default", label_selector="dc=1").items
+check("deletecollection: a finalizer keeps its object, marked",
+      [c.metadata.name for c in left] == ["dc1"] and left[0].metadata.deletion_timestamp is not None)
+core.patch_namespaced_config_map("dc1", "default", {"metadata": {"finalizers": None}})
+check("deletecollection: gone with its last finalizer",
+      not core.list_namespaced_config_map("default", label_selector="dc=1").items)
+core.delete_collection_namespaced_pod("default", label_selector="dc=1")
+pod = core.read_namespaced_pod("dcpod", "default")
+check("deletecollection: a pod on a node gets its grace period",
+      pod.metadata.deletion_timestamp is not None and pod.metadata.deletion_grace_period_seconds == 30)
+core.delete_namespaced_pod("dcpod", "default", grace_period_seconds=0)

@@ -742,12 +742,12 @@ static int jp_pointer(struct ctx *c, const struct k8c_json *op, const char *kind
     const char *why;
 
     if (v == NULL || v->type == K8C_JSON_NULL)
-        return fail(c, K8C_EPARSE, "%s operation failed to decode %s: missing value", kind, field);
+        return fail(c, K8C_EINVAL, "%s operation failed to decode %s: missing value", kind, field);
     if (v->type != K8C_JSON_STRING)
-        return fail(c, K8C_EPARSE, "%s operation failed to decode %s: %s must be a string", kind,
+        return fail(c, K8C_EINVAL, "%s operation failed to decode %s: %s must be a string", kind,
                     field, field);
     if (pointer_parse(c, v, p, &why) != 0)
-        return fail(c, K8C_EPARSE, "%s operation failed to decode %s: invalid JSON pointer %s: %s",
+        return fail(c, K8C_EINVAL, "%s operation failed to decode %s: invalid JSON pointer %s: %s",
                     kind, field, p->text, why);
     return 0;
 }
@@ -757,7 +757,7 @@ static int jp_value(struct ctx *c, const struct k8c_json *op, const char *kind,
 {
     *out = k8c_json_get(op, "value");
     if (*out == NULL)
-        return fail(c, K8C_EPARSE, "%s operation, missing value field: missing value", kind);
+        return fail(c, K8C_EINVAL, "%s operation, missing value field: missing value", kind);
     return 0;
 }
 
@@ -777,7 +777,7 @@ static int jp_apply_op(struct ctx *c, struct k8c_json **doc, const struct k8c_js
                     k8c_json_type_name((enum k8c_json_type)op->type));
     kindv = k8c_json_get(op, "op");
     if (kindv == NULL || kindv->type != K8C_JSON_STRING)
-        return fail(c, K8C_EPARSE, "Unexpected kind: unknown");
+        return fail(c, K8C_EINVAL, "Unexpected kind: unknown");
     kind = kindv->u.str;
 
     if (strcmp(kind, "add") == 0) {
@@ -916,7 +916,7 @@ static int jp_apply_op(struct ctx *c, struct k8c_json **doc, const struct k8c_js
     }
 
     snprintf(tmp, sizeof(tmp), "%s", kind);
-    return fail(c, K8C_EPARSE, "Unexpected kind: %s", tmp);
+    return fail(c, K8C_EINVAL, "Unexpected kind: %s", tmp);
 }
 
 int api_patch_json(struct k8c_arena *a, const struct k8c_json *original,

@@ -354,8 +354,8 @@ static void respond_status_details(struct api_req *req, int code, const char *re
     st.code = code;
     K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusCause *causes = NULL, **cause_ptrs = NULL;
     if (subject != NULL && subject->bare) {
-        if (subject->retry_after > 0 || (errs != NULL && errs->n > 0))
-            st.details = &d;
+        if (subject->retry_after != 0 || (errs != NULL && errs->n > 0))
+            st.details = &d; /* retry_after < 0: an empty details, as Go's &StatusDetails{} */
         if (subject->retry_after > 0) {
             d.has_retryafterseconds = true;
             d.retryafterseconds = subject->retry_after;
@@ -2090,6 +2090,15 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
          * yet) merges the applied configuration the same way. */
         const struct api_patch_type *schema = api_patch_schema_for_kind(group, kind);
         rc = api_patch_strategic(a, orig, patch, schema, NULL, &result, errmsg);
+    }
+    if (rc == K8C_EINVAL && strcmp(patch_type, "application/json-patch+json") == 0) {
+        /* A JSON patch that does not apply: upstream answers NewGenericServerResponse(422),
+         * whose message is generic and carries no cause; the reason goes to the log. */
+        k8c_log_v(2, "json patch not applied path=%s err=\"%s\"", req->path, errmsg);
+        api_respond_status_cause(req, 422, "Invalid",
+                                 "the server rejected our request due to an error in our request",
+                                 NULL, NULL, -1);
+        goto done;
     }
     if (rc != 0) {
         if (rc == K8C_ECONFLICT)

@@ -132,8 +132,9 @@ void api_key(const struct api_server *srv, const struct api_resource *r, const c
 void api_respond_status(struct api_req *req, int code, const char *reason, const char *message);
 void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* A Status whose details hold only one cause (reason, message) and, when retry_after > 0,
- * retryAfterSeconds (and a Retry-After header): as upstream's REST handlers build by hand. */
+/* A Status whose details hold only one cause (reason, message; none when cause_reason is
+ * NULL) and, when retry_after > 0, retryAfterSeconds (and a Retry-After header): as upstream's
+ * REST handlers build by hand. retry_after < 0: empty details ({}). */
 void api_respond_status_cause(struct api_req *req, int code, const char *reason,
                               const char *message, const char *cause_reason,
                               const char *cause_message, int retry_after);

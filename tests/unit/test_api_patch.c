@@ -219,16 +219,16 @@ static void test_json_patch_more(void **state)
            "copy operation does not apply: doc is missing from path: /x: missing value");
     /* Malformed patches. */
     JP_ERR("{}", "{\"op\":\"add\"}", K8C_EPARSE, "must be a JSON array");
-    JP_ERR("{}", "[{\"op\":\"frobnicate\",\"path\":\"/a\"}]", K8C_EPARSE,
+    JP_ERR("{}", "[{\"op\":\"frobnicate\",\"path\":\"/a\"}]", K8C_EINVAL,
            "json patch operation 0: Unexpected kind: frobnicate");
-    JP_ERR("{}", "[{\"path\":\"/a\"}]", K8C_EPARSE, "Unexpected kind: unknown");
-    JP_ERR("{}", "[{\"op\":\"add\",\"value\":1}]", K8C_EPARSE,
+    JP_ERR("{}", "[{\"path\":\"/a\"}]", K8C_EINVAL, "Unexpected kind: unknown");
+    JP_ERR("{}", "[{\"op\":\"add\",\"value\":1}]", K8C_EINVAL,
            "add operation failed to decode path: missing value");
-    JP_ERR("{}", "[{\"op\":\"add\",\"path\":\"a/b\",\"value\":1}]", K8C_EPARSE,
+    JP_ERR("{}", "[{\"op\":\"add\",\"path\":\"a/b\",\"value\":1}]", K8C_EINVAL,
            "invalid JSON pointer a/b");
-    JP_ERR("{}", "[{\"op\":\"add\",\"path\":\"/a~2\",\"value\":1}]", K8C_EPARSE,
+    JP_ERR("{}", "[{\"op\":\"add\",\"path\":\"/a~2\",\"value\":1}]", K8C_EINVAL,
            "invalid JSON pointer");
-    JP_ERR("{}", "[{\"op\":\"add\",\"path\":\"/a\"}]", K8C_EPARSE, "missing value field");
+    JP_ERR("{}", "[{\"op\":\"add\",\"path\":\"/a\"}]", K8C_EINVAL, "missing value field");
     JP_ERR("{}", "[1]", K8C_EPARSE, "must be a JSON object");
 }
 

@@ -35,6 +35,13 @@ def check(name, got, code, reason=None):
     print("ok:", name, status, body.get("reason", ""))
 
 
+def check_message(name, got, code, message, reason=None):
+    check(name, got, code, reason)
+    if got[1].get("message") != message or (reason is None and "reason" in got[1]):
+        raise SystemExit("FAIL: %s: message %r, reason %r; want %r" %
+                         (name, got[1].get("message"), got[1].get("reason"), message))
+
+
 cms = "/api/v1/namespaces/default/configmaps"
 check("malformed JSON", call("POST", cms, b"{not json"), 400, "BadRequest")
 check("wrong JSON type", call("POST", cms, b'{"metadata":{"name":5}}'), 400, "BadRequest")
@@ -48,7 +55,8 @@ check("bad field selector", call("GET", cms + "?fieldSelector=spec.nope%3Dx"), 4
 check("bad continue", call("GET", cms + "?limit=1&continue=garbage"), 400, "BadRequest")
 check("bad patch type", call("PATCH", cms + "/x", b"{}", "application/json"), 415)
 check("create", call("POST", cms, b'{"metadata":{"name":"h1"}}'), 201)
-check("bad json patch", call("PATCH", cms + "/h1", b'[{"op":"nope"}]', "application/json-patch+json"), 400)
+check_message("json patch with an unknown op", call("PATCH", cms + "/h1", b'[{"op":"nope"}]', "application/json-patch+json"), 422,
+              "the server rejected our request due to an error in our request", "Invalid")
 check("json patch on missing path",
       call("PATCH", cms + "/h1", b'[{"op":"remove","path":"/data/zz"}]', "application/json-patch+json"), 422)
 check("deep nesting", call("POST", cms, b'{"metadata":{"name":"d"},"data":' + b"[" * 200 + b"]" * 200 + b"}"), 400)
@@ -75,13 +83,6 @@ check("delete, stale uid in a protobuf DeleteOptions",
 check("delete, protobuf DeleteOptions", call("DELETE", cms + "/pbdel", pb_delete_options(b"\x08\x00"),
                                               "application/vnd.kubernetes.protobuf"), 200)
 check("gone", call("GET", cms + "/pbdel"), 404, "NotFound")
-
-
-def check_message(name, got, code, message, reason=None):
-    check(name, got, code, reason)
-    if got[1].get("message") != message or (reason is None and "reason" in got[1]):
-        raise SystemExit("FAIL: %s: message %r, reason %r; want %r" %
-                         (name, got[1].get("message"), got[1].get("reason"), message))
 
 
 # List and watch options as upstream 1.32 answers them: the query decoded into

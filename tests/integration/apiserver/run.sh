@@ -300,6 +300,9 @@ YAML
     expect "field selector" "web" "$(kubectl get deploy --field-selector metadata.name=web -o name | sed 's|.*/||')"
     expect "merge patch" "deployment.apps/api patched" "$(k patch deploy api --type=merge -p '{"spec":{"minReadySeconds":5}}')"
     expect "json patch" "deployment.apps/api patched" "$(k patch deploy api --type=json -p '[{"op":"replace","path":"/spec/replicas","value":1}]')"
+    # a JSON patch that does not apply (a failed test): upstream's generic 422, as kubectl shows it
+    expect "json patch test fails" "The request is invalid: the server rejected our request due to an error in our request" \
+        "$(k patch deploy api --type=json -p '[{"op":"test","path":"/spec/replicas","value":9}]' 2>&1 || true)"
     expect "strategic merge patch" "deployment.apps/api patched" \
         "$(k patch deploy api -p '{"spec":{"template":{"spec":{"containers":[{"name":"api","image":"nginx:1.26"}]}}}}')"
     expect "patched" "5 1 nginx:1.26 80" "$(kubectl get deploy api -o jsonpath='{.spec.minReadySeconds} {.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}')"

@@ -461,8 +461,11 @@ void api_respond_store_error(struct api_req *req, int err, const char *errmsg)
                            "Request entity too large: limit is 3145728");
         return;
     case K8C_ETIMEDOUT:
-        api_respond_status(req, 504, "Timeout",
-                           "Timeout: request did not complete within requested timeout");
+        /* the request handler's finisher: NewTimeoutError(..., 0), empty details */
+        api_respond_status_cause(req, 504, "Timeout",
+                                 "Timeout: request did not complete within requested timeout - "
+                                 "context deadline exceeded",
+                                 NULL, NULL, -1);
         return;
     default:
         api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s",

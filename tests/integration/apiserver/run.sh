@@ -712,6 +712,13 @@ multi)
     expect "bootstrap retried until every namespace exists" \
         "default kube-node-lease kube-public kube-system" \
         "$(kubectl get ns -o jsonpath='{.items[*].metadata.name}')"
+    # a write the store leaves unanswered past --request-timeout: upstream's 504
+    kill -STOP "${pid[s0]}" "${pid[s1]}" "${pid[s2]}"
+    out=$(kubectl create configmap stalled 2>&1 || true)
+    kill -CONT "${pid[s0]}" "${pid[s1]}" "${pid[s2]}"
+    expect "store silent past --request-timeout" \
+        "error: failed to create configmap: Timeout: request did not complete within requested timeout - context deadline exceeded" "$out"
+    wait_api
     # two API servers on one store: service IPs and node ports stay unique
     api_port2=$(free_port)
     start_apiserver "$bin/k8c-apiserver" "$api_port2" "$etcd_urls" "$tmp/api2.log" \

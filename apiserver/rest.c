@@ -83,9 +83,18 @@ static void record_metrics(struct api_req *req)
                        (double)(uv_hrtime() - req->start_ns) / 1e9);
 }
 
+static void deadline_closed(uv_handle_t *h)
+{
+    k8c_free(h);
+}
+
 static void req_free(struct api_req *req)
 {
     struct api_server *srv = req->srv;
+    if (req->deadline != NULL) {
+        uv_timer_stop(req->deadline);
+        uv_close((uv_handle_t *)req->deadline, deadline_closed);
+    }
     if (req->code != 0 && srv->requests_total != NULL)
         record_metrics(req);
     if (req->counted)
@@ -2791,6 +2800,117 @@ static bool verb_allowed(const struct api_resource *r, enum api_verb v)
     return (r->verbs & bit) != 0;
 }
 
+/*
+ * Go's time.ParseDuration (a sign, then numbers with units ns us µs ms s m h; "0" alone):
+ * 0 and *ms (negative ones too, rounded toward zero), or -1 with Go's error in err.
+ */
+static int go_parse_duration_ms(const char *s, int64_t *ms, struct k8c_sbuf *err)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"\xce\xbcs", 1e-3},
+                 {"ms", 1},    {"s", 1000},  {"m", 60000},        {"h", 3600000}};
+    const char *p = s;
+    double total = 0;
+    bool neg = false;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    if (strcmp(p, "0") == 0) {
+        *ms = 0;
+        return 0;
+    }
+    if (*p == '\0')
+        goto invalid;
+    while (*p != '\0') {
+        const char *start = p;
+        double v = 0, scale = 1;
+        bool digits = false;
+        for (; *p >= '0' && *p <= '9'; p++, digits = true)
+            v = v * 10 + (*p - '0');
+        if (*p == '.')
+            for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
+                v += (*p - '0') * (scale /= 10);
+        if (!digits || p - start > 64)
+            goto invalid;
+        const char *u = p;
+        while (*p != '\0' && *p != '.' && !(*p >= '0' && *p <= '9'))
+            p++;
+        size_t ulen = (size_t)(p - u), i;
+        if (ulen == 0) {
+            k8c_sbuf_puts(err, "time: missing unit in duration ");
+            api_go_quote(err, s, strnlen(s, 256));
+            return -1;
+        }
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (strlen(units[i].unit) == ulen && memcmp(units[i].unit, u, ulen) == 0)
+                break;
+        if (i == sizeof(units) / sizeof(units[0])) {
+            k8c_sbuf_puts(err, "time: unknown unit ");
+            api_go_quote(err, u, ulen < 64 ? ulen : 64);
+            k8c_sbuf_puts(err, " in duration ");
+            api_go_quote(err, s, strnlen(s, 256));
+            return -1;
+        }
+        total += v * units[i].ms;
+        if (total > 9.2e15) /* about Go's limit, 2^63 ns */
+            goto invalid;
+    }
+    *ms = (int64_t)(neg ? -total : total);
+    return 0;
+invalid:
+    k8c_sbuf_puts(err, "time: invalid duration ");
+    api_go_quote(err, s, strnlen(s, 256));
+    return -1;
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    struct api_req *req = t->data;
+    if (!api_req_gone(req) && !k8c_http_stream_headers_sent(req->s))
+        api_respond_store_error(req, K8C_ETIMEDOUT, NULL);
+}
+
+/*
+ * Upstream's WithRequestDeadline: a request that is not long-running gets
+ * --request-timeout, or the ?timeout= the client asked for when shorter (kubectl
+ * --request-timeout sends it); past it the answer is the 504 of the handler's
+ * finisher while the work may still finish. An unparsable timeout is a 400.
+ * Returns false when it answered.
+ */
+static bool start_deadline(struct api_req *req)
+{
+    static const char *const long_running[] = {"exec", "attach", "portforward", "proxy", "log"};
+    char buf[128];
+    int64_t limit = req->srv->request_timeout_ms, ms;
+    if (req->verb == VERB_WATCH)
+        return true;
+    for (size_t i = 0; i < sizeof(long_running) / sizeof(long_running[0]); i++)
+        if (strcmp(req->sub, long_running[i]) == 0)
+            return true;
+    const char *v = api_query(req, "timeout", buf, sizeof(buf));
+    if (v != NULL && v[0] != '\0') {
+        struct k8c_sbuf err;
+        k8c_sbuf_init(&err);
+        if (go_parse_duration_ms(v, &ms, &err) != 0) {
+            api_respond_statusf(req, 400, "BadRequest",
+                                "invalid timeout specified in the request URL - %s", err.data);
+            k8c_sbuf_free(&err);
+            return false;
+        }
+        k8c_sbuf_free(&err);
+        if (ms > 0 && ms < limit)
+            limit = ms;
+    }
+    if (limit <= 0)
+        return true;
+    req->deadline = k8c_malloc(sizeof(*req->deadline));
+    uv_timer_init(req->srv->loop, req->deadline);
+    req->deadline->data = req;
+    uv_timer_start(req->deadline, on_deadline, (uint64_t)limit, 0);
+    return true;
+}
+
 static void dispatch(struct api_req *req)
 {
     const char *method = k8c_http_stream_method(req->s);
@@ -2843,6 +2963,8 @@ static void dispatch(struct api_req *req)
             return;
         req->dry_run = v != NULL;
     }
+    if (!start_deadline(req))
+        return;
     if (req->sub[0] != '\0') {
         /* subresources: status (get/update/patch); scale and the pod
          * subresources are handled in subresource.c */

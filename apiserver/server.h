@@ -106,6 +106,7 @@ struct api_req {
     int attempts;
     bool applied; /* server-side apply computed managedFields already */
     bool dry_run; /* dryRun=All in the query, or in a DELETE's DeleteOptions: nothing is written */
+    uv_timer_t *deadline; /* --request-timeout, or the shorter ?timeout= (not long-running) */
     char *key;
     void *op;                /* verb-specific state */
     void (*op_free)(void *); /* frees op with the request (NULL: op frees itself) */

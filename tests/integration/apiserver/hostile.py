@@ -187,6 +187,13 @@ check_message("sendInitialEvents with Exact",
 check_message("sendInitialEvents not a boolean",
               call("GET", cms + "?watch=1&sendInitialEvents=yes&resourceVersionMatch=NotOlderThan"),
               400, 'strconv.ParseBool: parsing "yes": invalid syntax', "BadRequest")
+# ?timeout= (kubectl --request-timeout sends it): Go's duration syntax, else a 400
+for value, why in (("abc", 'time: invalid duration "abc"'), ("250", 'time: missing unit in duration "250"'),
+                   ("5x", 'time: unknown unit "x" in duration "5x"')):
+    check_message("timeout " + value, call("GET", cms + "?timeout=" + value), 400,
+                  "invalid timeout specified in the request URL - " + why, "BadRequest")
+for value in ("0", "1.5s", "1m30s", "-1s", "300ms"):
+    check("timeout " + value, call("GET", cms + "?timeout=" + value), 200)
 check("valid options still list", call("GET", cms + "?limit=5&resourceVersion=0&timeoutSeconds=3"), 200)
 # garbage on the TLS socket
 raw = socket.create_connection(tuple(addr.split(":")) if False else (addr.split(":")[0], int(addr.split(":")[1])), 5)

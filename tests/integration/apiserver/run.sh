@@ -737,6 +737,17 @@ multi)
     expect "31 services" "31" "$(echo "$ips" | wc -l)"
     expect "cluster IPs unique" "$(echo "$ips" | wc -l)" "$(echo "$ips" | sort -u | wc -l)"
     expect "node ports unique" "$(echo "$ports" | wc -l)" "$(echo "$ports" | sort -u | wc -l)"
+    # ?timeout= shortens the second server's --request-timeout (60 s): a write the stopped
+    # store leaves unanswered gets the 504 after it, not after a minute
+    kill -STOP "${pid[s0]}" "${pid[s1]}" "${pid[s2]}"
+    t0=$SECONDS
+    out=$(echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"late"}}' |
+        kubectl --server="https://127.0.0.1:$api_port2" create --raw \
+            "/api/v1/namespaces/default/configmaps?timeout=2s" -f - 2>&1 || true)
+    took=$((SECONDS - t0))
+    kill -CONT "${pid[s0]}" "${pid[s1]}" "${pid[s2]}"
+    expect_match "?timeout=2s ends the request" "request did not complete within requested timeout" "$out"
+    [ "$took" -lt 20 ] || fail "?timeout=2s answered after ${took}s"
     ;;
 hostile)
     start_etcd

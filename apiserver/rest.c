@@ -2327,6 +2327,57 @@ static bool dry_run_value_ok(struct api_req *req, const char *v)
     return false;
 }
 
+/* ValidateFieldManager: at most 128 bytes, printable characters only (a 422 on the verb's
+ * options). Returns false when it answered. */
+static bool field_manager_ok(struct api_req *req, const char *method)
+{
+    char fm[1024];
+    const char *v = api_query(req, "fieldManager", fm, sizeof(fm));
+    size_t n = v != NULL ? strlen(v) : 0;
+    struct api_field_errors errs;
+    struct k8c_sbuf msg;
+    if (n == 0)
+        return true;
+    api_field_errors_init(&errs);
+    k8c_sbuf_init(&msg);
+    if (n > 128)
+        api_field_errors_add(&errs, "FieldValueTooLong", "fieldManager",
+                             "Too long: may not be more than 128 bytes");
+    for (size_t i = 0; i < n && errs.n < 64;) {
+        /* one UTF-8 sequence; control characters (C0, DEL, C1) are not printable */
+        const unsigned char *c = (const unsigned char *)v + i;
+        uint32_t r = c[0];
+        size_t len = 1;
+        if (c[0] >= 0xc2 && c[0] < 0xe0 && i + 1 < n && (c[1] & 0xc0) == 0x80) {
+            r = (uint32_t)(c[0] & 0x1f) << 6 | (c[1] & 0x3f);
+            len = 2;
+        } else if (c[0] >= 0x80 && c[0] < 0xc2) {
+            r = 0xfffd; /* invalid UTF-8: Go ranges it as U+FFFD, which is printable */
+        } else if (c[0] >= 0xe0) {
+            len = c[0] >= 0xf0 ? 4 : 3;
+            r = 0x100; /* printable for this check */
+        }
+        if (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) {
+            k8c_sbuf_reset(&msg);
+            k8c_sbuf_puts(&msg, "Invalid value: ");
+            api_go_quote(&msg, v, n);
+            k8c_sbuf_printf(&msg, ": invalid character U+%04X (at position %zu)", (unsigned)r, i);
+            api_field_errors_add(&errs, "FieldValueInvalid", "fieldManager", msg.data);
+        }
+        i += len;
+    }
+    bool ok = errs.n == 0;
+    if (!ok)
+        api_respond_invalid(req,
+                            strcmp(method, "POST") == 0  ? "CreateOptions"
+                            : strcmp(method, "PUT") == 0 ? "UpdateOptions"
+                                                         : "PatchOptions",
+                            "meta.k8s.io", "", &errs);
+    api_field_errors_free(&errs);
+    k8c_sbuf_free(&msg);
+    return ok;
+}
+
 static bool parse_delete_options(struct api_req *req, struct delete_options *o)
 {
     char buf[64];
@@ -2963,6 +3014,10 @@ static void dispatch(struct api_req *req)
             return;
         req->dry_run = v != NULL;
     }
+    if ((strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+         strcmp(method, "PATCH") == 0) &&
+        !field_manager_ok(req, method))
+        return;
     if (!start_deadline(req))
         return;
     if (req->sub[0] != '\0') {

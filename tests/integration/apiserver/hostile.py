@@ -194,6 +194,15 @@ for value, why in (("abc", 'time: invalid duration "abc"'), ("250", 'time: missi
                   "invalid timeout specified in the request URL - " + why, "BadRequest")
 for value in ("0", "1.5s", "1m30s", "-1s", "300ms"):
     check("timeout " + value, call("GET", cms + "?timeout=" + value), 200)
+# fieldManager: at most 128 bytes of printable characters (ValidateFieldManager)
+check_message("fieldManager too long", call("POST", cms + "?fieldManager=" + "m" * 129, b'{"metadata":{"name":"fm"}}'),
+              422, 'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes',
+              "Invalid")
+check_message("fieldManager with a control character",
+              call("PATCH", cms + "/fm?fieldManager=a%0Ab", b"{}", "application/merge-patch+json"), 422,
+              'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "a\\nb": invalid character '
+              'U+000A (at position 1)', "Invalid")
+check("a good fieldManager", call("POST", cms + "?fieldManager=my-tool", b'{"metadata":{"name":"fm"}}'), 201)
 check("valid options still list", call("GET", cms + "?limit=5&resourceVersion=0&timeoutSeconds=3"), 200)
 # garbage on the TLS socket
 raw = socket.create_connection(tuple(addr.split(":")) if False else (addr.split(":")[0], int(addr.split(":")[1])), 5)

@@ -2500,6 +2500,33 @@ static void delete_marked(struct api_server *srv, const struct api_resource *r, 
         api_gc_start(srv, r, ns, name, m->uid, API_GC_ORPHAN);
 }
 
+/* The DeleteOptions' preconditions against obj (at rev): true when they hold, else false with
+ * upstream's conflict message in why. */
+static bool delete_preconditions_hold(const struct api_resource *r, ProtobufCMessage *obj,
+                                      int64_t rev, const struct delete_options *o, char *why,
+                                      size_t size)
+{
+    const api_meta_t *m = api_obj_meta_ensure(obj);
+    const char *name = m->name ? m->name : "";
+    char q[128];
+    api_qualified(r, q, sizeof(q));
+    if (o->uid[0] != '\0' && (m->uid == NULL || strcmp(o->uid, m->uid) != 0)) {
+        snprintf(why, size,
+                 "Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID in "
+                 "precondition: %s, UID in object meta: %s",
+                 q, name, o->uid, m->uid ? m->uid : "");
+        return false;
+    }
+    if (o->rv[0] != '\0' && strtoll(o->rv, NULL, 10) != rev) {
+        snprintf(why, size,
+                 "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
+                 "ResourceVersion in precondition: %s, ResourceVersion in object meta: %lld",
+                 q, name, o->rv, (long long)rev);
+        return false;
+    }
+    return true;
+}
+
 static void delete_current(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
@@ -2518,23 +2545,9 @@ static void delete_current(void *arg, const struct api_etcd_result *res)
         api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
         goto out;
     }
-    api_meta_t *m = api_obj_meta_ensure(cur);
-    char q[128];
-    api_qualified(req->res, q, sizeof(q));
-    if (o->uid[0] != '\0' && (m->uid == NULL || strcmp(o->uid, m->uid) != 0)) {
-        api_respond_statusf(req, 409, "Conflict",
-                            "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
-                            "UID in precondition: %s, UID in object meta: %s",
-                            q, req->name, o->uid, m->uid ? m->uid : "");
-        api_obj_free(cur);
-        goto out;
-    }
-    if (o->rv[0] != '\0' && strtoll(o->rv, NULL, 10) != res->kv->mod_revision) {
-        api_respond_statusf(req, 409, "Conflict",
-                            "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
-                            "ResourceVersion in precondition: %s, ResourceVersion in object "
-                            "meta: %lld",
-                            q, req->name, o->rv, (long long)res->kv->mod_revision);
+    char why[1024];
+    if (!delete_preconditions_hold(req->res, cur, res->kv->mod_revision, o, why, sizeof(why))) {
+        api_respond_status(req, 409, "Conflict", why);
         api_obj_free(cur);
         goto out;
     }
@@ -2600,7 +2613,8 @@ struct delcol_op {
     struct delete_options opts;
     struct delcol_item *items;
     size_t n, next;
-    int64_t rev; /* of the listing */
+    int64_t rev;    /* of the listing */
+    char *conflict; /* the first object whose preconditions failed */
 };
 
 static void delcol_next(struct api_req *req);
@@ -2636,6 +2650,7 @@ static void delcol_free(void *arg)
         api_obj_free(op->items[i].marked);
     }
     k8c_free(op->items);
+    k8c_free(op->conflict);
     api_labels_free(&op->labels);
     if (op->has_fields)
         api_fields_free(&op->fields);
@@ -2665,6 +2680,10 @@ static void delcol_next(struct api_req *req)
             return;
         }
         k8c_sbuf_free(&val);
+    }
+    if (op->conflict != NULL) {
+        api_respond_status(req, 409, "Conflict", op->conflict);
+        return;
     }
     ProtobufCMessage **objs = k8c_calloc(op->n + 1, sizeof(*objs));
     for (size_t i = 0; i < op->n; i++)
@@ -2698,6 +2717,15 @@ static void delcol_listed(void *arg, const struct api_etcd_result *res)
         struct list_op lo = {
             .labels = op->labels, .fields = op->fields, .has_fields = op->has_fields};
         if (!list_match(&lo, req->res, obj)) {
+            api_obj_free(obj);
+            continue;
+        }
+        char why[1024];
+        if (!delete_preconditions_hold(req->res, obj, res->kvs[i].mod_revision, &op->opts, why,
+                                       sizeof(why))) {
+            /* upstream deletes the others and answers the first error */
+            if (op->conflict == NULL)
+                op->conflict = k8c_strdup(why);
             api_obj_free(obj);
             continue;
         }

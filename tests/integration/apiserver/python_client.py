@@ -211,3 +211,16 @@ pod = core.read_namespaced_pod("dcpod", "default")
 check("deletecollection: a pod on a node gets its grace period",
       pod.metadata.deletion_timestamp is not None and pod.metadata.deletion_grace_period_seconds == 30)
 core.delete_namespaced_pod("dcpod", "default", grace_period_seconds=0)
+# deletecollection applies DeleteOptions preconditions to each object: those that hold go, the
+# first that fails is the answer (409)
+kept = core.create_namespaced_config_map("default", {"metadata": {"name": "pc1", "labels": {"pc": "1"}}})
+gone = core.create_namespaced_config_map("default", {"metadata": {"name": "pc2", "labels": {"pc": "1"}}})
+try:
+    core.delete_collection_namespaced_config_map("default", label_selector="pc=1",
+                                                 body={"preconditions": {"uid": gone.metadata.uid}})
+    check("deletecollection preconditions", False)
+except ApiException as e:
+    left = [c.metadata.name for c in core.list_namespaced_config_map("default", label_selector="pc=1").items]
+    check("deletecollection preconditions", e.status == 409 and "Precondition failed: UID in precondition" in e.body
+          and left == ["pc1"], (e.status, e.body, left))
+core.delete_namespaced_config_map("pc1", "default")

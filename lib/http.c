@@ -1309,8 +1309,12 @@ static void h1_header_done(struct conn *c)
 {
     if (c->h1 == NULL || c->hname.len == 0)
         return;
-    stream_add_header(c->h1, c->hname.data, c->hname.len, c->hvalue.data ? c->hvalue.data : "",
-                      c->hvalue.len, c->srv->o.max_header_bytes);
+    /* Trailers of a chunked request are ignored, as HTTP/2's are (on_header): the handler
+     * holds the method, the path and header values, which point into the header blob that
+     * another header could move. */
+    if (!c->h1->handed)
+        stream_add_header(c->h1, c->hname.data, c->hname.len, c->hvalue.data ? c->hvalue.data : "",
+                          c->hvalue.len, c->srv->o.max_header_bytes);
     k8c_sbuf_reset(&c->hname);
     k8c_sbuf_reset(&c->hvalue);
     c->in_value = false;

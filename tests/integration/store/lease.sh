@@ -38,7 +38,7 @@ leader_index() {
         read -r id lid < <(ctl --endpoints="$(ep "$i")" endpoint status -w json 2>/dev/null |
             /usr/bin/python3 -c '
 import json,sys
-s=json.load(sys.stdin)[0]["Status"]; print(s["header"]["member_id"], s["leader"])' || true)
+s=json.load(sys.stdin)[0]["Status"]; print(s["header"]["member_id"], s.get("leader", 0))  # no leader: the field is left out' || true)
         if [ -n "${id:-}" ] && [ "$id" = "${lid:-}" ]; then
             echo "$i"
             return

@@ -391,19 +391,9 @@ static void pod_read(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
     struct evict_op *op = req->op;
-    char errmsg[K8C_ERRMSG_SIZE];
-    if (api_req_gone(req))
-        goto out;
-    if (res->err != 0 || res->n == 0) {
-        api_respond_store_error(req, res->err ? res->err : K8C_ENOTFOUND, res->errmsg);
-        goto out;
-    }
     ProtobufCMessage *obj;
-    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
-                               &obj, errmsg) != 0) {
-        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+    if (api_req_gone(req) || (obj = api_read_found(req, res)) == NULL)
         goto out;
-    }
     if (op->pod != NULL)
         api_obj_free(&op->pod->base);
     op->pod = (pod_t *)obj;

@@ -27,6 +27,7 @@
 #include "codec.h"
 #include "convert.h"
 #include "error.h"
+#include "flags.h"
 #include "k8s/api/apps/v1/generated.pb-c.h"
 #include "k8s/api/batch/v1/generated.pb-c.h"
 #include "k8s/api/core/v1/generated.pb-c.h"
@@ -758,6 +759,8 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
             want_kind = k->kind;
         }
     }
+    /* the type named in errors: the endpoint's kind, or the message's name */
+    const char *type_name = want_kind != NULL ? want_kind : desc->short_name;
     k8c_codec_diag_init(&d);
     d.ignore_fields = fv == FV_IGNORE;
     if (ctype_is(ctype, "application/vnd.kubernetes.protobuf")) {
@@ -822,7 +825,7 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
                      "couldn't get version/kind; json parse error: json: cannot unmarshal %s into "
                      "Go struct field .%s of type string",
                      json_type_name(req->body.data ? req->body.data : "", req->body.len, key), key);
-            respond_unrecognized(req, want_kind ? want_kind : desc->short_name, why);
+            respond_unrecognized(req, type_name, why);
             goto fail;
         }
         if (d.has_kind > 0)
@@ -840,16 +843,16 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
             *at = '\0';
         snprintf(why, sizeof(why), "%s%s",
                  json ? "couldn't get version/kind; json parse error: " : "", d.errmsg);
-        respond_unrecognized(req, want_kind ? want_kind : desc->short_name, why);
+        respond_unrecognized(req, type_name, why);
         goto fail;
     }
     if (rc != 0) {
-        const char *k = kind[0] ? kind : want_kind ? want_kind : desc->short_name;
+        const char *k = kind[0] ? kind : type_name;
         const char *v = av[0] ? av : want_av ? want_av : "";
         const char *slash = strrchr(v, '/');
-        api_respond_statusf(
-            req, 400, "BadRequest", "%s in version \"%s\" cannot be handled as a %s: %s", k,
-            slash ? slash + 1 : v, want_kind ? want_kind : desc->short_name, d.errmsg);
+        api_respond_statusf(req, 400, "BadRequest",
+                            "%s in version \"%s\" cannot be handled as a %s: %s", k,
+                            slash ? slash + 1 : v, type_name, d.errmsg);
         goto fail;
     }
     if (d.n_warnings > 0 && fv == FV_STRICT) {
@@ -883,26 +886,30 @@ fail:
 
 /* ======================= get ======================= */
 
+ProtobufCMessage *api_read_found(struct api_req *req, const struct api_etcd_result *res)
+{
+    ProtobufCMessage *obj;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (res->err != 0 || res->n == 0) {
+        api_respond_store_error(req, res->err ? res->err : K8C_ENOTFOUND, res->errmsg);
+        return NULL;
+    }
+    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
+                               &obj, errmsg) != 0) {
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: stored object: %s",
+                            errmsg);
+        return NULL;
+    }
+    return obj;
+}
+
 static void get_done(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
-    if (!api_req_gone(req)) {
-        if (res->err != 0) {
-            api_respond_store_error(req, res->err, res->errmsg);
-        } else if (res->n == 0) {
-            respond_not_found(req);
-        } else {
-            ProtobufCMessage *obj;
-            char errmsg[K8C_ERRMSG_SIZE];
-            if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len,
-                                       res->kv->mod_revision, &obj, errmsg) != 0) {
-                api_respond_statusf(req, 500, "InternalError",
-                                    "Internal error occurred: stored object: %s", errmsg);
-            } else {
-                api_respond_object(req, 200, obj);
-                api_obj_free(obj);
-            }
-        }
+    ProtobufCMessage *obj;
+    if (!api_req_gone(req) && (obj = api_read_found(req, res)) != NULL) {
+        api_respond_object(req, 200, obj);
+        api_obj_free(obj);
     }
     api_req_unref(req);
 }
@@ -1881,13 +1888,9 @@ static void reread_done(void *arg, const struct api_etcd_result *res)
             respond_not_found(req);
         goto out;
     }
-    ProtobufCMessage *cur;
-    char errmsg[K8C_ERRMSG_SIZE];
-    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
-                               &cur, errmsg) != 0) {
-        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+    ProtobufCMessage *cur = api_read_found(req, res);
+    if (cur == NULL)
         goto out;
-    }
     api_obj_free(w->current);
     w->current = cur;
     k8c_buf_unref(w->current_raw);
@@ -2532,19 +2535,9 @@ static void delete_current(void *arg, const struct api_etcd_result *res)
     struct api_req *req = arg;
     struct delete_options *o = req->op;
     req->op = NULL;
-    if (api_req_gone(req))
-        goto out;
-    if (res->err != 0 || res->n == 0) {
-        api_respond_store_error(req, res->err ? res->err : K8C_ENOTFOUND, res->errmsg);
-        goto out;
-    }
     ProtobufCMessage *cur;
-    char errmsg[K8C_ERRMSG_SIZE];
-    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
-                               &cur, errmsg) != 0) {
-        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+    if (api_req_gone(req) || (cur = api_read_found(req, res)) == NULL)
         goto out;
-    }
     char why[1024];
     if (!delete_preconditions_hold(req->res, cur, res->kv->mod_revision, o, why, sizeof(why))) {
         api_respond_status(req, 409, "Conflict", why);
@@ -2879,70 +2872,6 @@ static bool verb_allowed(const struct api_resource *r, enum api_verb v)
     return (r->verbs & bit) != 0;
 }
 
-/*
- * Go's time.ParseDuration (a sign, then numbers with units ns us µs ms s m h; "0" alone):
- * 0 and *ms (negative ones too, rounded toward zero), or -1 with Go's error in err.
- */
-static int go_parse_duration_ms(const char *s, int64_t *ms, struct k8c_sbuf *err)
-{
-    static const struct {
-        const char *unit;
-        double ms;
-    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"\xce\xbcs", 1e-3},
-                 {"ms", 1},    {"s", 1000},  {"m", 60000},        {"h", 3600000}};
-    const char *p = s;
-    double total = 0;
-    bool neg = false;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    if (strcmp(p, "0") == 0) {
-        *ms = 0;
-        return 0;
-    }
-    if (*p == '\0')
-        goto invalid;
-    while (*p != '\0') {
-        const char *start = p;
-        double v = 0, scale = 1;
-        bool digits = false;
-        for (; *p >= '0' && *p <= '9'; p++, digits = true)
-            v = v * 10 + (*p - '0');
-        if (*p == '.')
-            for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
-                v += (*p - '0') * (scale /= 10);
-        if (!digits || p - start > 64)
-            goto invalid;
-        const char *u = p;
-        while (*p != '\0' && *p != '.' && !(*p >= '0' && *p <= '9'))
-            p++;
-        size_t ulen = (size_t)(p - u), i;
-        if (ulen == 0) {
-            k8c_sbuf_puts(err, "time: missing unit in duration ");
-            api_go_quote(err, s, strnlen(s, 256));
-            return -1;
-        }
-        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-            if (strlen(units[i].unit) == ulen && memcmp(units[i].unit, u, ulen) == 0)
-                break;
-        if (i == sizeof(units) / sizeof(units[0])) {
-            k8c_sbuf_puts(err, "time: unknown unit ");
-            api_go_quote(err, u, ulen < 64 ? ulen : 64);
-            k8c_sbuf_puts(err, " in duration ");
-            api_go_quote(err, s, strnlen(s, 256));
-            return -1;
-        }
-        total += v * units[i].ms;
-        if (total > 9.2e15) /* about Go's limit, 2^63 ns */
-            goto invalid;
-    }
-    *ms = (int64_t)(neg ? -total : total);
-    return 0;
-invalid:
-    k8c_sbuf_puts(err, "time: invalid duration ");
-    api_go_quote(err, s, strnlen(s, 256));
-    return -1;
-}
-
 static void on_deadline(uv_timer_t *t)
 {
     struct api_req *req = t->data;
@@ -2969,15 +2898,22 @@ static bool start_deadline(struct api_req *req)
             return true;
     const char *v = api_query(req, "timeout", buf, sizeof(buf));
     if (v != NULL && v[0] != '\0') {
-        struct k8c_sbuf err;
-        k8c_sbuf_init(&err);
-        if (go_parse_duration_ms(v, &ms, &err) != 0) {
-            api_respond_statusf(req, 400, "BadRequest",
-                                "invalid timeout specified in the request URL - %s", err.data);
-            k8c_sbuf_free(&err);
+        struct k8c_go_duration_error e;
+        if (k8c_parse_go_duration_ms(v, &ms, &e) != 0) {
+            /* time.ParseDuration's error, quoted as Go quotes */
+            struct k8c_sbuf msg;
+            k8c_sbuf_init(&msg);
+            k8c_sbuf_printf(&msg, "invalid timeout specified in the request URL - time: %s ",
+                            e.why);
+            if (e.unit != NULL) {
+                api_go_quote(&msg, e.unit, e.unit_len < 64 ? e.unit_len : 64);
+                k8c_sbuf_puts(&msg, " in duration ");
+            }
+            api_go_quote(&msg, v, strnlen(v, 256));
+            api_respond_status(req, 400, "BadRequest", msg.data);
+            k8c_sbuf_free(&msg);
             return false;
         }
-        k8c_sbuf_free(&err);
         if (ms > 0 && ms < limit)
             limit = ms;
     }

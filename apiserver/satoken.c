@@ -463,19 +463,10 @@ static void sa_read(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
     struct token_op *op = req->op;
-    char errmsg[K8C_ERRMSG_SIZE], key[1024];
+    char key[1024];
     ProtobufCMessage *obj = NULL;
-    if (api_req_gone(req))
+    if (api_req_gone(req) || (obj = api_read_found(req, res)) == NULL)
         goto out;
-    if (res->err != 0 || res->n == 0) {
-        api_respond_store_error(req, res->err ? res->err : K8C_ENOTFOUND, res->errmsg);
-        goto out;
-    }
-    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
-                               &obj, errmsg) != 0) {
-        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
-        goto out;
-    }
     api_meta_t *m = api_obj_meta(obj);
     snprintf(op->sa_uid, sizeof(op->sa_uid), "%s", m && m->uid ? m->uid : "");
     K8s__Io__Api__Authentication__V1__BoundObjectReference *ref = op->tr->spec->boundobjectref;

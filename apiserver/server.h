@@ -133,6 +133,10 @@ void api_key(const struct api_server *srv, const struct api_resource *r, const c
 void api_respond_status(struct api_req *req, int code, const char *reason, const char *message);
 void api_respond_statusf(struct api_req *req, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The object a read of one key found (res of api_etcd_range), decoded at its revision; NULL
+ * once answered: the store's error, NotFound when there is none, a 500 when it does not
+ * decode. */
+ProtobufCMessage *api_read_found(struct api_req *req, const struct api_etcd_result *res);
 /* A Status whose details hold only one cause (reason, message; none when cause_reason is
  * NULL) and, when retry_after > 0, retryAfterSeconds (and a Retry-After header): as upstream's
  * REST handlers build by hand. retry_after < 0: empty details ({}). */

@@ -293,20 +293,10 @@ static void sub_got(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
     struct sub_op *op = req->op;
-    char errmsg[K8C_ERRMSG_SIZE];
-    if (api_req_gone(req))
-        goto out;
-    if (res->err != 0 || res->n == 0) {
-        api_respond_store_error(req, res->err ? res->err : K8C_ENOTFOUND, res->errmsg);
-        goto out;
-    }
     api_obj_free(op->obj);
     op->obj = NULL;
-    if (api_obj_decode_storage(req->res, res->kv->value, res->kv->value_len, res->kv->mod_revision,
-                               &op->obj, errmsg) != 0) {
-        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+    if (api_req_gone(req) || (op->obj = api_read_found(req, res)) == NULL)
         goto out;
-    }
     op->rev = res->kv->mod_revision;
     if (op->kind == SUB_SCALE)
         scale_apply(req);

@@ -51,46 +51,67 @@ static int parse_int64(const char *s, int64_t *out)
     return 0;
 }
 
-int k8c_parse_duration_ms(const char *s, int64_t *ms)
+int k8c_parse_go_duration_ms(const char *s, int64_t *ms, struct k8c_go_duration_error *err)
 {
-    /* Go's time.ParseDuration units; a bare number means milliseconds. */
     static const struct {
         const char *unit;
         double ms;
-    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3},  {"ms", 1},
-                 {"s", 1000},  {"m", 60000}, {"h", 3600000}};
-    double total = 0;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"\xce\xbcs", 1e-3},
+                 {"ms", 1},    {"s", 1000},  {"m", 60000},        {"h", 3600000}};
     const char *p = s;
+    double total = 0;
+    bool neg = false;
 
-    if (parse_int64(s, ms) == 0)
-        return *ms >= 0 ? 0 : K8C_EINVAL;
+    *err = (struct k8c_go_duration_error){"invalid duration", NULL, 0};
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    if (strcmp(p, "0") == 0) {
+        *ms = 0;
+        return 0;
+    }
     if (*p == '\0')
         return K8C_EINVAL;
-    while (*p) {
-        char *end;
-        double v;
-        size_t best = 0, best_len = 0;
-
-        errno = 0;
-        v = strtod(p, &end);
-        if (end == p || errno != 0 || v < 0)
+    while (*p != '\0') {
+        const char *start = p;
+        double v = 0, scale = 1;
+        bool digits = false;
+        for (; *p >= '0' && *p <= '9'; p++, digits = true)
+            v = v * 10 + (*p - '0');
+        if (*p == '.')
+            for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
+                v += (*p - '0') * (scale /= 10);
+        if (!digits || p - start > 64)
             return K8C_EINVAL;
-        p = end;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            size_t len = strlen(units[i].unit);
-            if (strncmp(p, units[i].unit, len) == 0 && len > best_len) {
-                best = i;
-                best_len = len;
-            }
+        const char *u = p;
+        while (*p != '\0' && *p != '.' && !(*p >= '0' && *p <= '9'))
+            p++;
+        size_t ulen = (size_t)(p - u), i;
+        if (ulen == 0) {
+            err->why = "missing unit in duration";
+            return K8C_EINVAL;
         }
-        if (best_len == 0)
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (strlen(units[i].unit) == ulen && memcmp(units[i].unit, u, ulen) == 0)
+                break;
+        if (i == sizeof(units) / sizeof(units[0])) {
+            *err = (struct k8c_go_duration_error){"unknown unit", u, ulen};
             return K8C_EINVAL;
-        total += v * units[best].ms;
-        p += best_len;
+        }
+        total += v * units[i].ms;
+        if (total > 9.2e15) /* about Go's limit, 2^63 ns */
+            return K8C_EINVAL;
     }
-    if (total > (double)INT64_MAX / 2)
+    *ms = (int64_t)(neg ? -total : total);
+    return 0;
+}
+
+int k8c_parse_duration_ms(const char *s, int64_t *ms)
+{
+    struct k8c_go_duration_error err;
+    if (parse_int64(s, ms) == 0) /* a bare number: milliseconds */
+        return *ms >= 0 ? 0 : K8C_EINVAL;
+    if (k8c_parse_go_duration_ms(s, ms, &err) != 0 || *ms < 0)
         return K8C_EINVAL;
-    *ms = (int64_t)total;
     return 0;
 }
 

@@ -44,8 +44,19 @@ int k8c_flags_parse(const struct k8c_flag *flags, size_t n, int argc, char **arg
 /* Prints "Flags:" and one line per flag with its type, default and help. */
 void k8c_flags_usage(const struct k8c_flag *flags, size_t n, const char *program);
 
-/* The parsers behind DURATION and SIZE flags, for other callers (0 or K8C_EINVAL). */
+/* The parsers behind DURATION and SIZE flags, for other callers (0 or K8C_EINVAL). A
+ * duration is Go's (below) or a bare number of milliseconds, and not negative. */
 int k8c_parse_duration_ms(const char *s, int64_t *ms);
+
+/* What Go's time.ParseDuration would refuse in a duration, for its error message. */
+struct k8c_go_duration_error {
+    const char *why;  /* "invalid duration", "missing unit in duration", "unknown unit" */
+    const char *unit; /* "unknown unit": the unit, unit_len bytes into the input */
+    size_t unit_len;
+};
+/* Go's time.ParseDuration: a sign, then numbers with units ns us µs ms s m h ("0" alone
+ * needs none). 0 and *ms (rounded toward zero), or K8C_EINVAL with *err set. */
+int k8c_parse_go_duration_ms(const char *s, int64_t *ms, struct k8c_go_duration_error *err);
 int k8c_parse_size(const char *s, int64_t *bytes);
 
 #endif

@@ -15,6 +15,8 @@
  * upstream's GuaranteedUpdate loop would).
  */
 #include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -599,6 +601,143 @@ void api_respond_invalid(struct api_req *req, const char *kind, const char *grou
     k8c_sbuf_free(&msg);
 }
 
+/* A float64 as Go's %v prints it: the shortest digits that read back, in %e form when the
+ * exponent is below -4 or at least 6 ("1.5", "1e+06", "1.25e-05"). */
+static void go_print_float(struct k8c_sbuf *out, double d)
+{
+    char buf[40], digits[24];
+    int p;
+    for (p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    if (p > 17 || !isfinite(d)) {
+        k8c_sbuf_printf(out, "%g", d);
+        return;
+    }
+    const char *q = buf;
+    size_t nd = 0;
+    if (*q == '-') {
+        k8c_sbuf_puts(out, "-");
+        q++;
+    }
+    for (; *q != 'e' && *q != '\0'; q++)
+        if (*q != '.' && nd < sizeof(digits) - 1)
+            digits[nd++] = *q;
+    digits[nd] = '\0';
+    while (nd > 1 && digits[nd - 1] == '0') /* %.Ne pads; the shortest form does not */
+        digits[--nd] = '\0';
+    int exp = *q == 'e' ? atoi(q + 1) : 0;
+    if (exp < -4 || exp >= 6) {
+        k8c_sbuf_printf(out, "%c%s%s", digits[0], nd > 1 ? "." : "", digits + 1);
+        k8c_sbuf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    } else if (exp < 0) {
+        k8c_sbuf_printf(out, "0.%.*s%s", -exp - 1, "0000", digits);
+    } else if ((size_t)exp + 1 >= nd) {
+        k8c_sbuf_printf(out, "%s%.*s", digits, (int)((size_t)exp + 1 - nd), "000000");
+    } else {
+        k8c_sbuf_printf(out, "%.*s.%s", exp + 1, digits, digits + exp + 1);
+    }
+}
+
+static int cmp_member_key(const void *x, const void *y)
+{
+    const struct k8c_json_member *a = *(const struct k8c_json_member *const *)x;
+    const struct k8c_json_member *b = *(const struct k8c_json_member *const *)y;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int c = memcmp(a->key, b->key, n);
+    return c != 0 ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+/* A JSON value decoded as Go's map[string]interface{} (integers as int64), printed with %+v:
+ * "map[spec:map[replicas:3]]", keys sorted, strings bare, "[a b]", "<nil>". */
+static void go_print_value(struct k8c_sbuf *out, const struct k8c_json *v, unsigned depth)
+{
+    int64_t i;
+    double d;
+    if (depth > 64 || out->len > 65536) {
+        k8c_sbuf_puts(out, "...");
+        return;
+    }
+    switch (v->type) {
+    case K8C_JSON_NULL:
+        k8c_sbuf_puts(out, "<nil>");
+        break;
+    case K8C_JSON_BOOL:
+        k8c_sbuf_puts(out, v->boolean ? "true" : "false");
+        break;
+    case K8C_JSON_NUMBER:
+        if (k8c_json_get_int64(v, &i) == 0)
+            k8c_sbuf_printf(out, "%" PRId64, i);
+        else if (k8c_json_get_double(v, &d) == 0)
+            go_print_float(out, d);
+        else
+            k8c_sbuf_puts(out, v->u.str);
+        break;
+    case K8C_JSON_STRING:
+        k8c_sbuf_append(out, v->u.str, v->len);
+        break;
+    case K8C_JSON_ARRAY:
+        k8c_sbuf_puts(out, "[");
+        for (uint32_t k = 0; k < v->len; k++) {
+            if (k > 0)
+                k8c_sbuf_puts(out, " ");
+            go_print_value(out, v->u.items[k], depth + 1);
+        }
+        k8c_sbuf_puts(out, "]");
+        break;
+    default: {
+        const struct k8c_json_member **m = k8c_calloc(v->len ? v->len : 1, sizeof(*m));
+        for (uint32_t k = 0; k < v->len; k++)
+            m[k] = &v->u.members[k];
+        qsort(m, v->len, sizeof(*m), cmp_member_key);
+        k8c_sbuf_puts(out, "map[");
+        for (uint32_t k = 0; k < v->len; k++) {
+            if (k > 0 && cmp_member_key(&m[k - 1], &m[k]) == 0)
+                continue; /* a Go map keeps one value per key */
+            if (k > 0)
+                k8c_sbuf_puts(out, " ");
+            k8c_sbuf_append(out, m[k]->key, m[k]->key_len);
+            k8c_sbuf_puts(out, ":");
+            go_print_value(out, m[k]->value, depth + 1);
+        }
+        k8c_sbuf_puts(out, "]");
+        k8c_free(m);
+        break;
+    }
+    }
+}
+
+/* A patch whose result does not decode into the type: upstream answers NewInvalid(
+ * GroupKind{}, "", patch: Invalid value: <value>: <error>), the value being the patched JSON
+ * for a JSON or merge patch (jsonPatcher) and the patch as a Go map for a strategic merge
+ * patch (applyPatchToObject). */
+static void patched_invalid(struct api_req *req, const struct k8c_json *result,
+                            const struct k8c_json *patch, const char *err)
+{
+    struct k8c_sbuf val, msg;
+    struct api_field_errors errs;
+    struct status_subject bare = {.bare = true};
+    k8c_sbuf_init(&val);
+    k8c_sbuf_init(&msg);
+    api_field_errors_init(&errs);
+    if (patch != NULL)
+        go_print_value(&val, patch, 0);
+    else
+        k8c_json_write(&val, result, 0, 0); /* Go's encoder escapes <, > and & */
+    k8c_sbuf_puts(&msg, "Invalid value: ");
+    api_go_quote(&msg, val.len ? val.data : "", val.len);
+    k8c_sbuf_printf(&msg, ": %s", err);
+    api_field_errors_add(&errs, "FieldValueInvalid", "patch", msg.data);
+    k8c_sbuf_reset(&msg);
+    api_validate_format_message("", "", "", &errs, &msg);
+    respond_status_details(req, 422, "Invalid", msg.data, &errs, &bare);
+    api_field_errors_free(&errs);
+    k8c_sbuf_free(&msg);
+    k8c_sbuf_free(&val);
+}
+
 /* ======================= decoding request bodies ======================= */
 
 static bool ctype_is(const char *ctype, const char *want)
@@ -763,6 +902,7 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
     const char *type_name = want_kind != NULL ? want_kind : desc->short_name;
     k8c_codec_diag_init(&d);
     d.ignore_fields = fv == FV_IGNORE;
+    d.errors = K8C_CODEC_ERRORS_GO_JSON;
     if (ctype_is(ctype, "application/vnd.kubernetes.protobuf")) {
         struct k8c_codec_envelope env;
         if (k8c_codec_proto_unwrap((const uint8_t *)req->body.data, req->body.len, &env,
@@ -2127,11 +2267,22 @@ ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage 
         goto done;
     }
     struct k8c_codec_diag d;
+    bool json_patch = strcmp(patch_type, "application/json-patch+json") == 0 ||
+                      strcmp(patch_type, "application/merge-patch+json") == 0;
+    bool smp = strcmp(patch_type, "application/strategic-merge-patch+json") == 0;
     k8c_codec_diag_init(&d);
     d.ignore_fields = field_validation(req) != FV_STRICT;
+    /* the jsonPatcher decodes the patched JSON; a strategic merge patch's result goes through
+     * the unstructured converter */
+    d.errors = json_patch ? K8C_CODEC_ERRORS_GO_JSON
+               : smp      ? K8C_CODEC_ERRORS_GO_CONVERTER
+                          : K8C_CODEC_ERRORS_OWN;
     rc = k8c_codec_tree_to_msg(current ? current->descriptor : req->res->desc, result, NULL, &d,
                                &out);
-    if (rc != 0) {
+    if (rc != 0 && (json_patch || smp)) {
+        patched_invalid(req, result, smp ? patch : NULL, d.errmsg);
+        out = NULL;
+    } else if (rc != 0) {
         api_respond_statusf(req, 422, "Invalid", "%s", d.errmsg);
         out = NULL;
     } else if (d.n_warnings == 0 || field_validation(req) != FV_STRICT) {

@@ -103,7 +103,7 @@ static long b64url_decode(uint8_t *dst, const char *src, size_t len)
             c = '+';
         else if (c == '_')
             c = '/';
-        else if (c == '+' || c == '/' || c == '=')
+        else if (c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r')
             return -1;
         tmp[n++] = c;
     }

@@ -1182,12 +1182,14 @@ void k8c_codec_diag_init(struct k8c_codec_diag *d)
 void k8c_codec_diag_free(struct k8c_codec_diag *d)
 {
     bool ignore = d->ignore_fields;
+    int errors = d->errors;
 
     for (size_t i = 0; i < d->n_warnings; i++)
         k8c_free(d->warnings[i]);
     k8c_free(d->warnings);
     memset(d, 0, sizeof(*d));
     d->ignore_fields = ignore;
+    d->errors = errors;
 }
 
 /* ---- tree -> message ------------------------------------------------------------------------ */
@@ -1204,6 +1206,8 @@ void k8c_codec_diag_free(struct k8c_codec_diag *d)
 struct path_seg {
     const char *key; /* NULL: an index */
     size_t len;      /* key bytes, or the index */
+    /* a field's: the message it is a field of (Go's errorContext.Struct); NULL: a map key */
+    const ProtobufCMessageDescriptor *owner;
 };
 
 struct dec {
@@ -1216,12 +1220,14 @@ struct dec {
     char path[PATH_MAX_LEN]; /* spelled out by path_render */
 };
 
-static inline size_t path_push_field(struct dec *c, const char *name, size_t len)
+static inline size_t path_push_field(struct dec *c, const char *name, size_t len,
+                                     const ProtobufCMessageDescriptor *owner)
 {
     size_t saved = c->n_segs;
 
     if (c->n_segs < PATH_SEGS) {
         c->segs[c->n_segs].key = name;
+        c->segs[c->n_segs].owner = owner;
         c->segs[c->n_segs++].len = len;
     }
     return saved;
@@ -1233,6 +1239,7 @@ static inline size_t path_push_index(struct dec *c, size_t i)
 
     if (c->n_segs < PATH_SEGS) {
         c->segs[c->n_segs].key = NULL;
+        c->segs[c->n_segs].owner = NULL;
         c->segs[c->n_segs++].len = i;
     }
     return saved;
@@ -1274,7 +1281,7 @@ static void warn_field(struct dec *c, const char *what, const char *key, size_t 
 
     if (d->ignore_fields || d->n_warnings >= K8C_CODEC_MAX_WARNINGS)
         return;
-    saved = path_push_field(c, key, key_len);
+    saved = path_push_field(c, key, key_len, NULL);
     plen = path_render(c);
     n = strlen(what) + plen + 16;
     msg = k8c_malloc(n);
@@ -1300,12 +1307,241 @@ static const char *json_kind_name(const struct k8c_json *v)
     return k8c_json_type_name((enum k8c_json_type)v->type);
 }
 
-static int expect_type(struct dec *c, const struct k8c_json *v, enum k8c_json_type t,
-                       const char *expected)
+/* ---- errors as Go's encoding/json words them (k8c_codec_diag.errors) ---- */
+
+/* reflect's name of the Go type of message d: "v1.PodSpec", "resource.Quantity". */
+static void go_msg_type(struct k8c_sbuf *out, const ProtobufCMessageDescriptor *d)
 {
-    if (v->type == t)
-        return 0;
+    const char *pkg = d->package_name ? d->package_name : "";
+    const char *dot = strrchr(pkg, '.');
+
+    k8c_sbuf_printf(out, "%s%s%s", dot ? dot + 1 : pkg, *pkg ? "." : "", d->short_name);
+}
+
+/* The Go type of one value of fd ("int32", "v1.Container"), or with whole of the field itself
+ * ("[]v1.Container", "map[string]string"): Go's generated types follow the proto's. */
+static void go_field_type(struct k8c_sbuf *out, const ProtobufCFieldDescriptor *fd, bool is_map,
+                          bool whole)
+{
+    if (whole && fd->label == PROTOBUF_C_LABEL_REPEATED) {
+        if (is_map) {
+            const ProtobufCMessageDescriptor *ed = fd->descriptor;
+            k8c_sbuf_puts(out, "map[");
+            go_field_type(out, &ed->fields[0], false, false);
+            k8c_sbuf_puts(out, "]");
+            go_field_type(out, &ed->fields[1], false, false);
+            return;
+        }
+        k8c_sbuf_puts(out, "[]");
+    }
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        k8c_sbuf_puts(out, "int32");
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        k8c_sbuf_puts(out, "uint32");
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        k8c_sbuf_puts(out, "int64");
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        k8c_sbuf_puts(out, "uint64");
+        break;
+    case PROTOBUF_C_TYPE_FLOAT:
+        k8c_sbuf_puts(out, "float32");
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        k8c_sbuf_puts(out, "float64");
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        k8c_sbuf_puts(out, "bool");
+        break;
+    case PROTOBUF_C_TYPE_BYTES:
+        k8c_sbuf_puts(out, "[]uint8");
+        break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        go_msg_type(out, fd->descriptor);
+        break;
+    default: /* strings, and enums (Go's typed strings) */
+        k8c_sbuf_puts(out, "string");
+        break;
+    }
+}
+
+/* Go's UnmarshalTypeError for value v, whose Go type type is: "json: cannot unmarshal number
+ * into Go struct field EnvVar.spec.containers.env.value of type string", the struct being the
+ * innermost one whose field is being decoded and the field its JSON path without indexes and
+ * map keys (errorContext); at the top, or with no context (a Go type's UnmarshalJSON decoding
+ * a value alone, as the unstructured converter calls it), "into Go value of type T". A number
+ * that does not fit an integer is named with its text ("number 1.5"). Frees type. */
+static int go_type_fail(struct dec *c, const struct k8c_json *v, bool with_literal,
+                        struct k8c_sbuf *type, bool context)
+{
+    struct k8c_sbuf field;
+    const ProtobufCMessageDescriptor *owner = NULL;
+    char value[48];
+
+    k8c_sbuf_init(&field);
+    for (size_t k = 0; k < c->n_segs && context; k++) {
+        const struct path_seg *sg = &c->segs[k];
+        if (sg->key == NULL || sg->owner == NULL)
+            continue;
+        k8c_sbuf_printf(&field, "%s%.*s", field.len ? "." : "", (int)sg->len, sg->key);
+        owner = sg->owner;
+    }
+    if (v->type == K8C_JSON_NUMBER && with_literal)
+        snprintf(value, sizeof(value), "number %.32s", v->u.str ? v->u.str : "");
+    else
+        snprintf(value, sizeof(value), "%s",
+                 v->type == K8C_JSON_STRING   ? "string"
+                 : v->type == K8C_JSON_NUMBER ? "number"
+                 : v->type == K8C_JSON_BOOL   ? "bool"
+                 : v->type == K8C_JSON_ARRAY  ? "array"
+                                              : "object");
+    if (owner != NULL)
+        k8c_errmsg_printf(c->d->errmsg,
+                          "json: cannot unmarshal %s into Go struct field %s.%.120s of type %s",
+                          value, owner->short_name, field.data, type->data);
+    else
+        k8c_errmsg_printf(c->d->errmsg, "json: cannot unmarshal %s into Go value of type %s", value,
+                          type->data);
+    k8c_sbuf_free(&field);
+    k8c_sbuf_free(type);
+    return K8C_EINVAL;
+}
+
+/* The reflect.Kind of the Go value the unstructured converter holds for v (JSON numbers decoded
+ * preserving integers: int64, else float64). */
+static const char *go_unstructured_kind(const struct k8c_json *v)
+{
+    int64_t i;
+
+    switch (v->type) {
+    case K8C_JSON_STRING:
+        return "string";
+    case K8C_JSON_BOOL:
+        return "bool";
+    case K8C_JSON_NUMBER:
+        return k8c_json_get_int64(v, &i) == 0 ? "int64" : "float64";
+    case K8C_JSON_ARRAY:
+        return "slice";
+    default:
+        return "map";
+    }
+}
+
+/* A value error worded as the unstructured converter's fromUnstructured: to a scalar of Go
+ * type dst, "cannot convert int64 to string" where Go converts the kinds, else "unrecognized
+ * type: int32"; to a struct, slice or map, "cannot restore struct from: string". */
+static int converter_fail(struct dec *c, const struct k8c_json *v, const char *dst, char what)
+{
+    const char *src = go_unstructured_kind(v);
+
+    if (what == 's')
+        k8c_errmsg_printf(c->d->errmsg, "cannot restore struct from: %s", src);
+    else if (what == 'l')
+        k8c_errmsg_printf(c->d->errmsg, "cannot restore slice from %s", src);
+    else if (what == 'm')
+        k8c_errmsg_printf(c->d->errmsg, "cannot restore map from %s", src);
+    else if ((strcmp(src, "int64") == 0 && strcmp(dst, "string") == 0) ||
+             (strcmp(src, "float64") == 0 && strncmp(dst, "int", 3) == 0))
+        k8c_errmsg_printf(c->d->errmsg, "cannot convert %s to %s", src, dst);
+    else
+        k8c_errmsg_printf(c->d->errmsg, "unrecognized type: %s", dst);
+    return K8C_EINVAL;
+}
+
+/* The codec's own wording: "expected integer, got string"; with range_of, a number that does
+ * not fit that type. */
+static int own_fail(struct dec *c, const struct k8c_json *v, const char *expected,
+                    const char *range_of)
+{
+    if (range_of != NULL && v->type == K8C_JSON_NUMBER)
+        return dec_fail(c, "value %s out of range for %s", v->u.str, range_of);
     return dec_fail(c, "expected %s, got %s", expected, json_kind_name(v));
+}
+
+/* v is not what one value of fd takes ("integer", "string"...: the codec's own wording). */
+static int scalar_fail(struct dec *c, const ProtobufCFieldDescriptor *fd, const struct k8c_json *v,
+                       const char *expected, bool with_literal)
+{
+    struct k8c_sbuf t;
+
+    if (c->d->errors == K8C_CODEC_ERRORS_OWN)
+        return own_fail(c, v, expected, with_literal ? expected : NULL);
+    k8c_sbuf_init(&t);
+    go_field_type(&t, fd, false, false);
+    if (c->d->errors == K8C_CODEC_ERRORS_GO_JSON)
+        return go_type_fail(c, v, with_literal, &t, true);
+    int rc = fd->type == PROTOBUF_C_TYPE_BYTES ? converter_fail(c, v, t.data, 'l')
+                                               : converter_fail(c, v, t.data, 0);
+    k8c_sbuf_free(&t);
+    return rc;
+}
+
+/* v is not the object (expected: or array) that a message of type d is. */
+static int message_fail(struct dec *c, const ProtobufCMessageDescriptor *d,
+                        const struct k8c_json *v, const char *expected)
+{
+    struct k8c_sbuf t;
+
+    if (c->d->errors == K8C_CODEC_ERRORS_OWN)
+        return own_fail(c, v, expected, NULL);
+    if (c->d->errors == K8C_CODEC_ERRORS_GO_CONVERTER)
+        return converter_fail(c, v, NULL, strcmp(expected, "array") == 0 ? 'l' : 's');
+    k8c_sbuf_init(&t);
+    go_msg_type(&t, d);
+    return go_type_fail(c, v, false, &t, true);
+}
+
+/* v is not the array or object that repeated field fd (a map with is_map) is. */
+static int field_fail(struct dec *c, const ProtobufCFieldDescriptor *fd, bool is_map,
+                      const struct k8c_json *v)
+{
+    struct k8c_sbuf t;
+
+    if (c->d->errors == K8C_CODEC_ERRORS_OWN)
+        return own_fail(c, v, is_map ? "object" : "array", NULL);
+    if (c->d->errors == K8C_CODEC_ERRORS_GO_CONVERTER)
+        return converter_fail(c, v, NULL, is_map ? 'm' : 'l');
+    k8c_sbuf_init(&t);
+    go_field_type(&t, fd, is_map, true);
+    return go_type_fail(c, v, false, &t, true);
+}
+
+/* v is not what a special type's UnmarshalJSON decodes it as (Go type name: Time decodes a
+ * string first, IntOrString anything but a string as an int32). The converter calls
+ * UnmarshalJSON on the value alone: no struct field in the message. */
+static int named_fail(struct dec *c, const struct k8c_json *v, const char *expected,
+                      const char *name, bool with_literal)
+{
+    struct k8c_sbuf t;
+
+    if (c->d->errors == K8C_CODEC_ERRORS_OWN)
+        return own_fail(c, v, expected, with_literal ? name : NULL);
+    k8c_sbuf_init(&t);
+    k8c_sbuf_puts(&t, name);
+    return go_type_fail(c, v, with_literal, &t, c->d->errors == K8C_CODEC_ERRORS_GO_JSON);
+}
+
+/* An error a Go type's UnmarshalJSON returns as is: Go adds no path to it. */
+static int plain_fail(struct dec *c, const char *msg)
+{
+    if (c->d->errors == K8C_CODEC_ERRORS_OWN)
+        return dec_fail(c, "%s%s", msg, "");
+    k8c_errmsg_printf(c->d->errmsg, "%s%s",
+                      c->d->errors == K8C_CODEC_ERRORS_GO_CONVERTER &&
+                              strncmp(msg, "illegal base64", 14) == 0
+                          ? "error decoding from json: "
+                          : "",
+                      msg);
+    return K8C_EINVAL;
 }
 
 static inline ALWAYS_INLINE void *dec_alloc(struct dec *c, size_t size)
@@ -1346,42 +1582,42 @@ static int dec_scalar(struct dec *c, const ProtobufCFieldDescriptor *fd, const s
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
         if (v->type != K8C_JSON_NUMBER)
-            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "integer", false);
         if (k8c_json_get_int64(v, &i64) != 0 || i64 < INT32_MIN || i64 > INT32_MAX)
-            return dec_fail(c, "value %s out of range for int32%s", v->u.str, "");
+            return scalar_fail(c, fd, v, "int32", true);
         *(int32_t *)dst = (int32_t)i64;
         return 0;
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
         if (v->type != K8C_JSON_NUMBER)
-            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "integer", false);
         if (k8c_json_get_uint64(v, &u64) != 0 || u64 > UINT32_MAX)
-            return dec_fail(c, "value %s out of range for uint32%s", v->u.str, "");
+            return scalar_fail(c, fd, v, "uint32", true);
         *(uint32_t *)dst = (uint32_t)u64;
         return 0;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
         if (v->type != K8C_JSON_NUMBER)
-            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "integer", false);
         if (k8c_json_get_int64(v, &i64) != 0)
-            return dec_fail(c, "value %s out of range for int64%s", v->u.str, "");
+            return scalar_fail(c, fd, v, "int64", true);
         *(int64_t *)dst = i64;
         return 0;
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
         if (v->type != K8C_JSON_NUMBER)
-            return dec_fail(c, "expected integer, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "integer", false);
         if (k8c_json_get_uint64(v, &u64) != 0)
-            return dec_fail(c, "value %s out of range for uint64%s", v->u.str, "");
+            return scalar_fail(c, fd, v, "uint64", true);
         *(uint64_t *)dst = u64;
         return 0;
     case PROTOBUF_C_TYPE_FLOAT:
     case PROTOBUF_C_TYPE_DOUBLE:
         if (v->type != K8C_JSON_NUMBER)
-            return dec_fail(c, "expected number, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "number", false);
         if (k8c_json_get_double(v, &dbl) != 0)
-            return dec_fail(c, "value %s out of range%s", v->u.str, "");
+            return scalar_fail(c, fd, v, "a float", true);
         if (fd->type == PROTOBUF_C_TYPE_FLOAT)
             *(float *)dst = (float)dbl;
         else
@@ -1389,7 +1625,7 @@ static int dec_scalar(struct dec *c, const ProtobufCFieldDescriptor *fd, const s
         return 0;
     case PROTOBUF_C_TYPE_BOOL:
         if (v->type != K8C_JSON_BOOL)
-            return dec_fail(c, "expected boolean, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "boolean", false);
         *(protobuf_c_boolean *)dst = v->boolean;
         return 0;
     case PROTOBUF_C_TYPE_ENUM: {
@@ -1407,7 +1643,7 @@ static int dec_scalar(struct dec *c, const ProtobufCFieldDescriptor *fd, const s
             *(int *)dst = (int)i64;
             return 0;
         }
-        return dec_fail(c, "expected string, got %s%s", json_kind_name(v), "");
+        return scalar_fail(c, fd, v, "string", false);
     }
     case PROTOBUF_C_TYPE_STRING:
         if (v->type == K8C_JSON_STRING ||
@@ -1415,17 +1651,20 @@ static int dec_scalar(struct dec *c, const ProtobufCFieldDescriptor *fd, const s
             *(char **)dst = dup_string(c, v->u.str, v->len);
             return 0;
         }
-        return dec_fail(c, "expected string, got %s%s", json_kind_name(v), "");
+        return scalar_fail(c, fd, v, "string", false);
     case PROTOBUF_C_TYPE_BYTES: {
         ProtobufCBinaryData *bd = dst;
         long n;
         if (v->type != K8C_JSON_STRING)
-            return dec_fail(c, "expected base64 string, got %s%s", json_kind_name(v), "");
+            return scalar_fail(c, fd, v, "base64 string", false);
+        size_t bad = 0;
         bd->data = dec_alloc(c, v->len / 4 * 3 + 1);
-        n = k8c_base64_decode(bd->data, v->u.str, v->len);
+        n = k8c_base64_decode_at(bd->data, v->u.str, v->len, &bad);
         if (n < 0) {
+            char msg[64];
             bd->len = 0;
-            return dec_fail(c, "illegal base64 data%s%s", "", "");
+            snprintf(msg, sizeof(msg), "illegal base64 data at input byte %zu", bad);
+            return plain_fail(c, msg);
         }
         bd->len = (size_t)n;
         return 0;
@@ -1467,8 +1706,8 @@ static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8
     case SP_MICROTIME: {
         int64_t secs;
         int32_t nanos;
-        if (expect_type(c, v, K8C_JSON_STRING, "RFC 3339 time string") != 0)
-            return K8C_EINVAL;
+        if (v->type != K8C_JSON_STRING) /* Time.UnmarshalJSON decodes a string first */
+            return named_fail(c, v, "RFC 3339 time string", "string", false);
         if (parse_time(v->u.str, v->len, &secs, &nanos) != 0)
             return dec_fail(c, "parsing time \"%s\" as RFC 3339%s", v->u.str, "");
         if (set_int_field(c, m, mi->f1, secs) != 0)
@@ -1480,21 +1719,23 @@ static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8
     }
     case SP_DURATION: {
         int64_t ns;
-        if (expect_type(c, v, K8C_JSON_STRING, "duration string") != 0)
-            return K8C_EINVAL;
+        if (v->type != K8C_JSON_STRING)
+            return named_fail(c, v, "duration string", "string", false);
         if (parse_duration(v->u.str, v->len, &ns) != 0)
             return dec_fail(c, "invalid duration \"%s\"%s", v->u.str, "");
         return set_int_field(c, m, mi->f1, ns);
     }
     case SP_QUANTITY: {
         char canon[K8C_QUANTITY_STR_MAX];
+        static const char bad_quantity[] = "quantities must match the regular expression "
+                                           "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+        /* Quantity.UnmarshalJSON parses any other JSON text as a quantity, and fails */
         if (v->type != K8C_JSON_STRING && v->type != K8C_JSON_NUMBER)
-            return dec_fail(c, "expected quantity string, got %s%s", json_kind_name(v), "");
+            return c->d->errors != K8C_CODEC_ERRORS_OWN
+                       ? plain_fail(c, bad_quantity)
+                       : dec_fail(c, "expected quantity string, got %s%s", json_kind_name(v), "");
         if (k8c_quantity_canonicalize(v->u.str, v->len, canon) != 0)
-            return dec_fail(c,
-                            "quantities must match the regular expression "
-                            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'%s%s",
-                            "", "");
+            return plain_fail(c, bad_quantity);
         return set_string_field(c, m, mi->f1, canon, strlen(canon));
     }
     case SP_INTORSTRING:
@@ -1506,12 +1747,13 @@ static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8
         if (v->type == K8C_JSON_NUMBER) {
             int64_t i;
             if (k8c_json_get_int64(v, &i) != 0 || i < INT32_MIN || i > INT32_MAX)
-                return dec_fail(c, "value %s out of range for int32%s", v->u.str, "");
+                return named_fail(c, v, "integer or string", "int32", true);
             if (set_int_field(c, m, mi->f1, 0) != 0)
                 return K8C_EINVAL;
             return set_int_field(c, m, mi->f2, i);
         }
-        return dec_fail(c, "expected integer or string, got %s%s", json_kind_name(v), "");
+        /* IntOrString.UnmarshalJSON decodes anything but a string as an int32 */
+        return named_fail(c, v, "integer or string", "int32", false);
     case SP_RAW: {
         struct k8c_sbuf sb;
         const ProtobufCFieldDescriptor *fd = mi->f1;
@@ -1533,8 +1775,8 @@ static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8
         if (fd == NULL || fd->type != PROTOBUF_C_TYPE_STRING ||
             fd->label != PROTOBUF_C_LABEL_REPEATED)
             return dec_fail(c, "schema mismatch for string list%s%s", "", "");
-        if (expect_type(c, v, K8C_JSON_ARRAY, "array") != 0)
-            return K8C_EINVAL;
+        if (v->type != K8C_JSON_ARRAY)
+            return message_fail(c, mi->desc, v, "array");
         char **arr = dec_alloc(c, (v->len ? v->len : 1) * sizeof(char *));
         *(char ***)MEMBER(m, fd->offset) = arr;
         for (uint32_t i = 0; i < v->len; i++) {
@@ -1632,8 +1874,8 @@ static int dec_map(struct dec *c, const ProtobufCFieldDescriptor *fd, const stru
     uint32_t *dupset = NULL, dupmask = 0;
     int rc = 0;
 
-    if (expect_type(c, v, K8C_JSON_OBJECT, "object") != 0)
-        return K8C_EINVAL;
+    if (v->type != K8C_JSON_OBJECT)
+        return field_fail(c, fd, true, v);
     if (v->len > 16)
         dupset = build_dupset(v, &dupmask);
     arr = dec_alloc(c, (v->len ? v->len : 1) * sizeof(void *));
@@ -1653,7 +1895,7 @@ static int dec_map(struct dec *c, const ProtobufCFieldDescriptor *fd, const stru
         }
         if (mem->value->type == K8C_JSON_NULL && vf->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
-        saved = path_push_field(c, mem->key, mem->key_len);
+        saved = path_push_field(c, mem->key, mem->key_len, NULL);
         entry = dec_new(c, ed);
         arr[n++] = entry;
         *(size_t *)MEMBER(m, fd->quantifier_offset) = n;
@@ -1699,8 +1941,8 @@ static int dec_field(struct dec *c, const struct field_info *fi, const struct k8
         char *arr;
         if (fi->is_map)
             return dec_map(c, fd, v, m);
-        if (expect_type(c, v, K8C_JSON_ARRAY, "array") != 0)
-            return K8C_EINVAL;
+        if (v->type != K8C_JSON_ARRAY)
+            return field_fail(c, fd, false, v);
         if (v->len == 0)
             return 0; /* proto has no empty-vs-absent for repeated fields */
         arr = dec_alloc(c, v->len * es);
@@ -1808,8 +2050,8 @@ static int dec_message_into(struct dec *c, const struct msg_info *mi, const stru
     unsigned n_seen_inline = 0;
     int rc = 0;
 
-    if (expect_type(c, v, K8C_JSON_OBJECT, "object") != 0)
-        return K8C_EINVAL;
+    if (v->type != K8C_JSON_OBJECT)
+        return message_fail(c, mi->desc, v, "object");
     if (++c->depth > K8C_CODEC_MAX_DEPTH) {
         path_render(c);
         k8c_errmsg_printf(c->d->errmsg, "%s: nesting deeper than %d levels", c->path,
@@ -1858,10 +2100,15 @@ static int dec_message_into(struct dec *c, const struct msg_info *mi, const stru
                 *slot = dec_new(c, ifd->descriptor);
             target = *slot;
         }
-        size_t saved = path_push_field(c, mem->key, mem->key_len);
-        rc = dec_field(c, fi, mem->value, target);
+        size_t saved = path_push_field(c, mem->key, mem->key_len, mi->desc);
+        int frc = dec_field(c, fi, mem->value, target);
         path_pop(c, saved);
-        if (rc != 0)
+        if (frc == 0)
+            continue;
+        rc = frc;
+        /* Go reports the first error in the document: walking backwards, go on so that an
+         * earlier member's error replaces this one. */
+        if (c->d->errors == K8C_CODEC_ERRORS_OWN || rc == K8C_EDEPTH)
             break;
     }
     c->depth--;

@@ -74,6 +74,14 @@ const struct k8c_codec_kind *k8c_codec_kinds(size_t *n);
 struct k8c_codec_diag {
     /* in */
     bool ignore_fields; /* skip collecting unknown/duplicate fields (fieldValidation=Ignore) */
+    /* How value errors of decoding a tree are worded: K8C_CODEC_ERRORS_OWN (`spec.replicas:
+     * expected integer, got string`), or as the API server answers them: as Go's encoding/json
+     * decoding into the Go types (K8C_CODEC_ERRORS_GO_JSON: `json: cannot unmarshal string into
+     * Go struct field DeploymentSpec.spec.replicas of type int32`, `illegal base64 data at
+     * input byte 4`), or as apimachinery's unstructured converter (K8C_CODEC_ERRORS_GO_CONVERTER,
+     * a strategic merge patch's result: `unrecognized type: int32`, `cannot restore slice from
+     * map`). */
+    enum { K8C_CODEC_ERRORS_OWN, K8C_CODEC_ERRORS_GO_JSON, K8C_CODEC_ERRORS_GO_CONVERTER } errors;
     /* out */
     char **warnings; /* "unknown field \"spec.foo\"", "duplicate field \"metadata.name\"" */
     size_t n_warnings;

@@ -1585,34 +1585,77 @@ static int b64val(unsigned char c)
     return -1;
 }
 
-long k8c_base64_decode(uint8_t *dst, const char *src, size_t len)
+/* Skips the line breaks Go's decoder ignores. */
+static size_t b64_skip_breaks(const char *src, size_t len, size_t si)
 {
-    size_t n = 0;
+    while (si < len && (src[si] == '\n' || src[si] == '\r'))
+        si++;
+    return si;
+}
 
-    /* Go's StdEncoding ignores \r and \n; we require them absent for simplicity except those. */
-    if (len % 4 != 0)
-        return -1;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4], pad = 0;
+/* Go's base64.StdEncoding.Decode, quantum by quantum (decodeQuantum): line breaks are
+ * skipped, padding is required, and the first error is at the offset Go reports. */
+long k8c_base64_decode_at(uint8_t *dst, const char *src, size_t len, size_t *bad)
+{
+    size_t si = 0, n = 0;
+
+    while (si < len) {
+        int q[4] = {0, 0, 0, 0}, dlen = 4;
         for (int j = 0; j < 4; j++) {
-            unsigned char c = (unsigned char)src[i + j];
-            if (c == '=' && i + 4 == len && j >= 2) {
-                v[j] = 0;
-                pad++;
-            } else {
-                if (pad > 0)
-                    return -1;
-                v[j] = b64val(c);
-                if (v[j] < 0)
-                    return -1;
+            if (si == len) {
+                if (j == 0)
+                    return (long)n; /* only line breaks were left */
+                *bad = si - (size_t)j;
+                return -1;
             }
+            unsigned char c = (unsigned char)src[si++];
+            int v = b64val(c);
+            if (v >= 0) {
+                q[j] = v;
+                continue;
+            }
+            if (c == '\n' || c == '\r') {
+                j--;
+                continue;
+            }
+            if (c != '=' || j < 2) {
+                *bad = si - 1;
+                return -1;
+            }
+            if (j == 2) { /* "==": the second one */
+                si = b64_skip_breaks(src, len, si);
+                if (si == len) {
+                    *bad = len;
+                    return -1;
+                }
+                if (src[si] != '=') {
+                    *bad = si - 1;
+                    return -1;
+                }
+                si++;
+            }
+            si = b64_skip_breaks(src, len, si);
+            if (si < len) { /* data after the padding */
+                *bad = si;
+                return -1;
+            }
+            dlen = j;
+            break;
         }
-        uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
+        uint32_t x =
+            (uint32_t)q[0] << 18 | (uint32_t)q[1] << 12 | (uint32_t)q[2] << 6 | (uint32_t)q[3];
         dst[n++] = (uint8_t)(x >> 16);
-        if (pad < 2)
+        if (dlen > 2)
             dst[n++] = (uint8_t)(x >> 8);
-        if (pad < 1)
+        if (dlen > 3)
             dst[n++] = (uint8_t)x;
     }
     return (long)n;
+}
+
+long k8c_base64_decode(uint8_t *dst, const char *src, size_t len)
+{
+    size_t bad;
+
+    return k8c_base64_decode_at(dst, src, len, &bad);
 }

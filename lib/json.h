@@ -186,8 +186,11 @@ void k8c_json_write_string(struct k8c_sbuf *out, const char *s, size_t len, unsi
 
 /* Base64 (standard alphabet, padded), as Go encodes []byte in JSON. */
 void k8c_base64_encode(struct k8c_sbuf *out, const uint8_t *data, size_t len);
-/* Decodes standard base64 (padding required as Go does); returns decoded length or -1. dst
- * must hold len*3/4 bytes. */
+/* Decodes standard base64 as Go's base64.StdEncoding does (padding required, line breaks
+ * skipped); returns the decoded length or -1. dst must hold len*3/4 bytes. */
 long k8c_base64_decode(uint8_t *dst, const char *src, size_t len);
+/* The same; on error *bad is the offset Go's CorruptInputError reports ("illegal base64 data
+ * at input byte N"). */
+long k8c_base64_decode_at(uint8_t *dst, const char *src, size_t len, size_t *bad);
 
 #endif

@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (descs[i] == NULL)
                     continue;
                 k8c_codec_diag_init(&d);
+                d.errors = i; /* each wording of value errors: own, Go's json, the converter */
                 if (k8c_codec_tree_to_msg(descs[i], v, NULL, &d, &m) == 0) {
                     struct k8c_sbuf out;
                     k8c_sbuf_init(&out);

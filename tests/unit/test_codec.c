@@ -252,7 +252,96 @@ static void test_errors(void **state)
     expect_error("{\"kind\":\"Pod\"}", K8C_EINVAL, "Object 'apiVersion' is missing");
     expect_error("[1]", K8C_EINVAL, "expected an object, got array");
     expect_error("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":{\"k\":\"!!\"}}", K8C_EINVAL,
-                 "data.k: illegal base64 data");
+                 "data.k: illegal base64 data at input byte 0");
+}
+
+/* Decodes json with errors worded as mode; the error must be want. */
+static void expect_go_error(int mode, const char *json, const char *want)
+{
+    struct k8c_codec_diag d;
+    ProtobufCMessage *m = NULL;
+
+    k8c_codec_diag_init(&d);
+    d.errors = mode;
+    assert_int_equal(k8c_codec_json_decode(NULL, json, strlen(json), NULL, &d, &m), K8C_EINVAL);
+    assert_null(m);
+    if (strcmp(d.errmsg, want) != 0)
+        fail_msg("error \"%s\", want \"%s\"", d.errmsg, want);
+    k8c_codec_diag_free(&d);
+}
+
+#define DEPLOY "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+#define POD    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+
+/* As Go's encoding/json decoding into the Go types (API request bodies), and as the
+ * unstructured converter (a strategic merge patch's result). */
+static void test_go_errors(void **state)
+{
+    const int js = K8C_CODEC_ERRORS_GO_JSON, cv = K8C_CODEC_ERRORS_GO_CONVERTER;
+
+    expect_go_error(
+        js, DEPLOY "\"spec\":{\"replicas\":\"3\"}}",
+        "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas "
+        "of type int32");
+    expect_go_error(js, DEPLOY "\"spec\":{\"replicas\":1.5}}",
+                    "json: cannot unmarshal number 1.5 into Go struct field "
+                    "DeploymentSpec.spec.replicas of type int32");
+    expect_go_error(
+        js,
+        POD "\"spec\":{\"containers\":[{\"name\":\"c\",\"env\":[{\"name\":\"A\","
+            "\"value\":1}]}]}}",
+        "json: cannot unmarshal number into Go struct field EnvVar.spec.containers.env.value "
+        "of type string");
+    /* a map value: the struct is the map's owner, the key is not in the path */
+    expect_go_error(
+        js, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"data\":{\"port\":8080}}",
+        "json: cannot unmarshal number into Go struct field ConfigMap.data of type string");
+    expect_go_error(js, POD "\"spec\":{\"containers\":\"nginx\"}}",
+                    "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of "
+                    "type []v1.Container");
+    expect_go_error(js, POD "\"spec\":{\"containers\":[\"nginx\"]}}",
+                    "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of "
+                    "type v1.Container");
+    expect_go_error(
+        js, POD "\"metadata\":{\"labels\":[]}}",
+        "json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of "
+        "type map[string]string");
+    expect_go_error(
+        js, POD "\"spec\":[]}",
+        "json: cannot unmarshal array into Go struct field Pod.spec of type v1.PodSpec");
+    /* the first error in the document, as Go reports it */
+    expect_go_error(
+        js, DEPLOY "\"spec\":{\"replicas\":\"3\",\"paused\":1}}",
+        "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas "
+        "of type int32");
+    /* special types: their UnmarshalJSON's own errors */
+    expect_go_error(js,
+                    POD "\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"cpu\":true}}}]}}",
+                    "quantities must match the regular expression "
+                    "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    expect_go_error(
+        js,
+        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"port\":80,"
+        "\"targetPort\":true}]}}",
+        "json: cannot unmarshal bool into Go struct field ServicePort.spec.ports.targetPort "
+        "of type int32");
+    expect_go_error(js, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":{\"p\":\"secret1\"}}",
+                    "illegal base64 data at input byte 4");
+    /* the converter: Go kinds of the decoded values */
+    expect_go_error(cv, DEPLOY "\"spec\":{\"replicas\":\"3\"}}", "unrecognized type: int32");
+    expect_go_error(cv, DEPLOY "\"spec\":{\"replicas\":1.5}}", "cannot convert float64 to int32");
+    expect_go_error(cv, POD "\"metadata\":{\"labels\":{\"a\":1}}}",
+                    "cannot convert int64 to string");
+    expect_go_error(cv, POD "\"metadata\":{\"labels\":{\"a\":true}}}", "unrecognized type: string");
+    expect_go_error(cv, POD "\"spec\":{\"containers\":\"x\"}}", "cannot restore slice from string");
+    expect_go_error(cv, POD "\"spec\":{\"containers\":[1]}}", "cannot restore struct from: int64");
+    expect_go_error(cv, POD "\"metadata\":{\"labels\":[]}}", "cannot restore map from slice");
+    expect_go_error(cv,
+                    "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"port\":80,"
+                    "\"targetPort\":true}]}}",
+                    "json: cannot unmarshal bool into Go value of type int32");
+    expect_go_error(cv, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":{\"p\":\"a b\"}}",
+                    "error decoding from json: illegal base64 data at input byte 1");
 }
 
 static void test_null_means_absent(void **state)
@@ -423,11 +512,17 @@ static void test_hostile_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kinds),         cmocka_unit_test(test_order_and_presence),
-        cmocka_unit_test(test_special_types), cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_inline),        cmocka_unit_test(test_unknown_and_duplicate),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_null_means_absent),
-        cmocka_unit_test(test_yaml),          cmocka_unit_test(test_protobuf_envelope),
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_order_and_presence),
+        cmocka_unit_test(test_special_types),
+        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_inline),
+        cmocka_unit_test(test_unknown_and_duplicate),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_go_errors),
+        cmocka_unit_test(test_null_means_absent),
+        cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_protobuf_envelope),
         cmocka_unit_test(test_hostile_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -264,6 +264,20 @@ static void test_base64(void **state)
     assert_int_equal(k8c_base64_decode(out, "Zm9", 3), -1);
     assert_int_equal(k8c_base64_decode(out, "Z=9v", 4), -1);
     assert_int_equal(k8c_base64_decode(out, "Zm9*", 4), -1);
+    /* Go's StdEncoding: line breaks are skipped, errors at the offsets Go reports */
+    assert_int_equal(k8c_base64_decode(out, "Zm9v\r\nYg==\n", 11), 4);
+    assert_memory_equal(out, "foob", 4);
+    const struct {
+        const char *in;
+        size_t at;
+    } bad[] = {{"secret1", 4}, {"hello world", 5}, {"Zg=", 3}, {"Zg=x", 2},
+               {"Z===", 1},    {"Zg==Zg==", 4},    {"Zm9", 0}, {"Zg==\nx", 5}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t at = 999;
+        assert_int_equal(k8c_base64_decode_at(out, bad[i].in, strlen(bad[i].in), &at), -1);
+        if (at != bad[i].at)
+            fail_msg("%s: error at %zu, want %zu", bad[i].in, at, bad[i].at);
+    }
 }
 
 static void test_arena(void **state)

@@ -59,6 +59,24 @@ check_message("json patch with an unknown op", call("PATCH", cms + "/h1", b'[{"o
               "the server rejected our request due to an error in our request", "Invalid")
 check("json patch on missing path",
       call("PATCH", cms + "/h1", b'[{"op":"remove","path":"/data/zz"}]', "application/json-patch+json"), 422)
+# A patch whose result does not decode: upstream's Invalid on the field "patch", with the
+# decoder's (JSON and merge patch) or the unstructured converter's (strategic merge) words
+for name, ctype, patch, message in [
+        ("merge patch of the wrong type", "application/merge-patch+json", b'{"data":{"a":1}}',
+         'json: cannot unmarshal number into Go struct field ConfigMap.data of type string'),
+        ("strategic merge patch of the wrong type", "application/strategic-merge-patch+json",
+         b'{"data":{"a":1},"metadata":{"labels":{"x":"y z"}}}', 'patch: Invalid value: '
+         '"map[data:map[a:1] metadata:map[labels:map[x:y z]]]": cannot convert int64 to string'),
+        ("strategic merge patch of a float", "application/strategic-merge-patch+json",
+         b'{"data":{"a":1.5e7}}', '"map[data:map[a:1.5e+07]]": unrecognized type: string')]:
+    status, body = call("PATCH", cms + "/h1", patch, ctype)
+    causes = body.get("details", {}).get("causes", [])
+    if status != 422 or body.get("reason") != "Invalid" or \
+            not body.get("message", "").startswith(' "" is invalid: patch: Invalid value: "') or \
+            not body["message"].endswith(message) or len(causes) != 1 or \
+            causes[0].get("field") != "patch" or "name" in body.get("details", {}):
+        raise SystemExit("FAIL: %s: %s %s" % (name, status, body))
+    print("ok:", name, status)
 check("deep nesting", call("POST", cms, b'{"metadata":{"name":"d"},"data":' + b"[" * 200 + b"]" * 200 + b"}"), 400)
 check("stale precondition",
       call("DELETE", cms + "/h1", b'{"preconditions":{"resourceVersion":"1"}}'), 409, "Conflict")
@@ -136,8 +154,12 @@ for name, body, ctype, message in [
          'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to '
          '(core.ConfigMap): unknown conversion'),
         ("a field of the wrong type", b'{"metadata":{"name":5}}', "application/json",
-         'ConfigMap in version "v1" cannot be handled as a ConfigMap: metadata.name: expected '
-         'string, got number')]:
+         'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal '
+         'number into Go struct field ObjectMeta.metadata.name of type string'),
+        # a number where a string goes, as users write it in YAML: Go's encoding/json words it
+        ("a number in data", b'{"metadata":{"name":"n"},"data":{"port":8080}}', "application/json",
+         'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal '
+         'number into Go struct field ConfigMap.data of type string')]:
     check_message(name, call("POST", cms, body, ctype), 400, message, "BadRequest")
 # An update names its object twice: the body's name and namespace are checked before the
 # object is read (a missing object is not a 404 then)

@@ -279,7 +279,8 @@ int api_admit(struct api_server *srv, const struct api_resource *r, enum api_ver
         return code;
     bool ephemeral = sub != NULL && strcmp(sub, "ephemeralcontainers") == 0;
     bool status = sub != NULL && strcmp(sub, "status") == 0 && old != NULL;
-    if (sub != NULL && sub[0] != '\0' && !ephemeral && !status)
+    bool finalize = sub != NULL && strcmp(sub, "finalize") == 0; /* validated as an update */
+    if (sub != NULL && sub[0] != '\0' && !ephemeral && !status && !finalize)
         return 0; /* other subresources write objects of their own */
     int rc = ephemeral ? api_validate_pod_ephemeral_update(obj, old, errs)
              : status  ? api_validate_status_update(r, obj, old, errs)

@@ -109,6 +109,8 @@ static void resource_list(struct api_req *req, const char *group, const char *ve
         add_list(a, e, "categories", r->categories);
         k8c_json_array_append(a, list, e);
         unsigned s = r->subresources;
+        if (s & API_SUB_FINALIZE)
+            add_sub(a, list, r, "finalize", NULL, NULL, r->kind, "update");
         if (s & API_SUB_STATUS)
             add_sub(a, list, r, "status", NULL, NULL, r->kind, "get,patch,update");
         if (s & API_SUB_SCALE)
@@ -292,6 +294,8 @@ static struct k8c_json *agg_resource(struct k8c_arena *a, const struct api_resou
     add_list(a, e, "shortNames", r->short_names);
     add_list(a, e, "categories", r->categories);
     unsigned s = r->subresources;
+    if (s & API_SUB_FINALIZE)
+        agg_sub(a, subs, "finalize", response_kind(a, r->group, r->version, r->kind), "update");
     if (s & API_SUB_STATUS)
         agg_sub(a, subs, "status", response_kind(a, r->group, r->version, r->kind),
                 "get,patch,update");

@@ -1126,6 +1126,15 @@ static void add_resource_paths(struct gen *g, struct k8c_json *paths, const stru
         add_operation(g, it, OP_PATCH, &so);
     }
 
+    /* namespaces/finalize: replaced only */
+    if (r->subresources & API_SUB_FINALIZE) {
+        struct op_info so = oi;
+        so.suffix = "Finalize";
+        so.sub = "finalize";
+        snprintf(sub, sizeof(sub), "%s/finalize", item_path);
+        add_operation(g, path_item(g, paths, sub, r), OP_REPLACE, &so);
+    }
+
     /* Subresources created by POST: pods/binding, pods/eviction,
      * serviceaccounts/token. */
     static const struct {

@@ -31,7 +31,7 @@ static struct api_resource table[] = {
     {"", "v1", "endpoints", "endpoints", "Endpoints", true, "services/endpoints", "ep", "", CRUD, 0},
     {"", "v1", "events", "event", "Event", true, "events", "ev", "", CRUD, 0},
     {"", "v1", "limitranges", "limitrange", "LimitRange", true, "limitranges", "limits", "", CRUD, 0},
-    {"", "v1", "namespaces", "namespace", "Namespace", false, "namespaces", "ns", "", CRUD & ~API_VERB_DELETECOLLECTION, API_SUB_STATUS},
+    {"", "v1", "namespaces", "namespace", "Namespace", false, "namespaces", "ns", "", CRUD & ~API_VERB_DELETECOLLECTION, API_SUB_STATUS | API_SUB_FINALIZE},
     {"", "v1", "nodes", "node", "Node", false, "minions", "no", "", CRUD, API_SUB_STATUS | API_SUB_PROXY},
     {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, "persistentvolumeclaims", "pvc", "", CRUD, API_SUB_STATUS},
     {"", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, "persistentvolumes", "pv", "", CRUD, API_SUB_STATUS},

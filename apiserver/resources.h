@@ -45,6 +45,7 @@ enum {
     API_SUB_PROXY = 1u << 8,       /* pods/proxy, nodes/proxy, services/proxy */
     API_SUB_EPHEMERAL = 1u << 9,   /* pods/ephemeralcontainers */
     API_SUB_TOKEN = 1u << 10,      /* serviceaccounts/token (TokenRequest) */
+    API_SUB_FINALIZE = 1u << 11,   /* namespaces/finalize: spec.finalizers */
 };
 
 struct api_resource {

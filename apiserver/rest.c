@@ -1676,7 +1676,9 @@ static void store_object(struct api_req *req, int64_t rev)
     api_meta_t *m = api_obj_meta(req->obj);
     if (rev != 0 && (w->verb == VERB_UPDATE || w->verb == VERB_PATCH) && m != NULL &&
         m->deletiontimestamp != NULL && m->n_finalizers == 0 &&
-        !(m->has_deletiongraceperiodseconds && m->deletiongraceperiodseconds > 0)) {
+        !(m->has_deletiongraceperiodseconds && m->deletiongraceperiodseconds > 0) &&
+        (!(req->res->subresources & API_SUB_FINALIZE) || api_namespace_finalized(req->obj))) {
+        /* (a namespace also waits for its spec.finalizers: ShouldDeleteNamespaceDuringUpdate) */
         api_req_ref(req);
         api_etcd_delete(req->srv->etcd, req->key, rev, finalized_deleted, req);
         k8c_sbuf_free(&val);
@@ -1878,6 +1880,12 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
         api_obj_free(*status);
         *status = api_obj_copy(*old_status);
     }
+    if ((req->res->subresources & API_SUB_FINALIZE) && strcmp(req->sub, "finalize") != 0 &&
+        spec != NULL) {
+        /* a namespace's spec (its finalizers) changes through namespaces/finalize only */
+        api_obj_free(*spec);
+        *spec = old_spec != NULL && *old_spec != NULL ? api_obj_copy(*old_spec) : NULL;
+    }
     if (uses_generation(req->res)) {
         m->has_generation = true;
         m->generation = om->has_generation ? om->generation : 1;
@@ -2009,6 +2017,66 @@ static void create_body(struct api_req *req)
 /* update and patch: the stored object arrived. */
 static void apply_update(struct api_req *req, ProtobufCMessage *current, int64_t current_rev);
 
+struct group_resource {
+    const char *group, *resource;
+};
+
+static bool group_resource_in(const struct api_resource *r, const struct group_resource *set)
+{
+    for (; set->resource != NULL; set++)
+        if (strcmp(r->group, set->group) == 0 && strcmp(r->resource, set->resource) == 0)
+            return true;
+    return false;
+}
+
+/* Upstream's strategies whose AllowUnconditionalUpdate is false: an update without a
+ * resourceVersion is refused rather than applied to whatever is stored. */
+static bool conditional_update_only(const struct api_resource *r)
+{
+    static const struct group_resource set[] = {{"policy", "poddisruptionbudgets"},
+                                                {"coordination.k8s.io", "leases"},
+                                                {"node.k8s.io", "runtimeclasses"},
+                                                {"storage.k8s.io", "csidrivers"},
+                                                {"storage.k8s.io", "csinodes"},
+                                                {"storage.k8s.io", "volumeattachments"},
+                                                {"storage.k8s.io", "csistoragecapacities"},
+                                                {NULL, NULL}};
+    return group_resource_in(r, set);
+}
+
+/* AllowCreateOnUpdate: a PUT of an object that does not exist creates it. */
+static bool creates_on_update(const struct api_resource *r)
+{
+    static const struct group_resource set[] = {
+        {"", "services"},
+        {"", "endpoints"},
+        {"", "events"},
+        {"events.k8s.io", "events"},
+        {"", "limitranges"},
+        {"rbac.authorization.k8s.io", "roles"},
+        {"rbac.authorization.k8s.io", "rolebindings"},
+        {"rbac.authorization.k8s.io", "clusterroles"},
+        {"rbac.authorization.k8s.io", "clusterrolebindings"},
+        {"coordination.k8s.io", "leases"},
+        {"node.k8s.io", "runtimeclasses"},
+        {NULL, NULL}};
+    return group_resource_in(r, set);
+}
+
+/* A PUT of an object that does not exist, of a kind created so: the body is created. */
+static void update_create(struct api_req *req)
+{
+    struct write_op *w = req->op;
+    api_meta_t *m = api_obj_meta_ensure(req->obj);
+    if (req->res->namespaced)
+        api_set_str(&m->namespace_, req->ns);
+    prepare_create(req, m);
+    w->verb = VERB_CREATE;
+    w->code = 201;
+    req->verb = VERB_CREATE;
+    write_admit_and_store(req, NULL, 0);
+}
+
 static void apply_create(struct api_req *req);
 
 static void reread_done(void *arg, const struct api_etcd_result *res)
@@ -2024,6 +2092,8 @@ static void reread_done(void *arg, const struct api_etcd_result *res)
     if (res->n == 0) {
         if (w->verb == VERB_PATCH && strcmp(w->patch_type, "application/apply-patch+yaml") == 0)
             apply_create(req);
+        else if (w->verb == VERB_UPDATE && req->sub[0] == '\0' && creates_on_update(req->res))
+            update_create(req);
         else
             respond_not_found(req);
         goto out;
@@ -2321,6 +2391,21 @@ static void apply_update(struct api_req *req, ProtobufCMessage *current, int64_t
             api_respond_store_error(req, K8C_ECONFLICT, NULL);
             return;
         }
+    } else if (conditional_update_only(req->res)) {
+        /* upstream's store: the kind named by its resource */
+        struct api_field_errors errs;
+        api_field_errors_init(&errs);
+        api_field_errors_add(&errs, "FieldValueInvalid", "metadata.resourceVersion",
+                             "Invalid value: 0: must be specified for an update");
+        api_respond_invalid(req, req->res->resource, req->res->group, req->name, &errs);
+        api_field_errors_free(&errs);
+        api_obj_free(obj);
+        return;
+    } else {
+        /* an unconditional update: of the object as it is stored now */
+        char rv[24];
+        snprintf(rv, sizeof(rv), "%lld", (long long)current_rev);
+        api_set_str(&m->resourceversion, rv);
     }
     if (m->name == NULL || strcmp(m->name, req->name) != 0) {
         api_respond_statusf(req, 400, "BadRequest",
@@ -2695,6 +2780,22 @@ static void delete_current(void *arg, const struct api_etcd_result *res)
         api_obj_free(cur);
         goto out;
     }
+    const api_meta_t *cm = api_obj_meta(cur);
+    if (strcmp(req->res->resource, "namespaces") == 0 && cm != NULL &&
+        cm->deletiontimestamp != NULL && !api_namespace_finalized(cur)) {
+        /* upstream's namespace REST: terminating, its finalizers still there; the contents
+         * are looked at again (a deletion a restart cut short goes on) */
+        if (!req->dry_run)
+            api_namespace_delete_contents(req->srv, req->name);
+        api_respond_statusf(
+            req, 409, "Conflict",
+            "Operation cannot be fulfilled on namespaces \"%s\": The system is "
+            "ensuring all content is removed from this namespace.  Upon completion, "
+            "this namespace will automatically be purged by the system.",
+            req->name);
+        api_obj_free(cur);
+        goto out;
+    }
     if (delete_mark(req->res, cur, o)) {
         req->obj = cur;
         struct write_op *w = K8C_NEW(struct write_op);
@@ -2983,8 +3084,9 @@ static bool route(struct api_req *req)
         goto done;
     }
     const char *resource;
-    if (strcmp(segs[i], "namespaces") == 0 && n - i == 3 && strcmp(segs[i + 2], "status") == 0) {
-        /* namespaces/<name>/status: a namespace's subresource, not a resource "status" */
+    if (strcmp(segs[i], "namespaces") == 0 && n - i == 3 &&
+        (strcmp(segs[i + 2], "status") == 0 || strcmp(segs[i + 2], "finalize") == 0)) {
+        /* namespaces/<name>/status and /finalize: a namespace's subresources, not resources */
         resource = segs[i];
         i += 1;
     } else if (strcmp(segs[i], "namespaces") == 0 && n - i >= 3) {
@@ -3143,9 +3245,15 @@ static void dispatch(struct api_req *req)
         bool status = strcmp(req->sub, "status") == 0 && (r->subresources & API_SUB_STATUS);
         bool ephemeral =
             strcmp(req->sub, "ephemeralcontainers") == 0 && (r->subresources & API_SUB_EPHEMERAL);
-        if (!status && !ephemeral) {
+        bool finalize = strcmp(req->sub, "finalize") == 0 && (r->subresources & API_SUB_FINALIZE);
+        if (!status && !ephemeral && !finalize) {
             api_respond_status(req, 404, "NotFound",
                                "the server could not find the requested resource");
+            return;
+        }
+        if (finalize && req->verb != VERB_UPDATE) { /* namespaces/finalize: update only */
+            api_respond_statusf(req, 405, "MethodNotAllowed",
+                                "the server does not allow this method on the requested resource");
             return;
         }
         /* both read and write the object: get, update and patch only */

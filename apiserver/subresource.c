@@ -330,7 +330,8 @@ bool api_subresource(struct api_req *req)
     char key[1024];
     struct sub_op *op;
 
-    if (strcmp(req->sub, "status") == 0 || strcmp(req->sub, "ephemeralcontainers") == 0)
+    if (strcmp(req->sub, "status") == 0 || strcmp(req->sub, "ephemeralcontainers") == 0 ||
+        (strcmp(req->sub, "finalize") == 0 && (r->subresources & API_SUB_FINALIZE)))
         return false;   /* the object itself, through rest.c */
     if (api_proxy(req)) /* log, exec, attach, portforward, proxy: proxy.c */
         return true;

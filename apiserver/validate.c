@@ -4712,20 +4712,25 @@ static void secret_immutable(struct vctx *v, const secret_t *s, const secret_t *
     }
 }
 
-static void validate_namespace(struct vctx *v, const namespace_t *ns)
+/* ValidateNamespace's finalizer names at spec.finalizers; on an update (namespaces/finalize:
+ * ValidateNamespaceFinalizeUpdate; other updates keep the stored spec) at spec.finalizers[i]. */
+static void validate_namespace(struct vctx *v, const namespace_t *ns, bool update)
 {
     const char *msgs[MAX_MSGS];
+    char path[48] = "spec.finalizers";
 
     if (ns->spec == NULL)
         return;
     for (size_t i = 0; i < ns->spec->n_finalizers; i++) {
         const char *f = str_or_empty(ns->spec->finalizers[i]);
         size_t n = qualified_name_msgs(f, msgs);
+        if (update)
+            snprintf(path, sizeof(path), "spec.finalizers[%zu]", i);
         if (n > 0)
-            invalid_msgs(v, "spec.finalizers", f, msgs, n);
+            invalid_msgs(v, path, f, msgs, n);
         else if (strchr(f, '/') == NULL && strcmp(f, "kubernetes") != 0 &&
                  strcmp(f, "orphan") != 0 && strcmp(f, "foregroundDeletion") != 0)
-            invalid_str(v, "spec.finalizers", f,
+            invalid_str(v, path, f,
                         "name is neither a standard finalizer name nor is it fully qualified");
     }
 }
@@ -7213,8 +7218,7 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
             validate_object_meta(v, meta, v->namespaced, rule);
         validate_secret(v, (const secret_t *)obj);
     } else if (d == &k8s__io__api__core__v1__namespace__descriptor) {
-        if (old == NULL)
-            validate_namespace(v, (const namespace_t *)obj);
+        validate_namespace(v, (const namespace_t *)obj, old != NULL);
     } else if (d == &k8s__io__api__core__v1__persistent_volume_claim__descriptor) {
         if (old == NULL)
             validate_pvc_spec(v, ((const pvc_t *)obj)->spec);

@@ -59,6 +59,26 @@ check_message("json patch with an unknown op", call("PATCH", cms + "/h1", b'[{"o
               "the server rejected our request due to an error in our request", "Invalid")
 check("json patch on missing path",
       call("PATCH", cms + "/h1", b'[{"op":"remove","path":"/data/zz"}]', "application/json-patch+json"), 422)
+# PUT without a resourceVersion: most kinds update what is stored (AllowUnconditionalUpdate),
+# a lease must name the version it replaces; a PUT of a missing object creates it for the kinds
+# that allow it (a lease, a service) and is a 404 for the others
+check("unconditional update", call("PUT", cms + "/h1", b'{"metadata":{"name":"h1"},"data":{"u":"1"}}'), 200)
+status, body = call("GET", cms + "/h1")
+if status != 200 or body.get("data") != {"u": "1"}:
+    raise SystemExit("FAIL: unconditional update applied: %s %s" % (status, body))
+check("update of a missing object", call("PUT", cms + "/nosuch", b'{"metadata":{"name":"nosuch"}}'), 404, "NotFound")
+leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
+lease = b'{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"put"},"spec":{"holderIdentity":"a"}}'
+check("create on update (lease)", call("PUT", leases + "/put", lease), 201)
+check_message("lease update without resourceVersion", call("PUT", leases + "/put", lease), 422,
+              'leases.coordination.k8s.io "put" is invalid: metadata.resourceVersion: Invalid value: 0: '
+              'must be specified for an update', "Invalid")
+status, body = call("PUT", "/api/v1/namespaces/default/services/put",
+                    b'{"metadata":{"name":"put"},"spec":{"ports":[{"port":80}]}}')
+check("create on update (service)", (status, body), 201)
+if not body.get("spec", {}).get("clusterIP"):
+    raise SystemExit("FAIL: a service created by PUT has no cluster IP: %s" % body)
+check("delete the service", call("DELETE", "/api/v1/namespaces/default/services/put"), 200)
 # A patch whose result does not decode: upstream's Invalid on the field "patch", with the
 # decoder's (JSON and merge patch) or the unstructured converter's (strategic merge) words
 for name, ctype, patch, message in [

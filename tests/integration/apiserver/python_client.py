@@ -224,3 +224,44 @@ except ApiException as e:
     check("deletecollection preconditions", e.status == 409 and "Precondition failed: UID in precondition" in e.body
           and left == ["pc1"], (e.status, e.body, left))
 core.delete_namespaced_config_map("pc1", "default")
+
+# Namespace deletion waits for spec.finalizers: the contents go and "kubernetes" with them (the
+# namespace controller's part), another finalizer keeps the namespace Terminating until
+# namespaces/finalize takes it out; an update cannot change them; a second DELETE is a 409
+core.create_namespace({"metadata": {"name": "pyfin"}, "spec": {"finalizers": ["kubernetes", "example.com/hold"]}})
+core.create_namespaced_config_map("pyfin", {"metadata": {"name": "inside"}})
+core.delete_namespace("pyfin")
+deadline = time.time() + 20
+while time.time() < deadline:
+    ns = core.read_namespace("pyfin")
+    if ns.spec.finalizers == ["example.com/hold"]:
+        break
+    time.sleep(0.1)
+check("namespace: contents gone, kept Terminating for its other finalizer",
+      ns.status.phase == "Terminating" and ns.spec.finalizers == ["example.com/hold"] and
+      not core.list_namespaced_config_map("pyfin").items, ns)
+ns.spec.finalizers = []
+ns.metadata.labels["touched"] = "yes"
+ns = core.replace_namespace("pyfin", ns)
+check("namespace: an update keeps spec.finalizers",
+      ns.spec.finalizers == ["example.com/hold"] and ns.metadata.labels.get("touched") == "yes", ns)
+try:
+    core.delete_namespace("pyfin")
+    check("namespace: deleted again while finalizers remain", False)
+except ApiException as e:
+    check("namespace: deleted again while finalizers remain", e.status == 409 and
+          "The system is ensuring all content is removed from this namespace." in e.body, e.body)
+try:
+    core.replace_namespace_finalize("pyfin", {"metadata": {"name": "pyfin", "resourceVersion": ns.metadata.resource_version},
+                                              "spec": {"finalizers": ["bad"]}})
+    check("namespaces/finalize validates finalizer names", False)
+except ApiException as e:
+    check("namespaces/finalize validates finalizer names", e.status == 422 and
+          "name is neither a standard finalizer name nor is it fully qualified" in e.body, e.body)
+ns.spec.finalizers = []
+core.replace_namespace_finalize("pyfin", ns)
+try:
+    core.read_namespace("pyfin")
+    check("namespaces/finalize: gone with its last finalizer", False)
+except ApiException as e:
+    check("namespaces/finalize: gone with its last finalizer", e.status == 404, e.status)

@@ -4,15 +4,19 @@
  * subject's CN is the user, each O a group) and a static token file
  * (--token-auth-file, CSV: token,user,uid[,"group1,group2"]). Requests with
  * neither are anonymous ("system:anonymous"), allowed only with
- * --anonymous-auth. Authorization is the next seam: today every
- * authenticated user may do everything.
+ * --anonymous-auth. Then impersonation (Impersonate-User, -Group, -Uid:
+ * kubectl --as, --as-group, --as-uid), as upstream's WithImpersonation.
+ * Authorization is the next seam: today every authenticated user may do
+ * everything, impersonating anyone included.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "error.h"
 #include "satoken.h"
 #include "server.h"
@@ -89,7 +93,142 @@ int api_load_tokens(struct api_server *srv, const char *file, char *errmsg)
     return 0;
 }
 
+static bool group_listed(const char *groups, const char *g)
+{
+    size_t n = strlen(g);
+    for (const char *p = groups; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, g, n) == 0)
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+static void group_add(char *groups, size_t size, const char *g)
+{
+    size_t len = strlen(groups);
+    if (len + strlen(g) + 2 <= size)
+        snprintf(groups + len, size - len, "%s%s", len ? "," : "", g);
+}
+
+/* "system:serviceaccount:<ns>:<name>" into ns and name (serviceaccount.SplitUsername). */
+static bool split_sa_username(const char *user, char *ns, size_t ns_size, const char **name)
+{
+    static const char prefix[] = "system:serviceaccount:";
+    if (strncmp(user, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    const char *rest = user + sizeof(prefix) - 1, *colon = strchr(rest, ':');
+    if (colon == NULL || colon == rest || colon[1] == '\0' || strchr(colon + 1, ':') != NULL ||
+        (size_t)(colon - rest) >= ns_size)
+        return false;
+    memcpy(ns, rest, (size_t)(colon - rest));
+    ns[colon - rest] = '\0';
+    *name = colon + 1;
+    return true;
+}
+
+/*
+ * Impersonation: the request acts as Impersonate-User (a service account when the name is one,
+ * with its groups unless Impersonate-Group names others), in the Impersonate-Group groups, with
+ * Impersonate-Uid; system:authenticated is added (system:unauthenticated for system:anonymous)
+ * as upstream does. The authorizer lets every authenticated user impersonate; anonymous
+ * requests may not. Returns false after answering.
+ */
+static bool impersonate(struct api_req *req)
+{
+    size_t n;
+    const struct k8c_http_header *h = k8c_http_stream_headers(req->s, &n);
+    const char *user = NULL, *uid = NULL;
+    size_t ngroups = 0, nextra = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(h[i].name, "impersonate-user") == 0 && user == NULL)
+            user = h[i].value;
+        else if (strcasecmp(h[i].name, "impersonate-group") == 0)
+            ngroups++;
+        else if (strcasecmp(h[i].name, "impersonate-uid") == 0 && uid == NULL)
+            uid = h[i].value;
+        else if (strncasecmp(h[i].name, "impersonate-extra-", 18) == 0)
+            nextra++;
+    }
+    if (user != NULL && user[0] == '\0')
+        user = NULL;
+    if (uid != NULL && uid[0] == '\0')
+        uid = NULL;
+    if (user == NULL && ngroups == 0 && uid == NULL && nextra == 0)
+        return true;
+    if (user == NULL) {
+        /* upstream: the requests as ObjectReferences, in a plain 500 */
+        struct k8c_sbuf msg;
+        k8c_sbuf_init(&msg);
+        k8c_sbuf_printf(&msg, "Internal Server Error: \"%s\": requested [",
+                        k8c_http_stream_path(req->s));
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+            if (strcasecmp(h[i].name, "impersonate-group") == 0)
+                k8c_sbuf_printf(&msg, "%s{Group  %s    }", first ? "" : " ", h[i].value);
+            else if (strncasecmp(h[i].name, "impersonate-extra-", 18) == 0)
+                k8c_sbuf_printf(&msg, "%s{UserExtra  %s  authentication.k8s.io/v1  %s}",
+                                first ? "" : " ", h[i].value, h[i].name + 18);
+            else
+                continue;
+            first = false;
+        }
+        if (uid != NULL)
+            k8c_sbuf_printf(&msg, "%s{UID  %s  authentication.k8s.io/v1  }", first ? "" : " ", uid);
+        k8c_sbuf_puts(&msg, "] without impersonating a user\n");
+        api_respond_raw(req, 500, "text/plain; charset=utf-8", msg.data, msg.len);
+        k8c_sbuf_free(&msg);
+        return false;
+    }
+    char ns[256];
+    const char *sa_name = NULL;
+    bool sa = split_sa_username(user, ns, sizeof(ns), &sa_name);
+    if (strcmp(req->user, "system:anonymous") == 0) {
+        char msg[1024];
+        if (sa)
+            snprintf(msg, sizeof(msg),
+                     "serviceaccounts \"%s\" is forbidden: User \"%s\" cannot impersonate "
+                     "resource \"serviceaccounts\" in API group \"\" in the namespace \"%s\"",
+                     sa_name, req->user, ns);
+        else
+            snprintf(msg, sizeof(msg),
+                     "users \"%s\" is forbidden: User \"%s\" cannot impersonate resource "
+                     "\"users\" in API group \"\" at the cluster scope",
+                     user, req->user);
+        api_respond_status(req, 403, "Forbidden", msg);
+        return false;
+    }
+    snprintf(req->user, sizeof(req->user), "%s", user);
+    req->groups[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(h[i].name, "impersonate-group") == 0)
+            group_add(req->groups, sizeof(req->groups), h[i].value);
+    if (sa && ngroups == 0) {
+        char g[300];
+        group_add(req->groups, sizeof(req->groups), "system:serviceaccounts");
+        snprintf(g, sizeof(g), "system:serviceaccounts:%s", ns);
+        group_add(req->groups, sizeof(req->groups), g);
+    }
+    if (strcmp(user, "system:anonymous") != 0) {
+        if (!group_listed(req->groups, "system:authenticated") &&
+            !group_listed(req->groups, "system:unauthenticated"))
+            group_add(req->groups, sizeof(req->groups), "system:authenticated");
+    } else if (!group_listed(req->groups, "system:unauthenticated")) {
+        group_add(req->groups, sizeof(req->groups), "system:unauthenticated");
+    }
+    snprintf(req->uid, sizeof(req->uid), "%s", uid != NULL ? uid : "");
+    return true;
+}
+
+static bool authenticate(struct api_req *req);
+
 bool api_authenticate(struct api_req *req)
+{
+    return authenticate(req) && impersonate(req);
+}
+
+static bool authenticate(struct api_req *req)
 {
     struct api_server *srv = req->srv;
     const char *cn = k8c_http_stream_peer_cn(req->s);
@@ -111,6 +250,7 @@ bool api_authenticate(struct api_req *req)
             if (strcmp(srv->tokens[i].token, tok) == 0) {
                 size_t len = 0;
                 snprintf(req->user, sizeof(req->user), "%s", srv->tokens[i].user);
+                snprintf(req->uid, sizeof(req->uid), "%s", srv->tokens[i].uid);
                 for (size_t g = 0; g < srv->tokens[i].ngroups && len < sizeof(req->groups); g++)
                     len += (size_t)snprintf(req->groups + len, sizeof(req->groups) - len, "%s%s",
                                             g ? "," : "", srv->tokens[i].groups[g]);

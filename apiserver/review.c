@@ -121,15 +121,22 @@ bool api_review(struct api_req *req)
         K8s__Io__Api__Authentication__V1__UserInfo *u = k8c_malloc(sizeof(*u));
         k8s__io__api__authentication__v1__user_info__init(u);
         u->username = k8c_strdup(req->user);
+        if (req->uid[0] != '\0')
+            u->uid = k8c_strdup(req->uid);
         u->groups = k8c_calloc(34, sizeof(char *));
         char groups[sizeof(req->groups)];
+        bool all = false; /* impersonation names system:(un)authenticated itself */
         snprintf(groups, sizeof(groups), "%s", req->groups);
         for (char *save = NULL, *g = strtok_r(groups, ",", &save); g && u->n_groups < 32;
-             g = strtok_r(NULL, ",", &save))
+             g = strtok_r(NULL, ",", &save)) {
+            all |=
+                strcmp(g, "system:authenticated") == 0 || strcmp(g, "system:unauthenticated") == 0;
             u->groups[u->n_groups++] = k8c_strdup(g);
-        u->groups[u->n_groups++] =
-            k8c_strdup(strcmp(req->user, "system:anonymous") == 0 ? "system:unauthenticated"
-                                                                  : "system:authenticated");
+        }
+        if (!all)
+            u->groups[u->n_groups++] =
+                k8c_strdup(strcmp(req->user, "system:anonymous") == 0 ? "system:unauthenticated"
+                                                                      : "system:authenticated");
         sr->status->userinfo = u;
         api_respond_object(req, 201, &sr->base);
         api_obj_free(&sr->base);

@@ -95,6 +95,7 @@ struct api_req {
     /* user */
     char user[256];
     char groups[512]; /* comma-separated */
+    char uid[128];    /* the user's UID, when the authenticator (or impersonation) gives one */
     int code;         /* the response status, for metrics */
     /* Warning headers (upstream: `299 - "unknown field \"spec.x\""`) */
     char *warnings[32];
@@ -204,9 +205,9 @@ void api_watch_start(struct api_req *req);
 void api_watch_stream_closed(struct api_req *req);
 void api_watch_writable(struct k8c_http_stream *s, void *arg);
 
-/* auth.c: sets req->user from the client certificate or bearer token, or
- * answers 401 and returns false. Loads --token-auth-file (CSV: token,user,
- * uid,"group1,group2"): 0 or K8C_EINVAL/-errno with errmsg. */
+/* auth.c: sets req->user from the client certificate or bearer token, then from the
+ * impersonation headers (kubectl --as), or answers 401 (403, 500) and returns false. Loads
+ * --token-auth-file (CSV: token,user, uid,"group1,group2"): 0 or K8C_EINVAL/-errno with errmsg. */
 bool api_authenticate(struct api_req *req);
 int api_load_tokens(struct api_server *srv, const char *file, char *errmsg);
 

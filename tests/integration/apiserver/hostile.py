@@ -59,6 +59,18 @@ check_message("json patch with an unknown op", call("PATCH", cms + "/h1", b'[{"o
               "the server rejected our request due to an error in our request", "Invalid")
 check("json patch on missing path",
       call("PATCH", cms + "/h1", b'[{"op":"remove","path":"/data/zz"}]', "application/json-patch+json"), 422)
+# Impersonation headers without Impersonate-User: upstream's plain 500
+req = urllib.request.Request(base + "/api/v1/namespaces", method="GET")
+req.add_header("Impersonate-Group", "devs")
+try:
+    urllib.request.urlopen(req, context=ctx, timeout=10)
+    raise SystemExit("FAIL: a group impersonated without a user was served")
+except urllib.error.HTTPError as e:
+    text = e.read().decode()
+    if e.code != 500 or text != ('Internal Server Error: "/api/v1/namespaces": requested '
+                                 '[{Group  devs    }] without impersonating a user\n'):
+        raise SystemExit("FAIL: impersonating a group without a user: %s %r" % (e.code, text))
+print("ok: impersonating a group without a user")
 # PUT without a resourceVersion: most kinds update what is stored (AllowUnconditionalUpdate),
 # a lease must name the version it replaces; a PUT of a missing object creates it for the kinds
 # that allow it (a lease, a service) and is a 404 for the others

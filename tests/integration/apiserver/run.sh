@@ -608,6 +608,12 @@ YAML
     expect_match "auth can-i --list" "^\*\.\* +\[\] +\[\] +\[\*\] +\[\*\] +\[\] +\[\*\]$" \
         "$(k auth can-i --list | tail -n +2 | tr -s ' \n' ' ' | sed 's/ $//')"
     expect_match "auth whoami" "Username +admin.*Groups +\[system:masters system:authenticated\]" "$(k auth whoami | tr '\n' ' ')"
+    # impersonation (--as, --as-group, --as-uid): the request acts as that user
+    expect_match "auth whoami --as" "Username +bob .*UID +42 .*Groups +\[devs ops system:authenticated\]" \
+        "$(k auth whoami --as=bob --as-group=devs --as-group=ops --as-uid=42 | tr '\n' ' ')"
+    expect_match "auth whoami --as a service account" \
+        "Username +system:serviceaccount:kube-system:x .*Groups +\[system:serviceaccounts system:serviceaccounts:kube-system system:authenticated\]" \
+        "$(k auth whoami --as=system:serviceaccount:kube-system:x | tr '\n' ' ')"
     token_suite
     expect "token auth" "alice" "$(curl -s --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
         "https://127.0.0.1:$api_port/api/v1/namespaces/default/configmaps" -X POST \

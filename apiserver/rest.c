@@ -2208,9 +2208,7 @@ static void managed_op(struct api_req *req, struct api_managed_op *op, char *man
     op->convert_arg = (void *)req->res;
 }
 
-/* Records the write in metadata.managedFields (upstream's Update
- * operation). On failure the stored managedFields stay as they were. */
-static void track_fields(struct api_req *req, const ProtobufCMessage *old)
+void api_track_update(struct api_req *req, const ProtobufCMessage *old, ProtobufCMessage **objp)
 {
     struct k8c_arena *a = k8c_arena_new(0);
     struct k8c_json *live = NULL, *obj = NULL;
@@ -2218,21 +2216,27 @@ static void track_fields(struct api_req *req, const ProtobufCMessage *old)
     struct api_managed_op op;
     managed_op(req, &op, manager, sizeof(manager), when, sizeof(when));
     if ((old == NULL || k8c_codec_msg_to_tree(a, old, K8C_CODEC_TYPE_META, &live, errmsg) == 0) &&
-        k8c_codec_msg_to_tree(a, req->obj, K8C_CODEC_TYPE_META, &obj, errmsg) == 0 &&
+        k8c_codec_msg_to_tree(a, *objp, K8C_CODEC_TYPE_META, &obj, errmsg) == 0 &&
         api_managed_update(a, live, obj, &op, errmsg) == 0) {
         struct k8c_codec_diag d;
         ProtobufCMessage *msg = NULL;
         k8c_codec_diag_init(&d);
         d.ignore_fields = true;
         if (k8c_codec_tree_to_msg(req->res->desc, obj, NULL, &d, &msg) == 0) {
-            api_obj_free(req->obj);
-            req->obj = msg;
+            api_obj_free(*objp);
+            *objp = msg;
         }
         k8c_codec_diag_free(&d);
     } else {
         k8c_log_v(1, "managedFields not updated path=%s err=%s", req->path, errmsg);
     }
     k8c_arena_del(a);
+}
+
+/* Records the write of req->obj in its metadata.managedFields. */
+static void track_fields(struct api_req *req, const ProtobufCMessage *old)
+{
+    api_track_update(req, old, &req->obj);
 }
 
 /* A 409 for server-side apply conflicts, with one cause per field. */

@@ -169,6 +169,10 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
 const char *api_patch_content_type(struct api_req *req);
 /* Applies the request body as a patch of patch_type to current: a new
  * message of the same type, or NULL after answering the error. */
+/* Records an update of *obj from old (NULL: a create) by the request's field manager in
+ * (*obj)'s metadata.managedFields, under the request's subresource (upstream's Update
+ * operation); *obj is replaced. On failure the managedFields stay as they were. */
+void api_track_update(struct api_req *req, const ProtobufCMessage *old, ProtobufCMessage **obj);
 ProtobufCMessage *api_patch_message(struct api_req *req, const ProtobufCMessage *current,
                                     const char *patch_type, const char *group, const char *kind);
 /* The meta.k8s.io/v1 Table of items in arena a (columns included when

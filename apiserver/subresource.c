@@ -247,8 +247,12 @@ static void scale_apply(struct api_req *req)
     }
     api_obj_free(&cur->base);
     if (get_replicas(op->obj, "spec") != op->replicas) {
+        /* the parent's managedFields record the manager of spec.replicas, under "scale" */
+        ProtobufCMessage *old = api_obj_copy(op->obj);
         set_replicas(op->obj, op->replicas);
         bump_generation(op->obj);
+        api_track_update(req, old, &op->obj);
+        api_obj_free(old);
     }
     sub_store(req);
 }

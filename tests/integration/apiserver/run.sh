@@ -249,6 +249,9 @@ service/api unchanged" "$(k apply -f "$tmp/app.yaml")"
         "$(k create service clusterip bad --tcp=80 --clusterip=10.9.9.9 || true)"
     expect "scale" "deployment.apps/api scaled" "$(k scale deploy api --replicas=3)"
     expect "scale subresource" "3 3" "$(kubectl get deploy api -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+    # the deployment's managedFields: spec.replicas now belongs to the scale's manager
+    expect "scale: managedFields" 'kubectl scale {"f:spec":{"f:replicas":{}}}' \
+        "$(kubectl get deploy api --show-managed-fields -o jsonpath='{range .metadata.managedFields[?(@.subresource=="scale")]}{.manager} {.subresource} {.fieldsV1}{end}')"
     # --dry-run=server writes nothing: scale (the subresource), delete (dryRun in the
     # DeleteOptions body), deletecollection and pods/binding (in the query)
     expect "scale, server dry run" "deployment.apps/api scaled (server dry run)|3 3" \

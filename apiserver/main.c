@@ -394,6 +394,14 @@ int main(int argc, char **argv)
     };
     api_proxy_configure(&po);
     server.metrics = k8c_metrics_new();
+    k8c_metrics_register_process(server.metrics);
+    struct k8c_metric *inflight = k8c_metrics_gauge(
+        server.metrics, "apiserver_current_inflight_requests",
+        "Requests being served now, by kind (readOnly, mutating), against the in-flight limits.",
+        "request_kind");
+    server.inflight_readonly = K8C_METRIC_WITH(inflight, "readOnly");
+    server.inflight_mutating = K8C_METRIC_WITH(inflight, "mutating");
+    api_inflight_changed(&server);
     server.requests_total = k8c_metrics_counter(
         server.metrics, "apiserver_request_total",
         "Requests answered, by verb, group, version, resource, subresource, scope, component "

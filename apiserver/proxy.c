@@ -1393,6 +1393,7 @@ bool api_proxy(struct api_req *req)
         req->srv->mutating--;
         req->counted_mutating = false;
     }
+    api_inflight_changed(req->srv);
     if (kind == PROXY_NODE) {
         read_node(p, p->name);
         return true;

@@ -104,6 +104,8 @@ static void req_free(struct api_req *req)
         srv->inflight--;
     if (req->counted_mutating)
         srv->mutating--;
+    if (req->counted || req->counted_mutating)
+        api_inflight_changed(srv);
     k8c_sbuf_free(&req->body);
     k8c_free(req->path);
     k8c_free(req->query);
@@ -3409,5 +3411,12 @@ void api_on_request(void *arg, struct k8c_http_stream *s)
             req->counted_mutating = true;
         else
             req->counted = true;
+        api_inflight_changed(srv);
     }
+}
+
+void api_inflight_changed(struct api_server *srv)
+{
+    k8c_metric_set(srv->inflight_readonly, srv->inflight);
+    k8c_metric_set(srv->inflight_mutating, srv->mutating);
 }

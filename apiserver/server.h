@@ -53,6 +53,8 @@ struct api_server {
     const char *etcd_ca, *etcd_cert, *etcd_key;
 
     struct k8c_metric *requests_total, *request_seconds;
+    /* apiserver_current_inflight_requests{request_kind="readOnly"|"mutating"} */
+    struct k8c_metric_series *inflight_readonly, *inflight_mutating;
     int64_t event_ttl_s;         /* --event-ttl: how long events live (store leases) */
     bool ready;                  /* bootstrap done */
     bool store_ok;               /* the last store probe answered */
@@ -208,6 +210,9 @@ bool api_discovery(struct api_req *req);
 void api_watch_start(struct api_req *req);
 void api_watch_stream_closed(struct api_req *req);
 void api_watch_writable(struct k8c_http_stream *s, void *arg);
+
+/* rest.c: the in-flight gauges from srv->inflight and srv->mutating (after they change). */
+void api_inflight_changed(struct api_server *srv);
 
 /* auth.c: sets req->user from the client certificate or bearer token, then from the
  * impersonation headers (kubectl --as), or answers 401 (403, 500) and returns false. Loads

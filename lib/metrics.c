@@ -9,12 +9,16 @@
  */
 #include "metrics.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -283,6 +287,127 @@ struct k8c_metric *k8c_metrics_counter_func(struct k8c_metrics *reg, const char 
     if (fn == NULL)
         return NULL;
     return family_register(reg, K8C_METRIC_COUNTER, name, help, NULL, NULL, 0, fn, arg);
+}
+
+/* ---- the process collector ---- */
+
+/* Field n (1-based, as proc(5) numbers them) of /proc/self/stat, or -1. */
+static double proc_stat_field(int n)
+{
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    size_t len = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    buf[len] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    if (p == NULL)
+        return -1;
+    p++;
+    for (int field = 3; field <= n; field++) { /* field 3 (state) follows ") " */
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            return -1;
+        if (field == n)
+            return strtod(p, NULL);
+        p += strcspn(p, " ");
+    }
+    return -1;
+}
+
+static double process_cpu_seconds(void *arg)
+{
+    struct rusage ru;
+    (void)arg;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* /proc/self/statm field i (pages) in bytes. */
+static double statm_bytes(int i)
+{
+    unsigned long v[2] = {0, 0};
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &v[0], &v[1]);
+    fclose(f);
+    return n == 2 ? (double)v[i] * (double)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static double process_resident_bytes(void *arg)
+{
+    (void)arg;
+    return statm_bytes(1);
+}
+
+static double process_virtual_bytes(void *arg)
+{
+    (void)arg;
+    return statm_bytes(0);
+}
+
+static double process_start_time(void *arg)
+{
+    double *start = arg;
+    return *start;
+}
+
+static double process_open_fds(void *arg)
+{
+    (void)arg;
+    DIR *d = opendir("/proc/self/fd");
+    double n = 0;
+    if (d == NULL)
+        return 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
+static double process_max_fds(void *arg)
+{
+    struct rlimit rl;
+    (void)arg;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (double)rl.rlim_cur : 0;
+}
+
+void k8c_metrics_register_process(struct k8c_metrics *reg)
+{
+    static double start; /* boot time + the process's start in clock ticks after it */
+    if (start == 0) {
+        FILE *f = fopen("/proc/stat", "r");
+        char line[256];
+        double btime = 0, ticks = proc_stat_field(22);
+        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+            if (strncmp(line, "btime ", 6) == 0)
+                btime = strtod(line + 6, NULL);
+        if (f != NULL)
+            fclose(f);
+        start = btime > 0 && ticks >= 0 ? btime + ticks / (double)sysconf(_SC_CLK_TCK)
+                                        : (double)time(NULL);
+    }
+    k8c_metrics_counter_func(reg, "process_cpu_seconds_total",
+                             "User and system CPU time the process has used, in seconds.",
+                             process_cpu_seconds, NULL);
+    k8c_metrics_gauge_func(reg, "process_resident_memory_bytes",
+                           "Resident set size of the process, in bytes.", process_resident_bytes,
+                           NULL);
+    k8c_metrics_gauge_func(reg, "process_virtual_memory_bytes",
+                           "Virtual memory size of the process, in bytes.", process_virtual_bytes,
+                           NULL);
+    k8c_metrics_gauge_func(reg, "process_start_time_seconds",
+                           "When the process started, in seconds since the Unix epoch.",
+                           process_start_time, &start);
+    k8c_metrics_gauge_func(reg, "process_open_fds", "File descriptors the process has open.",
+                           process_open_fds, NULL);
+    k8c_metrics_gauge_func(reg, "process_max_fds",
+                           "The most file descriptors the process may open (RLIMIT_NOFILE).",
+                           process_max_fds, NULL);
 }
 
 struct k8c_metric_series *k8c_metric_series(struct k8c_metric *m, const char *const *values)

@@ -80,6 +80,12 @@ struct k8c_metric *k8c_metrics_gauge_func(struct k8c_metrics *reg, const char *n
 struct k8c_metric *k8c_metrics_counter_func(struct k8c_metrics *reg, const char *name,
                                             const char *help, double (*fn)(void *arg), void *arg);
 
+/* Registers the process collector's families, as Prometheus client libraries export them:
+ * process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+ * process_start_time_seconds, process_open_fds, process_max_fds (read from /proc and
+ * getrusage/getrlimit at exposition time). */
+void k8c_metrics_register_process(struct k8c_metrics *reg);
+
 /*
  * The series for the given label values (an array with exactly as many
  * entries as the family has labels, then a NULL; NULL itself for a family

@@ -1438,6 +1438,7 @@ int main(int argc, char **argv)
     store_raft_set_confirm(server.raft, confirm_leadership, NULL);
 
     server.metrics = k8c_metrics_new();
+    k8c_metrics_register_process(server.metrics);
     register_etcd_gauges(server.metrics);
     server.health = k8c_health_new();
     k8c_health_add(server.health, "raft", K8C_HEALTH_HEALTHZ | K8C_HEALTH_READYZ, health_raft,

@@ -8,7 +8,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "metrics.h"
@@ -19,6 +21,41 @@ static char *expose(struct k8c_metrics *reg)
     k8c_sbuf_init(&out);
     k8c_metrics_expose(reg, &out);
     return k8c_sbuf_detach(&out);
+}
+
+/* The value of the sample line "name value" in text, or -1. */
+static double sample(const char *text, const char *name)
+{
+    char key[128];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *p = strstr(text, key);
+    return p != NULL ? strtod(p + strlen(key), NULL) : -1;
+}
+
+static void test_process_collector(void **state)
+{
+    struct k8c_metrics *reg = k8c_metrics_new();
+    k8c_metrics_register_process(reg);
+    volatile double spin = 0;
+    for (int i = 0; i < 20000000; i++) /* some CPU time to count */
+        spin += i;
+    assert_true(spin > 0);
+    FILE *f = fopen("/proc/self/stat", "r"); /* one descriptor more while it is exposed */
+    char *text = expose(reg);
+    fclose(f);
+    double now = (double)time(NULL);
+    assert_true(strstr(text, "# TYPE process_cpu_seconds_total counter\n") != NULL);
+    assert_true(sample(text, "process_cpu_seconds_total") > 0);
+    assert_true(sample(text, "process_resident_memory_bytes") > 1024 * 1024);
+    assert_true(sample(text, "process_virtual_memory_bytes") >=
+                sample(text, "process_resident_memory_bytes"));
+    double start = sample(text, "process_start_time_seconds");
+    assert_true(start > now - 3600 && start <= now + 1);
+    assert_true(sample(text, "process_open_fds") >= 4); /* stdin, stdout, stderr and f */
+    assert_true(sample(text, "process_max_fds") >= sample(text, "process_open_fds"));
+    k8c_free(text);
+    k8c_metrics_del(reg);
+    (void)state;
 }
 
 static void test_counter_gauge_text(void **state)
@@ -259,13 +296,10 @@ static void test_health(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counter_gauge_text),
-        cmocka_unit_test(test_histogram_text),
-        cmocka_unit_test(test_histogram_default_buckets),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_registration_rules),
-        cmocka_unit_test(test_format_value),
-        cmocka_unit_test(test_health),
+        cmocka_unit_test(test_counter_gauge_text), cmocka_unit_test(test_process_collector),
+        cmocka_unit_test(test_histogram_text),     cmocka_unit_test(test_histogram_default_buckets),
+        cmocka_unit_test(test_escaping),           cmocka_unit_test(test_registration_rules),
+        cmocka_unit_test(test_format_value),       cmocka_unit_test(test_health),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

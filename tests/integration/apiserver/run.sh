@@ -624,6 +624,10 @@ YAML
     expect_match "metrics" 'apiserver_request_total\{verb="LIST",group="apps",version="v1",resource="deployments",subresource="",scope="namespace",component="apiserver",code="200"\} [1-9]' \
         "$(kubectl get --raw /metrics)"
     expect_match "duration histogram" 'apiserver_request_duration_seconds_bucket\{verb="POST"' "$(kubectl get --raw /metrics)"
+    # this very GET is in flight while the metrics are written; the process collector
+    expect_match "in-flight and process metrics" \
+        'apiserver_current_inflight_requests\{request_kind="readOnly"\} 1.*process_resident_memory_bytes [1-9][0-9]{6,}' \
+        "$(kubectl get --raw /metrics | tr '\n' ' ')"
     expect "readyz" "ok" "$(kubectl get --raw /readyz)"
     expect "readyz verbose" "[+]ping ok [+]log ok [+]etcd ok [+]etcd-readiness ok [+]informer-sync ok [+]poststarthook/bootstrap-controller ok readyz check passed" \
         "$(kubectl get --raw '/readyz?verbose' | tr '\n' ' ' | sed 's/ $//')"

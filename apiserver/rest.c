@@ -487,25 +487,114 @@ void api_respond_store_error(struct api_req *req, int err, const char *errmsg)
     }
 }
 
-struct k8c_json *api_table_tree(struct k8c_arena *a, struct api_req *req, ProtobufCMessage **items,
-                                size_t n, const char *rv, const char *cont, int64_t remaining,
-                                bool with_columns)
-{
-    struct k8c_json *t = k8c_json_new_object(a);
-    size_t ncols;
-    const struct api_table_column *cols =
-        api_table_columns_of(req->res, n > 0 ? items[0]->descriptor : req->res->desc, &ncols);
-    int64_t now = api_now();
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__PartialObjectMetadata partial_t;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__PartialObjectMetadataList partial_list_t;
 
-    k8c_json_set(a, t, "kind", k8c_json_new_string(a, "Table"));
+const struct api_resource api_partial_resource = {
+    .group = "meta.k8s.io",
+    .version = "v1",
+    .kind = "PartialObjectMetadata",
+    .api_version = "meta.k8s.io/v1",
+    .desc = &k8s__io__apimachinery__pkg__apis__meta__v1__partial_object_metadata__descriptor,
+};
+
+ProtobufCMessage *api_partial_of(const ProtobufCMessage *obj)
+{
+    partial_t *p = k8c_malloc(sizeof(*p));
+    k8s__io__apimachinery__pkg__apis__meta__v1__partial_object_metadata__init(p);
+    const api_meta_t *m = api_obj_meta(obj);
+    if (m != NULL)
+        p->metadata = (api_meta_t *)api_obj_copy(&m->base);
+    return &p->base;
+}
+
+/* A meta.k8s.io/v1 list of kind (Table, PartialObjectMetadataList) without its items: kind,
+ * apiVersion and the ListMeta. */
+static struct k8c_json *meta_list_tree(struct k8c_arena *a, const char *kind, const char *rv,
+                                       const char *cont, int64_t remaining)
+{
+    struct k8c_json *t = k8c_json_new_object(a), *meta = k8c_json_new_object(a);
+    k8c_json_set(a, t, "kind", k8c_json_new_string(a, kind));
     k8c_json_set(a, t, "apiVersion", k8c_json_new_string(a, "meta.k8s.io/v1"));
-    struct k8c_json *meta = k8c_json_new_object(a);
     k8c_json_set(a, meta, "resourceVersion", k8c_json_new_string(a, rv ? rv : ""));
     if (cont != NULL && cont[0] != '\0')
         k8c_json_set(a, meta, "continue", k8c_json_new_string(a, cont));
     if (remaining > 0)
         k8c_json_set(a, meta, "remainingItemCount", k8c_json_new_int(a, remaining));
     k8c_json_set(a, t, "metadata", meta);
+    return t;
+}
+
+/* obj's PartialObjectMetadata as a JSON tree, kind and apiVersion included. */
+static struct k8c_json *partial_tree(struct k8c_arena *a, const ProtobufCMessage *obj)
+{
+    struct k8c_json *t = k8c_json_new_object(a), *m = NULL;
+    const api_meta_t *om = api_obj_meta(obj);
+    k8c_json_set(a, t, "kind", k8c_json_new_string(a, "PartialObjectMetadata"));
+    k8c_json_set(a, t, "apiVersion", k8c_json_new_string(a, "meta.k8s.io/v1"));
+    if (om != NULL && k8c_codec_msg_to_tree(a, &om->base, 0, &m, NULL) == 0)
+        k8c_json_set(a, t, "metadata", m);
+    return t;
+}
+
+/* items as upstream's asPartialObjectMetadataList: each item's metadata, with the item's kind
+ * and apiVersion in JSON and YAML (the list was built by appending: none is null). */
+static void respond_partial_list(struct api_req *req, ProtobufCMessage **items, size_t n,
+                                 const char *rv, const char *cont, int64_t remaining)
+{
+    struct k8c_sbuf out;
+    char errmsg[K8C_ERRMSG_SIZE] = "";
+    int rc;
+    k8c_sbuf_init(&out);
+    if (req->out == API_PROTOBUF) {
+        partial_list_t l =
+            K8S__IO__APIMACHINERY__PKG__APIS__META__V1__PARTIAL_OBJECT_METADATA_LIST__INIT;
+        K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ListMeta lm =
+            K8S__IO__APIMACHINERY__PKG__APIS__META__V1__LIST_META__INIT;
+        lm.resourceversion = (char *)(rv ? rv : "");
+        lm.continue_ = cont != NULL && cont[0] != '\0' ? (char *)cont : NULL;
+        lm.has_remainingitemcount = remaining > 0;
+        lm.remainingitemcount = remaining;
+        l.metadata = &lm;
+        l.items = k8c_calloc(n ? n : 1, sizeof(*l.items));
+        for (l.n_items = 0; l.n_items < n; l.n_items++)
+            l.items[l.n_items] = (partial_t *)api_partial_of(items[l.n_items]);
+        rc = encode_message(API_PROTOBUF, &l.base, &out, errmsg);
+        for (size_t i = 0; i < l.n_items; i++)
+            api_obj_free(&l.items[i]->base);
+        k8c_free(l.items);
+    } else {
+        struct k8c_arena *a = k8c_arena_new(0);
+        struct k8c_json *t = meta_list_tree(a, "PartialObjectMetadataList", rv, cont, remaining);
+        struct k8c_json *list = n > 0 ? k8c_json_new_array(a) : k8c_json_new_null(a);
+        for (size_t i = 0; i < n; i++)
+            k8c_json_array_append(a, list, partial_tree(a, items[i]));
+        k8c_json_set(a, t, "items", list);
+        if (req->out == API_YAML) {
+            rc = k8c_codec_yaml_write(&out, t, errmsg);
+        } else {
+            k8c_json_write(&out, t, 0, 0);
+            rc = 0;
+        }
+        k8c_arena_del(a);
+    }
+    if (rc != 0)
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+    else
+        api_respond_raw(req, 200, format_ctype(req->out), out.data, out.len);
+    k8c_sbuf_free(&out);
+}
+
+struct k8c_json *api_table_tree(struct k8c_arena *a, struct api_req *req, ProtobufCMessage **items,
+                                size_t n, const char *rv, const char *cont, int64_t remaining,
+                                bool with_columns)
+{
+    struct k8c_json *t = meta_list_tree(a, "Table", rv, cont, remaining);
+    size_t ncols;
+    const struct api_table_column *cols =
+        api_table_columns_of(req->res, n > 0 ? items[0]->descriptor : req->res->desc, &ncols);
+    int64_t now = api_now();
+
     struct k8c_json *defs = k8c_json_new_array(a);
     for (size_t i = 0; i < ncols; i++) {
         struct k8c_json *c = k8c_json_new_object(a);
@@ -527,17 +616,10 @@ struct k8c_json *api_table_tree(struct k8c_arena *a, struct api_req *req, Protob
         struct k8c_json *cond = api_table_row_conditions(a, req->res, items[i]);
         if (cond != NULL)
             k8c_json_set(a, row, "conditions", cond);
-        if (req->include_object) {
+        if (req->include_object)
             k8c_codec_msg_to_tree(a, items[i], K8C_CODEC_TYPE_META, &obj, NULL);
-        } else {
-            struct k8c_json *m = NULL;
-            api_meta_t *om = api_obj_meta(items[i]);
-            obj = k8c_json_new_object(a);
-            k8c_json_set(a, obj, "kind", k8c_json_new_string(a, "PartialObjectMetadata"));
-            k8c_json_set(a, obj, "apiVersion", k8c_json_new_string(a, "meta.k8s.io/v1"));
-            if (om != NULL && k8c_codec_msg_to_tree(a, &om->base, 0, &m, NULL) == 0)
-                k8c_json_set(a, obj, "metadata", m);
-        }
+        else
+            obj = partial_tree(a, items[i]);
         if (obj != NULL)
             k8c_json_set(a, row, "object", obj);
         k8c_json_array_append(a, rows, row);
@@ -565,6 +647,8 @@ void api_respond_items(struct api_req *req, ProtobufCMessage **items, size_t n, 
 {
     if (req->table) {
         respond_table(req, items, n, rv, cont, remaining);
+    } else if (req->partial) {
+        respond_partial_list(req, items, n, rv, cont, remaining);
     } else {
         ProtobufCMessage *list = api_list_new(req->res, items, n, rv, cont, remaining);
         api_respond_object(req, 200, list);
@@ -580,6 +664,13 @@ void api_respond_object(struct api_req *req, int code, const ProtobufCMessage *o
         api_meta_t *m = api_obj_meta(obj);
         ProtobufCMessage *items[1] = {(ProtobufCMessage *)obj};
         respond_table(req, items, 1, m ? m->resourceversion : "", NULL, 0);
+        return;
+    }
+    if (req->partial && req->res != NULL && obj->descriptor == req->res->desc) {
+        ProtobufCMessage *p = api_partial_of(obj);
+        req->partial = false;
+        api_respond_object(req, code, p);
+        api_obj_free(p);
         return;
     }
     k8c_sbuf_init(&out);
@@ -3017,6 +3108,24 @@ static void do_deletecollection(struct api_req *req)
 
 /* ======================= routing ======================= */
 
+/* An Accept type asking for meta.k8s.io/v1 metadata only: 1 PartialObjectMetadata, 2
+ * PartialObjectMetadataList, else 0. */
+static int partial_conversion(const char *t)
+{
+    if (strstr(t, "g=meta.k8s.io") == NULL || strstr(t, "v=v1") == NULL ||
+        strstr(t, "v=v1beta1") != NULL ||
+        (strncmp(t, "application/json", 16) != 0 && strncmp(t, "application/yaml", 16) != 0 &&
+         strncmp(t, "application/vnd.kubernetes.protobuf", 35) != 0))
+        return 0;
+    const char *as = strstr(t, "as=PartialObjectMetadata");
+    if (as == NULL)
+        return 0;
+    as += 24;
+    if (strncmp(as, "List", 4) == 0 && (as[4] == '\0' || as[4] == ';' || as[4] == ' '))
+        return 2;
+    return as[0] == '\0' || as[0] == ';' || as[0] == ' ' ? 1 : 0;
+}
+
 static void negotiate(struct api_req *req)
 {
     const char *accept = k8c_http_stream_header(req->s, "accept");
@@ -3040,9 +3149,18 @@ static void negotiate(struct api_req *req)
             }
             continue;
         }
+        int partial = partial_conversion(t);
+        if (partial != 0 && partial == req->partial_want) {
+            req->partial = true;
+            req->out = strncmp(t, "application/vnd.kubernetes.protobuf", 35) == 0 ? API_PROTOBUF
+                       : strncmp(t, "application/yaml", 16) == 0                  ? API_YAML
+                                                                                  : API_JSON;
+            req->not_acceptable = false;
+            return;
+        }
         if (strstr(t, "as=") != NULL) {
-            /* other conversions (PartialObjectMetadata): not offered; the object as it is
-             * (JSON) unless a later type matches, rather than a 406 */
+            /* other conversions (or metadata for another verb): not offered; the object as it
+             * is (JSON) unless a later type matches, rather than a 406 */
             req->not_acceptable = false;
             continue;
         }
@@ -3230,6 +3348,13 @@ static void dispatch(struct api_req *req)
         req->verb = collection ? VERB_NONE : VERB_PATCH;
     else if (strcmp(method, "DELETE") == 0)
         req->verb = collection ? VERB_DELETECOLLECTION : VERB_DELETE;
+    if ((req->verb == VERB_GET || req->verb == VERB_LIST || req->verb == VERB_WATCH) &&
+        (req->sub[0] == '\0' || strcmp(req->sub, "status") == 0) && !req->table) {
+        /* the verb is known now: metadata-only answers (as=PartialObjectMetadata for get and
+         * watch, as=PartialObjectMetadataList for list) */
+        req->partial_want = req->verb == VERB_LIST ? 2 : 1;
+        negotiate(req);
+    }
     if (req->verb != VERB_GET && req->verb != VERB_LIST && req->verb != VERB_WATCH) {
         char dry[64];
         const char *v = api_query(req, "dryRun", dry, sizeof(dry));

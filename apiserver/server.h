@@ -91,7 +91,12 @@ struct api_req {
     enum api_verb verb;
     /* negotiation */
     enum api_format out;
-    bool table;          /* Accept asks for meta.k8s.io/v1 Table */
+    bool table; /* Accept asks for meta.k8s.io/v1 Table */
+    /* Accept asks for meta.k8s.io/v1 PartialObjectMetadata (get, watch) or
+     * PartialObjectMetadataList (list): client-go's metadata client. partial_want is what this
+     * request's verb may be answered with (1: the object's, 2: the list's; 0 not known yet) */
+    bool partial;
+    int partial_want;
     bool not_acceptable; /* Accept names no type an object can be written as (406) */
     bool include_object; /* includeObject=Object */
     /* user */
@@ -210,6 +215,11 @@ bool api_discovery(struct api_req *req);
 void api_watch_start(struct api_req *req);
 void api_watch_stream_closed(struct api_req *req);
 void api_watch_writable(struct k8c_http_stream *s, void *arg);
+
+/* rest.c: obj's meta.k8s.io/v1 PartialObjectMetadata (its metadata copied; the caller frees
+ * it with api_obj_free), and a resource whose kind it is (for watch bookmarks). */
+ProtobufCMessage *api_partial_of(const ProtobufCMessage *obj);
+extern const struct api_resource api_partial_resource;
 
 /* rest.c: the in-flight gauges from srv->inflight and srv->mutating (after they change). */
 void api_inflight_changed(struct api_server *srv);

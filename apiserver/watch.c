@@ -124,6 +124,15 @@ static void send_object(struct watch_op *op, const char *type, ProtobufCMessage 
         }
         k8c_json_write(&out, tree, 0, 0);
         k8c_arena_del(a);
+    } else if (op->req->partial) {
+        ProtobufCMessage *p = api_partial_of(obj);
+        int rc = api_watch_encode_object(op->fmt, p, &out, errmsg);
+        api_obj_free(p);
+        if (rc != 0) {
+            k8c_log_error("watch: cannot encode an object err=%s", errmsg);
+            k8c_sbuf_free(&out);
+            return;
+        }
     } else if (api_watch_encode_object(op->fmt, obj, &out, errmsg) != 0) {
         k8c_log_error("watch: cannot encode an object err=%s", errmsg);
         k8c_sbuf_free(&out);
@@ -135,7 +144,9 @@ static void send_object(struct watch_op *op, const char *type, ProtobufCMessage 
 
 static void send_bookmark(struct watch_op *op, int64_t rev, bool initial_end)
 {
-    send_event(op, api_watch_bookmark(op->fmt, op->req->res, rev, initial_end));
+    send_event(op,
+               api_watch_bookmark(op->fmt, op->req->partial ? &api_partial_resource : op->req->res,
+                                  rev, initial_end));
 }
 
 static void send_error(struct watch_op *op, int code, const char *reason, const char *message)

@@ -1007,8 +1007,8 @@ static bool not_older_than(const char *rv, int64_t *min_rev)
 bool api_watchcache_serve(struct api_req *req)
 {
     char buf[32];
-    if (req->table || req->res == NULL || req->res->storage[0] == '\0')
-        return false;
+    if (req->table || req->partial || req->res == NULL || req->res->storage[0] == '\0')
+        return false; /* per-watcher encodings: the store-backed list and watch */
     const char *rv = api_query(req, "resourceVersion", buf, sizeof(buf));
     int64_t min_rev = 0; /* the revision the cache must have reached; -1: the store's */
     if (req->verb == VERB_LIST) {

@@ -3424,11 +3424,64 @@ static int yaml_out(void *data, unsigned char *buffer, size_t size)
     return 1;
 }
 
+/* 1 or 2 digits at s[*i] (Go's time.Parse for "1", "2", "15", "4", "5"), in [lo, hi]. */
+static bool ts_num(const char *s, size_t len, size_t *i, int lo, int hi, int *out)
+{
+    size_t start = *i;
+    int v = 0;
+    while (*i < len && *i - start < 2 && s[*i] >= '0' && s[*i] <= '9')
+        v = v * 10 + (s[(*i)++] - '0');
+    *out = v;
+    return *i > start && v >= lo && v <= hi;
+}
+
+/* Whether go-yaml v2 reads this plain scalar as a timestamp (parseTimestamp): YYYY-M-D alone,
+ * or with a time (T, t or a space; H:M:S, a fraction), and with T or t a zone (Z or +hh:mm),
+ * as time.Parse takes its layouts. */
+static bool yaml_timestamp(const char *s, size_t len)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    size_t i = 0;
+    int year = 0, month, day, v;
+    for (; i < len && i < 4 && s[i] >= '0' && s[i] <= '9'; i++)
+        year = year * 10 + (s[i] - '0');
+    if (i != 4 || i == len || s[i++] != '-' || !ts_num(s, len, &i, 1, 12, &month) || i == len ||
+        s[i++] != '-' || !ts_num(s, len, &i, 1, 31, &day))
+        return false;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > days[month - 1] || (month == 2 && day == 29 && !leap))
+        return false;
+    if (i == len)
+        return true; /* "2006-1-2" */
+    char sep = s[i++];
+    if ((sep != 'T' && sep != 't' && sep != ' ') || !ts_num(s, len, &i, 0, 23, &v) || i == len ||
+        s[i++] != ':' || !ts_num(s, len, &i, 0, 59, &v) || i == len || s[i++] != ':' ||
+        !ts_num(s, len, &i, 0, 59, &v))
+        return false;
+    if (i < len && s[i] == '.') {
+        size_t f = ++i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == f)
+            return false;
+    }
+    if (sep == ' ')
+        return i == len; /* "2006-1-2 15:4:5.999999999": no zone */
+    if (i < len && s[i] == 'Z')
+        return i + 1 == len;
+    return i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 1] >= '0' && s[i + 1] <= '9' &&
+           s[i + 2] >= '0' && s[i + 2] <= '9' && s[i + 3] == ':' && s[i + 4] >= '0' &&
+           s[i + 4] <= '9' && s[i + 5] >= '0' && s[i + 5] <= '9';
+}
+
 /* Whether a plain scalar with this text would read back as something other than a string
  * (go-yaml v2 then double-quotes it). */
 static bool yaml_needs_quotes(const char *s, size_t len)
 {
     int64_t iv;
+
+    if (yaml_timestamp(s, len))
+        return true;
 
     if (str_in(s, len, yaml_nulls) || str_in(s, len, yaml_trues) || str_in(s, len, yaml_falses))
         return true;

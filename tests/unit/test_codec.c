@@ -413,10 +413,20 @@ static void test_yaml(void **state)
     k8c_json_set(a, t, "m", k8c_json_new_string(a, "a\nb"));
     k8c_json_set(a, t, "p", k8c_json_new_string(a, "plain text"));
     k8c_json_set(a, t, "c", k8c_json_new_string(a, "a: b"));
+    /* strings go-yaml v2 would read as timestamps are quoted (creationTimestamp), others not */
+    k8c_json_set(a, t, "t1", k8c_json_new_string(a, "2026-12-02T01:13:19Z"));
+    k8c_json_set(a, t, "t2", k8c_json_new_string(a, "2024-1-2"));
+    k8c_json_set(a, t, "t3", k8c_json_new_string(a, "2024-02-01 10:00:00.5"));
+    k8c_json_set(a, t, "t4", k8c_json_new_string(a, "2024-01-02t03:04:05+01:00"));
+    k8c_json_set(a, t, "u1", k8c_json_new_string(a, "2023-02-29"));
+    k8c_json_set(a, t, "u2", k8c_json_new_string(a, "2024-01-02T03:04:05"));
+    k8c_json_set(a, t, "u3", k8c_json_new_string(a, "v2024-01-02"));
     assert_int_equal(k8c_codec_yaml_write(&sb, t, err), 0);
     assert_string_equal(sb.data,
                         "c: 'a: b'\ne: \"\"\nm: |-\n  a\n  b\n\"n\": \"0755\"\np: plain text\n"
-                        "s: \"true\"\n");
+                        "s: \"true\"\nt1: \"2026-12-02T01:13:19Z\"\nt2: \"2024-1-2\"\n"
+                        "t3: \"2024-02-01 10:00:00.5\"\nt4: \"2024-01-02t03:04:05+01:00\"\n"
+                        "u1: 2023-02-29\nu2: 2024-01-02T03:04:05\nu3: v2024-01-02\n");
     k8c_sbuf_free(&sb);
     k8c_codec_diag_free(&d);
     /* errors: syntax, aliases */

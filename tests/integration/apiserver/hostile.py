@@ -59,6 +59,38 @@ check_message("json patch with an unknown op", call("PATCH", cms + "/h1", b'[{"o
               "the server rejected our request due to an error in our request", "Invalid")
 check("json patch on missing path",
       call("PATCH", cms + "/h1", b'[{"op":"remove","path":"/data/zz"}]', "application/json-patch+json"), 422)
+# Metadata only (client-go's metadata client): as=PartialObjectMetadata for get and watch,
+# as=PartialObjectMetadataList for list; another verb's conversion falls through to JSON
+partial = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+partial_list = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+status, body = call("GET", cms + "/h1", accept=partial)
+if status != 200 or body.get("kind") != "PartialObjectMetadata" or body.get("apiVersion") != "meta.k8s.io/v1" \
+        or body.get("metadata", {}).get("name") != "h1" or "data" in body:
+    raise SystemExit("FAIL: partial object metadata: %s %s" % (status, body))
+status, body = call("GET", cms, accept=partial_list)
+items = body.get("items") or []
+if status != 200 or body.get("kind") != "PartialObjectMetadataList" or not items or \
+        any(i.get("kind") != "PartialObjectMetadata" or "data" in i for i in items) or \
+        not body.get("metadata", {}).get("resourceVersion"):
+    raise SystemExit("FAIL: partial object metadata list: %s %s" % (status, body))
+status, body = call("GET", cms, accept=partial)
+if status != 200 or body.get("kind") != "ConfigMapList":
+    raise SystemExit("FAIL: a list asked for PartialObjectMetadata falls through: %s %s" % (status, body))
+req = urllib.request.Request(base + cms + "?limit=1",
+                             headers={"Accept": "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;"
+                                                "g=meta.k8s.io;v=v1"})
+with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+    raw = r.read()
+    if r.headers.get("Content-Type") != "application/vnd.kubernetes.protobuf" or not raw.startswith(b"k8s\x00") \
+            or b"PartialObjectMetadataList" not in raw[:64]:
+        raise SystemExit("FAIL: protobuf partial list: %s %r" % (r.headers.get("Content-Type"), raw[:64]))
+req = urllib.request.Request(base + cms + "?watch=1&timeoutSeconds=1", headers={"Accept": partial})
+with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+    first = json.loads(r.readline())
+    if first.get("type") != "ADDED" or first["object"].get("kind") != "PartialObjectMetadata" or \
+            "data" in first["object"]:
+        raise SystemExit("FAIL: partial watch: %s" % first)
+print("ok: PartialObjectMetadata get, list (JSON, protobuf) and watch")
 # Impersonation headers without Impersonate-User: upstream's plain 500
 req = urllib.request.Request(base + "/api/v1/namespaces", method="GET")
 req.add_header("Impersonate-Group", "devs")

@@ -9,6 +9,7 @@
  * Authorization is the next seam: today every authenticated user may do
  * everything, impersonating anyone included.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,29 @@ static void group_add(char *groups, size_t size, const char *g)
     size_t len = strlen(groups);
     if (len + strlen(g) + 2 <= size)
         snprintf(groups + len, size - len, "%s%s", len ? "," : "", g);
+}
+
+/* Go's url.PathUnescape of an Impersonate-Extra- key (lower case): %XX decoded; a malformed
+ * escape keeps the key as it came (unescapeExtraKey). */
+static void extra_key(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = in; *p != '\0' && o + 1 < size; p++) {
+        if (*p != '%') {
+            out[o++] = (char)tolower((unsigned char)*p);
+            continue;
+        }
+        if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2])) {
+            snprintf(out, size, "%s", in);
+            for (char *q = out; *q; q++)
+                *q = (char)tolower((unsigned char)*q);
+            return;
+        }
+        char hex[3] = {p[1], p[2], '\0'};
+        out[o++] = (char)strtol(hex, NULL, 16);
+        p += 2;
+    }
+    out[o] = '\0';
 }
 
 /* "system:serviceaccount:<ns>:<name>" into ns and name (serviceaccount.SplitUsername). */
@@ -218,6 +242,19 @@ static bool impersonate(struct api_req *req)
         group_add(req->groups, sizeof(req->groups), "system:unauthenticated");
     }
     snprintf(req->uid, sizeof(req->uid), "%s", uid != NULL ? uid : "");
+    struct k8c_sbuf extra;
+    k8c_sbuf_init(&extra);
+    for (size_t i = 0; i < n && extra.len < 8192; i++) {
+        char key[256];
+        if (strncasecmp(h[i].name, "impersonate-extra-", 18) != 0)
+            continue;
+        extra_key(h[i].name + 18, key, sizeof(key));
+        if (strpbrk(key, "\t\n") == NULL && strpbrk(h[i].value, "\t\n") == NULL)
+            k8c_sbuf_printf(&extra, "%s\t%s\n", key, h[i].value);
+    }
+    k8c_free(req->extra);
+    req->extra = extra.len > 0 ? k8c_sbuf_detach(&extra) : NULL;
+    k8c_sbuf_free(&extra);
     return true;
 }
 

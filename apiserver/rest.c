@@ -109,6 +109,7 @@ static void req_free(struct api_req *req)
     k8c_sbuf_free(&req->body);
     k8c_free(req->path);
     k8c_free(req->query);
+    k8c_free(req->extra);
     k8c_free(req->key);
     for (size_t i = 0; i < req->nwarnings; i++)
         k8c_free(req->warnings[i]);

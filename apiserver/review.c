@@ -62,6 +62,36 @@ static rules_status_t *all_rules(void)
     return st;
 }
 
+typedef K8s__Io__Api__Authentication__V1__UserInfo__ExtraEntry extra_entry_t;
+
+/* The impersonated extra ("key\tvalue\n" lines) into u->extra, the values of a key together. */
+static void user_info_extra(K8s__Io__Api__Authentication__V1__UserInfo *u, const char *extra)
+{
+    for (const char *p = extra; p != NULL && *p != '\0';) {
+        const char *tab = strchr(p, '\t'), *nl = tab ? strchr(tab, '\n') : NULL;
+        if (tab == NULL || nl == NULL)
+            break;
+        extra_entry_t *e = NULL;
+        for (size_t i = 0; i < u->n_extra && e == NULL; i++)
+            if (strlen(u->extra[i]->key) == (size_t)(tab - p) &&
+                strncmp(u->extra[i]->key, p, (size_t)(tab - p)) == 0)
+                e = u->extra[i];
+        if (e == NULL) {
+            e = k8c_malloc(sizeof(*e));
+            k8s__io__api__authentication__v1__user_info__extra_entry__init(e);
+            e->key = k8c_strndup(p, (size_t)(tab - p));
+            e->value = k8c_malloc(sizeof(*e->value));
+            k8s__io__api__authentication__v1__extra_value__init(e->value);
+            u->extra = k8c_realloc(u->extra, (u->n_extra + 1) * sizeof(*u->extra));
+            u->extra[u->n_extra++] = e;
+        }
+        e->value->items =
+            k8c_realloc(e->value->items, (e->value->n_items + 1) * sizeof(*e->value->items));
+        e->value->items[e->value->n_items++] = k8c_strndup(tab + 1, (size_t)(nl - tab - 1));
+        p = nl + 1;
+    }
+}
+
 static void token_review(struct api_req *req, ProtobufCMessage *obj)
 {
     K8s__Io__Api__Authentication__V1__TokenReview *tr =
@@ -137,6 +167,7 @@ bool api_review(struct api_req *req)
             u->groups[u->n_groups++] =
                 k8c_strdup(strcmp(req->user, "system:anonymous") == 0 ? "system:unauthenticated"
                                                                       : "system:authenticated");
+        user_info_extra(u, req->extra);
         sr->status->userinfo = u;
         api_respond_object(req, 201, &sr->base);
         api_obj_free(&sr->base);

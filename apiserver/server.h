@@ -103,6 +103,7 @@ struct api_req {
     char user[256];
     char groups[512]; /* comma-separated */
     char uid[128];    /* the user's UID, when the authenticator (or impersonation) gives one */
+    char *extra;      /* impersonated extra: "key\tvalue\n" per value, or NULL (owned) */
     int code;         /* the response status, for metrics */
     /* Warning headers (upstream: `299 - "unknown field \"spec.x\""`) */
     char *warnings[32];

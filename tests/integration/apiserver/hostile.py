@@ -103,6 +103,20 @@ except urllib.error.HTTPError as e:
                                  '[{Group  devs    }] without impersonating a user\n'):
         raise SystemExit("FAIL: impersonating a group without a user: %s %r" % (e.code, text))
 print("ok: impersonating a group without a user")
+# the impersonated user's extra (keys unescaped and lower case, values of a key together)
+req = urllib.request.Request(base + "/apis/authentication.k8s.io/v1/selfsubjectreviews", method="POST",
+                             data=b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}')
+req.add_header("Content-Type", "application/json")
+for k, v in [("Impersonate-User", "bob"), ("Impersonate-Uid", "u-1"), ("Impersonate-Extra-Reason", "debug"),
+             ("Impersonate-Extra-Scopes.example.com%2fx", "y")]:
+    req.add_header(k, v)
+req.headers["Impersonate-extra-reason"] = "debug"  # urllib keeps one value per name
+with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+    info = json.loads(r.read())["status"]["userInfo"]
+if info != {"username": "bob", "uid": "u-1", "groups": ["system:authenticated"],
+            "extra": {"reason": ["debug"], "scopes.example.com/x": ["y"]}}:
+    raise SystemExit("FAIL: impersonated user info: %s" % info)
+print("ok: impersonation: uid and extra")
 # PUT without a resourceVersion: most kinds update what is stored (AllowUnconditionalUpdate),
 # a lease must name the version it replaces; a PUT of a missing object creates it for the kinds
 # that allow it (a lease, a service) and is a 404 for the others

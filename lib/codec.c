@@ -816,6 +816,10 @@ static int parse_time(const char *s, size_t len, int64_t *secs, int32_t *nanos)
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
         se < 0 || se > 59)
         return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return -1; /* as Go's "day out of range" */
     if (s[i] == '.') {
         int nd = 0;
         i++;
@@ -1697,6 +1701,149 @@ static int set_int_field(struct dec *c, ProtobufCMessage *m, const ProtobufCFiel
     return 0;
 }
 
+/* Go's time.quote: in double quotes, " and \\ escaped, bytes outside printable ASCII as \\xNN. */
+static void go_time_quote(struct k8c_sbuf *out, const char *s, size_t len)
+{
+    k8c_sbuf_putc(out, '"');
+    for (size_t i = 0; i < len && out->len < 160; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < ' ' || ch >= 0x7f)
+            k8c_sbuf_printf(out, "\\x%02x", ch);
+        else if (ch == '"' || ch == '\\')
+            k8c_sbuf_printf(out, "\\%c", ch);
+        else
+            k8c_sbuf_putc(out, (char)ch);
+    }
+    k8c_sbuf_putc(out, '"');
+}
+
+/* Go's getnum: one or two digits (exactly two when fixed) at *v; -1 when there are none. */
+static int go_time_num(const char **v, const char *end, bool fixed)
+{
+    const char *p = *v;
+    if (p >= end || *p < '0' || *p > '9')
+        return -1;
+    if (p + 1 >= end || p[1] < '0' || p[1] > '9') {
+        if (fixed)
+            return -1;
+        *v = p + 1;
+        return *p - '0';
+    }
+    *v = p + 2;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/*
+ * The error Go's time.Parse gives for a value that is not RFC 3339 (Time) or RFC 3339 with
+ * microseconds (MicroTime), as their UnmarshalJSON returns it: "parsing time \"x\" as
+ * \"2006-01-02T15:04:05Z07:00\": cannot parse \"x\" as \"2006\"", "...: month out of range",
+ * "...: extra text: ...". The layout is walked element by element as Parse does. False when Go
+ * would take the value (msg untouched).
+ */
+static bool go_time_error(const char *value, size_t len, bool micro, char *msg, size_t size)
+{
+    static const char *const elems[][2] = {{"", "2006"},    {"-", "01"},   {"-", "02"},
+                                           {"T", "15"},     {":", "04"},   {":", "05"},
+                                           {"", ".000000"}, {"", "Z07:00"}};
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *layout = micro ? "2006-01-02T15:04:05.000000Z07:00" : "2006-01-02T15:04:05Z07:00";
+    const char *v = value, *end = value + len, *elem = NULL, *hold = NULL, *range = NULL;
+    int year = 0, month = 0, day = 0, n;
+    for (size_t e = 0; e < sizeof(elems) / sizeof(elems[0]) && elem == NULL && range == NULL; e++) {
+        const char *prefix = elems[e][0], *std = elems[e][1];
+        if (!micro && std[0] == '.')
+            continue;
+        for (const char *p = prefix; *p != '\0'; p++, v++) {
+            if (v >= end || *v != *p) {
+                elem = prefix, hold = v;
+                break;
+            }
+        }
+        if (elem != NULL)
+            break;
+        hold = v;
+        if (strcmp(std, "2006") == 0) {
+            year = 0;
+            for (n = 0; n < 4 && v + n < end && v[n] >= '0' && v[n] <= '9'; n++)
+                year = year * 10 + (v[n] - '0');
+            if (n < 4)
+                elem = std;
+            else
+                v += 4;
+        } else if (strcmp(std, "01") == 0) {
+            if ((month = go_time_num(&v, end, true)) < 0)
+                elem = std;
+            else if (month < 1 || month > 12)
+                range = "month";
+        } else if (strcmp(std, "02") == 0) {
+            if ((day = go_time_num(&v, end, true)) < 0)
+                elem = std;
+        } else if (strcmp(std, "15") == 0) {
+            if ((n = go_time_num(&v, end, false)) < 0)
+                elem = std;
+            else if (n >= 24)
+                range = "hour";
+        } else if (strcmp(std, "04") == 0 || strcmp(std, "05") == 0) {
+            if ((n = go_time_num(&v, end, true)) < 0)
+                elem = std;
+            else if (n >= 60)
+                range = std[1] == '4' ? "minute" : "second";
+            else if (std[1] == '5' && !micro && end - v >= 2 && (*v == '.' || *v == ',') &&
+                     v[1] >= '0' && v[1] <= '9')
+                for (v += 2; v < end && *v >= '0' && *v <= '9'; v++)
+                    ; /* a fraction the layout does not name is taken */
+        } else if (std[0] == '.') {
+            bool ok = end - v >= 7 && (*v == '.' || *v == ',');
+            for (n = 1; ok && n < 7; n++)
+                ok = v[n] >= '0' && v[n] <= '9';
+            if (ok)
+                v += 7;
+            else
+                elem = std;
+        } else { /* Z07:00 */
+            if (v < end && *v == 'Z') {
+                v++;
+            } else if (end - v < 6 || v[3] != ':' || (*v != '+' && *v != '-')) {
+                elem = std;
+            } else {
+                const char *h = v + 1, *m = v + 4;
+                int hr = go_time_num(&h, end, true), mn = go_time_num(&m, end, true);
+                if (hr < 0 || mn < 0)
+                    elem = std;
+                else if (hr > 24)
+                    range = "time zone offset hour";
+                else if (mn > 60)
+                    range = "time zone offset minute";
+                else
+                    v += 6;
+            }
+        }
+    }
+    struct k8c_sbuf out;
+    k8c_sbuf_init(&out);
+    k8c_sbuf_puts(&out, "parsing time ");
+    go_time_quote(&out, value, len);
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (elem != NULL) {
+        k8c_sbuf_printf(&out, " as \"%s\": cannot parse ", layout);
+        go_time_quote(&out, hold, (size_t)(end - hold));
+        k8c_sbuf_printf(&out, " as \"%s\"", elem);
+    } else if (range != NULL) {
+        k8c_sbuf_printf(&out, ": %s out of range", range);
+    } else if (v < end) {
+        k8c_sbuf_puts(&out, ": extra text: ");
+        go_time_quote(&out, v, (size_t)(end - v));
+    } else if (day < 1 || day > days[month - 1] + (month == 2 && leap)) {
+        k8c_sbuf_puts(&out, ": day out of range");
+    } else {
+        k8c_sbuf_free(&out);
+        return false;
+    }
+    snprintf(msg, size, "%s", out.data);
+    k8c_sbuf_free(&out);
+    return true;
+}
+
 /* Decodes a JSON value into message m of a special type. */
 static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8c_json *v,
                        ProtobufCMessage *m)
@@ -1708,8 +1855,13 @@ static int dec_special(struct dec *c, const struct msg_info *mi, const struct k8
         int32_t nanos;
         if (v->type != K8C_JSON_STRING) /* Time.UnmarshalJSON decodes a string first */
             return named_fail(c, v, "RFC 3339 time string", "string", false);
-        if (parse_time(v->u.str, v->len, &secs, &nanos) != 0)
+        if (parse_time(v->u.str, v->len, &secs, &nanos) != 0) {
+            char msg[K8C_ERRMSG_SIZE];
+            if (c->d->errors != K8C_CODEC_ERRORS_OWN &&
+                go_time_error(v->u.str, v->len, mi->sp == SP_MICROTIME, msg, sizeof(msg)))
+                return plain_fail(c, msg);
             return dec_fail(c, "parsing time \"%s\" as RFC 3339%s", v->u.str, "");
+        }
         if (set_int_field(c, m, mi->f1, secs) != 0)
             return K8C_EINVAL;
         /* Time keeps seconds only, as upstream's JSON does; MicroTime keeps microseconds. */

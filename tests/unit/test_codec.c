@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -327,6 +328,30 @@ static void test_go_errors(void **state)
         "of type int32");
     expect_go_error(js, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"data\":{\"p\":\"secret1\"}}",
                     "illegal base64 data at input byte 4");
+    /* a Time's UnmarshalJSON returns time.Parse's error as it is */
+    const struct {
+        const char *value, *want;
+    } times[] = {
+        {"x",
+         "parsing time \"x\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"x\" as \"2006\""},
+        {"2024-01-01", "parsing time \"2024-01-01\" as \"2006-01-02T15:04:05Z07:00\": cannot parse "
+                       "\"\" as \"T\""},
+        {"2024-01-01T00:00:00", "parsing time \"2024-01-01T00:00:00\" as "
+                                "\"2006-01-02T15:04:05Z07:00\": cannot parse \"\" as \"Z07:00\""},
+        {"2024-1-01T00:00:00Z",
+         "parsing time \"2024-1-01T00:00:00Z\" as "
+         "\"2006-01-02T15:04:05Z07:00\": cannot parse \"1-01T00:00:00Z\" as \"01\""},
+        {"2024-13-01T00:00:00Z", "parsing time \"2024-13-01T00:00:00Z\": month out of range"},
+        {"2023-02-29T00:00:00Z", "parsing time \"2023-02-29T00:00:00Z\": day out of range"},
+        {"2024-01-01T00:00:00Zjunk",
+         "parsing time \"2024-01-01T00:00:00Zjunk\": extra text: \"junk\""},
+    };
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        char json[256];
+        snprintf(json, sizeof(json), POD "\"metadata\":{\"creationTimestamp\":\"%s\"}}",
+                 times[i].value);
+        expect_go_error(js, json, times[i].want);
+    }
     /* the converter: Go kinds of the decoded values */
     expect_go_error(cv, DEPLOY "\"spec\":{\"replicas\":\"3\"}}", "unrecognized type: int32");
     expect_go_error(cv, DEPLOY "\"spec\":{\"replicas\":1.5}}", "cannot convert float64 to int32");

@@ -29,9 +29,15 @@ struct nsdel {
 
 typedef K8s__Io__Api__Core__V1__Namespace namespace_t;
 
+static void ns_read(struct nsdel *d);
+
 static void ns_gone(void *arg, const struct api_etcd_result *res)
 {
     struct nsdel *d = arg;
+    if (res->err == K8C_ECONFLICT && ++d->tries < 5) {
+        ns_read(d); /* written meanwhile: looked at again */
+        return;
+    }
     if (res->err != 0)
         k8c_log_error("namespace deletion: cannot delete namespace ns=%s err=\"%s\"", d->ns,
                       res->errmsg);
@@ -45,8 +51,6 @@ bool api_namespace_finalized(const ProtobufCMessage *obj)
     const namespace_t *ns = (const namespace_t *)obj;
     return ns->spec == NULL || ns->spec->n_finalizers == 0;
 }
-
-static void ns_read(struct nsdel *d);
 
 static void ns_written(void *arg, const struct api_etcd_result *res)
 {

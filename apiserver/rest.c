@@ -377,7 +377,8 @@ static void respond_status_details(struct api_req *req, int code, const char *re
         }
     } else if (subject != NULL) {
         if (subject->kind != NULL) {
-            d.group = (char *)subject->group;
+            d.group =
+                subject->group != NULL && subject->group[0] != '\0' ? (char *)subject->group : NULL;
             d.kind = (char *)subject->kind;
             if (req->name[0] != '\0')
                 d.name = req->name;
@@ -2923,6 +2924,17 @@ out:
 
 static void do_delete(struct api_req *req)
 {
+    if (strcmp(req->res->resource, "namespaces") == 0 &&
+        (strcmp(req->name, "default") == 0 || strcmp(req->name, "kube-system") == 0 ||
+         strcmp(req->name, "kube-public") == 0)) {
+        /* NamespaceLifecycle's immortal namespaces */
+        struct status_subject subject = {"namespaces", ""};
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "namespaces \"%s\" is forbidden: this namespace may not be deleted", req->name);
+        respond_status_details(req, 403, "Forbidden", msg, NULL, &subject);
+        return;
+    }
     struct delete_options *o = K8C_NEW(struct delete_options);
     if (!parse_delete_options(req, o)) {
         k8c_free(o);
@@ -3304,6 +3316,107 @@ static bool start_deadline(struct api_req *req)
     return true;
 }
 
+/* create, update and patch, once NamespaceLifecycle let them through */
+static void write_verb(struct api_req *req)
+{
+    if (req->verb == VERB_CREATE)
+        create_body(req);
+    else if (req->verb == VERB_UPDATE)
+        update_body(req);
+    else
+        patch_body(req);
+}
+
+/* NamespaceLifecycle's answer for a write in namespace ns (NULL: there is none): false after
+ * answering 404 (no such namespace) or 403 (a create while it is being terminated). */
+static bool namespace_admits(struct api_req *req, const ProtobufCMessage *ns)
+{
+    if (ns == NULL) {
+        struct status_subject subject = {"namespaces", ""};
+        char msg[512];
+        snprintf(msg, sizeof(msg), "namespaces \"%s\" not found", req->ns);
+        snprintf(req->name, sizeof(req->name), "%s", req->ns);
+        respond_status_details(req, 404, "NotFound", msg, NULL, &subject);
+        return false;
+    }
+    const K8s__Io__Api__Core__V1__Namespace *n = (const K8s__Io__Api__Core__V1__Namespace *)ns;
+    if (req->verb != VERB_CREATE || n->status == NULL || n->status->phase == NULL ||
+        strcmp(n->status->phase, "Terminating") != 0)
+        return true;
+    /* admission.NewForbidden with a NamespaceTerminating cause */
+    struct status_subject subject = {req->res->resource, req->res->group};
+    struct api_field_errors errs;
+    char msg[1024], cause[512];
+    ProtobufCMessage *obj = api_decode_body(req, req->res->desc); /* the name the answer names */
+    if (obj == NULL)
+        return false; /* a body upstream's decoder refuses: that answer comes first */
+    const api_meta_t *m = api_obj_meta(obj);
+    if (req->name[0] == '\0' && m != NULL && m->name != NULL)
+        snprintf(req->name, sizeof(req->name), "%s", m->name);
+    api_obj_free(obj);
+    char q[128];
+    api_qualified(req->res, q, sizeof(q));
+    snprintf(msg, sizeof(msg),
+             "%s \"%s\" is forbidden: unable to create new content in namespace %s because it "
+             "is being terminated",
+             q, req->name, req->ns);
+    snprintf(cause, sizeof(cause), "namespace %s is being terminated", req->ns);
+    api_field_errors_init(&errs);
+    api_field_errors_add(&errs, "NamespaceTerminating", "metadata.namespace", cause);
+    respond_status_details(req, 403, "Forbidden", msg, &errs, &subject);
+    api_field_errors_free(&errs);
+    return false;
+}
+
+static void namespace_read(void *arg, const struct api_etcd_result *res)
+{
+    struct api_req *req = arg;
+    const struct api_resource *r = api_resource_find("", "v1", "namespaces");
+    ProtobufCMessage *ns = NULL;
+    char errmsg[K8C_ERRMSG_SIZE];
+    if (api_req_gone(req))
+        goto out;
+    if (res->err != 0) {
+        api_respond_store_error(req, res->err, res->errmsg);
+        goto out;
+    }
+    if (res->n > 0 && api_obj_decode_storage(r, res->kv->value, res->kv->value_len,
+                                             res->kv->mod_revision, &ns, errmsg) != 0) {
+        api_respond_statusf(req, 500, "InternalError", "Internal error occurred: %s", errmsg);
+        goto out;
+    }
+    if (namespace_admits(req, ns))
+        write_verb(req);
+    api_obj_free(ns);
+out:
+    api_req_unref(req);
+}
+
+/*
+ * NamespaceLifecycle (upstream's admission plugin) for a create, update or patch of a
+ * namespaced object: its namespace must exist (404 `namespaces "x" not found`), and nothing is
+ * created in one being terminated (403 with cause NamespaceTerminating). The watch cache
+ * answers when it has the namespace; otherwise the store is read (a namespace created a
+ * moment ago may not be in the cache yet), as upstream looks up live on a miss. True: go on
+ * now; false: answered, or write_verb runs when the store answers.
+ */
+static bool namespace_lifecycle(struct api_req *req)
+{
+    const struct api_resource *r = api_resource_find("", "v1", "namespaces");
+    if (!req->res->namespaced || req->ns[0] == '\0' || req->sub[0] != '\0' || r == NULL ||
+        req->res->storage[0] == '\0')
+        return true;
+    char key[1024];
+    bool ready = false;
+    api_key(req->srv, r, NULL, req->ns, key, sizeof(key));
+    const ProtobufCMessage *ns = api_watchcache_get(req->srv, r, key, &ready);
+    if (ns != NULL)
+        return namespace_admits(req, ns);
+    api_req_ref(req);
+    api_etcd_range(req->srv->etcd, key, NULL, 0, 0, false, namespace_read, req);
+    return false;
+}
+
 static void dispatch(struct api_req *req)
 {
     const char *method = k8c_http_stream_method(req->s);
@@ -3433,13 +3546,11 @@ static void dispatch(struct api_req *req)
                                "the server could not find the requested resource");
             return;
         }
-        create_body(req);
-        break;
+        /* fall through */
     case VERB_UPDATE:
-        update_body(req);
-        break;
     case VERB_PATCH:
-        patch_body(req);
+        if (namespace_lifecycle(req))
+            write_verb(req);
         break;
     case VERB_DELETE:
         do_delete(req);

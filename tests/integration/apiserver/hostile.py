@@ -91,6 +91,14 @@ with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             "data" in first["object"]:
         raise SystemExit("FAIL: partial watch: %s" % first)
 print("ok: PartialObjectMetadata get, list (JSON, protobuf) and watch")
+# NamespaceLifecycle: no writes into a namespace that does not exist, the immortal three may
+# not be deleted
+check_message("create in a missing namespace",
+              call("POST", "/api/v1/namespaces/nosuch/configmaps", b'{"metadata":{"name":"x"}}'), 404,
+              'namespaces "nosuch" not found', "NotFound")
+for immortal in ["default", "kube-system", "kube-public"]:
+    check_message("delete " + immortal, call("DELETE", "/api/v1/namespaces/" + immortal), 403,
+                  'namespaces "%s" is forbidden: this namespace may not be deleted' % immortal, "Forbidden")
 # Impersonation headers without Impersonate-User: upstream's plain 500
 req = urllib.request.Request(base + "/api/v1/namespaces", method="GET")
 req.add_header("Impersonate-Group", "devs")

@@ -240,6 +240,16 @@ while time.time() < deadline:
 check("namespace: contents gone, kept Terminating for its other finalizer",
       ns.status.phase == "Terminating" and ns.spec.finalizers == ["example.com/hold"] and
       not core.list_namespaced_config_map("pyfin").items, ns)
+try:
+    core.create_namespaced_config_map("pyfin", {"metadata": {"name": "late"}})
+    check("namespace: nothing new while it is being terminated", False)
+except ApiException as e:
+    body = json.loads(e.body)
+    check("namespace: nothing new while it is being terminated", e.status == 403 and
+          body["message"] == 'configmaps "late" is forbidden: unable to create new content in namespace '
+          'pyfin because it is being terminated' and
+          body["details"]["causes"] == [{"reason": "NamespaceTerminating", "message": "namespace pyfin is "
+                                         "being terminated", "field": "metadata.namespace"}], e.body)
 ns.spec.finalizers = []
 ns.metadata.labels["touched"] = "yes"
 ns = core.replace_namespace("pyfin", ns)

@@ -4735,7 +4735,103 @@ static void validate_namespace(struct vctx *v, const namespace_t *ns, bool updat
     }
 }
 
-/* ValidatePersistentVolumeClaimSpec (access modes and the storage request) at "spec" */
+typedef K8s__Io__Api__Core__V1__VolumeResourceRequirements__RequestsEntry request_entry_t;
+
+static const request_entry_t *storage_request(const pvc_spec_t *s)
+{
+    if (s == NULL || s->resources == NULL)
+        return NULL;
+    return (const request_entry_t *)map_find((void *const *)s->resources->requests,
+                                             s->resources->n_requests, "storage");
+}
+
+/*
+ * ValidatePersistentVolumeClaimUpdate past the metadata: the spec is immutable but for a
+ * volumeName set once, a storageClassName set where there was none (or only the beta
+ * annotation, to its value) and, on a bound claim, the storage request, which may not
+ * shrink; volumeMode is immutable (at "volumeMode", as upstream's path says). Upstream adds a
+ * diff of the two specs to the first message; it is left out, as for pods.
+ */
+static void validate_pvc_update(struct vctx *v, const pvc_t *pvc, const pvc_t *old)
+{
+    static const pvc_spec_t empty = K8S__IO__API__CORE__V1__PERSISTENT_VOLUME_CLAIM_SPEC__INIT;
+    static const char beta_class[] = "volume.beta.kubernetes.io/storage-class";
+    const pvc_spec_t *ns = pvc->spec ? pvc->spec : &empty, *os = old->spec ? old->spec : &empty;
+    pvc_spec_t nc = *ns, oc = *os; /* shallow: fields swapped below are borrowed */
+    const meta_t *nm = pvc->metadata, *om = old->metadata;
+    const str_entry_t *oa =
+        om ? map_find((void *const *)om->annotations, om->n_annotations, beta_class) : NULL;
+    const str_entry_t *na =
+        nm ? map_find((void *const *)nm->annotations, nm->n_annotations, beta_class) : NULL;
+    const char *old_ann = oa ? str_or_empty(oa->value) : NULL;
+    const char *new_ann = na ? str_or_empty(na->value) : NULL;
+
+    if (str_empty(os->volumename))
+        oc.volumename = nc.volumename;
+    if (old_ann != NULL && new_ann != NULL && os->storageclassname == NULL &&
+        ns->storageclassname != NULL && strcmp(old_ann, new_ann) == 0 &&
+        strcmp(ns->storageclassname, old_ann) == 0)
+        nc.storageclassname = NULL; /* the beta annotation's class written into the spec */
+    else if (old_ann == NULL && os->storageclassname == NULL && ns->storageclassname != NULL)
+        nc.storageclassname = NULL; /* a class given to a claim that had none (retroactive) */
+
+    /* a bound claim's storage request may change: compared as the old one */
+    K8s__Io__Api__Core__V1__VolumeResourceRequirements res;
+    request_entry_t **reqs = NULL;
+    const request_entry_t *ostorage = storage_request(os), *nstorage = storage_request(ns);
+    bool bound = pvc->status != NULL && str_eq(pvc->status->phase, "Bound");
+    if (bound && ns->resources != NULL && ns->resources->n_requests > 0) {
+        size_t n = 0, cap = ns->resources->n_requests + 1;
+        reqs = k8c_calloc(cap, sizeof(*reqs));
+        bool placed = ostorage == NULL;
+        for (size_t i = 0; i < ns->resources->n_requests; i++) {
+            request_entry_t *e = ns->resources->requests[i];
+            if (str_eq(e->key, "storage"))
+                continue;
+            if (!placed && strcmp(str_or_empty(e->key), "storage") > 0) {
+                reqs[n++] = (request_entry_t *)ostorage;
+                placed = true;
+            }
+            reqs[n++] = e;
+        }
+        if (!placed)
+            reqs[n++] = (request_entry_t *)ostorage;
+        res = *ns->resources;
+        res.requests = reqs;
+        res.n_requests = n;
+        nc.resources = &res;
+    }
+    if (!msg_equal(&nc.base, &oc.base))
+        forbidden(v, "spec",
+                  "spec is immutable after creation except resources.requests and "
+                  "volumeAttributesClassName for bound claims");
+    k8c_free(reqs);
+
+    struct k8c_quantity nq, oq;
+    char ncanon[K8C_QUANTITY_STR_MAX], ocanon[K8C_QUANTITY_STR_MAX];
+    if (entry_quantity((const quantity_entry_t *)nstorage, &nq, ncanon) &&
+        entry_quantity((const quantity_entry_t *)ostorage, &oq, ocanon) &&
+        k8c_quantity_cmp(&nq, &oq) < 0)
+        forbidden(v, "spec.resources.requests.storage",
+                  "field can not be less than previous value");
+    if (!str_eq(ns->volumemode, os->volumemode)) {
+        if (ns->volumemode != NULL)
+            goq(val_begin(v), ns->volumemode);
+        else
+            k8c_sbuf_puts(val_begin(v), "null");
+        invalid_val(v, "volumeMode", "field is immutable");
+    }
+}
+
+/* ValidatePersistentVolumeClaimSpec (access modes and the storage request) at "spec" */ /* ValidatePersistentVolumeClaimSpec
+                                                                                            (access
+                                                                                            modes
+                                                                                            and the
+                                                                                            storage
+                                                                                            request)
+                                                                                            at
+                                                                                            "spec"
+                                                                                          */
 static void validate_pvc_spec(struct vctx *v, const pvc_spec_t *s)
 {
     static const pvc_spec_t empty = K8S__IO__API__CORE__V1__PERSISTENT_VOLUME_CLAIM_SPEC__INIT;
@@ -7220,8 +7316,9 @@ static void validate_kind(struct vctx *v, const ProtobufCMessage *obj, const Pro
     } else if (d == &k8s__io__api__core__v1__namespace__descriptor) {
         validate_namespace(v, (const namespace_t *)obj, old != NULL);
     } else if (d == &k8s__io__api__core__v1__persistent_volume_claim__descriptor) {
-        if (old == NULL)
-            validate_pvc_spec(v, ((const pvc_t *)obj)->spec);
+        validate_pvc_spec(v, ((const pvc_t *)obj)->spec);
+        if (old != NULL)
+            validate_pvc_update(v, (const pvc_t *)obj, (const pvc_t *)old);
     } else if (d == &k8s__io__api__networking__v1__ingress__descriptor) {
         validate_ingress(v, (const ingress_t *)obj, old == NULL);
     } else if (d == &k8s__io__api__networking__v1__ingress_class__descriptor) {

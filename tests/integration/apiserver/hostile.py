@@ -91,6 +91,22 @@ with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             "data" in first["object"]:
         raise SystemExit("FAIL: partial watch: %s" % first)
 print("ok: PartialObjectMetadata get, list (JSON, protobuf) and watch")
+# A claim's spec is immutable but for a bound claim's storage request, which may only grow
+pvcs = "/api/v1/namespaces/default/persistentvolumeclaims"
+check("create a claim", call("POST", pvcs, b'{"metadata":{"name":"grow"},"spec":{"accessModes":["ReadWriteOnce"],'
+                             b'"resources":{"requests":{"storage":"1Gi"}}}}'), 201)
+grow = b'{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}'
+check_message("resize a pending claim", call("PATCH", pvcs + "/grow", grow, "application/merge-patch+json"), 422,
+              'PersistentVolumeClaim "grow" is invalid: spec: Forbidden: spec is immutable after creation except '
+              'resources.requests and volumeAttributesClassName for bound claims', "Invalid")
+check("bind it", call("PATCH", pvcs + "/grow/status", b'{"status":{"phase":"Bound"}}', "application/merge-patch+json"),
+      200)
+check("resize a bound claim", call("PATCH", pvcs + "/grow", grow, "application/merge-patch+json"), 200)
+check_message("shrink it", call("PATCH", pvcs + "/grow", b'{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}',
+                                "application/merge-patch+json"), 422,
+              'PersistentVolumeClaim "grow" is invalid: spec.resources.requests.storage: Forbidden: field can not '
+              'be less than previous value', "Invalid")
+check("delete the claim", call("DELETE", pvcs + "/grow"), 200)
 # NamespaceLifecycle: no writes into a namespace that does not exist, the immortal three may
 # not be deleted
 check_message("create in a missing namespace",

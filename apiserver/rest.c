@@ -1939,6 +1939,44 @@ static void update_part(struct api_req *req, const api_meta_t *m, ProtobufCMessa
     req->obj = copy;
 }
 
+/* Whether two services' spec.clusterIPs are the same list. */
+static bool same_cluster_ips(const K8s__Io__Api__Core__V1__ServiceSpec *a,
+                             const K8s__Io__Api__Core__V1__ServiceSpec *b)
+{
+    if (a->n_clusterips != b->n_clusterips)
+        return false;
+    for (size_t i = 0; i < a->n_clusterips; i++)
+        if (strcmp(a->clusterips[i] ? a->clusterips[i] : "",
+                   b->clusterips[i] ? b->clusterips[i] : "") != 0)
+            return false;
+    return true;
+}
+
+/* Upstream's normalizeClusterIPs on an update: a client that changed spec.clusterIP alone (an
+ * old one, or a patch) changed clusterIPs[0] too, or cleared the list with it; validation then
+ * says whether that may be. */
+static void normalize_cluster_ips(K8s__Io__Api__Core__V1__Service *svc,
+                                  const K8s__Io__Api__Core__V1__Service *old)
+{
+    K8s__Io__Api__Core__V1__ServiceSpec *s = svc->spec;
+    const K8s__Io__Api__Core__V1__ServiceSpec *o = old->spec;
+    if (s == NULL || o == NULL)
+        return;
+    const char *nip = s->clusterip ? s->clusterip : "", *oip = o->clusterip ? o->clusterip : "";
+    if (strcmp(nip, oip) == 0 || !same_cluster_ips(s, o))
+        return;
+    if (nip[0] == '\0') {
+        for (size_t i = 0; i < s->n_clusterips; i++)
+            k8c_free(s->clusterips[i]);
+        k8c_free(s->clusterips);
+        s->clusterips = NULL;
+        s->n_clusterips = 0;
+    } else if (s->n_clusterips > 0) {
+        k8c_free(s->clusterips[0]);
+        s->clusterips[0] = k8c_strdup(nip);
+    }
+}
+
 /* Carries server-owned fields of the stored object into an update. */
 static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufCMessage *old)
 {
@@ -1981,6 +2019,9 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
         api_obj_free(*spec);
         *spec = old_spec != NULL && *old_spec != NULL ? api_obj_copy(*old_spec) : NULL;
     }
+    if (strcmp(req->res->resource, "services") == 0 && req->sub[0] == '\0')
+        normalize_cluster_ips((K8s__Io__Api__Core__V1__Service *)obj,
+                              (const K8s__Io__Api__Core__V1__Service *)old);
     if (uses_generation(req->res)) {
         m->has_generation = true;
         m->generation = om->has_generation ? om->generation : 1;

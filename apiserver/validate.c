@@ -4545,6 +4545,23 @@ static void validate_service_update(struct vctx *v, const service_t *svc, const 
         go_string_slice(val_begin(v), new_ips, n_new);
         invalid_val(v, "spec.clusterIPs[1]", "may not change once set");
     }
+    /* validateUpgradeDowngradeIPFamilies: the families set may not change (%#v of a
+     * []core.IPFamily) */
+    for (size_t i = 0; i < 2; i++) {
+        if (o->n_ipfamilies <= i || s->n_ipfamilies <= i ||
+            str_eq(s->ipfamilies[i], o->ipfamilies[i]))
+            continue;
+        struct k8c_sbuf *val = val_begin(v);
+        k8c_sbuf_puts(val, "[]core.IPFamily{");
+        for (size_t j = 0; j < s->n_ipfamilies; j++) {
+            if (j > 0)
+                k8c_sbuf_puts(val, ", ");
+            goq(val, s->ipfamilies[j]);
+        }
+        k8c_sbuf_putc(val, '}');
+        invalid_val(v, i == 0 ? "spec.ipFamilies[0]" : "spec.ipFamilies[1]",
+                    "may not change once set");
+    }
 }
 
 /* config keys of a map field at child[key]; adds the value sizes to *total */

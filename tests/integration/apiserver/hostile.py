@@ -107,6 +107,19 @@ check_message("shrink it", call("PATCH", pvcs + "/grow", b'{"spec":{"resources":
               'PersistentVolumeClaim "grow" is invalid: spec.resources.requests.storage: Forbidden: field can not '
               'be less than previous value', "Invalid")
 check("delete the claim", call("DELETE", pvcs + "/grow"), 200)
+# A service's cluster IP and IP family stay what they were: changing spec.clusterIP alone
+# changes clusterIPs[0] too (upstream's normalizeClusterIPs), which validation refuses
+svcs = "/api/v1/namespaces/default/services"
+check("create a service", call("POST", svcs, b'{"metadata":{"name":"keepip"},"spec":{"ports":[{"port":80}]}}'), 201)
+check_message("change its cluster IP", call("PATCH", svcs + "/keepip", b'{"spec":{"clusterIP":"198.19.0.99"}}',
+                                            "application/strategic-merge-patch+json"), 422,
+              'Service "keepip" is invalid: spec.clusterIPs[0]: Invalid value: []string{"198.19.0.99"}: '
+              'may not change once set', "Invalid")
+check_message("change its IP family", call("PATCH", svcs + "/keepip", b'{"spec":{"ipFamilies":["IPv6"]}}',
+                                           "application/strategic-merge-patch+json"), 422,
+              'Service "keepip" is invalid: spec.ipFamilies[0]: Invalid value: []core.IPFamily{"IPv6"}: '
+              'may not change once set', "Invalid")
+check("delete the service", call("DELETE", svcs + "/keepip"), 200)
 # NamespaceLifecycle: no writes into a namespace that does not exist, the immortal three may
 # not be deleted
 check_message("create in a missing namespace",

@@ -400,6 +400,8 @@ static void fill_header(Etcdserverpb__ResponseHeader *h)
 {
     h->cluster_id = server.cluster_id;
     h->member_id = server.member_id;
+    /* server.raft is NULL once shutdown began, while a leadership transfer still applies
+     * entries (their answers go nowhere then): term 0 */
     h->raft_term = store_raft_term(server.raft);
 }
 
@@ -769,6 +771,8 @@ static void on_confirm_answer(struct k8c_grpc_client_call *cc, int status, const
 static int confirm_leadership(void *arg, uint64_t term, store_raft_confirm_done done, void *ctx)
 {
     struct store_raft_member rm[MAX_PEER_CHANNELS];
+    if (server.raft == NULL)
+        return K8C_ESHUTDOWN; /* stopping (a leadership transfer runs on): raft's own barrier */
     size_t n = store_raft_members(server.raft, rm, MAX_PEER_CHANNELS), voters = 0;
     struct k8c_grpc_client_call *calls[MAX_PEER_CHANNELS];
     size_t ncalls = 0;

@@ -1281,7 +1281,7 @@ uint64_t store_raft_leader(struct store_raft *sr, const char **address)
 
 uint64_t store_raft_term(struct store_raft *sr)
 {
-    return sr->raft != NULL ? sr->raft->current_term : 0;
+    return sr != NULL && sr->raft != NULL ? sr->raft->current_term : 0;
 }
 
 void store_raft_get_status(struct store_raft *sr, struct store_raft_status *st)

@@ -1835,6 +1835,10 @@ static void write_stored(void *arg, const struct api_etcd_result *res)
         api_req_unref(req);
         return;
     }
+    bool service = strcmp(req->res->resource, "services") == 0 && req->sub[0] == '\0';
+    bool updated = w->verb == VERB_UPDATE || w->verb == VERB_PATCH;
+    if (res->err != 0 && service && updated && w->current != NULL)
+        api_alloc_release_unused(req->srv, req->obj, w->current); /* this attempt's, if any */
     if (res->err == K8C_ECONFLICT && w->verb != VERB_CREATE && req->rv == 0 &&
         ++req->attempts < MAX_WRITE_ATTEMPTS) {
         /* Lost a race and the client set no precondition: read again. */
@@ -1843,12 +1847,14 @@ static void write_stored(void *arg, const struct api_etcd_result *res)
         return;
     }
     if (res->err != 0) {
-        if (w->verb == VERB_CREATE && strcmp(req->res->resource, "services") == 0)
+        if (w->verb == VERB_CREATE && service)
             api_alloc_release_service(req->srv, req->obj);
         api_respond_store_error(req, res->err, res->errmsg);
         api_req_unref(req);
         return;
     }
+    if (service && updated && w->current != NULL)
+        api_alloc_release_unused(req->srv, w->current, req->obj); /* what the update gave up */
     api_meta_t *m = api_obj_meta(req->obj);
     if (m != NULL) {
         char rv[24];
@@ -1977,6 +1983,107 @@ static void normalize_cluster_ips(K8s__Io__Api__Core__V1__Service *svc,
     }
 }
 
+static const char *service_type(const K8s__Io__Api__Core__V1__ServiceSpec *s)
+{
+    return s->type != NULL && s->type[0] != '\0' ? s->type : "ClusterIP";
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The set of node ports a service's ports hold. */
+static bool same_node_ports(const K8s__Io__Api__Core__V1__ServiceSpec *a,
+                            const K8s__Io__Api__Core__V1__ServiceSpec *b)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const K8s__Io__Api__Core__V1__ServiceSpec *x = pass ? b : a, *y = pass ? a : b;
+        for (size_t i = 0; i < x->n_ports; i++) {
+            if (!x->ports[i]->has_nodeport || x->ports[i]->nodeport == 0)
+                continue;
+            bool found = false;
+            for (size_t j = 0; j < y->n_ports && !found; j++)
+                found = y->ports[j]->has_nodeport && y->ports[j]->nodeport == x->ports[i]->nodeport;
+            if (!found)
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool externally_accessible(const K8s__Io__Api__Core__V1__ServiceSpec *s)
+{
+    const char *t = service_type(s);
+    return strcmp(t, "LoadBalancer") == 0 || strcmp(t, "NodePort") == 0 ||
+           (strcmp(t, "ClusterIP") == 0 && s->n_externalips > 0);
+}
+
+/* Upstream's dropTypeDependentFields: a service whose new type no longer uses a field it was
+ * given (a cluster IP, node ports, the health check node port, ...) loses it, unless the update
+ * also changed that field (validation judges that). The values it held are released once the
+ * update is stored (api_alloc_release_unused). */
+static void drop_type_dependent_fields(K8s__Io__Api__Core__V1__Service *svc,
+                                       const K8s__Io__Api__Core__V1__Service *old)
+{
+    K8s__Io__Api__Core__V1__ServiceSpec *s = svc->spec;
+    const K8s__Io__Api__Core__V1__ServiceSpec *o = old->spec;
+    if (s == NULL || o == NULL)
+        return;
+    const char *nt = service_type(s), *ot = service_type(o);
+    bool old_np = strcmp(ot, "NodePort") == 0 || strcmp(ot, "LoadBalancer") == 0;
+    bool new_np = strcmp(nt, "NodePort") == 0 || strcmp(nt, "LoadBalancer") == 0;
+    if (strcmp(ot, "ExternalName") != 0 && strcmp(nt, "ExternalName") == 0) {
+        if (str_same(s->clusterip, o->clusterip) && same_cluster_ips(s, o)) {
+            api_set_str(&s->clusterip, NULL);
+            for (size_t i = 0; i < s->n_clusterips; i++)
+                k8c_free(s->clusterips[i]);
+            k8c_free(s->clusterips);
+            s->clusterips = NULL;
+            s->n_clusterips = 0;
+        }
+        bool same_families = s->n_ipfamilies == o->n_ipfamilies;
+        for (size_t i = 0; same_families && i < s->n_ipfamilies; i++)
+            same_families = str_same(s->ipfamilies[i], o->ipfamilies[i]);
+        if (same_families) {
+            for (size_t i = 0; i < s->n_ipfamilies; i++)
+                k8c_free(s->ipfamilies[i]);
+            k8c_free(s->ipfamilies);
+            s->ipfamilies = NULL;
+            s->n_ipfamilies = 0;
+        }
+        if (str_same(s->ipfamilypolicy, o->ipfamilypolicy))
+            api_set_str(&s->ipfamilypolicy, NULL);
+    }
+    if (old_np && !new_np && same_node_ports(s, o)) {
+        for (size_t i = 0; i < s->n_ports; i++) {
+            s->ports[i]->has_nodeport = false;
+            s->ports[i]->nodeport = 0;
+        }
+    }
+    bool old_hc = strcmp(ot, "LoadBalancer") == 0 && str_same(o->externaltrafficpolicy, "Local");
+    bool new_hc = strcmp(nt, "LoadBalancer") == 0 && str_same(s->externaltrafficpolicy, "Local");
+    if (old_hc && !new_hc && s->healthchecknodeport == o->healthchecknodeport) {
+        s->has_healthchecknodeport = false;
+        s->healthchecknodeport = 0;
+    }
+    if (strcmp(ot, "LoadBalancer") == 0 && strcmp(nt, "LoadBalancer") != 0) {
+        if (s->has_allocateloadbalancernodeports && o->has_allocateloadbalancernodeports &&
+            s->allocateloadbalancernodeports == o->allocateloadbalancernodeports)
+            s->has_allocateloadbalancernodeports = false;
+        if (str_same(s->loadbalancerclass, o->loadbalancerclass))
+            api_set_str(&s->loadbalancerclass, NULL);
+    }
+    if (externally_accessible(o) && !externally_accessible(s) &&
+        str_same(s->externaltrafficpolicy, o->externaltrafficpolicy))
+        api_set_str(&s->externaltrafficpolicy, NULL);
+    if (strcmp(nt, "LoadBalancer") != 0 && svc->status != NULL &&
+        svc->status->loadbalancer != NULL) {
+        api_obj_free(&svc->status->loadbalancer->base);
+        svc->status->loadbalancer = NULL;
+    }
+}
+
 /* Carries server-owned fields of the stored object into an update. */
 static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufCMessage *old)
 {
@@ -2019,9 +2126,12 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
         api_obj_free(*spec);
         *spec = old_spec != NULL && *old_spec != NULL ? api_obj_copy(*old_spec) : NULL;
     }
-    if (strcmp(req->res->resource, "services") == 0 && req->sub[0] == '\0')
+    if (strcmp(req->res->resource, "services") == 0 && req->sub[0] == '\0') {
         normalize_cluster_ips((K8s__Io__Api__Core__V1__Service *)obj,
                               (const K8s__Io__Api__Core__V1__Service *)old);
+        drop_type_dependent_fields((K8s__Io__Api__Core__V1__Service *)obj,
+                                   (const K8s__Io__Api__Core__V1__Service *)old);
+    }
     if (uses_generation(req->res)) {
         m->has_generation = true;
         m->generation = om->has_generation ? om->generation : 1;

@@ -317,6 +317,46 @@ void api_alloc_release_service(struct api_server *srv, const ProtobufCMessage *o
     }
 }
 
+/* The cluster IP a service holds (0: none). */
+static uint32_t held_ip(const service_t *svc)
+{
+    struct in_addr a;
+    const char *type = svc->spec->type && svc->spec->type[0] ? svc->spec->type : "ClusterIP";
+    if (strcmp(type, "ExternalName") == 0 || svc->spec->clusterip == NULL ||
+        inet_pton(AF_INET, svc->spec->clusterip, &a) != 1)
+        return 0;
+    return ntohl(a.s_addr);
+}
+
+static bool holds_node_port(const service_t *svc, int32_t port)
+{
+    for (size_t i = 0; svc->spec != NULL && i < svc->spec->n_ports; i++)
+        if (svc->spec->ports[i]->has_nodeport && svc->spec->ports[i]->nodeport == port)
+            return true;
+    return false;
+}
+
+void api_alloc_release_unused(struct api_server *srv, const ProtobufCMessage *from_obj,
+                              const ProtobufCMessage *to_obj)
+{
+    const service_t *from = (const service_t *)from_obj, *to = (const service_t *)to_obj;
+    if (from == NULL || from->spec == NULL)
+        return;
+    uint32_t ip = held_ip(from);
+    if (ip != 0 && (to == NULL || to->spec == NULL || held_ip(to) != ip)) {
+        struct item it = {.is_ip = true, .value = ip};
+        release_item(srv, &it);
+    }
+    for (size_t i = 0; i < from->spec->n_ports; i++) {
+        const K8s__Io__Api__Core__V1__ServicePort *p = from->spec->ports[i];
+        if (!p->has_nodeport || p->nodeport <= 0 ||
+            (to != NULL && holds_node_port(to, p->nodeport)))
+            continue;
+        struct item it = {.is_ip = false, .value = (uint32_t)p->nodeport};
+        release_item(srv, &it);
+    }
+}
+
 void api_alloc_reserve_ip(struct api_server *srv, const char *ip, const char *owner)
 {
     char key[512];

@@ -22,6 +22,10 @@ void api_alloc_service(struct api_req *req, ProtobufCMessage *svc, const Protobu
                        bool dry_run, api_alloc_done_fn done);
 /* Frees the IP and node ports of a deleted (or never stored) service. */
 void api_alloc_release_service(struct api_server *srv, const ProtobufCMessage *svc);
+/* Releases the cluster IP and node ports service from holds that service to does not (after an
+ * update: from the old object to the new one; after a failed one: the other way round). */
+void api_alloc_release_unused(struct api_server *srv, const ProtobufCMessage *from,
+                              const ProtobufCMessage *to);
 /* Reserves one IP for a service created outside the API (the bootstrap
  * "kubernetes" service). */
 void api_alloc_reserve_ip(struct api_server *srv, const char *ip, const char *owner);

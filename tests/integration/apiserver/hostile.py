@@ -120,6 +120,22 @@ check_message("change its IP family", call("PATCH", svcs + "/keepip", b'{"spec":
               'Service "keepip" is invalid: spec.ipFamilies[0]: Invalid value: []core.IPFamily{"IPv6"}: '
               'may not change once set', "Invalid")
 check("delete the service", call("DELETE", svcs + "/keepip"), 200)
+# A type that no longer uses a value drops it (dropTypeDependentFields) and the update gives it
+# back: NodePort -> ClusterIP frees the node port, a changed node port frees the old one
+merge = "application/merge-patch+json"
+check("a NodePort service", call("POST", svcs, b'{"metadata":{"name":"np-a"},"spec":{"type":"NodePort",'
+                                 b'"ports":[{"port":80,"nodePort":30077}]}}'), 201)
+status, body = call("PATCH", svcs + "/np-a", b'{"spec":{"type":"ClusterIP"}}', merge)
+if status != 200 or "nodePort" in body["spec"]["ports"][0]:
+    raise SystemExit("FAIL: NodePort -> ClusterIP: %s %s" % (status, body))
+check("its node port is free again", call("POST", svcs, b'{"metadata":{"name":"np-b"},"spec":{"type":"NodePort",'
+                                          b'"ports":[{"port":80,"nodePort":30077}]}}'), 201)
+check("change the node port", call("PATCH", svcs + "/np-b", b'[{"op":"replace","path":"/spec/ports/0/nodePort",'
+                                   b'"value":30078}]', "application/json-patch+json"), 200)
+check("the old one is free again", call("POST", svcs, b'{"metadata":{"name":"np-c"},"spec":{"type":"NodePort",'
+                                        b'"ports":[{"port":80,"nodePort":30077}]}}'), 201)
+for n in ["np-a", "np-b", "np-c"]:
+    check("delete " + n, call("DELETE", svcs + "/" + n), 200)
 # NamespaceLifecycle: no writes into a namespace that does not exist, the immortal three may
 # not be deleted
 check_message("create in a missing namespace",

@@ -2019,6 +2019,58 @@ static bool externally_accessible(const K8s__Io__Api__Core__V1__ServiceSpec *s)
            (strcmp(t, "ClusterIP") == 0 && s->n_externalips > 0);
 }
 
+/* Upstream's patchAllocatedValues: an update that leaves out what was allocated for the
+ * service (its cluster IPs, node ports, health check node port: `kubectl replace -f` of the
+ * manifest it was created from) keeps those values instead of getting new ones. A node port is
+ * taken back by the port of the same name, unless the update gives it to another port. */
+static void patch_allocated_values(K8s__Io__Api__Core__V1__Service *svc,
+                                   const K8s__Io__Api__Core__V1__Service *old)
+{
+    K8s__Io__Api__Core__V1__ServiceSpec *s = svc->spec;
+    const K8s__Io__Api__Core__V1__ServiceSpec *o = old->spec;
+    if (s == NULL || o == NULL)
+        return;
+    const char *nt = service_type(s), *ot = service_type(o);
+    if (strcmp(nt, "ExternalName") != 0 && strcmp(ot, "ExternalName") != 0) {
+        if ((s->clusterip == NULL || s->clusterip[0] == '\0') && o->clusterip != NULL)
+            api_set_str(&s->clusterip, o->clusterip);
+        if (s->n_clusterips == 0 && o->n_clusterips > 0) {
+            s->clusterips = k8c_calloc(o->n_clusterips, sizeof(char *));
+            for (size_t i = 0; i < o->n_clusterips; i++)
+                s->clusterips[i] = k8c_strdup(o->clusterips[i] ? o->clusterips[i] : "");
+            s->n_clusterips = o->n_clusterips;
+        }
+    }
+    bool old_np = strcmp(ot, "NodePort") == 0 || strcmp(ot, "LoadBalancer") == 0;
+    bool new_np = strcmp(nt, "NodePort") == 0 || strcmp(nt, "LoadBalancer") == 0;
+    if (old_np && new_np) {
+        for (size_t i = 0; i < s->n_ports; i++) {
+            K8s__Io__Api__Core__V1__ServicePort *p = s->ports[i];
+            if (p->has_nodeport && p->nodeport != 0)
+                continue;
+            int32_t was = 0;
+            for (size_t j = 0; j < o->n_ports && was == 0; j++)
+                if (str_same(o->ports[j]->name ? o->ports[j]->name : "", p->name ? p->name : "") &&
+                    o->ports[j]->has_nodeport)
+                    was = o->ports[j]->nodeport;
+            bool used = false; /* held before and still held by a port of the update */
+            for (size_t j = 0; j < s->n_ports && was != 0 && !used; j++)
+                used = s->ports[j]->has_nodeport && s->ports[j]->nodeport == was;
+            if (was != 0 && !used) {
+                p->has_nodeport = true;
+                p->nodeport = was;
+            }
+        }
+    }
+    bool old_hc = strcmp(ot, "LoadBalancer") == 0 && str_same(o->externaltrafficpolicy, "Local");
+    bool new_hc = strcmp(nt, "LoadBalancer") == 0 && str_same(s->externaltrafficpolicy, "Local");
+    if (old_hc && new_hc && (!s->has_healthchecknodeport || s->healthchecknodeport == 0) &&
+        o->has_healthchecknodeport) {
+        s->has_healthchecknodeport = true;
+        s->healthchecknodeport = o->healthchecknodeport;
+    }
+}
+
 /* Upstream's dropTypeDependentFields: a service whose new type no longer uses a field it was
  * given (a cluster IP, node ports, the health check node port, ...) loses it, unless the update
  * also changed that field (validation judges that). The values it held are released once the
@@ -2127,6 +2179,8 @@ static void prepare_update(struct api_req *req, ProtobufCMessage *obj, ProtobufC
         *spec = old_spec != NULL && *old_spec != NULL ? api_obj_copy(*old_spec) : NULL;
     }
     if (strcmp(req->res->resource, "services") == 0 && req->sub[0] == '\0') {
+        patch_allocated_values((K8s__Io__Api__Core__V1__Service *)obj,
+                               (const K8s__Io__Api__Core__V1__Service *)old);
         normalize_cluster_ips((K8s__Io__Api__Core__V1__Service *)obj,
                               (const K8s__Io__Api__Core__V1__Service *)old);
         drop_type_dependent_fields((K8s__Io__Api__Core__V1__Service *)obj,

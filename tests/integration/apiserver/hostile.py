@@ -134,6 +134,15 @@ check("change the node port", call("PATCH", svcs + "/np-b", b'[{"op":"replace","
                                    b'"value":30078}]', "application/json-patch+json"), 200)
 check("the old one is free again", call("POST", svcs, b'{"metadata":{"name":"np-c"},"spec":{"type":"NodePort",'
                                         b'"ports":[{"port":80,"nodePort":30077}]}}'), 201)
+# A PUT that leaves out what was allocated (kubectl replace -f of the first manifest) keeps it
+# (upstream's patchAllocatedValues)
+status, body = call("GET", svcs + "/np-c")
+ip, port = body["spec"]["clusterIP"], body["spec"]["ports"][0]["nodePort"]
+status, body = call("PUT", svcs + "/np-c", b'{"metadata":{"name":"np-c"},"spec":{"type":"NodePort",'
+                    b'"selector":{"app":"new"},"ports":[{"port":80}]}}')
+if status != 200 or body["spec"]["clusterIP"] != ip or body["spec"]["ports"][0].get("nodePort") != port:
+    raise SystemExit("FAIL: replace keeps the allocated values: %s %s (had %s %s)" % (status, body, ip, port))
+print("ok: a replace keeps the cluster IP and node port")
 for n in ["np-a", "np-b", "np-c"]:
     check("delete " + n, call("DELETE", svcs + "/" + n), 200)
 # NamespaceLifecycle: no writes into a namespace that does not exist, the immortal three may

@@ -2012,6 +2012,20 @@ static bool same_node_ports(const K8s__Io__Api__Core__V1__ServiceSpec *a,
     return true;
 }
 
+/* NodePort and LoadBalancer services hold node ports (needsNodePort). */
+static bool needs_node_port(const K8s__Io__Api__Core__V1__ServiceSpec *s)
+{
+    const char *t = service_type(s);
+    return strcmp(t, "NodePort") == 0 || strcmp(t, "LoadBalancer") == 0;
+}
+
+/* A LoadBalancer with externalTrafficPolicy Local holds a health check node port. */
+static bool needs_hc_node_port(const K8s__Io__Api__Core__V1__ServiceSpec *s)
+{
+    return strcmp(service_type(s), "LoadBalancer") == 0 &&
+           str_same(s->externaltrafficpolicy, "Local");
+}
+
 static bool externally_accessible(const K8s__Io__Api__Core__V1__ServiceSpec *s)
 {
     const char *t = service_type(s);
@@ -2030,8 +2044,8 @@ static void patch_allocated_values(K8s__Io__Api__Core__V1__Service *svc,
     const K8s__Io__Api__Core__V1__ServiceSpec *o = old->spec;
     if (s == NULL || o == NULL)
         return;
-    const char *nt = service_type(s), *ot = service_type(o);
-    if (strcmp(nt, "ExternalName") != 0 && strcmp(ot, "ExternalName") != 0) {
+    if (strcmp(service_type(s), "ExternalName") != 0 &&
+        strcmp(service_type(o), "ExternalName") != 0) {
         if ((s->clusterip == NULL || s->clusterip[0] == '\0') && o->clusterip != NULL)
             api_set_str(&s->clusterip, o->clusterip);
         if (s->n_clusterips == 0 && o->n_clusterips > 0) {
@@ -2041,9 +2055,7 @@ static void patch_allocated_values(K8s__Io__Api__Core__V1__Service *svc,
             s->n_clusterips = o->n_clusterips;
         }
     }
-    bool old_np = strcmp(ot, "NodePort") == 0 || strcmp(ot, "LoadBalancer") == 0;
-    bool new_np = strcmp(nt, "NodePort") == 0 || strcmp(nt, "LoadBalancer") == 0;
-    if (old_np && new_np) {
+    if (needs_node_port(o) && needs_node_port(s)) {
         for (size_t i = 0; i < s->n_ports; i++) {
             K8s__Io__Api__Core__V1__ServicePort *p = s->ports[i];
             if (p->has_nodeport && p->nodeport != 0)
@@ -2062,9 +2074,8 @@ static void patch_allocated_values(K8s__Io__Api__Core__V1__Service *svc,
             }
         }
     }
-    bool old_hc = strcmp(ot, "LoadBalancer") == 0 && str_same(o->externaltrafficpolicy, "Local");
-    bool new_hc = strcmp(nt, "LoadBalancer") == 0 && str_same(s->externaltrafficpolicy, "Local");
-    if (old_hc && new_hc && (!s->has_healthchecknodeport || s->healthchecknodeport == 0) &&
+    if (needs_hc_node_port(o) && needs_hc_node_port(s) &&
+        (!s->has_healthchecknodeport || s->healthchecknodeport == 0) &&
         o->has_healthchecknodeport) {
         s->has_healthchecknodeport = true;
         s->healthchecknodeport = o->healthchecknodeport;
@@ -2083,8 +2094,6 @@ static void drop_type_dependent_fields(K8s__Io__Api__Core__V1__Service *svc,
     if (s == NULL || o == NULL)
         return;
     const char *nt = service_type(s), *ot = service_type(o);
-    bool old_np = strcmp(ot, "NodePort") == 0 || strcmp(ot, "LoadBalancer") == 0;
-    bool new_np = strcmp(nt, "NodePort") == 0 || strcmp(nt, "LoadBalancer") == 0;
     if (strcmp(ot, "ExternalName") != 0 && strcmp(nt, "ExternalName") == 0) {
         if (str_same(s->clusterip, o->clusterip) && same_cluster_ips(s, o)) {
             api_set_str(&s->clusterip, NULL);
@@ -2107,15 +2116,14 @@ static void drop_type_dependent_fields(K8s__Io__Api__Core__V1__Service *svc,
         if (str_same(s->ipfamilypolicy, o->ipfamilypolicy))
             api_set_str(&s->ipfamilypolicy, NULL);
     }
-    if (old_np && !new_np && same_node_ports(s, o)) {
+    if (needs_node_port(o) && !needs_node_port(s) && same_node_ports(s, o)) {
         for (size_t i = 0; i < s->n_ports; i++) {
             s->ports[i]->has_nodeport = false;
             s->ports[i]->nodeport = 0;
         }
     }
-    bool old_hc = strcmp(ot, "LoadBalancer") == 0 && str_same(o->externaltrafficpolicy, "Local");
-    bool new_hc = strcmp(nt, "LoadBalancer") == 0 && str_same(s->externaltrafficpolicy, "Local");
-    if (old_hc && !new_hc && s->healthchecknodeport == o->healthchecknodeport) {
+    if (needs_hc_node_port(o) && !needs_hc_node_port(s) &&
+        s->healthchecknodeport == o->healthchecknodeport) {
         s->has_healthchecknodeport = false;
         s->healthchecknodeport = 0;
     }

@@ -219,6 +219,211 @@ static bool owned_before(const service_t *old, const struct item *it)
     return false;
 }
 
+/* ---- the service strategy's update steps (upstream's svcrest beginUpdate and
+ * svcStrategy.PrepareForUpdate) ---- */
+
+typedef K8s__Io__Api__Core__V1__ServiceSpec spec_t;
+typedef K8s__Io__Api__Core__V1__ServicePort port_t;
+
+static void clear_strings(char ***items, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        k8c_free((*items)[i]);
+    k8c_free(*items);
+    *items = NULL;
+    *n = 0;
+}
+
+/* Whether two services' spec.clusterIPs are the same list. */
+static bool same_cluster_ips(const spec_t *a, const spec_t *b)
+{
+    if (a->n_clusterips != b->n_clusterips)
+        return false;
+    for (size_t i = 0; i < a->n_clusterips; i++)
+        if (strcmp(a->clusterips[i] ? a->clusterips[i] : "",
+                   b->clusterips[i] ? b->clusterips[i] : "") != 0)
+            return false;
+    return true;
+}
+
+/* Upstream's normalizeClusterIPs on an update: a client that changed spec.clusterIP alone (an
+ * old one, or a patch) changed clusterIPs[0] too, or cleared the list with it; validation then
+ * says whether that may be. */
+static void normalize_cluster_ips(service_t *svc, const service_t *old)
+{
+    spec_t *s = svc->spec;
+    const spec_t *o = old->spec;
+    if (s == NULL || o == NULL)
+        return;
+    const char *nip = s->clusterip ? s->clusterip : "", *oip = o->clusterip ? o->clusterip : "";
+    if (strcmp(nip, oip) == 0 || !same_cluster_ips(s, o))
+        return;
+    if (nip[0] == '\0')
+        clear_strings(&s->clusterips, &s->n_clusterips);
+    else if (s->n_clusterips > 0) {
+        k8c_free(s->clusterips[0]);
+        s->clusterips[0] = k8c_strdup(nip);
+    }
+}
+
+static const char *service_type(const spec_t *s)
+{
+    return s->type != NULL && s->type[0] != '\0' ? s->type : "ClusterIP";
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The set of node ports a service's ports hold. */
+static bool same_node_ports(const spec_t *a, const spec_t *b)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const spec_t *x = pass ? b : a, *y = pass ? a : b;
+        for (size_t i = 0; i < x->n_ports; i++) {
+            if (!x->ports[i]->has_nodeport || x->ports[i]->nodeport == 0)
+                continue;
+            bool found = false;
+            for (size_t j = 0; j < y->n_ports && !found; j++)
+                found = y->ports[j]->has_nodeport && y->ports[j]->nodeport == x->ports[i]->nodeport;
+            if (!found)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* NodePort and LoadBalancer services hold node ports (needsNodePort). */
+static bool needs_node_port(const spec_t *s)
+{
+    const char *t = service_type(s);
+    return strcmp(t, "NodePort") == 0 || strcmp(t, "LoadBalancer") == 0;
+}
+
+/* A LoadBalancer with externalTrafficPolicy Local holds a health check node port. */
+static bool needs_hc_node_port(const spec_t *s)
+{
+    return strcmp(service_type(s), "LoadBalancer") == 0 &&
+           str_same(s->externaltrafficpolicy, "Local");
+}
+
+static bool externally_accessible(const spec_t *s)
+{
+    const char *t = service_type(s);
+    return strcmp(t, "LoadBalancer") == 0 || strcmp(t, "NodePort") == 0 ||
+           (strcmp(t, "ClusterIP") == 0 && s->n_externalips > 0);
+}
+
+/* Upstream's patchAllocatedValues: an update that leaves out what was allocated for the
+ * service (its cluster IPs, node ports, health check node port: `kubectl replace -f` of the
+ * manifest it was created from) keeps those values instead of getting new ones. A node port is
+ * taken back by the port of the same name, unless the update gives it to another port. */
+static void patch_allocated_values(service_t *svc, const service_t *old)
+{
+    spec_t *s = svc->spec;
+    const spec_t *o = old->spec;
+    if (s == NULL || o == NULL)
+        return;
+    if (strcmp(service_type(s), "ExternalName") != 0 &&
+        strcmp(service_type(o), "ExternalName") != 0) {
+        if ((s->clusterip == NULL || s->clusterip[0] == '\0') && o->clusterip != NULL)
+            api_set_str(&s->clusterip, o->clusterip);
+        if (s->n_clusterips == 0 && o->n_clusterips > 0) {
+            s->clusterips = k8c_calloc(o->n_clusterips, sizeof(char *));
+            for (size_t i = 0; i < o->n_clusterips; i++)
+                s->clusterips[i] = k8c_strdup(o->clusterips[i] ? o->clusterips[i] : "");
+            s->n_clusterips = o->n_clusterips;
+        }
+    }
+    if (needs_node_port(o) && needs_node_port(s)) {
+        for (size_t i = 0; i < s->n_ports; i++) {
+            port_t *p = s->ports[i];
+            if (p->has_nodeport && p->nodeport != 0)
+                continue;
+            int32_t was = 0;
+            for (size_t j = 0; j < o->n_ports && was == 0; j++)
+                if (str_same(o->ports[j]->name ? o->ports[j]->name : "", p->name ? p->name : "") &&
+                    o->ports[j]->has_nodeport)
+                    was = o->ports[j]->nodeport;
+            bool used = false; /* held before and still held by a port of the update */
+            for (size_t j = 0; j < s->n_ports && was != 0 && !used; j++)
+                used = s->ports[j]->has_nodeport && s->ports[j]->nodeport == was;
+            if (was != 0 && !used) {
+                p->has_nodeport = true;
+                p->nodeport = was;
+            }
+        }
+    }
+    if (needs_hc_node_port(o) && needs_hc_node_port(s) &&
+        (!s->has_healthchecknodeport || s->healthchecknodeport == 0) &&
+        o->has_healthchecknodeport) {
+        s->has_healthchecknodeport = true;
+        s->healthchecknodeport = o->healthchecknodeport;
+    }
+}
+
+/* Upstream's dropTypeDependentFields: a service whose new type no longer uses a field it was
+ * given (a cluster IP, node ports, the health check node port, ...) loses it, unless the update
+ * also changed that field (validation judges that). The values it held are released once the
+ * update is stored (api_alloc_release_unused). */
+static void drop_type_dependent_fields(service_t *svc, const service_t *old)
+{
+    spec_t *s = svc->spec;
+    const spec_t *o = old->spec;
+    if (s == NULL || o == NULL)
+        return;
+    const char *nt = service_type(s), *ot = service_type(o);
+    if (strcmp(ot, "ExternalName") != 0 && strcmp(nt, "ExternalName") == 0) {
+        if (str_same(s->clusterip, o->clusterip) && same_cluster_ips(s, o)) {
+            api_set_str(&s->clusterip, NULL);
+            clear_strings(&s->clusterips, &s->n_clusterips);
+        }
+        bool same_families = s->n_ipfamilies == o->n_ipfamilies;
+        for (size_t i = 0; same_families && i < s->n_ipfamilies; i++)
+            same_families = str_same(s->ipfamilies[i], o->ipfamilies[i]);
+        if (same_families)
+            clear_strings(&s->ipfamilies, &s->n_ipfamilies);
+        if (str_same(s->ipfamilypolicy, o->ipfamilypolicy))
+            api_set_str(&s->ipfamilypolicy, NULL);
+    }
+    if (needs_node_port(o) && !needs_node_port(s) && same_node_ports(s, o)) {
+        for (size_t i = 0; i < s->n_ports; i++) {
+            s->ports[i]->has_nodeport = false;
+            s->ports[i]->nodeport = 0;
+        }
+    }
+    if (needs_hc_node_port(o) && !needs_hc_node_port(s) &&
+        s->healthchecknodeport == o->healthchecknodeport) {
+        s->has_healthchecknodeport = false;
+        s->healthchecknodeport = 0;
+    }
+    if (strcmp(ot, "LoadBalancer") == 0 && strcmp(nt, "LoadBalancer") != 0) {
+        if (s->has_allocateloadbalancernodeports && o->has_allocateloadbalancernodeports &&
+            s->allocateloadbalancernodeports == o->allocateloadbalancernodeports)
+            s->has_allocateloadbalancernodeports = false;
+        if (str_same(s->loadbalancerclass, o->loadbalancerclass))
+            api_set_str(&s->loadbalancerclass, NULL);
+    }
+    if (externally_accessible(o) && !externally_accessible(s) &&
+        str_same(s->externaltrafficpolicy, o->externaltrafficpolicy))
+        api_set_str(&s->externaltrafficpolicy, NULL);
+    if (strcmp(nt, "LoadBalancer") != 0 && svc->status != NULL &&
+        svc->status->loadbalancer != NULL) {
+        api_obj_free(&svc->status->loadbalancer->base);
+        svc->status->loadbalancer = NULL;
+    }
+}
+
+void api_service_prepare_update(ProtobufCMessage *obj, const ProtobufCMessage *old_obj)
+{
+    service_t *svc = (service_t *)obj;
+    const service_t *old = (const service_t *)old_obj;
+    patch_allocated_values(svc, old);
+    normalize_cluster_ips(svc, old);
+    drop_type_dependent_fields(svc, old);
+}
+
 void api_alloc_service(struct api_req *req, ProtobufCMessage *obj, const ProtobufCMessage *old_obj,
                        bool dry_run, api_alloc_done_fn done)
 {
@@ -238,7 +443,7 @@ void api_alloc_service(struct api_req *req, ProtobufCMessage *obj, const Protobu
         k8s__io__api__core__v1__service_spec__init(svc->spec);
     }
     K8s__Io__Api__Core__V1__ServiceSpec *spec = svc->spec;
-    const char *type = spec->type && spec->type[0] ? spec->type : "ClusterIP";
+    const char *type = service_type(spec);
     if (strcmp(type, "ExternalName") != 0) {
         const char *ip = spec->clusterip;
         if ((ip == NULL || ip[0] == '\0') && spec->n_clusterips > 0)
@@ -272,7 +477,7 @@ void api_alloc_service(struct api_req *req, ProtobufCMessage *obj, const Protobu
                 op->items[op->n++] = it;
         }
     }
-    bool node_ports = strcmp(type, "NodePort") == 0 || strcmp(type, "LoadBalancer") == 0;
+    bool node_ports = needs_node_port(spec);
     for (size_t i = 0; node_ports && i < spec->n_ports && op->n < MAX_ITEMS; i++) {
         K8s__Io__Api__Core__V1__ServicePort *p = spec->ports[i];
         struct item it = {.is_ip = false, .port_index = (int)i};
@@ -321,7 +526,7 @@ void api_alloc_release_service(struct api_server *srv, const ProtobufCMessage *o
 static uint32_t held_ip(const service_t *svc)
 {
     struct in_addr a;
-    const char *type = svc->spec->type && svc->spec->type[0] ? svc->spec->type : "ClusterIP";
+    const char *type = service_type(svc->spec);
     if (strcmp(type, "ExternalName") == 0 || svc->spec->clusterip == NULL ||
         inet_pton(AF_INET, svc->spec->clusterip, &a) != 1)
         return 0;

@@ -20,6 +20,13 @@
 typedef void (*api_alloc_done_fn)(struct api_req *req, int code, const char *message);
 void api_alloc_service(struct api_req *req, ProtobufCMessage *svc, const ProtobufCMessage *old,
                        bool dry_run, api_alloc_done_fn done);
+/* An update of service obj from the stored old one, before validation and allocation, as
+ * upstream's service REST prepares it: values allocated before and left out of the update are
+ * kept (patchAllocatedValues), clusterIPs follows a changed clusterIP (normalizeClusterIPs),
+ * and fields the new type does not use are dropped unless the update changed them
+ * (dropTypeDependentFields; what they held is released once the update is stored, with
+ * api_alloc_release_unused). */
+void api_service_prepare_update(ProtobufCMessage *obj, const ProtobufCMessage *old);
 /* Frees the IP and node ports of a deleted (or never stored) service. */
 void api_alloc_release_service(struct api_server *srv, const ProtobufCMessage *svc);
 /* Releases the cluster IP and node ports service from holds that service to does not (after an

@@ -3,7 +3,8 @@
 # default, served by k8c-apiserver's watch cache (JSON lines over HTTP/2 +
 # TLS, 100 streams per connection), and, as the reference in the same run,
 # the same number of watchers directly on etcd 3.4's Watch API (gRPC bidi
-# streams, one watch per stream, 100 streams per connection), while one
+# streams, one watch per stream, 100 streams per connection, in cleartext:
+# the api_h2c case is the like-for-like one), while one
 # writer merge-PATCHes the annotation of PODS pods through the API server at
 # RATE writes/s for the case's seconds. Each case runs with every watcher on
 # all pods and with a selector (fieldSelector=metadata.name=pod-<j % PODS>
@@ -35,8 +36,9 @@
 #   TRACE=DIR: write DIR/trace-<case>.txt, a line per write (sent, acknowledged,
 #   slowest delivery: see bench_watch --trace),
 #   API_FLAGS="--flag=value ...": more k8c-apiserver flags for the api cases,
-#   CASES="api_all api_pb etcd_all api_sel etcd_sel": which kinds of case to run
-#   (api_pb: api_all with protobuf watch streams instead of JSON)
+#   CASES="api_all api_pb api_h2c etcd_all api_sel etcd_sel": which kinds of case to run
+#   (api_pb: api_all with protobuf watch streams instead of JSON; api_h2c: api_all
+#   on the API server's cleartext port, h2c without TLS, as etcd is served here)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -86,12 +88,13 @@ start_etcd() {
     wait_listen "$etcd_port"
 }
 
-api_pid=0 api_port=0 napi=0
+api_pid=0 api_port=0 api_h2c_port=0 napi=0
 start_api() {
     napi=$((napi + 1))
     api_port=$(free_port)
+    api_h2c_port=$(free_port)
     "$build/bin/k8c-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
-        --bind-address=127.0.0.1 --secure-port="$api_port" \
+        --bind-address=127.0.0.1 --secure-port="$api_port" --insecure-port="$api_h2c_port" \
         --tls-cert-file="$tmp/pki/server.crt" --tls-private-key-file="$tmp/pki/server.key" \
         --client-ca-file="$tmp/pki/ca.crt" --token-auth-file="$tmp/tokens.csv" \
         ${API_FLAGS:-} >"$tmp/api$napi.log" 2>&1 &
@@ -136,8 +139,11 @@ run_case() {
         perf_pid=$!
         pids+=("$perf_pid")
     fi
+    # api_h2c: the API server's cleartext port (as etcd is served here), no TLS.
+    local api=127.0.0.1:$api_port ca=$tmp/pki/ca.crt
+    [[ $name != api_h2c_* ]] || api=127.0.0.1:$api_h2c_port ca=
     line=$(timeout $((secs + 180)) "$bench" --label="$name" --target="$target" \
-        --api="127.0.0.1:$api_port" --ca="$tmp/pki/ca.crt" --token=tok \
+        --api="$api" --ca="$ca" --token=tok \
         --etcd="127.0.0.1:$etcd_port" --api-pid="$api_pid" --etcd-pid="$etcd_pid" \
         --watchers="$w" --per-conn=100 --pods="$pods" --rate="$rate" --seconds="$secs" \
         --threads="$threads" ${TRACE:+--trace="$TRACE/trace-$name.txt"} "$@" 2>"$tmp/bench.err") || status=$?
@@ -167,14 +173,14 @@ run_case() {
     stop_pid "$etcd_pid"
 }
 
-cases=" ${CASES:-api_all api_pb etcd_all api_sel etcd_sel} "
+cases=" ${CASES:-api_all api_pb api_h2c etcd_all api_sel etcd_sel} "
 for w in $watchers; do
-    for c in api_all api_pb etcd_all api_sel etcd_sel; do
+    for c in api_all api_pb api_h2c etcd_all api_sel etcd_sel; do
         [[ $cases == *" $c "* ]] || continue
         sel=()
         [[ $c == *_sel ]] && sel=(--selector)
         [[ $c == api_pb ]] && sel=(--proto)
-        run_case "${c}_$w" "${c%_*}" "$w" ${sel[@]+"${sel[@]}"}
+        run_case "${c}_$w" "${c%%_*}" "$w" ${sel[@]+"${sel[@]}"}
     done
 done
 
@@ -184,6 +190,10 @@ echo "etcd_log alarming_lines=$n loadavg_end=\"$(cut -d' ' -f1-3 /proc/loadavg)\
 grep -iE 'warn|error|panic' "$tmp/etcd.log" | grep -v "Deprecated '--logger" | sed -E 's/.*(W|E) \| //' | cut -c1-80 | sort | uniq -c |
     sort -rn | head -3 | sed 's/^/  /' || true
 
+# This machine's AES-128-GCM speed, for the TLS floor in the summary.
+GCM_BYTES_PER_SEC=$(openssl speed -elapsed -seconds 1 -bytes 16384 -evp aes-128-gcm 2>/dev/null |
+    awk '/^AES-128-GCM/ { sub(/k$/, "", $2); printf "%.0f", $2 * 1000 }') || true
+export GCM_BYTES_PER_SEC
 /usr/bin/python3 - "$tmp/out" <<'PY'
 import os, re, sys
 rows = {}
@@ -228,7 +238,8 @@ print("B/event: watch stream bytes per delivery (api cases); us/event: API serve
 print("all us/ev: CPU of the server, the store and this load generator together per delivery.")
 # The goal, for each encoding measured (client-go components watch in
 # protobuf, kubectl in JSON).
-for case, enc in (("api_all_10000", "JSON"), ("api_pb_10000", "protobuf")):
+for case, enc in (("api_all_10000", "JSON"), ("api_pb_10000", "protobuf"),
+                  ("api_h2c_10000", "JSON over cleartext h2c")):
     goal = rows.get(case)
     if not goal or "events_per_sec" not in goal:
         continue
@@ -241,4 +252,14 @@ for case, enc in (("api_all_10000", "JSON"), ("api_pb_10000", "protobuf")):
     print("goal, %s (10k watchers, every event of %s updates/s, p99 < 200 ms, < 10 KiB/watcher): %s"
           " (the offered rate needs %.2f of the machine's %s cores for server, store and load"
           " generator)" % (enc, goal["rate"], "met" if ok else "NOT met", need, os.cpu_count()))
+    # TLS alone: the offered bytes are encrypted by the server and decrypted by the load
+    # generator, at this machine's AES-128-GCM speed (the cipher the API server prefers).
+    gcm = float(os.environ.get("GCM_BYTES_PER_SEC", "0"))
+    if gcm > 0 and "h2c" not in case:
+        crypt = f(goal, "bytes_per_delivery") * f(goal, "offered_per_sec") / gcm
+        print("  TLS floor, %s: AES-128-GCM runs at %.2f GB/s on this machine (openssl speed,"
+              " 16 KiB records): encrypting the offered %.0f MB/s takes %.2f of a core in the"
+              " server, and decrypting it as much in the load generator" % (
+                  enc, gcm / 1e9, f(goal, "bytes_per_delivery") * f(goal, "offered_per_sec") / 1e6,
+                  crypt))
 PY

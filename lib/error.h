@@ -31,6 +31,7 @@
     X(K8C_ENOTLEADER, -1017, "not the leader")                                                     \
     X(K8C_ECONFLICT, -1018, "conflict")                                                            \
     X(K8C_ELEADERCHANGED, -1019, "leader changed; the request may or may not have been applied")   \
+    X(K8C_EUNSENT, -1020, "request not sent: the connection was never established")                \
     /* etcd v3 API errors: messages exactly as etcd 3.4 sends them (rpctypes). */                  \
     X(K8C_ETCD_EMPTY_KEY, -1100, "etcdserver: key is not provided")                                \
     X(K8C_ETCD_KEY_NOT_FOUND, -1101, "etcdserver: key not found")                                  \

@@ -884,6 +884,7 @@ struct k8c_grpc_client_call {
     bool done;         /* on_done delivered */
     bool send_closed;  /* half-close requested */
     bool headers_seen;
+    bool unsent; /* failed before its connection was up: the server never saw it */
     int http_status;
     int status;         /* grpc-status seen, -1 none */
     char *message;      /* grpc-message seen (decoded) */
@@ -1079,6 +1080,11 @@ void k8c_grpc_client_call_cancel(struct k8c_grpc_client_call *c)
     dl_add(&c->ch->deadlines, &c->dl, uv_now(c->ch->loop)); /* on_done never from inside cancel */
 }
 
+bool k8c_grpc_client_call_unsent(const struct k8c_grpc_client_call *c)
+{
+    return c->unsent;
+}
+
 void k8c_grpc_client_call_set_data(struct k8c_grpc_client_call *c, void *data)
 {
     c->data = data;
@@ -1173,6 +1179,7 @@ static void cli_on_closed(struct k8c_grpc_client_call *c, int err, uint32_t rst,
     char msg[K8C_ERRMSG_SIZE];
 
     c->stream = NULL;
+    c->unsent = err == K8C_EUNSENT;
     if (!c->done) {
         if (c->status >= 0 || (err == 0 && rst == 0)) {
             cli_on_remote_end(c);

@@ -234,6 +234,9 @@ int k8c_grpc_client_call_close_send(struct k8c_grpc_client_call *call);
 /* Cancels (RST_STREAM CANCEL to the server); on_done(CANCELLED) follows from
  * the loop, never from inside this function. No-op once done. */
 void k8c_grpc_client_call_cancel(struct k8c_grpc_client_call *call);
+/* The call failed (UNAVAILABLE) before its connection was up: the server
+ * never saw it, and it is safe to send again even if it was not idempotent. */
+bool k8c_grpc_client_call_unsent(const struct k8c_grpc_client_call *call);
 void k8c_grpc_client_call_set_data(struct k8c_grpc_client_call *call, void *data);
 void *k8c_grpc_client_call_data(const struct k8c_grpc_client_call *call);
 

@@ -2143,7 +2143,9 @@ static void conn_fail(struct conn *c, const char *why)
         if (c->session != NULL && s->id > 0)
             nghttp2_session_set_stream_user_data(c->session, s->id, NULL);
         bool clean = s->finished && (s->h1_done || s->websocket) && s->remote_closed;
-        stream_close(s, clean ? 0 : K8C_ECLOSED, 0, why);
+        /* A client connection that never came up sent nothing. */
+        int err = c->client != NULL && !c->connected ? K8C_EUNSENT : K8C_ECLOSED;
+        stream_close(s, clean ? 0 : err, 0, why);
     }
     if (c->session != NULL) {
         nghttp2_session_del(c->session);

@@ -270,7 +270,9 @@ struct k8c_http_client_ops {
     void (*on_end)(struct k8c_http_client_stream *s, void *arg);
     /* The stream is gone: error 0 after a clean end, else K8C_ECLOSED with
      * the RST_STREAM code (0 if none) and a reason for connection failures
-     * (may be NULL). Nothing may be done with s after this returns. */
+     * (may be NULL); K8C_EUNSENT when the connection failed before it was
+     * up (connect, TLS handshake), so the server never saw the request.
+     * Nothing may be done with s after this returns. */
     void (*on_close)(struct k8c_http_client_stream *s, int error, uint32_t rst_code,
                      const char *why, void *arg);
 };

@@ -860,6 +860,8 @@ static void on_proxy_message(struct k8c_grpc_client_call *cc, const struct k8c_g
  * not from the leader's gRPC answers then, as the write did commit).
  */
 static void proxy_answer(struct pending *p, int status, const char *message);
+static bool may_park(int tries);
+static void park(struct pending *p);
 
 /* The revision in a response's header (field 1, a ResponseHeader, whose
  * field 3 it is), or 0. Every etcd response has its header first. */
@@ -924,8 +926,13 @@ static void on_proxy_done(struct k8c_grpc_client_call *cc, int status, const cha
                           void *arg)
 {
     struct pending *p = arg;
-    (void)cc;
     p->proxy = NULL; /* done: nothing to cancel */
+    if (status == K8C_GRPC_UNAVAILABLE && k8c_grpc_client_call_unsent(cc) && !p->detached &&
+        p->handler != NULL && may_park(p->tries)) {
+        k8c_log_v(1, "leader unreachable, forwarding again err=\"%s\"", message);
+        park(p);
+        return;
+    }
     if (status == K8C_GRPC_OK && p->proxied != NULL && !p->detached) {
         int64_t rev = header_revision((const uint8_t *)p->proxied->data, p->proxied->len);
         if (rev > local_revision()) {
@@ -969,10 +976,31 @@ static void on_retry(uv_timer_t *t)
     pending_del(p);
 }
 
+/* Whether a request parked (tries) times may wait once more: for up to three
+ * election timeouts in all, 50 ms at a time. A leader that dies is replaced
+ * within that: the followers notice it one to two timeouts after its last
+ * heartbeat (randomized), then a vote round. */
+static bool may_park(int tries)
+{
+    return tries * 50 < 3 * opt.election_ms && server.grpc != NULL;
+}
+
+/* Runs p's handler again in 50 ms, with dispatch_tries one more. */
+static void park(struct pending *p)
+{
+    p->tries++;
+    p->retry = K8C_NEW(uv_timer_t);
+    uv_timer_init(server.loop, p->retry);
+    p->retry->data = p;
+    uv_timer_start(p->retry, on_retry, 50, 0);
+}
+
 /* Forwards a request this follower cannot serve to the leader, as is. While
  * no leader (or not its address) is known here, as right after an election,
- * the request waits and its handler runs again, for up to two election
- * timeouts; then the call gets etcd's "no leader" error. */
+ * or the leader it knows cannot be reached (a forward that failed before its
+ * connection was up: the leader never saw it), the request waits and its
+ * handler runs again, for up to three election timeouts (may_park); then
+ * the call gets etcd's "no leader" error, or the forward's. */
 static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_message *msg,
                               k8c_grpc_message_fn handler, void *handler_arg)
 {
@@ -981,24 +1009,20 @@ static void forward_to_leader(struct k8c_grpc_call *call, const struct k8c_grpc_
     char errmsg[K8C_ERRMSG_SIZE];
     struct pending *p;
 
+    if (ch == NULL && !may_park(dispatch_tries)) {
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
+        return;
+    }
+    p = pending_new(call);
+    p->handler = handler;
+    p->handler_arg = handler_arg;
+    p->request = k8c_buf_copy(msg->data, msg->len);
+    p->tries = dispatch_tries;
     if (ch == NULL) {
-        if (dispatch_tries * 50 >= 2 * opt.election_ms || server.grpc == NULL) {
-            k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
-            return;
-        }
-        p = pending_new(call);
-        p->handler = handler;
-        p->handler_arg = handler_arg;
-        p->request = k8c_buf_copy(msg->data, msg->len);
-        p->tries = dispatch_tries + 1;
-        p->retry = K8C_NEW(uv_timer_t);
-        uv_timer_init(server.loop, p->retry);
-        p->retry->data = p;
-        uv_timer_start(p->retry, on_retry, 50, 0);
+        park(p);
         return;
     }
     static const char *const metadata[] = {FORWARDED_METADATA, "1", NULL};
-    p = pending_new(call);
     copts.path = k8c_grpc_call_path(call);
     copts.metadata = metadata;
     copts.timeout_ms = 5000;

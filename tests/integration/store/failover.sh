@@ -157,8 +157,26 @@ for round in $(seq 1 "${FAILOVER_ROUNDS:-1}"); do
     t=$(now)
     kill -KILL "${pids[$leader]}"
     wait "${pids[$leader]}" 2>/dev/null || true
+    # A write sent to a follower at once, which still takes the dead peer for
+    # the leader: the forward cannot connect, so the leader never saw it, and
+    # the follower forwards it again once a new leader is known instead of
+    # failing with "connection refused" (etcdctl does not retry a write on
+    # that). A lease grant: a write that leaves the watched revisions alone.
+    other=$(((leader + 1) % 3))
+    ctl --command-timeout=5s --endpoints="$(ep "$other")" lease grant 60 \
+        >"$tmp/forwarded.out" 2>&1 &
+    fwdpid=$!
     first_write "$t" "leader SIGKILL ($round)"
     num_lt "$lat" 3 || fail "writes resumed only after ${lat} s without the leader (limit 3 s)"
+    fwd_rc=0
+    wait "$fwdpid" || fwd_rc=$?
+    expect "lease grant through s$other right after the leader died: $(tr '\n' ' ' <"$tmp/forwarded.out")" \
+        0 "$fwd_rc"
+    # etcdctl retries a failed grant and logs each failure: the follower must
+    # have answered the first one.
+    if grep -q 'retrying of unary invoker failed' "$tmp/forwarded.out"; then
+        fail "s$other answered the lease grant with an error first: $(head -c 400 "$tmp/forwarded.out")"
+    fi
     sleep 1
     store_start "$leader" $snap
     wait_healthy "$leader" 30

@@ -8,7 +8,10 @@
  * current value so the caller can answer 409 with it or retry.
  *
  * Failover: each call goes to the current peer; an UNAVAILABLE answer moves
- * to the next peer and retries the call there, once per peer.
+ * to the next peer and retries the call there, once per peer. A watch that
+ * ends UNAVAILABLE moves the current peer too (its owner starts it over).
+ * Connections have keepalive pings, so a peer that hangs fails like one
+ * that went away.
  */
 #include "etcd.h"
 
@@ -97,6 +100,10 @@ struct api_etcd *api_etcd_new(uv_loop_t *loop, const struct api_etcd_options *op
         snprintf(target_buf, sizeof(target_buf), "%s", target);
         target_buf[strcspn(target_buf, "/")] = '\0';
         co.max_receive_message = 256u << 20;
+        /* A peer that hangs (stopped, partitioned) fails its calls within
+         * 6-8 s, and they move to the next peer, where without this they
+         * waited for --request-timeout; watches start over there too. */
+        co.keepalive_ms = 3000;
         e->peers[e->npeers] = k8c_grpc_channel_new(loop, target_buf, &co, errmsg);
         if (e->peers[e->npeers] == NULL)
             goto fail;
@@ -506,6 +513,7 @@ void api_etcd_lease_get(struct api_etcd *e, int64_t ttl, api_etcd_cb cb, void *a
 
 struct api_etcd_watch {
     struct api_etcd *e;
+    size_t peer; /* e->peers index it runs on */
     struct k8c_grpc_client_call *call;
     api_etcd_event_cb ev_cb;
     api_etcd_watch_done_cb done_cb;
@@ -563,6 +571,13 @@ static void watch_done(struct k8c_grpc_client_call *call, int status, const char
                        void *arg)
 {
     struct api_etcd_watch *w = arg;
+    /* The peer is gone or hangs (keepalive): the next watch, and the calls,
+     * go to the next one, as a failed call moves them. */
+    if (status == K8C_GRPC_UNAVAILABLE && w->e->current == w->peer) {
+        k8c_log_v(1, "etcd watch peer unavailable, moving to the next peer=%s err=\"%s\"",
+                  w->e->names[w->peer], message);
+        w->e->current = (w->peer + 1) % w->e->npeers;
+    }
     if (w->err != 0)
         watch_finish(w, w->err, w->errmsg, w->compact_rev);
     else if (w->cancelled)
@@ -590,7 +605,8 @@ struct api_etcd_watch *api_etcd_watch(struct api_etcd *e, const char *key, const
         .on_done = watch_done,
         .arg = w,
     };
-    w->call = k8c_grpc_channel_call(e->peers[e->current], &o, errmsg);
+    w->peer = e->current;
+    w->call = k8c_grpc_channel_call(e->peers[w->peer], &o, errmsg);
     if (w->call == NULL) {
         k8c_free(w);
         return NULL;

@@ -1458,6 +1458,7 @@ struct k8c_grpc_channel *k8c_grpc_channel_new(uv_loop_t *loop, const char *targe
         ho.cert_file = opts->cert_file;
         ho.key_file = opts->key_file;
         ho.server_name = opts->server_name;
+        ho.keepalive_ms = opts->keepalive_ms;
     }
     struct k8c_http_client *http = k8c_http_client_new(loop, target, &ho, errmsg);
     if (http == NULL)

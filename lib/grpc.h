@@ -186,6 +186,7 @@ struct k8c_grpc_channel_options {
     const char *key_file;       /* its key */
     const char *server_name;    /* SNI / verification name; default: the target's host */
     size_t max_receive_message; /* 0: 4 MiB */
+    unsigned keepalive_ms;      /* 0: off; see k8c_http_client_options (UNAVAILABLE) */
 };
 
 /* A channel to target: "host:port", "[v6]:port" or "unix:/path". Connects

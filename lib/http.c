@@ -25,6 +25,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -160,10 +161,12 @@ struct k8c_http_client {
     SSL_CTX *tls;
     char *host, *port, *unix_path, *authority, *server_name;
     size_t nconns; /* connections not yet closed (the current and dying ones), plus the
-                    * flusher's two handles while they are open */
+                    * flusher's two handles while they are open, plus the keepalive timer */
     struct flusher flush;
     bool flush_init;
     bool deleting;
+    unsigned keepalive_ms; /* k8c_http_client_options.keepalive_ms */
+    uv_timer_t keepalive;  /* ticks while keepalive_ms > 0 (keepalive_tick) */
 };
 
 struct conn {
@@ -178,7 +181,10 @@ struct conn {
     struct k8c_http_server *srv;    /* server side */
     struct listener *listener;      /* server side: TLS settings */
     struct k8c_http_client *client; /* client side */
-    struct conn *next, *prev;       /* srv->conns */
+    uint64_t last_heard;            /* client: when it was started or last read from (ms) */
+    uint64_t ping_sent;             /* client: when the unanswered keepalive PING went, or 0 */
+    bool keepalive_late; /* client: a keepalive tick found it overdue (the next one fails it) */
+    struct conn *next, *prev; /* srv->conns */
     SSL *ssl;
     BIO *rbio;             /* TLS input: reads tls_in (conn_bio_new) */
     BIO *wbio;             /* TLS output: appended to tls_out (conn_bio_new) */
@@ -2314,6 +2320,11 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = stream->data;
 
+    if (c->client != NULL && nread > 0) {
+        c->last_heard = uv_now(c->loop);
+        c->ping_sent = 0;
+        c->keepalive_late = false;
+    }
     if (nread < 0) {
         conn_fail(c, nread == UV_EOF ? "connection closed by peer" : uv_strerror((int)nread));
         return;
@@ -2705,6 +2716,52 @@ void k8c_http_server_del(struct k8c_http_server *srv)
 
 /* ======================= client ======================= */
 
+/* Keepalive (k8c_http_client_options.keepalive_ms), four times a period. A
+ * connection overdue (not up, or its PING unanswered) fails at the second
+ * tick that finds it so: timers run before the loop reads, and an answer may
+ * be waiting unread after the loop was busy for a while. */
+static void keepalive_tick(uv_timer_t *t)
+{
+    struct k8c_http_client *cl = t->data;
+    struct conn *c = cl->conn;
+    uint64_t now = uv_now(cl->loop), k = cl->keepalive_ms;
+    char why[96];
+
+    if (c == NULL || c->closing)
+        return;
+    if (c->streams == NULL) { /* nothing is waiting: the next request starts the clock */
+        c->last_heard = now;
+        c->ping_sent = 0;
+        c->keepalive_late = false;
+        return;
+    }
+    bool late =
+        c->connected ? c->ping_sent != 0 && now - c->ping_sent >= k : now - c->last_heard >= 2 * k;
+    if (late && c->keepalive_late) {
+        if (c->connected)
+            snprintf(why, sizeof(why), "keepalive ping unanswered for %" PRIu64 " ms",
+                     now - c->ping_sent);
+        else
+            snprintf(why, sizeof(why), "connection not up after %" PRIu64 " ms",
+                     now - c->last_heard);
+        conn_fail(c, why);
+        return;
+    }
+    c->keepalive_late = late;
+    if (c->connected && c->session != NULL && c->ping_sent == 0 && now - c->last_heard >= k) {
+        c->ping_sent = now;
+        nghttp2_submit_ping(c->session, NGHTTP2_FLAG_NONE, NULL);
+        conn_flush(c);
+    }
+}
+
+static void keepalive_closed(uv_handle_t *h)
+{
+    struct k8c_http_client *cl = h->data;
+    if (--cl->nconns == 0)
+        client_free(cl);
+}
+
 struct k8c_http_client *k8c_http_client_new(uv_loop_t *loop, const char *target,
                                             const struct k8c_http_client_options *opts,
                                             char *errmsg)
@@ -2763,6 +2820,15 @@ struct k8c_http_client *k8c_http_client_new(uv_loop_t *loop, const char *target,
         SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x02h2", 3);
         cl->tls = ctx;
     }
+    if (opts != NULL && opts->keepalive_ms > 0) {
+        unsigned period = opts->keepalive_ms / 4 > 10 ? opts->keepalive_ms / 4 : 10;
+        cl->keepalive_ms = opts->keepalive_ms;
+        uv_timer_init(loop, &cl->keepalive);
+        cl->keepalive.data = cl;
+        uv_timer_start(&cl->keepalive, keepalive_tick, period, period);
+        uv_unref((uv_handle_t *)&cl->keepalive);
+        cl->nconns++;
+    }
     return cl;
 }
 
@@ -2789,6 +2855,8 @@ void k8c_http_client_del(struct k8c_http_client *cl)
     if (cl == NULL || cl->deleting)
         return;
     cl->deleting = true;
+    if (cl->keepalive_ms > 0)
+        uv_close((uv_handle_t *)&cl->keepalive, keepalive_closed);
     if (cl->flush_init) {
         flusher_close(&cl->flush, client_flusher_closed);
         cl->nconns += 1;
@@ -2895,6 +2963,7 @@ static struct conn *client_conn(struct k8c_http_client *cl)
     struct conn *c = K8C_NEW(struct conn);
     c->loop = cl->loop;
     c->client = cl;
+    c->last_heard = uv_now(cl->loop);
     c->proto = PROTO_H2;
     cl->conn = c;
     cl->nconns++;

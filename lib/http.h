@@ -257,6 +257,12 @@ struct k8c_http_client_options {
     const char *cert_file;   /* optional client certificate */
     const char *key_file;    /* its key */
     const char *server_name; /* SNI / verification name; default: the target's host */
+    /* Keepalive (0: off): while requests are open, a connection from which
+     * nothing arrived for this long gets an HTTP/2 PING, and one that still
+     * has not answered this long after (or that is not up this long after
+     * it was started) fails its requests, so that a peer which hangs (a
+     * stopped process, a partition) is noticed like one that went away. */
+    unsigned keepalive_ms;
 };
 
 struct k8c_http_client_ops {

@@ -15,6 +15,15 @@
 #include "alloc.h"
 #include "grpc.h"
 
+/* A peer that accepts connections and then never reads or answers, as a
+ * stopped process does (the kernel completes the handshake for it). */
+struct mute_peer {
+    uv_tcp_t listener, conn;
+    bool listening, accepted;
+    int port;
+    int closing;
+};
+
 struct fixture {
     uv_loop_t loop;
     struct k8c_grpc_server *srv;
@@ -24,6 +33,7 @@ struct fixture {
     int done_status;
     char done_message[256];
     int done_calls;
+    bool done_unsent;
     int messages;
     char last[256];
     /* server side */
@@ -32,6 +42,7 @@ struct fixture {
     int busy_at;         /* bytes sent when send() first returned K8C_EBUSY */
     char park_order[16]; /* x-n of the parked calls, in the order they were cancelled */
     bool saw_unwritable;
+    struct mute_peer mute; /* open while mute.listening (teardown closes it) */
 };
 
 static struct fixture *fx;
@@ -127,6 +138,7 @@ static void client_done(struct k8c_grpc_client_call *call, int status, const cha
                         void *arg)
 {
     fx->done_calls++;
+    fx->done_unsent = k8c_grpc_client_call_unsent(call);
     fx->done_status = status;
     snprintf(fx->done_message, sizeof(fx->done_message), "%s", message);
 }
@@ -162,8 +174,11 @@ static void walk_cb(uv_handle_t *h, void *arg)
     fprintf(stderr, "leaked handle type=%s\n", uv_handle_type_name(h->type));
 }
 
+static void mute_stop(struct mute_peer *m);
+
 static int teardown(void **state)
 {
+    mute_stop(&fx->mute); /* a test that failed half-way left it open */
     if (fx->ch)
         k8c_grpc_channel_del(fx->ch);
     if (fx->srv)
@@ -337,6 +352,125 @@ static void test_channel_del_with_open_call(void **state)
     assert_int_equal(fx->cancels, 1);
 }
 
+static void mute_accept(uv_stream_t *l, int status)
+{
+    struct mute_peer *m = l->data;
+    assert_int_equal(status, 0);
+    assert_false(m->accepted);
+    uv_tcp_init(l->loop, &m->conn);
+    assert_int_equal(uv_accept(l, (uv_stream_t *)&m->conn), 0);
+    m->accepted = true;
+}
+
+static void mute_start(struct mute_peer *m)
+{
+    struct sockaddr_in sa;
+    struct sockaddr_storage name;
+    int len = sizeof(name);
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    uv_tcp_init(&fx->loop, &m->listener);
+    m->listener.data = m;
+    assert_int_equal(uv_tcp_bind(&m->listener, (const struct sockaddr *)&sa, 0), 0);
+    assert_int_equal(uv_listen((uv_stream_t *)&m->listener, 8, mute_accept), 0);
+    uv_tcp_getsockname(&m->listener, (struct sockaddr *)&name, &len);
+    m->port = ntohs(((struct sockaddr_in *)&name)->sin_port);
+    m->listening = true;
+}
+
+static void mute_closed(uv_handle_t *h)
+{
+    ((struct mute_peer *)h->data)->closing--;
+}
+
+static void mute_stop(struct mute_peer *m)
+{
+    if (!m->listening)
+        return;
+    m->listening = false;
+    m->listener.data = m;
+    m->closing++;
+    uv_close((uv_handle_t *)&m->listener, mute_closed);
+    if (m->accepted) {
+        m->conn.data = m;
+        m->closing++;
+        uv_close((uv_handle_t *)&m->conn, mute_closed);
+    }
+    for (int i = 0; i < 1000 && m->closing > 0; i++)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    assert_int_equal(m->closing, 0);
+}
+
+/* The fixture's channel replaced by one to port with keepalive_ms. */
+static void channel_to(int port, unsigned keepalive_ms)
+{
+    char errmsg[K8C_ERRMSG_SIZE];
+    struct k8c_grpc_channel_options co = {.keepalive_ms = keepalive_ms};
+    k8c_grpc_channel_del(fx->ch);
+    snprintf(fx->target, sizeof(fx->target), "127.0.0.1:%d", port);
+    fx->ch = k8c_grpc_channel_new(&fx->loop, fx->target, &co, errmsg);
+    assert_non_null(fx->ch);
+}
+
+/* A call to a peer that hangs fails UNAVAILABLE once its keepalive PING goes
+ * unanswered, where without keepalive it would wait for its deadline; the
+ * request did reach the connection, so it is not "unsent". */
+static void test_keepalive_hung_peer(void **state)
+{
+    struct mute_peer *m = &fx->mute;
+    mute_start(m);
+    channel_to(m->port, 100);
+    uint64_t t0 = uv_now(&fx->loop);
+    struct k8c_grpc_client_call *c = start("/t.S/Park", 5000, NULL); /* without keepalive */
+    k8c_grpc_client_call_send_bytes(c, "x", 1);
+    run_until_done(1);
+    assert_int_equal(fx->done_status, K8C_GRPC_UNAVAILABLE);
+    assert_non_null(strstr(fx->done_message, "keepalive ping unanswered"));
+    assert_false(fx->done_unsent);
+    assert_true(m->accepted);
+    /* silence for 100 ms, then the PING unanswered for 100 ms */
+    assert_true(uv_now(&fx->loop) - t0 >= 200);
+}
+
+static void timer_done(uv_timer_t *t)
+{
+}
+
+/* Keepalive on a live connection: an idle call outlives many periods (the
+ * server answers each PING) and then ends normally. */
+static void test_keepalive_live_peer(void **state)
+{
+    uv_timer_t t;
+    channel_to(k8c_grpc_server_port(fx->srv), 40);
+    struct k8c_grpc_client_call *c = start("/t.S/Park", 0, NULL);
+    k8c_grpc_client_call_send_bytes(c, "x", 1);
+    uv_timer_init(&fx->loop, &t);
+    uv_timer_start(&t, timer_done, 600, 0);
+    while (uv_is_active((uv_handle_t *)&t))
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    assert_int_equal(fx->done_calls, 0);
+    assert_int_equal(k8c_grpc_client_call_close_send(c), 0);
+    run_until_done(1);
+    assert_int_equal(fx->done_status, K8C_GRPC_OK);
+}
+
+/* Nothing listens: the call fails UNAVAILABLE and is known unsent (safe to
+ * send again, even a write). */
+static void test_unsent_when_refused(void **state)
+{
+    mute_start(&fx->mute);
+    int port = fx->mute.port;
+    mute_stop(&fx->mute);
+    channel_to(port, 0);
+    struct k8c_grpc_client_call *c = start("/t.S/Echo", 5000, NULL);
+    k8c_grpc_client_call_send_bytes(c, "x", 1);
+    k8c_grpc_client_call_close_send(c);
+    run_until_done(1);
+    assert_int_equal(fx->done_status, K8C_GRPC_UNAVAILABLE);
+    assert_non_null(strstr(fx->done_message, "connection refused"));
+    assert_true(fx->done_unsent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +483,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_deadline_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_shutdown_with_open_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channel_del_with_open_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keepalive_hung_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keepalive_live_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsent_when_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
  * current value so the caller can answer 409 with it or retry.
  *
  * Failover: each call goes to the current peer; an UNAVAILABLE answer moves
- * to the next peer and retries the call there, once per peer. A watch that
+ * to the next peer and retries the call there, once per peer, then a few
+ * more times after a while (call_wait). A watch that
  * ends UNAVAILABLE moves the current peer too (its owner starts it over).
  * Connections have keepalive pings, so a peer that hangs fails like one
  * that went away.
@@ -44,6 +45,7 @@ struct api_etcd {
     unsigned lease_objects;   /* attached to it so far */
     bool lease_granting;
     struct lease_waiter *lease_waiters, **lease_tail;
+    struct call *waiting; /* calls waiting to try again (call_wait) */
 };
 
 void api_etcd_prefix_end(const char *key, char *end, size_t size)
@@ -128,10 +130,13 @@ const char *api_etcd_member(const struct api_etcd *e, size_t i)
     return i < e->npeers ? e->names[i] : NULL;
 }
 
+static void calls_abandon(struct api_etcd *e);
+
 void api_etcd_del(struct api_etcd *e)
 {
     if (e == NULL)
         return;
+    calls_abandon(e);
     for (size_t i = 0; i < e->npeers; i++) {
         k8c_grpc_channel_del(e->peers[i]);
         k8c_free(e->names[i]);
@@ -153,6 +158,8 @@ struct call {
     size_t tries;
     api_etcd_cb cb;
     void *arg;
+    uv_timer_t *wait;              /* waiting to try again, or NULL */
+    struct call *next, **prev_ptr; /* in e->waiting while it waits */
 };
 
 static void fill_kv(struct api_etcd_kv *out, const Mvccpb__KeyValue *kv)
@@ -185,6 +192,61 @@ static int error_from_status(int status, const char *message)
 
 static void call_send(struct call *c);
 
+/*
+ * An UNAVAILABLE answer (the peer is gone or hangs, no leader, the leader
+ * changed) is tried again: at once on each other peer, then, as
+ * kube-apiserver's etcd3retry does, after 300, 600, 1200 and 2400 ms, for an
+ * election to end. A write tried again may have been applied the first time:
+ * the transactions are conditional, so it then fails its comparison (an
+ * AlreadyExists or Conflict for a change that was made) and never applies
+ * twice.
+ */
+#define RETRY_WAITS         4
+#define RETRY_FIRST_WAIT_MS 300
+
+static void call_unwait(struct call *c)
+{
+    *c->prev_ptr = c->next;
+    if (c->next != NULL)
+        c->next->prev_ptr = c->prev_ptr;
+    uv_close((uv_handle_t *)c->wait, (uv_close_cb)k8c_free);
+    c->wait = NULL;
+}
+
+static void on_call_wait(uv_timer_t *t)
+{
+    struct call *c = t->data;
+    call_unwait(c);
+    call_send(c);
+}
+
+static void call_wait(struct call *c, uint64_t ms)
+{
+    struct api_etcd *e = c->e;
+    c->wait = K8C_NEW(uv_timer_t);
+    uv_timer_init(e->loop, c->wait);
+    c->wait->data = c;
+    uv_timer_start(c->wait, on_call_wait, ms, 0);
+    c->next = e->waiting;
+    if (c->next != NULL)
+        c->next->prev_ptr = &c->next;
+    c->prev_ptr = &e->waiting;
+    e->waiting = c;
+}
+
+/* Shutting down: the waiting calls end with K8C_ESHUTDOWN. */
+static void calls_abandon(struct api_etcd *e)
+{
+    while (e->waiting != NULL) {
+        struct call *c = e->waiting;
+        struct api_etcd_result res = {.err = K8C_ESHUTDOWN, .errmsg = "shutting down"};
+        call_unwait(c);
+        c->cb(c->arg, &res);
+        k8c_free(c->req);
+        k8c_free(c);
+    }
+}
+
 static void deliver_range(struct call *c, const Etcdserverpb__RangeResponse *r, int err_if_empty)
 {
     struct api_etcd_result res = {0};
@@ -211,11 +273,14 @@ static void call_done(int status, const char *message, const ProtobufCMessage *r
     struct api_etcd_result res = {0};
 
     if (status != K8C_GRPC_OK) {
-        if (status == K8C_GRPC_UNAVAILABLE && ++c->tries < c->e->npeers) {
+        if (status == K8C_GRPC_UNAVAILABLE && c->tries + 1 < c->e->npeers + RETRY_WAITS) {
             k8c_log_v(1, "etcd peer unavailable, trying the next peer=%s err=\"%s\"",
                       c->e->names[c->e->current], message);
             c->e->current = (c->e->current + 1) % c->e->npeers;
-            call_send(c);
+            if (++c->tries < c->e->npeers)
+                call_send(c);
+            else
+                call_wait(c, RETRY_FIRST_WAIT_MS << (c->tries - c->e->npeers));
             return;
         }
         res.err = error_from_status(status, message);

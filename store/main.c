@@ -569,6 +569,11 @@ static void member_channel_options(bool tls, struct k8c_grpc_channel_options *co
         copts->key_file = opt.key_file;
     }
     copts->max_receive_message = (size_t)server.max_request_bytes + 64 * 1024 * 1024;
+    /* A member that hangs (stopped, cut off) fails the calls to it within two
+     * to three election timeouts, as the cluster replaces a leader that does:
+     * a forward to it then answers UNAVAILABLE, and the client tries again,
+     * where it waited for the forward's 5 s timeout. */
+    copts->keepalive_ms = (unsigned)(opt.election_ms > 100 ? opt.election_ms : 100);
 }
 
 /* A channel to a member's client URL, with our client credentials for https. */
@@ -932,6 +937,13 @@ static void on_proxy_done(struct k8c_grpc_client_call *cc, int status, const cha
         k8c_log_v(1, "leader unreachable, forwarding again err=\"%s\"", message);
         park(p);
         return;
+    }
+    /* Cancelled while the call is still ours: a new leader was learnt and the
+     * channel to the old one closed under the forward (leader_channel), which
+     * may or may not have been applied: etcd's answer for that. */
+    if (status == K8C_GRPC_CANCELLED && !p->detached) {
+        status = K8C_GRPC_UNAVAILABLE;
+        message = "etcdserver: leader changed";
     }
     if (status == K8C_GRPC_OK && p->proxied != NULL && !p->detached) {
         int64_t rev = header_revision((const uint8_t *)p->proxied->data, p->proxied->len);

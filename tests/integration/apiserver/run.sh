@@ -761,6 +761,37 @@ multi)
     kill -CONT "${pid[s0]}" "${pid[s1]}" "${pid[s2]}"
     expect_match "?timeout=2s ends the request" "request did not complete within requested timeout" "$out"
     [ "$took" -lt 20 ] || fail "?timeout=2s answered after ${took}s"
+    # A third API server on all three peers. With the raft leader stopped (as
+    # a partition leaves it), writes go on through the other two: a peer that
+    # hangs is noticed by keepalive pings, a follower's forward to the stopped
+    # leader fails the same way, and UNAVAILABLE answers are tried again.
+    # They used to hang until the leader came back.
+    api_port3=$(free_port)
+    start_apiserver "$bin/k8c-apiserver" "$api_port3" "$(cluster_urls s)" "$tmp/api3.log" \
+        --token-auth-file="$tmp/tokens.csv"
+    wait_apiserver_ready "$api_port3" "${pids[-1]}" "$tmp/api3.log" -H "Authorization: Bearer t0ken" ||
+        fail "third apiserver not ready"
+    for round in 1 2; do
+        leader=""
+        for _ in $(seq 1 50); do
+            port=$(etcdctl --endpoints="$(cluster_urls s)" endpoint status 2>/dev/null |
+                awk -F', ' '$5 == "true" { sub(".*:", "", $1); print $1 }')
+            for i in 0 1 2; do [ "${cport[s$i]}" = "$port" ] && leader=s$i; done
+            [ -n "$leader" ] && break
+            sleep 0.2
+        done
+        [ -n "$leader" ] || fail "no store leader"
+        kill -STOP "${pid[$leader]}"
+        out=$(for i in 1 2 3; do
+            kubectl --server="https://127.0.0.1:$api_port3" --request-timeout=40s create configmap \
+                "part-$round-$i" 2>&1
+        done)
+        kill -CONT "${pid[$leader]}"
+        expect "writes with the store leader $leader stopped (round $round)" \
+            "configmap/part-$round-1 created configmap/part-$round-2 created configmap/part-$round-3 created" \
+            "$(echo $out)"
+        wait_api
+    done
     ;;
 hostile)
     start_etcd

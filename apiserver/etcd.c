@@ -628,7 +628,10 @@ static void watch_message(struct k8c_grpc_client_call *call, const struct k8c_gr
             fill_kv(&prev, ev->prev_kv);
         w->ev_cb(w->arg, ev->type, &kv, ev->prev_kv ? &prev : NULL, ev->kv->mod_revision);
     }
-    if (r->n_events == 0 && !w->done && !w->cancelled)
+    /* A response without events is a progress notification: every event up
+     * to its revision was sent. Not the "created" one: its revision is the
+     * store's when the watch began, and older events may still follow. */
+    if (r->n_events == 0 && !r->created && !w->done && !w->cancelled)
         w->ev_cb(w->arg, -1, NULL, NULL, rev);
 }
 

@@ -35,6 +35,7 @@
 #define WATCH_MAX_QUEUED     (16u * 1024 * 1024)
 #define BOOKMARK_INTERVAL_MS 10000
 #define RESTART_DELAY_MS     1000
+#define RESUME_DELAY_MS      100 /* before a watch that ended goes on elsewhere */
 
 enum { EV_ADDED, EV_MODIFIED, EV_DELETED, EV_NTYPES };
 static const char *const type_name[EV_NTYPES] = {"ADDED", "MODIFIED", "DELETED"};
@@ -761,9 +762,29 @@ static void cache_clear(struct cache *c)
     }
 }
 
+static void on_store_watch_done(void *arg, int err, const char *errmsg, int64_t rev);
+static void on_restart(uv_timer_t *t);
+
+/* The cache goes on from where its store watch ended (c->rev: every event up
+ * to it is in), on the peer the failure moved to; a new watch from a
+ * revision the store has compacted away ends at once with that error, and
+ * the cache starts over. */
+static void cache_resume(struct cache *c)
+{
+    c->w = api_etcd_watch(c->srv->etcd, c->prefix, c->end, c->rev + 1, true, true, on_store_event,
+                          on_store_watch_done, c);
+    if (c->w == NULL)
+        uv_timer_start(&c->restart, on_restart, RESTART_DELAY_MS, 0);
+}
+
+/* A full cache resumes its watch; an empty one lists first. */
 static void on_restart(uv_timer_t *t)
 {
-    cache_start(t->data);
+    struct cache *c = t->data;
+    if (c->ready)
+        cache_resume(c);
+    else
+        cache_start(c);
 }
 
 static void on_store_watch_done(void *arg, int err, const char *errmsg, int64_t rev)
@@ -772,6 +793,15 @@ static void on_store_watch_done(void *arg, int err, const char *errmsg, int64_t 
     c->w = NULL;
     if (shutting_down)
         return;
+    if (c->ready && err != K8C_ETCD_COMPACTED) {
+        /* A store peer went away or hangs: the watchers keep their streams and
+         * miss nothing, as upstream's reflector watches again from its last
+         * revision. */
+        k8c_log_info("watch cache: store watch ended, resuming resource=%s rev=%lld err=\"%s\"",
+                     c->res->resource, (long long)c->rev, err ? errmsg : "none");
+        uv_timer_start(&c->restart, on_restart, RESUME_DELAY_MS, 0);
+        return;
+    }
     k8c_log_info("watch cache: store watch ended, starting over resource=%s err=\"%s\"",
                  c->res->resource, err ? errmsg : "none");
     /* Watchers reconnect (client-go relists on a closed watch). */

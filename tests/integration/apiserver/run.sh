@@ -771,6 +771,14 @@ multi)
         --token-auth-file="$tmp/tokens.csv"
     wait_apiserver_ready "$api_port3" "${pids[-1]}" "$tmp/api3.log" -H "Authorization: Bearer t0ken" ||
         fail "third apiserver not ready"
+    # A watch through it lives on across every stop below and misses nothing:
+    # the watch cache resumes its store watch on another peer.
+    rv=$(kubectl --server="https://127.0.0.1:$api_port3" get configmaps \
+        -o jsonpath='{.metadata.resourceVersion}')
+    curl -sN --max-time 150 --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' \
+        "https://127.0.0.1:$api_port3/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$rv" \
+        >"$tmp/watch3.out" 2>&1 &
+    watch3=$!
     for round in 1 2; do
         leader=""
         for _ in $(seq 1 50); do
@@ -792,6 +800,25 @@ multi)
             "$(echo $out)"
         wait_api
     done
+    # Each peer stopped in turn: one of them serves the API server's store watch.
+    for i in 0 1 2; do
+        kill -STOP "${pid[s$i]}"
+        out=$(kubectl --server="https://127.0.0.1:$api_port3" --request-timeout=40s create configmap \
+            "part-s$i" 2>&1)
+        kill -CONT "${pid[s$i]}"
+        expect "write with store peer s$i stopped" "configmap/part-s$i created" "$out"
+        wait_api
+    done
+    for _ in $(seq 1 150); do
+        grep -q '"name":"part-s2"' "$tmp/watch3.out" && break
+        sleep 0.2
+    done
+    kill -0 "$watch3" 2>/dev/null || fail "the watch ended: $(tail -c 300 "$tmp/watch3.out")"
+    kill "$watch3"
+    wait "$watch3" 2>/dev/null || true
+    expect "the watch saw every write" \
+        "part-1-1 part-1-2 part-1-3 part-2-1 part-2-2 part-2-3 part-s0 part-s1 part-s2" \
+        "$(grep -o '"name":"part-[^"]*"' "$tmp/watch3.out" | cut -d'"' -f4 | tr '\n' ' ' | sed 's/ $//')"
     ;;
 hostile)
     start_etcd

@@ -666,8 +666,13 @@ struct api_etcd_watch *api_etcd_watch(struct api_etcd *e, const char *key, const
     w->ev_cb = ev_cb;
     w->done_cb = done_cb;
     w->arg = arg;
+    /* As kube-apiserver's (clientv3.WithRequireLeader): a peer cut off from
+     * the others ends the watch ("etcdserver: no leader"), and it goes on at
+     * another, where it would stay silent. */
+    static const char *const require_leader[] = {"hasleader", "true", NULL};
     struct k8c_grpc_call_options o = {
         .path = "/etcdserverpb.Watch/Watch",
+        .metadata = require_leader,
         .response = &etcdserverpb__watch_response__descriptor,
         .on_message = watch_message,
         .on_done = watch_done,

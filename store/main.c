@@ -988,6 +988,12 @@ static void on_retry(uv_timer_t *t)
     pending_del(p);
 }
 
+/* Whether this member knows a leader (itself included). */
+static bool knows_leader(void)
+{
+    return server.raft != NULL && store_raft_leader(server.raft, NULL) != 0;
+}
+
 /* Whether a request parked (tries) times may wait once more: for up to three
  * election timeouts in all, 50 ms at a time. A leader that dies is replaced
  * within that: the followers notice it one to two timeouts after its last
@@ -1540,6 +1546,8 @@ int main(int argc, char **argv)
         k8c_log_error("cannot serve Watch err=%s", errmsg);
         return 1;
     }
+    store_watch_service_require_leader(server.watch_svc, knows_leader,
+                                       (uint64_t)(3 * opt.election_ms));
     k8c_grpc_server_set_http_handler(server.grpc, on_http, NULL);
     for (char *urls = k8c_strdup(opt.listen_client_urls), *save = NULL,
               *url = strtok_r(urls, ",", &save);

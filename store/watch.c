@@ -727,12 +727,18 @@ struct store_watch_service {
     int open_timers;
     size_t calls;
     bool closing;
+    struct watch_call *open; /* every call, for the require-leader check */
+    /* store_watch_service_require_leader; has_leader NULL: metadata ignored */
+    bool (*has_leader)(void);
+    uint64_t no_leader_after_ms, leaderless_since; /* uv_now when it had none first, or 0 */
 };
 
 struct watch_call {
     struct store_watch_service *svc;
     struct k8c_grpc_call *call;
     struct store_watch_stream *stream;
+    bool require_leader;
+    struct watch_call *next, **prev_ptr; /* svc->open */
 };
 
 static void service_maybe_free(struct store_watch_service *svc)
@@ -759,6 +765,9 @@ static bool call_sink_writable(void *arg)
 static void call_end(struct watch_call *wc, int status, const char *message)
 {
     struct store_watch_service *svc = wc->svc;
+    *wc->prev_ptr = wc->next;
+    if (wc->next != NULL)
+        wc->next->prev_ptr = wc->prev_ptr;
     store_watch_stream_del(wc->stream);
     k8c_grpc_call_set_data(wc->call, NULL);
     k8c_grpc_call_finish(wc->call, status, message);
@@ -770,12 +779,25 @@ static void call_end(struct watch_call *wc, int status, const char *message)
 static void on_watch_start(struct k8c_grpc_call *call, void *arg)
 {
     struct store_watch_service *svc = arg;
+    const char *rl = k8c_grpc_call_metadata(call, "hasleader");
+    bool require_leader = svc->has_leader != NULL && rl != NULL && strcmp(rl, "true") == 0;
+
+    if (require_leader && !svc->has_leader()) {
+        k8c_grpc_call_finish(call, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
+        return;
+    }
     struct watch_call *wc = K8C_NEW(struct watch_call);
     struct store_watch_sink sink = {call_sink_send, call_sink_writable, wc};
 
     wc->svc = svc;
     wc->call = call;
+    wc->require_leader = require_leader;
     wc->stream = store_watch_stream_new(svc->hub, &sink);
+    wc->next = svc->open;
+    if (wc->next != NULL)
+        wc->next->prev_ptr = &wc->next;
+    wc->prev_ptr = &svc->open;
+    svc->open = wc;
     svc->calls++;
     k8c_grpc_call_set_data(call, wc);
 }
@@ -815,11 +837,38 @@ static void on_watch_writable(struct k8c_grpc_call *call, void *arg)
         store_watch_stream_writable(wc->stream);
 }
 
+/* Ends the require-leader calls once the member has had no leader for
+ * no_leader_after_ms (etcd's monitorLeader). */
+static void check_leader(struct store_watch_service *svc, uint64_t now)
+{
+    if (svc->has_leader == NULL || svc->has_leader()) {
+        svc->leaderless_since = 0;
+        return;
+    }
+    if (svc->leaderless_since == 0)
+        svc->leaderless_since = now;
+    if (now - svc->leaderless_since < svc->no_leader_after_ms)
+        return;
+    for (struct watch_call *wc = svc->open, *next; wc != NULL; wc = next) {
+        next = wc->next;
+        if (wc->require_leader)
+            call_end(wc, K8C_GRPC_UNAVAILABLE, "etcdserver: no leader");
+    }
+}
+
 static void on_sync_timer(uv_timer_t *t)
 {
     struct store_watch_service *svc = t->data;
     if (store_watch_hub_unsynced(svc->hub) > 0)
         store_watch_hub_sync(svc->hub);
+    check_leader(svc, uv_now(t->loop));
+}
+
+void store_watch_service_require_leader(struct store_watch_service *svc, bool (*has_leader)(void),
+                                        uint64_t after_ms)
+{
+    svc->has_leader = has_leader;
+    svc->no_leader_after_ms = after_ms;
 }
 
 static void on_progress_timer(uv_timer_t *t)

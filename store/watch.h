@@ -153,6 +153,13 @@ struct store_watch_service *store_watch_service_new(uv_loop_t *loop, struct k8c_
                                                     struct store_watch_hub *hub,
                                                     store_watch_header_fn fill_header,
                                                     uint64_t progress_interval_ms, char *errmsg);
+/* etcd's require-leader watches (clientv3.WithRequireLeader: the "hasleader"
+ * metadata set to "true"): such a stream is refused while has_leader()
+ * says no, and ended once it has said no for after_ms (etcd: three
+ * election timeouts), with UNAVAILABLE "etcdserver: no leader", so that a
+ * client watching a member cut off from the others goes to another one. */
+void store_watch_service_require_leader(struct store_watch_service *svc, bool (*has_leader)(void),
+                                        uint64_t after_ms);
 /* Stops the timers (shutdown). Open calls end when the gRPC server cancels
  * them; the service frees itself once its timers are closed and its last call
  * is finished. NULL ok. */

@@ -227,6 +227,26 @@ $PY "$here/linearizability.py" check "$tmp/history.jsonl" "$tmp/result.json" \
 echo "failover times (s):"
 cat "$tmp/failover-times"
 
+echo "== 5. require-leader watches on a member cut off from the others"
+# etcd's clientv3.WithRequireLeader, which the API server uses: with the two
+# other members stopped, s0 has no leader; its require-leader watch ends
+# within three election timeouts (1.5 s here) and slack, the plain one stays.
+$PY "$here/failover_client.py" require-leader "$PROTO_ROOT" "$tmp/py" "$(ep 0)" 10 \
+    >"$tmp/rl.out" 2>&1 &
+rlpid=$!
+for _ in $(seq 1 100); do
+    grep -q ready "$tmp/rl.out" && break
+    sleep 0.1
+done
+grep -q ready "$tmp/rl.out" || fail "require-leader watches not created: $(cat "$tmp/rl.out")"
+kill -STOP "${pids[1]}" "${pids[2]}"
+rl_rc=0
+wait "$rlpid" || rl_rc=$?
+kill -CONT "${pids[1]}" "${pids[2]}"
+cat "$tmp/rl.out"
+expect "require-leader watch client exit status" 0 "$rl_rc"
+for i in 0 1 2; do wait_healthy "$i"; done
+
 # Every peer exits cleanly (and leak-free under ASan) on SIGTERM.
 for i in 0 1 2; do
     stop_pid "${pids[$i]}"

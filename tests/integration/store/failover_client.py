@@ -384,7 +384,75 @@ def cmd_burst(argv):
     return 0
 
 
+def cmd_require_leader(argv):
+    """Two watches on ENDPOINT, one with etcd's require-leader metadata
+    ("hasleader": "true"); prints "ready" once both are created, then, while
+    the caller stops the other members, expects the require-leader one to end
+    UNAVAILABLE "etcdserver: no leader" within SECONDS and the plain one to
+    stay open; then a new require-leader watch is refused at once."""
+    import grpc  # pylint: disable=import-outside-toplevel
+
+    proto_root, scratch, endpoint, seconds = argv
+    pb, _ = load_protos(proto_root, scratch)
+    ch = grpc.insecure_channel(endpoint, options=CHANNEL_OPTIONS)
+    watch = ch.stream_stream("/etcdserverpb.Watch/Watch", pb.WatchRequest.SerializeToString,
+                             pb.WatchResponse.FromString)
+    events = queue.Queue()
+    stop = threading.Event()
+
+    def requests():
+        yield pb.WatchRequest(create_request=pb.WatchCreateRequest(key=b"/require-leader"))
+        stop.wait()
+
+    def run(name, metadata):
+        try:
+            for resp in watch(requests(), metadata=metadata):
+                if resp.created:
+                    events.put((name, "created", ""))
+            events.put((name, "ended", ""))
+        except grpc.RpcError as e:
+            events.put((name, "error", "%s %s" % (e.code().name, e.details())))
+
+    for name, md in (("plain", None), ("rl", [("hasleader", "true")])):
+        threading.Thread(target=run, args=(name, md), daemon=True).start()
+    got = {}
+    while len(got) < 2:
+        name, what, detail = events.get(timeout=10)
+        got[name] = what
+    print("ready", flush=True)
+    deadline = time.time() + float(seconds)
+    rl_end = None
+    while rl_end is None and time.time() < deadline:
+        try:
+            name, what, detail = events.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if name == "plain":
+            print("the plain watch ended: %s %s" % (what, detail))
+            return 1
+        rl_end = "%s %s" % (what, detail)
+    if rl_end != "error UNAVAILABLE etcdserver: no leader":
+        print("the require-leader watch: %s" % (rl_end or "still open after %s s" % seconds))
+        return 1
+    try:
+        name, what, detail = events.get(timeout=1)
+        print("the plain watch ended too: %s %s" % (what, detail))
+        return 1
+    except queue.Empty:
+        pass
+    threading.Thread(target=run, args=("rl2", [("hasleader", "true")]), daemon=True).start()
+    name, what, detail = events.get(timeout=5)
+    if (name, what, detail) != ("rl2", "error", "UNAVAILABLE etcdserver: no leader"):
+        print("a new require-leader watch: %s %s %s" % (name, what, detail))
+        return 1
+    print("require-leader: ended with %s; the plain watch stays; a new one is refused" % rl_end)
+    stop.set()
+    return 0
+
+
 def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "require-leader":
+        return cmd_require_leader(sys.argv[2:])
     if len(sys.argv) == 7 and sys.argv[1] == "burst":
         return cmd_burst(sys.argv[2:])
     if len(sys.argv) == 10 and sys.argv[1] == "load":

@@ -158,6 +158,7 @@ struct call {
     size_t tries;
     api_etcd_cb cb;
     void *arg;
+    uint64_t started;              /* uv_now when it began */
     uv_timer_t *wait;              /* waiting to try again, or NULL */
     struct call *next, **prev_ptr; /* in e->waiting while it waits */
 };
@@ -196,13 +197,28 @@ static void call_send(struct call *c);
  * An UNAVAILABLE answer (the peer is gone or hangs, no leader, the leader
  * changed) is tried again: at once on each other peer, then, as
  * kube-apiserver's etcd3retry does, after 300, 600, 1200 and 2400 ms, for an
- * election to end. A write tried again may have been applied the first time:
- * the transactions are conditional, so it then fails its comparison (an
+ * election to end, within the request timeout (may_retry). A write tried again may have been
+ * applied the first time: the transactions are conditional, so it then fails its comparison (an
  * AlreadyExists or Conflict for a change that was made) and never applies
  * twice.
  */
 #define RETRY_WAITS         4
 #define RETRY_FIRST_WAIT_MS 300
+
+/* Whether c, answered UNAVAILABLE, is tried again: each other peer at once,
+ * then RETRY_WAITS times after a wait, none of which may end past the
+ * request timeout (upstream stops at the request's deadline): a write tried
+ * again after its request was answered 504 could land unseen. */
+static bool may_retry(const struct call *c)
+{
+    size_t next = c->tries + 1, n = c->e->npeers;
+    if (next < n)
+        return true;
+    if (next >= n + RETRY_WAITS)
+        return false;
+    uint64_t wait = (uint64_t)RETRY_FIRST_WAIT_MS << (next - n);
+    return uv_now(c->e->loop) - c->started + wait < (uint64_t)c->e->timeout_ms;
+}
 
 static void call_unwait(struct call *c)
 {
@@ -273,7 +289,7 @@ static void call_done(int status, const char *message, const ProtobufCMessage *r
     struct api_etcd_result res = {0};
 
     if (status != K8C_GRPC_OK) {
-        if (status == K8C_GRPC_UNAVAILABLE && c->tries + 1 < c->e->npeers + RETRY_WAITS) {
+        if (status == K8C_GRPC_UNAVAILABLE && may_retry(c)) {
             k8c_log_v(1, "etcd peer unavailable, trying the next peer=%s err=\"%s\"",
                       c->e->names[c->e->current], message);
             c->e->current = (c->e->current + 1) % c->e->npeers;
@@ -390,6 +406,7 @@ static int call_start(struct api_etcd *e, enum call_kind kind, char tag,
     c->resp_desc = resp_desc;
     c->cb = cb;
     c->arg = arg;
+    c->started = uv_now(e->loop);
     c->req_len = protobuf_c_message_get_packed_size(req);
     c->req = k8c_malloc(c->req_len ? c->req_len : 1);
     protobuf_c_message_pack(req, c->req);

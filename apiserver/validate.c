@@ -283,20 +283,26 @@ static void go_string_map(struct k8c_sbuf *sb, str_entry_t *const *entries, size
     k8c_free(sorted);
 }
 
-/* %#v of a []string */
-static void go_string_slice(struct k8c_sbuf *sb, char *const *items, size_t n)
+/* %#v of a slice of type (a string type: "string", "core.IPFamily") */
+static void go_slice(struct k8c_sbuf *sb, const char *type, char *const *items, size_t n)
 {
     if (n == 0) {
-        k8c_sbuf_puts(sb, "[]string(nil)");
+        k8c_sbuf_printf(sb, "[]%s(nil)", type);
         return;
     }
-    k8c_sbuf_puts(sb, "[]string{");
+    k8c_sbuf_printf(sb, "[]%s{", type);
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             k8c_sbuf_puts(sb, ", ");
         goq(sb, items[i]);
     }
     k8c_sbuf_putc(sb, '}');
+}
+
+/* %#v of a []string */
+static void go_string_slice(struct k8c_sbuf *sb, char *const *items, size_t n)
+{
+    go_slice(sb, "string", items, n);
 }
 
 /* %#v of a metav1.LabelSelector value (what upstream prints for a *LabelSelector). */
@@ -4551,14 +4557,7 @@ static void validate_service_update(struct vctx *v, const service_t *svc, const 
         if (o->n_ipfamilies <= i || s->n_ipfamilies <= i ||
             str_eq(s->ipfamilies[i], o->ipfamilies[i]))
             continue;
-        struct k8c_sbuf *val = val_begin(v);
-        k8c_sbuf_puts(val, "[]core.IPFamily{");
-        for (size_t j = 0; j < s->n_ipfamilies; j++) {
-            if (j > 0)
-                k8c_sbuf_puts(val, ", ");
-            goq(val, s->ipfamilies[j]);
-        }
-        k8c_sbuf_putc(val, '}');
+        go_slice(val_begin(v), "core.IPFamily", s->ipfamilies, s->n_ipfamilies);
         invalid_val(v, i == 0 ? "spec.ipFamilies[0]" : "spec.ipFamilies[1]",
                     "may not change once set");
     }
@@ -5695,14 +5694,7 @@ static void validate_network_policy(struct vctx *v, const network_policy_t *np)
         netpol_rule(v, "egress", i, s->egress[i]->ports, s->egress[i]->n_ports, "to",
                     s->egress[i]->to, s->egress[i]->n_to);
     if (s->n_policytypes > 2) {
-        struct k8c_sbuf *sb = val_begin(v);
-        k8c_sbuf_puts(sb, "[]networking.PolicyType{");
-        for (size_t i = 0; i < s->n_policytypes; i++) {
-            if (i > 0)
-                k8c_sbuf_puts(sb, ", ");
-            goq(sb, s->policytypes[i]);
-        }
-        k8c_sbuf_putc(sb, '}');
+        go_slice(val_begin(v), "networking.PolicyType", s->policytypes, s->n_policytypes);
         invalid_val(v, "policyTypes", "may not specify more than two policyTypes");
     } else {
         for (size_t i = 0; i < s->n_policytypes; i++) {
@@ -6699,17 +6691,7 @@ static size_t scope_misapplied(const char *scope, const size_t counts[2])
 
 static void go_scopes(struct k8c_sbuf *sb, char *const *scopes, size_t n)
 {
-    if (n == 0) {
-        k8c_sbuf_puts(sb, "[]core.ResourceQuotaScope(nil)");
-        return;
-    }
-    k8c_sbuf_puts(sb, "[]core.ResourceQuotaScope{");
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            k8c_sbuf_puts(sb, ", ");
-        goq(sb, scopes[i]);
-    }
-    k8c_sbuf_putc(sb, '}');
+    go_slice(sb, "core.ResourceQuotaScope", scopes, n);
 }
 
 /* ValidateResourceQuotaSpec at "spec"; the scopes are immutable on update */

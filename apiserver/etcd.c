@@ -198,9 +198,8 @@ static void call_send(struct call *c);
  * changed) is tried again: at once on each other peer, then, as
  * kube-apiserver's etcd3retry does, after 300, 600, 1200 and 2400 ms, for an
  * election to end, within the request timeout (may_retry). A write tried again may have been
- * applied the first time: the transactions are conditional, so it then fails its comparison (an
- * AlreadyExists or Conflict for a change that was made) and never applies
- * twice.
+ * applied the first time: the transactions are conditional, so it then fails its comparison and
+ * never applies twice, and applied_before tells that failure from a real conflict.
  */
 #define RETRY_WAITS         4
 #define RETRY_FIRST_WAIT_MS 300
@@ -283,6 +282,87 @@ static void deliver_range(struct call *c, const Etcdserverpb__RangeResponse *r, 
     k8c_free(kvs);
 }
 
+static int call_start(struct api_etcd *e, enum call_kind kind, char tag,
+                      const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                      api_etcd_cb cb, void *arg);
+
+/*
+ * A write tried again after an UNAVAILABLE answer may have been applied by
+ * the try that failed: the answer lost on its way back, as when the leader
+ * dies between commit and reply. Its compare then fails, and upstream answers
+ * AlreadyExists, Conflict or NotFound for a write that was made (and a
+ * service whose create was answered so has its IPs released while it is
+ * stored). So a retried create or update that finds its own value in place
+ * succeeded at that value's revision (a create's value has a new uid; an
+ * update that finds the very value it wrote made by another writer is
+ * answered as if it had won, the object being what it asked for), and a
+ * retried conditional delete that finds the key gone succeeded if the value
+ * it was to remove is still readable at its revision (lost_delete).
+ * applied_before decides, and then answers.
+ */
+struct lost_delete {
+    api_etcd_cb cb;
+    void *arg;
+    int64_t mod_rev, rev;
+};
+
+static void lost_delete_read(void *arg, const struct api_etcd_result *r)
+{
+    struct lost_delete *d = arg;
+    struct api_etcd_result res = {.rev = d->rev};
+    if (r->err == 0 && r->kv != NULL && r->kv->mod_revision == d->mod_rev) {
+        k8c_log_v(1, "etcd delete answered by a lost try key=%.*s rev=%lld", (int)r->kv->key_len,
+                  r->kv->key, (long long)d->mod_rev);
+        res.kv = r->kv; /* the value it removed, as prev_kv would have been */
+    } else {
+        res.err = K8C_ENOTFOUND;
+        res.errmsg = k8c_strerror(K8C_ENOTFOUND);
+    }
+    d->cb(d->arg, &res);
+    k8c_free(d);
+}
+
+static bool applied_before(struct call *c, const struct api_etcd_kv *cur,
+                           struct api_etcd_result *res)
+{
+    if (c->tag != 'C' && c->tag != 'U' && c->tag != 'D')
+        return false;
+    Etcdserverpb__TxnRequest *t = (Etcdserverpb__TxnRequest *)protobuf_c_message_unpack(
+        &etcdserverpb__txn_request__descriptor, NULL, c->req_len, c->req);
+    if (t == NULL || t->n_success != 1 || t->n_compare != 1) {
+        if (t != NULL)
+            protobuf_c_message_free_unpacked(&t->base, NULL);
+        return false;
+    }
+    const Etcdserverpb__RequestOp *op = t->success[0];
+    bool done = false;
+    if (c->tag != 'D' && cur != NULL &&
+        op->request_case == ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT) {
+        const ProtobufCBinaryData *v = &op->request_put->value;
+        if (v->len == cur->value_len && (v->len == 0 || memcmp(v->data, cur->value, v->len) == 0)) {
+            k8c_log_v(1, "etcd write answered by a lost try key=%.*s rev=%lld", (int)cur->key_len,
+                      cur->key, (long long)cur->mod_revision);
+            struct api_etcd_result ok = {.rev = cur->mod_revision};
+            c->cb(c->arg, &ok);
+            done = true;
+        }
+    } else if (c->tag == 'D' && cur == NULL && t->compare[0]->mod_revision > 0) {
+        Etcdserverpb__RangeRequest get = ETCDSERVERPB__RANGE_REQUEST__INIT;
+        struct lost_delete *d = K8C_NEW(struct lost_delete);
+        d->cb = c->cb;
+        d->arg = c->arg;
+        d->mod_rev = t->compare[0]->mod_revision;
+        d->rev = res->rev;
+        get.key = t->compare[0]->key;
+        get.revision = d->mod_rev;
+        call_start(c->e, CALL_RANGE, 'R', &get.base, &etcdserverpb__range_response__descriptor,
+                   lost_delete_read, d);
+        done = true;
+    }
+    protobuf_c_message_free_unpacked(&t->base, NULL);
+    return done;
+}
+
 static void call_done(int status, const char *message, const ProtobufCMessage *resp, void *arg)
 {
     struct call *c = arg;
@@ -339,6 +419,8 @@ static void call_done(int status, const char *message, const ProtobufCMessage *r
             fill_kv(&kv, r->kvs[0]);
             res.kv = &kv;
         }
+        if (c->tries > 0 && applied_before(c, res.kv, &res))
+            break;
         if (c->tag == 'C')
             res.err = K8C_EEXIST;
         else

@@ -7,6 +7,7 @@
 #   watchcache     lists at resourceVersion=0, fan-out to many watchers, selector
 #                  transitions, 410 Expired (python, raw HTTP); protobuf watch
 #                  frames, bookmarks and ERROR frames (watch_protobuf.py)
+#   lost           writes whose answer is lost after they were applied (lossy_proxy.py)
 #   hostile        bad bodies, limits, wrong types and methods: upstream Status answers
 set -euo pipefail
 scenario=$1 bin=$2 py=$3
@@ -819,6 +820,45 @@ multi)
     expect "the watch saw every write" \
         "part-1-1 part-1-2 part-1-3 part-2-1 part-2-2 part-2-3 part-s0 part-s1 part-s2" \
         "$(grep -o '"name":"part-[^"]*"' "$tmp/watch3.out" | cut -d'"' -f4 | tr '\n' ' ' | sed 's/ $//')"
+    ;;
+lost)
+    # A write whose answer is lost after the store applied it (the leader killed between commit
+    # and reply): the API server tries it again on the next peer, where its compare fails.
+    # lossy_proxy.py stands in front of etcd on two ports, the API server's two peers, and
+    # drops one answer when armed. Upstream answers AlreadyExists, Conflict or NotFound for
+    # the write that was made, and releases the cluster IP of a stored service.
+    start_etcd
+    target=${etcd_urls#http://} p1=$(free_port) p2=$(free_port)
+    "$py" "$here/lossy_proxy.py" "$target" "$tmp/lose" "$p1" "$p2" >"$tmp/proxy.log" 2>&1 &
+    pids+=($!)
+    wait_listen "$p1"
+    wait_listen "$p2"
+    etcd_urls="http://127.0.0.1:$p1,http://127.0.0.1:$p2"
+    start_api --v=1
+    ectl() { ETCDCTL_API=3 etcdctl --endpoints="http://$target" "$@"; }
+    # lose KEY: the next transaction on KEY is applied and its answer lost
+    lose() { printf '%s' "/registry/$1" >"$tmp/lose"; }
+    lost() { [ ! -e "$tmp/lose" ] || fail "$1: no answer was lost"; }
+    lose configmaps/default/lost1
+    expect "create, its answer lost" "configmap/lost1 created" "$(k create configmap lost1 --from-literal=a=b)"
+    lost create
+    kubectl get configmap lost1 -o json | sed 's/"a": "b"/"a": "c"/' >"$tmp/lost1.json"
+    lose configmaps/default/lost1
+    expect "replace, its answer lost" "configmap/lost1 replaced" "$(k replace -f "$tmp/lost1.json")"
+    lost replace
+    expect "the replaced value" "c" "$(kubectl get configmap lost1 -o jsonpath='{.data.a}')"
+    lose services/specs/default/lost-svc
+    expect "service create, its answer lost" "service/lost-svc created" \
+        "$(k create service clusterip lost-svc --tcp=80)"
+    lost "service create"
+    ip=$(kubectl get service lost-svc -o jsonpath='{.spec.clusterIP}')
+    expect "its cluster IP stays allocated" "default/lost-svc" \
+        "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
+    lose services/specs/default/lost-svc
+    expect "delete, its answer lost" 'service "lost-svc" deleted' "$(k delete service lost-svc --wait=false)"
+    lost delete
+    expect "its cluster IP released" "" "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
+    expect_match "the API server saw them as lost" "answered by a lost try" "$(cat "$tmp/api.log")"
     ;;
 hostile)
     start_etcd

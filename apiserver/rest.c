@@ -382,6 +382,10 @@ static void respond_status_details(struct api_req *req, int code, const char *re
             d.kind = (char *)subject->kind;
             if (req->name[0] != '\0')
                 d.name = req->name;
+            if (subject->retry_after > 0) {
+                d.has_retryafterseconds = true;
+                d.retryafterseconds = subject->retry_after;
+            }
             st.details = &d;
         }
     } else if (req->res != NULL && (req->name[0] != '\0' || code == 201 || errs != NULL)) {
@@ -412,8 +416,9 @@ static void respond_status_details(struct api_req *req, int code, const char *re
         k8c_sbuf_reset(&out);
         encode_message(f, &st.base, &out, errmsg);
     }
+    /* upstream's ErrorNegotiated: a Retry-After header for any retryAfterSeconds */
     respond_raw(req, code, format_ctype(f), out.data, out.len,
-                subject != NULL && subject->bare ? subject->retry_after : 0);
+                subject != NULL && subject->retry_after > 0 ? subject->retry_after : 0);
     k8c_sbuf_free(&out);
     k8c_free(causes);
     k8c_free(cause_ptrs);
@@ -1827,6 +1832,53 @@ static void event_leased(void *arg, const struct api_etcd_result *res)
     api_req_unref(req);
 }
 
+/* upstream's create on AlreadyExists: CheckGeneratedNameError makes a generated name's
+ * collision the server's failure (retry after 1 s), and the message says so when the object
+ * in the way is being deleted. */
+static void respond_exists(struct api_req *req, const struct api_etcd_kv *kv)
+{
+    char q[128], msg[1024];
+    int n = 0;
+    ProtobufCMessage *cur = NULL;
+    char errmsg[K8C_ERRMSG_SIZE];
+    api_qualified(req->res, q, sizeof(q));
+    if (kv != NULL && api_obj_decode_storage(req->res, kv->value, kv->value_len, kv->mod_revision,
+                                             &cur, errmsg) == 0) {
+        const api_meta_t *m = api_obj_meta(cur);
+        if (m != NULL && m->deletiontimestamp != NULL)
+            n = snprintf(msg, sizeof(msg), "object is being deleted: ");
+        api_obj_free(cur);
+    }
+    if (!req->generated_name) {
+        snprintf(msg + n, sizeof(msg) - (size_t)n, "%s \"%s\" already exists", q, req->name);
+        api_respond_status(req, 409, "AlreadyExists", msg);
+        return;
+    }
+    snprintf(msg + n, sizeof(msg) - (size_t)n,
+             "%s \"%s\" already exists, the server was not able to generate a unique name for "
+             "the object",
+             q, req->name);
+    struct status_subject subject = {req->res->resource, req->res->group, false, 1};
+    respond_status_details(req, 409, "AlreadyExists", msg, NULL, &subject);
+}
+
+/* upstream's maxNameGenerationCreateAttempts (createWithGenerateNameRetry, RetryGenerateName:
+ * GA in 1.32): a create whose generated name is taken tries another, 8 times in all */
+#define GENERATE_NAME_ATTEMPTS 8
+
+static void retry_generated_name(struct api_req *req)
+{
+    api_meta_t *m = api_obj_meta(req->obj);
+    char name[256], key[1024];
+    api_generate_name(m->generatename, name, sizeof(name));
+    api_set_str(&m->name, name);
+    snprintf(req->name, sizeof(req->name), "%s", name);
+    api_key(req->srv, req->res, req->ns, req->name, key, sizeof(key));
+    k8c_free(req->key);
+    req->key = k8c_strdup(key);
+    store_object(req, 0); /* a service keeps the IPs and ports allocated for it */
+}
+
 static void write_stored(void *arg, const struct api_etcd_result *res)
 {
     struct api_req *req = arg;
@@ -1846,10 +1898,19 @@ static void write_stored(void *arg, const struct api_etcd_result *res)
         api_req_unref(req);
         return;
     }
+    if (res->err == K8C_EEXIST && w->verb == VERB_CREATE && req->generated_name &&
+        ++req->attempts < GENERATE_NAME_ATTEMPTS) {
+        retry_generated_name(req);
+        api_req_unref(req);
+        return;
+    }
     if (res->err != 0) {
         if (w->verb == VERB_CREATE && service)
             api_alloc_release_service(req->srv, req->obj);
-        api_respond_store_error(req, res->err, res->errmsg);
+        if (res->err == K8C_EEXIST && w->verb == VERB_CREATE)
+            respond_exists(req, res->kv);
+        else
+            api_respond_store_error(req, res->err, res->errmsg);
         api_req_unref(req);
         return;
     }
@@ -2092,6 +2153,7 @@ static void create_body(struct api_req *req)
         char name[256];
         api_generate_name(m->generatename, name, sizeof(name));
         api_set_str(&m->name, name);
+        req->generated_name = true;
     }
     if (m->name == NULL || m->name[0] == '\0') {
         char q[128];

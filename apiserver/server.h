@@ -113,7 +113,8 @@ struct api_req {
     int64_t rv;            /* the client's resourceVersion precondition (0: none) */
     int64_t store_rev;     /* mod revision the write compares against (0: create) */
     int attempts;
-    bool applied; /* server-side apply computed managedFields already */
+    bool applied;        /* server-side apply computed managedFields already */
+    bool generated_name; /* a create's name made from metadata.generateName */
     bool dry_run; /* dryRun=All in the query, or in a DELETE's DeleteOptions: nothing is written */
     uv_timer_t *deadline; /* --request-timeout, or the shorter ?timeout= (not long-running) */
     char *key;

@@ -7,7 +7,8 @@
 #   watchcache     lists at resourceVersion=0, fan-out to many watchers, selector
 #                  transitions, 410 Expired (python, raw HTTP); protobuf watch
 #                  frames, bookmarks and ERROR frames (watch_protobuf.py)
-#   lost           writes whose answer is lost after they were applied (lossy_proxy.py)
+#   retry          writes the API server tries again: their answer lost after they were
+#                  applied (lossy_proxy.py), generateName collisions
 #   hostile        bad bodies, limits, wrong types and methods: upstream Status answers
 set -euo pipefail
 scenario=$1 bin=$2 py=$3
@@ -821,7 +822,7 @@ multi)
         "part-1-1 part-1-2 part-1-3 part-2-1 part-2-2 part-2-3 part-s0 part-s1 part-s2" \
         "$(grep -o '"name":"part-[^"]*"' "$tmp/watch3.out" | cut -d'"' -f4 | tr '\n' ' ' | sed 's/ $//')"
     ;;
-lost)
+retry)
     # A write whose answer is lost after the store applied it (the leader killed between commit
     # and reply): the API server tries it again on the next peer, where its compare fails.
     # lossy_proxy.py stands in front of etcd on two ports, the API server's two peers, and
@@ -859,6 +860,30 @@ lost)
     lost delete
     expect "its cluster IP released" "" "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
     expect_match "the API server saw them as lost" "answered by a lost try" "$(cat "$tmp/api.log")"
+    # A create in the way of an object being deleted says so, as upstream's store does.
+    k create configmap fin1 >/dev/null
+    k patch configmap fin1 -p '{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null
+    k delete configmap fin1 --wait=false >/dev/null
+    expect "create over an object being deleted" \
+        'error: failed to create configmap: object is being deleted: configmaps "fin1" already exists' \
+        "$(k create configmap fin1)"
+    k patch configmap fin1 --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null
+    # generateName: 20000 creates draw 5 random characters (27^5 names) each, about 14 of them
+    # a name already taken, which upstream (RetryGenerateName, GA in 1.32) tries again with
+    # another name, 8 times in all. None may fail. (Through a second API server straight on
+    # etcd: the proxy is slow.)
+    api_port2=$(free_port)
+    start_apiserver "$bin/k8c-apiserver" "$api_port2" "http://$target" "$tmp/api2.log" \
+        --token-auth-file="$tmp/tokens.csv"
+    wait_apiserver_ready "$api_port2" "${pids[-1]}" "$tmp/api2.log" -H "Authorization: Bearer t0ken" ||
+        fail "second apiserver not ready"
+    echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"g-"}}' >"$tmp/gen.json"
+    out=$(h2load -n 20000 -c 4 -m 16 -H "Authorization: Bearer t0ken" \
+        -H "Content-Type: application/json" -d "$tmp/gen.json" \
+        "https://127.0.0.1:$api_port2/api/v1/namespaces/default/configmaps" 2>&1)
+    expect "20000 generateName creates" "status codes: 20000 2xx, 0 3xx, 0 4xx, 0 5xx" \
+        "$(echo "$out" | grep '^status codes')"
+    expect "20000 generated names" "20000" "$(ectl get --prefix --keys-only /registry/configmaps/default/g- | grep -c .)"
     ;;
 hostile)
     start_etcd

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Integration tests of k8c-apiserver with the real clients.
 # Usage: run.sh SCENARIO BIN_DIR PYTHON3
-#   kubectl-etcd   kubectl against k8c-apiserver on real etcd 3.4
+#   kubectl-etcd   kubectl against k8c-apiserver on three real etcd 3.4 members
 #   kubectl-store  the same on three k8c-store peers
-#   python         the Python kubernetes client (HTTP/1.1) on etcd: CRUD, watch, patch
+#   python         the Python kubernetes client (HTTP/1.1) on three etcd members: CRUD,
+#                  watch, patch
+#   python-store   the same on three k8c-store peers
 #   watchcache     lists at resourceVersion=0, fan-out to many watchers, selector
 #                  transitions, 410 Expired (python, raw HTTP); protobuf watch
 #                  frames, bookmarks and ERROR frames (watch_protobuf.py)
@@ -659,12 +661,15 @@ YAML
 
 case $scenario in
 kubectl-etcd)
-    start_etcd
+    # three etcd 3.4 members, as the store's are three
+    start_cluster e etcd --heartbeat-interval 50 --election-timeout 500
+    etcd_urls=$(cluster_urls e)
     etcd_ctl_url=$etcd_urls
     start_api
     kubectl_suite
     # /readyz fails while the store is unreachable
-    kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+    for m in e0 e1 e2; do kill "${pid[$m]}"; done
+    for m in e0 e1 e2; do wait "${pid[$m]}" 2>/dev/null || true; done
     for _ in $(seq 1 50); do
         code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/pki/ca.crt" -H 'Authorization: Bearer t0ken' "https://127.0.0.1:$api_port/readyz")
         [ "$code" = 500 ] && break
@@ -680,11 +685,17 @@ kubectl-etcd)
     ;;
 kubectl-store)
     start_store
+    etcd_ctl_url=$etcd_urls
     start_api
     kubectl_suite
     ;;
-python)
-    start_etcd
+python | python-store)
+    if [ "$scenario" = python ]; then
+        start_cluster e etcd --heartbeat-interval 50 --election-timeout 500
+        etcd_urls=$(cluster_urls e)
+    else
+        start_store
+    fi
     start_api
     "$py" "$here/python_client.py" "https://127.0.0.1:$api_port" "$tmp/pki"
     ;;

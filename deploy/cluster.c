@@ -467,8 +467,18 @@ static int parse_common(int argc, char **argv, bool *purge)
     return 0;
 }
 
+/* The cluster and context name of API server a: k8c (current), k8c-2, ... */
+static void apiserver_context(int a, char *out, size_t size)
+{
+    if (a == 0)
+        snprintf(out, size, "k8c");
+    else
+        snprintf(out, size, "k8c-%d", a + 1);
+}
+
 /* <state>/kubeconfig: the admin client certificate against the local API
- * server, for kubectl and the Python client. */
+ * servers (a context each, the first current), for kubectl and the Python
+ * client. */
 static int write_kubeconfig(char *path, size_t size)
 {
     snprintf(path, size, "%s/kubeconfig", state_dir);
@@ -477,13 +487,24 @@ static int write_kubeconfig(char *path, size_t size)
         fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
         return 1;
     }
+    char name[32];
+    fprintf(f, "apiVersion: v1\nkind: Config\nclusters:\n");
+    for (int a = 0; a < APISERVERS; a++) {
+        apiserver_context(a, name, sizeof(name));
+        fprintf(f,
+                "- cluster:\n    certificate-authority: %s/pki/ca.crt\n"
+                "    server: https://127.0.0.1:%d\n  name: %s\n",
+                state_dir, APISERVER_PORT + a, name);
+    }
+    fprintf(f, "contexts:\n");
+    for (int a = 0; a < APISERVERS; a++) {
+        apiserver_context(a, name, sizeof(name));
+        fprintf(f, "- context:\n    cluster: %s\n    user: admin\n  name: %s\n", name, name);
+    }
     fprintf(f,
-            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n"
-            "    certificate-authority: %s/pki/ca.crt\n    server: https://127.0.0.1:%d\n"
-            "  name: k8c\ncontexts:\n- context:\n    cluster: k8c\n    user: admin\n"
-            "  name: k8c\ncurrent-context: k8c\nusers:\n- name: admin\n  user:\n"
+            "current-context: k8c\nusers:\n- name: admin\n  user:\n"
             "    client-certificate: %s/pki/admin.crt\n    client-key: %s/pki/admin.key\n",
-            state_dir, APISERVER_PORT, state_dir, state_dir);
+            state_dir, state_dir);
     fclose(f);
     chmod(path, 0600);
     return 0;
@@ -514,9 +535,9 @@ static struct k8c_json *ensure_array(struct k8c_arena *a, struct k8c_json *cfg, 
     return v;
 }
 
-/* Merges a "k8c" cluster, user and context into $KUBECONFIG (its first
- * path) or ~/.kube/config, keeping every other entry, and makes k8c the
- * current context. */
+/* Merges a "k8c" user, and a cluster and context for each API server ("k8c",
+ * "k8c-2"), into $KUBECONFIG (its first path) or ~/.kube/config, keeping
+ * every other entry, and makes k8c the current context. */
 static int merge_kubeconfig(char *path, size_t size)
 {
     const char *env = getenv("KUBECONFIG");
@@ -567,15 +588,24 @@ static int merge_kubeconfig(char *path, size_t size)
         k8c_json_set(a, cfg, "kind", k8c_json_new_string(a, "Config"));
         k8c_json_set(a, cfg, "preferences", k8c_json_new_object(a));
     }
-    char server[64], file[PATH_MAX];
-    snprintf(server, sizeof(server), "https://127.0.0.1:%d", APISERVER_PORT);
-    struct k8c_json *cluster = k8c_json_new_object(a), *cl = k8c_json_new_object(a);
-    snprintf(file, sizeof(file), "%s/pki/ca.crt", state_dir);
-    k8c_json_set(a, cl, "certificate-authority", k8c_json_new_string(a, file));
-    k8c_json_set(a, cl, "server", k8c_json_new_string(a, server));
-    k8c_json_set(a, cluster, "cluster", cl);
-    k8c_json_set(a, cluster, "name", k8c_json_new_string(a, "k8c"));
-    set_named(a, ensure_array(a, cfg, "clusters"), "k8c", cluster);
+    char server[64], file[PATH_MAX], name[32];
+    for (int i = 0; i < APISERVERS; i++) {
+        apiserver_context(i, name, sizeof(name));
+        snprintf(server, sizeof(server), "https://127.0.0.1:%d", APISERVER_PORT + i);
+        struct k8c_json *cluster = k8c_json_new_object(a), *cl = k8c_json_new_object(a);
+        snprintf(file, sizeof(file), "%s/pki/ca.crt", state_dir);
+        k8c_json_set(a, cl, "certificate-authority", k8c_json_new_string(a, file));
+        k8c_json_set(a, cl, "server", k8c_json_new_string(a, server));
+        k8c_json_set(a, cluster, "cluster", cl);
+        k8c_json_set(a, cluster, "name", k8c_json_new_string(a, name));
+        set_named(a, ensure_array(a, cfg, "clusters"), name, cluster);
+        struct k8c_json *ctx = k8c_json_new_object(a), *cx = k8c_json_new_object(a);
+        k8c_json_set(a, cx, "cluster", k8c_json_new_string(a, name));
+        k8c_json_set(a, cx, "user", k8c_json_new_string(a, "k8c"));
+        k8c_json_set(a, ctx, "context", cx);
+        k8c_json_set(a, ctx, "name", k8c_json_new_string(a, name));
+        set_named(a, ensure_array(a, cfg, "contexts"), name, ctx);
+    }
     struct k8c_json *user = k8c_json_new_object(a), *us = k8c_json_new_object(a);
     snprintf(file, sizeof(file), "%s/pki/admin.crt", state_dir);
     k8c_json_set(a, us, "client-certificate", k8c_json_new_string(a, file));
@@ -584,12 +614,6 @@ static int merge_kubeconfig(char *path, size_t size)
     k8c_json_set(a, user, "name", k8c_json_new_string(a, "k8c"));
     k8c_json_set(a, user, "user", us);
     set_named(a, ensure_array(a, cfg, "users"), "k8c", user);
-    struct k8c_json *ctx = k8c_json_new_object(a), *cx = k8c_json_new_object(a);
-    k8c_json_set(a, cx, "cluster", k8c_json_new_string(a, "k8c"));
-    k8c_json_set(a, cx, "user", k8c_json_new_string(a, "k8c"));
-    k8c_json_set(a, ctx, "context", cx);
-    k8c_json_set(a, ctx, "name", k8c_json_new_string(a, "k8c"));
-    set_named(a, ensure_array(a, cfg, "contexts"), "k8c", ctx);
     k8c_json_set(a, cfg, "current-context", k8c_json_new_string(a, "k8c"));
     struct k8c_sbuf out;
     k8c_sbuf_init(&out);
@@ -686,8 +710,9 @@ int cluster_cmd_up(int argc, char **argv)
         char kc[PATH_MAX], merged[PATH_MAX];
         if (write_kubeconfig(kc, sizeof(kc)) != 0 || merge_kubeconfig(merged, sizeof(merged)) != 0)
             return 1;
-        printf("cluster is up: context k8c set in %s (also %s); kubectl get namespaces\n", merged,
-               kc);
+        printf("cluster is up: context k8c set in %s (also %s; context k8c-2 is the second API "
+               "server); kubectl get namespaces\n",
+               merged, kc);
     }
     if (n == STORE_PEERS)
         printf("store is up (etcdctl --endpoints=https://127.0.0.1:%d --cacert=%s/pki/ca.crt "

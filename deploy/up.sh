@@ -2,7 +2,7 @@
 # Brings the local k8c control plane up on this machine: installs the Debian
 # dependencies, builds (Release, in build/), and runs `k8c up`, which creates
 # the PKI in ~/.k8c and starts three k8c-store peers over TLS and two
-# k8c-apiservers on them, waits for /readyz and merges a k8c context into
+# k8c-apiservers on them, waits for /readyz and merges the k8c and k8c-2 contexts into
 # ~/.kube/config. `build/bin/k8c status` and `build/bin/k8c down` manage it
 # afterwards.
 set -euo pipefail

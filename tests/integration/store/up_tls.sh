@@ -57,9 +57,10 @@ expect "put over TLS" OK "$(ctl put hello world)"
 # $KUBECONFIG, keeping the entries that were there.
 expect "kubectl through k8c up" "default kube-node-lease kube-public kube-system" \
     "$(kubectl get ns -o jsonpath='{.items[*].metadata.name}')"
-expect "other kubeconfig entries kept" "other k8c" "$(kubectl config get-contexts -o name | sort -r | tr '\n' ' ' | sed 's/ $//')"
-expect "second API server on the same store" "default" \
-    "$(kubectl --server=https://127.0.0.1:6444 get ns default -o jsonpath='{.metadata.name}')"
+expect "other kubeconfig entries kept" "other k8c-2 k8c" "$(kubectl config get-contexts -o name | sort -r | tr '\n' ' ' | sed 's/ $//')"
+expect "current context" "k8c" "$(kubectl config current-context)"
+expect "second API server on the same store (context k8c-2)" "default https://127.0.0.1:6444" \
+    "$(kubectl --context k8c-2 get ns default -o jsonpath='{.metadata.name}') $(kubectl config view -o jsonpath='{.clusters[?(@.name=="k8c-2")].cluster.server}')"
 expect "get over TLS" "$(printf 'hello\nworld')" "$(ctl get hello)"
 expect "members over TLS" 3 "$(ctl member list | wc -l)"
 # Without a client certificate the store refuses the connection.

@@ -173,9 +173,14 @@ for round in $(seq 1 "${FAILOVER_ROUNDS:-1}"); do
     expect "lease grant through s$other right after the leader died: $(tr '\n' ' ' <"$tmp/forwarded.out")" \
         0 "$fwd_rc"
     # etcdctl retries a failed grant and logs each failure: the follower must
-    # have answered the first one.
-    if grep -q 'retrying of unary invoker failed' "$tmp/forwarded.out"; then
+    # have answered the first one, or said "no leader" when the election took
+    # longer than the three election timeouts a follower holds a write for
+    # (a split vote on a loaded machine).
+    if grep 'retrying of unary invoker failed' "$tmp/forwarded.out" | grep -qv 'etcdserver: no leader'; then
         fail "s$other answered the lease grant with an error first: $(head -c 400 "$tmp/forwarded.out")"
+    fi
+    if grep -q 'etcdserver: no leader' "$tmp/forwarded.out"; then
+        echo "measured: the election outlasted the follower's hold: it answered no leader (failover ${lat} s)"
     fi
     sleep 1
     store_start "$leader" $snap

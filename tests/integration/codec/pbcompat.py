@@ -10,10 +10,12 @@ Python modules are generated at test time from the same proto/k8s files with pro
 
 usage: pbcompat.py <k8c binary> <repo root>
 """
+import atexit
 import glob
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,7 @@ def k8c(frm, to, data):
 
 
 tmp = tempfile.mkdtemp(prefix="k8c-pb-")
+atexit.register(shutil.rmtree, tmp, True)  # the generated modules go with the test
 protos = [os.path.relpath(p, os.path.join(ROOT, "proto"))
           for p in glob.glob(os.path.join(ROOT, "proto", "k8s", "**", "*.proto"), recursive=True)]
 subprocess.run(["protoc", "--python_out=" + tmp, "-I", os.path.join(ROOT, "proto")] + protos,

@@ -2156,13 +2156,13 @@ static void create_body(struct api_req *req)
         req->generated_name = true;
     }
     if (m->name == NULL || m->name[0] == '\0') {
-        char q[128];
-        api_qualified(req->res, q, sizeof(q));
-        api_respond_statusf(req, 422, "Invalid",
-                            "%s.%s \"\" is invalid: metadata.name: Required value: name or "
-                            "generateName is required",
-                            req->res->kind, req->res->group[0] ? req->res->group : "");
-        (void)q;
+        /* ValidateObjectMeta's, as NewInvalid answers it ("ConfigMap", "Deployment.apps") */
+        struct api_field_errors errs;
+        api_field_errors_init(&errs);
+        api_field_errors_add(&errs, "FieldValueRequired", "metadata.name",
+                             "Required value: name or generateName is required");
+        api_respond_invalid(req, req->res->kind, req->res->group, "", &errs);
+        api_field_errors_free(&errs);
         return;
     }
     snprintf(req->name, sizeof(req->name), "%s", m->name);

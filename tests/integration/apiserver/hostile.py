@@ -45,7 +45,13 @@ def check_message(name, got, code, message, reason=None):
 cms = "/api/v1/namespaces/default/configmaps"
 check("malformed JSON", call("POST", cms, b"{not json"), 400, "BadRequest")
 check("wrong JSON type", call("POST", cms, b'{"metadata":{"name":5}}'), 400, "BadRequest")
-check("no name", call("POST", cms, b'{"metadata":{}}'), 422, "Invalid")
+check_message("no name", call("POST", cms, b'{"metadata":{}}'), 422,
+              'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required',
+              "Invalid")
+check_message("no name (a group's kind)",
+              call("POST", "/apis/apps/v1/namespaces/default/deployments", b'{"metadata":{}}'), 422,
+              'Deployment.apps "" is invalid: metadata.name: Required value: name or generateName is '
+              'required', "Invalid")
 check("unsupported media type", call("POST", cms, b"x", "text/plain"), 415, "UnsupportedMediaType")
 check("body over 3 MiB", call("POST", cms, b"{" + b" " * (3 * 1024 * 1024 + 10) + b"}"), 413)
 check("unknown resource", call("GET", "/api/v1/namespaces/default/bogus"), 404, "NotFound")

@@ -322,11 +322,10 @@ static void lost_delete_read(void *arg, const struct api_etcd_result *r)
     k8c_free(d);
 }
 
-static bool applied_before(struct call *c, const struct api_etcd_kv *cur,
-                           struct api_etcd_result *res)
+/* c: a create, update or conditional delete (tag 'C', 'U', 'D') whose compare failed, with cur
+ * the key's value then (NULL: none) and rev the store's revision. */
+static bool applied_before(struct call *c, const struct api_etcd_kv *cur, int64_t rev)
 {
-    if (c->tag != 'C' && c->tag != 'U' && c->tag != 'D')
-        return false;
     Etcdserverpb__TxnRequest *t = (Etcdserverpb__TxnRequest *)protobuf_c_message_unpack(
         &etcdserverpb__txn_request__descriptor, NULL, c->req_len, c->req);
     if (t == NULL || t->n_success != 1 || t->n_compare != 1) {
@@ -346,13 +345,13 @@ static bool applied_before(struct call *c, const struct api_etcd_kv *cur,
             c->cb(c->arg, &ok);
             done = true;
         }
-    } else if (c->tag == 'D' && cur == NULL && t->compare[0]->mod_revision > 0) {
+    } else if (c->tag == 'D' && cur == NULL) {
         Etcdserverpb__RangeRequest get = ETCDSERVERPB__RANGE_REQUEST__INIT;
         struct lost_delete *d = K8C_NEW(struct lost_delete);
         d->cb = c->cb;
         d->arg = c->arg;
         d->mod_rev = t->compare[0]->mod_revision;
-        d->rev = res->rev;
+        d->rev = rev;
         get.key = t->compare[0]->key;
         get.revision = d->mod_rev;
         call_start(c->e, CALL_RANGE, 'R', &get.base, &etcdserverpb__range_response__descriptor,
@@ -419,7 +418,7 @@ static void call_done(int status, const char *message, const ProtobufCMessage *r
             fill_kv(&kv, r->kvs[0]);
             res.kv = &kv;
         }
-        if (c->tries > 0 && applied_before(c, res.kv, &res))
+        if (c->tries > 0 && applied_before(c, res.kv, res.rev))
             break;
         if (c->tag == 'C')
             res.err = K8C_EEXIST;

@@ -476,40 +476,6 @@ static void apiserver_context(int a, char *out, size_t size)
         snprintf(out, size, "k8c-%d", a + 1);
 }
 
-/* <state>/kubeconfig: the admin client certificate against the local API
- * servers (a context each, the first current), for kubectl and the Python
- * client. */
-static int write_kubeconfig(char *path, size_t size)
-{
-    snprintf(path, size, "%s/kubeconfig", state_dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    char name[32];
-    fprintf(f, "apiVersion: v1\nkind: Config\nclusters:\n");
-    for (int a = 0; a < APISERVERS; a++) {
-        apiserver_context(a, name, sizeof(name));
-        fprintf(f,
-                "- cluster:\n    certificate-authority: %s/pki/ca.crt\n"
-                "    server: https://127.0.0.1:%d\n  name: %s\n",
-                state_dir, APISERVER_PORT + a, name);
-    }
-    fprintf(f, "contexts:\n");
-    for (int a = 0; a < APISERVERS; a++) {
-        apiserver_context(a, name, sizeof(name));
-        fprintf(f, "- context:\n    cluster: %s\n    user: admin\n  name: %s\n", name, name);
-    }
-    fprintf(f,
-            "current-context: k8c\nusers:\n- name: admin\n  user:\n"
-            "    client-certificate: %s/pki/admin.crt\n    client-key: %s/pki/admin.key\n",
-            state_dir, state_dir);
-    fclose(f);
-    chmod(path, 0600);
-    return 0;
-}
-
 /* Replaces the member named name of array arr (or appends). */
 static void set_named(struct k8c_arena *a, struct k8c_json *arr, const char *name,
                       struct k8c_json *entry)
@@ -533,6 +499,84 @@ static struct k8c_json *ensure_array(struct k8c_arena *a, struct k8c_json *cfg, 
         k8c_json_set(a, cfg, key, v);
     }
     return v;
+}
+
+/* A new, empty kubeconfig. */
+static struct k8c_json *new_kubeconfig(struct k8c_arena *a)
+{
+    struct k8c_json *cfg = k8c_json_new_object(a);
+    k8c_json_set(a, cfg, "apiVersion", k8c_json_new_string(a, "v1"));
+    k8c_json_set(a, cfg, "kind", k8c_json_new_string(a, "Config"));
+    k8c_json_set(a, cfg, "preferences", k8c_json_new_object(a));
+    return cfg;
+}
+
+/* Sets in cfg the user named user (the admin client certificate), a cluster
+ * and context for each API server (k8c, k8c-2: apiserver_context) and k8c as
+ * the current context, replacing entries of those names. */
+static void set_k8c_entries(struct k8c_arena *a, struct k8c_json *cfg, const char *user)
+{
+    char server[64], file[PATH_MAX], name[32];
+    snprintf(file, sizeof(file), "%s/pki/ca.crt", state_dir);
+    for (int i = 0; i < APISERVERS; i++) {
+        apiserver_context(i, name, sizeof(name));
+        snprintf(server, sizeof(server), "https://127.0.0.1:%d", APISERVER_PORT + i);
+        struct k8c_json *cluster = k8c_json_new_object(a), *cl = k8c_json_new_object(a);
+        k8c_json_set(a, cl, "certificate-authority", k8c_json_new_string(a, file));
+        k8c_json_set(a, cl, "server", k8c_json_new_string(a, server));
+        k8c_json_set(a, cluster, "cluster", cl);
+        k8c_json_set(a, cluster, "name", k8c_json_new_string(a, name));
+        set_named(a, ensure_array(a, cfg, "clusters"), name, cluster);
+        struct k8c_json *ctx = k8c_json_new_object(a), *cx = k8c_json_new_object(a);
+        k8c_json_set(a, cx, "cluster", k8c_json_new_string(a, name));
+        k8c_json_set(a, cx, "user", k8c_json_new_string(a, user));
+        k8c_json_set(a, ctx, "context", cx);
+        k8c_json_set(a, ctx, "name", k8c_json_new_string(a, name));
+        set_named(a, ensure_array(a, cfg, "contexts"), name, ctx);
+    }
+    struct k8c_json *u = k8c_json_new_object(a), *us = k8c_json_new_object(a);
+    snprintf(file, sizeof(file), "%s/pki/admin.crt", state_dir);
+    k8c_json_set(a, us, "client-certificate", k8c_json_new_string(a, file));
+    snprintf(file, sizeof(file), "%s/pki/admin.key", state_dir);
+    k8c_json_set(a, us, "client-key", k8c_json_new_string(a, file));
+    k8c_json_set(a, u, "name", k8c_json_new_string(a, user));
+    k8c_json_set(a, u, "user", us);
+    set_named(a, ensure_array(a, cfg, "users"), user, u);
+    k8c_json_set(a, cfg, "current-context", k8c_json_new_string(a, "k8c"));
+}
+
+/* Writes cfg to path as YAML, mode 0600, by a rename (a reader never sees
+ * half of it). */
+static int write_config(const char *path, struct k8c_json *cfg)
+{
+    char errmsg[K8C_ERRMSG_SIZE], tmp[PATH_MAX];
+    struct k8c_sbuf out;
+    k8c_sbuf_init(&out);
+    int rc = k8c_codec_yaml_write(&out, cfg, errmsg);
+    snprintf(tmp, sizeof(tmp), "%s.k8c-tmp", path);
+    FILE *f = rc == 0 ? fopen(tmp, "w") : NULL;
+    if (f == NULL || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0 ||
+        chmod(tmp, 0600) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, rc ? errmsg : strerror(errno));
+        k8c_sbuf_free(&out);
+        return 1;
+    }
+    k8c_sbuf_free(&out);
+    return 0;
+}
+
+/* <state>/kubeconfig: the admin client certificate (user "admin") against
+ * the local API servers (a context each, the first current), for kubectl and
+ * the Python client. */
+static int write_kubeconfig(char *path, size_t size)
+{
+    snprintf(path, size, "%s/kubeconfig", state_dir);
+    struct k8c_arena *a = k8c_arena_new(0);
+    struct k8c_json *cfg = new_kubeconfig(a);
+    set_k8c_entries(a, cfg, "admin");
+    int rc = write_config(path, cfg);
+    k8c_arena_del(a);
+    return rc;
 }
 
 /* Merges a "k8c" user, and a cluster and context for each API server ("k8c",
@@ -582,54 +626,12 @@ static int merge_kubeconfig(char *path, size_t size)
         }
         k8c_sbuf_free(&text);
     }
-    if (cfg == NULL) {
-        cfg = k8c_json_new_object(a);
-        k8c_json_set(a, cfg, "apiVersion", k8c_json_new_string(a, "v1"));
-        k8c_json_set(a, cfg, "kind", k8c_json_new_string(a, "Config"));
-        k8c_json_set(a, cfg, "preferences", k8c_json_new_object(a));
-    }
-    char server[64], file[PATH_MAX], name[32];
-    for (int i = 0; i < APISERVERS; i++) {
-        apiserver_context(i, name, sizeof(name));
-        snprintf(server, sizeof(server), "https://127.0.0.1:%d", APISERVER_PORT + i);
-        struct k8c_json *cluster = k8c_json_new_object(a), *cl = k8c_json_new_object(a);
-        snprintf(file, sizeof(file), "%s/pki/ca.crt", state_dir);
-        k8c_json_set(a, cl, "certificate-authority", k8c_json_new_string(a, file));
-        k8c_json_set(a, cl, "server", k8c_json_new_string(a, server));
-        k8c_json_set(a, cluster, "cluster", cl);
-        k8c_json_set(a, cluster, "name", k8c_json_new_string(a, name));
-        set_named(a, ensure_array(a, cfg, "clusters"), name, cluster);
-        struct k8c_json *ctx = k8c_json_new_object(a), *cx = k8c_json_new_object(a);
-        k8c_json_set(a, cx, "cluster", k8c_json_new_string(a, name));
-        k8c_json_set(a, cx, "user", k8c_json_new_string(a, "k8c"));
-        k8c_json_set(a, ctx, "context", cx);
-        k8c_json_set(a, ctx, "name", k8c_json_new_string(a, name));
-        set_named(a, ensure_array(a, cfg, "contexts"), name, ctx);
-    }
-    struct k8c_json *user = k8c_json_new_object(a), *us = k8c_json_new_object(a);
-    snprintf(file, sizeof(file), "%s/pki/admin.crt", state_dir);
-    k8c_json_set(a, us, "client-certificate", k8c_json_new_string(a, file));
-    snprintf(file, sizeof(file), "%s/pki/admin.key", state_dir);
-    k8c_json_set(a, us, "client-key", k8c_json_new_string(a, file));
-    k8c_json_set(a, user, "name", k8c_json_new_string(a, "k8c"));
-    k8c_json_set(a, user, "user", us);
-    set_named(a, ensure_array(a, cfg, "users"), "k8c", user);
-    k8c_json_set(a, cfg, "current-context", k8c_json_new_string(a, "k8c"));
-    struct k8c_sbuf out;
-    k8c_sbuf_init(&out);
-    int rc = k8c_codec_yaml_write(&out, cfg, errmsg);
-    snprintf(buf, sizeof(buf), "%s.k8c-tmp", path);
-    f = rc == 0 ? fopen(buf, "w") : NULL;
-    if (f == NULL || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0 ||
-        chmod(buf, 0600) != 0 || rename(buf, path) != 0) {
-        fprintf(stderr, "error: cannot write %s: %s\n", path, rc ? errmsg : strerror(errno));
-        k8c_sbuf_free(&out);
-        k8c_arena_del(a);
-        return 1;
-    }
-    k8c_sbuf_free(&out);
+    if (cfg == NULL)
+        cfg = new_kubeconfig(a);
+    set_k8c_entries(a, cfg, "k8c");
+    int rc = write_config(path, cfg);
     k8c_arena_del(a);
-    return 0;
+    return rc;
 }
 
 int cluster_cmd_up(int argc, char **argv)

@@ -725,9 +725,8 @@ struct store_watch_service {
     store_watch_header_fn fill_header;
     uv_timer_t sync_timer, progress_timer;
     int open_timers;
-    size_t calls;
     bool closing;
-    struct watch_call *open; /* every call, for the require-leader check */
+    struct watch_call *open; /* every call (the require-leader check; none: free to go) */
     /* store_watch_service_require_leader; has_leader NULL: metadata ignored */
     bool (*has_leader)(void);
     uint64_t no_leader_after_ms, leaderless_since; /* uv_now when it had none first, or 0 */
@@ -743,7 +742,7 @@ struct watch_call {
 
 static void service_maybe_free(struct store_watch_service *svc)
 {
-    if (svc->closing && svc->open_timers == 0 && svc->calls == 0)
+    if (svc->closing && svc->open_timers == 0 && svc->open == NULL)
         k8c_free(svc);
 }
 
@@ -772,7 +771,6 @@ static void call_end(struct watch_call *wc, int status, const char *message)
     k8c_grpc_call_set_data(wc->call, NULL);
     k8c_grpc_call_finish(wc->call, status, message);
     k8c_free(wc);
-    svc->calls--;
     service_maybe_free(svc);
 }
 
@@ -798,7 +796,6 @@ static void on_watch_start(struct k8c_grpc_call *call, void *arg)
         wc->next->prev_ptr = &wc->next;
     wc->prev_ptr = &svc->open;
     svc->open = wc;
-    svc->calls++;
     k8c_grpc_call_set_data(call, wc);
 }
 

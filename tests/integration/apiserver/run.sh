@@ -44,6 +44,13 @@ start_api() {
     start_api_nowait "$@"
     wait_api
 }
+# start_other_api PORT URLS NAME: one more API server on PORT over the stores at URLS (the
+# same tokens, its log $tmp/NAME.log), waited for.
+start_other_api() {
+    start_apiserver "$bin/k8c-apiserver" "$1" "$2" "$tmp/$3.log" --token-auth-file="$tmp/tokens.csv"
+    wait_apiserver_ready "$1" "${pids[-1]}" "$tmp/$3.log" -H "Authorization: Bearer t0ken" ||
+        fail "$3 not ready"
+}
 
 echo 't0ken,alice,1001,"dev,system:masters"' > "$tmp/tokens.csv"
 write_kubeconfig "$api_port"
@@ -780,10 +787,7 @@ multi)
     # leader fails the same way, and UNAVAILABLE answers are tried again.
     # They used to hang until the leader came back.
     api_port3=$(free_port)
-    start_apiserver "$bin/k8c-apiserver" "$api_port3" "$(cluster_urls s)" "$tmp/api3.log" \
-        --token-auth-file="$tmp/tokens.csv"
-    wait_apiserver_ready "$api_port3" "${pids[-1]}" "$tmp/api3.log" -H "Authorization: Bearer t0ken" ||
-        fail "third apiserver not ready"
+    start_other_api "$api_port3" "$(cluster_urls s)" api3
     # A watch through it lives on across every stop below and misses nothing:
     # the watch cache resumes its store watch on another peer.
     rv=$(kubectl --server="https://127.0.0.1:$api_port3" get configmaps \
@@ -884,10 +888,7 @@ retry)
     # another name, 8 times in all. None may fail. (Through a second API server straight on
     # etcd: the proxy is slow.)
     api_port2=$(free_port)
-    start_apiserver "$bin/k8c-apiserver" "$api_port2" "http://$target" "$tmp/api2.log" \
-        --token-auth-file="$tmp/tokens.csv"
-    wait_apiserver_ready "$api_port2" "${pids[-1]}" "$tmp/api2.log" -H "Authorization: Bearer t0ken" ||
-        fail "second apiserver not ready"
+    start_other_api "$api_port2" "http://$target" api2
     echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"g-"}}' >"$tmp/gen.json"
     out=$(h2load -n 20000 -c 4 -m 16 -H "Authorization: Bearer t0ken" \
         -H "Content-Type: application/json" -d "$tmp/gen.json" \

@@ -511,37 +511,45 @@ static struct k8c_json *new_kubeconfig(struct k8c_arena *a)
     return cfg;
 }
 
+/* Sets {kind: body, name: name} in cfg's list (clusters, contexts, users) in
+ * place of the entry of that name. */
+static void set_entry(struct k8c_arena *a, struct k8c_json *cfg, const char *list, const char *kind,
+                      const char *name, struct k8c_json *body)
+{
+    struct k8c_json *e = k8c_json_new_object(a);
+    k8c_json_set(a, e, kind, body);
+    k8c_json_set(a, e, "name", k8c_json_new_string(a, name));
+    set_named(a, ensure_array(a, cfg, list), name, e);
+}
+
+/* A JSON object of the given string members (NULL-terminated key, value pairs). */
+static struct k8c_json *strings_object(struct k8c_arena *a, const char *const *kv)
+{
+    struct k8c_json *o = k8c_json_new_object(a);
+    for (; kv[0] != NULL; kv += 2)
+        k8c_json_set(a, o, kv[0], k8c_json_new_string(a, kv[1]));
+    return o;
+}
+
 /* Sets in cfg the user named user (the admin client certificate), a cluster
  * and context for each API server (k8c, k8c-2: apiserver_context) and k8c as
  * the current context, replacing entries of those names. */
 static void set_k8c_entries(struct k8c_arena *a, struct k8c_json *cfg, const char *user)
 {
-    char server[64], file[PATH_MAX], name[32];
-    snprintf(file, sizeof(file), "%s/pki/ca.crt", state_dir);
+    char server[64], ca[PATH_MAX], crt[PATH_MAX], key[PATH_MAX], name[32];
+    snprintf(ca, sizeof(ca), "%s/pki/ca.crt", state_dir);
     for (int i = 0; i < APISERVERS; i++) {
         apiserver_context(i, name, sizeof(name));
         snprintf(server, sizeof(server), "https://127.0.0.1:%d", APISERVER_PORT + i);
-        struct k8c_json *cluster = k8c_json_new_object(a), *cl = k8c_json_new_object(a);
-        k8c_json_set(a, cl, "certificate-authority", k8c_json_new_string(a, file));
-        k8c_json_set(a, cl, "server", k8c_json_new_string(a, server));
-        k8c_json_set(a, cluster, "cluster", cl);
-        k8c_json_set(a, cluster, "name", k8c_json_new_string(a, name));
-        set_named(a, ensure_array(a, cfg, "clusters"), name, cluster);
-        struct k8c_json *ctx = k8c_json_new_object(a), *cx = k8c_json_new_object(a);
-        k8c_json_set(a, cx, "cluster", k8c_json_new_string(a, name));
-        k8c_json_set(a, cx, "user", k8c_json_new_string(a, user));
-        k8c_json_set(a, ctx, "context", cx);
-        k8c_json_set(a, ctx, "name", k8c_json_new_string(a, name));
-        set_named(a, ensure_array(a, cfg, "contexts"), name, ctx);
+        const char *cluster[] = {"certificate-authority", ca, "server", server, NULL};
+        const char *context[] = {"cluster", name, "user", user, NULL};
+        set_entry(a, cfg, "clusters", "cluster", name, strings_object(a, cluster));
+        set_entry(a, cfg, "contexts", "context", name, strings_object(a, context));
     }
-    struct k8c_json *u = k8c_json_new_object(a), *us = k8c_json_new_object(a);
-    snprintf(file, sizeof(file), "%s/pki/admin.crt", state_dir);
-    k8c_json_set(a, us, "client-certificate", k8c_json_new_string(a, file));
-    snprintf(file, sizeof(file), "%s/pki/admin.key", state_dir);
-    k8c_json_set(a, us, "client-key", k8c_json_new_string(a, file));
-    k8c_json_set(a, u, "name", k8c_json_new_string(a, user));
-    k8c_json_set(a, u, "user", us);
-    set_named(a, ensure_array(a, cfg, "users"), user, u);
+    snprintf(crt, sizeof(crt), "%s/pki/admin.crt", state_dir);
+    snprintf(key, sizeof(key), "%s/pki/admin.key", state_dir);
+    const char *creds[] = {"client-certificate", crt, "client-key", key, NULL};
+    set_entry(a, cfg, "users", "user", user, strings_object(a, creds));
     k8c_json_set(a, cfg, "current-context", k8c_json_new_string(a, "k8c"));
 }
 

@@ -1013,8 +1013,10 @@ ProtobufCMessage *api_decode_body(struct api_req *req, const ProtobufCMessageDes
                      env.api_version ? env.api_version : "");
             snprintf(kind, sizeof(kind), "%.*s", (int)(env.kind_len < 255 ? env.kind_len : 255),
                      env.kind ? env.kind : "");
-            rc = k8c_codec_proto_decode(desc, (const uint8_t *)req->body.data, req->body.len, NULL,
-                                        &obj, d.errmsg);
+            rc = k8c_codec_proto_check_strings(desc, env.raw, env.raw_len, d.errmsg);
+            if (rc == 0)
+                rc = k8c_codec_proto_decode(desc, (const uint8_t *)req->body.data, req->body.len,
+                                            NULL, &obj, d.errmsg);
         } else {
             /* as upstream's protobuf serializer words the first checks */
             const char *b = req->body.data ? req->body.data : "";

@@ -1652,6 +1652,8 @@ static int dec_scalar(struct dec *c, const ProtobufCFieldDescriptor *fd, const s
     case PROTOBUF_C_TYPE_STRING:
         if (v->type == K8C_JSON_STRING ||
             ((v->flags & K8C_JSON_F_PLAIN) && v->type != K8C_JSON_NULL && v->u.str != NULL)) {
+            if (memchr(v->u.str, '\0', v->len) != NULL) /* a C string would end there */
+                return dec_fail(c, "%s%s", K8C_CODEC_NUL_STRING, "");
             *(char **)dst = dup_string(c, v->u.str, v->len);
             return 0;
         }
@@ -3977,8 +3979,10 @@ bad:
     return K8C_EPROTO;
 }
 
+/* Well-formed, nested at most max_depth, and (nul_free) no string field holding a NUL. */
 static int check_message(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
-                         const uint8_t *end, unsigned depth, unsigned max_depth, char *errmsg)
+                         const uint8_t *end, unsigned depth, unsigned max_depth, bool nul_free,
+                         char *errmsg)
 {
     if (depth > max_depth) {
         k8c_errmsg_printf(errmsg, "protobuf message nested deeper than %u levels", max_depth);
@@ -3996,9 +4000,16 @@ static int check_message(const ProtobufCMessageDescriptor *desc, const uint8_t *
             continue;
         fd = desc ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
         if (fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE) {
-            int rc = check_message(fd->descriptor, p, p + l, depth + 1, max_depth, errmsg);
+            int rc =
+                check_message(fd->descriptor, p, p + l, depth + 1, max_depth, nul_free, errmsg);
             if (rc != 0)
                 return rc;
+        }
+        if (nul_free && fd != NULL && fd->type == PROTOBUF_C_TYPE_STRING &&
+            memchr(p, '\0', l) != NULL) {
+            k8c_errmsg_printf(errmsg, "%s.%s: %s", desc->short_name, fd->name,
+                              K8C_CODEC_NUL_STRING);
+            return K8C_EINVAL;
         }
         p += l;
     }
@@ -4011,7 +4022,13 @@ bad:
 int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                           unsigned max_depth, char *errmsg)
 {
-    return check_message(desc, data, data + len, 0, max_depth, errmsg);
+    return check_message(desc, data, data + len, 0, max_depth, false, errmsg);
+}
+
+int k8c_codec_proto_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                                  size_t len, char *errmsg)
+{
+    return check_message(desc, data, data + len, 0, K8C_CODEC_MAX_DEPTH, true, errmsg);
 }
 
 static void clear_go_zeros_in(ProtobufCMessage *m, const struct msg_info *mi,
@@ -5163,13 +5180,14 @@ int k8c_codec_proto_decode(const ProtobufCMessageDescriptor *desc, const uint8_t
         /* Report what the old pipeline reported: a framing or depth error if there is one,
          * else protobuf-c's refusal. */
         *out = NULL;
-        rc = check_message(desc, env.raw, env.raw + env.raw_len, 0, K8C_CODEC_MAX_DEPTH, errmsg);
+        rc = check_message(desc, env.raw, env.raw + env.raw_len, 0, K8C_CODEC_MAX_DEPTH, false,
+                           errmsg);
         if (rc != 0)
             return rc;
         k8c_errmsg_printf(errmsg, "invalid protobuf encoding of %s", desc->name);
         return K8C_EPROTO;
     }
-    rc = check_message(desc, env.raw, env.raw + env.raw_len, 0, K8C_CODEC_MAX_DEPTH, errmsg);
+    rc = check_message(desc, env.raw, env.raw + env.raw_len, 0, K8C_CODEC_MAX_DEPTH, false, errmsg);
     if (rc != 0)
         return rc;
     *out = protobuf_c_message_unpack(desc, alloc ? alloc : &k8c_default_allocator, env.raw_len,

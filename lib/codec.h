@@ -207,6 +207,18 @@ int k8c_codec_proto_check(const ProtobufCMessageDescriptor *desc, const uint8_t 
                           unsigned max_depth, char *errmsg);
 
 /*
+ * Strings are C strings here: a NUL in one would cut it short, and the rest
+ * of it would be lost without a word. Decoding a tree (JSON, YAML) refuses
+ * such a string; input in protobuf is checked by k8c_codec_proto_check_strings
+ * (the raw message, as k8c_codec_proto_check; K8C_EINVAL and errmsg
+ * "Type.field: " K8C_CODEC_NUL_STRING when a string field holds a NUL).
+ * Stored objects are not checked: what the store holds is read as it can be.
+ */
+#define K8C_CODEC_NUL_STRING "a NUL character (\\u0000) in a string is not supported"
+int k8c_codec_proto_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                                  size_t len, char *errmsg);
+
+/*
  * Go zero values. Go's protobuf marshaller writes every non-pointer scalar field of a Go struct
  * (string, integer, bool), zero or not, and a pointer field (*int32, *bool, *string) only when
  * it is non-nil; protobuf-c then marks all of them present. Upstream's JSON omits a zero value

@@ -544,9 +544,42 @@ static void test_hostile_depth(void **state)
     k8c_free(deep);
 }
 
+/* A NUL would cut a C string short: refused from JSON, and from protobuf by the check. */
+static void test_nul_in_string(void **state)
+{
+    (void)state;
+    struct k8c_codec_diag d;
+    int rc = 0;
+    char err[K8C_ERRMSG_SIZE];
+    char *out = roundtrip("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                          "\"c\"},\"data\":{\"a\":\"x\\u0000y\"}}",
+                          &d, &rc);
+    assert_null(out);
+    assert_int_equal(rc, K8C_EINVAL);
+    assert_string_equal(d.errmsg, "data.a: " K8C_CODEC_NUL_STRING);
+    k8c_codec_diag_free(&d);
+    out = roundtrip("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                    "\"c\"},\"data\":{\"x\\u0000\":\"y\"}}",
+                    &d, &rc);
+    assert_null(out);
+    assert_int_equal(rc, K8C_EINVAL); /* in a map key too */
+    k8c_codec_diag_free(&d);
+    /* ConfigMap {metadata {name "c"}, data {"a": "x\0y"}} */
+    static const uint8_t pb[] = {0x0a, 0x03, 0x0a, 0x01, 'c', 0x12, 0x08, 0x0a,
+                                 0x01, 'a',  0x12, 0x03, 'x', 0x00, 'y'};
+    const ProtobufCMessageDescriptor *cm = &k8s__io__api__core__v1__config_map__descriptor;
+    assert_int_equal(k8c_codec_proto_check_strings(cm, pb, sizeof(pb), err), K8C_EINVAL);
+    assert_string_equal(err, "DataEntry.value: " K8C_CODEC_NUL_STRING);
+    assert_int_equal(k8c_codec_proto_check(cm, pb, sizeof(pb), K8C_CODEC_MAX_DEPTH, err), 0);
+    static const uint8_t ok[] = {0x0a, 0x03, 0x0a, 0x01, 'c', 0x12, 0x08, 0x0a,
+                                 0x01, 'a',  0x12, 0x03, 'x', 'z',  'y'};
+    assert_int_equal(k8c_codec_proto_check_strings(cm, ok, sizeof(ok), err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nul_in_string),
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_order_and_presence),
         cmocka_unit_test(test_special_types),

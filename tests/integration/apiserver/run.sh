@@ -215,6 +215,13 @@ kubectl_suite() {
         "$(kubectl get deploy web -o jsonpath='{.spec.strategy.type} {.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.template.spec.containers[0].imagePullPolicy}')"
     expect_match "duplicate create" "deployments.apps \"web\" already exists" "$(k create deployment web --image=nginx || true)"
     expect "not found" 'Error from server (NotFound): deployments.apps "nope" not found' "$(k get deploy nope || true)"
+    # A NUL in a string (a text file with one, as a protobuf body and as JSON) is refused: it
+    # used to be cut there and the rest lost.
+    printf 'ab\0cd\n' >"$tmp/nul.txt"
+    expect "NUL in a string, protobuf" 'error: failed to create configmap: ConfigMap in version "v1" cannot be handled as a ConfigMap: DataEntry.value: a NUL character (\u0000) in a string is not supported' \
+        "$(k create configmap nul --from-file="$tmp/nul.txt" || true)"
+    expect "NUL in a string, JSON" 'Error from server (BadRequest): error when creating "STDIN": ConfigMap in version "v1" cannot be handled as a ConfigMap: data.nul.txt: a NUL character (\u0000) in a string is not supported' \
+        "$(kubectl create configmap nul --from-file="$tmp/nul.txt" --dry-run=client -o json | k create -f - || true)"
     cat > "$tmp/app.yaml" <<'YAML'
 apiVersion: v1
 kind: ConfigMap

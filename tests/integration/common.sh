@@ -19,9 +19,9 @@ expect_match() {
     fi
     echo "ok: $1"
 }
-# free_port: a TCP port nothing listens on now.
+# free_port: a TCP port nothing uses now (freeport.py: below the ephemeral range).
 free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/freeport.py"
 }
 # wait_listen PORT|unix:PATH: waits (10 s at most) until it accepts connections.
 wait_listen() {

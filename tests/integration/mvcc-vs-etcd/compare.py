@@ -3,14 +3,10 @@
 3.4 single node on 127.0.0.1 (etcdctl -w json), and compares revision,
 create/mod revision, version, value, count, deleted, txn outcome and error
 messages command by command. Usage: compare.py <mvcc-replay> <script>"""
-import base64, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import base64, json, os, shutil, signal, subprocess, sys, tempfile, time
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from freeport import free_port  # noqa: E402
 
 def b64(s):
     return base64.b64decode(s).decode() if s else ""

@@ -2,15 +2,21 @@
  * Service cluster IPs and node ports.
  *
  * Each allocated value is a key in the store, created only if absent:
- *   <prefix>/k8c/serviceips/<ip>          -> "<namespace>/<name>"
- *   <prefix>/k8c/servicenodeports/<port>  -> "<namespace>/<name>"
+ *   <prefix>/k8c/serviceips/<ip>          -> "<namespace>/<name>/<uid>"
+ *   <prefix>/k8c/servicenodeports/<port>  -> "<namespace>/<name>/<uid>"
  * so several API servers never hand out the same value (the store's
  * compare-and-swap decides), and a value is free again once its key is
  * deleted with the service. A random candidate that is taken is retried with
  * another; after RANDOM_TRIES the range is scanned from a random start.
  *
  * Allocation runs before the service is stored; if storing fails afterwards
- * the keys are released again.
+ * the keys are released again. A release deletes a key only while it still
+ * names the service releasing it (read, then a delete at that mod revision):
+ * a second release of one service, by two deletes racing or a delete tried
+ * again after its answer was lost, must not free a value that another
+ * service has taken since. The uid tells the holder, as a create tried again
+ * with another generated name keeps it; a value without one (the bootstrap
+ * "kubernetes" service's, or one written before uids were kept) by name.
  */
 #include "svcalloc.h"
 
@@ -70,15 +76,59 @@ static void item_key(const struct api_server *srv, const struct item *it, char *
 
 static void release_done(void *arg, const struct api_etcd_result *res)
 {
-    (void)arg;
     (void)res;
+    k8c_free(arg);
 }
 
-static void release_item(struct api_server *srv, const struct item *it)
-{
+struct release {
+    struct api_etcd *etcd;
     char key[512];
-    item_key(srv, it, key, sizeof(key));
-    api_etcd_delete(srv->etcd, key, 0, release_done, NULL);
+    char owner[600];
+};
+
+/* Whether a key's value v names owner ("<namespace>/<name>/<uid>"); see the top. */
+static bool held_by(const uint8_t *v, size_t len, const char *owner)
+{
+    const char *uid = strrchr(owner, '/') + 1;
+    const uint8_t *slash = memchr(v, '/', len);
+    if (slash == NULL)
+        return false;
+    const uint8_t *second = memchr(slash + 1, '/', len - (size_t)(slash + 1 - v));
+    if (second != NULL) {
+        size_t n = len - (size_t)(second + 1 - v);
+        return n > 0 && n == strlen(uid) && memcmp(second + 1, uid, n) == 0;
+    }
+    size_t n = (size_t)(uid - 1 - owner); /* "<namespace>/<name>" */
+    return len == n && memcmp(v, owner, n) == 0;
+}
+
+static void release_read(void *arg, const struct api_etcd_result *res)
+{
+    struct release *r = arg;
+    if (res->err == 0 && res->kv != NULL && held_by(res->kv->value, res->kv->value_len, r->owner)) {
+        api_etcd_delete(r->etcd, r->key, res->kv->mod_revision, release_done, r);
+        return;
+    }
+    k8c_free(r);
+}
+
+/* Frees the item's value if its key names owner ("<namespace>/<name>/<uid>"). */
+static void release_item(struct api_server *srv, const struct item *it, const char *owner)
+{
+    struct release *r = K8C_NEW(struct release);
+    r->etcd = srv->etcd;
+    item_key(srv, it, r->key, sizeof(r->key));
+    snprintf(r->owner, sizeof(r->owner), "%s", owner);
+    api_etcd_range(srv->etcd, r->key, NULL, 1, 0, false, release_read, r);
+}
+
+/* The owner a service's keys name: "<namespace>/<name>/<uid>". */
+static void service_owner(const service_t *svc, char *out, size_t size)
+{
+    const K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta *m = svc->metadata;
+    snprintf(out, size, "%s/%s/%s", m != NULL && m->namespace_ != NULL ? m->namespace_ : "",
+             m != NULL && m->name != NULL ? m->name : "",
+             m != NULL && m->uid != NULL ? m->uid : "");
 }
 
 /* Random value in the item's range (IPs skip the network address, the first
@@ -101,7 +151,7 @@ static void finish(struct alloc_op *op, int code, const char *msg)
     if (code != 0) {
         for (size_t i = 0; i < op->n; i++)
             if (op->items[i].done && !op->dry_run)
-                release_item(req->srv, &op->items[i]);
+                release_item(req->srv, &op->items[i], op->owner);
     } else {
         /* write the chosen values into the service */
         for (size_t i = 0; i < op->n; i++) {
@@ -436,7 +486,7 @@ void api_alloc_service(struct api_req *req, ProtobufCMessage *obj, const Protobu
     op->svc = svc;
     op->done = done;
     op->dry_run = dry_run;
-    snprintf(op->owner, sizeof(op->owner), "%s/%s", req->ns, req->name);
+    service_owner(svc, op->owner, sizeof(op->owner));
     api_req_ref(req);
     if (svc->spec == NULL) {
         svc->spec = k8c_malloc(sizeof(*svc->spec));
@@ -506,18 +556,20 @@ void api_alloc_service(struct api_req *req, ProtobufCMessage *obj, const Protobu
 void api_alloc_release_service(struct api_server *srv, const ProtobufCMessage *obj)
 {
     const service_t *svc = (const service_t *)obj;
+    char owner[600];
     if (svc == NULL || svc->spec == NULL)
         return;
+    service_owner(svc, owner, sizeof(owner));
     struct in_addr a;
     if (svc->spec->clusterip && inet_pton(AF_INET, svc->spec->clusterip, &a) == 1 &&
         strcmp(svc->spec->clusterip, "None") != 0) {
         struct item it = {.is_ip = true, .value = ntohl(a.s_addr)};
-        release_item(srv, &it);
+        release_item(srv, &it, owner);
     }
     for (size_t i = 0; i < svc->spec->n_ports; i++) {
         if (svc->spec->ports[i]->has_nodeport && svc->spec->ports[i]->nodeport > 0) {
             struct item it = {.is_ip = false, .value = (uint32_t)svc->spec->ports[i]->nodeport};
-            release_item(srv, &it);
+            release_item(srv, &it, owner);
         }
     }
 }
@@ -545,12 +597,14 @@ void api_alloc_release_unused(struct api_server *srv, const ProtobufCMessage *fr
                               const ProtobufCMessage *to_obj)
 {
     const service_t *from = (const service_t *)from_obj, *to = (const service_t *)to_obj;
+    char owner[600];
     if (from == NULL || from->spec == NULL)
         return;
+    service_owner(from, owner, sizeof(owner));
     uint32_t ip = held_ip(from);
     if (ip != 0 && (to == NULL || to->spec == NULL || held_ip(to) != ip)) {
         struct item it = {.is_ip = true, .value = ip};
-        release_item(srv, &it);
+        release_item(srv, &it, owner);
     }
     for (size_t i = 0; i < from->spec->n_ports; i++) {
         const K8s__Io__Api__Core__V1__ServicePort *p = from->spec->ports[i];
@@ -558,13 +612,19 @@ void api_alloc_release_unused(struct api_server *srv, const ProtobufCMessage *fr
             (to != NULL && holds_node_port(to, p->nodeport)))
             continue;
         struct item it = {.is_ip = false, .value = (uint32_t)p->nodeport};
-        release_item(srv, &it);
+        release_item(srv, &it, owner);
     }
+}
+
+static void reserve_done(void *arg, const struct api_etcd_result *res)
+{
+    (void)arg;
+    (void)res;
 }
 
 void api_alloc_reserve_ip(struct api_server *srv, const char *ip, const char *owner)
 {
     char key[512];
     snprintf(key, sizeof(key), "%s/k8c/serviceips/%s", srv->prefix, ip);
-    api_etcd_create(srv->etcd, key, (const uint8_t *)owner, strlen(owner), 0, release_done, NULL);
+    api_etcd_create(srv->etcd, key, (const uint8_t *)owner, strlen(owner), 0, reserve_done, NULL);
 }

@@ -875,13 +875,42 @@ retry)
         "$(k create service clusterip lost-svc --tcp=80)"
     lost "service create"
     ip=$(kubectl get service lost-svc -o jsonpath='{.spec.clusterIP}')
-    expect "its cluster IP stays allocated" "default/lost-svc" \
+    expect "its cluster IP stays allocated" \
+        "default/lost-svc/$(kubectl get service lost-svc -o jsonpath='{.metadata.uid}')" \
         "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
     lose services/specs/default/lost-svc
     expect "delete, its answer lost" 'service "lost-svc" deleted' "$(k delete service lost-svc --wait=false)"
     lost delete
     expect "its cluster IP released" "" "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
     expect_match "the API server saw them as lost" "answered by a lost try" "$(cat "$tmp/api.log")"
+    # A release frees a value only while its key names the service (by uid; by name in a value
+    # without one): a second release (two deletes racing, or one tried again) must not free what
+    # another service took since, even one of the same name.
+    k create service clusterip held-svc --tcp=80 >/dev/null
+    k create service clusterip held-svc2 --tcp=80 >/dev/null
+    k create service clusterip freed-svc --tcp=80 >/dev/null
+    k create service clusterip legacy-svc --tcp=80 >/dev/null
+    held=$(kubectl get service held-svc -o jsonpath='{.spec.clusterIP}')
+    held2=$(kubectl get service held-svc2 -o jsonpath='{.spec.clusterIP}')
+    freed=$(kubectl get service freed-svc -o jsonpath='{.spec.clusterIP}')
+    legacy=$(kubectl get service legacy-svc -o jsonpath='{.spec.clusterIP}')
+    ectl put "/registry/k8c/serviceips/$legacy" default/legacy-svc >/dev/null
+    other=default/held-svc/00000000-0000-4000-8000-000000000000
+    ectl put "/registry/k8c/serviceips/$held" "$other" >/dev/null
+    ectl put "/registry/k8c/serviceips/$held2" default/other-svc >/dev/null
+    k delete service held-svc held-svc2 freed-svc legacy-svc >/dev/null
+    for _ in $(seq 1 50); do
+        [ -z "$(ectl get --print-value-only "/registry/k8c/serviceips/$legacy")" ] && break
+        sleep 0.1
+    done
+    expect "the deleted service's IP released" "" \
+        "$(ectl get --print-value-only "/registry/k8c/serviceips/$freed")"
+    expect "an IP whose key names the service without a uid released" "" \
+        "$(ectl get --print-value-only "/registry/k8c/serviceips/$legacy")"
+    expect "an IP another service of that name holds kept" "$other" \
+        "$(ectl get --print-value-only "/registry/k8c/serviceips/$held")"
+    expect "an IP another service holds kept" "default/other-svc" \
+        "$(ectl get --print-value-only "/registry/k8c/serviceips/$held2")"
     # A create in the way of an object being deleted says so, as upstream's store does.
     k create configmap fin1 >/dev/null
     k patch configmap fin1 -p '{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null

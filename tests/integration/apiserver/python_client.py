@@ -3,6 +3,7 @@ k8c-apiserver: typed CRUD, list with selectors, patch (strategic merge from a
 dict, JSON patch from a list), watch, status errors, and the dynamic client's
 discovery."""
 import json
+import os
 import sys
 import threading
 import time
@@ -97,7 +98,8 @@ try:
 except ApiException as e:
     check("409 Conflict", e.status == 409, e.status)
 
-dyn = DynamicClient(api)
+# its discovery cache beside the PKI, in the test's folder (by default: /tmp/osrcp-*.json)
+dyn = DynamicClient(api, cache_file=os.path.join(os.path.dirname(pki), "discovery.json"))
 deploys = dyn.resources.get(api_version="apps/v1", kind="Deployment")
 check("dynamic client discovery", deploys.get(namespace="default").items[0].metadata.name == "pyweb")
 

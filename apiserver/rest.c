@@ -1860,7 +1860,7 @@ static void respond_exists(struct api_req *req, const struct api_etcd_kv *kv)
              "%s \"%s\" already exists, the server was not able to generate a unique name for "
              "the object",
              q, req->name);
-    struct status_subject subject = {req->res->resource, req->res->group, false, 1};
+    struct status_subject subject = {req->res->resource, req->res->group, .retry_after = 1};
     respond_status_details(req, 409, "AlreadyExists", msg, NULL, &subject);
 }
 

@@ -35,6 +35,7 @@ typedef K8s__Io__Api__Core__V1__Service service_t;
 
 #define RANDOM_TRIES 16
 #define MAX_ITEMS    (1 + 128) /* one IP and up to 128 ports */
+#define OWNER_SIZE   600       /* "<namespace>/<name>/<uid>" */
 
 struct item {
     bool is_ip;
@@ -53,7 +54,7 @@ struct alloc_op {
     size_t n, cur;
     unsigned tries;
     uint32_t scan_from, scanned;
-    char owner[600];
+    char owner[OWNER_SIZE];
     bool dry_run;
 };
 
@@ -83,7 +84,7 @@ static void release_done(void *arg, const struct api_etcd_result *res)
 struct release {
     struct api_etcd *etcd;
     char key[512];
-    char owner[600];
+    char owner[OWNER_SIZE];
 };
 
 /* Whether a key's value v names owner ("<namespace>/<name>/<uid>"); see the top. */
@@ -556,7 +557,7 @@ void api_alloc_service(struct api_req *req, ProtobufCMessage *obj, const Protobu
 void api_alloc_release_service(struct api_server *srv, const ProtobufCMessage *obj)
 {
     const service_t *svc = (const service_t *)obj;
-    char owner[600];
+    char owner[OWNER_SIZE];
     if (svc == NULL || svc->spec == NULL)
         return;
     service_owner(svc, owner, sizeof(owner));
@@ -597,7 +598,7 @@ void api_alloc_release_unused(struct api_server *srv, const ProtobufCMessage *fr
                               const ProtobufCMessage *to_obj)
 {
     const service_t *from = (const service_t *)from_obj, *to = (const service_t *)to_obj;
-    char owner[600];
+    char owner[OWNER_SIZE];
     if (from == NULL || from->spec == NULL)
         return;
     service_owner(from, owner, sizeof(owner));

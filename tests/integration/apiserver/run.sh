@@ -859,6 +859,8 @@ retry)
     etcd_urls="http://127.0.0.1:$p1,http://127.0.0.1:$p2"
     start_api --v=1
     ectl() { ETCDCTL_API=3 etcdctl --endpoints="http://$target" "$@"; }
+    # the holder an allocated cluster IP's key names ("" when the IP is free)
+    ip_holder() { ectl get --print-value-only "/registry/k8c/serviceips/$1"; }
     # lose KEY: the next transaction on KEY is applied and its answer lost
     lose() { printf '%s' "/registry/$1" >"$tmp/lose"; }
     lost() { [ ! -e "$tmp/lose" ] || fail "$1: no answer was lost"; }
@@ -877,11 +879,11 @@ retry)
     ip=$(kubectl get service lost-svc -o jsonpath='{.spec.clusterIP}')
     expect "its cluster IP stays allocated" \
         "default/lost-svc/$(kubectl get service lost-svc -o jsonpath='{.metadata.uid}')" \
-        "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
+        "$(ip_holder "$ip")"
     lose services/specs/default/lost-svc
     expect "delete, its answer lost" 'service "lost-svc" deleted' "$(k delete service lost-svc --wait=false)"
     lost delete
-    expect "its cluster IP released" "" "$(ectl get --print-value-only "/registry/k8c/serviceips/$ip")"
+    expect "its cluster IP released" "" "$(ip_holder "$ip")"
     expect_match "the API server saw them as lost" "answered by a lost try" "$(cat "$tmp/api.log")"
     # A release frees a value only while its key names the service (by uid; by name in a value
     # without one): a second release (two deletes racing, or one tried again) must not free what
@@ -900,17 +902,13 @@ retry)
     ectl put "/registry/k8c/serviceips/$held2" default/other-svc >/dev/null
     k delete service held-svc held-svc2 freed-svc legacy-svc >/dev/null
     for _ in $(seq 1 50); do
-        [ -z "$(ectl get --print-value-only "/registry/k8c/serviceips/$legacy")" ] && break
+        [ -z "$(ip_holder "$legacy")" ] && break
         sleep 0.1
     done
-    expect "the deleted service's IP released" "" \
-        "$(ectl get --print-value-only "/registry/k8c/serviceips/$freed")"
-    expect "an IP whose key names the service without a uid released" "" \
-        "$(ectl get --print-value-only "/registry/k8c/serviceips/$legacy")"
-    expect "an IP another service of that name holds kept" "$other" \
-        "$(ectl get --print-value-only "/registry/k8c/serviceips/$held")"
-    expect "an IP another service holds kept" "default/other-svc" \
-        "$(ectl get --print-value-only "/registry/k8c/serviceips/$held2")"
+    expect "the deleted service's IP released" "" "$(ip_holder "$freed")"
+    expect "an IP whose key names the service without a uid released" "" "$(ip_holder "$legacy")"
+    expect "an IP another service of that name holds kept" "$other" "$(ip_holder "$held")"
+    expect "an IP another service holds kept" "default/other-svc" "$(ip_holder "$held2")"
     # A create in the way of an object being deleted says so, as upstream's store does.
     k create configmap fin1 >/dev/null
     k patch configmap fin1 -p '{"metadata":{"finalizers":["example.com/hold"]}}' >/dev/null
